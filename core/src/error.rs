@@ -1,0 +1,101 @@
+//! One error type for the whole engine. Every variant names what was wrong
+//! and where (tensor or operator index), so the CLI and the browser can show
+//! the same one-line message.
+
+use core::fmt;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// The bytes are not a valid TFLite flatbuffer.
+    Flatbuffer(&'static str),
+    /// A structural problem in the model, e.g. a missing field.
+    Model(ModelError),
+    /// An operator the engine does not implement.
+    UnsupportedOp { op_index: usize, name: &'static str, code: i32 },
+    /// A tensor type the operator does not support.
+    UnsupportedType { op_index: usize, tensor: usize, what: &'static str },
+    /// A shape that is inconsistent, unsupported or absurdly large.
+    Shape { op_index: Option<usize>, tensor: Option<usize>, what: &'static str },
+    /// Quantization parameters the int8 spec rules out.
+    Quantization { tensor: usize, what: &'static str },
+    /// The arena passed to the executor is too small.
+    ArenaTooSmall { needed: usize, got: usize },
+    /// An input or output buffer of the wrong size.
+    BufferSize { what: &'static str, expected: usize, got: usize },
+    /// A patch schedule that cannot be applied to this graph.
+    Schedule(&'static str),
+    /// No schedule meets the memory budget; carries the smallest peak found.
+    BudgetUnreachable { budget: usize, best_peak: usize },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelError {
+    pub what: &'static str,
+    pub op_index: Option<usize>,
+    pub tensor: Option<usize>,
+}
+
+impl Error {
+    pub fn model(what: &'static str) -> Self {
+        Error::Model(ModelError { what, op_index: None, tensor: None })
+    }
+    pub fn at_op(what: &'static str, op_index: usize) -> Self {
+        Error::Model(ModelError { what, op_index: Some(op_index), tensor: None })
+    }
+    pub fn at_tensor(what: &'static str, tensor: usize) -> Self {
+        Error::Model(ModelError { what, op_index: None, tensor: Some(tensor) })
+    }
+    pub fn shape(what: &'static str, op_index: Option<usize>, tensor: Option<usize>) -> Self {
+        Error::Shape { op_index, tensor, what }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Flatbuffer(what) => write!(f, "not a valid .tflite flatbuffer: {what}"),
+            Error::Model(m) => {
+                write!(f, "invalid model: {}", m.what)?;
+                if let Some(op) = m.op_index {
+                    write!(f, " (operator {op})")?;
+                }
+                if let Some(t) = m.tensor {
+                    write!(f, " (tensor {t})")?;
+                }
+                Ok(())
+            }
+            Error::UnsupportedOp { op_index, name, code } => {
+                write!(f, "unsupported operator {name} (builtin code {code}) at operator {op_index}")
+            }
+            Error::UnsupportedType { op_index, tensor, what } => {
+                write!(f, "unsupported tensor type at operator {op_index}, tensor {tensor}: {what}")
+            }
+            Error::Shape { op_index, tensor, what } => {
+                write!(f, "bad shape: {what}")?;
+                if let Some(op) = op_index {
+                    write!(f, " (operator {op})")?;
+                }
+                if let Some(t) = tensor {
+                    write!(f, " (tensor {t})")?;
+                }
+                Ok(())
+            }
+            Error::Quantization { tensor, what } => {
+                write!(f, "bad quantization on tensor {tensor}: {what}")
+            }
+            Error::ArenaTooSmall { needed, got } => {
+                write!(f, "arena too small: needs {needed} bytes, got {got}")
+            }
+            Error::BufferSize { what, expected, got } => {
+                write!(f, "{what}: expected {expected} bytes, got {got}")
+            }
+            Error::Schedule(what) => write!(f, "invalid patch schedule: {what}"),
+            Error::BudgetUnreachable { budget, best_peak } => write!(
+                f,
+                "no schedule fits the budget of {budget} bytes; the smallest achievable peak is {best_peak} bytes"
+            ),
+        }
+    }
+}
+
+pub type Result<T> = core::result::Result<T, Error>;

@@ -1,0 +1,491 @@
+//! The executor: prepares every node once (multipliers, shifts, geometry),
+//! then runs the graph layer by layer inside one caller-given arena without
+//! allocating.
+//!
+//! The arena layout comes from [`ArenaLayout::layer_by_layer`]; the patch
+//! executor (module `patch`) reuses the prepared [`Step`]s on windows.
+
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use crate::error::{Error, Result};
+use crate::fixedpoint::QuantizedMultiplier;
+use crate::graph::{ConstData, DType, Graph, TensorId};
+use crate::kernels::{self, activation_range};
+use crate::kernels::activation::{HardSwishParams, LogisticParams, ReluParams};
+use crate::kernels::add::AddParams;
+use crate::kernels::conv::{Geometry, OutputStage};
+use crate::kernels::mean::MeanParams;
+use crate::kernels::pool::PoolKind;
+use crate::kernels::quantize::Requantize;
+use crate::kernels::resize::ResizeParams;
+use crate::kernels::softmax::SoftmaxParams;
+use crate::op::{Activation, Op};
+use crate::planner::{Buffer, GreedyBySize, MemoryPlan, Planner};
+use crate::region::Window;
+use crate::validate::pad4;
+
+/// Where every activation tensor lives in the arena.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArenaLayout {
+    /// Arena buffers with their live intervals (in node steps).
+    pub buffers: Vec<Buffer>,
+    /// Buffer index of each tensor (`None` for constants and unused tensors).
+    pub buffer_of: Vec<Option<usize>>,
+    pub plan: MemoryPlan,
+}
+
+impl ArenaLayout {
+    /// One buffer per activation tensor, live from the node that writes it (step 0
+    /// for graph inputs) to the last node that reads it (the end for graph outputs).
+    /// RESHAPE's output shares its input's buffer.
+    pub fn layer_by_layer(g: &Graph, planner: &dyn Planner) -> ArenaLayout {
+        let n = g.nodes.len();
+        let mut buffer_of: Vec<Option<usize>> = alloc::vec![None; g.tensors.len()];
+        let mut buffers: Vec<Buffer> = Vec::new();
+        let new_buffer = |t: TensorId, step: usize, buffers: &mut Vec<Buffer>| {
+            buffers.push(Buffer { size: g.tensors[t].bytes(), first: step, last: step });
+            buffers.len() - 1
+        };
+        for &t in &g.inputs {
+            buffer_of[t] = Some(new_buffer(t, 0, &mut buffers));
+        }
+        for (i, node) in g.nodes.iter().enumerate() {
+            for t in node.inputs.iter().flatten() {
+                if let Some(b) = buffer_of[*t] {
+                    buffers[b].last = buffers[b].last.max(i);
+                }
+            }
+            let out = node.outputs[0];
+            let aliased = match node.op {
+                Op::Reshape => node.input(0).and_then(|t| buffer_of[t]),
+                _ => None,
+            };
+            buffer_of[out] = Some(match aliased {
+                Some(b) => {
+                    buffers[b].last = buffers[b].last.max(i);
+                    b
+                }
+                None => new_buffer(out, i, &mut buffers),
+            });
+        }
+        for &t in &g.outputs {
+            if let Some(b) = buffer_of[t] {
+                buffers[b].last = n;
+            }
+        }
+        let plan = planner.plan(&buffers);
+        ArenaLayout { buffers, buffer_of, plan }
+    }
+
+    pub fn arena_size(&self) -> usize {
+        self.plan.arena_size
+    }
+
+    /// Byte range of tensor `t` in the arena.
+    pub fn range(&self, g: &Graph, t: TensorId) -> Option<Range<usize>> {
+        let b = self.buffer_of[t]?;
+        let o = self.plan.offsets[b];
+        Some(o..o + g.tensors[t].bytes())
+    }
+}
+
+/// A node prepared for evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    Conv { geom: Geometry, input_offset: i32, output_offset: i32, act: (i32, i32), multipliers: Vec<QuantizedMultiplier> },
+    Depthwise { geom: Geometry, multiplier: usize, input_offset: i32, output_offset: i32, act: (i32, i32), multipliers: Vec<QuantizedMultiplier> },
+    FullyConnected { input_offset: i32, filter_offset: i32, output_offset: i32, act: (i32, i32), multipliers: Vec<QuantizedMultiplier>, depth: usize, units: usize },
+    Add(AddParams),
+    Pad { value: i8 },
+    Pool { kind: PoolKind, geom: Geometry, act: (i32, i32) },
+    Mean(MeanParams),
+    Copy,
+    Concat { requant: Vec<Option<Requantize>> },
+    Softmax(SoftmaxParams),
+    QuantizeF32 { scale: f32, zero_point: i32 },
+    Requantize(Requantize),
+    Dequantize { scale: f32, zero_point: i32 },
+    Relu(ReluParams),
+    Logistic(LogisticParams),
+    HardSwish(HardSwishParams),
+    Resize(ResizeParams),
+}
+
+fn q(g: &Graph, t: TensorId) -> (f32, i32) {
+    g.tensors[t].quant.per_tensor().unwrap_or((1.0, 0))
+}
+
+fn geometry(in_shape: &[usize], out_shape: &[usize], op: &Op) -> Geometry {
+    let (pt, pl) = op.pad_before((in_shape[1], in_shape[2]), (out_shape[1], out_shape[2]));
+    let (h, w) = match op {
+        Op::Conv2d(c) => (c.h, c.w),
+        Op::DepthwiseConv2d(c) => (c.h, c.w),
+        Op::MaxPool2d(p) | Op::AveragePool2d(p) => (p.h, p.w),
+        _ => unreachable_geometry(),
+    };
+    Geometry {
+        in_h: in_shape[1],
+        in_w: in_shape[2],
+        kh: h.kernel,
+        kw: w.kernel,
+        stride_h: h.stride,
+        stride_w: w.stride,
+        dil_h: h.dilation,
+        dil_w: w.dilation,
+        pad_top: pt,
+        pad_left: pl,
+    }
+}
+
+fn unreachable_geometry() -> (crate::op::Axis, crate::op::Axis) {
+    let a = crate::op::Axis { kernel: 1, stride: 1, dilation: 1 };
+    (a, a)
+}
+
+fn act_range(act: Activation, out: (f32, i32)) -> (i32, i32) {
+    activation_range(act, out.0, out.1)
+}
+
+/// Prepares node `i` of a validated graph.
+pub fn prepare(g: &Graph, i: usize) -> Result<Step> {
+    let node = &g.nodes[i];
+    let input = node.input(0).ok_or(Error::at_op("missing input", i))?;
+    let out = node.output();
+    let (ti, to) = (&g.tensors[input], &g.tensors[out]);
+    let channel_mults = |filter: TensorId, channels: usize| -> Result<Vec<QuantizedMultiplier>> {
+        let fs = g.tensors[filter].quant.scales(channels).ok_or(Error::Quantization { tensor: filter, what: "filter scales" })?;
+        Ok(kernels::conv::channel_multipliers(q(g, input).0, &fs, q(g, out).0).collect())
+    };
+    Ok(match &node.op {
+        Op::Conv2d(c) => {
+            let oc = to.shape[3];
+            Step::Conv {
+                geom: geometry(&ti.shape, &to.shape, &node.op),
+                input_offset: -q(g, input).1,
+                output_offset: q(g, out).1,
+                act: act_range(c.activation, q(g, out)),
+                multipliers: channel_mults(node.input(1).unwrap_or(0), oc)?,
+            }
+        }
+        Op::DepthwiseConv2d(c) => {
+            let oc = to.shape[3];
+            Step::Depthwise {
+                geom: geometry(&ti.shape, &to.shape, &node.op),
+                multiplier: c.depth_multiplier,
+                input_offset: -q(g, input).1,
+                output_offset: q(g, out).1,
+                act: act_range(c.activation, q(g, out)),
+                multipliers: channel_mults(node.input(1).unwrap_or(0), oc)?,
+            }
+        }
+        Op::FullyConnected(f) => {
+            let filter = node.input(1).unwrap_or(0);
+            let (units, depth) = (g.tensors[filter].shape[0], g.tensors[filter].shape[1]);
+            let per_channel = matches!(g.tensors[filter].quant, crate::graph::Quant::PerChannel { .. });
+            let multipliers = if per_channel { channel_mults(filter, units)? } else { channel_mults(filter, 1)? };
+            Step::FullyConnected {
+                input_offset: -q(g, input).1,
+                filter_offset: -g.tensors[filter].quant.per_tensor().map(|q| q.1).unwrap_or(0),
+                output_offset: q(g, out).1,
+                act: act_range(f.activation, q(g, out)),
+                multipliers,
+                depth,
+                units,
+            }
+        }
+        Op::Add(act) => {
+            let b = node.input(1).unwrap_or(0);
+            let ((s1, z1), (s2, z2), (so, zo)) = (q(g, input), q(g, b), q(g, out));
+            Step::Add(AddParams::prepare(s1, z1, s2, z2, so, zo, act_range(*act, (so, zo))))
+        }
+        Op::Pad(_) => Step::Pad { value: q(g, out).1 as i8 },
+        Op::MaxPool2d(p) | Op::AveragePool2d(p) => Step::Pool {
+            kind: if matches!(node.op, Op::MaxPool2d(_)) { PoolKind::Max } else { PoolKind::Average },
+            geom: geometry(&ti.shape, &to.shape, &node.op),
+            act: act_range(p.activation, q(g, out)),
+        },
+        Op::Mean(m) => {
+            let s = pad4(&ti.shape);
+            let shift = 4 - ti.shape.len();
+            let count: usize = (0..ti.shape.len()).filter(|d| m.axes & (1 << d) != 0).map(|d| s[d + shift]).product();
+            let (si, zi) = q(g, input);
+            let (so, zo) = q(g, out);
+            Step::Mean(MeanParams::prepare(si, zi, so, zo, count))
+        }
+        Op::Reshape => Step::Copy,
+        Op::Concatenation(_) => {
+            let (so, zo) = q(g, out);
+            Step::Concat {
+                requant: node
+                    .inputs
+                    .iter()
+                    .flatten()
+                    .map(|&t| {
+                        let (s, z) = q(g, t);
+                        if s == so && z == zo {
+                            None
+                        } else {
+                            Some(Requantize::prepare(s, z, so, zo))
+                        }
+                    })
+                    .collect(),
+            }
+        }
+        Op::Softmax(s) => Step::Softmax(SoftmaxParams::prepare(s.beta, q(g, input).0)),
+        Op::Quantize => {
+            let (so, zo) = q(g, out);
+            if ti.dtype == DType::F32 {
+                Step::QuantizeF32 { scale: so, zero_point: zo }
+            } else {
+                let (si, zi) = q(g, input);
+                Step::Requantize(Requantize::prepare(si, zi, so, zo))
+            }
+        }
+        Op::Dequantize => {
+            let (s, z) = q(g, input);
+            Step::Dequantize { scale: s, zero_point: z }
+        }
+        Op::Relu | Op::Relu6 => {
+            let (si, zi) = q(g, input);
+            let (so, zo) = q(g, out);
+            Step::Relu(ReluParams::prepare(si, zi, so, zo, matches!(node.op, Op::Relu6)))
+        }
+        Op::Logistic => {
+            let (si, zi) = q(g, input);
+            Step::Logistic(LogisticParams::prepare(si, zi))
+        }
+        Op::HardSwish => {
+            let (si, zi) = q(g, input);
+            let (so, zo) = q(g, out);
+            Step::HardSwish(HardSwishParams::prepare(si, zi, so, zo))
+        }
+        Op::ResizeBilinear(r) => Step::Resize(ResizeParams::prepare(r.align_corners, r.half_pixel_centers, &ti.shape, &to.shape)),
+    })
+}
+
+pub(crate) fn const_i8(g: &Graph, t: Option<TensorId>) -> &[i8] {
+    match t.and_then(|t| g.tensors[t].data.as_ref()) {
+        Some(ConstData::I8(v)) => v,
+        _ => &[],
+    }
+}
+
+pub(crate) fn const_i32(g: &Graph, t: Option<TensorId>) -> Option<&[i32]> {
+    match t.and_then(|t| g.tensors[t].data.as_ref()) {
+        Some(ConstData::I32(v)) => Some(v),
+        _ => None,
+    }
+}
+
+/// Disjoint views of the arena: the output range mutable, everything else readable.
+pub(crate) struct Io<'a> {
+    left: &'a [u8],
+    right: &'a [u8],
+    right_start: usize,
+    pub out: &'a mut [u8],
+}
+
+impl<'a> Io<'a> {
+    pub fn split(arena: &'a mut [u8], out: Range<usize>) -> Result<Self> {
+        if out.end > arena.len() {
+            return Err(Error::ArenaTooSmall { needed: out.end, got: arena.len() });
+        }
+        let (left, rest) = arena.split_at_mut(out.start);
+        let (mid, right) = rest.split_at_mut(out.end - out.start);
+        Ok(Io { left, right, right_start: out.end, out: mid })
+    }
+    pub fn get(&self, r: Range<usize>) -> Result<&'a [u8]> {
+        if r.end <= self.left.len() {
+            Ok(&self.left[r])
+        } else if r.start >= self.right_start && r.end - self.right_start <= self.right.len() {
+            Ok(&self.right[r.start - self.right_start..r.end - self.right_start])
+        } else {
+            Err(Error::Schedule("an input buffer overlaps the output buffer"))
+        }
+    }
+}
+
+pub(crate) fn as_i8(b: &[u8]) -> &[i8] {
+    bytemuck::cast_slice(b)
+}
+pub(crate) fn as_i8_mut(b: &mut [u8]) -> &mut [i8] {
+    bytemuck::cast_slice_mut(b)
+}
+
+/// Evaluates a prepared step on windows: `inputs` are the activation operand
+/// buffers with the windows they hold, `out` the output buffer for `ow`.
+/// For non-spatial ops the windows are whole tensors.
+pub(crate) fn eval_step(g: &Graph, node_index: usize, step: &Step, inputs: &[(&[u8], Window)], out: &mut [u8], ow: Window) {
+    let node = &g.nodes[node_index];
+    let (x, iw) = inputs[0];
+    let out_t = &g.tensors[node.output()];
+    match step {
+        Step::Conv { geom, input_offset, output_offset, act, multipliers } => {
+            let st = OutputStage { input_offset: *input_offset, output_offset: *output_offset, act_min: act.0, act_max: act.1, multipliers };
+            kernels::conv::conv2d(geom, &st, as_i8(x), iw, const_i8(g, node.input(1)), const_i32(g, node.input(2)), as_i8_mut(out), ow);
+        }
+        Step::Depthwise { geom, multiplier, input_offset, output_offset, act, multipliers } => {
+            let st = OutputStage { input_offset: *input_offset, output_offset: *output_offset, act_min: act.0, act_max: act.1, multipliers };
+            kernels::depthwise::depthwise_conv2d(geom, *multiplier, &st, as_i8(x), iw, const_i8(g, node.input(1)), const_i32(g, node.input(2)), as_i8_mut(out), ow);
+        }
+        Step::FullyConnected { input_offset, filter_offset, output_offset, act, multipliers, depth, units } => {
+            let st = OutputStage { input_offset: *input_offset, output_offset: *output_offset, act_min: act.0, act_max: act.1, multipliers };
+            kernels::fully_connected::fully_connected(&st, *filter_offset, as_i8(x), const_i8(g, node.input(1)), const_i32(g, node.input(2)), as_i8_mut(out), *depth, *units);
+        }
+        Step::Add(p) => {
+            let (y, yw) = inputs[1];
+            let shape = |w: Window, t: TensorId| {
+                if w.rect.h * w.rect.w * w.n * w.c == g.tensors[t].elements() {
+                    pad4(&g.tensors[t].shape)
+                } else {
+                    [w.n, w.rect.h, w.rect.w, w.c]
+                }
+            };
+            let (a, b) = (node.input(0).unwrap_or(0), node.input(1).unwrap_or(0));
+            kernels::add::add(p, as_i8(x), shape(iw, a), as_i8(y), shape(yw, b), as_i8_mut(out), shape(ow, node.output()));
+        }
+        Step::Pad { value } => {
+            let Op::Pad(p) = &node.op else { return };
+            let t = &g.tensors[node.input(0).unwrap_or(0)];
+            kernels::pad::pad(&p.paddings, pad4(&t.shape), *value as i8, as_i8(x), iw, as_i8_mut(out), ow);
+        }
+        Step::Pool { kind, geom, act } => kernels::pool::pool2d(*kind, geom, act.0, act.1, as_i8(x), iw, as_i8_mut(out), ow),
+        Step::Mean(p) => {
+            let Op::Mean(m) = &node.op else { return };
+            let t = &g.tensors[node.input(0).unwrap_or(0)];
+            let shift = 4 - t.shape.len();
+            p.eval(as_i8(x), pad4(&t.shape), (m.axes as u32) << shift, as_i8_mut(out));
+        }
+        Step::Copy => out.copy_from_slice(&x[..out.len()]),
+        Step::Concat { requant } => {
+            let Op::Concatenation(c) = &node.op else { return };
+            let os = pad4(&out_t.shape);
+            let outer: usize = os[..c.axis].iter().product();
+            let inner: usize = os[c.axis + 1..].iter().product();
+            let mut col = 0;
+            let row = os[c.axis] * inner;
+            for ((data, _), rq) in inputs.iter().zip(requant) {
+                let t_elems = data.len();
+                let chunk = if outer == 0 { 0 } else { t_elems / outer };
+                for k in 0..outer {
+                    let src = &data[k * chunk..(k + 1) * chunk];
+                    let dst = &mut out[k * row + col..k * row + col + chunk];
+                    match rq {
+                        None => dst.copy_from_slice(src),
+                        Some(r) => r.eval(as_i8(src), as_i8_mut(dst)),
+                    }
+                }
+                col += chunk;
+            }
+        }
+        Step::Softmax(p) => {
+            let depth = *out_t.shape.last().unwrap_or(&1);
+            p.eval(as_i8(x), as_i8_mut(out), depth);
+        }
+        Step::QuantizeF32 { scale, zero_point } => {
+            let vals = x.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+            kernels::quantize::quantize_f32(vals, *scale, *zero_point, as_i8_mut(out));
+        }
+        Step::Requantize(r) => r.eval(as_i8(x), as_i8_mut(out)),
+        Step::Dequantize { scale, zero_point } => {
+            for (o, v) in out.chunks_exact_mut(4).zip(as_i8(x)) {
+                o.copy_from_slice(&kernels::quantize::dequantize_one(*v, *scale, *zero_point).to_le_bytes());
+            }
+        }
+        Step::Relu(p) => p.eval(as_i8(x), as_i8_mut(out)),
+        Step::Logistic(p) => p.eval(as_i8(x), as_i8_mut(out)),
+        Step::HardSwish(p) => p.eval(as_i8(x), as_i8_mut(out)),
+        Step::Resize(p) => p.eval(as_i8(x), as_i8_mut(out)),
+    }
+}
+
+/// A graph prepared for layer-by-layer execution in one arena.
+pub struct Executor<'g> {
+    pub graph: &'g Graph,
+    pub steps: Vec<Step>,
+    pub layout: ArenaLayout,
+}
+
+impl<'g> Executor<'g> {
+    pub fn new(graph: &'g Graph) -> Result<Self> {
+        Self::with_planner(graph, &GreedyBySize)
+    }
+
+    pub fn with_planner(graph: &'g Graph, planner: &dyn Planner) -> Result<Self> {
+        let steps = (0..graph.nodes.len()).map(|i| prepare(graph, i)).collect::<Result<Vec<_>>>()?;
+        let layout = ArenaLayout::layer_by_layer(graph, planner);
+        Ok(Self { graph, steps, layout })
+    }
+
+    /// Bytes of arena `run` needs.
+    pub fn arena_size(&self) -> usize {
+        self.layout.arena_size()
+    }
+
+    fn range(&self, t: TensorId) -> Result<Range<usize>> {
+        self.layout.range(self.graph, t).ok_or(Error::at_tensor("tensor has no arena buffer", t))
+    }
+
+    /// The arena bytes of graph input `i`, to be filled before `run`.
+    pub fn input_mut<'a>(&self, arena: &'a mut [u8], i: usize) -> Result<&'a mut [u8]> {
+        let t = *self.graph.inputs.get(i).ok_or(Error::model("no such input"))?;
+        let r = self.range(t)?;
+        arena.get_mut(r).ok_or(Error::ArenaTooSmall { needed: self.arena_size(), got: 0 })
+    }
+
+    /// The arena bytes of graph output `i` after `run`.
+    pub fn output<'a>(&self, arena: &'a [u8], i: usize) -> Result<&'a [u8]> {
+        let t = *self.graph.outputs.get(i).ok_or(Error::model("no such output"))?;
+        let r = self.range(t)?;
+        arena.get(r).ok_or(Error::ArenaTooSmall { needed: self.arena_size(), got: arena.len() })
+    }
+
+    /// Runs every node in order. Does not allocate.
+    pub fn run(&self, arena: &mut [u8]) -> Result<()> {
+        if arena.len() < self.arena_size() {
+            return Err(Error::ArenaTooSmall { needed: self.arena_size(), got: arena.len() });
+        }
+        let g = self.graph;
+        for (i, step) in self.steps.iter().enumerate() {
+            let node = &g.nodes[i];
+            let out = node.output();
+            let out_range = self.range(out)?;
+            if matches!(step, Step::Copy) && self.range(node.input(0).unwrap_or(0))? == out_range {
+                continue; // RESHAPE aliased in place
+            }
+            let io = Io::split(arena, out_range)?;
+            let ow = full_window(&g.tensors[out].shape);
+            // Operands go in a fixed array so the run loop never allocates.
+            let mut buf: [(&[u8], Window); 8] = [(&[], ow); 8];
+            let mut k = 0;
+            for t in g.activation_inputs(i) {
+                if k == buf.len() {
+                    return Err(Error::at_op("more than 8 activation operands", i));
+                }
+                buf[k] = (io.get(self.range(t)?)?, full_window(&g.tensors[t].shape));
+                k += 1;
+            }
+            eval_step(g, i, step, &buf[..k], io.out, ow);
+        }
+        Ok(())
+    }
+}
+
+/// Window covering a whole tensor (shapes of rank < 4 are right-aligned to NHWC).
+pub fn full_window(shape: &[usize]) -> Window {
+    let s = pad4(shape);
+    Window::full(s[0], s[1], s[2], s[3])
+}
+
+/// Fills the arena with `byte` before a run, for [`high_water_mark`].
+pub fn paint(arena: &mut [u8], byte: u8) {
+    arena.fill(byte);
+}
+
+/// One past the highest arena byte that no longer holds the paint `byte`.
+/// Run twice with different paints and take the larger: a byte cannot be
+/// written with both paint values, so the result is then exact.
+pub fn high_water_mark(arena: &[u8], byte: u8) -> usize {
+    arena.iter().rposition(|&b| b != byte).map_or(0, |p| p + 1)
+}

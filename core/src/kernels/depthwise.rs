@@ -1,0 +1,54 @@
+//! DEPTHWISE_CONV_2D, int8 per-channel, any depth multiplier
+//! (TFLite `DepthwiseConvPerChannel`).
+
+use super::conv::{Geometry, OutputStage};
+use crate::region::Window;
+
+/// Computes output window `ow`. `filter` is `[1, kh, kw, in_c * depth_multiplier]`.
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv2d(
+    g: &Geometry,
+    depth_multiplier: usize,
+    q: &OutputStage,
+    input: &[i8],
+    iw: Window,
+    filter: &[i8],
+    bias: Option<&[i32]>,
+    output: &mut [i8],
+    ow: Window,
+) {
+    let out_c = ow.c;
+    let in_c = iw.c;
+    let f_row = g.kw * out_c;
+    let mut o = 0;
+    for b in 0..ow.n {
+        for oy in ow.rect.y..ow.rect.y_end() {
+            let y0 = g.origin_y(oy);
+            let (ty0, ty1) = Geometry::taps(y0, g.kh, g.dil_h, g.in_h);
+            for ox in ow.rect.x..ow.rect.x_end() {
+                let x0 = g.origin_x(ox);
+                let (tx0, tx1) = Geometry::taps(x0, g.kw, g.dil_w, g.in_w);
+                for ic in 0..in_c {
+                    for m in 0..depth_multiplier {
+                        let oc = ic * depth_multiplier + m;
+                        let mut acc: i32 = 0;
+                        for ty in ty0..ty1 {
+                            let iy = (y0 + (ty * g.dil_h) as isize) as usize;
+                            for tx in tx0..tx1 {
+                                let ix = (x0 + (tx * g.dil_w) as isize) as usize;
+                                let x = input[iw.offset(b, iy, ix) + ic] as i32;
+                                let w = filter[ty * f_row + tx * out_c + oc] as i32;
+                                acc += (x + q.input_offset) * w;
+                            }
+                        }
+                        if let Some(bias) = bias {
+                            acc = acc.wrapping_add(bias[oc]);
+                        }
+                        output[o] = q.requantize(acc, oc);
+                        o += 1;
+                    }
+                }
+            }
+        }
+    }
+}

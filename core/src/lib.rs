@@ -1,0 +1,40 @@
+//! patchwise-core: a `no_std` int8 TFLite engine built for MCUNetV2-style
+//! patch-based inference.
+//!
+//! - [`loader`] turns untrusted `.tflite` bytes into a typed [`graph::Graph`].
+//! - [`kernels`] are int8 kernels bit-exact with TFLite's reference kernels.
+//! - [`planner`] places buffers in one arena; [`exec`] runs a graph inside a
+//!   caller-given arena without allocating.
+//!
+//! Without the `alloc` feature only the kernels, fixed-point math and region
+//! types are available: enough for generated firmware.
+#![no_std]
+#![deny(unsafe_code)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+pub mod error;
+pub mod fixedpoint;
+pub mod kernels;
+pub mod op;
+pub mod region;
+
+#[cfg(feature = "alloc")]
+pub mod exec;
+#[cfg(feature = "alloc")]
+pub mod graph;
+#[cfg(feature = "alloc")]
+pub mod loader;
+#[cfg(feature = "alloc")]
+pub mod planner;
+#[cfg(feature = "alloc")]
+pub mod validate;
+#[cfg(feature = "alloc")]
+#[allow(clippy::all, dead_code, unused_imports, non_camel_case_types, missing_docs, unsafe_code)]
+pub mod schema;
+
+pub use error::{Error, Result};
+pub mod preprocess;
+#[cfg(feature = "alloc")]
+pub mod analysis;

@@ -1,0 +1,309 @@
+//! The operators patchwise executes, with typed parameters.
+//!
+//! Each variant owns the two facts the patch analysis needs about it: its
+//! receptive-field rule (which input rectangle a given output rectangle
+//! reads) and its multiply-accumulate count.
+
+use crate::region::Rect;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Padding {
+    Same,
+    Valid,
+}
+
+/// Fused activation of an operator (TFLite `ActivationFunctionType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Activation {
+    None,
+    Relu,
+    ReluN1To1,
+    Relu6,
+}
+
+/// Geometry shared by convolutions and pools along one spatial axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Axis {
+    pub kernel: usize,
+    pub stride: usize,
+    pub dilation: usize,
+}
+
+impl Axis {
+    pub const fn effective_kernel(&self) -> usize {
+        (self.kernel - 1) * self.dilation + 1
+    }
+    /// Output size for an input of size `input` (TFLite `ComputeOutSize`).
+    pub fn out_size(&self, padding: Padding, input: usize) -> usize {
+        match padding {
+            Padding::Same => input.div_ceil(self.stride),
+            Padding::Valid => {
+                let eff = self.effective_kernel();
+                if input < eff {
+                    0
+                } else {
+                    (input - eff) / self.stride + 1
+                }
+            }
+        }
+    }
+    /// Padding before the first element (TFLite puts the odd extra after).
+    pub fn pad_before(&self, padding: Padding, input: usize, output: usize) -> usize {
+        match padding {
+            Padding::Valid => 0,
+            Padding::Same => {
+                let needed = (output.saturating_sub(1)) * self.stride + self.effective_kernel();
+                needed.saturating_sub(input) / 2
+            }
+        }
+    }
+    /// Input interval `[start, end)` read by outputs `[o0, o1)`, clipped to `[0, input)`.
+    pub fn input_span(&self, pad_before: usize, input: usize, o0: usize, o1: usize) -> (usize, usize) {
+        if o1 <= o0 {
+            return (0, 0);
+        }
+        let lo = (o0 * self.stride) as isize - pad_before as isize;
+        let hi = ((o1 - 1) * self.stride + self.effective_kernel()) as isize - pad_before as isize;
+        let lo = lo.clamp(0, input as isize) as usize;
+        let hi = hi.clamp(0, input as isize) as usize;
+        (lo, hi.max(lo))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Conv2d {
+    pub padding: Padding,
+    pub h: Axis,
+    pub w: Axis,
+    pub activation: Activation,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DepthwiseConv2d {
+    pub padding: Padding,
+    pub h: Axis,
+    pub w: Axis,
+    pub depth_multiplier: usize,
+    pub activation: Activation,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Pool2d {
+    pub padding: Padding,
+    pub h: Axis,
+    pub w: Axis,
+    pub activation: Activation,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FullyConnected {
+    pub activation: Activation,
+    pub keep_num_dims: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Pad {
+    /// `[before, after]` for each of the four NHWC dimensions.
+    pub paddings: [[usize; 2]; 4],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Mean {
+    /// Bit `i` set: dimension `i` is reduced.
+    pub axes: u8,
+    pub keep_dims: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Concatenation {
+    /// Non-negative axis.
+    pub axis: usize,
+    pub activation: Activation,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Softmax {
+    pub beta: f32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ResizeBilinear {
+    pub align_corners: bool,
+    pub half_pixel_centers: bool,
+}
+
+/// An operator with its typed parameters. Operand tensors live in the node.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Op {
+    Conv2d(Conv2d),
+    DepthwiseConv2d(DepthwiseConv2d),
+    FullyConnected(FullyConnected),
+    Add(Activation),
+    Pad(Pad),
+    MaxPool2d(Pool2d),
+    AveragePool2d(Pool2d),
+    Mean(Mean),
+    Reshape,
+    Concatenation(Concatenation),
+    Softmax(Softmax),
+    Quantize,
+    Dequantize,
+    Relu,
+    Relu6,
+    Logistic,
+    HardSwish,
+    ResizeBilinear(ResizeBilinear),
+}
+
+/// How an operator's output rectangle depends on its (first) input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spatial {
+    /// Output pixel (y, x) reads exactly input pixel (y, x).
+    Pointwise,
+    /// A sliding window (convolutions, pools, pad).
+    Window,
+    /// Needs the whole input tensor: ends a patch stage.
+    Global,
+}
+
+impl Op {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Conv2d(_) => "CONV_2D",
+            Op::DepthwiseConv2d(_) => "DEPTHWISE_CONV_2D",
+            Op::FullyConnected(_) => "FULLY_CONNECTED",
+            Op::Add(_) => "ADD",
+            Op::Pad(_) => "PAD",
+            Op::MaxPool2d(_) => "MAX_POOL_2D",
+            Op::AveragePool2d(_) => "AVERAGE_POOL_2D",
+            Op::Mean(_) => "MEAN",
+            Op::Reshape => "RESHAPE",
+            Op::Concatenation(_) => "CONCATENATION",
+            Op::Softmax(_) => "SOFTMAX",
+            Op::Quantize => "QUANTIZE",
+            Op::Dequantize => "DEQUANTIZE",
+            Op::Relu => "RELU",
+            Op::Relu6 => "RELU6",
+            Op::Logistic => "LOGISTIC",
+            Op::HardSwish => "HARD_SWISH",
+            Op::ResizeBilinear(_) => "RESIZE_BILINEAR",
+        }
+    }
+
+    /// The class of receptive-field rule; `Global` ops cannot be inside a patch stage.
+    pub fn spatial(&self) -> Spatial {
+        match self {
+            Op::Conv2d(_) | Op::DepthwiseConv2d(_) | Op::MaxPool2d(_) | Op::AveragePool2d(_) | Op::Pad(_) => {
+                Spatial::Window
+            }
+            Op::Add(_)
+            | Op::Quantize
+            | Op::Dequantize
+            | Op::Relu
+            | Op::Relu6
+            | Op::Logistic
+            | Op::HardSwish => Spatial::Pointwise,
+            // Concatenation along channels keeps every pixel where it is.
+            Op::Concatenation(c) if c.axis == 3 => Spatial::Pointwise,
+            Op::FullyConnected(_)
+            | Op::Mean(_)
+            | Op::Reshape
+            | Op::Softmax(_)
+            | Op::Concatenation(_)
+            | Op::ResizeBilinear(_) => Spatial::Global,
+        }
+    }
+
+    fn window(&self) -> Option<(Padding, Axis, Axis)> {
+        match self {
+            Op::Conv2d(c) => Some((c.padding, c.h, c.w)),
+            Op::DepthwiseConv2d(c) => Some((c.padding, c.h, c.w)),
+            Op::MaxPool2d(p) | Op::AveragePool2d(p) => Some((p.padding, p.h, p.w)),
+            _ => None,
+        }
+    }
+
+    /// Padding before the first row and column for window ops.
+    pub fn pad_before(&self, in_hw: (usize, usize), out_hw: (usize, usize)) -> (usize, usize) {
+        match self {
+            Op::Pad(p) => (p.paddings[1][0], p.paddings[2][0]),
+            _ => match self.window() {
+                Some((padding, h, w)) => (h.pad_before(padding, in_hw.0, out_hw.0), w.pad_before(padding, in_hw.1, out_hw.1)),
+                None => (0, 0),
+            },
+        }
+    }
+
+    /// Receptive-field rule: the input rectangle that output rectangle `out`
+    /// reads, clipped to the input (padding is not stored, it is implied).
+    /// `None` for global ops.
+    pub fn input_rect(&self, out: Rect, in_hw: (usize, usize), out_hw: (usize, usize)) -> Option<Rect> {
+        if out.is_empty() {
+            return Some(Rect::new(0, 0, 0, 0));
+        }
+        match self.spatial() {
+            Spatial::Global => None,
+            Spatial::Pointwise => Some(out),
+            Spatial::Window => {
+                let (pt, pl) = self.pad_before(in_hw, out_hw);
+                let (h, w) = match self {
+                    Op::Pad(_) => {
+                        let unit = Axis { kernel: 1, stride: 1, dilation: 1 };
+                        (unit, unit)
+                    }
+                    _ => {
+                        let (_, h, w) = self.window()?;
+                        (h, w)
+                    }
+                };
+                let (y0, y1) = h.input_span(pt, in_hw.0, out.y, out.y_end());
+                let (x0, x1) = w.input_span(pl, in_hw.1, out.x, out.x_end());
+                Some(Rect::new(y0, x0, y1 - y0, x1 - x0))
+            }
+        }
+    }
+
+    /// Multiply-accumulates to compute output rectangle `out` (all channels, `batch` images).
+    /// `in_c` is the input channel count, `out_c` the output's, `k_depth` the
+    /// FULLY_CONNECTED accumulation depth.
+    pub fn macs(&self, batch: usize, out: Rect, in_c: usize, out_c: usize, k_depth: usize) -> u64 {
+        let px = (batch * out.area()) as u64;
+        match self {
+            Op::Conv2d(c) => px * out_c as u64 * (c.h.kernel * c.w.kernel * in_c) as u64,
+            Op::DepthwiseConv2d(c) => px * out_c as u64 * (c.h.kernel * c.w.kernel) as u64,
+            Op::FullyConnected(_) => (batch * out_c * k_depth) as u64,
+            _ => 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_padding_puts_extra_after() {
+        let a = Axis { kernel: 3, stride: 2, dilation: 1 };
+        assert_eq!(a.out_size(Padding::Same, 112), 56);
+        // needed = 55*2+3 = 113 -> total 1 -> before 0
+        assert_eq!(a.pad_before(Padding::Same, 112, 56), 0);
+        assert_eq!(a.pad_before(Padding::Same, 113, 57), 1);
+        let b = Axis { kernel: 5, stride: 1, dilation: 2 };
+        assert_eq!(b.out_size(Padding::Valid, 17), 9);
+        assert_eq!(b.pad_before(Padding::Same, 17, 17), 4);
+    }
+
+    #[test]
+    fn conv_receptive_field_clips_to_input() {
+        let op = Op::Conv2d(Conv2d {
+            padding: Padding::Same,
+            h: Axis { kernel: 3, stride: 1, dilation: 1 },
+            w: Axis { kernel: 3, stride: 1, dilation: 1 },
+            activation: Activation::None,
+        });
+        let r = op.input_rect(Rect::new(0, 0, 4, 4), (8, 8), (8, 8)).unwrap();
+        assert_eq!(r, Rect::new(0, 0, 5, 5));
+        let r = op.input_rect(Rect::new(4, 4, 4, 4), (8, 8), (8, 8)).unwrap();
+        assert_eq!(r, Rect::new(3, 3, 5, 5));
+    }
+}

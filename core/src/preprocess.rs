@@ -1,0 +1,87 @@
+//! Image → input tensor, the same in the CLI, the browser and firmware.
+//!
+//! Pixels map to [-1, 1] (`(p - 127.5) / 127.5`, in f32), then are quantized
+//! with the model's input scale and zero point (round half away from zero).
+//! Golden data is made with the same rule (`tools/preprocess.py`).
+
+use crate::fixedpoint::round_f32;
+
+/// Normalised float value of an 8-bit pixel channel.
+#[inline]
+pub fn normalise(p: u8) -> f32 {
+    (p as f32 - 127.5) / 127.5
+}
+
+/// Quantizes one normalised value to int8.
+#[inline]
+pub fn quantize(x: f32, scale: f32, zero_point: i32) -> i8 {
+    ((round_f32(x / scale) as i32).saturating_add(zero_point)).clamp(-128, 127) as i8
+}
+
+/// How an image of one size was fitted into the model's input.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Letterbox {
+    /// Model-input pixels per source pixel.
+    pub scale: f32,
+    /// Offset of the scaled image inside the model input (padding at top/left).
+    pub pad_x: f32,
+    pub pad_y: f32,
+}
+
+impl Letterbox {
+    /// Fits `src_w × src_h` into `dst_w × dst_h` keeping the aspect ratio, centred.
+    pub fn fit(src_w: usize, src_h: usize, dst_w: usize, dst_h: usize) -> Self {
+        let scale = (dst_w as f32 / src_w as f32).min(dst_h as f32 / src_h as f32);
+        Self {
+            scale,
+            pad_x: (dst_w as f32 - src_w as f32 * scale) / 2.0,
+            pad_y: (dst_h as f32 - src_h as f32 * scale) / 2.0,
+        }
+    }
+    /// Model-input coordinates → source-image coordinates.
+    pub fn to_source(&self, x: f32, y: f32) -> (f32, f32) {
+        ((x - self.pad_x) / self.scale, (y - self.pad_y) / self.scale)
+    }
+}
+
+/// Resizes an RGB8 image into an RGB8 `dst_w × dst_h` buffer with letterboxing
+/// (black bars) and bilinear sampling at pixel centres. An image already of the
+/// target size is copied unchanged.
+pub fn letterbox_rgb(src: &[u8], src_w: usize, src_h: usize, dst: &mut [u8], dst_w: usize, dst_h: usize) -> Letterbox {
+    let lb = Letterbox::fit(src_w, src_h, dst_w, dst_h);
+    if src_w == dst_w && src_h == dst_h {
+        dst[..src.len()].copy_from_slice(src);
+        return lb;
+    }
+    for y in 0..dst_h {
+        for x in 0..dst_w {
+            let (sx, sy) = lb.to_source(x as f32 + 0.5, y as f32 + 0.5);
+            let o = (y * dst_w + x) * 3;
+            if sx < 0.0 || sy < 0.0 || sx >= src_w as f32 || sy >= src_h as f32 {
+                dst[o..o + 3].fill(0);
+                continue;
+            }
+            let fx = (sx - 0.5).max(0.0);
+            let fy = (sy - 0.5).max(0.0);
+            let x0 = (fx as usize).min(src_w - 1);
+            let y0 = (fy as usize).min(src_h - 1);
+            let x1 = (x0 + 1).min(src_w - 1);
+            let y1 = (y0 + 1).min(src_h - 1);
+            let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
+            for c in 0..3 {
+                let p = |xx: usize, yy: usize| src[(yy * src_w + xx) * 3 + c] as f32;
+                let top = p(x0, y0) * (1.0 - ax) + p(x1, y0) * ax;
+                let bot = p(x0, y1) * (1.0 - ax) + p(x1, y1) * ax;
+                dst[o + c] = round_f32(top * (1.0 - ay) + bot * ay).clamp(0.0, 255.0) as u8;
+            }
+        }
+    }
+    lb
+}
+
+/// Quantizes an RGB8 image of exactly the input's size into `out` (int8, NHWC).
+pub fn quantize_rgb(pixels: &[u8], scale: f32, zero_point: i32, out: &mut [i8]) {
+    for (o, &p) in out.iter_mut().zip(pixels) {
+        *o = quantize(normalise(p), scale, zero_point);
+    }
+}
