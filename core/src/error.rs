@@ -99,3 +99,5 @@ impl fmt::Display for Error {
 }
 
 pub type Result<T> = core::result::Result<T, Error>;
+
+impl core::error::Error for Error {}

@@ -459,11 +459,16 @@ impl<'g> Executor<'g> {
             // Operands go in a fixed array so the run loop never allocates.
             let mut buf: [(&[u8], Window); 8] = [(&[], ow); 8];
             let mut k = 0;
-            for t in g.activation_inputs(i) {
+            let data = node.op.data_operands(node.inputs.len());
+            for t in node.inputs.iter().take(data).flatten().copied() {
                 if k == buf.len() {
-                    return Err(Error::at_op("more than 8 activation operands", i));
+                    return Err(Error::at_op("more than 8 data operands", i));
                 }
-                buf[k] = (io.get(self.range(t)?)?, full_window(&g.tensors[t].shape));
+                let bytes = match &g.tensors[t].data {
+                    Some(ConstData::I8(v)) => bytemuck::cast_slice(v),
+                    _ => io.get(self.range(t)?)?,
+                };
+                buf[k] = (bytes, full_window(&g.tensors[t].shape));
                 k += 1;
             }
             eval_step(g, i, step, &buf[..k], io.out, ow);

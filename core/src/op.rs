@@ -190,6 +190,16 @@ impl Op {
         }
     }
 
+    /// How many leading operands are data (values the kernel reads as a
+    /// tensor, possibly constant) rather than parameters (weights, shapes).
+    pub fn data_operands(&self, operands: usize) -> usize {
+        match self {
+            Op::Add(_) => 2,
+            Op::Concatenation(_) => operands,
+            _ => 1,
+        }
+    }
+
     /// The class of receptive-field rule; `Global` ops cannot be inside a patch stage.
     pub fn spatial(&self) -> Spatial {
         match self {

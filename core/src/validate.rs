@@ -30,11 +30,15 @@ impl<'g> Ctx<'g> {
         (id, &self.g.tensors[id])
     }
     fn int8_act(&self, (id, t): (TensorId, &Tensor)) -> Result<(f32, i32)> {
-        if t.dtype != DType::I8 {
-            return Err(Error::UnsupportedType { op_index: self.oi, tensor: id, what: "expected an int8 activation" });
-        }
         if t.is_const() {
             return Err(self.shape_err("expected an activation, found a constant", id));
+        }
+        self.int8_data((id, t))
+    }
+    /// An int8 value operand that may be a constant (e.g. a bias added by ADD).
+    fn int8_data(&self, (id, t): (TensorId, &Tensor)) -> Result<(f32, i32)> {
+        if t.dtype != DType::I8 {
+            return Err(Error::UnsupportedType { op_index: self.oi, tensor: id, what: "expected an int8 tensor" });
         }
         let (s, z) = t.quant.per_tensor().ok_or(Error::Quantization { tensor: id, what: "int8 activation needs per-tensor scale and zero point" })?;
         if !(-128..=127).contains(&z) {
@@ -185,8 +189,8 @@ fn validate_node(c: &Ctx) -> Result<()> {
         }
         Op::Add(_) => {
             let (a, b) = (c.input(0)?, c.input(1)?);
-            c.int8_act(a)?;
-            c.int8_act(b)?;
+            c.int8_data(a)?;
+            c.int8_data(b)?;
             c.int8_act(out)?;
             let (sa, sb, so) = (a.1.shape.len(), b.1.shape.len(), out.1.shape.len());
             if sa > 4 || sb > 4 || so > 4 {
@@ -266,7 +270,7 @@ fn validate_node(c: &Ctx) -> Result<()> {
             let mut sum = 0;
             for i in node.inputs.iter().flatten() {
                 let t = &c.g.tensors[*i];
-                c.int8_act((*i, t))?;
+                c.int8_data((*i, t))?;
                 if t.shape.len() != out.1.shape.len() {
                     return Err(c.shape_err("CONCATENATION inputs differ in rank", *i));
                 }

@@ -1,0 +1,4 @@
+//! The library behind the `patchwise` binary, shared with the workspace tests.
+
+pub mod io;
+pub mod run;

@@ -1,0 +1,185 @@
+//! `inspect` and `run`.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use patchwise_core::analysis;
+use patchwise_core::exec::{self, Executor};
+use patchwise_core::graph::{DType, Graph, Quant, Tensor};
+use serde_json::{json, Value};
+
+use crate::io;
+
+
+fn quant_json(t: &Tensor) -> Value {
+    match &t.quant {
+        Quant::None => Value::Null,
+        Quant::PerTensor { scale, zero_point } => json!({"scale": scale, "zero_point": zero_point}),
+        Quant::PerChannel { scales, axis, .. } => json!({"per_channel": scales.len(), "axis": axis}),
+    }
+}
+
+fn tensor_json(g: &Graph, id: usize) -> Value {
+    let t = &g.tensors[id];
+    json!({"index": id, "name": t.name, "shape": t.shape, "dtype": t.dtype.name(), "quantization": quant_json(t)})
+}
+
+pub fn inspect(path: &Path, as_json: bool) -> Result<()> {
+    let (bytes, g) = io::read_model(path)?;
+    let layers = analysis::layers(&g);
+    let exec = Executor::new(&g)?;
+    let macs: u64 = layers.iter().map(|l| l.macs).sum();
+    if as_json {
+        let v = json!({
+            "model": path.display().to_string(),
+            "file_bytes": bytes.len(),
+            "macs": macs,
+            "flash_bytes": g.flash_bytes(),
+            "arena_bytes": exec.arena_size(),
+            "inputs": g.inputs.iter().map(|&t| tensor_json(&g, t)).collect::<Vec<_>>(),
+            "outputs": g.outputs.iter().map(|&t| tensor_json(&g, t)).collect::<Vec<_>>(),
+            "layers": layers.iter().map(|l| json!({
+                "index": l.index, "op": l.op, "input_shape": l.input_shape, "output_shape": l.output_shape,
+                "macs": l.macs, "input_bytes": l.input_bytes, "output_bytes": l.output_bytes, "weight_bytes": l.weight_bytes,
+            })).collect::<Vec<_>>(),
+            "tensors": (0..g.tensors.len()).map(|t| tensor_json(&g, t)).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    println!("{}: {} operators, {} tensors, {} bytes", path.display(), g.nodes.len(), g.tensors.len(), bytes.len());
+    for (kind, ids) in [("input", &g.inputs), ("output", &g.outputs)] {
+        for &t in ids {
+            let t = &g.tensors[t];
+            let q = t.quant.per_tensor().map(|(s, z)| format!(" scale {s} zero point {z}")).unwrap_or_default();
+            println!("  {kind} {:?} {}{q}", t.shape, t.dtype.name());
+        }
+    }
+    println!("{:>4}  {:<18} {:<18} {:<18} {:>12} {:>10} {:>10} {:>9}", "#", "op", "input", "output", "MACs", "in B", "out B", "weight B");
+    for l in &layers {
+        println!(
+            "{:>4}  {:<18} {:<18} {:<18} {:>12} {:>10} {:>10} {:>9}",
+            l.index,
+            l.op,
+            format!("{:?}", l.input_shape),
+            format!("{:?}", l.output_shape),
+            l.macs,
+            l.input_bytes,
+            l.output_bytes,
+            l.weight_bytes
+        );
+    }
+    println!("total: {macs} MACs, {} flash (weight) bytes, {} arena bytes layer by layer", g.flash_bytes(), exec.arena_size());
+    Ok(())
+}
+
+/// Input bytes for graph input 0 from a `.npy` or an image file.
+pub fn load_input(g: &Graph, input: &Path) -> Result<Vec<u8>> {
+    if g.inputs.len() != 1 {
+        bail!("models with {} inputs are not supported by `run`", g.inputs.len());
+    }
+    let t = &g.tensors[g.inputs[0]];
+    let is_npy = input.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+    if is_npy {
+        io::read_npy(input, t)
+    } else {
+        io::image_to_input(&io::read_image(input)?, t)
+    }
+}
+
+/// Top classes of a classifier output (rank 2, one row), highest first.
+fn top_classes(t: &Tensor, data: &[u8], k: usize) -> Option<Vec<Value>> {
+    if t.shape.len() != 2 || t.shape[0] != 1 || t.shape[1] < 2 {
+        return None;
+    }
+    let vals: Vec<f32> = match t.dtype {
+        DType::I8 => {
+            let (s, z) = t.quant.per_tensor().unwrap_or((1.0, 0));
+            data.iter().map(|&b| s * (b as i8 as i32 - z) as f32).collect()
+        }
+        DType::F32 => data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+        _ => return None,
+    };
+    let mut idx: Vec<usize> = (0..vals.len()).collect();
+    idx.sort_by(|&a, &b| vals[b].total_cmp(&vals[a]).then(a.cmp(&b)));
+    Some(idx.into_iter().take(k).map(|i| json!({"class": i, "score": vals[i]})).collect())
+}
+
+pub struct RunResult {
+    pub outputs: Vec<Vec<u8>>,
+    pub predicted_arena: usize,
+    pub measured_arena: usize,
+    pub seconds: f64,
+}
+
+/// Runs layer by layer twice under two arena paints; the measured high-water
+/// mark is the larger of the two scans (exact, see `exec::high_water_mark`).
+pub fn execute(g: &Graph, input: &[u8]) -> Result<RunResult> {
+    let exec = Executor::new(g)?;
+    let mut arena = vec![0u8; exec.arena_size()];
+    let mut measured = 0;
+    let mut seconds = 0.0;
+    let mut outputs = Vec::new();
+    for paint in [0xAA, 0x55] {
+        exec::paint(&mut arena, paint);
+        exec.input_mut(&mut arena, 0)?.copy_from_slice(input);
+        let t0 = Instant::now();
+        exec.run(&mut arena)?;
+        seconds = t0.elapsed().as_secs_f64();
+        measured = measured.max(exec::high_water_mark(&arena, paint));
+        let outs: Vec<Vec<u8>> = (0..g.outputs.len()).map(|i| exec.output(&arena, i).map(<[u8]>::to_vec)).collect::<Result<_, _>>()?;
+        if !outputs.is_empty() && outputs != outs {
+            bail!("internal error: two runs gave different outputs");
+        }
+        outputs = outs;
+    }
+    Ok(RunResult { outputs, predicted_arena: exec.arena_size(), measured_arena: measured, seconds })
+}
+
+pub fn run(path: &Path, input: &Path, output_dir: Option<&Path>, as_json: bool) -> Result<()> {
+    let (_, g) = io::read_model(path)?;
+    let data = load_input(&g, input)?;
+    let r = execute(&g, &data)?;
+    if let Some(dir) = output_dir {
+        std::fs::create_dir_all(dir)?;
+        for (i, (&t, bytes)) in g.outputs.iter().zip(&r.outputs).enumerate() {
+            io::write_npy(&dir.join(format!("output_{i}.npy")), &g.tensors[t], bytes)?;
+        }
+    }
+    let outputs: Vec<Value> = g
+        .outputs
+        .iter()
+        .zip(&r.outputs)
+        .enumerate()
+        .map(|(i, (&t, bytes))| {
+            let t = &g.tensors[t];
+            let mut v = json!({"index": i, "shape": t.shape, "dtype": t.dtype.name()});
+            if let Some(top) = top_classes(t, bytes, 5) {
+                v["top"] = Value::Array(top);
+            }
+            v
+        })
+        .collect();
+    if as_json {
+        let v = json!({
+            "outputs": outputs,
+            "predicted_arena_bytes": r.predicted_arena,
+            "measured_arena_bytes": r.measured_arena,
+            "time_ms": r.seconds * 1e3,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        for o in &outputs {
+            println!("output {}: {} {}", o["index"], o["shape"], o["dtype"].as_str().unwrap_or(""));
+            if let Some(top) = o.get("top").and_then(Value::as_array) {
+                for c in top {
+                    println!("  class {:>4}  {:.4}", c["class"], c["score"].as_f64().unwrap_or(0.0));
+                }
+            }
+        }
+        println!("arena: predicted {} B, measured high-water mark {} B", r.predicted_arena, r.measured_arena);
+        println!("time: {:.2} ms", r.seconds * 1e3);
+    }
+    Ok(())
+}
