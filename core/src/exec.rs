@@ -11,8 +11,7 @@ use core::ops::Range;
 use crate::error::{Error, Result};
 use crate::fixedpoint::QuantizedMultiplier;
 use crate::graph::{ConstData, DType, Graph, TensorId};
-use crate::kernels::{self, activation_range};
-use crate::kernels::activation::{HardSwishParams, LogisticParams, ReluParams};
+use crate::kernels::activation::{HardSwishParams, Lut, ReluParams};
 use crate::kernels::add::AddParams;
 use crate::kernels::conv::{Geometry, OutputStage};
 use crate::kernels::mean::MeanParams;
@@ -20,6 +19,7 @@ use crate::kernels::pool::PoolKind;
 use crate::kernels::quantize::Requantize;
 use crate::kernels::resize::ResizeParams;
 use crate::kernels::softmax::SoftmaxParams;
+use crate::kernels::{self, activation_range};
 use crate::op::{Activation, Op};
 use crate::planner::{Buffer, GreedyBySize, MemoryPlan, Planner};
 use crate::region::Window;
@@ -44,7 +44,11 @@ impl ArenaLayout {
         let mut buffer_of: Vec<Option<usize>> = alloc::vec![None; g.tensors.len()];
         let mut buffers: Vec<Buffer> = Vec::new();
         let new_buffer = |t: TensorId, step: usize, buffers: &mut Vec<Buffer>| {
-            buffers.push(Buffer { size: g.tensors[t].bytes(), first: step, last: step });
+            buffers.push(Buffer {
+                size: g.tensors[t].bytes(),
+                first: step,
+                last: step,
+            });
             buffers.len() - 1
         };
         for &t in &g.inputs {
@@ -75,7 +79,11 @@ impl ArenaLayout {
             }
         }
         let plan = planner.plan(&buffers);
-        ArenaLayout { buffers, buffer_of, plan }
+        ArenaLayout {
+            buffers,
+            buffer_of,
+            plan,
+        }
     }
 
     pub fn arena_size(&self) -> usize {
@@ -93,21 +101,54 @@ impl ArenaLayout {
 /// A node prepared for evaluation.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
-    Conv { geom: Geometry, input_offset: i32, output_offset: i32, act: (i32, i32), multipliers: Vec<QuantizedMultiplier> },
-    Depthwise { geom: Geometry, multiplier: usize, input_offset: i32, output_offset: i32, act: (i32, i32), multipliers: Vec<QuantizedMultiplier> },
-    FullyConnected { input_offset: i32, filter_offset: i32, output_offset: i32, act: (i32, i32), multipliers: Vec<QuantizedMultiplier>, depth: usize, units: usize },
+    Conv {
+        geom: Geometry,
+        input_offset: i32,
+        output_offset: i32,
+        act: (i32, i32),
+        multipliers: Vec<QuantizedMultiplier>,
+    },
+    Depthwise {
+        geom: Geometry,
+        multiplier: usize,
+        input_offset: i32,
+        output_offset: i32,
+        act: (i32, i32),
+        multipliers: Vec<QuantizedMultiplier>,
+    },
+    FullyConnected {
+        input_offset: i32,
+        filter_offset: i32,
+        output_offset: i32,
+        act: (i32, i32),
+        scales: Vec<f64>,
+        depth: usize,
+        units: usize,
+    },
     Add(AddParams),
-    Pad { value: i8 },
-    Pool { kind: PoolKind, geom: Geometry, act: (i32, i32) },
+    Pad {
+        value: i8,
+    },
+    Pool {
+        kind: PoolKind,
+        geom: Geometry,
+        act: (i32, i32),
+    },
     Mean(MeanParams),
     Copy,
-    Concat { requant: Vec<Option<Requantize>> },
+    Concat,
     Softmax(SoftmaxParams),
-    QuantizeF32 { scale: f32, zero_point: i32 },
+    QuantizeF32 {
+        scale: f32,
+        zero_point: i32,
+    },
     Requantize(Requantize),
-    Dequantize { scale: f32, zero_point: i32 },
+    Dequantize {
+        scale: f32,
+        zero_point: i32,
+    },
     Relu(ReluParams),
-    Logistic(LogisticParams),
+    Logistic(Lut),
     HardSwish(HardSwishParams),
     Resize(ResizeParams),
 }
@@ -139,7 +180,11 @@ fn geometry(in_shape: &[usize], out_shape: &[usize], op: &Op) -> Geometry {
 }
 
 fn unreachable_geometry() -> (crate::op::Axis, crate::op::Axis) {
-    let a = crate::op::Axis { kernel: 1, stride: 1, dilation: 1 };
+    let a = crate::op::Axis {
+        kernel: 1,
+        stride: 1,
+        dilation: 1,
+    };
     (a, a)
 }
 
@@ -154,7 +199,13 @@ pub fn prepare(g: &Graph, i: usize) -> Result<Step> {
     let out = node.output();
     let (ti, to) = (&g.tensors[input], &g.tensors[out]);
     let channel_mults = |filter: TensorId, channels: usize| -> Result<Vec<QuantizedMultiplier>> {
-        let fs = g.tensors[filter].quant.scales(channels).ok_or(Error::Quantization { tensor: filter, what: "filter scales" })?;
+        let fs = g.tensors[filter]
+            .quant
+            .scales(channels)
+            .ok_or(Error::Quantization {
+                tensor: filter,
+                what: "filter scales",
+            })?;
         Ok(kernels::conv::channel_multipliers(q(g, input).0, &fs, q(g, out).0).collect())
     };
     Ok(match &node.op {
@@ -182,14 +233,33 @@ pub fn prepare(g: &Graph, i: usize) -> Result<Step> {
         Op::FullyConnected(f) => {
             let filter = node.input(1).unwrap_or(0);
             let (units, depth) = (g.tensors[filter].shape[0], g.tensors[filter].shape[1]);
-            let per_channel = matches!(g.tensors[filter].quant, crate::graph::Quant::PerChannel { .. });
-            let multipliers = if per_channel { channel_mults(filter, units)? } else { channel_mults(filter, 1)? };
+            let per_channel = matches!(
+                g.tensors[filter].quant,
+                crate::graph::Quant::PerChannel { .. }
+            );
+            let fs = g.tensors[filter]
+                .quant
+                .scales(if per_channel { units } else { 1 })
+                .ok_or(Error::Quantization {
+                    tensor: filter,
+                    what: "filter scales",
+                })?;
+            let (si, so) = (q(g, input).0 as f64, q(g, out).0 as f64);
             Step::FullyConnected {
                 input_offset: -q(g, input).1,
-                filter_offset: -g.tensors[filter].quant.per_tensor().map(|q| q.1).unwrap_or(0),
+                // The reference applies a per-tensor weight zero point and ignores per-channel ones.
+                filter_offset: if per_channel {
+                    0
+                } else {
+                    -g.tensors[filter]
+                        .quant
+                        .per_tensor()
+                        .map(|q| q.1)
+                        .unwrap_or(0)
+                },
                 output_offset: q(g, out).1,
                 act: act_range(f.activation, q(g, out)),
-                multipliers,
+                scales: fs.iter().map(|&f| si * f as f64 / so).collect(),
                 depth,
                 units,
             }
@@ -197,46 +267,52 @@ pub fn prepare(g: &Graph, i: usize) -> Result<Step> {
         Op::Add(act) => {
             let b = node.input(1).unwrap_or(0);
             let ((s1, z1), (s2, z2), (so, zo)) = (q(g, input), q(g, b), q(g, out));
-            Step::Add(AddParams::prepare(s1, z1, s2, z2, so, zo, act_range(*act, (so, zo))))
+            Step::Add(AddParams::prepare(
+                s1,
+                z1,
+                s2,
+                z2,
+                so,
+                zo,
+                act_range(*act, (so, zo)),
+            ))
         }
-        Op::Pad(_) => Step::Pad { value: q(g, out).1 as i8 },
+        Op::Pad(_) => Step::Pad {
+            value: q(g, out).1 as i8,
+        },
         Op::MaxPool2d(p) | Op::AveragePool2d(p) => Step::Pool {
-            kind: if matches!(node.op, Op::MaxPool2d(_)) { PoolKind::Max } else { PoolKind::Average },
+            kind: if matches!(node.op, Op::MaxPool2d(_)) {
+                PoolKind::Max
+            } else {
+                PoolKind::Average
+            },
             geom: geometry(&ti.shape, &to.shape, &node.op),
             act: act_range(p.activation, q(g, out)),
         },
         Op::Mean(m) => {
             let s = pad4(&ti.shape);
             let shift = 4 - ti.shape.len();
-            let count: usize = (0..ti.shape.len()).filter(|d| m.axes & (1 << d) != 0).map(|d| s[d + shift]).product();
+            let count: usize = (0..ti.shape.len())
+                .filter(|d| m.axes & (1 << d) != 0)
+                .map(|d| s[d + shift])
+                .product();
             let (si, zi) = q(g, input);
             let (so, zo) = q(g, out);
             Step::Mean(MeanParams::prepare(si, zi, so, zo, count))
         }
         Op::Reshape => Step::Copy,
-        Op::Concatenation(_) => {
-            let (so, zo) = q(g, out);
-            Step::Concat {
-                requant: node
-                    .inputs
-                    .iter()
-                    .flatten()
-                    .map(|&t| {
-                        let (s, z) = q(g, t);
-                        if s == so && z == zo {
-                            None
-                        } else {
-                            Some(Requantize::prepare(s, z, so, zo))
-                        }
-                    })
-                    .collect(),
-            }
-        }
-        Op::Softmax(s) => Step::Softmax(SoftmaxParams::prepare(s.beta, q(g, input).0)),
+        Op::Concatenation(_) => Step::Concat,
+        Op::Softmax(s) => Step::Softmax(
+            SoftmaxParams::prepare(s.beta, q(g, input).0)
+                .ok_or(Error::at_op("SOFTMAX beta × input scale is too small", i))?,
+        ),
         Op::Quantize => {
             let (so, zo) = q(g, out);
             if ti.dtype == DType::F32 {
-                Step::QuantizeF32 { scale: so, zero_point: zo }
+                Step::QuantizeF32 {
+                    scale: so,
+                    zero_point: zo,
+                }
             } else {
                 let (si, zi) = q(g, input);
                 Step::Requantize(Requantize::prepare(si, zi, so, zo))
@@ -244,23 +320,40 @@ pub fn prepare(g: &Graph, i: usize) -> Result<Step> {
         }
         Op::Dequantize => {
             let (s, z) = q(g, input);
-            Step::Dequantize { scale: s, zero_point: z }
+            Step::Dequantize {
+                scale: s,
+                zero_point: z,
+            }
         }
         Op::Relu | Op::Relu6 => {
             let (si, zi) = q(g, input);
             let (so, zo) = q(g, out);
-            Step::Relu(ReluParams::prepare(si, zi, so, zo, matches!(node.op, Op::Relu6)))
+            Step::Relu(ReluParams::prepare(
+                si,
+                zi,
+                so,
+                zo,
+                matches!(node.op, Op::Relu6),
+            ))
         }
         Op::Logistic => {
-            let (si, zi) = q(g, input);
-            Step::Logistic(LogisticParams::prepare(si, zi))
+            let ((si, zi), (so, zo)) = (q(g, input), q(g, out));
+            Step::Logistic(Lut::logistic(si, zi, so, zo))
         }
         Op::HardSwish => {
             let (si, zi) = q(g, input);
             let (so, zo) = q(g, out);
-            Step::HardSwish(HardSwishParams::prepare(si, zi, so, zo))
+            Step::HardSwish(HardSwishParams::prepare(si, zi, so, zo).ok_or(Error::at_op(
+                "HARD_SWISH output scale is too small for its input scale",
+                i,
+            ))?)
         }
-        Op::ResizeBilinear(r) => Step::Resize(ResizeParams::prepare(r.align_corners, r.half_pixel_centers, &ti.shape, &to.shape)),
+        Op::ResizeBilinear(r) => Step::Resize(ResizeParams::prepare(
+            r.align_corners,
+            r.half_pixel_centers,
+            &ti.shape,
+            &to.shape,
+        )),
     })
 }
 
@@ -289,11 +382,19 @@ pub(crate) struct Io<'a> {
 impl<'a> Io<'a> {
     pub fn split(arena: &'a mut [u8], out: Range<usize>) -> Result<Self> {
         if out.end > arena.len() {
-            return Err(Error::ArenaTooSmall { needed: out.end, got: arena.len() });
+            return Err(Error::ArenaTooSmall {
+                needed: out.end,
+                got: arena.len(),
+            });
         }
         let (left, rest) = arena.split_at_mut(out.start);
         let (mid, right) = rest.split_at_mut(out.end - out.start);
-        Ok(Io { left, right, right_start: out.end, out: mid })
+        Ok(Io {
+            left,
+            right,
+            right_start: out.end,
+            out: mid,
+        })
     }
     pub fn get(&self, r: Range<usize>) -> Result<&'a [u8]> {
         if r.end <= self.left.len() {
@@ -301,7 +402,9 @@ impl<'a> Io<'a> {
         } else if r.start >= self.right_start && r.end - self.right_start <= self.right.len() {
             Ok(&self.right[r.start - self.right_start..r.end - self.right_start])
         } else {
-            Err(Error::Schedule("an input buffer overlaps the output buffer"))
+            Err(Error::Schedule(
+                "an input buffer overlaps the output buffer",
+            ))
         }
     }
 }
@@ -316,22 +419,96 @@ pub(crate) fn as_i8_mut(b: &mut [u8]) -> &mut [i8] {
 /// Evaluates a prepared step on windows: `inputs` are the activation operand
 /// buffers with the windows they hold, `out` the output buffer for `ow`.
 /// For non-spatial ops the windows are whole tensors.
-pub(crate) fn eval_step(g: &Graph, node_index: usize, step: &Step, inputs: &[(&[u8], Window)], out: &mut [u8], ow: Window) {
+pub(crate) fn eval_step(
+    g: &Graph,
+    node_index: usize,
+    step: &Step,
+    inputs: &[(&[u8], Window)],
+    out: &mut [u8],
+    ow: Window,
+) {
     let node = &g.nodes[node_index];
     let (x, iw) = inputs[0];
     let out_t = &g.tensors[node.output()];
     match step {
-        Step::Conv { geom, input_offset, output_offset, act, multipliers } => {
-            let st = OutputStage { input_offset: *input_offset, output_offset: *output_offset, act_min: act.0, act_max: act.1, multipliers };
-            kernels::conv::conv2d(geom, &st, as_i8(x), iw, const_i8(g, node.input(1)), const_i32(g, node.input(2)), as_i8_mut(out), ow);
+        Step::Conv {
+            geom,
+            input_offset,
+            output_offset,
+            act,
+            multipliers,
+        } => {
+            let st = OutputStage {
+                input_offset: *input_offset,
+                output_offset: *output_offset,
+                act_min: act.0,
+                act_max: act.1,
+                multipliers,
+            };
+            kernels::conv::conv2d(
+                geom,
+                &st,
+                as_i8(x),
+                iw,
+                const_i8(g, node.input(1)),
+                const_i32(g, node.input(2)),
+                as_i8_mut(out),
+                ow,
+            );
         }
-        Step::Depthwise { geom, multiplier, input_offset, output_offset, act, multipliers } => {
-            let st = OutputStage { input_offset: *input_offset, output_offset: *output_offset, act_min: act.0, act_max: act.1, multipliers };
-            kernels::depthwise::depthwise_conv2d(geom, *multiplier, &st, as_i8(x), iw, const_i8(g, node.input(1)), const_i32(g, node.input(2)), as_i8_mut(out), ow);
+        Step::Depthwise {
+            geom,
+            multiplier,
+            input_offset,
+            output_offset,
+            act,
+            multipliers,
+        } => {
+            let st = OutputStage {
+                input_offset: *input_offset,
+                output_offset: *output_offset,
+                act_min: act.0,
+                act_max: act.1,
+                multipliers,
+            };
+            kernels::depthwise::depthwise_conv2d(
+                geom,
+                *multiplier,
+                &st,
+                as_i8(x),
+                iw,
+                const_i8(g, node.input(1)),
+                const_i32(g, node.input(2)),
+                as_i8_mut(out),
+                ow,
+            );
         }
-        Step::FullyConnected { input_offset, filter_offset, output_offset, act, multipliers, depth, units } => {
-            let st = OutputStage { input_offset: *input_offset, output_offset: *output_offset, act_min: act.0, act_max: act.1, multipliers };
-            kernels::fully_connected::fully_connected(&st, *filter_offset, as_i8(x), const_i8(g, node.input(1)), const_i32(g, node.input(2)), as_i8_mut(out), *depth, *units);
+        Step::FullyConnected {
+            input_offset,
+            filter_offset,
+            output_offset,
+            act,
+            scales,
+            depth,
+            units,
+        } => {
+            let st = kernels::fully_connected::FcStage {
+                input_offset: *input_offset,
+                filter_offset: *filter_offset,
+                output_offset: *output_offset,
+                act_min: act.0,
+                act_max: act.1,
+                scales,
+            };
+            kernels::fully_connected::fully_connected(
+                &st,
+                as_i8(x),
+                const_i8(g, node.input(1)),
+                const_i32(g, node.input(2)),
+                as_i8_mut(out),
+                *depth,
+                *units,
+            );
         }
         Step::Add(p) => {
             let (y, yw) = inputs[1];
@@ -343,54 +520,67 @@ pub(crate) fn eval_step(g: &Graph, node_index: usize, step: &Step, inputs: &[(&[
                 }
             };
             let (a, b) = (node.input(0).unwrap_or(0), node.input(1).unwrap_or(0));
-            kernels::add::add(p, as_i8(x), shape(iw, a), as_i8(y), shape(yw, b), as_i8_mut(out), shape(ow, node.output()));
+            kernels::add::add(
+                p,
+                as_i8(x),
+                shape(iw, a),
+                as_i8(y),
+                shape(yw, b),
+                as_i8_mut(out),
+                shape(ow, node.output()),
+            );
         }
         Step::Pad { value } => {
             let Op::Pad(p) = &node.op else { return };
             let t = &g.tensors[node.input(0).unwrap_or(0)];
-            kernels::pad::pad(&p.paddings, pad4(&t.shape), *value as i8, as_i8(x), iw, as_i8_mut(out), ow);
+            kernels::pad::pad(
+                &p.paddings,
+                pad4(&t.shape),
+                *value as i8,
+                as_i8(x),
+                iw,
+                as_i8_mut(out),
+                ow,
+            );
         }
-        Step::Pool { kind, geom, act } => kernels::pool::pool2d(*kind, geom, act.0, act.1, as_i8(x), iw, as_i8_mut(out), ow),
+        Step::Pool { kind, geom, act } => {
+            kernels::pool::pool2d(*kind, geom, act.0, act.1, as_i8(x), iw, as_i8_mut(out), ow)
+        }
         Step::Mean(p) => {
             let Op::Mean(m) = &node.op else { return };
             let t = &g.tensors[node.input(0).unwrap_or(0)];
             let shift = 4 - t.shape.len();
-            p.eval(as_i8(x), pad4(&t.shape), (m.axes as u32) << shift, as_i8_mut(out));
+            p.eval(
+                as_i8(x),
+                pad4(&t.shape),
+                (m.axes as u32) << shift,
+                as_i8_mut(out),
+            );
         }
         Step::Copy => out.copy_from_slice(&x[..out.len()]),
-        Step::Concat { requant } => {
-            let Op::Concatenation(c) = &node.op else { return };
-            let os = pad4(&out_t.shape);
-            let outer: usize = os[..c.axis].iter().product();
-            let inner: usize = os[c.axis + 1..].iter().product();
-            let mut col = 0;
-            let row = os[c.axis] * inner;
-            for ((data, _), rq) in inputs.iter().zip(requant) {
-                let t_elems = data.len();
-                let chunk = if outer == 0 { 0 } else { t_elems / outer };
-                for k in 0..outer {
-                    let src = &data[k * chunk..(k + 1) * chunk];
-                    let dst = &mut out[k * row + col..k * row + col + chunk];
-                    match rq {
-                        None => dst.copy_from_slice(src),
-                        Some(r) => r.eval(as_i8(src), as_i8_mut(dst)),
-                    }
-                }
-                col += chunk;
-            }
+        Step::Concat => {
+            let Op::Concatenation(c) = &node.op else {
+                return;
+            };
+            let outer: usize = pad4(&out_t.shape)[..c.axis].iter().product();
+            kernels::concat::concat(inputs.iter().map(|(d, _)| *d), outer, out);
         }
         Step::Softmax(p) => {
             let depth = *out_t.shape.last().unwrap_or(&1);
             p.eval(as_i8(x), as_i8_mut(out), depth);
         }
         Step::QuantizeF32 { scale, zero_point } => {
-            let vals = x.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+            let vals = x
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
             kernels::quantize::quantize_f32(vals, *scale, *zero_point, as_i8_mut(out));
         }
         Step::Requantize(r) => r.eval(as_i8(x), as_i8_mut(out)),
         Step::Dequantize { scale, zero_point } => {
             for (o, v) in out.chunks_exact_mut(4).zip(as_i8(x)) {
-                o.copy_from_slice(&kernels::quantize::dequantize_one(*v, *scale, *zero_point).to_le_bytes());
+                o.copy_from_slice(
+                    &kernels::quantize::dequantize_one(*v, *scale, *zero_point).to_le_bytes(),
+                );
             }
         }
         Step::Relu(p) => p.eval(as_i8(x), as_i8_mut(out)),
@@ -413,9 +603,15 @@ impl<'g> Executor<'g> {
     }
 
     pub fn with_planner(graph: &'g Graph, planner: &dyn Planner) -> Result<Self> {
-        let steps = (0..graph.nodes.len()).map(|i| prepare(graph, i)).collect::<Result<Vec<_>>>()?;
+        let steps = (0..graph.nodes.len())
+            .map(|i| prepare(graph, i))
+            .collect::<Result<Vec<_>>>()?;
         let layout = ArenaLayout::layer_by_layer(graph, planner);
-        Ok(Self { graph, steps, layout })
+        Ok(Self {
+            graph,
+            steps,
+            layout,
+        })
     }
 
     /// Bytes of arena `run` needs.
@@ -424,27 +620,46 @@ impl<'g> Executor<'g> {
     }
 
     fn range(&self, t: TensorId) -> Result<Range<usize>> {
-        self.layout.range(self.graph, t).ok_or(Error::at_tensor("tensor has no arena buffer", t))
+        self.layout
+            .range(self.graph, t)
+            .ok_or(Error::at_tensor("tensor has no arena buffer", t))
     }
 
     /// The arena bytes of graph input `i`, to be filled before `run`.
     pub fn input_mut<'a>(&self, arena: &'a mut [u8], i: usize) -> Result<&'a mut [u8]> {
-        let t = *self.graph.inputs.get(i).ok_or(Error::model("no such input"))?;
+        let t = *self
+            .graph
+            .inputs
+            .get(i)
+            .ok_or(Error::model("no such input"))?;
         let r = self.range(t)?;
-        arena.get_mut(r).ok_or(Error::ArenaTooSmall { needed: self.arena_size(), got: 0 })
+        arena.get_mut(r).ok_or(Error::ArenaTooSmall {
+            needed: self.arena_size(),
+            got: 0,
+        })
     }
 
     /// The arena bytes of graph output `i` after `run`.
     pub fn output<'a>(&self, arena: &'a [u8], i: usize) -> Result<&'a [u8]> {
-        let t = *self.graph.outputs.get(i).ok_or(Error::model("no such output"))?;
+        let t = *self
+            .graph
+            .outputs
+            .get(i)
+            .ok_or(Error::model("no such output"))?;
         let r = self.range(t)?;
-        arena.get(r).ok_or(Error::ArenaTooSmall { needed: self.arena_size(), got: arena.len() })
+        arena.get(r).ok_or(Error::ArenaTooSmall {
+            needed: self.arena_size(),
+            got: arena.len(),
+        })
     }
 
     /// Runs every node in order. Does not allocate.
     pub fn run(&self, arena: &mut [u8]) -> Result<()> {
         if arena.len() < self.arena_size() {
-            return Err(Error::ArenaTooSmall { needed: self.arena_size(), got: arena.len() });
+            return Err(Error::ArenaTooSmall {
+                needed: self.arena_size(),
+                got: arena.len(),
+            });
         }
         let g = self.graph;
         for (i, step) in self.steps.iter().enumerate() {

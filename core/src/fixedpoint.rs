@@ -46,7 +46,10 @@ pub fn multiply_by_quantized_multiplier_smaller_than_one_exp(
     multiplier: i32,
     left_shift: i32,
 ) -> i32 {
-    rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, multiplier), -left_shift)
+    rounding_divide_by_pot(
+        saturating_rounding_doubling_high_mul(x, multiplier),
+        -left_shift,
+    )
 }
 
 /// A real multiplier encoded as a Q31 significand and a power-of-two exponent.
@@ -74,7 +77,16 @@ impl QuantizedMultiplier {
             shift = 0;
             q_fixed = 0;
         }
-        Self { multiplier: q_fixed as i32, shift }
+        // Only hostile scales get here (real multiplier >= 2^30); saturate
+        // rather than shift an i32 past its width.
+        if shift > 30 {
+            shift = 30;
+            q_fixed = i32::MAX as i64;
+        }
+        Self {
+            multiplier: q_fixed as i32,
+            shift,
+        }
     }
 
     #[inline]
@@ -95,9 +107,18 @@ mod tests {
 
     #[test]
     fn srdhm_saturates_only_min_min() {
-        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN), i32::MAX);
-        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MAX), -i32::MAX);
-        assert_eq!(saturating_rounding_doubling_high_mul(1 << 30, 1 << 30), 1 << 29);
+        assert_eq!(
+            saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN),
+            i32::MAX
+        );
+        assert_eq!(
+            saturating_rounding_doubling_high_mul(i32::MIN, i32::MAX),
+            -i32::MAX
+        );
+        assert_eq!(
+            saturating_rounding_doubling_high_mul(1 << 30, 1 << 30),
+            1 << 29
+        );
     }
 
     #[test]

@@ -29,12 +29,19 @@ pub mod loader;
 #[cfg(feature = "alloc")]
 pub mod planner;
 #[cfg(feature = "alloc")]
-pub mod validate;
-#[cfg(feature = "alloc")]
-#[allow(clippy::all, dead_code, unused_imports, non_camel_case_types, missing_docs, unsafe_code)]
+#[allow(
+    clippy::all,
+    dead_code,
+    unused_imports,
+    non_camel_case_types,
+    missing_docs,
+    unsafe_code
+)]
 pub mod schema;
+#[cfg(feature = "alloc")]
+pub mod validate;
 
 pub use error::{Error, Result};
-pub mod preprocess;
 #[cfg(feature = "alloc")]
 pub mod analysis;
+pub mod preprocess;

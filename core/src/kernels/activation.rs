@@ -1,7 +1,10 @@
-//! RELU, RELU6, LOGISTIC and HARD_SWISH on int8.
+//! RELU, RELU6, LOGISTIC and HARD_SWISH on int8, each following the
+//! arithmetic of TFLite's BUILTIN_REF kernel (which differs per op: float
+//! scale division for RELU, a float lookup table for LOGISTIC, int16 fixed
+//! point for HARD_SWISH).
 
 use super::clamp_i8;
-use crate::fixedpoint::{round_f32, QuantizedMultiplier};
+use crate::fixedpoint::{round_f32, rounding_divide_by_pot, QuantizedMultiplier};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ReluParams {
@@ -18,49 +21,150 @@ impl ReluParams {
         Self {
             input_zero_point: in_zp,
             output_zero_point: out_zp,
-            multiplier: QuantizedMultiplier::from_f64(in_scale as f64 / out_scale as f64),
+            // The reference divides the scales in single precision first.
+            multiplier: QuantizedMultiplier::from_f64((in_scale / out_scale) as f64),
             act_min: q(0.0).max(-128),
             act_max: if relu6 { q(6.0).min(127) } else { 127 },
         }
     }
     pub fn eval(&self, input: &[i8], output: &mut [i8]) {
         for (o, &x) in output.iter_mut().zip(input) {
-            let v = self.output_zero_point + self.multiplier.apply(x as i32 - self.input_zero_point);
+            let v = self
+                .output_zero_point
+                .saturating_add(self.multiplier.apply(x as i32 - self.input_zero_point));
             *o = clamp_i8(v, self.act_min, self.act_max);
         }
     }
 }
 
+/// A 256-entry int8 → int8 table.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LogisticParams {
-    pub lut: [i8; 256],
-}
+pub struct Lut(pub [i8; 256]);
 
-impl LogisticParams {
-    pub fn prepare(in_scale: f32, in_zp: i32) -> Self {
-        let _ = (in_scale, in_zp);
-        Self { lut: [0; 256] }
-    }
+impl Lut {
     pub fn eval(&self, input: &[i8], output: &mut [i8]) {
         for (o, &x) in output.iter_mut().zip(input) {
-            *o = self.lut[(x as i32 + 128) as usize];
+            *o = self.0[x as u8 as usize];
         }
+    }
+}
+
+pub type LogisticParams = Lut;
+
+impl Lut {
+    /// LOGISTIC: the reference kernel tabulates `1 / (1 + exp(-x))` in f32.
+    pub fn logistic(in_scale: f32, in_zp: i32, out_scale: f32, out_zp: i32) -> Self {
+        let inv = 1.0f32 / out_scale;
+        let mut lut = [0i8; 256];
+        for v in -128i32..=127 {
+            let x = in_scale * (v - in_zp) as f32;
+            let y = 1.0f32 / (1.0f32 + libm::expf(-x));
+            let r = round_f32(y * inv);
+            lut[v as u8 as usize] = clamp_i8((r as i32).saturating_add(out_zp), -128, 127);
+        }
+        Lut(lut)
+    }
+}
+
+/// gemmlowp `SaturatingRoundingDoublingHighMul` on int16.
+#[inline]
+fn srdhm16(a: i16, b: i16) -> i16 {
+    if a == b && a == i16::MIN {
+        return i16::MAX;
+    }
+    let ab = a as i32 * b as i32;
+    let nudge = if ab >= 0 { 1 << 14 } else { 1 - (1 << 14) };
+    ((ab + nudge) / (1 << 15)) as i16
+}
+
+/// Doubling high multiply without rounding (truncates toward zero).
+#[inline]
+fn sdhm16(a: i16, b: i16) -> i16 {
+    if a == b && a == i16::MIN {
+        return i16::MAX;
+    }
+    ((a as i32 * b as i32) / (1 << 15)) as i16
+}
+
+#[inline]
+fn saturating_left_shift16(v: i16, k: i32) -> i16 {
+    ((v as i32) << k).clamp(i16::MIN as i32, i16::MAX as i32) as i16
+}
+
+fn downscale_to_i16(m: i32) -> i16 {
+    if m >= i32::MAX - (1 << 15) {
+        i16::MAX
+    } else {
+        ((m + (1 << 15)) >> 16) as i16
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HardSwishParams {
-    pub lut: [i8; 256],
+    pub input_zero_point: i32,
+    pub output_zero_point: i32,
+    pub output_multiplier: i16,
+    pub output_exponent: i32,
+    pub reluish_multiplier: i16,
+    pub reluish_exponent: i32,
 }
 
 impl HardSwishParams {
-    pub fn prepare(in_scale: f32, in_zp: i32, out_scale: f32, out_zp: i32) -> Self {
-        let _ = (in_scale, in_zp, out_scale, out_zp);
-        Self { lut: [0; 256] }
+    /// Fails (`None`) where the reference's prepare fails: an output
+    /// multiplier above one.
+    pub fn prepare(in_scale: f32, in_zp: i32, out_scale: f32, out_zp: i32) -> Option<Self> {
+        let hires = (1.0f32 / 128.0) * in_scale;
+        let out_mult = hires / out_scale;
+        let reluish = hires / (3.0f32 / 32768.0);
+        let o = QuantizedMultiplier::from_f64(out_mult as f64);
+        let r = QuantizedMultiplier::from_f64(reluish as f64);
+        if o.shift > 0 {
+            return None;
+        }
+        Some(Self {
+            input_zero_point: in_zp,
+            output_zero_point: out_zp,
+            output_multiplier: downscale_to_i16(o.multiplier),
+            output_exponent: o.shift,
+            reluish_multiplier: downscale_to_i16(r.multiplier),
+            reluish_exponent: r.shift,
+        })
     }
+
+    #[inline]
+    pub fn apply(&self, x: i8) -> i8 {
+        let iv = (x as i32 - self.input_zero_point) as i16;
+        let hi = iv.wrapping_mul(128);
+        let pre = srdhm16(hi, self.output_multiplier);
+        let mut rv = hi;
+        if self.reluish_exponent > 0 {
+            rv = saturating_left_shift16(rv, self.reluish_exponent - 1);
+        }
+        rv = srdhm16(rv, self.reluish_multiplier);
+        if self.reluish_exponent > 0 {
+            rv = saturating_left_shift16(rv, 1);
+        }
+        if self.reluish_exponent < 0 {
+            rv = rounding_divide_by_pot(rv as i32, -self.reluish_exponent) as i16;
+        }
+        let rv = ((rv as i32 + 32768) >> 1) as i16;
+        let po = sdhm16(rv, pre);
+        let out = rounding_divide_by_pot(po as i32, -self.output_exponent) as i16;
+        clamp_i8(
+            out.wrapping_add(self.output_zero_point as i16) as i32,
+            -128,
+            127,
+        )
+    }
+
     pub fn eval(&self, input: &[i8], output: &mut [i8]) {
         for (o, &x) in output.iter_mut().zip(input) {
-            *o = self.lut[(x as i32 + 128) as usize];
+            *o = self.apply(x);
         }
+    }
+
+    /// The whole map as a table (what generated firmware stores).
+    pub fn lut(&self) -> Lut {
+        Lut(core::array::from_fn(|i| self.apply(i as u8 as i8)))
     }
 }

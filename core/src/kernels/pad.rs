@@ -14,7 +14,12 @@ pub fn pad(
     ow: Window,
 ) {
     let [in_n, in_h, in_w, _] = in_shape;
-    let [pn, py, px, pc] = [paddings[0][0], paddings[1][0], paddings[2][0], paddings[3][0]];
+    let [pn, py, px, pc] = [
+        paddings[0][0],
+        paddings[1][0],
+        paddings[2][0],
+        paddings[3][0],
+    ];
     let in_c = iw.c;
     let mut o = 0;
     for b in 0..ow.n {
@@ -30,7 +35,11 @@ pub fn pad(
                     let base = iw.offset(ib, iy, ix);
                     for ch in 0..ow.c {
                         let ic = ch.wrapping_sub(pc);
-                        output[o] = if ch >= pc && ic < in_c { input[base + ic] } else { pad_value };
+                        output[o] = if ch >= pc && ic < in_c {
+                            input[base + ic]
+                        } else {
+                            pad_value
+                        };
                         o += 1;
                     }
                 } else {

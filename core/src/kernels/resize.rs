@@ -1,4 +1,8 @@
-//! RESIZE_BILINEAR, int8.
+//! RESIZE_BILINEAR, int8 (TFLite's `ResizeBilinearInteger`): source
+//! coordinates in 10-bit fixed point, raw int8 values interpolated with
+//! integer weights, rounded half away from zero. No requantization.
+
+use crate::region::Window;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ResizeParams {
@@ -6,15 +10,105 @@ pub struct ResizeParams {
     pub half_pixel_centers: bool,
     pub in_shape: [usize; 4],
     pub out_shape: [usize; 4],
+    /// Input pixels per output pixel, ×1024.
+    pub scale_h: i32,
+    pub scale_w: i32,
+}
+
+fn scale10(align_corners: bool, input: usize, output: usize) -> i32 {
+    let (i, o) = (input as i32, output as i32);
+    if align_corners && o > 1 {
+        ((1 << 10) * (i - 1) + (o - 1) / 2) / (o - 1)
+    } else {
+        ((1 << 10) * i + o / 2) / o.max(1)
+    }
 }
 
 impl ResizeParams {
-    pub fn prepare(align_corners: bool, half_pixel_centers: bool, in_shape: &[usize], out_shape: &[usize]) -> Self {
+    pub fn prepare(
+        align_corners: bool,
+        half_pixel_centers: bool,
+        in_shape: &[usize],
+        out_shape: &[usize],
+    ) -> Self {
         let s = |v: &[usize]| [v[0], v[1], v[2], v[3]];
-        Self { align_corners, half_pixel_centers, in_shape: s(in_shape), out_shape: s(out_shape) }
+        Self {
+            align_corners,
+            half_pixel_centers,
+            in_shape: s(in_shape),
+            out_shape: s(out_shape),
+            scale_h: scale10(align_corners, in_shape[1], out_shape[1]),
+            scale_w: scale10(align_corners, in_shape[2], out_shape[2]),
+        }
     }
+
+    /// Source position of output coordinate `v` (×1024) and the two input taps.
+    #[inline]
+    fn interp(&self, v: usize, scale: i32, input: usize) -> (i32, usize, usize) {
+        let v = v as i32;
+        let sv = if self.half_pixel_centers {
+            v * scale + scale / 2 - (1 << 9)
+        } else {
+            v * scale
+        };
+        let lo = (sv / 1024).max(0);
+        let hi = ((sv + 1023) / 1024).min(input as i32 - 1);
+        (sv, lo as usize, hi.max(0) as usize)
+    }
+
+    /// Input rows/columns `[lo, hi]` (inclusive) read by output rows `[o0, o1)`.
+    pub fn input_span(&self, o0: usize, o1: usize, horizontal: bool) -> (usize, usize) {
+        let (scale, input) = if horizontal {
+            (self.scale_w, self.in_shape[2])
+        } else {
+            (self.scale_h, self.in_shape[1])
+        };
+        let (_, lo, _) = self.interp(o0, scale, input);
+        let (_, _, hi) = self.interp(o1 - 1, scale, input);
+        (lo, hi)
+    }
+
     pub fn eval(&self, input: &[i8], output: &mut [i8]) {
-        let _ = input;
-        output.fill(0);
+        let [n, h, w, c] = self.out_shape;
+        let iw = Window::full(
+            self.in_shape[0],
+            self.in_shape[1],
+            self.in_shape[2],
+            self.in_shape[3],
+        );
+        let ow = Window::full(n, h, w, c);
+        self.eval_window(input, iw, output, ow);
+    }
+
+    /// Computes output window `ow` from an input window covering its taps.
+    pub fn eval_window(&self, input: &[i8], iw: Window, output: &mut [i8], ow: Window) {
+        let c = ow.c;
+        let mut o = 0;
+        for b in 0..ow.n {
+            for y in ow.rect.y..ow.rect.y_end() {
+                let (iy, y0, y1) = self.interp(y, self.scale_h, self.in_shape[1]);
+                let dy = (iy - 1024 * y0 as i32) as i64;
+                for x in ow.rect.x..ow.rect.x_end() {
+                    let (ix, x0, x1) = self.interp(x, self.scale_w, self.in_shape[2]);
+                    let dx = (ix - 1024 * x0 as i32) as i64;
+                    let (p00, p10, p01, p11) = (
+                        iw.offset(b, y0, x0),
+                        iw.offset(b, y1, x0),
+                        iw.offset(b, y0, x1),
+                        iw.offset(b, y1, x1),
+                    );
+                    for ch in 0..c {
+                        let v = |p: usize| input[p + ch] as i64;
+                        let o20 = v(p00) * (1024 - dy) * (1024 - dx)
+                            + v(p10) * dy * (1024 - dx)
+                            + v(p01) * (1024 - dy) * dx
+                            + v(p11) * dy * dx;
+                        let round = if o20 > 0 { 1 << 19 } else { -(1 << 19) };
+                        output[o] = ((o20 + round) / (1 << 20)) as i8;
+                        o += 1;
+                    }
+                }
+            }
+        }
     }
 }

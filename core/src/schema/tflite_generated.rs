@@ -18,16 +18,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Enum `TensorType` in the file `schema.fbs:39`
-        #[derive(
-            Copy,
-            Clone,
-            Debug,
-            PartialEq,
-            Eq,
-            PartialOrd,
-            Ord,
-            Hash,
-        )]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(i8)]
         pub enum TensorType {
             /// The variant `FLOAT32` in the enum `TensorType`
@@ -273,15 +264,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `CustomQuantization` in the file `schema.fbs:66`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct CustomQuantization {
             /// The field `custom` in the table `CustomQuantization`
             pub custom: ::core::option::Option<::planus::alloc::vec::Vec<u8>>,
@@ -554,15 +537,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Union `QuantizationDetails` in the file `schema.fbs:71`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub enum QuantizationDetails {
             /// The variant of type `CustomQuantization` in the union `QuantizationDetails`
             CustomQuantization(::planus::alloc::boxed::Box<self::CustomQuantization>),
@@ -1287,16 +1262,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Enum `DimensionType` in the file `schema.fbs:128`
-        #[derive(
-            Copy,
-            Clone,
-            Debug,
-            PartialEq,
-            Eq,
-            PartialOrd,
-            Ord,
-            Hash,
-        )]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(i8)]
         pub enum DimensionType {
             /// The variant `DENSE` in the enum `DimensionType`
@@ -1454,15 +1420,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `Int32Vector` in the file `schema.fbs:133`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct Int32Vector {
             /// The field `values` in the table `Int32Vector`
             pub values: ::core::option::Option<::planus::alloc::vec::Vec<i32>>,
@@ -1724,15 +1682,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `Uint16Vector` in the file `schema.fbs:137`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct Uint16Vector {
             /// The field `values` in the table `Uint16Vector`
             pub values: ::core::option::Option<::planus::alloc::vec::Vec<u16>>,
@@ -1995,15 +1945,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `Uint8Vector` in the file `schema.fbs:141`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct Uint8Vector {
             /// The field `values` in the table `Uint8Vector`
             pub values: ::core::option::Option<::planus::alloc::vec::Vec<u8>>,
@@ -2259,15 +2201,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Union `SparseIndexVector` in the file `schema.fbs:148`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub enum SparseIndexVector {
             /// The variant of type `Int32Vector` in the union `SparseIndexVector`
             Int32Vector(::planus::alloc::boxed::Box<self::Int32Vector>),
@@ -2540,15 +2474,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `DimensionMetadata` in the file `schema.fbs:154`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct DimensionMetadata {
             /// The field `format` in the table `DimensionMetadata`
             pub format: self::DimensionType,
@@ -3018,15 +2944,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SparsityParameters` in the file `schema.fbs:174`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SparsityParameters {
             /// The field `traversal_order` in the table `SparsityParameters`
             pub traversal_order: ::core::option::Option<::planus::alloc::vec::Vec<i32>>,
@@ -3443,15 +3361,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `VariantSubType` in the file `schema.fbs:202`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct VariantSubType {
             /// The field `shape` in the table `VariantSubType`
             pub shape: ::core::option::Option<::planus::alloc::vec::Vec<i32>>,
@@ -4578,16 +4488,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Enum `BuiltinOperator` in the file `schema.fbs:259`
-        #[derive(
-            Copy,
-            Clone,
-            Debug,
-            PartialEq,
-            Eq,
-            PartialOrd,
-            Ord,
-            Hash,
-        )]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(i32)]
         pub enum BuiltinOperator {
             /// The variant `ADD` in the enum `BuiltinOperator`
@@ -13690,15 +13591,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Union `BuiltinOptions2` in the file `schema.fbs:612`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub enum BuiltinOptions2 {
             /// The variant of type `StablehloConcatenateOptions` in the union `BuiltinOptions2`
             StablehloConcatenateOptions(
@@ -15125,15 +15018,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloGatherOptions` in the file `schema.fbs:636`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloGatherOptions {
             /// The field `offset_dims` in the table `StablehloGatherOptions`
             pub offset_dims: ::core::option::Option<::planus::alloc::vec::Vec<i64>>,
@@ -15729,15 +15614,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloTransposeOptions` in the file `schema.fbs:645`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloTransposeOptions {
             /// The field `permutation` in the table `StablehloTransposeOptions`
             pub permutation: ::core::option::Option<::planus::alloc::vec::Vec<i64>>,
@@ -16033,16 +15910,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Enum `StablehloPrecisionConfig` in the file `schema.fbs:649`
-        #[derive(
-            Copy,
-            Clone,
-            Debug,
-            PartialEq,
-            Eq,
-            PartialOrd,
-            Ord,
-            Hash,
-        )]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(u32)]
         pub enum StablehloPrecisionConfig {
             /// The variant `DEFAULT` in the enum `StablehloPrecisionConfig`
@@ -16206,15 +16074,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloDotGeneralOptions` in the file `schema.fbs:655`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloDotGeneralOptions {
             /// The field `lhs_batching_dimensions` in the table `StablehloDotGeneralOptions`
             pub lhs_batching_dimensions: ::core::option::Option<::planus::alloc::vec::Vec<i64>>,
@@ -16816,15 +16676,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloReduceWindowOptions` in the file `schema.fbs:663`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloReduceWindowOptions {
             /// The field `window_dimensions` in the table `StablehloReduceWindowOptions`
             pub window_dimensions: ::core::option::Option<::planus::alloc::vec::Vec<i64>>,
@@ -17436,15 +17288,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloWhileOptions` in the file `schema.fbs:672`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloWhileOptions {
             /// The field `cond_subgraph_index` in the table `StablehloWhileOptions`
             pub cond_subgraph_index: i32,
@@ -17786,15 +17630,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloSortOptions` in the file `schema.fbs:677`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloSortOptions {
             /// The field `dimension` in the table `StablehloSortOptions`
             pub dimension: i64,
@@ -18191,15 +18027,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloConcatenateOptions` in the file `schema.fbs:683`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloConcatenateOptions {
             /// The field `dimension` in the table `StablehloConcatenateOptions`
             pub dimension: i64,
@@ -18490,15 +18318,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloBroadcastInDimOptions` in the file `schema.fbs:687`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloBroadcastInDimOptions {
             /// The field `broadcast_dimensions` in the table `StablehloBroadcastInDimOptions`
             pub broadcast_dimensions: ::core::option::Option<::planus::alloc::vec::Vec<i64>>,
@@ -18807,16 +18627,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Enum `StablehloComparisonDirection` in the file `schema.fbs:691`
-        #[derive(
-            Copy,
-            Clone,
-            Debug,
-            PartialEq,
-            Eq,
-            PartialOrd,
-            Ord,
-            Hash,
-        )]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(u32)]
         pub enum StablehloComparisonDirection {
             /// The variant `STABLEHLO_COMPARISON_DIRECTION_EQ` in the enum `StablehloComparisonDirection`
@@ -19011,16 +18822,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Enum `StablehloComparisonType` in the file `schema.fbs:701`
-        #[derive(
-            Copy,
-            Clone,
-            Debug,
-            PartialEq,
-            Eq,
-            PartialOrd,
-            Ord,
-            Hash,
-        )]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(u32)]
         pub enum StablehloComparisonType {
             /// The variant `STABLEHLO_COMPARISON_TYPE_NOTYPE` in the enum `StablehloComparisonType`
@@ -19208,15 +19010,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloCompareOptions` in the file `schema.fbs:709`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloCompareOptions {
             /// The field `comparison_direction` in the table `StablehloCompareOptions`
             pub comparison_direction: self::StablehloComparisonDirection,
@@ -19609,15 +19403,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloDynamicSliceOptions` in the file `schema.fbs:714`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloDynamicSliceOptions {
             /// The field `slice_sizes` in the table `StablehloDynamicSliceOptions`
             pub slice_sizes: ::core::option::Option<::planus::alloc::vec::Vec<i64>>,
@@ -19920,15 +19706,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloPadOptions` in the file `schema.fbs:718`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloPadOptions {
             /// The field `edge_padding_low` in the table `StablehloPadOptions`
             pub edge_padding_low: ::core::option::Option<::planus::alloc::vec::Vec<i64>>,
@@ -20336,15 +20114,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloIotaOptions` in the file `schema.fbs:724`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloIotaOptions {
             /// The field `iota_dimension` in the table `StablehloIotaOptions`
             pub iota_dimension: i64,
@@ -20623,15 +20393,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloCustomCallOptions` in the file `schema.fbs:728`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloCustomCallOptions {
             /// The field `call_target_name` in the table `StablehloCustomCallOptions`
             pub call_target_name: ::core::option::Option<::planus::alloc::string::String>,
@@ -21218,15 +20980,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloReduceOptions` in the file `schema.fbs:737`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloReduceOptions {
             /// The field `dimensions` in the table `StablehloReduceOptions`
             pub dimensions: ::core::option::Option<::planus::alloc::vec::Vec<i64>>,
@@ -21576,15 +21330,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloSliceOptions` in the file `schema.fbs:742`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloSliceOptions {
             /// The field `start_indices` in the table `StablehloSliceOptions`
             pub start_indices: ::core::option::Option<::planus::alloc::vec::Vec<i64>>,
@@ -21988,15 +21734,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloConvolutionOptions` in the file `schema.fbs:748`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloConvolutionOptions {
             /// The field `window_strides` in the table `StablehloConvolutionOptions`
             pub window_strides: ::core::option::Option<::planus::alloc::vec::Vec<i64>>,
@@ -23681,15 +23419,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloScatterOptions` in the file `schema.fbs:768`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloScatterOptions {
             /// The field `indices_are_sorted` in the table `StablehloScatterOptions`
             pub indices_are_sorted: bool,
@@ -24362,16 +24092,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Enum `RngAlgorithm` in the file `schema.fbs:778`
-        #[derive(
-            Copy,
-            Clone,
-            Debug,
-            PartialEq,
-            Eq,
-            PartialOrd,
-            Ord,
-            Hash,
-        )]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(i8)]
         pub enum RngAlgorithm {
             /// The variant `DEFAULT` in the enum `RngAlgorithm`
@@ -24533,15 +24254,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StablehloRngBitGeneratorOptions` in the file `schema.fbs:791`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StablehloRngBitGeneratorOptions {
             /// The field `algorithm` in the table `StablehloRngBitGeneratorOptions`
             pub algorithm: self::RngAlgorithm,
@@ -24837,16 +24550,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Enum `Padding` in the file `schema.fbs:796`
-        #[derive(
-            Copy,
-            Clone,
-            Debug,
-            PartialEq,
-            Eq,
-            PartialOrd,
-            Ord,
-            Hash,
-        )]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(i8)]
         pub enum Padding {
             /// The variant `SAME` in the enum `Padding`
@@ -25001,16 +24705,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Enum `ActivationFunctionType` in the file `schema.fbs:800`
-        #[derive(
-            Copy,
-            Clone,
-            Debug,
-            PartialEq,
-            Eq,
-            PartialOrd,
-            Ord,
-            Hash,
-        )]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(i8)]
         pub enum ActivationFunctionType {
             /// The variant `NONE` in the enum `ActivationFunctionType`
@@ -25193,15 +24888,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `Conv2DOptions` in the file `schema.fbs:810`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct Conv2DOptions {
             /// The field `padding` in the table `Conv2DOptions`
             pub padding: self::Padding,
@@ -25810,15 +25497,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `Conv3DOptions` in the file `schema.fbs:823`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct Conv3DOptions {
             /// The field `padding` in the table `Conv3DOptions`
             pub padding: self::Padding,
@@ -26471,15 +26150,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `Pool2DOptions` in the file `schema.fbs:834`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct Pool2DOptions {
             /// The field `padding` in the table `Pool2DOptions`
             pub padding: self::Padding,
@@ -27017,15 +26688,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `DepthwiseConv2DOptions` in the file `schema.fbs:843`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct DepthwiseConv2DOptions {
             /// The field `padding` in the table `DepthwiseConv2DOptions`
             pub padding: self::Padding,
@@ -27661,15 +27324,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ConcatEmbeddingsOptions` in the file `schema.fbs:858`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ConcatEmbeddingsOptions {
             /// The field `num_channels` in the table `ConcatEmbeddingsOptions`
             pub num_channels: i32,
@@ -28098,16 +27753,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Enum `LSHProjectionType` in the file `schema.fbs:864`
-        #[derive(
-            Copy,
-            Clone,
-            Debug,
-            PartialEq,
-            Eq,
-            PartialOrd,
-            Ord,
-            Hash,
-        )]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(i8)]
         pub enum LshProjectionType {
             /// The variant `UNKNOWN` in the enum `LSHProjectionType`
@@ -28269,15 +27915,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `LSHProjectionOptions` in the file `schema.fbs:870`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct LshProjectionOptions {
             /// The field `type` in the table `LSHProjectionOptions`
             pub type_: self::LshProjectionType,
@@ -28558,15 +28196,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SVDFOptions` in the file `schema.fbs:874`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SvdfOptions {
             /// The field `rank` in the table `SVDFOptions`
             pub rank: i32,
@@ -28962,15 +28592,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `RNNOptions` in the file `schema.fbs:883`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct RnnOptions {
             /// The field `fused_activation_function` in the table `RNNOptions`
             pub fused_activation_function: self::ActivationFunctionType,
@@ -29319,15 +28941,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SequenceRNNOptions` in the file `schema.fbs:889`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SequenceRnnOptions {
             /// The field `time_major` in the table `SequenceRNNOptions`
             pub time_major: bool,
@@ -29750,15 +29364,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `BidirectionalSequenceRNNOptions` in the file `schema.fbs:896`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct BidirectionalSequenceRnnOptions {
             /// The field `time_major` in the table `BidirectionalSequenceRNNOptions`
             pub time_major: bool,
@@ -30261,16 +29867,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Enum `FullyConnectedOptionsWeightsFormat` in the file `schema.fbs:904`
-        #[derive(
-            Copy,
-            Clone,
-            Debug,
-            PartialEq,
-            Eq,
-            PartialOrd,
-            Ord,
-            Hash,
-        )]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(i8)]
         pub enum FullyConnectedOptionsWeightsFormat {
             /// The variant `DEFAULT` in the enum `FullyConnectedOptionsWeightsFormat`
@@ -30444,15 +30041,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `FullyConnectedOptions` in the file `schema.fbs:911`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct FullyConnectedOptions {
             /// The field `fused_activation_function` in the table `FullyConnectedOptions`
             pub fused_activation_function: self::ActivationFunctionType,
@@ -31264,15 +30853,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ConcatenationOptions` in the file `schema.fbs:938`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ConcatenationOptions {
             /// The field `axis` in the table `ConcatenationOptions`
             pub axis: i32,
@@ -31629,15 +31210,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `AddOptions` in the file `schema.fbs:943`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct AddOptions {
             /// The field `fused_activation_function` in the table `AddOptions`
             pub fused_activation_function: self::ActivationFunctionType,
@@ -31980,15 +31553,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `MulOptions` in the file `schema.fbs:949`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct MulOptions {
             /// The field `fused_activation_function` in the table `MulOptions`
             pub fused_activation_function: self::ActivationFunctionType,
@@ -32276,15 +31841,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `L2NormOptions` in the file `schema.fbs:953`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct L2NormOptions {
             /// The field `fused_activation_function` in the table `L2NormOptions`
             pub fused_activation_function: self::ActivationFunctionType,
@@ -33031,16 +32588,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Enum `LSTMKernelType` in the file `schema.fbs:966`
-        #[derive(
-            Copy,
-            Clone,
-            Debug,
-            PartialEq,
-            Eq,
-            PartialOrd,
-            Ord,
-            Hash,
-        )]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(i8)]
         pub enum LstmKernelType {
             /// The variant `FULL` in the enum `LSTMKernelType`
@@ -34949,15 +34497,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ResizeBilinearOptions` in the file `schema.fbs:1024`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ResizeBilinearOptions {
             /// The field `align_corners` in the table `ResizeBilinearOptions`
             pub align_corners: bool,
@@ -35296,15 +34836,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ResizeNearestNeighborOptions` in the file `schema.fbs:1031`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ResizeNearestNeighborOptions {
             /// The field `align_corners` in the table `ResizeNearestNeighborOptions`
             pub align_corners: bool,
@@ -35662,15 +35194,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `CallOptions` in the file `schema.fbs:1037`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct CallOptions {
             /// The field `subgraph` in the table `CallOptions`
             pub subgraph: u32,
@@ -35924,15 +35448,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `PadOptions` in the file `schema.fbs:1042`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct PadOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -36133,15 +35649,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `PadV2Options` in the file `schema.fbs:1045`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct PadV2Options {}
 
         #[allow(clippy::derivable_impls)]
@@ -36342,15 +35850,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ReshapeOptions` in the file `schema.fbs:1048`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ReshapeOptions {
             /// The field `new_shape` in the table `ReshapeOptions`
             pub new_shape: ::core::option::Option<::planus::alloc::vec::Vec<i32>>,
@@ -36615,15 +36115,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SpaceToBatchNDOptions` in the file `schema.fbs:1052`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SpaceToBatchNdOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -36847,15 +36339,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `BatchToSpaceNDOptions` in the file `schema.fbs:1055`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct BatchToSpaceNdOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -37079,15 +36563,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SkipGramOptions` in the file `schema.fbs:1058`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SkipGramOptions {
             /// The field `ngram_size` in the table `SkipGramOptions`
             pub ngram_size: i32,
@@ -37476,15 +36952,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SpaceToDepthOptions` in the file `schema.fbs:1064`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SpaceToDepthOptions {
             /// The field `block_size` in the table `SpaceToDepthOptions`
             pub block_size: i32,
@@ -37763,15 +37231,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `DepthToSpaceOptions` in the file `schema.fbs:1068`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct DepthToSpaceOptions {
             /// The field `block_size` in the table `DepthToSpaceOptions`
             pub block_size: i32,
@@ -38050,15 +37510,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SubOptions` in the file `schema.fbs:1072`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SubOptions {
             /// The field `fused_activation_function` in the table `SubOptions`
             pub fused_activation_function: self::ActivationFunctionType,
@@ -38401,15 +37853,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `DivOptions` in the file `schema.fbs:1078`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct DivOptions {
             /// The field `fused_activation_function` in the table `DivOptions`
             pub fused_activation_function: self::ActivationFunctionType,
@@ -38697,15 +38141,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `TopKV2Options` in the file `schema.fbs:1082`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct TopKv2Options {}
 
         #[allow(clippy::derivable_impls)]
@@ -38906,16 +38342,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Enum `CombinerType` in the file `schema.fbs:1085`
-        #[derive(
-            Copy,
-            Clone,
-            Debug,
-            PartialEq,
-            Eq,
-            PartialOrd,
-            Ord,
-            Hash,
-        )]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(i8)]
         pub enum CombinerType {
             /// The variant `SUM` in the enum `CombinerType`
@@ -39077,15 +38504,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `EmbeddingLookupSparseOptions` in the file `schema.fbs:1091`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct EmbeddingLookupSparseOptions {
             /// The field `combiner` in the table `EmbeddingLookupSparseOptions`
             pub combiner: self::CombinerType,
@@ -39379,15 +38798,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `GatherOptions` in the file `schema.fbs:1095`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct GatherOptions {
             /// The field `axis` in the table `GatherOptions`
             pub axis: i32,
@@ -39689,15 +39100,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `TransposeOptions` in the file `schema.fbs:1101`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct TransposeOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -39913,15 +39316,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ExpOptions` in the file `schema.fbs:1104`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ExpOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -40122,15 +39517,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `CosOptions` in the file `schema.fbs:1107`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct CosOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -40331,15 +39718,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ReducerOptions` in the file `schema.fbs:1110`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ReducerOptions {
             /// The field `keep_dims` in the table `ReducerOptions`
             pub keep_dims: bool,
@@ -40597,15 +39976,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SqueezeOptions` in the file `schema.fbs:1114`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SqueezeOptions {
             /// The field `squeeze_dims` in the table `SqueezeOptions`
             pub squeeze_dims: ::core::option::Option<::planus::alloc::vec::Vec<i32>>,
@@ -40874,15 +40245,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SplitOptions` in the file `schema.fbs:1118`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SplitOptions {
             /// The field `num_splits` in the table `SplitOptions`
             pub num_splits: i32,
@@ -41139,15 +40502,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SplitVOptions` in the file `schema.fbs:1122`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SplitVOptions {
             /// The field `num_splits` in the table `SplitVOptions`
             pub num_splits: i32,
@@ -41406,15 +40761,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StridedSliceOptions` in the file `schema.fbs:1126`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StridedSliceOptions {
             /// The field `begin_mask` in the table `StridedSliceOptions`
             pub begin_mask: i32,
@@ -41965,15 +41312,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `LogSoftmaxOptions` in the file `schema.fbs:1136`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct LogSoftmaxOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -42191,15 +41530,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `CastOptions` in the file `schema.fbs:1139`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct CastOptions {
             /// The field `in_data_type` in the table `CastOptions`
             pub in_data_type: self::TensorType,
@@ -42515,15 +41846,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `DequantizeOptions` in the file `schema.fbs:1144`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct DequantizeOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -42741,15 +42064,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `MaximumMinimumOptions` in the file `schema.fbs:1147`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct MaximumMinimumOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -42973,15 +42288,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `TileOptions` in the file `schema.fbs:1150`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct TileOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -43182,15 +42489,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ArgMaxOptions` in the file `schema.fbs:1153`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ArgMaxOptions {
             /// The field `output_type` in the table `ArgMaxOptions`
             pub output_type: self::TensorType,
@@ -43452,15 +42751,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ArgMinOptions` in the file `schema.fbs:1157`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ArgMinOptions {
             /// The field `output_type` in the table `ArgMinOptions`
             pub output_type: self::TensorType,
@@ -43722,15 +43013,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `GreaterOptions` in the file `schema.fbs:1161`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct GreaterOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -43931,15 +43214,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `GreaterEqualOptions` in the file `schema.fbs:1164`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct GreaterEqualOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -44159,15 +43434,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `LessOptions` in the file `schema.fbs:1167`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct LessOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -44368,15 +43635,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `LessEqualOptions` in the file `schema.fbs:1170`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct LessEqualOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -44592,15 +43851,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `NegOptions` in the file `schema.fbs:1173`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct NegOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -44801,15 +44052,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SelectOptions` in the file `schema.fbs:1176`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SelectOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -45010,15 +44253,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SliceOptions` in the file `schema.fbs:1179`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SliceOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -45219,15 +44454,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `TransposeConvOptions` in the file `schema.fbs:1182`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct TransposeConvOptions {
             /// The field `padding` in the table `TransposeConvOptions`
             pub padding: self::Padding,
@@ -45748,15 +44975,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ExpandDimsOptions` in the file `schema.fbs:1197`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ExpandDimsOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -45974,15 +45193,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SparseToDenseOptions` in the file `schema.fbs:1200`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SparseToDenseOptions {
             /// The field `validate_indices` in the table `SparseToDenseOptions`
             pub validate_indices: bool,
@@ -46265,15 +45476,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `EqualOptions` in the file `schema.fbs:1204`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct EqualOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -46474,15 +45677,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `NotEqualOptions` in the file `schema.fbs:1207`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct NotEqualOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -46698,15 +45893,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ShapeOptions` in the file `schema.fbs:1210`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ShapeOptions {
             /// The field `out_type` in the table `ShapeOptions`
             pub out_type: self::TensorType,
@@ -46965,15 +46152,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `RankOptions` in the file `schema.fbs:1215`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct RankOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -47174,15 +46353,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `PowOptions` in the file `schema.fbs:1218`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct PowOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -47808,15 +46979,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `PackOptions` in the file `schema.fbs:1231`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct PackOptions {
             /// The field `values_count` in the table `PackOptions`
             pub values_count: i32,
@@ -48116,15 +47279,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `LogicalOrOptions` in the file `schema.fbs:1236`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct LogicalOrOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -48340,15 +47495,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `OneHotOptions` in the file `schema.fbs:1239`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct OneHotOptions {
             /// The field `axis` in the table `OneHotOptions`
             pub axis: i32,
@@ -48601,15 +47748,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `AbsOptions` in the file `schema.fbs:1243`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct AbsOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -48810,15 +47949,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `HardSwishOptions` in the file `schema.fbs:1247`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct HardSwishOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -49034,15 +48165,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `LogicalAndOptions` in the file `schema.fbs:1250`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct LogicalAndOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -49260,15 +48383,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `LogicalNotOptions` in the file `schema.fbs:1253`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct LogicalNotOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -49486,15 +48601,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `UnpackOptions` in the file `schema.fbs:1256`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct UnpackOptions {
             /// The field `num` in the table `UnpackOptions`
             pub num: i32,
@@ -49785,15 +48892,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `FloorDivOptions` in the file `schema.fbs:1261`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct FloorDivOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -50009,15 +49108,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SquareOptions` in the file `schema.fbs:1264`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SquareOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -50218,15 +49309,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ZerosLikeOptions` in the file `schema.fbs:1267`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ZerosLikeOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -50442,15 +49525,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `FillOptions` in the file `schema.fbs:1270`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct FillOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -50651,15 +49726,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `FloorModOptions` in the file `schema.fbs:1273`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct FloorModOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -50875,15 +49942,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `RangeOptions` in the file `schema.fbs:1276`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct RangeOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -51357,15 +50416,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SquaredDifferenceOptions` in the file `schema.fbs:1283`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SquaredDifferenceOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -51595,16 +50646,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Enum `MirrorPadMode` in the file `schema.fbs:1287`
-        #[derive(
-            Copy,
-            Clone,
-            Debug,
-            PartialEq,
-            Eq,
-            PartialOrd,
-            Ord,
-            Hash,
-        )]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(i8)]
         pub enum MirrorPadMode {
             /// The variant `REFLECT` in the enum `MirrorPadMode`
@@ -51762,15 +50804,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `MirrorPadOptions` in the file `schema.fbs:1295`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct MirrorPadOptions {
             /// The field `mode` in the table `MirrorPadOptions`
             pub mode: self::MirrorPadMode,
@@ -52045,15 +51079,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `UniqueOptions` in the file `schema.fbs:1299`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct UniqueOptions {
             /// The field `idx_out_type` in the table `UniqueOptions`
             pub idx_out_type: self::TensorType,
@@ -52317,15 +51343,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ReverseV2Options` in the file `schema.fbs:1303`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ReverseV2Options {}
 
         #[allow(clippy::derivable_impls)]
@@ -52541,15 +51559,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `AddNOptions` in the file `schema.fbs:1306`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct AddNOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -52750,15 +51760,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `GatherNdOptions` in the file `schema.fbs:1309`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct GatherNdOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -52974,15 +51976,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `WhereOptions` in the file `schema.fbs:1312`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct WhereOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -53183,15 +52177,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ReverseSequenceOptions` in the file `schema.fbs:1315`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ReverseSequenceOptions {
             /// The field `seq_dim` in the table `ReverseSequenceOptions`
             pub seq_dim: i32,
@@ -53521,15 +52507,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `MatrixDiagOptions` in the file `schema.fbs:1320`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct MatrixDiagOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -53747,15 +52725,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `QuantizeOptions` in the file `schema.fbs:1323`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct QuantizeOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -53971,15 +52941,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `MatrixSetDiagOptions` in the file `schema.fbs:1326`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct MatrixSetDiagOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -54199,15 +53161,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `IfOptions` in the file `schema.fbs:1329`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct IfOptions {
             /// The field `then_subgraph_index` in the table `IfOptions`
             pub then_subgraph_index: i32,
@@ -54520,15 +53474,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `CallOnceOptions` in the file `schema.fbs:1334`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct CallOnceOptions {
             /// The field `init_subgraph_index` in the table `CallOnceOptions`
             pub init_subgraph_index: i32,
@@ -54808,15 +53754,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `WhileOptions` in the file `schema.fbs:1338`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct WhileOptions {
             /// The field `cond_subgraph_index` in the table `WhileOptions`
             pub cond_subgraph_index: i32,
@@ -55130,15 +54068,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `NonMaxSuppressionV4Options` in the file `schema.fbs:1343`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct NonMaxSuppressionV4Options {}
 
         #[allow(clippy::derivable_impls)]
@@ -55372,15 +54302,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `NonMaxSuppressionV5Options` in the file `schema.fbs:1346`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct NonMaxSuppressionV5Options {}
 
         #[allow(clippy::derivable_impls)]
@@ -55614,15 +54536,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ScatterNdOptions` in the file `schema.fbs:1349`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ScatterNdOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -55838,15 +54752,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SelectV2Options` in the file `schema.fbs:1352`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SelectV2Options {}
 
         #[allow(clippy::derivable_impls)]
@@ -56062,15 +54968,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `DensifyOptions` in the file `schema.fbs:1355`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct DensifyOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -56271,15 +55169,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SegmentSumOptions` in the file `schema.fbs:1358`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SegmentSumOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -56497,15 +55387,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `BatchMatMulOptions` in the file `schema.fbs:1361`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct BatchMatMulOptions {
             /// The field `adj_x` in the table `BatchMatMulOptions`
             pub adj_x: bool,
@@ -56896,15 +55778,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `CumsumOptions` in the file `schema.fbs:1370`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct CumsumOptions {
             /// The field `exclusive` in the table `CumsumOptions`
             pub exclusive: bool,
@@ -57214,15 +56088,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `BroadcastToOptions` in the file `schema.fbs:1375`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct BroadcastToOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -57440,15 +56306,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `Rfft2dOptions` in the file `schema.fbs:1378`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct Rfft2dOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -57649,15 +56507,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `HashtableOptions` in the file `schema.fbs:1381`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct HashtableOptions {
             /// The field `table_id` in the table `HashtableOptions`
             pub table_id: i32,
@@ -58036,15 +56886,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `HashtableFindOptions` in the file `schema.fbs:1389`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct HashtableFindOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -58264,15 +57106,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `HashtableImportOptions` in the file `schema.fbs:1392`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct HashtableImportOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -58498,15 +57332,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `HashtableSizeOptions` in the file `schema.fbs:1395`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct HashtableSizeOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -58726,15 +57552,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `VarHandleOptions` in the file `schema.fbs:1398`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct VarHandleOptions {
             /// The field `container` in the table `VarHandleOptions`
             pub container: ::core::option::Option<::planus::alloc::string::String>,
@@ -59068,15 +57886,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ReadVariableOptions` in the file `schema.fbs:1403`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ReadVariableOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -59296,15 +58106,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `AssignVariableOptions` in the file `schema.fbs:1406`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct AssignVariableOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -59528,15 +58330,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `RandomOptions` in the file `schema.fbs:1409`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct RandomOptions {
             /// The field `seed` in the table `RandomOptions`
             pub seed: i64,
@@ -60112,15 +58906,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `GeluOptions` in the file `schema.fbs:1418`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct GeluOptions {
             /// The field `approximate` in the table `GeluOptions`
             pub approximate: bool,
@@ -60378,15 +59164,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `DynamicUpdateSliceOptions` in the file `schema.fbs:1422`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct DynamicUpdateSliceOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -60616,15 +59394,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `UnsortedSegmentProdOptions` in the file `schema.fbs:1425`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct UnsortedSegmentProdOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -60858,15 +59628,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `UnsortedSegmentMaxOptions` in the file `schema.fbs:1428`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct UnsortedSegmentMaxOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -61096,15 +59858,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `UnsortedSegmentSumOptions` in the file `schema.fbs:1431`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct UnsortedSegmentSumOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -61334,15 +60088,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ATan2Options` in the file `schema.fbs:1434`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ATan2Options {}
 
         #[allow(clippy::derivable_impls)]
@@ -61543,15 +60289,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `UnsortedSegmentMinOptions` in the file `schema.fbs:1437`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct UnsortedSegmentMinOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -61781,15 +60519,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SignOptions` in the file `schema.fbs:1440`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SignOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -61990,15 +60720,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `BitcastOptions` in the file `schema.fbs:1443`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct BitcastOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -62199,15 +60921,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `BitwiseXorOptions` in the file `schema.fbs:1446`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct BitwiseXorOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -62425,15 +61139,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `RightShiftOptions` in the file `schema.fbs:1449`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct RightShiftOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -62651,15 +61357,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `DilateOptions` in the file `schema.fbs:1452`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct DilateOptions {}
 
         #[allow(clippy::derivable_impls)]
@@ -62860,16 +61558,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Enum `ReduceWindowFunction` in the file `schema.fbs:1455`
-        #[derive(
-            Copy,
-            Clone,
-            Debug,
-            PartialEq,
-            Eq,
-            PartialOrd,
-            Ord,
-            Hash,
-        )]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(i32)]
         pub enum ReduceWindowFunction {
             /// The variant `UNSUPPORTED` in the enum `ReduceWindowFunction`
@@ -63055,15 +61744,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `ReduceWindowOptions` in the file `schema.fbs:1465`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct ReduceWindowOptions {
             /// The field `reduce_function` in the table `ReduceWindowOptions`
             pub reduce_function: self::ReduceWindowFunction,
@@ -63354,15 +62035,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `OperatorCode` in the file `schema.fbs:1471`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct OperatorCode {
             /// The field `deprecated_builtin_code` in the table `OperatorCode`
             pub deprecated_builtin_code: i8,
@@ -63790,16 +62463,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Enum `CustomOptionsFormat` in the file `schema.fbs:1489`
-        #[derive(
-            Copy,
-            Clone,
-            Debug,
-            PartialEq,
-            Eq,
-            PartialOrd,
-            Ord,
-            Hash,
-        )]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(i8)]
         pub enum CustomOptionsFormat {
             /// The variant `FLEXBUFFERS` in the enum `CustomOptionsFormat`
@@ -63953,15 +62617,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `StableHLOCompositeOptions` in the file `schema.fbs:1493`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct StableHloCompositeOptions {
             /// The field `name` in the table `StableHLOCompositeOptions`
             pub name: ::core::option::Option<::planus::alloc::string::String>,
@@ -65843,15 +64499,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `Buffer` in the file `schema.fbs:1574`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct Buffer {
             /// The field `data` in the table `Buffer`
             pub data: ::core::option::Option<::planus::alloc::vec::Vec<u8>>,
@@ -66190,15 +64838,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `Metadata` in the file `schema.fbs:1585`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct Metadata {
             /// The field `name` in the table `Metadata`
             pub name: ::core::option::Option<::planus::alloc::string::String>,
@@ -66497,15 +65137,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `TensorMap` in the file `schema.fbs:1594`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct TensorMap {
             /// The field `name` in the table `TensorMap`
             pub name: ::core::option::Option<::planus::alloc::string::String>,
@@ -66813,15 +65445,7 @@ mod root {
         ///
         /// Generated from these locations:
         /// * Table `SignatureDef` in the file `schema.fbs:1604`
-        #[derive(
-            Clone,
-            Debug,
-            PartialEq,
-            PartialOrd,
-            Eq,
-            Ord,
-            Hash,
-        )]
+        #[derive(Clone, Debug, PartialEq, PartialOrd, Eq, Ord, Hash)]
         pub struct SignatureDef {
             /// The field `inputs` in the table `SignatureDef`
             pub inputs: ::core::option::Option<::planus::alloc::vec::Vec<self::TensorMap>>,

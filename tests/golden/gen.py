@@ -1,0 +1,783 @@
+#!/usr/bin/env python3
+"""Golden data for patchwise's bit-exactness tests.  Seeded and deterministic:
+re-run (`python tests/golden/gen.py`, or tools/regen) to regenerate.
+
+ops/     single-op int8 .tflite models built directly with the flatbuffer object
+         API (full control of shapes, zero points, per-channel scales, options),
+         with seeded inputs ops/<case>.in<k>.npy (k = subgraph input order,
+         non-constant inputs only) and outputs ops/<case>.out<k>.npy.
+models/  whole-model cases for every models/*.tflite:
+         models/<stem>.<variant>.in0.npy / .out<k>.npy.
+manifest.json lists every case (and every skipped one, with the reason).
+
+Every output comes from THE ORACLE: LiteRT's Interpreter with
+OpResolverType.BUILTIN_REF (never the default XNNPACK resolver)."""
+import glob
+import json
+import math
+import os
+import re
+import shutil
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import tfl  # noqa: E402
+from ai_edge_litert import schema_py_generated as S  # noqa: E402
+
+SEED = 20261124
+OPS_DIR = os.path.join(HERE, "ops")
+MODELS_DIR = os.path.join(HERE, "models")
+BO = S.BuiltinOperator
+ACT = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}
+PAD = {"SAME": S.Padding.SAME, "VALID": S.Padding.VALID}
+TT = {np.dtype(np.int8): S.TensorType.INT8, np.dtype(np.int32): S.TensorType.INT32,
+      np.dtype(np.float32): S.TensorType.FLOAT32}
+
+rng = np.random.default_rng(SEED)
+
+
+# --------------------------------------------------------------------------
+# flatbuffer model builder
+# --------------------------------------------------------------------------
+class Quant:
+    def __init__(self, scale, zero_point, axis=0):
+        self.scale = np.atleast_1d(np.asarray(scale, np.float32))
+        self.zero_point = np.atleast_1d(np.asarray(zero_point, np.int64))
+        if len(self.zero_point) == 1 and len(self.scale) > 1:
+            self.zero_point = np.zeros(len(self.scale), np.int64)
+        self.axis = int(axis)
+
+    def summary(self):
+        s = [float(x) for x in self.scale]
+        z = [int(x) for x in self.zero_point]
+        return {"scale": s[0] if len(s) == 1 else s, "zero_point": z[0] if len(z) == 1 else z,
+                **({"axis": self.axis} if len(s) > 1 else {})}
+
+
+class Graph:
+    def __init__(self):
+        self.tensors, self.buffers, self.ops = [], [S.BufferT()], []
+        self.opcodes = {}
+
+    def tensor(self, shape, dtype, q=None, data=None, name=None):
+        t = S.TensorT()
+        t.shape = np.asarray(shape, np.int32)
+        t.type = TT[np.dtype(dtype)]
+        t.name = name or f"t{len(self.tensors)}"
+        if data is not None:
+            arr = np.asarray(data, dtype=dtype)
+            assert list(arr.shape) == list(shape), (arr.shape, shape)
+            b = S.BufferT()
+            b.data = np.frombuffer(arr.tobytes(), np.uint8)
+            self.buffers.append(b)
+            t.buffer = len(self.buffers) - 1
+        if q is not None:
+            qp = S.QuantizationParametersT()
+            qp.scale = q.scale
+            qp.zeroPoint = q.zero_point
+            qp.quantizedDimension = q.axis
+            t.quantization = qp
+        self.tensors.append(t)
+        return len(self.tensors) - 1
+
+    def op(self, code, version, inputs, outputs, opt_type=0, opt=None):
+        key = (code, version)
+        if key not in self.opcodes:
+            self.opcodes[key] = len(self.opcodes)
+        o = S.OperatorT()
+        o.opcodeIndex = self.opcodes[key]
+        o.inputs = np.asarray(inputs, np.int32)
+        o.outputs = np.asarray(outputs, np.int32)
+        o.builtinOptionsType = opt_type
+        o.builtinOptions = opt
+        self.ops.append(o)
+
+    def finish(self, inputs, outputs, name):
+        m = S.ModelT()
+        m.version = 3
+        m.description = f"patchwise golden op case {name}"
+        for (code, version), _ in sorted(self.opcodes.items(), key=lambda kv: kv[1]):
+            oc = S.OperatorCodeT()
+            oc.builtinCode = code
+            oc.deprecatedBuiltinCode = min(code, BO.PLACEHOLDER_FOR_GREATER_OP_CODES)
+            oc.version = version
+            m.operatorCodes = (m.operatorCodes or []) + [oc]
+        sg = S.SubGraphT()
+        sg.tensors, sg.operators, sg.name = self.tensors, self.ops, "main"
+        sg.inputs = np.asarray(inputs, np.int32)
+        sg.outputs = np.asarray(outputs, np.int32)
+        m.subgraphs = [sg]
+        m.buffers = self.buffers
+        return tfl.pack(m)
+
+
+# --------------------------------------------------------------------------
+# random quantization helpers (TFLite int8 quantization spec)
+# --------------------------------------------------------------------------
+def f32(x):
+    return float(np.float32(x))
+
+
+def rand_scale(lo=0.01, hi=0.1):
+    return f32(math.exp(rng.uniform(math.log(lo), math.log(hi))))
+
+
+def act_q(lo=0.01, hi=0.1, zp=None):
+    """Asymmetric int8 activation: random scale, zero point in [-128, 127]."""
+    return Quant(rand_scale(lo, hi), int(rng.integers(-128, 128)) if zp is None else zp)
+
+
+def rand_int8(shape):
+    """Seeded random int8 that always contains -128 and 127."""
+    a = rng.integers(-128, 128, size=shape, dtype=np.int8)
+    if a.size >= 2:
+        idx = rng.choice(a.size, 2, replace=False)
+        a.flat[idx[0]], a.flat[idx[1]] = -128, 127
+    return a
+
+
+def rand_weights(shape, axis, per_channel):
+    """Symmetric int8 weights in [-127, 127], zp 0; per channel along `axis`
+    (or per tensor).  Each channel hits +-127 like a real symmetric quantizer."""
+    w = rng.integers(-127, 128, size=shape).astype(np.int8)
+    n = shape[axis]
+    wm = np.moveaxis(w, axis, 0).reshape(n, -1)
+    for c in range(n):
+        wm[c, int(rng.integers(wm.shape[1]))] = 127 if rng.integers(2) else -127
+    w = np.moveaxis(wm.reshape([shape[axis]] + [s for i, s in enumerate(shape) if i != axis]), 0, axis)
+    scales = [rand_scale(0.002, 0.02) for _ in range(n)] if per_channel else [rand_scale(0.002, 0.02)]
+    return np.ascontiguousarray(w), Quant(scales, 0, axis if per_channel else 0)
+
+
+def bias_for(in_q, w_q, n, acc_std):
+    """int32 bias, scale input_scale * filter_scale[c], zp 0."""
+    ws = w_q.scale if len(w_q.scale) > 1 else np.repeat(w_q.scale, n)
+    bscale = (np.float32(in_q.scale[0]) * ws.astype(np.float32)).astype(np.float32)
+    real = rng.normal(0.0, acc_std, size=n)
+    b = np.round(real / bscale.astype(np.float64)).astype(np.int32)
+    return b, Quant(bscale if len(w_q.scale) > 1 else bscale[:1], 0)
+
+
+def out_q_for(acc_std, act="NONE"):
+    if act == "RELU_N1_TO_1":
+        return act_q(1.0 / 160, 1.0 / 64)
+    s = acc_std * rng.uniform(1.5, 5.0) / 127.0
+    if act == "RELU6":
+        s = min(s, 6.0 / 255 * rng.uniform(0.8, 1.6))
+    return Quant(f32(s), int(rng.integers(-128, 128)))
+
+
+def fit_weights_to_act(wq, acc_std, act):
+    """For RELU6 / RELU_N1_TO_1 rescale the weight scales so the accumulator's
+    real spread suits the clamp range (else nearly every output saturates)."""
+    target = {"RELU6": 3.0, "RELU_N1_TO_1": 0.7}.get(act)
+    if target is None:
+        return acc_std
+    f = target / acc_std * rng.uniform(0.7, 1.4)
+    wq.scale = (wq.scale.astype(np.float64) * f).astype(np.float32)
+    return acc_std * f
+
+
+def add_bias_input(g, ins, bias, iq, wq, n, acc_std):
+    """bias True: int32 bias tensor; 'optional': input index -1;
+    'omitted': no third input at all."""
+    if bias is True:
+        b, bq = bias_for(iq, wq, n, acc_std)
+        ins.append(g.tensor([n], np.int32, bq, b, name="bias"))
+    elif bias == "optional":
+        ins.append(-1)
+    else:
+        assert bias == "omitted"
+
+
+def conv_out(n, k, s, d, pad):
+    ek = (k - 1) * d + 1
+    return -(-n // s) if pad == "SAME" else (n - ek) // s + 1
+
+
+# --------------------------------------------------------------------------
+# cases
+# --------------------------------------------------------------------------
+CASES = []  # (name, op, params, builder) ; builder(g) -> (inputs, outputs, feeds)
+
+
+def case(name, op, params):
+    def deco(fn):
+        CASES.append((name, op, params, fn))
+        return fn
+    return deco
+
+
+def add_conv(name, H, W, Cin, Cout, kh, kw, stride, dil, pad, act, per_channel, bias, batch=1):
+    sh, sw = stride
+    dh, dw = dil
+    params = dict(input=[batch, H, W, Cin], filters=Cout, kernel=[kh, kw], stride=[sh, sw],
+                  dilation=[dh, dw], padding=pad, activation=act, per_channel=per_channel, bias=bias)
+
+    @case(name, "CONV_2D", params)
+    def build(g):
+        iq = act_q()
+        w, wq = rand_weights([Cout, kh, kw, Cin], 0, per_channel)
+        acc_std = math.sqrt(kh * kw * Cin) * 74 * iq.scale[0] * 73 * float(np.mean(wq.scale))
+        acc_std = fit_weights_to_act(wq, acc_std, act)
+        oq = out_q_for(acc_std, act)
+        Ho, Wo = conv_out(H, kh, sh, dh, pad), conv_out(W, kw, sw, dw, pad)
+        x = g.tensor([batch, H, W, Cin], np.int8, iq, name="input")
+        wt = g.tensor(w.shape, np.int8, wq, w, name="filter")
+        ins = [x, wt]
+        add_bias_input(g, ins, bias, iq, wq, Cout, acc_std)
+        y = g.tensor([batch, Ho, Wo, Cout], np.int8, oq, name="output")
+        o = S.Conv2DOptionsT()
+        o.padding, o.strideH, o.strideW = PAD[pad], sh, sw
+        o.dilationHFactor, o.dilationWFactor, o.fusedActivationFunction = dh, dw, ACT[act]
+        g.op(BO.CONV_2D, 3, ins, [y], S.BuiltinOptions.Conv2DOptions, o)
+        return [x], [y], [rand_int8([batch, H, W, Cin])]
+
+
+def add_dw(name, H, W, Cin, mult, kh, kw, stride, dil, pad, act, per_channel, bias, batch=1):
+    sh, sw = stride
+    dh, dw = dil
+    Cout = Cin * mult
+    params = dict(input=[batch, H, W, Cin], depth_multiplier=mult, kernel=[kh, kw], stride=[sh, sw],
+                  dilation=[dh, dw], padding=pad, activation=act, per_channel=per_channel, bias=bias)
+
+    @case(name, "DEPTHWISE_CONV_2D", params)
+    def build(g):
+        iq = act_q()
+        w, wq = rand_weights([1, kh, kw, Cout], 3, per_channel)
+        acc_std = math.sqrt(kh * kw) * 74 * iq.scale[0] * 73 * float(np.mean(wq.scale))
+        acc_std = fit_weights_to_act(wq, acc_std, act)
+        oq = out_q_for(acc_std, act)
+        Ho, Wo = conv_out(H, kh, sh, dh, pad), conv_out(W, kw, sw, dw, pad)
+        x = g.tensor([batch, H, W, Cin], np.int8, iq, name="input")
+        wt = g.tensor(w.shape, np.int8, wq, w, name="filter")
+        ins = [x, wt]
+        add_bias_input(g, ins, bias, iq, wq, Cout, acc_std)
+        y = g.tensor([batch, Ho, Wo, Cout], np.int8, oq, name="output")
+        o = S.DepthwiseConv2DOptionsT()
+        o.padding, o.strideH, o.strideW, o.depthMultiplier = PAD[pad], sh, sw, mult
+        o.dilationHFactor, o.dilationWFactor, o.fusedActivationFunction = dh, dw, ACT[act]
+        g.op(BO.DEPTHWISE_CONV_2D, 3, ins, [y], S.BuiltinOptions.DepthwiseConv2DOptions, o)
+        return [x], [y], [rand_int8([batch, H, W, Cin])]
+
+
+def add_fc(name, in_shape, units, per_channel, bias, keep_num_dims, act="NONE"):
+    K = in_shape[-1]
+    params = dict(input=list(in_shape), units=units, per_channel=per_channel, bias=bias,
+                  keep_num_dims=keep_num_dims, activation=act)
+
+    @case(name, "FULLY_CONNECTED", params)
+    def build(g):
+        iq = act_q()
+        w, wq = rand_weights([units, K], 0, per_channel)
+        acc_std = math.sqrt(K) * 74 * iq.scale[0] * 73 * float(np.mean(wq.scale))
+        acc_std = fit_weights_to_act(wq, acc_std, act)
+        oq = out_q_for(acc_std, act)
+        rows = int(np.prod(in_shape)) // K
+        oshape = list(in_shape[:-1]) + [units] if keep_num_dims else [rows, units]
+        x = g.tensor(in_shape, np.int8, iq, name="input")
+        wt = g.tensor(w.shape, np.int8, wq, w, name="weights")
+        ins = [x, wt]
+        add_bias_input(g, ins, bias, iq, wq, units, acc_std)
+        y = g.tensor(oshape, np.int8, oq, name="output")
+        o = S.FullyConnectedOptionsT()
+        o.fusedActivationFunction, o.keepNumDims = ACT[act], keep_num_dims
+        g.op(BO.FULLY_CONNECTED, 5 if keep_num_dims else 4, ins, [y],
+             S.BuiltinOptions.FullyConnectedOptions, o)
+        return [x], [y], [rand_int8(in_shape)]
+
+
+def add_add(name, a_shape, b_shape, act="NONE", same_scale=False, const_b=False):
+    params = dict(a=list(a_shape), b=list(b_shape), activation=act, same_input_quant=same_scale,
+                  b_constant=const_b)
+
+    @case(name, "ADD", params)
+    def build(g):
+        qa = act_q()
+        qb = Quant(qa.scale, qa.zero_point) if same_scale else act_q()
+        sa, sb = float(qa.scale[0]), float(qb.scale[0])
+        oq = out_q_for(74 * math.hypot(sa, sb) * 2.0, act)
+        oshape = list(np.broadcast_shapes(tuple(a_shape), tuple(b_shape)))
+        a = g.tensor(a_shape, np.int8, qa, name="a")
+        bdata = rand_int8(b_shape)
+        b = g.tensor(b_shape, np.int8, qb, bdata if const_b else None, name="b")
+        y = g.tensor(oshape, np.int8, oq, name="output")
+        o = S.AddOptionsT()
+        o.fusedActivationFunction = ACT[act]
+        g.op(BO.ADD, 2, [a, b], [y], S.BuiltinOptions.AddOptions, o)
+        if const_b:
+            return [a], [y], [rand_int8(a_shape)]
+        return [a, b], [y], [rand_int8(a_shape), bdata]
+
+
+def add_pad(name, shape, pads):
+    params = dict(input=list(shape), paddings=[list(p) for p in pads])
+
+    @case(name, "PAD", params)
+    def build(g):
+        q = act_q()
+        oshape = [s + p[0] + p[1] for s, p in zip(shape, pads)]
+        x = g.tensor(shape, np.int8, q, name="input")
+        p = g.tensor([len(shape), 2], np.int32, None, np.asarray(pads, np.int32), name="paddings")
+        y = g.tensor(oshape, np.int8, Quant(q.scale, q.zero_point), name="output")
+        g.op(BO.PAD, 2, [x, p], [y], S.BuiltinOptions.PadOptions, S.PadOptionsT())
+        return [x], [y], [rand_int8(shape)]
+
+
+def add_pool(name, code, shape, fh, fw, stride, pad, act="NONE"):
+    sh, sw = stride
+    opname = "MAX_POOL_2D" if code == BO.MAX_POOL_2D else "AVERAGE_POOL_2D"
+    params = dict(input=list(shape), filter=[fh, fw], stride=[sh, sw], padding=pad, activation=act)
+
+    @case(name, opname, params)
+    def build(g):
+        # with a fused activation keep the zero point low so the clamp bites
+        q = act_q() if act == "NONE" else act_q(zp=int(rng.integers(-128, 1)))
+        Ho, Wo = conv_out(shape[1], fh, sh, 1, pad), conv_out(shape[2], fw, sw, 1, pad)
+        x = g.tensor(shape, np.int8, q, name="input")
+        y = g.tensor([shape[0], Ho, Wo, shape[3]], np.int8, Quant(q.scale, q.zero_point), name="output")
+        o = S.Pool2DOptionsT()
+        o.padding, o.strideH, o.strideW = PAD[pad], sh, sw
+        o.filterHeight, o.filterWidth, o.fusedActivationFunction = fh, fw, ACT[act]
+        g.op(code, 2, [x], [y], S.BuiltinOptions.Pool2DOptions, o)
+        return [x], [y], [rand_int8(shape)]
+
+
+def add_mean(name, shape, axis, keep_dims, same_q):
+    params = dict(input=list(shape), axis=list(axis), keep_dims=keep_dims, same_quant=same_q)
+
+    @case(name, "MEAN", params)
+    def build(g):
+        q = act_q()
+        if same_q:
+            oq = Quant(q.scale, q.zero_point)
+        else:  # output zp near where the mean of uniform int8 input lands
+            so = f32(q.scale[0] * rng.uniform(0.3, 1.2))
+            zo = round(float((int(q.zero_point[0]) + 0.5) * q.scale[0] / so)) + int(rng.integers(-20, 21))
+            oq = Quant(so, int(np.clip(zo, -128, 127)))
+        ax = [a % len(shape) for a in axis]
+        oshape = [1 if i in ax else s for i, s in enumerate(shape)] if keep_dims else \
+            [s for i, s in enumerate(shape) if i not in ax]
+        x = g.tensor(shape, np.int8, q, name="input")
+        a = g.tensor([len(axis)], np.int32, None, np.asarray(axis, np.int32), name="axis")
+        y = g.tensor(oshape, np.int8, oq, name="output")
+        o = S.ReducerOptionsT()
+        o.keepDims = keep_dims
+        g.op(BO.MEAN, 2, [x, a], [y], S.BuiltinOptions.ReducerOptions, o)
+        return [x], [y], [rand_int8(shape)]
+
+
+def add_reshape(name, shape, new_shape, shape_input):
+    params = dict(input=list(shape), new_shape=list(new_shape), shape_input_tensor=shape_input)
+
+    @case(name, "RESHAPE", params)
+    def build(g):
+        q = act_q()
+        n = int(np.prod(shape))
+        ns = list(new_shape)
+        if -1 in ns:
+            ns[ns.index(-1)] = n // -int(np.prod(ns))
+        x = g.tensor(shape, np.int8, q, name="input")
+        ins = [x]
+        if shape_input:
+            ins.append(g.tensor([len(new_shape)], np.int32, None, np.asarray(new_shape, np.int32),
+                                name="shape"))
+        y = g.tensor(ns, np.int8, Quant(q.scale, q.zero_point), name="output")
+        o = S.ReshapeOptionsT()
+        o.newShape = np.asarray(new_shape, np.int32)
+        g.op(BO.RESHAPE, 1, ins, [y], S.BuiltinOptions.ReshapeOptions, o)
+        return [x], [y], [rand_int8(shape)]
+
+
+def add_concat(name, shapes, axis, same_q):
+    params = dict(inputs=[list(s) for s in shapes], axis=axis, same_quant=same_q)
+
+    @case(name, "CONCATENATION", params)
+    def build(g):
+        q0 = act_q()
+        qs = [Quant(q0.scale, q0.zero_point) if same_q else act_q() for _ in shapes]
+        oq = Quant(q0.scale, q0.zero_point) if same_q else act_q()
+        ax = axis % len(shapes[0])
+        oshape = list(shapes[0])
+        oshape[ax] = sum(s[ax] for s in shapes)
+        xs = [g.tensor(s, np.int8, q, name=f"in{i}") for i, (s, q) in enumerate(zip(shapes, qs))]
+        y = g.tensor(oshape, np.int8, oq, name="output")
+        o = S.ConcatenationOptionsT()
+        o.axis = axis
+        g.op(BO.CONCATENATION, 2, xs, [y], S.BuiltinOptions.ConcatenationOptions, o)
+        return xs, [y], [rand_int8(s) for s in shapes]
+
+
+def add_softmax(name, shape, beta):
+    params = dict(input=list(shape), beta=beta)
+
+    @case(name, "SOFTMAX", params)
+    def build(g):
+        q = act_q(0.005, 0.06)
+        x = g.tensor(shape, np.int8, q, name="input")
+        y = g.tensor(shape, np.int8, Quant(1.0 / 256, -128), name="output")
+        o = S.SoftmaxOptionsT()
+        o.beta = beta
+        g.op(BO.SOFTMAX, 2, [x], [y], S.BuiltinOptions.SoftmaxOptions, o)
+        return [x], [y], [rand_int8(shape)]
+
+
+def quantize_float_input(shape, scale, zp):
+    """float32 input for QUANTIZE: random values, values exactly on the .5
+    rounding boundaries of `scale` (k + 0.5) * scale (positive and negative),
+    out-of-range values, zeros."""
+    n = int(np.prod(shape))
+    lo, hi = (-128 - zp) * scale, (127 - zp) * scale
+    v = rng.uniform(lo * 1.1, hi * 1.1, size=n).astype(np.float32)
+    k = rng.integers(-140, 140, size=n)
+    ties = ((k + 0.5) * np.float64(scale)).astype(np.float32)
+    sel = rng.random(n)
+    v = np.where(sel < 0.4, ties, v)
+    v[:8] = np.float32([lo * 3, hi * 3, -1e6, 1e6, 0.0, -0.0, 0.5 * scale, -0.5 * scale])
+    rng.shuffle(v)
+    return v.reshape(shape).astype(np.float32)
+
+
+def add_quantize(name, shape, mode, pow2=False):
+    params = dict(input=list(shape), mode=mode, pow2_scale=pow2)
+
+    @case(name, "QUANTIZE", params)
+    def build(g):
+        oq = Quant(f32(2.0 ** -int(rng.integers(3, 7))) if pow2 else rand_scale(), int(rng.integers(-128, 128)))
+        if mode == "float32->int8":
+            x = g.tensor(shape, np.float32, None, name="input")
+            feed = quantize_float_input(shape, float(oq.scale[0]), int(oq.zero_point[0]))
+            ver = 1
+        else:
+            iq = act_q()
+            x = g.tensor(shape, np.int8, iq, name="input")
+            feed = rand_int8(shape)
+            ver = 2
+        y = g.tensor(shape, np.int8, oq, name="output")
+        g.op(BO.QUANTIZE, ver, [x], [y], S.BuiltinOptions.QuantizeOptions, S.QuantizeOptionsT())
+        return [x], [y], [feed]
+
+
+def add_dequantize(name, shape):
+    params = dict(input=list(shape))
+
+    @case(name, "DEQUANTIZE", params)
+    def build(g):
+        q = act_q(0.001, 0.5)
+        x = g.tensor(shape, np.int8, q, name="input")
+        y = g.tensor(shape, np.float32, None, name="output")
+        g.op(BO.DEQUANTIZE, 2, [x], [y], S.BuiltinOptions.DequantizeOptions, S.DequantizeOptionsT())
+        return [x], [y], [rand_int8(shape)]
+
+
+def add_unary(name, opname, shape, out_mode):
+    """RELU / RELU6 / LOGISTIC / HARD_SWISH.  out_mode: 'same' (out quant = in
+    quant), 'diff' (different random out quant), 'fixed' (LOGISTIC 1/256, -128)."""
+    params = dict(input=list(shape), out_quant=out_mode)
+    code = getattr(BO, opname)
+    version = 1 if opname == "HARD_SWISH" else 2
+
+    @case(name, opname, params)
+    def build(g):
+        iq = act_q(0.01, 0.12)
+        if out_mode == "same":
+            oq = Quant(iq.scale, iq.zero_point)
+        elif out_mode == "fixed":
+            oq = Quant(1.0 / 256, -128)
+        elif opname == "RELU6":
+            oq = Quant(f32(6.0 / 255 * rng.uniform(0.6, 1.5)), int(rng.integers(-128, 0)))
+        else:
+            oq = Quant(f32(iq.scale[0] * rng.uniform(0.4, 1.6)), int(rng.integers(-128, 128)))
+        x = g.tensor(shape, np.int8, iq, name="input")
+        y = g.tensor(shape, np.int8, oq, name="output")
+        g.op(code, version, [x], [y])
+        return [x], [y], [rand_int8(shape)]
+
+
+def add_resize(name, shape, size, align, hpc):
+    params = dict(input=list(shape), size=list(size), align_corners=align, half_pixel_centers=hpc)
+
+    @case(name, "RESIZE_BILINEAR", params)
+    def build(g):
+        q = act_q()
+        x = g.tensor(shape, np.int8, q, name="input")
+        s = g.tensor([2], np.int32, None, np.asarray(size, np.int32), name="size")
+        y = g.tensor([shape[0], size[0], size[1], shape[3]], np.int8, Quant(q.scale, q.zero_point),
+                     name="output")
+        o = S.ResizeBilinearOptionsT()
+        o.alignCorners, o.halfPixelCenters = align, hpc
+        g.op(BO.RESIZE_BILINEAR, 3 if hpc else 2, [x, s], [y], S.BuiltinOptions.ResizeBilinearOptions, o)
+        return [x], [y], [rand_int8(shape)]
+
+
+def define_cases():
+    # CONV_2D: name, H, W, Cin, Cout, kh, kw, stride, dil, pad, act, per_channel, bias[, batch]
+    C = [
+        ("conv_k1_s1_valid", 8, 8, 8, 16, 1, 1, (1, 1), (1, 1), "VALID", "NONE", True, True),
+        ("conv_k3_s1_same_relu", 9, 9, 4, 8, 3, 3, (1, 1), (1, 1), "SAME", "RELU", True, True),
+        ("conv_k3_s2_same_relu6", 16, 16, 3, 16, 3, 3, (2, 2), (1, 1), "SAME", "RELU6", True, True),
+        ("conv_k3_s2_valid_pertensor", 15, 13, 6, 8, 3, 3, (2, 2), (1, 1), "VALID", "NONE", False, True),
+        ("conv_k5_s1_same_n1to1", 10, 10, 5, 7, 5, 5, (1, 1), (1, 1), "SAME", "RELU_N1_TO_1", True, True),
+        ("conv_k5_s3_valid", 17, 17, 4, 6, 5, 5, (3, 3), (1, 1), "VALID", "NONE", True, True),
+        ("conv_k3_d2_same", 12, 11, 8, 8, 3, 3, (1, 1), (2, 2), "SAME", "NONE", True, True),
+        ("conv_k3_d2_valid_relu_pertensor", 13, 13, 4, 5, 3, 3, (1, 1), (2, 2), "VALID", "RELU", False, True),
+        ("conv_k3x1_same", 9, 7, 6, 10, 3, 1, (1, 1), (1, 1), "SAME", "NONE", True, True),
+        ("conv_k1x5_s2x1_same_relu6", 8, 12, 4, 6, 1, 5, (2, 1), (1, 1), "SAME", "RELU6", True, True),
+        ("conv_k2x3_s2_same", 11, 10, 5, 9, 2, 3, (2, 2), (1, 1), "SAME", "NONE", True, True),
+        ("conv_k3_s1_same_relu_batch2", 7, 7, 3, 4, 3, 3, (1, 1), (1, 1), "SAME", "RELU", True, True, 2),
+        ("conv_k5x3_d2x1_valid", 14, 9, 3, 4, 5, 3, (1, 1), (2, 1), "VALID", "NONE", True, True),
+        ("conv_k3_s3_d2_same_relu", 17, 16, 4, 6, 3, 3, (3, 3), (2, 2), "SAME", "RELU", True, True),
+        ("conv_k1_s2_valid_pertensor", 9, 9, 12, 8, 1, 1, (2, 2), (1, 1), "VALID", "NONE", False, True),
+        # no bias: as an optional (-1) input and with the input left out
+        ("conv_k3_s1_same_nobias_optional", 8, 8, 4, 6, 3, 3, (1, 1), (1, 1), "SAME", "NONE", True, "optional"),
+        ("conv_k3_s1_same_nobias_omitted", 8, 8, 4, 6, 3, 3, (1, 1), (1, 1), "SAME", "NONE", True, "omitted"),
+        ("conv_k3_s1_same_c24", 17, 17, 24, 24, 3, 3, (1, 1), (1, 1), "SAME", "NONE", True, True),
+        ("conv_k3_s2_valid_n1to1_pertensor", 12, 12, 8, 4, 3, 3, (2, 2), (1, 1), "VALID", "RELU_N1_TO_1", False, True),
+    ]
+    for c in C:
+        add_conv(*c)
+    # DEPTHWISE: name, H, W, Cin, mult, kh, kw, stride, dil, pad, act, per_channel, bias[, batch]
+    D = [
+        ("dw_k3_m1_s1_same", 9, 9, 8, 1, 3, 3, (1, 1), (1, 1), "SAME", "NONE", True, True),
+        ("dw_k3_m1_s2_same_relu6", 16, 16, 16, 1, 3, 3, (2, 2), (1, 1), "SAME", "RELU6", True, True),
+        ("dw_k3_m2_s1_valid_relu", 10, 9, 4, 2, 3, 3, (1, 1), (1, 1), "VALID", "RELU", True, True),
+        ("dw_k5_m3_s2_same", 13, 13, 3, 3, 5, 5, (2, 2), (1, 1), "SAME", "NONE", True, True),
+        ("dw_k3_m1_d2_same", 12, 12, 6, 1, 3, 3, (1, 1), (2, 2), "SAME", "NONE", True, True),
+        ("dw_k3_m2_d2_valid_pertensor", 11, 13, 5, 2, 3, 3, (1, 1), (2, 2), "VALID", "NONE", False, True),
+        ("dw_k3_m1_s1_same_n1to1", 8, 8, 12, 1, 3, 3, (1, 1), (1, 1), "SAME", "RELU_N1_TO_1", True, True),
+        ("dw_k3x5_m1_s1x2_same", 9, 14, 7, 1, 3, 5, (1, 2), (1, 1), "SAME", "NONE", True, True),
+        ("dw_k3_m1_s2_valid_relu_batch2", 9, 9, 8, 1, 3, 3, (2, 2), (1, 1), "VALID", "RELU", True, True, 2),
+        ("dw_k3_m1_s3_same_pertensor", 17, 17, 24, 1, 3, 3, (3, 3), (1, 1), "SAME", "NONE", False, True),
+        ("dw_k2_m3_s2_same_relu6", 10, 11, 4, 3, 2, 2, (2, 2), (1, 1), "SAME", "RELU6", True, True),
+        ("dw_k5_m1_d2_same_relu", 15, 15, 10, 1, 5, 5, (1, 1), (2, 2), "SAME", "RELU", True, True),
+        ("dw_k3_m1_s1_same_nobias_optional", 7, 7, 6, 1, 3, 3, (1, 1), (1, 1), "SAME", "NONE", True, "optional"),
+        ("dw_k3_m2_s1_same_nobias_omitted", 7, 7, 3, 2, 3, 3, (1, 1), (1, 1), "SAME", "NONE", True, "omitted"),
+    ]
+    for d in D:
+        add_dw(*d)
+    # FULLY_CONNECTED: name, input shape, units, per_channel, bias, keep_num_dims[, act]
+    F = [
+        ("fc_2d_bias", [1, 24], 10, False, True, False),
+        ("fc_2d_nobias_optional", [1, 20], 7, False, "optional", False),
+        ("fc_2d_nobias_omitted", [2, 20], 5, False, "omitted", False),
+        ("fc_2d_perchannel_bias", [1, 16], 12, True, True, False),
+        ("fc_2d_batch2_relu", [2, 24], 8, False, True, False, "RELU"),
+        ("fc_4d_flatten", [1, 3, 3, 8], 6, False, True, False),
+        ("fc_4d_keepdims", [1, 3, 4, 8], 5, False, True, True),
+        ("fc_4d_nokeep_rows", [1, 2, 3, 8], 4, False, True, False),
+        ("fc_3d_keepdims_perchannel_nobias", [1, 5, 12], 9, True, "optional", True),
+        ("fc_2d_relu6_perchannel", [3, 10], 6, True, True, False, "RELU6"),
+    ]
+    for f in F:
+        add_fc(*f)
+    # ADD
+    add_add("add_same_shape", [1, 7, 9, 8], [1, 7, 9, 8])
+    add_add("add_same_shape_same_quant", [1, 5, 5, 6], [1, 5, 5, 6], same_scale=True)
+    add_add("add_broadcast_channel", [1, 6, 7, 12], [1, 1, 1, 12])
+    add_add("add_broadcast_channel_relu", [1, 5, 8, 10], [1, 1, 1, 10], act="RELU")
+    add_add("add_broadcast_row_relu6", [1, 4, 6, 5], [1, 4, 1, 5], act="RELU6")
+    add_add("add_relu_n1_to_1", [1, 4, 4, 8], [1, 4, 4, 8], act="RELU_N1_TO_1")
+    add_add("add_batch2", [2, 5, 5, 4], [2, 5, 5, 4], act="RELU")
+    add_add("add_const_channel_bias", [1, 6, 6, 8], [1, 1, 1, 8], const_b=True)
+    # PAD
+    add_pad("pad_hw_symmetric", [1, 6, 6, 4], [[0, 0], [1, 1], [1, 1], [0, 0]])
+    add_pad("pad_hw_asymmetric", [1, 5, 7, 3], [[0, 0], [0, 1], [2, 0], [0, 0]])
+    add_pad("pad_channels", [1, 4, 4, 6], [[0, 0], [0, 0], [0, 0], [0, 10]])
+    add_pad("pad_all_dims", [1, 3, 5, 4], [[0, 1], [2, 1], [0, 3], [1, 2]])
+    add_pad("pad_batch2", [2, 4, 3, 5], [[0, 0], [1, 2], [3, 0], [0, 0]])
+    # pools: name, code, shape, fh, fw, stride, pad[, act]
+    for code, tag in ((BO.MAX_POOL_2D, "maxpool"), (BO.AVERAGE_POOL_2D, "avgpool")):
+        add_pool(f"{tag}_f2_s2_valid", code, [1, 8, 8, 6], 2, 2, (2, 2), "VALID")
+        add_pool(f"{tag}_f3_s2_same", code, [1, 9, 9, 5], 3, 3, (2, 2), "SAME")
+        add_pool(f"{tag}_f3_s1_same_relu", code, [1, 7, 6, 8], 3, 3, (1, 1), "SAME", "RELU")
+        add_pool(f"{tag}_f2x3_s1x2_valid_relu6", code, [1, 10, 11, 4], 2, 3, (1, 2), "VALID", "RELU6")
+        add_pool(f"{tag}_f3x1_s2_same", code, [1, 11, 7, 3], 3, 1, (2, 2), "SAME")
+        add_pool(f"{tag}_f3_s3_valid_batch2", code, [2, 9, 10, 4], 3, 3, (3, 3), "VALID")
+        add_pool(f"{tag}_global_f7", code, [1, 7, 7, 16], 7, 7, (1, 1), "VALID")
+    # MEAN
+    add_mean("mean_hw_keepdims_sameq", [1, 7, 7, 12], [1, 2], True, True)
+    add_mean("mean_hw_keepdims_diffq", [1, 6, 5, 8], [1, 2], True, False)
+    add_mean("mean_hw_nokeep_sameq", [1, 5, 5, 16], [1, 2], False, True)
+    add_mean("mean_hw_nokeep_diffq", [1, 9, 9, 24], [1, 2], False, False)
+    add_mean("mean_axis1_nokeep_diffq", [1, 6, 4, 5], [1], False, False)
+    add_mean("mean_axis1_keepdims_sameq", [1, 5, 3, 4], [1], True, True)
+    add_mean("mean_axis3_nokeep_diffq", [1, 4, 5, 10], [3], False, False)
+    add_mean("mean_axis3_keepdims_sameq", [1, 3, 3, 7], [3], True, True)
+    add_mean("mean_hw_batch2_diffq", [2, 4, 4, 6], [1, 2], False, False)
+    # RESHAPE
+    add_reshape("reshape_shape_tensor", [1, 4, 4, 6], [1, 96], True)
+    add_reshape("reshape_shape_tensor_minus1", [1, 3, 5, 8], [1, -1, 8], True)
+    add_reshape("reshape_options_only", [1, 2, 3, 4], [1, 6, 4], False)
+    add_reshape("reshape_options_only_4d", [1, 24], [1, 2, 3, 4], False)
+    # CONCATENATION
+    # (int8 CONCATENATION needs every input's quantization equal to the
+    # output's in this LiteRT; the *_diffq cases document that as skips)
+    add_concat("concat_axis3_sameq", [[1, 4, 4, 3], [1, 4, 4, 5]], 3, True)
+    add_concat("concat_axis3_3in_sameq", [[1, 3, 3, 2], [1, 3, 3, 6], [1, 3, 3, 1]], 3, True)
+    add_concat("concat_axis1_sameq", [[1, 2, 5, 4], [1, 3, 5, 4]], 1, True)
+    add_concat("concat_axis1_3in_sameq", [[1, 2, 3, 4], [1, 1, 3, 4], [1, 4, 3, 4]], 1, True)
+    add_concat("concat_axis_minus1_sameq", [[1, 4, 4, 6], [1, 4, 4, 2]], -1, True)
+    add_concat("concat_axis_minus1_3in_2d_sameq", [[2, 5], [2, 3], [2, 7]], -1, True)
+    add_concat("concat_axis2_batch2_sameq", [[2, 3, 2, 4], [2, 3, 5, 4]], 2, True)
+    add_concat("concat_axis3_diffq", [[1, 5, 6, 4], [1, 5, 6, 8]], 3, False)
+    add_concat("concat_axis1_3in_diffq", [[1, 2, 3, 4], [1, 1, 3, 4], [1, 4, 3, 4]], 1, False)
+    # SOFTMAX
+    add_softmax("softmax_2d_beta1", [1, 10], 1.0)
+    add_softmax("softmax_2d_beta0.5", [1, 16], 0.5)
+    add_softmax("softmax_2d_batch2_beta1", [2, 7], 1.0)
+    add_softmax("softmax_4d_beta1", [1, 3, 4, 6], 1.0)
+    add_softmax("softmax_4d_beta0.5", [1, 2, 5, 9], 0.5)
+    # QUANTIZE / DEQUANTIZE
+    add_quantize("quantize_f32_int8", [1, 6, 6, 8], "float32->int8")
+    add_quantize("quantize_f32_int8_pow2scale", [1, 8, 8, 4], "float32->int8", pow2=True)
+    add_quantize("quantize_f32_int8_2d", [3, 40], "float32->int8")
+    add_quantize("requantize_int8_int8", [1, 7, 7, 6], "int8->int8")
+    add_quantize("requantize_int8_int8_2d", [2, 50], "int8->int8")
+    add_dequantize("dequantize_int8_f32", [1, 5, 5, 8])
+    add_dequantize("dequantize_int8_f32_2d", [2, 33])
+    # elementwise
+    add_unary("relu_sameq", "RELU", [1, 6, 6, 8], "same")
+    add_unary("relu_diffq", "RELU", [1, 7, 5, 6], "diff")
+    add_unary("relu_diffq_2d", "RELU", [2, 40], "diff")
+    add_unary("relu6_sameq", "RELU6", [1, 6, 6, 8], "same")
+    add_unary("relu6_diffq", "RELU6", [1, 5, 7, 6], "diff")
+    add_unary("relu6_diffq_2d", "RELU6", [2, 40], "diff")
+    add_unary("logistic_4d", "LOGISTIC", [1, 6, 6, 8], "fixed")
+    add_unary("logistic_2d", "LOGISTIC", [2, 64], "fixed")
+    add_unary("logistic_4d_b", "LOGISTIC", [1, 9, 4, 3], "fixed")
+    add_unary("hard_swish_sameq", "HARD_SWISH", [1, 6, 6, 8], "same")
+    add_unary("hard_swish_diffq", "HARD_SWISH", [1, 8, 7, 5], "diff")
+    add_unary("hard_swish_diffq_2d", "HARD_SWISH", [2, 64], "diff")
+    # RESIZE_BILINEAR: shape, size, align_corners, half_pixel_centers
+    for align, hpc in ((False, False), (True, False), (False, True)):
+        tag = f"ac{int(align)}_hpc{int(hpc)}"
+        add_resize(f"resize_x2_{tag}", [1, 5, 7, 4], [10, 14], align, hpc)
+        add_resize(f"resize_odd_up_{tag}", [1, 4, 4, 3], [7, 9], align, hpc)
+        add_resize(f"resize_down_{tag}", [1, 17, 15, 3], [8, 6], align, hpc)
+    add_resize("resize_big_up_batch2_ac0_hpc1", [2, 3, 3, 5], [17, 16], False, True)
+    add_resize("resize_same_size_ac0_hpc1", [1, 6, 6, 2], [6, 6], False, True)
+    add_resize("resize_x2_ac1_hpc1", [1, 5, 7, 4], [10, 14], True, True)  # invalid combination
+
+
+# --------------------------------------------------------------------------
+def save_npy(path, arr):
+    np.save(path, np.ascontiguousarray(arr), allow_pickle=False)
+
+
+def tensor_info(t):
+    d = tfl.tensor_desc(t)
+    d.pop("name", None)
+    return d
+
+
+def run_op_cases(manifest):
+    cases, skipped = [], []
+    for name, opname, params, build in CASES:
+        g = Graph()
+        ins, outs, feeds = build(g)
+        content = g.finish(ins, outs, name)
+        try:
+            it = tfl.ref_interpreter(content=content)
+            it.allocate_tensors()
+            dets = it.get_input_details()
+            assert [d["index"] for d in dets] == list(ins)
+            for d, x in zip(dets, feeds):
+                assert tuple(d["shape"]) == x.shape and d["dtype"] == x.dtype, (name, d, x.shape)
+                it.set_tensor(d["index"], x)
+            it.invoke()
+            results = [it.get_tensor(d["index"]).copy() for d in it.get_output_details()]
+        except Exception as e:  # rejected by the reference interpreter
+            reason = " ".join(str(e).split())
+            # LiteRT prints the two float scales with an integer format: the
+            # numbers are garbage and differ from run to run, so drop them.
+            reason = re.sub(r" \(-?\d+ != -?\d+\)", "", reason)
+            reason = re.sub(r"(\S)(Node number)",
+                            lambda m: m.group(1) + ("" if m.group(1) == "." else ".") + " " + m.group(2),
+                            reason)
+            print(f"SKIP {name}: {reason}")
+            skipped.append({"name": name, "op": opname, "params": params, "reason": reason})
+            continue
+        model = tfl.load(content)
+        sg = model.subgraphs[0]
+        for k, (o, r) in enumerate(zip(outs, results)):
+            declared = [int(s) for s in sg.tensors[o].shape]
+            assert list(r.shape) == declared, (name, k, r.shape, declared)
+        base = os.path.join(OPS_DIR, name)
+        with open(base + ".tflite", "wb") as f:
+            f.write(content)
+        in_files, out_files = [], []
+        for k, x in enumerate(feeds):
+            save_npy(f"{base}.in{k}.npy", x)
+            in_files.append(f"ops/{name}.in{k}.npy")
+        for k, r in enumerate(results):
+            save_npy(f"{base}.out{k}.npy", r)
+            out_files.append(f"ops/{name}.out{k}.npy")
+        op_tensors = {
+            "inputs": [None if i < 0 else dict(tensor_info(sg.tensors[i]), constant=bool(
+                model.buffers[sg.tensors[i].buffer].data is not None)) for i in sg.operators[0].inputs],
+            "outputs": [tensor_info(sg.tensors[i]) for i in sg.operators[0].outputs],
+        }
+        cases.append({"name": name, "file": f"ops/{name}.tflite", "op": opname, "params": params,
+                      "tensors": op_tensors, "inputs": in_files, "outputs": out_files})
+    manifest["op_cases"] = cases
+    manifest["skipped"] = skipped
+
+
+def run_model_cases(manifest):
+    cases = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "models", "*.tflite"))):
+        stem = os.path.basename(path)[:-len(".tflite")]
+        m = tfl.load(path)
+        for variant, xs in tfl.model_cases(path, os.path.join(ROOT, "assets", "images"), SEED):
+            outs = tfl.run_ref(path, xs)
+            base = os.path.join(MODELS_DIR, f"{stem}.{variant}")
+            in_files, out_files = [], []
+            for k, x in enumerate(xs):
+                save_npy(f"{base}.in{k}.npy", x)
+                in_files.append(f"models/{stem}.{variant}.in{k}.npy")
+            for k, r in enumerate(outs):
+                save_npy(f"{base}.out{k}.npy", r)
+                out_files.append(f"models/{stem}.{variant}.out{k}.npy")
+            src = "seeded random" if variant == "random" else \
+                f"assets/images/{variant}.png via tools/preprocess.py"
+            cases.append({"name": f"{stem}.{variant}", "file": f"../../models/{stem}.tflite",
+                          "model_sha256": tfl.sha256(path), "ops": tfl.op_counts(m),
+                          "params": {"input": src}, "inputs": in_files, "outputs": out_files})
+            print(f"model case {stem}.{variant}: outputs {[o.shape for o in outs]}")
+    manifest["model_cases"] = cases
+
+
+def main():
+    from importlib.metadata import version
+    for d in (OPS_DIR, MODELS_DIR):
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+    define_cases()
+    manifest = {
+        "generator": "tests/golden/gen.py",
+        "seed": SEED,
+        "oracle": "ai_edge_litert.interpreter.Interpreter(experimental_op_resolver_type="
+                  "OpResolverType.BUILTIN_REF)",
+        "versions": {"ai-edge-litert": version("ai-edge-litert"), "numpy": np.__version__},
+        "paths": "relative to tests/golden/",
+    }
+    run_op_cases(manifest)
+    run_model_cases(manifest)
+    counts = {}
+    for c in manifest["op_cases"]:
+        counts[c["op"]] = counts.get(c["op"], 0) + 1
+    manifest["op_case_counts"] = dict(sorted(counts.items()))
+    with open(os.path.join(HERE, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+        f.write("\n")
+    print("op cases:", len(manifest["op_cases"]), counts)
+    print("skipped:", [s["name"] for s in manifest["skipped"]])
+    print("model cases:", len(manifest["model_cases"]))
+
+
+if __name__ == "__main__":
+    main()
