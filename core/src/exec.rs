@@ -22,7 +22,7 @@ use crate::kernels::softmax::SoftmaxParams;
 use crate::kernels::{self, activation_range};
 use crate::op::{Activation, Op};
 use crate::planner::{Buffer, GreedyBySize, MemoryPlan, Planner};
-use crate::region::Window;
+use crate::region::{Rect, Window};
 use crate::validate::pad4;
 
 /// Where every activation tensor lives in the arena.
@@ -416,16 +416,19 @@ pub(crate) fn as_i8_mut(b: &mut [u8]) -> &mut [i8] {
     bytemuck::cast_slice_mut(b)
 }
 
-/// Evaluates a prepared step on windows: `inputs` are the activation operand
-/// buffers with the windows they hold, `out` the output buffer for `ow`.
-/// For non-spatial ops the windows are whole tensors.
-pub(crate) fn eval_step(
+/// Evaluates a prepared step: `inputs` are the data operand buffers with the
+/// windows they hold, `out` the output buffer holding window `ow`, and
+/// `region` (inside `ow`) the part of the output to compute. Windows always
+/// cover all batches and channels. Global ops (FULLY_CONNECTED, MEAN, …) need
+/// whole-tensor windows, which the schedules guarantee.
+pub(crate) fn eval_region(
     g: &Graph,
     node_index: usize,
     step: &Step,
     inputs: &[(&[u8], Window)],
     out: &mut [u8],
     ow: Window,
+    region: Rect,
 ) {
     let node = &g.nodes[node_index];
     let (x, iw) = inputs[0];
@@ -454,6 +457,7 @@ pub(crate) fn eval_step(
                 const_i32(g, node.input(2)),
                 as_i8_mut(out),
                 ow,
+                region,
             );
         }
         Step::Depthwise {
@@ -481,6 +485,32 @@ pub(crate) fn eval_step(
                 const_i32(g, node.input(2)),
                 as_i8_mut(out),
                 ow,
+                region,
+            );
+        }
+        Step::Pool { kind, geom, act } => kernels::pool::pool2d(
+            *kind,
+            geom,
+            act.0,
+            act.1,
+            as_i8(x),
+            iw,
+            as_i8_mut(out),
+            ow,
+            region,
+        ),
+        Step::Pad { value } => {
+            let Op::Pad(p) = &node.op else { return };
+            let t = &g.tensors[node.input(0).unwrap_or(0)];
+            kernels::pad::pad(
+                &p.paddings,
+                pad4(&t.shape),
+                *value,
+                as_i8(x),
+                iw,
+                as_i8_mut(out),
+                ow,
+                region,
             );
         }
         Step::FullyConnected {
@@ -510,42 +540,6 @@ pub(crate) fn eval_step(
                 *units,
             );
         }
-        Step::Add(p) => {
-            let (y, yw) = inputs[1];
-            let shape = |w: Window, t: TensorId| {
-                if w.rect.h * w.rect.w * w.n * w.c == g.tensors[t].elements() {
-                    pad4(&g.tensors[t].shape)
-                } else {
-                    [w.n, w.rect.h, w.rect.w, w.c]
-                }
-            };
-            let (a, b) = (node.input(0).unwrap_or(0), node.input(1).unwrap_or(0));
-            kernels::add::add(
-                p,
-                as_i8(x),
-                shape(iw, a),
-                as_i8(y),
-                shape(yw, b),
-                as_i8_mut(out),
-                shape(ow, node.output()),
-            );
-        }
-        Step::Pad { value } => {
-            let Op::Pad(p) = &node.op else { return };
-            let t = &g.tensors[node.input(0).unwrap_or(0)];
-            kernels::pad::pad(
-                &p.paddings,
-                pad4(&t.shape),
-                *value as i8,
-                as_i8(x),
-                iw,
-                as_i8_mut(out),
-                ow,
-            );
-        }
-        Step::Pool { kind, geom, act } => {
-            kernels::pool::pool2d(*kind, geom, act.0, act.1, as_i8(x), iw, as_i8_mut(out), ow)
-        }
         Step::Mean(p) => {
             let Op::Mean(m) = &node.op else { return };
             let t = &g.tensors[node.input(0).unwrap_or(0)];
@@ -558,6 +552,22 @@ pub(crate) fn eval_step(
             );
         }
         Step::Copy => out.copy_from_slice(&x[..out.len()]),
+        Step::Softmax(p) => p.eval(as_i8(x), as_i8_mut(out), *out_t.shape.last().unwrap_or(&1)),
+        Step::Resize(p) => p.eval(as_i8(x), as_i8_mut(out)),
+        Step::Concat
+            if matches!(node.op, Op::Concatenation(c) if c.axis == 3)
+                && !(ow.rect == region && inputs.iter().all(|(_, w)| w.rect == region)) =>
+        {
+            // Channel concatenation on windows: one output row at a time.
+            for (b, y) in rows(ow, region) {
+                let o = ow.offset(b, y, region.x);
+                let parts = inputs.iter().map(|(d, w)| {
+                    let i = w.offset(b, y, region.x);
+                    &d[i..i + region.w * w.c]
+                });
+                kernels::concat::concat(parts, region.w, &mut out[o..o + region.w * ow.c]);
+            }
+        }
         Step::Concat => {
             let Op::Concatenation(c) = &node.op else {
                 return;
@@ -565,9 +575,96 @@ pub(crate) fn eval_step(
             let outer: usize = pad4(&out_t.shape)[..c.axis].iter().product();
             kernels::concat::concat(inputs.iter().map(|(d, _)| *d), outer, out);
         }
-        Step::Softmax(p) => {
-            let depth = *out_t.shape.last().unwrap_or(&1);
-            p.eval(as_i8(x), as_i8_mut(out), depth);
+        _ => {
+            // Element-wise ops: whole buffers when every window is the region,
+            // else row by row (a window row is contiguous).
+            let whole = |k: usize, w: &Window| {
+                w.rect == region || *w == full_window(&g.tensors[node.input(k).unwrap_or(0)].shape)
+            };
+            if ow.rect == region && inputs.iter().enumerate().all(|(k, (_, w))| whole(k, w)) {
+                eval_pointwise(g, node_index, step, inputs, out, None);
+                return;
+            }
+            let in_size = g.tensors[node.input(0).unwrap_or(0)].dtype.size();
+            let out_size = out_t.dtype.size();
+            let mut row_inputs: [(&[u8], Window); 2] = [(&[], ow); 2];
+            for (b, y) in rows(ow, region) {
+                for (k, (d, w)) in inputs.iter().enumerate().take(2) {
+                    let t = node.input(k).unwrap_or(0);
+                    row_inputs[k] = if is_spatial_broadcast(g, t, node.output()) {
+                        (*d, *w)
+                    } else {
+                        let size = if k == 0 { in_size } else { 1 };
+                        let i = w.offset(b, y, region.x) * size;
+                        (&d[i..i + region.w * w.c * size], *w)
+                    };
+                }
+                let o = ow.offset(b, y, region.x) * out_size;
+                eval_pointwise(
+                    g,
+                    node_index,
+                    step,
+                    &row_inputs[..inputs.len().min(2)],
+                    &mut out[o..o + region.w * ow.c * out_size],
+                    Some(region.w),
+                );
+            }
+        }
+    }
+}
+
+/// Whether operand `t` of an element-wise op broadcasts over all pixels of
+/// `out` (a `[.., 1, 1, C]` or scalar operand).
+pub(crate) fn is_spatial_broadcast(g: &Graph, t: TensorId, out: TensorId) -> bool {
+    let (s, o) = (pad4(&g.tensors[t].shape), pad4(&g.tensors[out].shape));
+    s[1] * s[2] == 1 && o[1] * o[2] > 1
+}
+
+/// (batch, row) pairs of a region.
+fn rows(ow: Window, region: Rect) -> impl Iterator<Item = (usize, usize)> {
+    (0..ow.n).flat_map(move |b| (region.y..region.y_end()).map(move |y| (b, y)))
+}
+
+/// Element-wise ops on matching buffers. `row` is `Some(width)` when the
+/// buffers are one output row (ADD then sees `[1, 1, width, C]` operands, or
+/// `[1, 1, 1, C]` for a broadcast operand), `None` for whole tensors.
+fn eval_pointwise(
+    g: &Graph,
+    node_index: usize,
+    step: &Step,
+    inputs: &[(&[u8], Window)],
+    out: &mut [u8],
+    row: Option<usize>,
+) {
+    let node = &g.nodes[node_index];
+    let x = inputs[0].0;
+    match step {
+        Step::Add(p) => {
+            let y = inputs[1].0;
+            let (a, b, o) = (
+                node.input(0).unwrap_or(0),
+                node.input(1).unwrap_or(0),
+                node.output(),
+            );
+            let (sa, sb, so) = match row {
+                None => (
+                    pad4(&g.tensors[a].shape),
+                    pad4(&g.tensors[b].shape),
+                    pad4(&g.tensors[o].shape),
+                ),
+                Some(w) => {
+                    let c = pad4(&g.tensors[o].shape)[3];
+                    let of = |len: usize| {
+                        if len == w * c {
+                            [1, 1, w, c]
+                        } else {
+                            [1, 1, 1, len]
+                        }
+                    };
+                    (of(x.len()), of(y.len()), [1, 1, w, c])
+                }
+            };
+            kernels::add::add(p, as_i8(x), sa, as_i8(y), sb, as_i8_mut(out), so);
         }
         Step::QuantizeF32 { scale, zero_point } => {
             let vals = x
@@ -586,7 +683,7 @@ pub(crate) fn eval_step(
         Step::Relu(p) => p.eval(as_i8(x), as_i8_mut(out)),
         Step::Logistic(p) => p.eval(as_i8(x), as_i8_mut(out)),
         Step::HardSwish(p) => p.eval(as_i8(x), as_i8_mut(out)),
-        Step::Resize(p) => p.eval(as_i8(x), as_i8_mut(out)),
+        _ => {}
     }
 }
 
@@ -686,7 +783,7 @@ impl<'g> Executor<'g> {
                 buf[k] = (bytes, full_window(&g.tensors[t].shape));
                 k += 1;
             }
-            eval_step(g, i, step, &buf[..k], io.out, ow);
+            eval_region(g, i, step, &buf[..k], io.out, ow, ow.rect);
         }
         Ok(())
     }

@@ -2,7 +2,7 @@
 
 use super::clamp_i8;
 use crate::fixedpoint::QuantizedMultiplier;
-use crate::region::Window;
+use crate::region::{Rect, Window};
 
 /// Geometry of one convolution (also used by depthwise convolution and pools).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,7 +87,9 @@ pub fn channel_multipliers(
     })
 }
 
-/// Computes output window `ow` of a convolution. `filter` is `[out_c, kh, kw, in_c]`.
+/// Computes the `region` of a convolution's output into `output`, a buffer
+/// holding output window `ow` (which contains `region`). `filter` is
+/// `[out_c, kh, kw, in_c]`.
 #[allow(clippy::too_many_arguments)]
 pub fn conv2d(
     g: &Geometry,
@@ -98,17 +100,18 @@ pub fn conv2d(
     bias: Option<&[i32]>,
     output: &mut [i8],
     ow: Window,
+    region: Rect,
 ) {
     let in_c = iw.c;
     let out_c = ow.c;
     let f_row = g.kw * in_c;
     let f_ch = g.kh * f_row;
-    let mut o = 0;
     for b in 0..ow.n {
-        for oy in ow.rect.y..ow.rect.y_end() {
+        for oy in region.y..region.y_end() {
             let y0 = g.origin_y(oy);
             let (ty0, ty1) = Geometry::taps(y0, g.kh, g.dil_h, g.in_h);
-            for ox in ow.rect.x..ow.rect.x_end() {
+            for ox in region.x..region.x_end() {
+                let mut o = ow.offset(b, oy, ox);
                 let x0 = g.origin_x(ox);
                 let (tx0, tx1) = Geometry::taps(x0, g.kw, g.dil_w, g.in_w);
                 for oc in 0..out_c {

@@ -2,9 +2,9 @@
 //! (TFLite `DepthwiseConvPerChannel`).
 
 use super::conv::{Geometry, OutputStage};
-use crate::region::Window;
+use crate::region::{Rect, Window};
 
-/// Computes output window `ow`. `filter` is `[1, kh, kw, in_c * depth_multiplier]`.
+/// Computes `region` of the output into `output`, which holds window `ow`. `filter` is `[1, kh, kw, in_c * depth_multiplier]`.
 #[allow(clippy::too_many_arguments)]
 pub fn depthwise_conv2d(
     g: &Geometry,
@@ -16,16 +16,17 @@ pub fn depthwise_conv2d(
     bias: Option<&[i32]>,
     output: &mut [i8],
     ow: Window,
+    region: Rect,
 ) {
     let out_c = ow.c;
     let in_c = iw.c;
     let f_row = g.kw * out_c;
-    let mut o = 0;
     for b in 0..ow.n {
-        for oy in ow.rect.y..ow.rect.y_end() {
+        for oy in region.y..region.y_end() {
             let y0 = g.origin_y(oy);
             let (ty0, ty1) = Geometry::taps(y0, g.kh, g.dil_h, g.in_h);
-            for ox in ow.rect.x..ow.rect.x_end() {
+            for ox in region.x..region.x_end() {
+                let mut o = ow.offset(b, oy, ox);
                 let x0 = g.origin_x(ox);
                 let (tx0, tx1) = Geometry::taps(x0, g.kw, g.dil_w, g.in_w);
                 for ic in 0..in_c {

@@ -1,8 +1,8 @@
 //! PAD, int8: fills with the output zero point.
 
-use crate::region::Window;
+use crate::region::{Rect, Window};
 
-/// Computes output window `ow` of `PAD` with `paddings[d] = [before, after]`
+/// Computes `region` of the output of `PAD` (into a buffer holding window `ow`) with `paddings[d] = [before, after]`
 /// (NHWC). Batch and channel padding are supported on whole windows.
 pub fn pad(
     paddings: &[[usize; 2]; 4],
@@ -12,6 +12,7 @@ pub fn pad(
     iw: Window,
     output: &mut [i8],
     ow: Window,
+    region: Rect,
 ) {
     let [in_n, in_h, in_w, _] = in_shape;
     let [pn, py, px, pc] = [
@@ -21,14 +22,14 @@ pub fn pad(
         paddings[3][0],
     ];
     let in_c = iw.c;
-    let mut o = 0;
     for b in 0..ow.n {
         let ib = b.wrapping_sub(pn);
         let b_in = b >= pn && ib < in_n;
-        for oy in ow.rect.y..ow.rect.y_end() {
+        for oy in region.y..region.y_end() {
             let iy = oy.wrapping_sub(py);
             let y_in = oy >= py && iy < in_h;
-            for ox in ow.rect.x..ow.rect.x_end() {
+            for ox in region.x..region.x_end() {
+                let mut o = ow.offset(b, oy, ox);
                 let ix = ox.wrapping_sub(px);
                 let x_in = ox >= px && ix < in_w;
                 if b_in && y_in && x_in {
@@ -44,7 +45,6 @@ pub fn pad(
                     }
                 } else {
                     output[o..o + ow.c].fill(pad_value);
-                    o += ow.c;
                 }
             }
         }

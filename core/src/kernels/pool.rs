@@ -1,9 +1,10 @@
 //! MAX_POOL_2D and AVERAGE_POOL_2D, int8. Padded positions are excluded
-//! (the average divides by the number of valid taps).
+//! (the average divides by the number of valid taps). Computes `region` of
+//! the output into a buffer holding window `ow`.
 
 use super::clamp_i8;
 use super::conv::Geometry;
-use crate::region::Window;
+use crate::region::{Rect, Window};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PoolKind {
@@ -21,14 +22,15 @@ pub fn pool2d(
     iw: Window,
     output: &mut [i8],
     ow: Window,
+    region: Rect,
 ) {
     let c = ow.c;
-    let mut o = 0;
     for b in 0..ow.n {
-        for oy in ow.rect.y..ow.rect.y_end() {
+        for oy in region.y..region.y_end() {
             let y0 = g.origin_y(oy);
             let (ty0, ty1) = Geometry::taps(y0, g.kh, 1, g.in_h);
-            for ox in ow.rect.x..ow.rect.x_end() {
+            for ox in region.x..region.x_end() {
+                let mut o = ow.offset(b, oy, ox);
                 let x0 = g.origin_x(ox);
                 let (tx0, tx1) = Geometry::taps(x0, g.kw, 1, g.in_w);
                 let count = ((ty1 - ty0) * (tx1 - tx0)) as i32;
