@@ -2,7 +2,7 @@
 //! then runs the graph layer by layer inside one caller-given arena without
 //! allocating.
 //!
-//! The arena layout comes from [`ArenaLayout::layer_by_layer`]; the patch
+//! The arena layout comes from `layout::ArenaLayout`; the patch
 //! executor (module `patch`) reuses the prepared [`Step`]s on windows.
 
 use alloc::vec::Vec;
@@ -20,83 +20,11 @@ use crate::kernels::quantize::Requantize;
 use crate::kernels::resize::ResizeParams;
 use crate::kernels::softmax::SoftmaxParams;
 use crate::kernels::{self, activation_range};
+use crate::layout::{ArenaLayout, LayoutOptions};
 use crate::op::{Activation, Op};
-use crate::planner::{Buffer, GreedyBySize, MemoryPlan, Planner};
+use crate::planner::{GreedyBySize, Planner};
 use crate::region::{Rect, Window};
 use crate::validate::pad4;
-
-/// Where every activation tensor lives in the arena.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ArenaLayout {
-    /// Arena buffers with their live intervals (in node steps).
-    pub buffers: Vec<Buffer>,
-    /// Buffer index of each tensor (`None` for constants and unused tensors).
-    pub buffer_of: Vec<Option<usize>>,
-    pub plan: MemoryPlan,
-}
-
-impl ArenaLayout {
-    /// One buffer per activation tensor, live from the node that writes it (step 0
-    /// for graph inputs) to the last node that reads it (the end for graph outputs).
-    /// RESHAPE's output shares its input's buffer.
-    pub fn layer_by_layer(g: &Graph, planner: &dyn Planner) -> ArenaLayout {
-        let n = g.nodes.len();
-        let mut buffer_of: Vec<Option<usize>> = alloc::vec![None; g.tensors.len()];
-        let mut buffers: Vec<Buffer> = Vec::new();
-        let new_buffer = |t: TensorId, step: usize, buffers: &mut Vec<Buffer>| {
-            buffers.push(Buffer {
-                size: g.tensors[t].bytes(),
-                first: step,
-                last: step,
-            });
-            buffers.len() - 1
-        };
-        for &t in &g.inputs {
-            buffer_of[t] = Some(new_buffer(t, 0, &mut buffers));
-        }
-        for (i, node) in g.nodes.iter().enumerate() {
-            for t in node.inputs.iter().flatten() {
-                if let Some(b) = buffer_of[*t] {
-                    buffers[b].last = buffers[b].last.max(i);
-                }
-            }
-            let out = node.outputs[0];
-            let aliased = match node.op {
-                Op::Reshape => node.input(0).and_then(|t| buffer_of[t]),
-                _ => None,
-            };
-            buffer_of[out] = Some(match aliased {
-                Some(b) => {
-                    buffers[b].last = buffers[b].last.max(i);
-                    b
-                }
-                None => new_buffer(out, i, &mut buffers),
-            });
-        }
-        for &t in &g.outputs {
-            if let Some(b) = buffer_of[t] {
-                buffers[b].last = n;
-            }
-        }
-        let plan = planner.plan(&buffers);
-        ArenaLayout {
-            buffers,
-            buffer_of,
-            plan,
-        }
-    }
-
-    pub fn arena_size(&self) -> usize {
-        self.plan.arena_size
-    }
-
-    /// Byte range of tensor `t` in the arena.
-    pub fn range(&self, g: &Graph, t: TensorId) -> Option<Range<usize>> {
-        let b = self.buffer_of[t]?;
-        let o = self.plan.offsets[b];
-        Some(o..o + g.tensors[t].bytes())
-    }
-}
 
 /// A node prepared for evaluation.
 #[derive(Clone, Debug, PartialEq)]
@@ -687,6 +615,160 @@ fn eval_pointwise(
     }
 }
 
+/// Prepares every node of a validated graph.
+pub fn prepare_all(g: &Graph) -> Result<Vec<Step>> {
+    (0..g.nodes.len()).map(|i| prepare(g, i)).collect()
+}
+
+/// Where an operand lives: its arena byte range and the window it holds.
+pub(crate) type Place = (Range<usize>, Window);
+
+/// Runs node `i`, computing `region` of its output into `out`; data operands
+/// are found with `place` (constants come from the graph).
+pub(crate) fn run_node(
+    g: &Graph,
+    i: usize,
+    step: &Step,
+    arena: &mut [u8],
+    out: Place,
+    region: Rect,
+    place: &dyn Fn(TensorId) -> Result<Place>,
+) -> Result<()> {
+    let node = &g.nodes[i];
+    let io = Io::split(arena, out.0)?;
+    // Operands go in a fixed array so the run loop never allocates.
+    let mut buf: [(&[u8], Window); 8] = [(&[], out.1); 8];
+    let mut k = 0;
+    for t in node
+        .inputs
+        .iter()
+        .take(node.op.data_operands(node.inputs.len()))
+        .flatten()
+        .copied()
+    {
+        if k == buf.len() {
+            return Err(Error::at_op("more than 8 data operands", i));
+        }
+        buf[k] = match &g.tensors[t].data {
+            Some(ConstData::I8(v)) => (bytemuck::cast_slice(v), full_window(&g.tensors[t].shape)),
+            _ => {
+                let (r, w) = place(t)?;
+                (io.get(r)?, w)
+            }
+        };
+        k += 1;
+    }
+    eval_region(g, i, step, &buf[..k], io.out, out.1, region);
+    Ok(())
+}
+
+/// Two disjoint mutable ranges of the arena.
+fn split_two(arena: &mut [u8], a: Range<usize>, b: Range<usize>) -> Result<(&mut [u8], &mut [u8])> {
+    if a.end > arena.len() || b.end > arena.len() {
+        return Err(Error::ArenaTooSmall {
+            needed: a.end.max(b.end),
+            got: arena.len(),
+        });
+    }
+    if a.end <= b.start {
+        let (l, r) = arena.split_at_mut(b.start);
+        Ok((&mut l[a], &mut r[..b.end - b.start]))
+    } else if b.end <= a.start {
+        let (l, r) = arena.split_at_mut(a.start);
+        Ok((&mut r[..a.end - a.start], &mut l[b]))
+    } else {
+        Err(Error::Schedule("in-place scratch overlaps its buffer"))
+    }
+}
+
+/// A depthwise convolution over its own input: each output row is computed
+/// into a ring of `delay + 1` scratch rows and written over the input once no
+/// later row reads the bytes it lands on (see `layout::inplace_delay`).
+pub(crate) fn run_inplace_depthwise(
+    g: &Graph,
+    i: usize,
+    step: &Step,
+    arena: &mut [u8],
+    buffer: Range<usize>,
+    scratch: Range<usize>,
+    delay: usize,
+) -> Result<()> {
+    let node = &g.nodes[i];
+    let it = &g.tensors[node.input(0).unwrap_or(0)];
+    let iw = full_window(&it.shape);
+    let ow = full_window(&g.tensors[node.output()].shape);
+    let row = ow.rect.w * ow.c;
+    let (buf, scr) = split_two(arena, buffer, scratch)?;
+    let slots = delay + 1;
+    let flush = |buf: &mut [u8], scr: &[u8], r: usize| {
+        let s = (r % slots) * row;
+        buf[r * row..(r + 1) * row].copy_from_slice(&scr[s..s + row]);
+    };
+    for r in 0..ow.rect.h {
+        let win = Window::new(1, Rect::new(r, 0, 1, ow.rect.w), ow.c);
+        let s = (r % slots) * row;
+        eval_region(
+            g,
+            i,
+            step,
+            &[(&buf[..it.bytes()], iw)],
+            &mut scr[s..s + row],
+            win,
+            win.rect,
+        );
+        if r >= delay {
+            flush(buf, scr, r - delay);
+        }
+    }
+    for r in ow.rect.h.saturating_sub(delay)..ow.rect.h {
+        flush(buf, scr, r);
+    }
+    Ok(())
+}
+
+/// Runs nodes `ops` whose tensors all live whole in `layout` (layer by layer).
+pub(crate) fn run_layers(
+    g: &Graph,
+    steps: &[Step],
+    layout: &ArenaLayout,
+    arena: &mut [u8],
+    ops: Range<usize>,
+) -> Result<()> {
+    let range = |t: TensorId| {
+        layout
+            .range(g, t)
+            .ok_or(Error::at_tensor("tensor has no arena buffer", t))
+    };
+    let place = |t: TensorId| Ok((range(t)?, full_window(&g.tensors[t].shape)));
+    for i in ops {
+        let node = &g.nodes[i];
+        let step = &steps[i];
+        let out = node.output();
+        if let Some(ip) = layout.inplace[i] {
+            let buffer = layout
+                .buffer_range(out)
+                .ok_or(Error::at_tensor("tensor has no arena buffer", out))?;
+            run_inplace_depthwise(
+                g,
+                i,
+                step,
+                arena,
+                buffer,
+                layout.buffer(ip.scratch),
+                ip.delay,
+            )?;
+            continue;
+        }
+        let out_range = range(out)?;
+        if matches!(step, Step::Copy) && range(node.input(0).unwrap_or(0))? == out_range {
+            continue; // RESHAPE aliased in place
+        }
+        let ow = full_window(&g.tensors[out].shape);
+        run_node(g, i, step, arena, (out_range, ow), ow.rect, &place)?;
+    }
+    Ok(())
+}
+
 /// A graph prepared for layer-by-layer execution in one arena.
 pub struct Executor<'g> {
     pub graph: &'g Graph,
@@ -696,14 +778,16 @@ pub struct Executor<'g> {
 
 impl<'g> Executor<'g> {
     pub fn new(graph: &'g Graph) -> Result<Self> {
-        Self::with_planner(graph, &GreedyBySize)
+        Self::with_options(graph, &GreedyBySize, LayoutOptions::default())
     }
 
-    pub fn with_planner(graph: &'g Graph, planner: &dyn Planner) -> Result<Self> {
-        let steps = (0..graph.nodes.len())
-            .map(|i| prepare(graph, i))
-            .collect::<Result<Vec<_>>>()?;
-        let layout = ArenaLayout::layer_by_layer(graph, planner);
+    pub fn with_options(
+        graph: &'g Graph,
+        planner: &dyn Planner,
+        options: LayoutOptions,
+    ) -> Result<Self> {
+        let steps = prepare_all(graph)?;
+        let layout = ArenaLayout::layer_by_layer(graph, planner, options);
         Ok(Self {
             graph,
             steps,
@@ -716,77 +800,87 @@ impl<'g> Executor<'g> {
         self.layout.arena_size()
     }
 
-    fn range(&self, t: TensorId) -> Result<Range<usize>> {
-        self.layout
-            .range(self.graph, t)
-            .ok_or(Error::at_tensor("tensor has no arena buffer", t))
-    }
-
     /// The arena bytes of graph input `i`, to be filled before `run`.
     pub fn input_mut<'a>(&self, arena: &'a mut [u8], i: usize) -> Result<&'a mut [u8]> {
-        let t = *self
-            .graph
-            .inputs
-            .get(i)
-            .ok_or(Error::model("no such input"))?;
-        let r = self.range(t)?;
-        arena.get_mut(r).ok_or(Error::ArenaTooSmall {
-            needed: self.arena_size(),
-            got: 0,
-        })
+        tensor_mut(
+            self.graph,
+            &self.layout,
+            arena,
+            *self
+                .graph
+                .inputs
+                .get(i)
+                .ok_or(Error::model("no such input"))?,
+        )
     }
 
     /// The arena bytes of graph output `i` after `run`.
     pub fn output<'a>(&self, arena: &'a [u8], i: usize) -> Result<&'a [u8]> {
-        let t = *self
-            .graph
-            .outputs
-            .get(i)
-            .ok_or(Error::model("no such output"))?;
-        let r = self.range(t)?;
-        arena.get(r).ok_or(Error::ArenaTooSmall {
-            needed: self.arena_size(),
-            got: arena.len(),
-        })
+        tensor(
+            self.graph,
+            &self.layout,
+            arena,
+            *self
+                .graph
+                .outputs
+                .get(i)
+                .ok_or(Error::model("no such output"))?,
+        )
     }
 
     /// Runs every node in order. Does not allocate.
     pub fn run(&self, arena: &mut [u8]) -> Result<()> {
-        if arena.len() < self.arena_size() {
-            return Err(Error::ArenaTooSmall {
-                needed: self.arena_size(),
-                got: arena.len(),
-            });
-        }
-        let g = self.graph;
-        for (i, step) in self.steps.iter().enumerate() {
-            let node = &g.nodes[i];
-            let out = node.output();
-            let out_range = self.range(out)?;
-            if matches!(step, Step::Copy) && self.range(node.input(0).unwrap_or(0))? == out_range {
-                continue; // RESHAPE aliased in place
-            }
-            let io = Io::split(arena, out_range)?;
-            let ow = full_window(&g.tensors[out].shape);
-            // Operands go in a fixed array so the run loop never allocates.
-            let mut buf: [(&[u8], Window); 8] = [(&[], ow); 8];
-            let mut k = 0;
-            let data = node.op.data_operands(node.inputs.len());
-            for t in node.inputs.iter().take(data).flatten().copied() {
-                if k == buf.len() {
-                    return Err(Error::at_op("more than 8 data operands", i));
-                }
-                let bytes = match &g.tensors[t].data {
-                    Some(ConstData::I8(v)) => bytemuck::cast_slice(v),
-                    _ => io.get(self.range(t)?)?,
-                };
-                buf[k] = (bytes, full_window(&g.tensors[t].shape));
-                k += 1;
-            }
-            eval_region(g, i, step, &buf[..k], io.out, ow, ow.rect);
-        }
-        Ok(())
+        check_arena(self.arena_size(), arena)?;
+        run_layers(
+            self.graph,
+            &self.steps,
+            &self.layout,
+            arena,
+            0..self.graph.nodes.len(),
+        )
     }
+}
+
+pub(crate) fn check_arena(needed: usize, arena: &[u8]) -> Result<()> {
+    if arena.len() < needed {
+        return Err(Error::ArenaTooSmall {
+            needed,
+            got: arena.len(),
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn tensor<'a>(
+    g: &Graph,
+    layout: &ArenaLayout,
+    arena: &'a [u8],
+    t: TensorId,
+) -> Result<&'a [u8]> {
+    let r = layout
+        .range(g, t)
+        .ok_or(Error::at_tensor("tensor has no arena buffer", t))?;
+    let got = arena.len();
+    arena.get(r).ok_or(Error::ArenaTooSmall {
+        needed: layout.arena_size(),
+        got,
+    })
+}
+
+pub(crate) fn tensor_mut<'a>(
+    g: &Graph,
+    layout: &ArenaLayout,
+    arena: &'a mut [u8],
+    t: TensorId,
+) -> Result<&'a mut [u8]> {
+    let r = layout
+        .range(g, t)
+        .ok_or(Error::at_tensor("tensor has no arena buffer", t))?;
+    let got = arena.len();
+    arena.get_mut(r).ok_or(Error::ArenaTooSmall {
+        needed: layout.arena_size(),
+        got,
+    })
 }
 
 /// Window covering a whole tensor (shapes of rank < 4 are right-aligned to NHWC).

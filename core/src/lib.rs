@@ -25,6 +25,8 @@ pub mod exec;
 #[cfg(feature = "alloc")]
 pub mod graph;
 #[cfg(feature = "alloc")]
+pub mod layout;
+#[cfg(feature = "alloc")]
 pub mod loader;
 #[cfg(feature = "alloc")]
 pub mod planner;

@@ -1,0 +1,225 @@
+//! Arena layouts: which buffer every activation tensor lives in, each
+//! buffer's live interval, and the planner's offsets.
+//!
+//! Steps are operator indices. The layer-by-layer layout gives each tensor
+//! its full size; the patch layout (module `patch`) gives the tensors inside
+//! the patch stage the size of their largest patch window, and keeps the
+//! stage's input and output live across the whole stage. Two savings apply
+//! to both: RESHAPE aliases its input, and a depthwise convolution whose
+//! input dies with it writes its output over that input (TinyEngine's
+//! in-place depthwise), delaying each output row in a small scratch buffer
+//! until no later row reads the input bytes it lands on.
+
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use crate::graph::{Graph, TensorId};
+use crate::op::Op;
+use crate::planner::{Buffer, MemoryPlan, Planner};
+use crate::validate::pad4;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayoutOptions {
+    /// Depthwise convolutions overwrite their dying input (exact; on by default).
+    pub inplace_depthwise: bool,
+}
+
+impl Default for LayoutOptions {
+    fn default() -> Self {
+        Self {
+            inplace_depthwise: true,
+        }
+    }
+}
+
+/// A depthwise convolution executed over its own input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InPlace {
+    /// Buffer index of the row scratch.
+    pub scratch: usize,
+    /// Output rows held back before being written over the input.
+    pub delay: usize,
+}
+
+/// Where every activation tensor lives in the arena.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArenaLayout {
+    /// Arena buffers with their live intervals (in operator steps).
+    pub buffers: Vec<Buffer>,
+    /// Buffer index of each tensor (`None` for constants and unused tensors).
+    pub buffer_of: Vec<Option<usize>>,
+    /// Per operator: `Some` when it runs as an in-place depthwise convolution.
+    pub inplace: Vec<Option<InPlace>>,
+    pub plan: MemoryPlan,
+}
+
+/// How a layout sizes tensors and stretches lifetimes (the patch stage's
+/// difference from layer-by-layer).
+pub(crate) struct Sizing<'a> {
+    /// Bytes of the buffer holding tensor `t`.
+    pub bytes: &'a dyn Fn(TensorId) -> usize,
+    /// Steps before which no in-place rewrite may happen (the patch stage).
+    pub first_free_step: usize,
+    /// Extra `[first, last]` live interval a tensor must cover.
+    pub keep: &'a dyn Fn(TensorId) -> Option<(usize, usize)>,
+}
+
+/// Output rows of an in-place depthwise convolution that must stay in scratch
+/// so that writing row `r - delay` never clobbers input a later row reads;
+/// `None` if no delay works (then it runs out of place).
+pub fn inplace_delay(g: &Graph, i: usize) -> Option<usize> {
+    let node = &g.nodes[i];
+    let Op::DepthwiseConv2d(dw) = node.op else {
+        return None;
+    };
+    let (it, ot) = (&g.tensors[node.input(0)?], &g.tensors[node.output()]);
+    let (is, os) = (pad4(&it.shape), pad4(&ot.shape));
+    if dw.depth_multiplier != 1 || is[0] != 1 {
+        return None;
+    }
+    let (w, oh, ow) = (is[2], os[1], os[2]);
+    let pt = dw.h.pad_before(dw.padding, is[1], oh);
+    // Smallest input row any output row after `r` reads.
+    let first_read_after = |r: usize| ((r + 1) * dw.h.stride).saturating_sub(pt);
+    (0..oh)
+        .find(|&d| (0..oh.saturating_sub(d)).all(|j| (j + 1) * ow <= first_read_after(j + d) * w))
+}
+
+impl ArenaLayout {
+    /// One buffer per activation tensor, live from the node that writes it
+    /// (step 0 for graph inputs) to the last node that reads it (the end for
+    /// graph outputs).
+    pub fn layer_by_layer(g: &Graph, planner: &dyn Planner, options: LayoutOptions) -> ArenaLayout {
+        let bytes = |t: TensorId| g.tensors[t].bytes();
+        let keep = |_: TensorId| None;
+        Self::build(
+            g,
+            planner,
+            options,
+            &Sizing {
+                bytes: &bytes,
+                first_free_step: 0,
+                keep: &keep,
+            },
+        )
+    }
+
+    pub(crate) fn build(
+        g: &Graph,
+        planner: &dyn Planner,
+        options: LayoutOptions,
+        sizing: &Sizing,
+    ) -> ArenaLayout {
+        let n = g.nodes.len();
+        let mut last_use = alloc::vec![0usize; g.tensors.len()];
+        for (i, node) in g.nodes.iter().enumerate() {
+            for t in node.inputs.iter().flatten() {
+                last_use[*t] = i;
+            }
+        }
+        for &t in &g.outputs {
+            last_use[t] = n;
+        }
+        let mut buffer_of: Vec<Option<usize>> = alloc::vec![None; g.tensors.len()];
+        let mut buffers: Vec<Buffer> = Vec::new();
+        let mut inplace = alloc::vec![None; n];
+        let new_buffer = |size: usize, step: usize, buffers: &mut Vec<Buffer>| {
+            buffers.push(Buffer {
+                size,
+                first: step,
+                last: step,
+            });
+            buffers.len() - 1
+        };
+        for &t in &g.inputs {
+            buffer_of[t] = Some(new_buffer((sizing.bytes)(t), 0, &mut buffers));
+        }
+        for (i, node) in g.nodes.iter().enumerate() {
+            for t in node.inputs.iter().flatten() {
+                if let Some(b) = buffer_of[*t] {
+                    buffers[b].last = buffers[b].last.max(i);
+                }
+            }
+            let out = node.outputs[0];
+            let input = node.input(0);
+            let input_buffer = input.and_then(|t| buffer_of[t]);
+            let reuse = match node.op {
+                Op::Reshape => input_buffer,
+                Op::DepthwiseConv2d(_)
+                    if options.inplace_depthwise && i >= sizing.first_free_step =>
+                {
+                    match (input, input_buffer, inplace_delay(g, i)) {
+                        // The input's whole buffer must die here: no alias of it is read later.
+                        (Some(t), Some(b), Some(delay))
+                            if last_use[t] == i
+                                && buffers[b].first <= i
+                                && (sizing.keep)(t).is_none()
+                                && buffer_of
+                                    .iter()
+                                    .enumerate()
+                                    .all(|(u, ub)| *ub != Some(b) || last_use[u] <= i) =>
+                        {
+                            let os = pad4(&g.tensors[out].shape);
+                            let row = os[2] * os[3] * g.tensors[out].dtype.size();
+                            let scratch = new_buffer((delay + 1) * row, i, &mut buffers);
+                            inplace[i] = Some(InPlace { scratch, delay });
+                            buffers[b].size = buffers[b].size.max((sizing.bytes)(out));
+                            Some(b)
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            buffer_of[out] = Some(match reuse {
+                Some(b) => {
+                    buffers[b].last = buffers[b].last.max(i);
+                    b
+                }
+                None => new_buffer((sizing.bytes)(out), i, &mut buffers),
+            });
+        }
+        for &t in &g.outputs {
+            if let Some(b) = buffer_of[t] {
+                buffers[b].last = n;
+            }
+        }
+        for (t, b) in buffer_of.iter().enumerate() {
+            if let (Some(b), Some((first, last))) = (b, (sizing.keep)(t)) {
+                buffers[*b].first = buffers[*b].first.min(first);
+                buffers[*b].last = buffers[*b].last.max(last);
+            }
+        }
+        let plan = planner.plan(&buffers);
+        ArenaLayout {
+            buffers,
+            buffer_of,
+            inplace,
+            plan,
+        }
+    }
+
+    pub fn arena_size(&self) -> usize {
+        self.plan.arena_size
+    }
+
+    /// Byte range of the buffer holding tensor `t`.
+    pub fn buffer_range(&self, t: TensorId) -> Option<Range<usize>> {
+        let b = self.buffer_of[t]?;
+        let o = self.plan.offsets[b];
+        Some(o..o + self.buffers[b].size)
+    }
+
+    /// Byte range of tensor `t` (its first `bytes` bytes of its buffer).
+    pub fn range(&self, g: &Graph, t: TensorId) -> Option<Range<usize>> {
+        let b = self.buffer_of[t]?;
+        let o = self.plan.offsets[b];
+        Some(o..o + g.tensors[t].bytes().min(self.buffers[b].size))
+    }
+
+    /// Byte range of buffer `b`.
+    pub fn buffer(&self, b: usize) -> Range<usize> {
+        let o = self.plan.offsets[b];
+        o..o + self.buffers[b].size
+    }
+}
