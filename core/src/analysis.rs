@@ -33,19 +33,10 @@ pub fn layer(g: &Graph, i: usize) -> LayerInfo {
     let input_shape = first.map(|t| t.shape.clone()).unwrap_or_default();
     let o = pad4(&out.shape);
     let in_c = first.map(|t| *t.shape.last().unwrap_or(&1)).unwrap_or(1);
-    let k_depth = node
-        .input(1)
-        .map(|t| *g.tensors[t].shape.last().unwrap_or(&0))
-        .unwrap_or(0);
-    let macs = node
-        .op
-        .macs(o[0], Rect::full(o[1], o[2]), in_c, o[3], k_depth);
+    let k_depth = node.input(1).map(|t| *g.tensors[t].shape.last().unwrap_or(&0)).unwrap_or(0);
+    let macs = node.op.macs(o[0], Rect::full(o[1], o[2]), in_c, o[3], k_depth);
     let macs = if matches!(node.op, crate::op::Op::FullyConnected(_)) {
-        let batches = if k_depth == 0 {
-            0
-        } else {
-            first.map(|t| t.elements()).unwrap_or(0) / k_depth
-        };
+        let batches = if k_depth == 0 { 0 } else { first.map(|t| t.elements()).unwrap_or(0) / k_depth };
         (batches * o[3] * k_depth) as u64
     } else {
         macs

@@ -11,33 +11,17 @@ pub enum Error {
     /// A structural problem in the model, e.g. a missing field.
     Model(ModelError),
     /// An operator the engine does not implement.
-    UnsupportedOp {
-        op_index: usize,
-        name: &'static str,
-        code: i32,
-    },
+    UnsupportedOp { op_index: usize, name: &'static str, code: i32 },
     /// A tensor type the operator does not support.
-    UnsupportedType {
-        op_index: usize,
-        tensor: usize,
-        what: &'static str,
-    },
+    UnsupportedType { op_index: usize, tensor: usize, what: &'static str },
     /// A shape that is inconsistent, unsupported or absurdly large.
-    Shape {
-        op_index: Option<usize>,
-        tensor: Option<usize>,
-        what: &'static str,
-    },
+    Shape { op_index: Option<usize>, tensor: Option<usize>, what: &'static str },
     /// Quantization parameters the int8 spec rules out.
     Quantization { tensor: usize, what: &'static str },
     /// The arena passed to the executor is too small.
     ArenaTooSmall { needed: usize, got: usize },
     /// An input or output buffer of the wrong size.
-    BufferSize {
-        what: &'static str,
-        expected: usize,
-        got: usize,
-    },
+    BufferSize { what: &'static str, expected: usize, got: usize },
     /// A patch schedule that cannot be applied to this graph.
     Schedule(&'static str),
     /// No schedule meets the memory budget; carries the smallest peak found.
@@ -53,32 +37,16 @@ pub struct ModelError {
 
 impl Error {
     pub fn model(what: &'static str) -> Self {
-        Error::Model(ModelError {
-            what,
-            op_index: None,
-            tensor: None,
-        })
+        Error::Model(ModelError { what, op_index: None, tensor: None })
     }
     pub fn at_op(what: &'static str, op_index: usize) -> Self {
-        Error::Model(ModelError {
-            what,
-            op_index: Some(op_index),
-            tensor: None,
-        })
+        Error::Model(ModelError { what, op_index: Some(op_index), tensor: None })
     }
     pub fn at_tensor(what: &'static str, tensor: usize) -> Self {
-        Error::Model(ModelError {
-            what,
-            op_index: None,
-            tensor: Some(tensor),
-        })
+        Error::Model(ModelError { what, op_index: None, tensor: Some(tensor) })
     }
     pub fn shape(what: &'static str, op_index: Option<usize>, tensor: Option<usize>) -> Self {
-        Error::Shape {
-            op_index,
-            tensor,
-            what,
-        }
+        Error::Shape { op_index, tensor, what }
     }
 }
 

@@ -108,11 +108,7 @@ fn geometry(in_shape: &[usize], out_shape: &[usize], op: &Op) -> Geometry {
 }
 
 fn unreachable_geometry() -> (crate::op::Axis, crate::op::Axis) {
-    let a = crate::op::Axis {
-        kernel: 1,
-        stride: 1,
-        dilation: 1,
-    };
+    let a = crate::op::Axis { kernel: 1, stride: 1, dilation: 1 };
     (a, a)
 }
 
@@ -130,10 +126,7 @@ pub fn prepare(g: &Graph, i: usize) -> Result<Step> {
         let fs = g.tensors[filter]
             .quant
             .scales(channels)
-            .ok_or(Error::Quantization {
-                tensor: filter,
-                what: "filter scales",
-            })?;
+            .ok_or(Error::Quantization { tensor: filter, what: "filter scales" })?;
         Ok(kernels::conv::channel_multipliers(q(g, input).0, &fs, q(g, out).0).collect())
     };
     Ok(match &node.op {
@@ -161,17 +154,11 @@ pub fn prepare(g: &Graph, i: usize) -> Result<Step> {
         Op::FullyConnected(f) => {
             let filter = node.input(1).unwrap_or(0);
             let (units, depth) = (g.tensors[filter].shape[0], g.tensors[filter].shape[1]);
-            let per_channel = matches!(
-                g.tensors[filter].quant,
-                crate::graph::Quant::PerChannel { .. }
-            );
+            let per_channel = matches!(g.tensors[filter].quant, crate::graph::Quant::PerChannel { .. });
             let fs = g.tensors[filter]
                 .quant
                 .scales(if per_channel { units } else { 1 })
-                .ok_or(Error::Quantization {
-                    tensor: filter,
-                    what: "filter scales",
-                })?;
+                .ok_or(Error::Quantization { tensor: filter, what: "filter scales" })?;
             let (si, so) = (q(g, input).0 as f64, q(g, out).0 as f64);
             Step::FullyConnected {
                 input_offset: -q(g, input).1,
@@ -179,11 +166,7 @@ pub fn prepare(g: &Graph, i: usize) -> Result<Step> {
                 filter_offset: if per_channel {
                     0
                 } else {
-                    -g.tensors[filter]
-                        .quant
-                        .per_tensor()
-                        .map(|q| q.1)
-                        .unwrap_or(0)
+                    -g.tensors[filter].quant.per_tensor().map(|q| q.1).unwrap_or(0)
                 },
                 output_offset: q(g, out).1,
                 act: act_range(f.activation, q(g, out)),
@@ -195,35 +178,18 @@ pub fn prepare(g: &Graph, i: usize) -> Result<Step> {
         Op::Add(act) => {
             let b = node.input(1).unwrap_or(0);
             let ((s1, z1), (s2, z2), (so, zo)) = (q(g, input), q(g, b), q(g, out));
-            Step::Add(AddParams::prepare(
-                s1,
-                z1,
-                s2,
-                z2,
-                so,
-                zo,
-                act_range(*act, (so, zo)),
-            ))
+            Step::Add(AddParams::prepare(s1, z1, s2, z2, so, zo, act_range(*act, (so, zo))))
         }
-        Op::Pad(_) => Step::Pad {
-            value: q(g, out).1 as i8,
-        },
+        Op::Pad(_) => Step::Pad { value: q(g, out).1 as i8 },
         Op::MaxPool2d(p) | Op::AveragePool2d(p) => Step::Pool {
-            kind: if matches!(node.op, Op::MaxPool2d(_)) {
-                PoolKind::Max
-            } else {
-                PoolKind::Average
-            },
+            kind: if matches!(node.op, Op::MaxPool2d(_)) { PoolKind::Max } else { PoolKind::Average },
             geom: geometry(&ti.shape, &to.shape, &node.op),
             act: act_range(p.activation, q(g, out)),
         },
         Op::Mean(m) => {
             let s = pad4(&ti.shape);
             let shift = 4 - ti.shape.len();
-            let count: usize = (0..ti.shape.len())
-                .filter(|d| m.axes & (1 << d) != 0)
-                .map(|d| s[d + shift])
-                .product();
+            let count: usize = (0..ti.shape.len()).filter(|d| m.axes & (1 << d) != 0).map(|d| s[d + shift]).product();
             let (si, zi) = q(g, input);
             let (so, zo) = q(g, out);
             Step::Mean(MeanParams::prepare(si, zi, so, zo, count))
@@ -237,10 +203,7 @@ pub fn prepare(g: &Graph, i: usize) -> Result<Step> {
         Op::Quantize => {
             let (so, zo) = q(g, out);
             if ti.dtype == DType::F32 {
-                Step::QuantizeF32 {
-                    scale: so,
-                    zero_point: zo,
-                }
+                Step::QuantizeF32 { scale: so, zero_point: zo }
             } else {
                 let (si, zi) = q(g, input);
                 Step::Requantize(Requantize::prepare(si, zi, so, zo))
@@ -248,21 +211,12 @@ pub fn prepare(g: &Graph, i: usize) -> Result<Step> {
         }
         Op::Dequantize => {
             let (s, z) = q(g, input);
-            Step::Dequantize {
-                scale: s,
-                zero_point: z,
-            }
+            Step::Dequantize { scale: s, zero_point: z }
         }
         Op::Relu | Op::Relu6 => {
             let (si, zi) = q(g, input);
             let (so, zo) = q(g, out);
-            Step::Relu(ReluParams::prepare(
-                si,
-                zi,
-                so,
-                zo,
-                matches!(node.op, Op::Relu6),
-            ))
+            Step::Relu(ReluParams::prepare(si, zi, so, zo, matches!(node.op, Op::Relu6)))
         }
         Op::Logistic => {
             let ((si, zi), (so, zo)) = (q(g, input), q(g, out));
@@ -271,17 +225,14 @@ pub fn prepare(g: &Graph, i: usize) -> Result<Step> {
         Op::HardSwish => {
             let (si, zi) = q(g, input);
             let (so, zo) = q(g, out);
-            Step::HardSwish(HardSwishParams::prepare(si, zi, so, zo).ok_or(Error::at_op(
-                "HARD_SWISH output scale is too small for its input scale",
-                i,
-            ))?)
+            Step::HardSwish(
+                HardSwishParams::prepare(si, zi, so, zo)
+                    .ok_or(Error::at_op("HARD_SWISH output scale is too small for its input scale", i))?,
+            )
         }
-        Op::ResizeBilinear(r) => Step::Resize(ResizeParams::prepare(
-            r.align_corners,
-            r.half_pixel_centers,
-            &ti.shape,
-            &to.shape,
-        )),
+        Op::ResizeBilinear(r) => {
+            Step::Resize(ResizeParams::prepare(r.align_corners, r.half_pixel_centers, &ti.shape, &to.shape))
+        }
     })
 }
 
@@ -310,19 +261,11 @@ pub(crate) struct Io<'a> {
 impl<'a> Io<'a> {
     pub fn split(arena: &'a mut [u8], out: Range<usize>) -> Result<Self> {
         if out.end > arena.len() {
-            return Err(Error::ArenaTooSmall {
-                needed: out.end,
-                got: arena.len(),
-            });
+            return Err(Error::ArenaTooSmall { needed: out.end, got: arena.len() });
         }
         let (left, rest) = arena.split_at_mut(out.start);
         let (mid, right) = rest.split_at_mut(out.end - out.start);
-        Ok(Io {
-            left,
-            right,
-            right_start: out.end,
-            out: mid,
-        })
+        Ok(Io { left, right, right_start: out.end, out: mid })
     }
     pub fn get(&self, r: Range<usize>) -> Result<&'a [u8]> {
         if r.end <= self.left.len() {
@@ -330,9 +273,7 @@ impl<'a> Io<'a> {
         } else if r.start >= self.right_start && r.end - self.right_start <= self.right.len() {
             Ok(&self.right[r.start - self.right_start..r.end - self.right_start])
         } else {
-            Err(Error::Schedule(
-                "an input buffer overlaps the output buffer",
-            ))
+            Err(Error::Schedule("an input buffer overlaps the output buffer"))
         }
     }
 }
@@ -362,13 +303,7 @@ pub(crate) fn eval_region(
     let (x, iw) = inputs[0];
     let out_t = &g.tensors[node.output()];
     match step {
-        Step::Conv {
-            geom,
-            input_offset,
-            output_offset,
-            act,
-            multipliers,
-        } => {
+        Step::Conv { geom, input_offset, output_offset, act, multipliers } => {
             let st = OutputStage {
                 input_offset: *input_offset,
                 output_offset: *output_offset,
@@ -388,14 +323,7 @@ pub(crate) fn eval_region(
                 region,
             );
         }
-        Step::Depthwise {
-            geom,
-            multiplier,
-            input_offset,
-            output_offset,
-            act,
-            multipliers,
-        } => {
+        Step::Depthwise { geom, multiplier, input_offset, output_offset, act, multipliers } => {
             let st = OutputStage {
                 input_offset: *input_offset,
                 output_offset: *output_offset,
@@ -416,40 +344,15 @@ pub(crate) fn eval_region(
                 region,
             );
         }
-        Step::Pool { kind, geom, act } => kernels::pool::pool2d(
-            *kind,
-            geom,
-            act.0,
-            act.1,
-            as_i8(x),
-            iw,
-            as_i8_mut(out),
-            ow,
-            region,
-        ),
+        Step::Pool { kind, geom, act } => {
+            kernels::pool::pool2d(*kind, geom, act.0, act.1, as_i8(x), iw, as_i8_mut(out), ow, region)
+        }
         Step::Pad { value } => {
             let Op::Pad(p) = &node.op else { return };
             let t = &g.tensors[node.input(0).unwrap_or(0)];
-            kernels::pad::pad(
-                &p.paddings,
-                pad4(&t.shape),
-                *value,
-                as_i8(x),
-                iw,
-                as_i8_mut(out),
-                ow,
-                region,
-            );
+            kernels::pad::pad(&p.paddings, pad4(&t.shape), *value, as_i8(x), iw, as_i8_mut(out), ow, region);
         }
-        Step::FullyConnected {
-            input_offset,
-            filter_offset,
-            output_offset,
-            act,
-            scales,
-            depth,
-            units,
-        } => {
+        Step::FullyConnected { input_offset, filter_offset, output_offset, act, scales, depth, units } => {
             let st = kernels::fully_connected::FcStage {
                 input_offset: *input_offset,
                 filter_offset: *filter_offset,
@@ -472,21 +375,18 @@ pub(crate) fn eval_region(
             let Op::Mean(m) = &node.op else { return };
             let t = &g.tensors[node.input(0).unwrap_or(0)];
             let shift = 4 - t.shape.len();
-            p.eval(
-                as_i8(x),
-                pad4(&t.shape),
-                (m.axes as u32) << shift,
-                as_i8_mut(out),
-            );
+            p.eval(as_i8(x), pad4(&t.shape), (m.axes as u32) << shift, as_i8_mut(out));
         }
         Step::Copy => out.copy_from_slice(&x[..out.len()]),
         Step::Softmax(p) => p.eval(as_i8(x), as_i8_mut(out), *out_t.shape.last().unwrap_or(&1)),
         Step::Resize(p) => p.eval(as_i8(x), as_i8_mut(out)),
-        Step::Concat
-            if matches!(node.op, Op::Concatenation(c) if c.axis == 3)
-                && !(ow.rect == region && inputs.iter().all(|(_, w)| w.rect == region)) =>
-        {
-            // Channel concatenation on windows: one output row at a time.
+        Step::Concat if matches!(node.op, Op::Concatenation(c) if c.axis == 3) => {
+            if inputs.iter().all(|(_, w)| w.rect == region) && ow.rect == region {
+                // Every buffer holds exactly the region: interleave pixel by pixel.
+                kernels::concat::concat(inputs.iter().map(|(d, _)| *d), ow.n * region.area(), out);
+                return;
+            }
+            // Windows larger than the region: one output row at a time.
             for (b, y) in rows(ow, region) {
                 let o = ow.offset(b, y, region.x);
                 let parts = inputs.iter().map(|(d, w)| {
@@ -497,19 +397,17 @@ pub(crate) fn eval_region(
             }
         }
         Step::Concat => {
-            let Op::Concatenation(c) = &node.op else {
-                return;
-            };
+            let Op::Concatenation(c) = &node.op else { return };
             let outer: usize = pad4(&out_t.shape)[..c.axis].iter().product();
             kernels::concat::concat(inputs.iter().map(|(d, _)| *d), outer, out);
         }
         _ => {
             // Element-wise ops: whole buffers when every window is the region,
             // else row by row (a window row is contiguous).
-            let whole = |k: usize, w: &Window| {
-                w.rect == region || *w == full_window(&g.tensors[node.input(k).unwrap_or(0)].shape)
-            };
-            if ow.rect == region && inputs.iter().enumerate().all(|(k, (_, w))| whole(k, w)) {
+            // Whole tensors (layer by layer, any broadcasting), or windows that all equal the region.
+            let full = |k: usize, w: &Window| *w == full_window(&g.tensors[node.input(k).unwrap_or(0)].shape);
+            let layer = ow == full_window(&out_t.shape) && inputs.iter().enumerate().all(|(k, (_, w))| full(k, w));
+            if ow.rect == region && (layer || inputs.iter().all(|(_, w)| w.rect == region)) {
                 eval_pointwise(g, node_index, step, inputs, out, None);
                 return;
             }
@@ -569,17 +467,9 @@ fn eval_pointwise(
     match step {
         Step::Add(p) => {
             let y = inputs[1].0;
-            let (a, b, o) = (
-                node.input(0).unwrap_or(0),
-                node.input(1).unwrap_or(0),
-                node.output(),
-            );
+            let (a, b, o) = (node.input(0).unwrap_or(0), node.input(1).unwrap_or(0), node.output());
             let (sa, sb, so) = match row {
-                None => (
-                    pad4(&g.tensors[a].shape),
-                    pad4(&g.tensors[b].shape),
-                    pad4(&g.tensors[o].shape),
-                ),
+                None => (pad4(&g.tensors[a].shape), pad4(&g.tensors[b].shape), pad4(&g.tensors[o].shape)),
                 Some(w) => {
                     let c = pad4(&g.tensors[o].shape)[3];
                     let of = |len: usize| {
@@ -595,17 +485,13 @@ fn eval_pointwise(
             kernels::add::add(p, as_i8(x), sa, as_i8(y), sb, as_i8_mut(out), so);
         }
         Step::QuantizeF32 { scale, zero_point } => {
-            let vals = x
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+            let vals = x.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
             kernels::quantize::quantize_f32(vals, *scale, *zero_point, as_i8_mut(out));
         }
         Step::Requantize(r) => r.eval(as_i8(x), as_i8_mut(out)),
         Step::Dequantize { scale, zero_point } => {
             for (o, v) in out.chunks_exact_mut(4).zip(as_i8(x)) {
-                o.copy_from_slice(
-                    &kernels::quantize::dequantize_one(*v, *scale, *zero_point).to_le_bytes(),
-                );
+                o.copy_from_slice(&kernels::quantize::dequantize_one(*v, *scale, *zero_point).to_le_bytes());
             }
         }
         Step::Relu(p) => p.eval(as_i8(x), as_i8_mut(out)),
@@ -639,13 +525,7 @@ pub(crate) fn run_node(
     // Operands go in a fixed array so the run loop never allocates.
     let mut buf: [(&[u8], Window); 8] = [(&[], out.1); 8];
     let mut k = 0;
-    for t in node
-        .inputs
-        .iter()
-        .take(node.op.data_operands(node.inputs.len()))
-        .flatten()
-        .copied()
-    {
+    for t in node.inputs.iter().take(node.op.data_operands(node.inputs.len())).flatten().copied() {
         if k == buf.len() {
             return Err(Error::at_op("more than 8 data operands", i));
         }
@@ -665,10 +545,7 @@ pub(crate) fn run_node(
 /// Two disjoint mutable ranges of the arena.
 fn split_two(arena: &mut [u8], a: Range<usize>, b: Range<usize>) -> Result<(&mut [u8], &mut [u8])> {
     if a.end > arena.len() || b.end > arena.len() {
-        return Err(Error::ArenaTooSmall {
-            needed: a.end.max(b.end),
-            got: arena.len(),
-        });
+        return Err(Error::ArenaTooSmall { needed: a.end.max(b.end), got: arena.len() });
     }
     if a.end <= b.start {
         let (l, r) = arena.split_at_mut(b.start);
@@ -707,15 +584,7 @@ pub(crate) fn run_inplace_depthwise(
     for r in 0..ow.rect.h {
         let win = Window::new(1, Rect::new(r, 0, 1, ow.rect.w), ow.c);
         let s = (r % slots) * row;
-        eval_region(
-            g,
-            i,
-            step,
-            &[(&buf[..it.bytes()], iw)],
-            &mut scr[s..s + row],
-            win,
-            win.rect,
-        );
+        eval_region(g, i, step, &[(&buf[..it.bytes()], iw)], &mut scr[s..s + row], win, win.rect);
         if r >= delay {
             flush(buf, scr, r - delay);
         }
@@ -734,29 +603,15 @@ pub(crate) fn run_layers(
     arena: &mut [u8],
     ops: Range<usize>,
 ) -> Result<()> {
-    let range = |t: TensorId| {
-        layout
-            .range(g, t)
-            .ok_or(Error::at_tensor("tensor has no arena buffer", t))
-    };
+    let range = |t: TensorId| layout.range(g, t).ok_or(Error::at_tensor("tensor has no arena buffer", t));
     let place = |t: TensorId| Ok((range(t)?, full_window(&g.tensors[t].shape)));
     for i in ops {
         let node = &g.nodes[i];
         let step = &steps[i];
         let out = node.output();
         if let Some(ip) = layout.inplace[i] {
-            let buffer = layout
-                .buffer_range(out)
-                .ok_or(Error::at_tensor("tensor has no arena buffer", out))?;
-            run_inplace_depthwise(
-                g,
-                i,
-                step,
-                arena,
-                buffer,
-                layout.buffer(ip.scratch),
-                ip.delay,
-            )?;
+            let buffer = layout.buffer_range(out).ok_or(Error::at_tensor("tensor has no arena buffer", out))?;
+            run_inplace_depthwise(g, i, step, arena, buffer, layout.buffer(ip.scratch), ip.delay)?;
             continue;
         }
         let out_range = range(out)?;
@@ -781,18 +636,10 @@ impl<'g> Executor<'g> {
         Self::with_options(graph, &GreedyBySize, LayoutOptions::default())
     }
 
-    pub fn with_options(
-        graph: &'g Graph,
-        planner: &dyn Planner,
-        options: LayoutOptions,
-    ) -> Result<Self> {
+    pub fn with_options(graph: &'g Graph, planner: &dyn Planner, options: LayoutOptions) -> Result<Self> {
         let steps = prepare_all(graph)?;
         let layout = ArenaLayout::layer_by_layer(graph, planner, options);
-        Ok(Self {
-            graph,
-            steps,
-            layout,
-        })
+        Ok(Self { graph, steps, layout })
     }
 
     /// Bytes of arena `run` needs.
@@ -802,69 +649,32 @@ impl<'g> Executor<'g> {
 
     /// The arena bytes of graph input `i`, to be filled before `run`.
     pub fn input_mut<'a>(&self, arena: &'a mut [u8], i: usize) -> Result<&'a mut [u8]> {
-        tensor_mut(
-            self.graph,
-            &self.layout,
-            arena,
-            *self
-                .graph
-                .inputs
-                .get(i)
-                .ok_or(Error::model("no such input"))?,
-        )
+        tensor_mut(self.graph, &self.layout, arena, *self.graph.inputs.get(i).ok_or(Error::model("no such input"))?)
     }
 
     /// The arena bytes of graph output `i` after `run`.
     pub fn output<'a>(&self, arena: &'a [u8], i: usize) -> Result<&'a [u8]> {
-        tensor(
-            self.graph,
-            &self.layout,
-            arena,
-            *self
-                .graph
-                .outputs
-                .get(i)
-                .ok_or(Error::model("no such output"))?,
-        )
+        tensor(self.graph, &self.layout, arena, *self.graph.outputs.get(i).ok_or(Error::model("no such output"))?)
     }
 
     /// Runs every node in order. Does not allocate.
     pub fn run(&self, arena: &mut [u8]) -> Result<()> {
         check_arena(self.arena_size(), arena)?;
-        run_layers(
-            self.graph,
-            &self.steps,
-            &self.layout,
-            arena,
-            0..self.graph.nodes.len(),
-        )
+        run_layers(self.graph, &self.steps, &self.layout, arena, 0..self.graph.nodes.len())
     }
 }
 
 pub(crate) fn check_arena(needed: usize, arena: &[u8]) -> Result<()> {
     if arena.len() < needed {
-        return Err(Error::ArenaTooSmall {
-            needed,
-            got: arena.len(),
-        });
+        return Err(Error::ArenaTooSmall { needed, got: arena.len() });
     }
     Ok(())
 }
 
-pub(crate) fn tensor<'a>(
-    g: &Graph,
-    layout: &ArenaLayout,
-    arena: &'a [u8],
-    t: TensorId,
-) -> Result<&'a [u8]> {
-    let r = layout
-        .range(g, t)
-        .ok_or(Error::at_tensor("tensor has no arena buffer", t))?;
+pub(crate) fn tensor<'a>(g: &Graph, layout: &ArenaLayout, arena: &'a [u8], t: TensorId) -> Result<&'a [u8]> {
+    let r = layout.range(g, t).ok_or(Error::at_tensor("tensor has no arena buffer", t))?;
     let got = arena.len();
-    arena.get(r).ok_or(Error::ArenaTooSmall {
-        needed: layout.arena_size(),
-        got,
-    })
+    arena.get(r).ok_or(Error::ArenaTooSmall { needed: layout.arena_size(), got })
 }
 
 pub(crate) fn tensor_mut<'a>(
@@ -873,14 +683,9 @@ pub(crate) fn tensor_mut<'a>(
     arena: &'a mut [u8],
     t: TensorId,
 ) -> Result<&'a mut [u8]> {
-    let r = layout
-        .range(g, t)
-        .ok_or(Error::at_tensor("tensor has no arena buffer", t))?;
+    let r = layout.range(g, t).ok_or(Error::at_tensor("tensor has no arena buffer", t))?;
     let got = arena.len();
-    arena.get_mut(r).ok_or(Error::ArenaTooSmall {
-        needed: layout.arena_size(),
-        got,
-    })
+    arena.get_mut(r).ok_or(Error::ArenaTooSmall { needed: layout.arena_size(), got })
 }
 
 /// Window covering a whole tensor (shapes of rank < 4 are right-aligned to NHWC).

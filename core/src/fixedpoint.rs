@@ -32,24 +32,14 @@ pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
 pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
     let left = if shift > 0 { shift } else { 0 };
     let right = if shift > 0 { 0 } else { -shift };
-    rounding_divide_by_pot(
-        saturating_rounding_doubling_high_mul(x.wrapping_mul(1i32 << left), multiplier),
-        right,
-    )
+    rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x.wrapping_mul(1i32 << left), multiplier), right)
 }
 
 /// Variant used where the real multiplier is known to be < 1 (ADD): the
 /// shift is a non-positive exponent applied after the high multiply.
 #[inline]
-pub fn multiply_by_quantized_multiplier_smaller_than_one_exp(
-    x: i32,
-    multiplier: i32,
-    left_shift: i32,
-) -> i32 {
-    rounding_divide_by_pot(
-        saturating_rounding_doubling_high_mul(x, multiplier),
-        -left_shift,
-    )
+pub fn multiply_by_quantized_multiplier_smaller_than_one_exp(x: i32, multiplier: i32, left_shift: i32) -> i32 {
+    rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, multiplier), -left_shift)
 }
 
 /// A real multiplier encoded as a Q31 significand and a power-of-two exponent.
@@ -83,10 +73,7 @@ impl QuantizedMultiplier {
             shift = 30;
             q_fixed = i32::MAX as i64;
         }
-        Self {
-            multiplier: q_fixed as i32,
-            shift,
-        }
+        Self { multiplier: q_fixed as i32, shift }
     }
 
     #[inline]
@@ -107,18 +94,9 @@ mod tests {
 
     #[test]
     fn srdhm_saturates_only_min_min() {
-        assert_eq!(
-            saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN),
-            i32::MAX
-        );
-        assert_eq!(
-            saturating_rounding_doubling_high_mul(i32::MIN, i32::MAX),
-            -i32::MAX
-        );
-        assert_eq!(
-            saturating_rounding_doubling_high_mul(1 << 30, 1 << 30),
-            1 << 29
-        );
+        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN), i32::MAX);
+        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MAX), -i32::MAX);
+        assert_eq!(saturating_rounding_doubling_high_mul(1 << 30, 1 << 30), 1 << 29);
     }
 
     #[test]

@@ -63,11 +63,9 @@ impl Quant {
     pub fn per_tensor(&self) -> Option<(f32, i32)> {
         match self {
             Quant::PerTensor { scale, zero_point } => Some((*scale, *zero_point)),
-            Quant::PerChannel {
-                scales,
-                zero_points,
-                ..
-            } if scales.len() == 1 => Some((scales[0], zero_points.first().copied().unwrap_or(0))),
+            Quant::PerChannel { scales, zero_points, .. } if scales.len() == 1 => {
+                Some((scales[0], zero_points.first().copied().unwrap_or(0)))
+            }
             _ => None,
         }
     }
@@ -76,9 +74,7 @@ impl Quant {
         match self {
             Quant::PerTensor { scale, .. } => Some(alloc::vec![*scale; n]),
             Quant::PerChannel { scales, .. } if scales.len() == n => Some(scales.clone()),
-            Quant::PerChannel { scales, .. } if scales.len() == 1 => {
-                Some(alloc::vec![scales[0]; n])
-            }
+            Quant::PerChannel { scales, .. } if scales.len() == 1 => Some(alloc::vec![scales[0]; n]),
             _ => None,
         }
     }
@@ -144,12 +140,7 @@ impl Tensor {
             [n, c] => [*n, 1, 1, *c],
             [c] => [1, 1, 1, *c],
             [] => [1, 1, 1, 1],
-            s => [
-                s[0],
-                s[1..s.len() - 2].iter().product(),
-                s[s.len() - 2],
-                s[s.len() - 1],
-            ],
+            s => [s[0], s[1..s.len() - 2].iter().product(), s[s.len() - 2], s[s.len() - 1]],
         }
     }
 }
@@ -186,21 +177,12 @@ impl Graph {
 
     /// Input operands of node `i` that are activations (not constants).
     pub fn activation_inputs(&self, i: usize) -> impl Iterator<Item = TensorId> + '_ {
-        self.nodes[i]
-            .inputs
-            .iter()
-            .flatten()
-            .copied()
-            .filter(|&t| !self.tensors[t].is_const())
+        self.nodes[i].inputs.iter().flatten().copied().filter(|&t| !self.tensors[t].is_const())
     }
 
     /// Bytes of constant data (weights, biases, shape operands): the flash footprint.
     pub fn flash_bytes(&self) -> usize {
-        self.tensors
-            .iter()
-            .filter_map(|t| t.data.as_ref())
-            .map(ConstData::byte_len)
-            .sum()
+        self.tensors.iter().filter_map(|t| t.data.as_ref()).map(ConstData::byte_len).sum()
     }
 
     /// Number of operator nodes reading each tensor, plus one for graph outputs.
@@ -218,8 +200,6 @@ impl Graph {
     }
 
     pub fn check_tensor(&self, id: TensorId) -> Result<&Tensor> {
-        self.tensors
-            .get(id)
-            .ok_or(Error::at_tensor("tensor index out of range", id))
+        self.tensors.get(id).ok_or(Error::at_tensor("tensor index out of range", id))
     }
 }

@@ -26,9 +26,7 @@ pub struct LayoutOptions {
 
 impl Default for LayoutOptions {
     fn default() -> Self {
-        Self {
-            inplace_depthwise: true,
-        }
+        Self { inplace_depthwise: true }
     }
 }
 
@@ -81,8 +79,7 @@ pub fn inplace_delay(g: &Graph, i: usize) -> Option<usize> {
     let pt = dw.h.pad_before(dw.padding, is[1], oh);
     // Smallest input row any output row after `r` reads.
     let first_read_after = |r: usize| ((r + 1) * dw.h.stride).saturating_sub(pt);
-    (0..oh)
-        .find(|&d| (0..oh.saturating_sub(d)).all(|j| (j + 1) * ow <= first_read_after(j + d) * w))
+    (0..oh).find(|&d| (0..oh.saturating_sub(d)).all(|j| (j + 1) * ow <= first_read_after(j + d) * w))
 }
 
 impl ArenaLayout {
@@ -92,24 +89,10 @@ impl ArenaLayout {
     pub fn layer_by_layer(g: &Graph, planner: &dyn Planner, options: LayoutOptions) -> ArenaLayout {
         let bytes = |t: TensorId| g.tensors[t].bytes();
         let keep = |_: TensorId| None;
-        Self::build(
-            g,
-            planner,
-            options,
-            &Sizing {
-                bytes: &bytes,
-                first_free_step: 0,
-                keep: &keep,
-            },
-        )
+        Self::build(g, planner, options, &Sizing { bytes: &bytes, first_free_step: 0, keep: &keep })
     }
 
-    pub(crate) fn build(
-        g: &Graph,
-        planner: &dyn Planner,
-        options: LayoutOptions,
-        sizing: &Sizing,
-    ) -> ArenaLayout {
+    pub(crate) fn build(g: &Graph, planner: &dyn Planner, options: LayoutOptions, sizing: &Sizing) -> ArenaLayout {
         let n = g.nodes.len();
         let mut last_use = alloc::vec![0usize; g.tensors.len()];
         for (i, node) in g.nodes.iter().enumerate() {
@@ -124,11 +107,7 @@ impl ArenaLayout {
         let mut buffers: Vec<Buffer> = Vec::new();
         let mut inplace = alloc::vec![None; n];
         let new_buffer = |size: usize, step: usize, buffers: &mut Vec<Buffer>| {
-            buffers.push(Buffer {
-                size,
-                first: step,
-                last: step,
-            });
+            buffers.push(Buffer { size, first: step, last: step });
             buffers.len() - 1
         };
         for &t in &g.inputs {
@@ -145,19 +124,14 @@ impl ArenaLayout {
             let input_buffer = input.and_then(|t| buffer_of[t]);
             let reuse = match node.op {
                 Op::Reshape => input_buffer,
-                Op::DepthwiseConv2d(_)
-                    if options.inplace_depthwise && i >= sizing.first_free_step =>
-                {
+                Op::DepthwiseConv2d(_) if options.inplace_depthwise && i >= sizing.first_free_step => {
                     match (input, input_buffer, inplace_delay(g, i)) {
                         // The input's whole buffer must die here: no alias of it is read later.
                         (Some(t), Some(b), Some(delay))
                             if last_use[t] == i
                                 && buffers[b].first <= i
-                                && (sizing.keep)(t).is_none()
-                                && buffer_of
-                                    .iter()
-                                    .enumerate()
-                                    .all(|(u, ub)| *ub != Some(b) || last_use[u] <= i) =>
+                                && (sizing.keep)(t).is_none_or(|(_, last)| last < i)
+                                && buffer_of.iter().enumerate().all(|(u, ub)| *ub != Some(b) || last_use[u] <= i) =>
                         {
                             let os = pad4(&g.tensors[out].shape);
                             let row = os[2] * os[3] * g.tensors[out].dtype.size();
@@ -191,12 +165,7 @@ impl ArenaLayout {
             }
         }
         let plan = planner.plan(&buffers);
-        ArenaLayout {
-            buffers,
-            buffer_of,
-            inplace,
-            plan,
-        }
+        ArenaLayout { buffers, buffer_of, inplace, plan }
     }
 
     pub fn arena_size(&self) -> usize {

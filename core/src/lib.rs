@@ -29,16 +29,11 @@ pub mod layout;
 #[cfg(feature = "alloc")]
 pub mod loader;
 #[cfg(feature = "alloc")]
+pub mod patch;
+#[cfg(feature = "alloc")]
 pub mod planner;
 #[cfg(feature = "alloc")]
-#[allow(
-    clippy::all,
-    dead_code,
-    unused_imports,
-    non_camel_case_types,
-    missing_docs,
-    unsafe_code
-)]
+#[allow(clippy::all, dead_code, unused_imports, non_camel_case_types, missing_docs, unsafe_code)]
 pub mod schema;
 #[cfg(feature = "alloc")]
 pub mod validate;

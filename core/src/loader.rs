@@ -25,9 +25,7 @@ fn fb_err(_: planus::Error) -> Error {
 /// Parses and validates a `.tflite` model (subgraph 0).
 pub fn load(bytes: &[u8]) -> Result<Graph> {
     if bytes.len() < 8 {
-        return Err(Error::Flatbuffer(
-            "file is shorter than a flatbuffer header",
-        ));
+        return Err(Error::Flatbuffer("file is shorter than a flatbuffer header"));
     }
     if &bytes[4..8] != b"TFL3" {
         return Err(Error::Flatbuffer("missing the TFL3 file identifier"));
@@ -37,24 +35,12 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
     if version != 3 {
         return Err(Error::model("unsupported schema version (expected 3)"));
     }
-    let subgraphs = model
-        .subgraphs()
-        .map_err(fb_err)?
-        .ok_or(Error::model("model has no subgraphs"))?;
-    let sg = subgraphs
-        .get(0)
-        .ok_or(Error::model("model has no subgraphs"))?
-        .map_err(fb_err)?;
+    let subgraphs = model.subgraphs().map_err(fb_err)?.ok_or(Error::model("model has no subgraphs"))?;
+    let sg = subgraphs.get(0).ok_or(Error::model("model has no subgraphs"))?.map_err(fb_err)?;
     let buffers = model.buffers().map_err(fb_err)?;
-    let codes = model
-        .operator_codes()
-        .map_err(fb_err)?
-        .ok_or(Error::model("model has no operator codes"))?;
+    let codes = model.operator_codes().map_err(fb_err)?.ok_or(Error::model("model has no operator codes"))?;
 
-    let fb_tensors = sg
-        .tensors()
-        .map_err(fb_err)?
-        .ok_or(Error::model("subgraph has no tensors"))?;
+    let fb_tensors = sg.tensors().map_err(fb_err)?.ok_or(Error::model("subgraph has no tensors"))?;
     let mut tensors = Vec::with_capacity(fb_tensors.len());
     for (i, t) in fb_tensors.iter().enumerate() {
         let t = t.map_err(fb_err)?;
@@ -62,39 +48,24 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
     }
     let n = tensors.len();
     let index = |v: i32, what: &'static str| -> Result<TensorId> {
-        usize::try_from(v)
-            .ok()
-            .filter(|&i| i < n)
-            .ok_or(Error::model(what))
+        usize::try_from(v).ok().filter(|&i| i < n).ok_or(Error::model(what))
     };
     let io = |v: Option<planus::Vector<'_, i32>>, what| -> Result<Vec<TensorId>> {
-        v.map(|v| v.iter().map(|i| index(i, what)).collect())
-            .unwrap_or(Ok(Vec::new()))
+        v.map(|v| v.iter().map(|i| index(i, what)).collect()).unwrap_or(Ok(Vec::new()))
     };
-    let inputs = io(
-        sg.inputs().map_err(fb_err)?,
-        "subgraph input index out of range",
-    )?;
-    let outputs = io(
-        sg.outputs().map_err(fb_err)?,
-        "subgraph output index out of range",
-    )?;
+    let inputs = io(sg.inputs().map_err(fb_err)?, "subgraph input index out of range")?;
+    let outputs = io(sg.outputs().map_err(fb_err)?, "subgraph output index out of range")?;
     if inputs.is_empty() || outputs.is_empty() {
         return Err(Error::model("subgraph declares no inputs or no outputs"));
     }
 
-    let fb_ops = sg
-        .operators()
-        .map_err(fb_err)?
-        .ok_or(Error::model("subgraph has no operators"))?;
+    let fb_ops = sg.operators().map_err(fb_err)?.ok_or(Error::model("subgraph has no operators"))?;
     let mut nodes = Vec::with_capacity(fb_ops.len());
     for (oi, o) in fb_ops.iter().enumerate() {
         let o = o.map_err(fb_err)?;
         let code_index = o.opcode_index().map_err(fb_err)? as usize;
-        let code = codes
-            .get(code_index)
-            .ok_or(Error::at_op("operator code index out of range", oi))?
-            .map_err(fb_err)?;
+        let code =
+            codes.get(code_index).ok_or(Error::at_op("operator code index out of range", oi))?.map_err(fb_err)?;
         let deprecated = code.deprecated_builtin_code().map_err(fb_err)? as i32;
         // A code newer than our schema reads as an error: report it as unknown.
         let builtin = code.builtin_code().map(|c| c as i32).unwrap_or(i32::MAX);
@@ -122,18 +93,9 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
         }
         let opts = o.builtin_options().map_err(fb_err)?;
         let op = decode_op(oi, code, opts, &ins, &outs, &tensors)?;
-        nodes.push(Node {
-            op,
-            inputs: ins,
-            outputs: outs,
-        });
+        nodes.push(Node { op, inputs: ins, outputs: outs });
     }
-    let graph = Graph {
-        tensors,
-        nodes,
-        inputs,
-        outputs,
-    };
+    let graph = Graph { tensors, nodes, inputs, outputs };
     crate::validate::validate(&graph)?;
     Ok(graph)
 }
@@ -146,12 +108,7 @@ fn dtype(t: fb::TensorType, i: usize) -> Result<DType> {
         fb::TensorType::Int64 => DType::I64,
         fb::TensorType::Uint8 => DType::U8,
         fb::TensorType::Int16 => DType::I16,
-        _ => {
-            return Err(Error::at_tensor(
-                "tensor type not supported (float32, int8, int16, int32, int64, uint8)",
-                i,
-            ))
-        }
+        _ => return Err(Error::at_tensor("tensor type not supported (float32, int8, int16, int32, int64, uint8)", i)),
     })
 }
 
@@ -161,11 +118,7 @@ fn load_tensor(
     i: usize,
     t: &fb::TensorRef<'_>,
 ) -> Result<Tensor> {
-    let dtype = dtype(
-        t.type_()
-            .map_err(|_| Error::at_tensor("unknown tensor type", i))?,
-        i,
-    )?;
+    let dtype = dtype(t.type_().map_err(|_| Error::at_tensor("unknown tensor type", i))?, i)?;
     if t.sparsity().map_err(fb_err)?.is_some() {
         return Err(Error::at_tensor("sparse tensors are not supported", i));
     }
@@ -176,23 +129,17 @@ fn load_tensor(
         }
         for d in s.iter() {
             if d <= 0 {
-                return Err(Error::shape(
-                    "dimension is zero, negative or dynamic",
-                    None,
-                    Some(i),
-                ));
+                return Err(Error::shape("dimension is zero, negative or dynamic", None, Some(i)));
             }
             shape.push(d as usize);
         }
     }
-    let elements = shape
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .ok_or(Error::shape("element count overflows", None, Some(i)))?;
-    if elements
-        .checked_mul(dtype.size())
-        .is_none_or(|b| b > MAX_TENSOR_BYTES)
-    {
+    let elements = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or(Error::shape(
+        "element count overflows",
+        None,
+        Some(i),
+    ))?;
+    if elements.checked_mul(dtype.size()).is_none_or(|b| b > MAX_TENSOR_BYTES) {
         return Err(Error::shape("tensor larger than 256 MiB", None, Some(i)));
     }
     let name = String::from(t.name().map_err(fb_err)?.unwrap_or(""));
@@ -213,17 +160,10 @@ fn load_tensor(
             _ => {
                 let (off, size) = (buf.offset().map_err(fb_err)?, buf.size().map_err(fb_err)?);
                 if off > 1 {
-                    let start = usize::try_from(off)
-                        .map_err(|_| Error::at_tensor("buffer offset out of range", i))?;
-                    let len = usize::try_from(size)
-                        .map_err(|_| Error::at_tensor("buffer size out of range", i))?;
+                    let start = usize::try_from(off).map_err(|_| Error::at_tensor("buffer offset out of range", i))?;
+                    let len = usize::try_from(size).map_err(|_| Error::at_tensor("buffer size out of range", i))?;
                     bytes
-                        .get(
-                            start
-                                ..start
-                                    .checked_add(len)
-                                    .ok_or(Error::at_tensor("buffer offset out of range", i))?,
-                        )
+                        .get(start..start.checked_add(len).ok_or(Error::at_tensor("buffer offset out of range", i))?)
                         .ok_or(Error::at_tensor("buffer lies outside the file", i))?
                 } else {
                     &[]
@@ -232,28 +172,17 @@ fn load_tensor(
         };
         if !raw.is_empty() {
             if raw.len() != elements * dtype.size() {
-                return Err(Error::at_tensor(
-                    "constant buffer size does not match the tensor shape",
-                    i,
-                ));
+                return Err(Error::at_tensor("constant buffer size does not match the tensor shape", i));
             }
             data = Some(decode(dtype, raw));
         }
     }
-    Ok(Tensor {
-        name,
-        dtype,
-        shape,
-        quant,
-        data,
-    })
+    Ok(Tensor { name, dtype, shape, quant, data })
 }
 
 fn decode(dtype: DType, raw: &[u8]) -> ConstData {
     fn le<const N: usize, T>(raw: &[u8], f: fn([u8; N]) -> T) -> Vec<T> {
-        raw.chunks_exact(N)
-            .map(|c| f(c.try_into().unwrap_or([0; N])))
-            .collect()
+        raw.chunks_exact(N).map(|c| f(c.try_into().unwrap_or([0; N]))).collect()
     }
     match dtype {
         DType::I8 => ConstData::I8(raw.iter().map(|&b| b as i8).collect()),
@@ -267,78 +196,40 @@ fn decode(dtype: DType, raw: &[u8]) -> ConstData {
 
 fn load_quant(q: fb::QuantizationParametersRef<'_>, shape: &[usize], i: usize) -> Result<Quant> {
     if q.details().map_err(fb_err)?.is_some() {
-        return Err(Error::Quantization {
-            tensor: i,
-            what: "custom quantization is not supported",
-        });
+        return Err(Error::Quantization { tensor: i, what: "custom quantization is not supported" });
     }
-    let scales: Vec<f32> = q
-        .scale()
-        .map_err(fb_err)?
-        .map(|v| v.iter().collect())
-        .unwrap_or_default();
-    let zps: Vec<i64> = q
-        .zero_point()
-        .map_err(fb_err)?
-        .map(|v| v.iter().collect())
-        .unwrap_or_default();
+    let scales: Vec<f32> = q.scale().map_err(fb_err)?.map(|v| v.iter().collect()).unwrap_or_default();
+    let zps: Vec<i64> = q.zero_point().map_err(fb_err)?.map(|v| v.iter().collect()).unwrap_or_default();
     if scales.is_empty() {
         return Ok(Quant::None);
     }
     if !scales.iter().all(|s| s.is_finite() && *s > 0.0) {
-        return Err(Error::Quantization {
-            tensor: i,
-            what: "scale is not a positive finite number",
-        });
+        return Err(Error::Quantization { tensor: i, what: "scale is not a positive finite number" });
     }
     if !(zps.is_empty() || zps.len() == scales.len()) {
-        return Err(Error::Quantization {
-            tensor: i,
-            what: "zero-point count differs from scale count",
-        });
+        return Err(Error::Quantization { tensor: i, what: "zero-point count differs from scale count" });
     }
     let zps: Vec<i32> = zps
         .iter()
-        .map(|&z| {
-            i32::try_from(z)
-                .ok()
-                .filter(|z| (-32768..=65535).contains(z))
-        })
+        .map(|&z| i32::try_from(z).ok().filter(|z| (-32768..=65535).contains(z)))
         .collect::<Option<_>>()
-        .ok_or(Error::Quantization {
-            tensor: i,
-            what: "zero point out of range",
-        })?;
+        .ok_or(Error::Quantization { tensor: i, what: "zero point out of range" })?;
     if scales.len() == 1 {
-        return Ok(Quant::PerTensor {
-            scale: scales[0],
-            zero_point: zps.first().copied().unwrap_or(0),
-        });
+        return Ok(Quant::PerTensor { scale: scales[0], zero_point: zps.first().copied().unwrap_or(0) });
     }
     let axis = q.quantized_dimension().map_err(fb_err)?;
     let axis = usize::try_from(axis)
         .ok()
         .filter(|&a| a < shape.len())
-        .ok_or(Error::Quantization {
-            tensor: i,
-            what: "quantized dimension out of range",
-        })?;
+        .ok_or(Error::Quantization { tensor: i, what: "quantized dimension out of range" })?;
     if shape[axis] != scales.len() {
         return Err(Error::Quantization {
             tensor: i,
             what: "per-channel scale count differs from the quantized dimension",
         });
     }
-    let zero_points = if zps.is_empty() {
-        alloc::vec![0; scales.len()]
-    } else {
-        zps
-    };
-    Ok(Quant::PerChannel {
-        scales,
-        zero_points,
-        axis,
-    })
+    let zero_points = if zps.is_empty() { alloc::vec![0; scales.len()] } else { zps };
+    Ok(Quant::PerChannel { scales, zero_points, axis })
 }
 
 fn activation(a: planus::Result<fb::ActivationFunctionType>, oi: usize) -> Result<Activation> {
@@ -347,12 +238,7 @@ fn activation(a: planus::Result<fb::ActivationFunctionType>, oi: usize) -> Resul
         fb::ActivationFunctionType::Relu => Activation::Relu,
         fb::ActivationFunctionType::ReluN1To1 => Activation::ReluN1To1,
         fb::ActivationFunctionType::Relu6 => Activation::Relu6,
-        _ => {
-            return Err(Error::at_op(
-                "fused activation not supported (TANH, SIGN_BIT)",
-                oi,
-            ))
-        }
+        _ => return Err(Error::at_op("fused activation not supported (TANH, SIGN_BIT)", oi)),
     })
 }
 
@@ -371,15 +257,8 @@ fn positive(v: i32, what: &'static str, oi: usize) -> Result<usize> {
     }
 }
 
-fn const_ints(
-    tensors: &[Tensor],
-    id: Option<TensorId>,
-    oi: usize,
-    what: &'static str,
-) -> Result<Vec<i64>> {
-    id.and_then(|t| tensors[t].data.as_ref())
-        .and_then(ConstData::as_ints)
-        .ok_or(Error::at_op(what, oi))
+fn const_ints(tensors: &[Tensor], id: Option<TensorId>, oi: usize, what: &'static str) -> Result<Vec<i64>> {
+    id.and_then(|t| tensors[t].data.as_ref()).and_then(ConstData::as_ints).ok_or(Error::at_op(what, oi))
 }
 
 macro_rules! opts {
@@ -387,12 +266,7 @@ macro_rules! opts {
         match $opts {
             Some(fb::BuiltinOptionsRef::$variant(o)) => Some(o),
             None => None,
-            Some(_) => {
-                return Err(Error::at_op(
-                    "builtin options of the wrong type for the operator",
-                    $oi,
-                ))
-            }
+            Some(_) => return Err(Error::at_op("builtin options of the wrong type for the operator", $oi)),
         }
     };
 }
@@ -407,9 +281,7 @@ fn decode_op(
 ) -> Result<Op> {
     let _ = outs;
     let kernel_hw = |t: Option<TensorId>, h: usize, w: usize| -> Result<(usize, usize)> {
-        let s = &t
-            .map(|t| &tensors[t].shape)
-            .ok_or(Error::at_op("missing filter operand", oi))?;
+        let s = &t.map(|t| &tensors[t].shape).ok_or(Error::at_op("missing filter operand", oi))?;
         if s.len() != 4 {
             return Err(Error::shape("filter must be 4-D", Some(oi), t));
         }
@@ -417,68 +289,43 @@ fn decode_op(
     };
     Ok(match code {
         3 => {
-            let o = opts!(opts, Conv2DOptions, oi)
-                .ok_or(Error::at_op("CONV_2D without options", oi))?;
+            let o = opts!(opts, Conv2DOptions, oi).ok_or(Error::at_op("CONV_2D without options", oi))?;
             let (kh, kw) = kernel_hw(ins.get(1).copied().flatten(), 1, 2)?;
             Op::Conv2d(op::Conv2d {
                 padding: padding(o.padding())?,
                 h: Axis {
                     kernel: kh,
                     stride: positive(o.stride_h().map_err(fb_err)?, "stride must be 1..4096", oi)?,
-                    dilation: positive(
-                        o.dilation_h_factor().map_err(fb_err)?,
-                        "dilation must be 1..4096",
-                        oi,
-                    )?,
+                    dilation: positive(o.dilation_h_factor().map_err(fb_err)?, "dilation must be 1..4096", oi)?,
                 },
                 w: Axis {
                     kernel: kw,
                     stride: positive(o.stride_w().map_err(fb_err)?, "stride must be 1..4096", oi)?,
-                    dilation: positive(
-                        o.dilation_w_factor().map_err(fb_err)?,
-                        "dilation must be 1..4096",
-                        oi,
-                    )?,
+                    dilation: positive(o.dilation_w_factor().map_err(fb_err)?, "dilation must be 1..4096", oi)?,
                 },
                 activation: activation(o.fused_activation_function(), oi)?,
             })
         }
         4 => {
-            let o = opts!(opts, DepthwiseConv2DOptions, oi)
-                .ok_or(Error::at_op("DEPTHWISE_CONV_2D without options", oi))?;
+            let o =
+                opts!(opts, DepthwiseConv2DOptions, oi).ok_or(Error::at_op("DEPTHWISE_CONV_2D without options", oi))?;
             let (kh, kw) = kernel_hw(ins.get(1).copied().flatten(), 1, 2)?;
-            let in_c = ins
-                .first()
-                .copied()
-                .flatten()
-                .and_then(|t| tensors[t].shape.last().copied())
-                .unwrap_or(0);
+            let in_c = ins.first().copied().flatten().and_then(|t| tensors[t].shape.last().copied()).unwrap_or(0);
             let out_c = tensors[outs[0]].shape.last().copied().unwrap_or(0);
             if in_c == 0 || out_c % in_c != 0 {
-                return Err(Error::at_op(
-                    "depthwise output channels are not a multiple of input channels",
-                    oi,
-                ));
+                return Err(Error::at_op("depthwise output channels are not a multiple of input channels", oi));
             }
             Op::DepthwiseConv2d(op::DepthwiseConv2d {
                 padding: padding(o.padding())?,
                 h: Axis {
                     kernel: kh,
                     stride: positive(o.stride_h().map_err(fb_err)?, "stride must be 1..4096", oi)?,
-                    dilation: positive(
-                        o.dilation_h_factor().map_err(fb_err)?,
-                        "dilation must be 1..4096",
-                        oi,
-                    )?,
+                    dilation: positive(o.dilation_h_factor().map_err(fb_err)?, "dilation must be 1..4096", oi)?,
                 },
                 w: Axis {
                     kernel: kw,
                     stride: positive(o.stride_w().map_err(fb_err)?, "stride must be 1..4096", oi)?,
-                    dilation: positive(
-                        o.dilation_w_factor().map_err(fb_err)?,
-                        "dilation must be 1..4096",
-                        oi,
-                    )?,
+                    dilation: positive(o.dilation_w_factor().map_err(fb_err)?, "dilation must be 1..4096", oi)?,
                 },
                 depth_multiplier: out_c / in_c,
                 activation: activation(o.fused_activation_function(), oi)?,
@@ -488,25 +335,14 @@ fn decode_op(
             let o = opts!(opts, FullyConnectedOptions, oi);
             let (act, keep) = match o {
                 Some(o) => {
-                    if o.weights_format().map_err(fb_err)?
-                        != fb::FullyConnectedOptionsWeightsFormat::Default
-                    {
-                        return Err(Error::at_op(
-                            "shuffled FULLY_CONNECTED weights are not supported",
-                            oi,
-                        ));
+                    if o.weights_format().map_err(fb_err)? != fb::FullyConnectedOptionsWeightsFormat::Default {
+                        return Err(Error::at_op("shuffled FULLY_CONNECTED weights are not supported", oi));
                     }
-                    (
-                        activation(o.fused_activation_function(), oi)?,
-                        o.keep_num_dims().map_err(fb_err)?,
-                    )
+                    (activation(o.fused_activation_function(), oi)?, o.keep_num_dims().map_err(fb_err)?)
                 }
                 None => (Activation::None, false),
             };
-            Op::FullyConnected(op::FullyConnected {
-                activation: act,
-                keep_num_dims: keep,
-            })
+            Op::FullyConnected(op::FullyConnected { activation: act, keep_num_dims: keep })
         }
         0 => {
             let act = match opts!(opts, AddOptions, oi) {
@@ -516,48 +352,24 @@ fn decode_op(
             Op::Add(act)
         }
         34 => {
-            let p = const_ints(
-                tensors,
-                ins.get(1).copied().flatten(),
-                oi,
-                "PAD needs constant paddings",
-            )?;
-            let rank = ins
-                .first()
-                .copied()
-                .flatten()
-                .map(|t| tensors[t].shape.len())
-                .unwrap_or(0);
+            let p = const_ints(tensors, ins.get(1).copied().flatten(), oi, "PAD needs constant paddings")?;
+            let rank = ins.first().copied().flatten().map(|t| tensors[t].shape.len()).unwrap_or(0);
             if rank != 4 || p.len() != 8 || p.iter().any(|&v| !(0..=4096).contains(&v)) {
-                return Err(Error::at_op(
-                    "PAD supports 4-D tensors with paddings in 0..4096",
-                    oi,
-                ));
+                return Err(Error::at_op("PAD supports 4-D tensors with paddings in 0..4096", oi));
             }
-            Op::Pad(op::Pad {
-                paddings: core::array::from_fn(|d| [p[2 * d] as usize, p[2 * d + 1] as usize]),
-            })
+            Op::Pad(op::Pad { paddings: core::array::from_fn(|d| [p[2 * d] as usize, p[2 * d + 1] as usize]) })
         }
         1 | 17 => {
-            let o =
-                opts!(opts, Pool2DOptions, oi).ok_or(Error::at_op("pool without options", oi))?;
+            let o = opts!(opts, Pool2DOptions, oi).ok_or(Error::at_op("pool without options", oi))?;
             let p = op::Pool2d {
                 padding: padding(o.padding())?,
                 h: Axis {
-                    kernel: positive(
-                        o.filter_height().map_err(fb_err)?,
-                        "filter size must be 1..4096",
-                        oi,
-                    )?,
+                    kernel: positive(o.filter_height().map_err(fb_err)?, "filter size must be 1..4096", oi)?,
                     stride: positive(o.stride_h().map_err(fb_err)?, "stride must be 1..4096", oi)?,
                     dilation: 1,
                 },
                 w: Axis {
-                    kernel: positive(
-                        o.filter_width().map_err(fb_err)?,
-                        "filter size must be 1..4096",
-                        oi,
-                    )?,
+                    kernel: positive(o.filter_width().map_err(fb_err)?, "filter size must be 1..4096", oi)?,
                     stride: positive(o.stride_w().map_err(fb_err)?, "stride must be 1..4096", oi)?,
                     dilation: 1,
                 },
@@ -574,19 +386,9 @@ fn decode_op(
                 Some(o) => o.keep_dims().map_err(fb_err)?,
                 None => false,
             };
-            let rank = ins
-                .first()
-                .copied()
-                .flatten()
-                .map(|t| tensors[t].shape.len())
-                .unwrap_or(0) as i64;
+            let rank = ins.first().copied().flatten().map(|t| tensors[t].shape.len()).unwrap_or(0) as i64;
             let mut axes = 0u8;
-            for a in const_ints(
-                tensors,
-                ins.get(1).copied().flatten(),
-                oi,
-                "MEAN needs constant axes",
-            )? {
+            for a in const_ints(tensors, ins.get(1).copied().flatten(), oi, "MEAN needs constant axes")? {
                 let a = if a < 0 { a + rank } else { a };
                 if !(0..rank).contains(&a) {
                     return Err(Error::at_op("MEAN axis out of range", oi));
@@ -597,8 +399,7 @@ fn decode_op(
         }
         22 => Op::Reshape,
         2 => {
-            let o = opts!(opts, ConcatenationOptions, oi)
-                .ok_or(Error::at_op("CONCATENATION without options", oi))?;
+            let o = opts!(opts, ConcatenationOptions, oi).ok_or(Error::at_op("CONCATENATION without options", oi))?;
             let rank = tensors[outs[0]].shape.len() as i32;
             let axis = o.axis().map_err(fb_err)?;
             let axis = if axis < 0 { axis + rank } else { axis };
@@ -607,10 +408,7 @@ fn decode_op(
             }
             // Normalise to NHWC numbering so "axis 3" always means channels.
             let axis = (axis + 4 - rank) as usize;
-            Op::Concatenation(op::Concatenation {
-                axis,
-                activation: activation(o.fused_activation_function(), oi)?,
-            })
+            Op::Concatenation(op::Concatenation { axis, activation: activation(o.fused_activation_function(), oi)? })
         }
         25 => {
             let beta = match opts!(opts, SoftmaxOptions, oi) {
@@ -630,16 +428,10 @@ fn decode_op(
         117 => Op::HardSwish,
         23 => {
             let (align_corners, half_pixel_centers) = match opts!(opts, ResizeBilinearOptions, oi) {
-                Some(o) => (
-                    o.align_corners().map_err(fb_err)?,
-                    o.half_pixel_centers().map_err(fb_err)?,
-                ),
+                Some(o) => (o.align_corners().map_err(fb_err)?, o.half_pixel_centers().map_err(fb_err)?),
                 None => (false, false),
             };
-            Op::ResizeBilinear(op::ResizeBilinear {
-                align_corners,
-                half_pixel_centers,
-            })
+            Op::ResizeBilinear(op::ResizeBilinear { align_corners, half_pixel_centers })
         }
         _ => {
             let name = usize::try_from(code)
@@ -647,11 +439,7 @@ fn decode_op(
                 .and_then(|c| fb::BUILTIN_OPERATOR_NAMES.get(c))
                 .copied()
                 .unwrap_or("an unknown operator");
-            return Err(Error::UnsupportedOp {
-                op_index: oi,
-                name,
-                code,
-            });
+            return Err(Error::UnsupportedOp { op_index: oi, name, code });
         }
     })
 }

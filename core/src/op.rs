@@ -58,13 +58,7 @@ impl Axis {
         }
     }
     /// Input interval `[start, end)` read by outputs `[o0, o1)`, clipped to `[0, input)`.
-    pub fn input_span(
-        &self,
-        pad_before: usize,
-        input: usize,
-        o0: usize,
-        o1: usize,
-    ) -> (usize, usize) {
+    pub fn input_span(&self, pad_before: usize, input: usize, o0: usize, o1: usize) -> (usize, usize) {
         if o1 <= o0 {
             return (0, 0);
         }
@@ -209,18 +203,12 @@ impl Op {
     /// The class of receptive-field rule; `Global` ops cannot be inside a patch stage.
     pub fn spatial(&self) -> Spatial {
         match self {
-            Op::Conv2d(_)
-            | Op::DepthwiseConv2d(_)
-            | Op::MaxPool2d(_)
-            | Op::AveragePool2d(_)
-            | Op::Pad(_) => Spatial::Window,
-            Op::Add(_)
-            | Op::Quantize
-            | Op::Dequantize
-            | Op::Relu
-            | Op::Relu6
-            | Op::Logistic
-            | Op::HardSwish => Spatial::Pointwise,
+            Op::Conv2d(_) | Op::DepthwiseConv2d(_) | Op::MaxPool2d(_) | Op::AveragePool2d(_) | Op::Pad(_) => {
+                Spatial::Window
+            }
+            Op::Add(_) | Op::Quantize | Op::Dequantize | Op::Relu | Op::Relu6 | Op::Logistic | Op::HardSwish => {
+                Spatial::Pointwise
+            }
             // Concatenation along channels keeps every pixel where it is.
             Op::Concatenation(c) if c.axis == 3 => Spatial::Pointwise,
             Op::FullyConnected(_)
@@ -246,10 +234,9 @@ impl Op {
         match self {
             Op::Pad(p) => (p.paddings[1][0], p.paddings[2][0]),
             _ => match self.window() {
-                Some((padding, h, w)) => (
-                    h.pad_before(padding, in_hw.0, out_hw.0),
-                    w.pad_before(padding, in_hw.1, out_hw.1),
-                ),
+                Some((padding, h, w)) => {
+                    (h.pad_before(padding, in_hw.0, out_hw.0), w.pad_before(padding, in_hw.1, out_hw.1))
+                }
                 None => (0, 0),
             },
         }
@@ -258,12 +245,7 @@ impl Op {
     /// Receptive-field rule: the input rectangle that output rectangle `out`
     /// reads, clipped to the input (padding is not stored, it is implied).
     /// `None` for global ops.
-    pub fn input_rect(
-        &self,
-        out: Rect,
-        in_hw: (usize, usize),
-        out_hw: (usize, usize),
-    ) -> Option<Rect> {
+    pub fn input_rect(&self, out: Rect, in_hw: (usize, usize), out_hw: (usize, usize)) -> Option<Rect> {
         if out.is_empty() {
             return Some(Rect::new(0, 0, 0, 0));
         }
@@ -274,11 +256,7 @@ impl Op {
                 let (pt, pl) = self.pad_before(in_hw, out_hw);
                 let (h, w) = match self {
                     Op::Pad(_) => {
-                        let unit = Axis {
-                            kernel: 1,
-                            stride: 1,
-                            dilation: 1,
-                        };
+                        let unit = Axis { kernel: 1, stride: 1, dilation: 1 };
                         (unit, unit)
                     }
                     _ => {
@@ -313,20 +291,12 @@ mod tests {
 
     #[test]
     fn same_padding_puts_extra_after() {
-        let a = Axis {
-            kernel: 3,
-            stride: 2,
-            dilation: 1,
-        };
+        let a = Axis { kernel: 3, stride: 2, dilation: 1 };
         assert_eq!(a.out_size(Padding::Same, 112), 56);
         // needed = 55*2+3 = 113 -> total 1 -> before 0
         assert_eq!(a.pad_before(Padding::Same, 112, 56), 0);
         assert_eq!(a.pad_before(Padding::Same, 113, 57), 1);
-        let b = Axis {
-            kernel: 5,
-            stride: 1,
-            dilation: 2,
-        };
+        let b = Axis { kernel: 5, stride: 1, dilation: 2 };
         assert_eq!(b.out_size(Padding::Valid, 17), 9);
         assert_eq!(b.pad_before(Padding::Same, 17, 17), 4);
     }
@@ -335,25 +305,13 @@ mod tests {
     fn conv_receptive_field_clips_to_input() {
         let op = Op::Conv2d(Conv2d {
             padding: Padding::Same,
-            h: Axis {
-                kernel: 3,
-                stride: 1,
-                dilation: 1,
-            },
-            w: Axis {
-                kernel: 3,
-                stride: 1,
-                dilation: 1,
-            },
+            h: Axis { kernel: 3, stride: 1, dilation: 1 },
+            w: Axis { kernel: 3, stride: 1, dilation: 1 },
             activation: Activation::None,
         });
-        let r = op
-            .input_rect(Rect::new(0, 0, 4, 4), (8, 8), (8, 8))
-            .unwrap();
+        let r = op.input_rect(Rect::new(0, 0, 4, 4), (8, 8), (8, 8)).unwrap();
         assert_eq!(r, Rect::new(0, 0, 5, 5));
-        let r = op
-            .input_rect(Rect::new(4, 4, 4, 4), (8, 8), (8, 8))
-            .unwrap();
+        let r = op.input_rect(Rect::new(4, 4, 4, 4), (8, 8), (8, 8)).unwrap();
         assert_eq!(r, Rect::new(3, 3, 5, 5));
     }
 }

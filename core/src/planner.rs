@@ -69,12 +69,7 @@ impl Planner for GreedyBySize {
     fn plan(&self, buffers: &[Buffer]) -> MemoryPlan {
         let mut order: Vec<usize> = (0..buffers.len()).collect();
         // Stable tie-break on the first step keeps plans deterministic.
-        order.sort_by(|&a, &b| {
-            buffers[b]
-                .size
-                .cmp(&buffers[a].size)
-                .then(buffers[a].first.cmp(&buffers[b].first))
-        });
+        order.sort_by(|&a, &b| buffers[b].size.cmp(&buffers[a].size).then(buffers[a].first.cmp(&buffers[b].first)));
         let mut offsets = alloc::vec![0usize; buffers.len()];
         let mut placed: Vec<usize> = Vec::with_capacity(buffers.len());
         let mut arena_size = 0;
@@ -103,10 +98,7 @@ impl Planner for GreedyBySize {
             arena_size = arena_size.max(candidate + b.size);
             placed.push(i);
         }
-        MemoryPlan {
-            offsets,
-            arena_size,
-        }
+        MemoryPlan { offsets, arena_size }
     }
 }
 
@@ -114,13 +106,7 @@ impl Planner for GreedyBySize {
 pub fn live_bytes_lower_bound(buffers: &[Buffer]) -> usize {
     let steps = buffers.iter().map(|b| b.last + 1).max().unwrap_or(0);
     (0..steps)
-        .map(|s| {
-            buffers
-                .iter()
-                .filter(|b| b.first <= s && s <= b.last)
-                .map(|b| b.size)
-                .sum::<usize>()
-        })
+        .map(|s| buffers.iter().filter(|b| b.first <= s && s <= b.last).map(|b| b.size).sum::<usize>())
         .max()
         .unwrap_or(0)
 }
@@ -131,15 +117,8 @@ mod tests {
     use proptest::prelude::*;
 
     fn buffers() -> impl Strategy<Value = Vec<Buffer>> {
-        prop::collection::vec((1usize..5000, 0usize..20, 0usize..6), 0..40).prop_map(|v| {
-            v.into_iter()
-                .map(|(size, first, len)| Buffer {
-                    size,
-                    first,
-                    last: first + len,
-                })
-                .collect()
-        })
+        prop::collection::vec((1usize..5000, 0usize..20, 0usize..6), 0..40)
+            .prop_map(|v| v.into_iter().map(|(size, first, len)| Buffer { size, first, last: first + len }).collect())
     }
 
     proptest! {
@@ -156,39 +135,14 @@ mod tests {
 
     #[test]
     fn disjoint_lifetimes_share_memory() {
-        let bufs = [
-            Buffer {
-                size: 100,
-                first: 0,
-                last: 1,
-            },
-            Buffer {
-                size: 100,
-                first: 2,
-                last: 3,
-            },
-        ];
+        let bufs = [Buffer { size: 100, first: 0, last: 1 }, Buffer { size: 100, first: 2, last: 3 }];
         assert_eq!(GreedyBySize.plan(&bufs).arena_size, 100);
     }
 
     #[test]
     fn conflict_detector_catches_overlap() {
-        let bufs = [
-            Buffer {
-                size: 100,
-                first: 0,
-                last: 1,
-            },
-            Buffer {
-                size: 100,
-                first: 1,
-                last: 3,
-            },
-        ];
-        let bad = MemoryPlan {
-            offsets: alloc::vec![0, 50],
-            arena_size: 150,
-        };
+        let bufs = [Buffer { size: 100, first: 0, last: 1 }, Buffer { size: 100, first: 1, last: 3 }];
+        let bad = MemoryPlan { offsets: alloc::vec![0, 50], arena_size: 150 };
         assert_eq!(bad.find_conflict(&bufs), Some((0, 1)));
     }
 }

@@ -47,14 +47,7 @@ impl Letterbox {
 /// Resizes an RGB8 image into an RGB8 `dst_w × dst_h` buffer with letterboxing
 /// (black bars) and bilinear sampling at pixel centres. An image already of the
 /// target size is copied unchanged.
-pub fn letterbox_rgb(
-    src: &[u8],
-    src_w: usize,
-    src_h: usize,
-    dst: &mut [u8],
-    dst_w: usize,
-    dst_h: usize,
-) -> Letterbox {
+pub fn letterbox_rgb(src: &[u8], src_w: usize, src_h: usize, dst: &mut [u8], dst_w: usize, dst_h: usize) -> Letterbox {
     let lb = Letterbox::fit(src_w, src_h, dst_w, dst_h);
     if src_w == dst_w && src_h == dst_h {
         dst[..src.len()].copy_from_slice(src);

@@ -49,12 +49,7 @@ impl Rect {
         }
         let y = self.y.min(other.y);
         let x = self.x.min(other.x);
-        Rect::new(
-            y,
-            x,
-            self.y_end().max(other.y_end()) - y,
-            self.x_end().max(other.x_end()) - x,
-        )
+        Rect::new(y, x, self.y_end().max(other.y_end()) - y, self.x_end().max(other.x_end()) - x)
     }
     pub fn intersect(&self, other: &Rect) -> Rect {
         let y = self.y.max(other.y);
@@ -79,11 +74,7 @@ pub struct Window {
 
 impl Window {
     pub const fn full(n: usize, h: usize, w: usize, c: usize) -> Self {
-        Self {
-            n,
-            rect: Rect::full(h, w),
-            c,
-        }
+        Self { n, rect: Rect::full(h, w), c }
     }
     pub const fn new(n: usize, rect: Rect, c: usize) -> Self {
         Self { n, rect, c }
@@ -98,14 +89,8 @@ impl Window {
     /// Offset of element `(b, y, x, 0)` where `y`, `x` are full-tensor coordinates.
     #[inline(always)]
     pub fn offset(&self, b: usize, y: usize, x: usize) -> usize {
-        debug_assert!(
-            y >= self.rect.y && y < self.rect.y_end(),
-            "row outside window"
-        );
-        debug_assert!(
-            x >= self.rect.x && x < self.rect.x_end(),
-            "column outside window"
-        );
+        debug_assert!(y >= self.rect.y && y < self.rect.y_end(), "row outside window");
+        debug_assert!(x >= self.rect.x && x < self.rect.x_end(), "column outside window");
         ((b * self.rect.h + (y - self.rect.y)) * self.rect.w + (x - self.rect.x)) * self.c
     }
 }

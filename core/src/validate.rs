@@ -22,9 +22,7 @@ impl<'g> Ctx<'g> {
         Error::shape(what, Some(self.oi), Some(t))
     }
     fn input(&self, i: usize) -> Result<(TensorId, &'g Tensor)> {
-        let id = self.g.nodes[self.oi]
-            .input(i)
-            .ok_or(self.err("missing input operand"))?;
+        let id = self.g.nodes[self.oi].input(i).ok_or(self.err("missing input operand"))?;
         Ok((id, &self.g.tensors[id]))
     }
     fn output(&self) -> (TensorId, &'g Tensor) {
@@ -40,34 +38,20 @@ impl<'g> Ctx<'g> {
     /// An int8 value operand that may be a constant (e.g. a bias added by ADD).
     fn int8_data(&self, (id, t): (TensorId, &Tensor)) -> Result<(f32, i32)> {
         if t.dtype != DType::I8 {
-            return Err(Error::UnsupportedType {
-                op_index: self.oi,
-                tensor: id,
-                what: "expected an int8 tensor",
-            });
+            return Err(Error::UnsupportedType { op_index: self.oi, tensor: id, what: "expected an int8 tensor" });
         }
-        let (s, z) = t.quant.per_tensor().ok_or(Error::Quantization {
-            tensor: id,
-            what: "int8 activation needs per-tensor scale and zero point",
-        })?;
+        let (s, z) = t
+            .quant
+            .per_tensor()
+            .ok_or(Error::Quantization { tensor: id, what: "int8 activation needs per-tensor scale and zero point" })?;
         if !(-128..=127).contains(&z) {
-            return Err(Error::Quantization {
-                tensor: id,
-                what: "int8 zero point outside -128..127",
-            });
+            return Err(Error::Quantization { tensor: id, what: "int8 zero point outside -128..127" });
         }
         Ok((s, z))
     }
     fn rank(&self, (id, t): (TensorId, &Tensor), r: usize) -> Result<()> {
         if t.shape.len() != r {
-            return Err(self.shape_err(
-                if r == 4 {
-                    "expected a 4-D (NHWC) tensor"
-                } else {
-                    "unexpected rank"
-                },
-                id,
-            ));
+            return Err(self.shape_err(if r == 4 { "expected a 4-D (NHWC) tensor" } else { "unexpected rank" }, id));
         }
         Ok(())
     }
@@ -91,29 +75,19 @@ impl<'g> Ctx<'g> {
         }
         Ok((id, t))
     }
-    fn per_channel(
-        &self,
-        (id, t): (TensorId, &Tensor),
-        channels: usize,
-        axis: usize,
-    ) -> Result<()> {
+    fn per_channel(&self, (id, t): (TensorId, &Tensor), channels: usize, axis: usize) -> Result<()> {
         match &t.quant {
             Quant::PerTensor { zero_point: 0, .. } => Ok(()),
-            Quant::PerChannel {
-                scales,
-                zero_points,
-                axis: a,
-            } if scales.len() == channels && *a == axis && zero_points.iter().all(|&z| z == 0) => {
+            Quant::PerChannel { scales, zero_points, axis: a }
+                if scales.len() == channels && *a == axis && zero_points.iter().all(|&z| z == 0) =>
+            {
                 Ok(())
             }
             Quant::PerChannel { .. } | Quant::PerTensor { .. } => Err(Error::Quantization {
                 tensor: id,
                 what: "weights need symmetric per-tensor or per-output-channel scales",
             }),
-            Quant::None => Err(Error::Quantization {
-                tensor: id,
-                what: "weights are not quantized",
-            }),
+            Quant::None => Err(Error::Quantization { tensor: id, what: "weights are not quantized" }),
         }
     }
     fn bias(&self, i: usize, channels: usize) -> Result<()> {
@@ -159,10 +133,7 @@ pub fn validate(g: &Graph) -> Result<()> {
             }
         }
         if node.outputs.len() != 1 {
-            return Err(Error::at_op(
-                "operators with several outputs are not supported",
-                oi,
-            ));
+            return Err(Error::at_op("operators with several outputs are not supported", oi));
         }
         let out = node.outputs[0];
         if written[out] || g.tensors[out].is_const() {
@@ -196,21 +167,17 @@ fn validate_node(c: &Ctx) -> Result<()> {
             let f = c.weights(1, 4)?;
             let (is, fs, os) = (&inp.1.shape, &f.1.shape, &out.1.shape);
             if fs[3] != is[3] {
-                return Err(c.shape_err("filter input channels differ from the input's (grouped convolution is not supported)", f.0));
+                return Err(c.shape_err(
+                    "filter input channels differ from the input's (grouped convolution is not supported)",
+                    f.0,
+                ));
             }
             c.per_channel(f, fs[0], 0)?;
             c.bias(2, fs[0])?;
             if fs[1] * fs[2] * fs[3] > MAX_ACCUMULATION {
-                return Err(
-                    c.shape_err("convolution window too large for an int32 accumulator", f.0)
-                );
+                return Err(c.shape_err("convolution window too large for an int32 accumulator", f.0));
             }
-            let expect = [
-                is[0],
-                p.h.out_size(p.padding, is[1]),
-                p.w.out_size(p.padding, is[2]),
-                fs[0],
-            ];
+            let expect = [is[0], p.h.out_size(p.padding, is[1]), p.w.out_size(p.padding, is[2]), fs[0]];
             if os[..] != expect[..] {
                 return Err(c.shape_err("output shape does not match the convolution", out.0));
             }
@@ -224,24 +191,13 @@ fn validate_node(c: &Ctx) -> Result<()> {
             let f = c.weights(1, 4)?;
             let (is, fs, os) = (&inp.1.shape, &f.1.shape, &out.1.shape);
             if fs[0] != 1 || fs[3] != is[3] * p.depth_multiplier {
-                return Err(c.shape_err(
-                    "depthwise filter must be [1, kh, kw, in_c * multiplier]",
-                    f.0,
-                ));
+                return Err(c.shape_err("depthwise filter must be [1, kh, kw, in_c * multiplier]", f.0));
             }
             c.per_channel(f, fs[3], 3)?;
             c.bias(2, fs[3])?;
-            let expect = [
-                is[0],
-                p.h.out_size(p.padding, is[1]),
-                p.w.out_size(p.padding, is[2]),
-                fs[3],
-            ];
+            let expect = [is[0], p.h.out_size(p.padding, is[1]), p.w.out_size(p.padding, is[2]), fs[3]];
             if os[..] != expect[..] {
-                return Err(c.shape_err(
-                    "output shape does not match the depthwise convolution",
-                    out.0,
-                ));
+                return Err(c.shape_err("output shape does not match the depthwise convolution", out.0));
             }
         }
         Op::FullyConnected(_) => {
@@ -253,30 +209,16 @@ fn validate_node(c: &Ctx) -> Result<()> {
             match &f.1.quant {
                 Quant::PerChannel { .. } => c.per_channel(f, units, 0)?,
                 Quant::PerTensor { .. } => {}
-                Quant::None => {
-                    return Err(Error::Quantization {
-                        tensor: f.0,
-                        what: "weights are not quantized",
-                    })
-                }
+                Quant::None => return Err(Error::Quantization { tensor: f.0, what: "weights are not quantized" }),
             }
             if !(-127..=127).contains(&f.1.quant.per_tensor().map(|q| q.1).unwrap_or(0)) {
-                return Err(Error::Quantization {
-                    tensor: f.0,
-                    what: "weight zero point out of range",
-                });
+                return Err(Error::Quantization { tensor: f.0, what: "weight zero point out of range" });
             }
             c.bias(2, units)?;
             if depth > MAX_ACCUMULATION {
-                return Err(c.shape_err(
-                    "FULLY_CONNECTED depth too large for an int32 accumulator",
-                    f.0,
-                ));
+                return Err(c.shape_err("FULLY_CONNECTED depth too large for an int32 accumulator", f.0));
             }
-            if depth == 0
-                || inp.1.elements() % depth != 0
-                || out.1.elements() != inp.1.elements() / depth * units
-            {
+            if depth == 0 || inp.1.elements() % depth != 0 || out.1.elements() != inp.1.elements() / depth * units {
                 return Err(c.shape_err("FULLY_CONNECTED shapes do not agree", out.0));
             }
         }
@@ -322,12 +264,7 @@ fn validate_node(c: &Ctx) -> Result<()> {
                 return Err(c.shape_err("pool input and output quantization differ", out.0));
             }
             let is = &inp.1.shape;
-            let expect = [
-                is[0],
-                p.h.out_size(p.padding, is[1]),
-                p.w.out_size(p.padding, is[2]),
-                is[3],
-            ];
+            let expect = [is[0], p.h.out_size(p.padding, is[1]), p.w.out_size(p.padding, is[2]), is[3]];
             if out.1.shape[..] != expect[..] {
                 return Err(c.shape_err("output shape does not match the pool", out.0));
             }
@@ -343,10 +280,7 @@ fn validate_node(c: &Ctx) -> Result<()> {
                 return Err(c.shape_err("MEAN supports up to 4-D tensors", inp.0));
             }
             if inp.1.elements() / out.1.elements().max(1) > 1 << 23 {
-                return Err(c.shape_err(
-                    "MEAN reduces too many elements for an int32 accumulator",
-                    inp.0,
-                ));
+                return Err(c.shape_err("MEAN reduces too many elements for an int32 accumulator", inp.0));
             }
             let expect: Vec<usize> = inp
                 .1
@@ -369,10 +303,7 @@ fn validate_node(c: &Ctx) -> Result<()> {
         }
         Op::Reshape => {
             let inp = c.input(0)?;
-            if inp.1.dtype != out.1.dtype
-                || inp.1.elements() != out.1.elements()
-                || inp.1.is_const()
-            {
+            if inp.1.dtype != out.1.dtype || inp.1.elements() != out.1.elements() || inp.1.is_const() {
                 return Err(c.shape_err("RESHAPE changes the element count or type", out.0));
             }
             if inp.1.quant != out.1.quant {
@@ -391,8 +322,7 @@ fn validate_node(c: &Ctx) -> Result<()> {
                 if c.int8_data((*i, t))? != qo {
                     return Err(Error::Quantization {
                         tensor: *i,
-                        what:
-                            "int8 CONCATENATION inputs must share the output's scale and zero point",
+                        what: "int8 CONCATENATION inputs must share the output's scale and zero point",
                     });
                 }
                 if t.shape.len() != out.1.shape.len() {
@@ -460,9 +390,7 @@ fn validate_node(c: &Ctx) -> Result<()> {
         }
         Op::ResizeBilinear(r) => {
             if r.align_corners && r.half_pixel_centers {
-                return Err(
-                    c.err("RESIZE_BILINEAR cannot combine align_corners and half_pixel_centers")
-                );
+                return Err(c.err("RESIZE_BILINEAR cannot combine align_corners and half_pixel_centers"));
             }
             let inp = c.input(0)?;
             c.int8_act(inp)?;
@@ -470,23 +398,11 @@ fn validate_node(c: &Ctx) -> Result<()> {
             c.rank(inp, 4)?;
             c.rank(out, 4)?;
             let size = c.input(1)?;
-            let s = size
-                .1
-                .data
-                .as_ref()
-                .and_then(|d| d.as_ints())
-                .ok_or(c.err("RESIZE_BILINEAR needs a constant size"))?;
+            let s =
+                size.1.data.as_ref().and_then(|d| d.as_ints()).ok_or(c.err("RESIZE_BILINEAR needs a constant size"))?;
             let (is, os) = (&inp.1.shape, &out.1.shape);
-            if s.len() != 2
-                || s[0] as usize != os[1]
-                || s[1] as usize != os[2]
-                || os[0] != is[0]
-                || os[3] != is[3]
-            {
-                return Err(c.shape_err(
-                    "RESIZE_BILINEAR output shape does not match its size operand",
-                    out.0,
-                ));
+            if s.len() != 2 || s[0] as usize != os[1] || s[1] as usize != os[2] || os[0] != is[0] || os[3] != is[3] {
+                return Err(c.shape_err("RESIZE_BILINEAR output shape does not match its size operand", out.0));
             }
         }
     }

@@ -29,9 +29,7 @@ impl ReluParams {
     }
     pub fn eval(&self, input: &[i8], output: &mut [i8]) {
         for (o, &x) in output.iter_mut().zip(input) {
-            let v = self
-                .output_zero_point
-                .saturating_add(self.multiplier.apply(x as i32 - self.input_zero_point));
+            let v = self.output_zero_point.saturating_add(self.multiplier.apply(x as i32 - self.input_zero_point));
             *o = clamp_i8(v, self.act_min, self.act_max);
         }
     }
@@ -150,11 +148,7 @@ impl HardSwishParams {
         let rv = ((rv as i32 + 32768) >> 1) as i16;
         let po = sdhm16(rv, pre);
         let out = rounding_divide_by_pot(po as i32, -self.output_exponent) as i16;
-        clamp_i8(
-            out.wrapping_add(self.output_zero_point as i16) as i32,
-            -128,
-            127,
-        )
+        clamp_i8(out.wrapping_add(self.output_zero_point as i16) as i32, -128, 127)
     }
 
     pub fn eval(&self, input: &[i8], output: &mut [i8]) {

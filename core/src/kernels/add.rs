@@ -27,9 +27,7 @@ impl AddParams {
             input2_offset: -z2,
             input1: QuantizedMultiplier::from_f64(s1 as f64 / twice_max),
             input2: QuantizedMultiplier::from_f64(s2 as f64 / twice_max),
-            output: QuantizedMultiplier::from_f64(
-                twice_max / ((1i64 << left_shift) as f64 * so as f64),
-            ),
+            output: QuantizedMultiplier::from_f64(twice_max / ((1i64 << left_shift) as f64 * so as f64)),
             output_offset: zo,
             act_min: act.0,
             act_max: act.1,
@@ -41,24 +39,12 @@ impl AddParams {
         let a = (a as i32 + self.input1_offset) << self.left_shift;
         let b = (b as i32 + self.input2_offset) << self.left_shift;
         let sum = self.input1.apply(a) + self.input2.apply(b);
-        clamp_i8(
-            self.output.apply(sum) + self.output_offset,
-            self.act_min,
-            self.act_max,
-        )
+        clamp_i8(self.output.apply(sum) + self.output_offset, self.act_min, self.act_max)
     }
 }
 
 /// Element-wise sum of two NHWC tensors; a dimension of size 1 broadcasts.
-pub fn add(
-    p: &AddParams,
-    a: &[i8],
-    sa: [usize; 4],
-    b: &[i8],
-    sb: [usize; 4],
-    out: &mut [i8],
-    so: [usize; 4],
-) {
+pub fn add(p: &AddParams, a: &[i8], sa: [usize; 4], b: &[i8], sb: [usize; 4], out: &mut [i8], so: [usize; 4]) {
     if sa == sb && sa == so {
         for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
             *o = p.add(*x, *y);

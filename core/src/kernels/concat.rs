@@ -12,8 +12,7 @@ pub fn concat<'a>(parts: impl Iterator<Item = &'a [u8]>, outer: usize, output: &
     for data in parts {
         let chunk = data.len() / outer;
         for k in 0..outer {
-            output[k * row + col..k * row + col + chunk]
-                .copy_from_slice(&data[k * chunk..(k + 1) * chunk]);
+            output[k * row + col..k * row + col + chunk].copy_from_slice(&data[k * chunk..(k + 1) * chunk]);
         }
         col += chunk;
     }

@@ -26,16 +26,8 @@ impl Geometry {
     pub(crate) fn taps(origin: isize, k: usize, dil: usize, size: usize) -> (usize, usize) {
         // Taps t with 0 <= origin + t*dil < size.
         let d = dil as isize;
-        let first = if origin >= 0 {
-            0
-        } else {
-            ((-origin) + d - 1) / d
-        };
-        let end = if origin >= size as isize {
-            0
-        } else {
-            (((size as isize - origin) + d - 1) / d).min(k as isize)
-        };
+        let first = if origin >= 0 { 0 } else { ((-origin) + d - 1) / d };
+        let end = if origin >= size as isize { 0 } else { (((size as isize - origin) + d - 1) / d).min(k as isize) };
         (first as usize, (end as usize).max(first as usize))
     }
     #[inline(always)]
@@ -62,16 +54,8 @@ pub struct OutputStage<'a> {
 impl OutputStage<'_> {
     #[inline(always)]
     pub fn requantize(&self, acc: i32, ch: usize) -> i8 {
-        let m = if self.multipliers.len() == 1 {
-            self.multipliers[0]
-        } else {
-            self.multipliers[ch]
-        };
-        clamp_i8(
-            m.apply(acc).saturating_add(self.output_offset),
-            self.act_min,
-            self.act_max,
-        )
+        let m = if self.multipliers.len() == 1 { self.multipliers[0] } else { self.multipliers[ch] };
+        clamp_i8(m.apply(acc).saturating_add(self.output_offset), self.act_min, self.act_max)
     }
 }
 
@@ -82,9 +66,9 @@ pub fn channel_multipliers(
     filter_scales: &[f32],
     output_scale: f32,
 ) -> impl Iterator<Item = QuantizedMultiplier> + '_ {
-    filter_scales.iter().map(move |&fs| {
-        QuantizedMultiplier::from_f64(input_scale as f64 * fs as f64 / output_scale as f64)
-    })
+    filter_scales
+        .iter()
+        .map(move |&fs| QuantizedMultiplier::from_f64(input_scale as f64 * fs as f64 / output_scale as f64))
 }
 
 /// Computes the `region` of a convolution's output into `output`, a buffer

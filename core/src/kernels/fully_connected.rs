@@ -30,10 +30,7 @@ pub fn fully_connected(
     if depth == 0 || units == 0 {
         return;
     }
-    for (x, out) in input
-        .chunks_exact(depth)
-        .zip(output.chunks_exact_mut(units))
-    {
+    for (x, out) in input.chunks_exact(depth).zip(output.chunks_exact_mut(units)) {
         for (u, o) in out.iter_mut().enumerate() {
             let w = &filter[u * depth..(u + 1) * depth];
             let mut acc: i32 = 0;
@@ -43,11 +40,7 @@ pub fn fully_connected(
             if let Some(bias) = bias {
                 acc = acc.wrapping_add(bias[u]);
             }
-            let scale = if q.scales.len() == 1 {
-                q.scales[0]
-            } else {
-                q.scales[u]
-            };
+            let scale = if q.scales.len() == 1 { q.scales[0] } else { q.scales[u] };
             let v = libm::round(acc as f64 * scale) as i32;
             *o = clamp_i8(v.saturating_add(q.output_offset), q.act_min, q.act_max);
         }

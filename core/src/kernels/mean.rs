@@ -19,9 +19,7 @@ impl MeanParams {
     pub fn prepare(in_scale: f32, in_zp: i32, out_scale: f32, out_zp: i32, count: usize) -> Self {
         let m = QuantizedMultiplier::from_f64(in_scale as f64 / out_scale as f64);
         let n = count.max(1) as i64;
-        let shift = (63 - n.leading_zeros() as i32)
-            .min(32)
-            .min((31 + m.shift).max(0));
+        let shift = (63 - n.leading_zeros() as i32).min(32).min((31 + m.shift).max(0));
         Self {
             input_zero_point: in_zp,
             output_zero_point: out_zp,
@@ -46,17 +44,14 @@ impl MeanParams {
                             for iy in span(1, y) {
                                 for ix in span(2, x) {
                                     for ic in span(3, c) {
-                                        let i =
-                                            ((ib * shape[1] + iy) * shape[2] + ix) * shape[3] + ic;
+                                        let i = ((ib * shape[1] + iy) * shape[2] + ix) * shape[3] + ic;
                                         sum = sum.wrapping_add(input[i] as i32);
                                     }
                                 }
                             }
                         }
-                        let centred =
-                            sum.wrapping_sub(self.input_zero_point.wrapping_mul(self.count));
-                        let v =
-                            multiply_by_quantized_multiplier(centred, self.multiplier, self.shift);
+                        let centred = sum.wrapping_sub(self.input_zero_point.wrapping_mul(self.count));
+                        let v = multiply_by_quantized_multiplier(centred, self.multiplier, self.shift);
                         output[o] = clamp_i8(v.saturating_add(self.output_zero_point), -128, 127);
                         o += 1;
                     }

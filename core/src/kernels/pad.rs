@@ -15,12 +15,7 @@ pub fn pad(
     region: Rect,
 ) {
     let [in_n, in_h, in_w, _] = in_shape;
-    let [pn, py, px, pc] = [
-        paddings[0][0],
-        paddings[1][0],
-        paddings[2][0],
-        paddings[3][0],
-    ];
+    let [pn, py, px, pc] = [paddings[0][0], paddings[1][0], paddings[2][0], paddings[3][0]];
     let in_c = iw.c;
     for b in 0..ow.n {
         let ib = b.wrapping_sub(pn);
@@ -36,11 +31,7 @@ pub fn pad(
                     let base = iw.offset(ib, iy, ix);
                     for ch in 0..ow.c {
                         let ic = ch.wrapping_sub(pc);
-                        output[o] = if ch >= pc && ic < in_c {
-                            input[base + ic]
-                        } else {
-                            pad_value
-                        };
+                        output[o] = if ch >= pc && ic < in_c { input[base + ic] } else { pad_value };
                         o += 1;
                     }
                 } else {

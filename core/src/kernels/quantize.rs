@@ -4,20 +4,11 @@ use super::clamp_i8;
 use crate::fixedpoint::QuantizedMultiplier;
 
 /// float → int8: `round(x / scale) + zero_point`, saturated.
-pub fn quantize_f32(
-    input: impl Iterator<Item = f32>,
-    scale: f32,
-    zero_point: i32,
-    output: &mut [i8],
-) {
+pub fn quantize_f32(input: impl Iterator<Item = f32>, scale: f32, zero_point: i32, output: &mut [i8]) {
     for (o, x) in output.iter_mut().zip(input) {
         let q = libm::roundf(x / scale);
         // `as i32` saturates (and maps NaN to 0), like the reference's clamp.
-        *o = clamp_i8(
-            (q as i32).saturating_add(zero_point),
-            i8::MIN as i32,
-            i8::MAX as i32,
-        );
+        *o = clamp_i8((q as i32).saturating_add(zero_point), i8::MIN as i32, i8::MAX as i32);
     }
 }
 
@@ -38,8 +29,7 @@ impl Requantize {
     }
     pub fn eval(&self, input: &[i8], output: &mut [i8]) {
         for (o, &x) in output.iter_mut().zip(input) {
-            let v =
-                self.multiplier.apply(x as i32 - self.input_zero_point) + self.output_zero_point;
+            let v = self.multiplier.apply(x as i32 - self.input_zero_point) + self.output_zero_point;
             *o = clamp_i8(v, i8::MIN as i32, i8::MAX as i32);
         }
     }

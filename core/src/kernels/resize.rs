@@ -25,12 +25,7 @@ fn scale10(align_corners: bool, input: usize, output: usize) -> i32 {
 }
 
 impl ResizeParams {
-    pub fn prepare(
-        align_corners: bool,
-        half_pixel_centers: bool,
-        in_shape: &[usize],
-        out_shape: &[usize],
-    ) -> Self {
+    pub fn prepare(align_corners: bool, half_pixel_centers: bool, in_shape: &[usize], out_shape: &[usize]) -> Self {
         let s = |v: &[usize]| [v[0], v[1], v[2], v[3]];
         Self {
             align_corners,
@@ -46,11 +41,7 @@ impl ResizeParams {
     #[inline]
     fn interp(&self, v: usize, scale: i32, input: usize) -> (i32, usize, usize) {
         let v = v as i32;
-        let sv = if self.half_pixel_centers {
-            v * scale + scale / 2 - (1 << 9)
-        } else {
-            v * scale
-        };
+        let sv = if self.half_pixel_centers { v * scale + scale / 2 - (1 << 9) } else { v * scale };
         let lo = (sv / 1024).max(0);
         let hi = ((sv + 1023) / 1024).min(input as i32 - 1);
         (sv, lo as usize, hi.max(0) as usize)
@@ -58,11 +49,8 @@ impl ResizeParams {
 
     /// Input rows/columns `[lo, hi]` (inclusive) read by output rows `[o0, o1)`.
     pub fn input_span(&self, o0: usize, o1: usize, horizontal: bool) -> (usize, usize) {
-        let (scale, input) = if horizontal {
-            (self.scale_w, self.in_shape[2])
-        } else {
-            (self.scale_h, self.in_shape[1])
-        };
+        let (scale, input) =
+            if horizontal { (self.scale_w, self.in_shape[2]) } else { (self.scale_h, self.in_shape[1]) };
         let (_, lo, _) = self.interp(o0, scale, input);
         let (_, _, hi) = self.interp(o1 - 1, scale, input);
         (lo, hi)
@@ -70,12 +58,7 @@ impl ResizeParams {
 
     pub fn eval(&self, input: &[i8], output: &mut [i8]) {
         let [n, h, w, c] = self.out_shape;
-        let iw = Window::full(
-            self.in_shape[0],
-            self.in_shape[1],
-            self.in_shape[2],
-            self.in_shape[3],
-        );
+        let iw = Window::full(self.in_shape[0], self.in_shape[1], self.in_shape[2], self.in_shape[3]);
         let ow = Window::full(n, h, w, c);
         self.eval_window(input, iw, output, ow);
     }
@@ -91,12 +74,8 @@ impl ResizeParams {
                 for x in ow.rect.x..ow.rect.x_end() {
                     let (ix, x0, x1) = self.interp(x, self.scale_w, self.in_shape[2]);
                     let dx = (ix - 1024 * x0 as i32) as i64;
-                    let (p00, p10, p01, p11) = (
-                        iw.offset(b, y0, x0),
-                        iw.offset(b, y1, x0),
-                        iw.offset(b, y0, x1),
-                        iw.offset(b, y1, x1),
-                    );
+                    let (p00, p10, p01, p11) =
+                        (iw.offset(b, y0, x0), iw.offset(b, y1, x0), iw.offset(b, y0, x1), iw.offset(b, y1, x1));
                     for ch in 0..c {
                         let v = |p: usize| input[p + ch] as i64;
                         let o20 = v(p00) * (1024 - dy) * (1024 - dx)

@@ -3,8 +3,7 @@
 //! differences with 5 integer bits, sums with 12, a Newton reciprocal.
 
 use crate::fixedpoint::{
-    rounding_divide_by_pot as rdbpot, saturating_rounding_doubling_high_mul as srdhm,
-    QuantizedMultiplier,
+    rounding_divide_by_pot as rdbpot, saturating_rounding_doubling_high_mul as srdhm, QuantizedMultiplier,
 };
 
 const SCALED_DIFF_INTEGER_BITS: i32 = 5;
@@ -42,10 +41,7 @@ fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: i32) -> i32 {
     let x3 = srdhm(x2, x);
     let x4 = srdhm(x2, x2);
     let x4_over_4 = mul_pot(x4, -2);
-    let poly = mul_pot(
-        srdhm(x4_over_4.wrapping_add(x3), ONE_THIRD).wrapping_add(x2),
-        -1,
-    );
+    let poly = mul_pot(srdhm(x4_over_4.wrapping_add(x3), ONE_THIRD).wrapping_add(x2), -1);
     CONSTANT_TERM.wrapping_add(srdhm(CONSTANT_TERM, x.wrapping_add(poly)))
 }
 
@@ -60,18 +56,10 @@ fn exp_on_negative_values(a: i32) -> i32 {
         SCALED_DIFF_INTEGER_BITS,
     ));
     let remainder = a_mod_quarter_minus_one_quarter.wrapping_sub(a);
-    for (exponent, multiplier) in [
-        (-2, 1672461947),
-        (-1, 1302514674),
-        (0, 790015084),
-        (1, 290630308),
-        (2, 39332535),
-        (3, 720401),
-        (4, 242),
-    ] {
-        if SCALED_DIFF_INTEGER_BITS > exponent
-            && remainder & (1 << (FRACTIONAL_BITS + exponent)) != 0
-        {
+    for (exponent, multiplier) in
+        [(-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308), (2, 39332535), (3, 720401), (4, 242)]
+    {
+        if SCALED_DIFF_INTEGER_BITS > exponent && remainder & (1 << (FRACTIONAL_BITS + exponent)) != 0 {
             result = srdhm(result, multiplier);
         }
     }
@@ -101,9 +89,8 @@ impl SoftmaxParams {
     /// `None` where the reference's prepare fails (beta × scale too small to
     /// encode as a multiplier above one).
     pub fn prepare(beta: f32, in_scale: f32) -> Option<Self> {
-        let real =
-            (beta as f64 * in_scale as f64 * (1i64 << (31 - SCALED_DIFF_INTEGER_BITS)) as f64)
-                .min((1i64 << 31) as f64 - 1.0);
+        let real = (beta as f64 * in_scale as f64 * (1i64 << (31 - SCALED_DIFF_INTEGER_BITS)) as f64)
+            .min((1i64 << 31) as f64 - 1.0);
         let m = QuantizedMultiplier::from_f64(real);
         if m.shift < 0 || m.multiplier == 0 {
             return None;
@@ -120,10 +107,7 @@ impl SoftmaxParams {
 
     #[inline]
     fn exp_of_diff(&self, diff: i32) -> i32 {
-        exp_on_negative_values(srdhm(
-            diff.wrapping_mul(1 << self.input_left_shift),
-            self.input_multiplier,
-        ))
+        exp_on_negative_values(srdhm(diff.wrapping_mul(1 << self.input_left_shift), self.input_multiplier))
     }
 
     /// Softmax over the last axis (`depth` values per row).
@@ -131,23 +115,18 @@ impl SoftmaxParams {
         if depth == 0 {
             return;
         }
-        for (row, out) in input
-            .chunks_exact(depth)
-            .zip(output.chunks_exact_mut(depth))
-        {
+        for (row, out) in input.chunks_exact(depth).zip(output.chunks_exact_mut(depth)) {
             let max = row.iter().copied().max().unwrap_or(0) as i32;
             let mut sum: i32 = 0;
             for &x in row {
                 let diff = x as i32 - max;
                 if diff >= self.diff_min {
-                    sum =
-                        sum.wrapping_add(rdbpot(self.exp_of_diff(diff), ACCUMULATION_INTEGER_BITS));
+                    sum = sum.wrapping_add(rdbpot(self.exp_of_diff(diff), ACCUMULATION_INTEGER_BITS));
                 }
             }
             let headroom_plus_one = (sum as u32).leading_zeros() as i32;
             let num_bits_over_unit = ACCUMULATION_INTEGER_BITS - headroom_plus_one;
-            let shifted_sum_minus_one =
-                ((sum as u32) << headroom_plus_one).wrapping_sub(1u32 << 31) as i32;
+            let shifted_sum_minus_one = ((sum as u32) << headroom_plus_one).wrapping_sub(1u32 << 31) as i32;
             let reciprocal = one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one);
             let exponent = (num_bits_over_unit + 31 - 8).clamp(0, 31);
             for (o, &x) in out.iter_mut().zip(row) {

@@ -3,6 +3,7 @@
 //! planus checks every offset on access, so reads of hostile files return
 //! errors instead of reading out of bounds.
 
+#[rustfmt::skip]
 mod tflite_generated;
 pub use tflite_generated::tflite::*;
 

@@ -1,0 +1,91 @@
+//! Patch-based execution is byte-identical to layer-by-layer on every shipped
+//! model over a grid of schedules, and its measured arena high-water mark
+//! equals the planned arena.
+
+use patchwise_core::exec;
+use patchwise_core::graph::Graph;
+use patchwise_core::patch::{legal_splits, InputMode, PatchExecutor};
+use patchwise_tests::{root, run_layers};
+
+fn load(name: &str) -> Graph {
+    patchwise_core::loader::load(&std::fs::read(root().join("models").join(name)).unwrap()).unwrap()
+}
+
+fn golden_input(stem: &str) -> Vec<u8> {
+    let p = root().join(format!("tests/golden/models/{stem}.random.in0.npy"));
+    patchwise_cli::io::parse_npy(&std::fs::read(p).unwrap()).unwrap().data
+}
+
+/// Runs patch-based under two paints; returns outputs and the measured high-water mark.
+pub fn run_patched(
+    g: &Graph,
+    split: usize,
+    grid: (usize, usize),
+    mode: InputMode,
+    input: &[u8],
+) -> (Vec<Vec<u8>>, usize, usize) {
+    let ex = PatchExecutor::new(g, split, grid, mode).unwrap();
+    let mut arena = vec![0u8; ex.arena_size()];
+    let mut measured = 0;
+    let mut outs = vec![];
+    for paint in [0xAA, 0x55] {
+        exec::paint(&mut arena, paint);
+        match mode {
+            InputMode::InArena => {
+                ex.input_mut(&mut arena).unwrap().copy_from_slice(input);
+                ex.run(&mut arena, None).unwrap();
+            }
+            InputMode::Streamed => ex.run(&mut arena, Some(input)).unwrap(),
+        }
+        measured = measured.max(exec::high_water_mark(&arena, paint));
+        outs = (0..g.outputs.len()).map(|i| ex.output(&arena, i).unwrap().to_vec()).collect();
+    }
+    (outs, measured, ex.arena_size())
+}
+
+fn check_model(name: &str, grids: &[(usize, usize)]) {
+    let g = load(name);
+    let stem = name.trim_end_matches(".tflite");
+    let input = golden_input(stem);
+    let (want, _) = run_layers(&g, &[&input]).unwrap();
+    let splits = legal_splits(&g);
+    assert!(!splits.is_empty(), "{name}: no legal split");
+    let mut checked = 0;
+    for &split in &splits {
+        let o = g.tensors[g.nodes[split].output()].nhwc();
+        for &grid in grids {
+            if grid.0 > o[1] || grid.1 > o[2] {
+                continue;
+            }
+            for mode in [InputMode::InArena, InputMode::Streamed] {
+                let (got, measured, planned) = run_patched(&g, split, grid, mode, &input);
+                assert_eq!(
+                    got, want,
+                    "{name} split {split} grid {grid:?} {mode:?}: output differs from layer-by-layer"
+                );
+                assert_eq!(
+                    measured, planned,
+                    "{name} split {split} grid {grid:?} {mode:?}: measured arena differs from the plan"
+                );
+                checked += 1;
+            }
+        }
+    }
+    eprintln!("{name}: {} legal splits, {checked} schedules checked", splits.len());
+}
+
+#[test]
+fn opsnet_every_split_every_small_grid() {
+    let grids: Vec<(usize, usize)> = (1..=4).flat_map(|r| (1..=4).map(move |c| (r, c))).collect();
+    check_model("opsnet-int8.tflite", &grids);
+}
+
+#[test]
+fn blazeface_every_split() {
+    check_model("blazeface-short-int8.tflite", &[(1, 1), (2, 2), (3, 2), (4, 4), (5, 7)]);
+}
+
+#[test]
+fn mbv2_every_split() {
+    check_model("mbv2-w0.35-r144-int8.tflite", &[(2, 2), (3, 3), (4, 1)]);
+}
