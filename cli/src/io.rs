@@ -12,14 +12,12 @@ use patchwise_core::preprocess;
 const MAX_MODEL_BYTES: u64 = 256 << 20;
 
 pub fn read_model(path: &Path) -> Result<(Vec<u8>, Graph)> {
-    let meta =
-        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     if meta.len() > MAX_MODEL_BYTES {
         bail!("{}: model file larger than 256 MiB", path.display());
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let graph = patchwise_core::loader::load(&bytes)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let graph = patchwise_core::loader::load(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok((bytes, graph))
 }
 
@@ -36,25 +34,10 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Npy> {
     let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
     let descr = npy.header().dtype().descr();
     let (dtype, data) = match descr.trim_matches('\'').trim_start_matches(['<', '|', '=']) {
-        "i1" => (
-            DType::I8,
-            npy.into_vec::<i8>()?.into_iter().map(|v| v as u8).collect(),
-        ),
+        "i1" => (DType::I8, npy.into_vec::<i8>()?.into_iter().map(|v| v as u8).collect()),
         "u1" => (DType::U8, npy.into_vec::<u8>()?),
-        "f4" => (
-            DType::F32,
-            npy.into_vec::<f32>()?
-                .into_iter()
-                .flat_map(f32::to_le_bytes)
-                .collect(),
-        ),
-        "i4" => (
-            DType::I32,
-            npy.into_vec::<i32>()?
-                .into_iter()
-                .flat_map(i32::to_le_bytes)
-                .collect(),
-        ),
+        "f4" => (DType::F32, npy.into_vec::<f32>()?.into_iter().flat_map(f32::to_le_bytes).collect()),
+        "i4" => (DType::I32, npy.into_vec::<i32>()?.into_iter().flat_map(i32::to_le_bytes).collect()),
         other => bail!("unsupported .npy dtype {other}"),
     };
     Ok(Npy { shape, dtype, data })
@@ -65,20 +48,10 @@ pub fn read_npy(path: &Path, t: &Tensor) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let npy = parse_npy(&bytes).with_context(|| path.display().to_string())?;
     if npy.shape != t.shape {
-        bail!(
-            "{}: shape {:?} does not match the model input {:?}",
-            path.display(),
-            npy.shape,
-            t.shape
-        );
+        bail!("{}: shape {:?} does not match the model input {:?}", path.display(), npy.shape, t.shape);
     }
     if npy.dtype != t.dtype {
-        bail!(
-            "{}: dtype {} does not match the model input ({})",
-            path.display(),
-            npy.dtype.name(),
-            t.dtype.name()
-        );
+        bail!("{}: dtype {} does not match the model input ({})", path.display(), npy.dtype.name(), t.dtype.name());
     }
     Ok(npy.data)
 }
@@ -90,11 +63,8 @@ pub fn write_npy(path: &Path, t: &Tensor, data: &[u8]) -> Result<()> {
     {
         macro_rules! write_as {
             ($ty:ty, $it:expr) => {{
-                let mut w = npyz::WriteOptions::<$ty>::new()
-                    .default_dtype()
-                    .shape(&shape)
-                    .writer(&mut buf)
-                    .begin_nd()?;
+                let mut w =
+                    npyz::WriteOptions::<$ty>::new().default_dtype().shape(&shape).writer(&mut buf).begin_nd()?;
                 w.extend($it)?;
                 w.finish()?;
             }};
@@ -102,16 +72,8 @@ pub fn write_npy(path: &Path, t: &Tensor, data: &[u8]) -> Result<()> {
         match t.dtype {
             DType::I8 => write_as!(i8, data.iter().map(|&b| b as i8)),
             DType::U8 => write_as!(u8, data.iter().copied()),
-            DType::F32 => write_as!(
-                f32,
-                data.chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            ),
-            DType::I32 => write_as!(
-                i32,
-                data.chunks_exact(4)
-                    .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            ),
+            DType::F32 => write_as!(f32, data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))),
+            DType::I32 => write_as!(i32, data.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))),
             _ => bail!("output type {} is not supported", t.dtype.name()),
         }
     }
@@ -131,15 +93,9 @@ pub fn read_image(path: &Path) -> Result<Rgb> {
         .with_guessed_format()?;
     let mut img = img;
     img.limits(image::Limits::default());
-    let img = img
-        .decode()
-        .map_err(|e| anyhow::anyhow!("{}: not a readable PNG/JPEG image: {e}", path.display()))?;
+    let img = img.decode().map_err(|e| anyhow::anyhow!("{}: not a readable PNG/JPEG image: {e}", path.display()))?;
     let rgb = img.to_rgb8();
-    Ok(Rgb {
-        width: rgb.width() as usize,
-        height: rgb.height() as usize,
-        pixels: rgb.into_raw(),
-    })
+    Ok(Rgb { width: rgb.width() as usize, height: rgb.height() as usize, pixels: rgb.into_raw() })
 }
 
 /// The model input bytes for an image: letterboxed to the input size, normalised
@@ -147,27 +103,18 @@ pub fn read_image(path: &Path) -> Result<Rgb> {
 pub fn image_to_input(img: &Rgb, t: &Tensor) -> Result<Vec<u8>> {
     let [n, h, w, c] = t.nhwc();
     if n != 1 || c != 3 || t.shape.len() != 4 {
-        bail!(
-            "model input {:?} is not an RGB image tensor [1, H, W, 3]",
-            t.shape
-        );
+        bail!("model input {:?} is not an RGB image tensor [1, H, W, 3]", t.shape);
     }
     let mut rgb = vec![0u8; h * w * 3];
     preprocess::letterbox_rgb(&img.pixels, img.width, img.height, &mut rgb, w, h);
     Ok(match t.dtype {
         DType::I8 => {
-            let (scale, zp) = t
-                .quant
-                .per_tensor()
-                .context("int8 model input has no quantization")?;
+            let (scale, zp) = t.quant.per_tensor().context("int8 model input has no quantization")?;
             let mut q = vec![0i8; rgb.len()];
             preprocess::quantize_rgb(&rgb, scale, zp, &mut q);
             q.into_iter().map(|v| v as u8).collect()
         }
-        DType::F32 => rgb
-            .iter()
-            .flat_map(|&p| preprocess::normalise(p).to_le_bytes())
-            .collect(),
+        DType::F32 => rgb.iter().flat_map(|&p| preprocess::normalise(p).to_le_bytes()).collect(),
         _ => bail!("model input type {} cannot take an image", t.dtype.name()),
     })
 }

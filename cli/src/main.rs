@@ -8,11 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "patchwise",
-    version,
-    about = "Patch-based (MCUNetV2) int8 inference: inspect, run, plan, export"
-)]
+#[command(name = "patchwise", version, about = "Patch-based (MCUNetV2) int8 inference: inspect, run, plan, export")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -43,12 +39,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect { model, json } => run::inspect(&model, json),
-        Command::Run {
-            model,
-            input,
-            output_dir,
-            json,
-        } => run::run(&model, &input, output_dir.as_deref(), json),
+        Command::Run { model, input, output_dir, json } => run::run(&model, &input, output_dir.as_deref(), json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

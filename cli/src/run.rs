@@ -49,21 +49,11 @@ pub fn inspect(path: &Path, as_json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    println!(
-        "{}: {} operators, {} tensors, {} bytes",
-        path.display(),
-        g.nodes.len(),
-        g.tensors.len(),
-        bytes.len()
-    );
+    println!("{}: {} operators, {} tensors, {} bytes", path.display(), g.nodes.len(), g.tensors.len(), bytes.len());
     for (kind, ids) in [("input", &g.inputs), ("output", &g.outputs)] {
         for &t in ids {
             let t = &g.tensors[t];
-            let q = t
-                .quant
-                .per_tensor()
-                .map(|(s, z)| format!(" scale {s} zero point {z}"))
-                .unwrap_or_default();
+            let q = t.quant.per_tensor().map(|(s, z)| format!(" scale {s} zero point {z}")).unwrap_or_default();
             println!("  {kind} {:?} {}{q}", t.shape, t.dtype.name());
         }
     }
@@ -95,15 +85,10 @@ pub fn inspect(path: &Path, as_json: bool) -> Result<()> {
 /// Input bytes for graph input 0 from a `.npy` or an image file.
 pub fn load_input(g: &Graph, input: &Path) -> Result<Vec<u8>> {
     if g.inputs.len() != 1 {
-        bail!(
-            "models with {} inputs are not supported by `run`",
-            g.inputs.len()
-        );
+        bail!("models with {} inputs are not supported by `run`", g.inputs.len());
     }
     let t = &g.tensors[g.inputs[0]];
-    let is_npy = input
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+    let is_npy = input.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
     if is_npy {
         io::read_npy(input, t)
     } else {
@@ -119,24 +104,14 @@ fn top_classes(t: &Tensor, data: &[u8], k: usize) -> Option<Vec<Value>> {
     let vals: Vec<f32> = match t.dtype {
         DType::I8 => {
             let (s, z) = t.quant.per_tensor().unwrap_or((1.0, 0));
-            data.iter()
-                .map(|&b| s * (b as i8 as i32 - z) as f32)
-                .collect()
+            data.iter().map(|&b| s * (b as i8 as i32 - z) as f32).collect()
         }
-        DType::F32 => data
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
+        DType::F32 => data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
         _ => return None,
     };
     let mut idx: Vec<usize> = (0..vals.len()).collect();
     idx.sort_by(|&a, &b| vals[b].total_cmp(&vals[a]).then(a.cmp(&b)));
-    Some(
-        idx.into_iter()
-            .take(k)
-            .map(|i| json!({"class": i, "score": vals[i]}))
-            .collect(),
-    )
+    Some(idx.into_iter().take(k).map(|i| json!({"class": i, "score": vals[i]})).collect())
 }
 
 pub struct RunResult {
@@ -161,20 +136,14 @@ pub fn execute(g: &Graph, input: &[u8]) -> Result<RunResult> {
         exec.run(&mut arena)?;
         seconds = t0.elapsed().as_secs_f64();
         measured = measured.max(exec::high_water_mark(&arena, paint));
-        let outs: Vec<Vec<u8>> = (0..g.outputs.len())
-            .map(|i| exec.output(&arena, i).map(<[u8]>::to_vec))
-            .collect::<Result<_, _>>()?;
+        let outs: Vec<Vec<u8>> =
+            (0..g.outputs.len()).map(|i| exec.output(&arena, i).map(<[u8]>::to_vec)).collect::<Result<_, _>>()?;
         if !outputs.is_empty() && outputs != outs {
             bail!("internal error: two runs gave different outputs");
         }
         outputs = outs;
     }
-    Ok(RunResult {
-        outputs,
-        predicted_arena: exec.arena_size(),
-        measured_arena: measured,
-        seconds,
-    })
+    Ok(RunResult { outputs, predicted_arena: exec.arena_size(), measured_arena: measured, seconds })
 }
 
 pub fn run(path: &Path, input: &Path, output_dir: Option<&Path>, as_json: bool) -> Result<()> {
@@ -211,26 +180,14 @@ pub fn run(path: &Path, input: &Path, output_dir: Option<&Path>, as_json: bool) 
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         for o in &outputs {
-            println!(
-                "output {}: {} {}",
-                o["index"],
-                o["shape"],
-                o["dtype"].as_str().unwrap_or("")
-            );
+            println!("output {}: {} {}", o["index"], o["shape"], o["dtype"].as_str().unwrap_or(""));
             if let Some(top) = o.get("top").and_then(Value::as_array) {
                 for c in top {
-                    println!(
-                        "  class {:>4}  {:.4}",
-                        c["class"],
-                        c["score"].as_f64().unwrap_or(0.0)
-                    );
+                    println!("  class {:>4}  {:.4}", c["class"], c["score"].as_f64().unwrap_or(0.0));
                 }
             }
         }
-        println!(
-            "arena: predicted {} B, measured high-water mark {} B",
-            r.predicted_arena, r.measured_arena
-        );
+        println!("arena: predicted {} B, measured high-water mark {} B", r.predicted_arena, r.measured_arena);
         println!("time: {:.2} ms", r.seconds * 1e3);
     }
     Ok(())

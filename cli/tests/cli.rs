@@ -5,24 +5,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 fn patchwise(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_patchwise"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_patchwise")).args(args).current_dir(root()).output().unwrap()
 }
 
 fn npy_data(path: &Path) -> Vec<u8> {
-    patchwise_cli::io::parse_npy(&std::fs::read(path).unwrap())
-        .unwrap()
-        .data
+    patchwise_cli::io::parse_npy(&std::fs::read(path).unwrap()).unwrap().data
 }
 
 fn run_matches_golden(model: &str, input: &str, golden: &str, outputs: usize) {
@@ -36,45 +27,25 @@ fn run_matches_golden(model: &str, input: &str, golden: &str, outputs: usize) {
         dir.path().to_str().unwrap(),
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["predicted_arena_bytes"], v["measured_arena_bytes"], "{v}");
     for k in 0..outputs {
         let got = npy_data(&dir.path().join(format!("output_{k}.npy")));
-        let want =
-            npy_data(&root().join(format!("tests/golden/models/{model}.{golden}.out{k}.npy")));
+        let want = npy_data(&root().join(format!("tests/golden/models/{model}.{golden}.out{k}.npy")));
         assert_eq!(got, want, "{model} output {k} differs from BUILTIN_REF");
     }
 }
 
 #[test]
 fn blazeface_on_an_image_matches_builtin_ref() {
-    run_matches_golden(
-        "blazeface-short-int8",
-        "assets/images/astronaut-128.png",
-        "astronaut-128",
-        2,
-    );
+    run_matches_golden("blazeface-short-int8", "assets/images/astronaut-128.png", "astronaut-128", 2);
 }
 
 #[test]
 fn mbv2_on_an_image_and_on_npy_matches_builtin_ref() {
-    run_matches_golden(
-        "mbv2-w0.35-r144-int8",
-        "assets/images/astronaut-144.png",
-        "astronaut-144",
-        1,
-    );
-    run_matches_golden(
-        "mbv2-w0.35-r144-int8",
-        "tests/golden/models/mbv2-w0.35-r144-int8.random.in0.npy",
-        "random",
-        1,
-    );
+    run_matches_golden("mbv2-w0.35-r144-int8", "assets/images/astronaut-144.png", "astronaut-144", 1);
+    run_matches_golden("mbv2-w0.35-r144-int8", "tests/golden/models/mbv2-w0.35-r144-int8.random.in0.npy", "random", 1);
 }
 
 #[test]
@@ -94,11 +65,7 @@ fn fails_with(args: &[&str], needle: &str) {
     let out = patchwise(args);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        err.trim().lines().count(),
-        1,
-        "error must be one line: {err}"
-    );
+    assert_eq!(err.trim().lines().count(), 1, "error must be one line: {err}");
     assert!(err.contains(needle), "expected {needle:?} in {err}");
 }
 
@@ -108,12 +75,7 @@ fn bad_inputs_give_one_clear_line() {
     let junk = dir.path().join("junk.png");
     std::fs::write(&junk, b"\x89PNG\r\n\x1a\nthis is not really a png").unwrap();
     fails_with(
-        &[
-            "run",
-            "models/mbv2-w0.35-r144-int8.tflite",
-            "--input",
-            junk.to_str().unwrap(),
-        ],
+        &["run", "models/mbv2-w0.35-r144-int8.tflite", "--input", junk.to_str().unwrap()],
         "not a readable PNG/JPEG image",
     );
     let bad_model = dir.path().join("bad.tflite");
@@ -121,13 +83,5 @@ fn bad_inputs_give_one_clear_line() {
     fails_with(&["inspect", bad_model.to_str().unwrap()], "TFL3");
     fails_with(&["inspect", "no/such/model.tflite"], "cannot read");
     let wrong = "tests/golden/models/blazeface-short-int8.random.in0.npy";
-    fails_with(
-        &[
-            "run",
-            "models/mbv2-w0.35-r144-int8.tflite",
-            "--input",
-            wrong,
-        ],
-        "does not match the model input",
-    );
+    fails_with(&["run", "models/mbv2-w0.35-r144-int8.tflite", "--input", wrong], "does not match the model input");
 }

@@ -8,10 +8,7 @@ use patchwise_core::exec::{self, Executor};
 use patchwise_core::graph::Graph;
 
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
 }
 
 /// One golden case: a model, its input arrays and the reference outputs.
@@ -26,10 +23,7 @@ fn numbered(dir: &Path, stem: &str, kind: &str) -> Vec<Npy> {
     (0..)
         .map(|k| dir.join(format!("{stem}.{kind}{k}.npy")))
         .take_while(|p| p.exists())
-        .map(|p| {
-            parse_npy(&std::fs::read(&p).expect("read npy"))
-                .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-        })
+        .map(|p| parse_npy(&std::fs::read(&p).expect("read npy")).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
         .collect()
 }
 
@@ -45,9 +39,7 @@ pub fn cases(dir: &Path, model: Option<&Path>) -> Vec<Case> {
     stems
         .into_iter()
         .map(|stem| Case {
-            model: model
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| dir.join(format!("{stem}.tflite"))),
+            model: model.map(Path::to_path_buf).unwrap_or_else(|| dir.join(format!("{stem}.tflite"))),
             inputs: numbered(dir, &stem, "in"),
             outputs: numbered(dir, &stem, "out"),
             name: stem,
@@ -65,9 +57,7 @@ pub fn run_layers(g: &Graph, inputs: &[&[u8]]) -> Result<(Vec<Vec<u8>>, usize), 
     for paint in [0xAAu8, 0x55] {
         exec::paint(&mut arena, paint);
         for (i, data) in inputs.iter().enumerate() {
-            ex.input_mut(&mut arena, i)
-                .map_err(|e| e.to_string())?
-                .copy_from_slice(data);
+            ex.input_mut(&mut arena, i).map_err(|e| e.to_string())?.copy_from_slice(data);
         }
         ex.run(&mut arena).map_err(|e| e.to_string())?;
         measured = measured.max(exec::high_water_mark(&arena, paint));
@@ -85,27 +75,17 @@ pub fn check_case(case: &Case) -> Result<(), String> {
     let g = patchwise_core::loader::load(&bytes).map_err(|e| e.to_string())?;
     let inputs: Vec<&[u8]> = case.inputs.iter().map(|n| n.data.as_slice()).collect();
     if inputs.len() != g.inputs.len() {
-        return Err(format!(
-            "case has {} inputs, model {}",
-            inputs.len(),
-            g.inputs.len()
-        ));
+        return Err(format!("case has {} inputs, model {}", inputs.len(), g.inputs.len()));
     }
     let (outs, measured) = run_layers(&g, &inputs)?;
     let predicted = Executor::new(&g).map_err(|e| e.to_string())?.arena_size();
     if measured != predicted {
-        return Err(format!(
-            "arena: predicted {predicted} B, measured {measured} B"
-        ));
+        return Err(format!("arena: predicted {predicted} B, measured {measured} B"));
     }
     for (k, (got, want)) in outs.iter().zip(&case.outputs).enumerate() {
         if got != &want.data {
             let diffs = got.iter().zip(&want.data).filter(|(a, b)| a != b).count();
-            let first = got
-                .iter()
-                .zip(&want.data)
-                .position(|(a, b)| a != b)
-                .unwrap_or(0);
+            let first = got.iter().zip(&want.data).position(|(a, b)| a != b).unwrap_or(0);
             return Err(format!(
                 "output {k}: {diffs} of {} bytes differ (first at byte {first}: got {}, want {})",
                 want.data.len(),

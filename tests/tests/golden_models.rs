@@ -14,10 +14,7 @@ fn every_model_case_is_bit_exact() {
             continue;
         }
         let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
-        for mut c in cases(&dir, Some(&path))
-            .into_iter()
-            .filter(|c| c.name.starts_with(&format!("{stem}.")))
-        {
+        for mut c in cases(&dir, Some(&path)).into_iter().filter(|c| c.name.starts_with(&format!("{stem}."))) {
             c.model = path.clone();
             n += 1;
             if let Err(e) = check_case(&c) {
@@ -25,14 +22,6 @@ fn every_model_case_is_bit_exact() {
             }
         }
     }
-    assert!(
-        n >= 6,
-        "expected two golden inputs per model, found {n} cases"
-    );
-    assert!(
-        failures.is_empty(),
-        "{} of {n} model cases differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(n >= 6, "expected two golden inputs per model, found {n} cases");
+    assert!(failures.is_empty(), "{} of {n} model cases differ:\n{}", failures.len(), failures.join("\n"));
 }

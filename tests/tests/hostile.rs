@@ -30,10 +30,7 @@ impl Rng {
 fn load_and_run(bytes: &[u8]) -> Result<(), Error> {
     let g = patchwise_core::loader::load(bytes)?;
     let ex = Executor::new(&g)?;
-    assert!(
-        ex.arena_size() < 64 << 20,
-        "accepted graph plans an absurd arena"
-    );
+    assert!(ex.arena_size() < 64 << 20, "accepted graph plans an absurd arena");
     let mut arena = vec![0u8; ex.arena_size()];
     ex.run(&mut arena)
 }
@@ -42,10 +39,7 @@ fn load_and_run(bytes: &[u8]) -> Result<(), Error> {
 fn truncated_files_are_rejected() {
     for name in ["opsnet-int8.tflite", "blazeface-short-int8.tflite"] {
         let bytes = model(name);
-        for len in (0..bytes.len())
-            .step_by(97)
-            .chain([0, 3, 7, 8, 9, bytes.len() - 1])
-        {
+        for len in (0..bytes.len()).step_by(97).chain([0, 3, 7, 8, 9, bytes.len() - 1]) {
             let r = patchwise_core::loader::load(&bytes[..len]);
             assert!(r.is_err(), "{name} truncated to {len} bytes was accepted");
         }
@@ -86,19 +80,13 @@ fn bit_flips_never_panic() {
         }
     }
     // Both outcomes must occur, or the mutation is not reaching the structure.
-    assert!(
-        accepted > 0 && rejected > 0,
-        "accepted {accepted}, rejected {rejected}"
-    );
+    assert!(accepted > 0 && rejected > 0, "accepted {accepted}, rejected {rejected}");
 }
 
 /// Re-serialises `opsnet` after `edit`, to build structurally valid but hostile models.
 fn edited(edit: impl FnOnce(&mut fb::Model)) -> Vec<u8> {
     let bytes = model("opsnet-int8.tflite");
-    let mut m: fb::Model = fb::ModelRef::read_as_root(&bytes)
-        .unwrap()
-        .try_into()
-        .unwrap();
+    let mut m: fb::Model = fb::ModelRef::read_as_root(&bytes).unwrap().try_into().unwrap();
     edit(&mut m);
     // Serialise without identifier, then insert "TFL3" after the root offset:
     // every other offset in a flatbuffer is relative, so only the root moves.
@@ -119,22 +107,14 @@ fn reserialised_model_still_loads() {
 
 #[test]
 fn absurd_shapes_are_rejected() {
-    for shape in [
-        vec![1, 1 << 30, 1 << 30, 3],
-        vec![1, -1, 32, 3],
-        vec![0, 32, 32, 3],
-        vec![1; 9],
-    ] {
+    for shape in [vec![1, 1 << 30, 1 << 30, 3], vec![1, -1, 32, 3], vec![0, 32, 32, 3], vec![1; 9]] {
         let bytes = edited(|m| tensors(m)[0].shape = Some(shape.clone()));
         let e = patchwise_core::loader::load(&bytes).expect_err("absurd shape accepted");
         assert!(matches!(e, Error::Shape { .. }), "{shape:?}: {e}");
     }
     // A consistent but wrong activation shape is caught by validation.
     let bytes = edited(|m| {
-        let t = tensors(m)
-            .iter_mut()
-            .find(|t| t.shape.as_deref() == Some(&[1, 32, 32, 16][..]))
-            .unwrap();
+        let t = tensors(m).iter_mut().find(|t| t.shape.as_deref() == Some(&[1, 32, 32, 16][..])).unwrap();
         t.shape = Some(vec![1, 31, 32, 16]);
     });
     assert!(patchwise_core::loader::load(&bytes).is_err());
@@ -148,25 +128,13 @@ fn unknown_and_unsupported_ops_are_named() {
         c.deprecated_builtin_code = 18;
     });
     let e = patchwise_core::loader::load(&bytes).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::UnsupportedOp {
-                name: "MUL",
-                code: 18,
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert!(matches!(e, Error::UnsupportedOp { name: "MUL", code: 18, .. }), "{e}");
     assert!(e.to_string().contains("MUL"));
 }
 
 #[test]
 fn out_of_range_indices_are_rejected() {
-    let bytes = edited(|m| {
-        m.subgraphs.as_mut().unwrap()[0].operators.as_mut().unwrap()[1].inputs = Some(vec![9999])
-    });
+    let bytes = edited(|m| m.subgraphs.as_mut().unwrap()[0].operators.as_mut().unwrap()[1].inputs = Some(vec![9999]));
     let e = patchwise_core::loader::load(&bytes).unwrap_err();
     assert!(e.to_string().contains("operator 1"), "{e}");
     let bytes = edited(|m| tensors(m)[3].buffer = 100_000);
