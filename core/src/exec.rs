@@ -558,10 +558,10 @@ fn split_two(arena: &mut [u8], a: Range<usize>, b: Range<usize>) -> Result<(&mut
     }
 }
 
-/// A depthwise convolution over its own input: each output row is computed
+/// A convolution over its own input: each output row is computed
 /// into a ring of `delay + 1` scratch rows and written over the input once no
 /// later row reads the bytes it lands on (see `layout::inplace_delay`).
-pub(crate) fn run_inplace_depthwise(
+pub(crate) fn run_inplace(
     g: &Graph,
     i: usize,
     step: &Step,
@@ -611,7 +611,7 @@ pub(crate) fn run_layers(
         let out = node.output();
         if let Some(ip) = layout.inplace[i] {
             let buffer = layout.buffer_range(out).ok_or(Error::at_tensor("tensor has no arena buffer", out))?;
-            run_inplace_depthwise(g, i, step, arena, buffer, layout.buffer(ip.scratch), ip.delay)?;
+            run_inplace(g, i, step, arena, buffer, layout.buffer(ip.scratch), ip.delay)?;
             continue;
         }
         let out_range = range(out)?;

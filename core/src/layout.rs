@@ -5,10 +5,11 @@
 //! its full size; the patch layout (module `patch`) gives the tensors inside
 //! the patch stage the size of their largest patch window, and keeps the
 //! stage's input and output live across the whole stage. Two savings apply
-//! to both: RESHAPE aliases its input, and a depthwise convolution whose
-//! input dies with it writes its output over that input (TinyEngine's
-//! in-place depthwise), delaying each output row in a small scratch buffer
-//! until no later row reads the input bytes it lands on.
+//! to both: RESHAPE aliases its input, and a convolution whose input dies
+//! with it writes its output over that input where that is exact
+//! (TinyEngine's in-place depthwise, and 1×1 projections that narrow the
+//! tensor), delaying each output row in a small scratch buffer until no later
+//! row reads the input bytes it lands on.
 
 use alloc::vec::Vec;
 use core::ops::Range;
@@ -20,17 +21,17 @@ use crate::validate::pad4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LayoutOptions {
-    /// Depthwise convolutions overwrite their dying input (exact; on by default).
-    pub inplace_depthwise: bool,
+    /// Convolutions overwrite their dying input where that is exact (on by default).
+    pub inplace: bool,
 }
 
 impl Default for LayoutOptions {
     fn default() -> Self {
-        Self { inplace_depthwise: true }
+        Self { inplace: true }
     }
 }
 
-/// A depthwise convolution executed over its own input.
+/// A convolution executed over its own input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InPlace {
     /// Buffer index of the row scratch.
@@ -46,7 +47,7 @@ pub struct ArenaLayout {
     pub buffers: Vec<Buffer>,
     /// Buffer index of each tensor (`None` for constants and unused tensors).
     pub buffer_of: Vec<Option<usize>>,
-    /// Per operator: `Some` when it runs as an in-place depthwise convolution.
+    /// Per operator: `Some` when it runs in place over its input.
     pub inplace: Vec<Option<InPlace>>,
     pub plan: MemoryPlan,
 }
@@ -62,24 +63,31 @@ pub(crate) struct Sizing<'a> {
     pub keep: &'a dyn Fn(TensorId) -> Option<(usize, usize)>,
 }
 
-/// Output rows of an in-place depthwise convolution that must stay in scratch
-/// so that writing row `r - delay` never clobbers input a later row reads;
-/// `None` if no delay works (then it runs out of place).
-pub fn inplace_delay(g: &Graph, i: usize) -> Option<usize> {
+/// Output rows of an in-place convolution that must wait in scratch so that
+/// writing row `r - delay` over the input never clobbers bytes a later row
+/// still reads; `None` if the op cannot run in place. Applies to depthwise
+/// convolutions and to 1×1 convolutions that do not widen the tensor
+/// (MobileNetV2's projections).
+pub fn inplace_delay(g: &Graph, i: usize, pointwise: bool) -> Option<usize> {
     let node = &g.nodes[i];
-    let Op::DepthwiseConv2d(dw) = node.op else {
-        return None;
+    let (padding, h) = match node.op {
+        Op::DepthwiseConv2d(dw) => (dw.padding, dw.h),
+        Op::Conv2d(_) if !pointwise => return None,
+        // Wider kernels could often run in place too, but merging their
+        // buffers rarely lowers the peak and makes greedy placement worse.
+        Op::Conv2d(c) if c.h.kernel == 1 && c.w.kernel == 1 && c.h.stride == 1 && c.w.stride == 1 => (c.padding, c.h),
+        _ => return None,
     };
     let (it, ot) = (&g.tensors[node.input(0)?], &g.tensors[node.output()]);
     let (is, os) = (pad4(&it.shape), pad4(&ot.shape));
-    if dw.depth_multiplier != 1 || is[0] != 1 {
+    if is[0] != 1 {
         return None;
     }
-    let (w, oh, ow) = (is[2], os[1], os[2]);
-    let pt = dw.h.pad_before(dw.padding, is[1], oh);
+    let (in_row, out_row, oh) = (is[2] * is[3], os[2] * os[3], os[1]);
+    let pt = h.pad_before(padding, is[1], oh);
     // Smallest input row any output row after `r` reads.
-    let first_read_after = |r: usize| ((r + 1) * dw.h.stride).saturating_sub(pt);
-    (0..oh).find(|&d| (0..oh.saturating_sub(d)).all(|j| (j + 1) * ow <= first_read_after(j + d) * w))
+    let first_read_after = |r: usize| ((r + 1) * h.stride).saturating_sub(pt);
+    (0..oh.min(8)).find(|&d| (0..oh.saturating_sub(d)).all(|j| (j + 1) * out_row <= first_read_after(j + d) * in_row))
 }
 
 impl ArenaLayout {
@@ -92,7 +100,23 @@ impl ArenaLayout {
         Self::build(g, planner, options, &Sizing { bytes: &bytes, first_free_step: 0, keep: &keep })
     }
 
+    /// Plans with each in-place level allowed by `options` and keeps the
+    /// smallest arena: running a narrowing 1×1 convolution in place keeps its
+    /// input's larger buffer alive longer, which can raise the peak.
     pub(crate) fn build(g: &Graph, planner: &dyn Planner, options: LayoutOptions, sizing: &Sizing) -> ArenaLayout {
+        let levels: &[(bool, bool)] =
+            if options.inplace { &[(false, false), (true, false), (true, true)] } else { &[(false, false)] };
+        let mut best: Option<ArenaLayout> = None;
+        for &(depthwise, pointwise) in levels {
+            let l = Self::build_with(g, planner, depthwise, pointwise, sizing);
+            if best.as_ref().is_none_or(|b| l.arena_size() < b.arena_size()) {
+                best = Some(l);
+            }
+        }
+        best.unwrap_or_else(|| Self::build_with(g, planner, false, false, sizing))
+    }
+
+    fn build_with(g: &Graph, planner: &dyn Planner, depthwise: bool, pointwise: bool, sizing: &Sizing) -> ArenaLayout {
         let n = g.nodes.len();
         let mut last_use = alloc::vec![0usize; g.tensors.len()];
         for (i, node) in g.nodes.iter().enumerate() {
@@ -124,8 +148,8 @@ impl ArenaLayout {
             let input_buffer = input.and_then(|t| buffer_of[t]);
             let reuse = match node.op {
                 Op::Reshape => input_buffer,
-                Op::DepthwiseConv2d(_) if options.inplace_depthwise && i >= sizing.first_free_step => {
-                    match (input, input_buffer, inplace_delay(g, i)) {
+                Op::DepthwiseConv2d(_) | Op::Conv2d(_) if depthwise && i >= sizing.first_free_step => {
+                    match (input, input_buffer, inplace_delay(g, i, pointwise)) {
                         // The input's whole buffer must die here: no alias of it is read later.
                         (Some(t), Some(b), Some(delay))
                             if last_use[t] == i
