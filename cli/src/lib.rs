@@ -1,4 +1,5 @@
 //! The library behind the `patchwise` binary, shared with the workspace tests.
 
 pub mod io;
+pub mod plan;
 pub mod run;

@@ -1,6 +1,6 @@
 //! `patchwise`: the command line over patchwise-core.
 
-use patchwise_cli::run;
+use patchwise_cli::{plan, run};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +33,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Per-layer memory, the patch schedule, its peak SRAM and MAC overhead.
+    Plan {
+        model: PathBuf,
+        /// Last operator of the patch stage, or `auto` to search.
+        #[arg(long)]
+        split: Option<String>,
+        /// Patch grid: N or RxC (e.g. 4 or 4x3).
+        #[arg(long)]
+        grid: Option<String>,
+        /// SRAM budget in bytes.
+        #[arg(long, conflicts_with = "board")]
+        budget: Option<usize>,
+        /// A board whose SRAM sets the budget (e.g. stm32f746g-disco).
+        #[arg(long)]
+        board: Option<String>,
+        /// Count the input as streamed from camera/flash instead of held in SRAM.
+        #[arg(long)]
+        streamed_input: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -40,6 +61,17 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect { model, json } => run::inspect(&model, json),
         Command::Run { model, input, output_dir, json } => run::run(&model, &input, output_dir.as_deref(), json),
+        Command::Plan { model, split, grid, budget, board, streamed_input, json } => (|| {
+            let (_, g) = patchwise_cli::io::read_model(&model)?;
+            let req = plan::Request {
+                split: split.as_deref().map(plan::parse_split).transpose()?,
+                grid: grid.as_deref().map(plan::parse_grid).transpose()?,
+                budget,
+                board,
+                streamed_input,
+            };
+            plan::plan(&g, &req, json)
+        })(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -31,6 +31,8 @@ pub mod loader;
 #[cfg(feature = "alloc")]
 pub mod patch;
 #[cfg(feature = "alloc")]
+pub mod plan;
+#[cfg(feature = "alloc")]
 pub mod planner;
 #[cfg(feature = "alloc")]
 #[allow(clippy::all, dead_code, unused_imports, non_camel_case_types, missing_docs, unsafe_code)]
@@ -41,4 +43,5 @@ pub mod validate;
 pub use error::{Error, Result};
 #[cfg(feature = "alloc")]
 pub mod analysis;
+pub mod boards;
 pub mod preprocess;

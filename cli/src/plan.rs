@@ -1,0 +1,166 @@
+//! `patchwise plan`: per-layer memory, the chosen patch schedule, its peak
+//! and MAC overhead, and the Pareto front of the schedule search.
+
+use anyhow::{bail, Context, Result};
+use patchwise_core::boards;
+use patchwise_core::graph::Graph;
+use patchwise_core::patch::InputMode;
+use patchwise_core::plan::{self, Candidate, Report, Schedule, Search};
+use serde_json::{json, Value};
+
+/// How the user asked for a schedule.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    /// `Some(None)` for `--split auto`.
+    pub split: Option<Option<usize>>,
+    pub grid: Option<(usize, usize)>,
+    pub budget: Option<usize>,
+    pub board: Option<String>,
+    pub streamed_input: bool,
+}
+
+/// Parses `N` or `RxC`.
+pub fn parse_grid(s: &str) -> Result<(usize, usize)> {
+    let parse = |v: &str| v.trim().parse::<usize>().ok().filter(|&n| n > 0);
+    let grid = match s.split_once(['x', 'X']) {
+        Some((r, c)) => parse(r).zip(parse(c)),
+        None => parse(s).map(|n| (n, n)),
+    };
+    grid.with_context(|| format!("--grid {s:?}: expected N or RxC with positive numbers, e.g. 4 or 4x3"))
+}
+
+/// Parses an op index or `auto`.
+pub fn parse_split(s: &str) -> Result<Option<usize>> {
+    if s == "auto" {
+        return Ok(None);
+    }
+    s.parse().map(Some).with_context(|| format!("--split {s:?}: expected an operator index or `auto`"))
+}
+
+impl Request {
+    pub fn mode(&self) -> InputMode {
+        if self.streamed_input {
+            InputMode::Streamed
+        } else {
+            InputMode::InArena
+        }
+    }
+
+    /// The SRAM budget in bytes, from `--budget` or `--board`.
+    pub fn budget(&self) -> Result<Option<usize>> {
+        if let Some(name) = &self.board {
+            let b = boards::board(name).with_context(|| {
+                let names: Vec<&str> = boards::BOARDS.iter().map(|b| b.name).collect();
+                format!("unknown board {name:?}; known boards: {}", names.join(", "))
+            })?;
+            return Ok(Some(b.ram_bytes as usize));
+        }
+        Ok(self.budget)
+    }
+
+    /// Resolves the request to a schedule (searching when asked or when only a budget is given).
+    pub fn resolve(&self, g: &Graph, search: &Search) -> Result<Schedule> {
+        let budget = self.budget()?;
+        match (self.split, self.grid) {
+            (Some(Some(split)), grid) => Ok(Schedule { split: Some(split), grid: grid.unwrap_or((4, 4)) }),
+            (None, Some(_)) => bail!("--grid needs --split (an operator index or auto)"),
+            (Some(None), _) | (None, None) => match budget {
+                Some(b) => Ok(search.best_within(b)?.schedule),
+                None if self.split.is_some() => {
+                    Ok(search.pareto.first().map_or(Schedule::LAYER_BY_LAYER, |c| c.schedule))
+                }
+                None => {
+                    let _ = g;
+                    Ok(Schedule::LAYER_BY_LAYER)
+                }
+            },
+        }
+    }
+}
+
+pub fn candidate_json(c: &Candidate) -> Value {
+    json!({"split": c.schedule.split, "grid": [c.schedule.grid.0, c.schedule.grid.1], "peak_bytes": c.peak_bytes, "macs": c.macs})
+}
+
+/// The `plan --json` document (also what the playground's tests compare against).
+pub fn report_json(r: &Report, search: &Search, budget: Option<usize>) -> Value {
+    json!({
+        "macs": r.macs,
+        "base_macs": r.base_macs,
+        "flash_bytes": r.flash_bytes,
+        "layer_peak_bytes": r.layer_peak_bytes,
+        "patch_peak_bytes": r.patch_peak_bytes,
+        "reduction": r.reduction(),
+        "overhead_macs": r.overhead_macs,
+        "overhead_pct": r.overhead_pct,
+        "input_in_sram": r.input_mode == InputMode::InArena,
+        "schedule": {"split": r.schedule.split, "grid": [r.schedule.grid.0, r.schedule.grid.1]},
+        "budget_bytes": budget,
+        "fits": budget.map(|b| r.patch_peak_bytes <= b),
+        "pareto": search.pareto.iter().map(candidate_json).collect::<Vec<_>>(),
+        "layers": r.layers.iter().map(|l| json!({
+            "index": l.index, "op": l.op, "output_shape": l.output_shape, "macs": l.macs,
+            "scheduled_macs": l.scheduled_macs, "in_patch_stage": l.in_patch_stage,
+            "layer_live_bytes": l.layer_live_bytes, "scheduled_live_bytes": l.scheduled_live_bytes,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub fn plan(g: &Graph, req: &Request, as_json: bool) -> Result<()> {
+    let mode = req.mode();
+    let search = plan::search(g, mode);
+    let schedule = req.resolve(g, &search)?;
+    let r = plan::report(g, schedule, mode)?;
+    let budget = req.budget()?;
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&report_json(&r, &search, budget))?);
+        return Ok(());
+    }
+    println!(
+        "{:>4}  {:<18} {:<18} {:>12} {:>12} {:>12} {:>12}",
+        "#", "op", "output", "MACs", "sched MACs", "live B", "sched live B"
+    );
+    for l in &r.layers {
+        println!(
+            "{:>4}{} {:<18} {:<18} {:>12} {:>12} {:>12} {:>12}",
+            l.index,
+            if l.in_patch_stage { "*" } else { " " },
+            l.op,
+            format!("{:?}", l.output_shape),
+            l.macs,
+            l.scheduled_macs,
+            l.layer_live_bytes,
+            l.scheduled_live_bytes
+        );
+    }
+    match r.schedule.split {
+        Some(s) => {
+            println!("schedule: patch stage = ops 0..={s} (marked *), grid {}x{}", r.schedule.grid.0, r.schedule.grid.1)
+        }
+        None => println!("schedule: layer by layer (no patching)"),
+    }
+    println!(
+        "input image: {}",
+        if mode == InputMode::InArena {
+            "held whole in SRAM (TFLite Micro convention)"
+        } else {
+            "streamed patch by patch (not held whole in SRAM)"
+        }
+    );
+    println!("layer-by-layer peak: {} B", r.layer_peak_bytes);
+    println!("scheduled peak:      {} B  ({:.2}x lower)", r.patch_peak_bytes, r.reduction());
+    println!("MACs: {} (+{} overhead, {:.2}% of {})", r.macs, r.overhead_macs, r.overhead_pct, r.base_macs);
+    println!("flash (weights): {} B", r.flash_bytes);
+    if let Some(b) = budget {
+        println!("budget: {b} B -> {}", if r.patch_peak_bytes <= b { "fits" } else { "does NOT fit" });
+    }
+    println!("Pareto front (peak B, MACs, schedule):");
+    for c in &search.pareto {
+        let s = match c.schedule.split {
+            Some(s) => format!("split {s} grid {}x{}", c.schedule.grid.0, c.schedule.grid.1),
+            None => "layer by layer".into(),
+        };
+        println!("  {:>10} {:>12}  {s}", c.peak_bytes, c.macs);
+    }
+    Ok(())
+}

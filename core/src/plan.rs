@@ -1,0 +1,244 @@
+//! Schedule reports and schedule search: the numbers the CLI's `plan`, the
+//! playground and the exporters show, computed in one place.
+//!
+//! A schedule is either layer-by-layer (`split: None`) or a patch stage
+//! ending at operator `split` run over a `rows × cols` grid. Its peak SRAM is
+//! the size of the arena its layout plans — the same arena the executors
+//! run in, whose measured high-water mark equals it.
+
+use alloc::vec::Vec;
+
+use crate::analysis;
+use crate::error::{Error, Result};
+use crate::graph::Graph;
+use crate::layout::{ArenaLayout, LayoutOptions};
+use crate::patch::{legal_splits, patch_layout, InputMode, PatchSchedule};
+use crate::planner::{Buffer, GreedyBySize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Schedule {
+    /// Last operator of the patch stage; `None` runs layer by layer.
+    pub split: Option<usize>,
+    /// `(rows, cols)` of the patch grid (`(1, 1)` without patching).
+    pub grid: (usize, usize),
+}
+
+impl Schedule {
+    pub const LAYER_BY_LAYER: Schedule = Schedule { split: None, grid: (1, 1) };
+}
+
+/// One operator's row in a report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerRow {
+    pub index: usize,
+    pub op: &'static str,
+    pub output_shape: Vec<usize>,
+    /// MACs executed once.
+    pub macs: u64,
+    /// MACs under the schedule (patch stage: summed over patches).
+    pub scheduled_macs: u64,
+    pub in_patch_stage: bool,
+    /// Arena bytes live while this operator runs, layer by layer.
+    pub layer_live_bytes: usize,
+    /// Arena bytes live while this operator runs under the schedule.
+    pub scheduled_live_bytes: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub schedule: Schedule,
+    pub input_mode: InputMode,
+    /// MACs under the schedule (layer-by-layer MACs plus the overhead).
+    pub macs: u64,
+    pub base_macs: u64,
+    pub flash_bytes: usize,
+    pub layer_peak_bytes: usize,
+    pub patch_peak_bytes: usize,
+    pub overhead_macs: u64,
+    /// Overhead as a percentage of the whole network's layer-by-layer MACs.
+    pub overhead_pct: f64,
+    pub layers: Vec<LayerRow>,
+}
+
+impl Report {
+    /// Layer-by-layer peak divided by the schedule's peak.
+    pub fn reduction(&self) -> f64 {
+        self.layer_peak_bytes as f64 / self.patch_peak_bytes.max(1) as f64
+    }
+}
+
+/// Arena bytes live at each operator step.
+pub fn live_bytes(buffers: &[Buffer], steps: usize) -> Vec<usize> {
+    let mut live = alloc::vec![0usize; steps];
+    for b in buffers {
+        for s in live.iter_mut().take(b.last.min(steps.saturating_sub(1)) + 1).skip(b.first) {
+            *s += b.size;
+        }
+    }
+    live
+}
+
+/// The layer-by-layer layout (the default planner and in-place options).
+pub fn layer_layout(g: &Graph) -> ArenaLayout {
+    ArenaLayout::layer_by_layer(g, &GreedyBySize, LayoutOptions::default())
+}
+
+/// The arena layout of `schedule` (layer by layer when it has no split).
+pub fn layout(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<(Option<PatchSchedule>, ArenaLayout)> {
+    match schedule.split {
+        None => Ok((None, layer_layout(g))),
+        Some(split) => {
+            let s = PatchSchedule::new(g, split, schedule.grid)?;
+            let l = patch_layout(g, &s, mode, &GreedyBySize, LayoutOptions::default());
+            Ok((Some(s), l))
+        }
+    }
+}
+
+/// Everything the views show about `schedule`.
+pub fn report(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<Report> {
+    let infos = analysis::layers(g);
+    let base = layer_layout(g);
+    let (patch, sched_layout) = layout(g, schedule, mode)?;
+    let n = g.nodes.len();
+    let layer_live = live_bytes(&base.buffers, n);
+    let sched_live = live_bytes(&sched_layout.buffers, n);
+    let base_macs: u64 = infos.iter().map(|l| l.macs).sum();
+    let mut layers = Vec::with_capacity(n);
+    let mut overhead = 0;
+    for (i, info) in infos.into_iter().enumerate() {
+        let in_stage = schedule.split.is_some_and(|s| i <= s);
+        let scheduled = match &patch {
+            Some(p) if in_stage => (0..p.patches())
+                .filter_map(|k| p.rects[k][g.nodes[i].output()].map(|r| crate::patch::node_macs(g, i, r)))
+                .sum(),
+            _ => info.macs,
+        };
+        overhead += scheduled.saturating_sub(info.macs);
+        layers.push(LayerRow {
+            index: i,
+            op: info.op,
+            output_shape: info.output_shape,
+            macs: info.macs,
+            scheduled_macs: scheduled,
+            in_patch_stage: in_stage,
+            layer_live_bytes: layer_live[i],
+            scheduled_live_bytes: sched_live[i],
+        });
+    }
+    Ok(Report {
+        schedule,
+        input_mode: mode,
+        macs: base_macs + overhead,
+        base_macs,
+        flash_bytes: g.flash_bytes(),
+        layer_peak_bytes: base.arena_size(),
+        patch_peak_bytes: sched_layout.arena_size(),
+        overhead_macs: overhead,
+        overhead_pct: if base_macs == 0 { 0.0 } else { overhead as f64 * 100.0 / base_macs as f64 },
+        layers,
+    })
+}
+
+/// One evaluated schedule.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Candidate {
+    pub schedule: Schedule,
+    pub peak_bytes: usize,
+    pub macs: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Search {
+    pub layer_peak_bytes: usize,
+    pub base_macs: u64,
+    /// Every evaluated schedule (layer-by-layer first).
+    pub candidates: Vec<Candidate>,
+    /// Peak-vs-MACs Pareto front, by increasing peak.
+    pub pareto: Vec<Candidate>,
+}
+
+/// Largest grid side the search tries.
+pub const MAX_GRID: usize = 8;
+
+/// Evaluates layer-by-layer and every legal split × grid (1..=8 each way).
+pub fn search(g: &Graph, mode: InputMode) -> Search {
+    let base = layer_layout(g);
+    let base_macs = analysis::total_macs(g);
+    let mut candidates =
+        alloc::vec![Candidate { schedule: Schedule::LAYER_BY_LAYER, peak_bytes: base.arena_size(), macs: base_macs }];
+    for split in legal_splits(g) {
+        let o = g.tensors[g.nodes[split].output()].nhwc();
+        for rows in 1..=MAX_GRID.min(o[1]) {
+            for cols in 1..=MAX_GRID.min(o[2]) {
+                let Ok(s) = PatchSchedule::new(g, split, (rows, cols)) else { continue };
+                let l = patch_layout(g, &s, mode, &GreedyBySize, LayoutOptions::default());
+                let macs = base_macs + s.overhead_macs(g);
+                candidates.push(Candidate {
+                    schedule: Schedule { split: Some(split), grid: (rows, cols) },
+                    peak_bytes: l.arena_size(),
+                    macs,
+                });
+            }
+        }
+    }
+    let pareto = pareto_front(&candidates);
+    Search { layer_peak_bytes: base.arena_size(), base_macs, candidates, pareto }
+}
+
+/// Candidates not dominated in (peak, MACs), by increasing peak.
+pub fn pareto_front(candidates: &[Candidate]) -> Vec<Candidate> {
+    let mut sorted: Vec<Candidate> = candidates.to_vec();
+    sorted.sort_by(|a, b| a.peak_bytes.cmp(&b.peak_bytes).then(a.macs.cmp(&b.macs)));
+    let mut front: Vec<Candidate> = Vec::new();
+    for c in sorted {
+        if front.last().is_none_or(|l| c.macs < l.macs) {
+            front.push(c);
+        }
+    }
+    front
+}
+
+impl Search {
+    /// The schedule with the fewest MACs whose peak fits `budget` (ties: lower peak).
+    pub fn best_within(&self, budget: usize) -> Result<Candidate> {
+        self.pareto
+            .iter()
+            .filter(|c| c.peak_bytes <= budget)
+            .min_by(|a, b| a.macs.cmp(&b.macs).then(a.peak_bytes.cmp(&b.peak_bytes)))
+            .copied()
+            .ok_or(Error::BudgetUnreachable { budget, best_peak: self.smallest_peak() })
+    }
+
+    pub fn smallest_peak(&self) -> usize {
+        self.pareto.first().map_or(0, |c| c.peak_bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(peak: usize, macs: u64) -> Candidate {
+        Candidate { schedule: Schedule::LAYER_BY_LAYER, peak_bytes: peak, macs }
+    }
+
+    #[test]
+    fn pareto_keeps_only_undominated() {
+        let front = pareto_front(&[c(100, 10), c(50, 20), c(60, 30), c(40, 25), c(50, 15)]);
+        assert_eq!(front, [c(40, 25), c(50, 15), c(100, 10)]);
+    }
+
+    #[test]
+    fn budget_picks_fewest_macs_that_fit_or_names_the_floor() {
+        let s = Search {
+            layer_peak_bytes: 100,
+            base_macs: 10,
+            candidates: Vec::new(),
+            pareto: pareto_front(&[c(100, 10), c(50, 15), c(40, 25)]),
+        };
+        assert_eq!(s.best_within(60).unwrap(), c(50, 15));
+        assert_eq!(s.best_within(1000).unwrap(), c(100, 10));
+        assert_eq!(s.best_within(10), Err(Error::BudgetUnreachable { budget: 10, best_peak: 40 }));
+    }
+}
