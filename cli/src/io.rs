@@ -21,6 +21,32 @@ pub fn read_model(path: &Path) -> Result<(Vec<u8>, Graph)> {
     Ok((bytes, graph))
 }
 
+/// A model for the analysis commands: a `.tflite` file, an architecture
+/// spec (`.json`), or a preset name (see `patchwise_core::spec::ArchSpec::PRESETS`).
+/// `rd` applies receptive-field redistribution to a spec.
+pub fn read_graph(arg: &str, rd: bool) -> Result<Graph> {
+    use patchwise_core::spec::{self, ArchSpec};
+    let spec = if let Some(p) = ArchSpec::preset(arg) {
+        Some(p)
+    } else if arg.ends_with(".json") {
+        let text = std::fs::read_to_string(arg).with_context(|| format!("cannot read {arg}"))?;
+        Some(serde_json::from_str::<ArchSpec>(&text).with_context(|| format!("{arg}: not a valid architecture spec"))?)
+    } else {
+        None
+    };
+    match spec {
+        Some(s) => {
+            let s = if rd && !s.name.ends_with("-rd") { s.redistribute(spec::DEFAULT_RD_STAGE_GROUPS) } else { s };
+            Ok(spec::build(&s).map_err(|e| anyhow::anyhow!("{arg}: {e}"))?.graph)
+        }
+        None if rd => bail!(
+            "{arg}: receptive-field redistribution changes the architecture, so it applies to architecture specs and presets; \
+             for a trained .tflite the weights would have to be retrained (try a preset such as mbv2-w0.35-r144-rd)"
+        ),
+        None => Ok(read_model(Path::new(arg))?.1),
+    }
+}
+
 /// A `.npy` array: its shape, element type and raw little-endian bytes.
 pub struct Npy {
     pub shape: Vec<usize>,

@@ -1,5 +1,6 @@
 //! The library behind the `patchwise` binary, shared with the workspace tests.
 
+pub mod detect;
 pub mod io;
 pub mod plan;
 pub mod run;

@@ -1,6 +1,6 @@
 //! `patchwise`: the command line over patchwise-core.
 
-use patchwise_cli::{plan, run};
+use patchwise_cli::{detect, plan, run};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,7 +35,12 @@ enum Command {
     },
     /// Per-layer memory, the patch schedule, its peak SRAM and MAC overhead.
     Plan {
-        model: PathBuf,
+        /// A .tflite file, an architecture spec (.json) or a preset name
+        /// (mbv2-w0.35-r144, mbv2-w1.0-r224, mcunet-like-r176, each also with -rd).
+        model: String,
+        /// Apply receptive-field redistribution (specs and presets).
+        #[arg(long)]
+        rd: bool,
         /// Last operator of the patch stage, or `auto` to search.
         #[arg(long)]
         split: Option<String>,
@@ -54,6 +59,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Detect faces with BlazeFace: boxes and keypoints in image pixels.
+    Detect {
+        model: PathBuf,
+        image: PathBuf,
+        /// Minimum score (MediaPipe's min_score_thresh).
+        #[arg(long, default_value_t = patchwise_core::detect::DEFAULT_THRESHOLD)]
+        threshold: f32,
+        #[arg(long)]
+        json: bool,
+        /// Write the image with boxes and keypoints drawn as PNG.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -61,8 +79,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect { model, json } => run::inspect(&model, json),
         Command::Run { model, input, output_dir, json } => run::run(&model, &input, output_dir.as_deref(), json),
-        Command::Plan { model, split, grid, budget, board, streamed_input, json } => (|| {
-            let (_, g) = patchwise_cli::io::read_model(&model)?;
+        Command::Plan { model, rd, split, grid, budget, board, streamed_input, json } => (|| {
+            let g = patchwise_cli::io::read_graph(&model, rd)?;
             let req = plan::Request {
                 split: split.as_deref().map(plan::parse_split).transpose()?,
                 grid: grid.as_deref().map(plan::parse_grid).transpose()?,
@@ -72,6 +90,9 @@ fn main() -> ExitCode {
             };
             plan::plan(&g, &req, json)
         })(),
+        Command::Detect { model, image, threshold, json, out } => {
+            detect::detect(&model, &image, threshold, json, out.as_deref())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -20,7 +20,7 @@ use crate::kernels::quantize::Requantize;
 use crate::kernels::resize::ResizeParams;
 use crate::kernels::softmax::SoftmaxParams;
 use crate::kernels::{self, activation_range};
-use crate::layout::{ArenaLayout, LayoutOptions};
+use crate::layout::{ArenaLayout, InPlace, InPlaceKind, LayoutOptions};
 use crate::op::{Activation, Op};
 use crate::planner::{GreedyBySize, Planner};
 use crate::region::{Rect, Window};
@@ -276,6 +276,44 @@ impl<'a> Io<'a> {
             Err(Error::Schedule("an input buffer overlaps the output buffer"))
         }
     }
+}
+
+/// Two disjoint mutable ranges of the arena (`a`, `b`); everything else readable.
+pub(crate) struct Io2<'a> {
+    pub pieces: [(usize, &'a [u8]); 3],
+    pub a: &'a mut [u8],
+    pub b: &'a mut [u8],
+}
+
+impl<'a> Io2<'a> {
+    pub fn split(arena: &'a mut [u8], a: Range<usize>, b: Range<usize>) -> Result<Self> {
+        let end = a.end.max(b.end);
+        if end > arena.len() {
+            return Err(Error::ArenaTooSmall { needed: end, got: arena.len() });
+        }
+        let swap = b.start < a.start;
+        let (lo, hi) = if swap { (b, a) } else { (a, b) };
+        if lo.end > hi.start {
+            return Err(Error::Schedule("in-place scratch overlaps its buffer"));
+        }
+        let (p0, rest) = arena.split_at_mut(lo.start);
+        let (m0, rest) = rest.split_at_mut(lo.end - lo.start);
+        let (p1, rest) = rest.split_at_mut(hi.start - lo.end);
+        let (m1, p2) = rest.split_at_mut(hi.end - hi.start);
+        let pieces = [(0, &*p0), (lo.end, &*p1), (hi.end, &*p2)];
+        let (a, b) = if swap { (m1, m0) } else { (m0, m1) };
+        Ok(Io2 { pieces, a, b })
+    }
+}
+
+/// The read-only arena bytes `r` from the pieces of an [`Io2`].
+fn piece<'a>(pieces: &[(usize, &'a [u8]); 3], r: Range<usize>) -> Result<&'a [u8]> {
+    for &(start, p) in pieces {
+        if r.start >= start && r.end <= start + p.len() {
+            return Ok(&p[r.start - start..r.end - start]);
+        }
+    }
+    Err(Error::Schedule("an input buffer overlaps the output buffer"))
 }
 
 pub(crate) fn as_i8(b: &[u8]) -> &[i8] {
@@ -558,41 +596,94 @@ fn split_two(arena: &mut [u8], a: Range<usize>, b: Range<usize>) -> Result<(&mut
     }
 }
 
-/// A convolution over its own input: each output row is computed
-/// into a ring of `delay + 1` scratch rows and written over the input once no
-/// later row reads the bytes it lands on (see `layout::inplace_delay`).
-pub(crate) fn run_inplace(
+/// An operator over its own input (operand `aliased`): each output row is
+/// computed into a ring of `delay + 1` scratch rows and written over the
+/// input once no later row reads the bytes it lands on (see `layout::inplace_kind`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_inplace_rows(
     g: &Graph,
     i: usize,
     step: &Step,
+    layout: &ArenaLayout,
     arena: &mut [u8],
     buffer: Range<usize>,
+    aliased: usize,
     scratch: Range<usize>,
     delay: usize,
 ) -> Result<()> {
     let node = &g.nodes[i];
-    let it = &g.tensors[node.input(0).unwrap_or(0)];
-    let iw = full_window(&it.shape);
     let ow = full_window(&g.tensors[node.output()].shape);
-    let row = ow.rect.w * ow.c;
-    let (buf, scr) = split_two(arena, buffer, scratch)?;
+    let row = ow.rect.w * ow.c * g.tensors[node.output()].dtype.size();
+    let Io2 { pieces, a: buf, b: scr } = Io2::split(arena, buffer, scratch)?;
+    let mut others: [(&[u8], Window); 2] = [(&[], ow); 2];
+    let operands = node.op.data_operands(node.inputs.len()).min(2);
+    for (k, t) in node.inputs.iter().take(operands).enumerate() {
+        let t = t.ok_or(Error::at_op("missing operand", i))?;
+        let w = full_window(&g.tensors[t].shape);
+        others[k] = match &g.tensors[t].data {
+            Some(ConstData::I8(v)) => (bytemuck::cast_slice(v), w),
+            _ if k == aliased => (&[][..], w),
+            _ => (piece(&pieces, layout.range(g, t).ok_or(Error::at_tensor("tensor has no arena buffer", t))?)?, w),
+        };
+    }
+    let aliased_bytes = g.tensors[node.input(aliased).unwrap_or(0)].bytes();
     let slots = delay + 1;
-    let flush = |buf: &mut [u8], scr: &[u8], r: usize| {
-        let s = (r % slots) * row;
-        buf[r * row..(r + 1) * row].copy_from_slice(&scr[s..s + row]);
-    };
     for r in 0..ow.rect.h {
         let win = Window::new(1, Rect::new(r, 0, 1, ow.rect.w), ow.c);
         let s = (r % slots) * row;
-        eval_region(g, i, step, &[(&buf[..it.bytes()], iw)], &mut scr[s..s + row], win, win.rect);
+        let mut ops = others;
+        ops[aliased].0 = &buf[..aliased_bytes];
+        eval_region(g, i, step, &ops[..operands], &mut scr[s..s + row], win, win.rect);
         if r >= delay {
-            flush(buf, scr, r - delay);
+            let f = r - delay;
+            let fs = (f % slots) * row;
+            buf[f * row..(f + 1) * row].copy_from_slice(&scr[fs..fs + row]);
         }
     }
-    for r in ow.rect.h.saturating_sub(delay)..ow.rect.h {
-        flush(buf, scr, r);
+    for f in ow.rect.h.saturating_sub(delay)..ow.rect.h {
+        let fs = (f % slots) * row;
+        buf[f * row..(f + 1) * row].copy_from_slice(&scr[fs..fs + row]);
     }
     Ok(())
+}
+
+/// Runs an in-place operator of `layout` (its input and output share an offset).
+fn run_inplace(g: &Graph, i: usize, step: &Step, layout: &ArenaLayout, ip: InPlace, arena: &mut [u8]) -> Result<()> {
+    let node = &g.nodes[i];
+    let missing = |t| Error::at_tensor("tensor has no arena buffer", t);
+    let (input, out) = (node.input(ip.operand).unwrap_or(0), node.output());
+    let (ir, or) = (layout.buffer_range(input).ok_or(missing(input))?, layout.buffer_range(out).ok_or(missing(out))?);
+    let buffer = ir.start.min(or.start)..ir.end.max(or.end);
+    let scratch = layout.buffer(ip.scratch);
+    match (ip.kind, step) {
+        (InPlaceKind::Rows { delay }, _) => {
+            run_inplace_rows(g, i, step, layout, arena, buffer, ip.operand, scratch, delay)
+        }
+        (InPlaceKind::Channels, Step::Depthwise { geom, input_offset, output_offset, act, multipliers, .. }) => {
+            let st = OutputStage {
+                input_offset: *input_offset,
+                output_offset: *output_offset,
+                act_min: act.0,
+                act_max: act.1,
+                multipliers,
+            };
+            let os = pad4(&g.tensors[out].shape);
+            let (buf, scr) = split_two(arena, buffer, scratch)?;
+            kernels::depthwise::depthwise_conv2d_inplace(
+                geom,
+                &st,
+                as_i8_mut(buf),
+                os[3],
+                os[1],
+                os[2],
+                const_i8(g, node.input(1)),
+                const_i32(g, node.input(2)),
+                as_i8_mut(scr),
+            );
+            Ok(())
+        }
+        _ => Err(Error::Schedule("in-place layout on an operator that cannot run in place")),
+    }
 }
 
 /// Runs nodes `ops` whose tensors all live whole in `layout` (layer by layer).
@@ -610,8 +701,7 @@ pub(crate) fn run_layers(
         let step = &steps[i];
         let out = node.output();
         if let Some(ip) = layout.inplace[i] {
-            let buffer = layout.buffer_range(out).ok_or(Error::at_tensor("tensor has no arena buffer", out))?;
-            run_inplace(g, i, step, arena, buffer, layout.buffer(ip.scratch), ip.delay)?;
+            run_inplace(g, i, step, layout, ip, arena)?;
             continue;
         }
         let out_range = range(out)?;

@@ -31,13 +31,22 @@ impl Default for LayoutOptions {
     }
 }
 
-/// A convolution executed over its own input.
+/// How an operator runs over its own input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InPlaceKind {
+    /// Depthwise, channel by channel through one input-plane scratch.
+    Channels,
+    /// Output rows held back `delay` rows in a row scratch (1×1 convolutions).
+    Rows { delay: usize },
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InPlace {
-    /// Buffer index of the row scratch.
+    /// Buffer index of the scratch.
     pub scratch: usize,
-    /// Output rows held back before being written over the input.
-    pub delay: usize,
+    pub kind: InPlaceKind,
+    /// The operand whose bytes the output overwrites.
+    pub operand: usize,
 }
 
 /// Where every activation tensor lives in the arena.
@@ -63,31 +72,47 @@ pub(crate) struct Sizing<'a> {
     pub keep: &'a dyn Fn(TensorId) -> Option<(usize, usize)>,
 }
 
-/// Output rows of an in-place convolution that must wait in scratch so that
-/// writing row `r - delay` over the input never clobbers bytes a later row
-/// still reads; `None` if the op cannot run in place. Applies to depthwise
-/// convolutions and to 1×1 convolutions that do not widen the tensor
-/// (MobileNetV2's projections).
-pub fn inplace_delay(g: &Graph, i: usize, pointwise: bool) -> Option<usize> {
+/// How operator `i` can run over its own input (`None`: it cannot), and its
+/// scratch bytes. Depthwise convolutions (multiplier 1) go channel by channel
+/// through one input plane; 1×1 stride-1 convolutions that do not widen the
+/// tensor hold back output rows until no later row reads the bytes they land on.
+pub fn inplace_kind(g: &Graph, i: usize, pointwise: bool, operand: usize) -> Option<(InPlaceKind, usize)> {
     let node = &g.nodes[i];
-    let (padding, h) = match node.op {
-        Op::DepthwiseConv2d(dw) => (dw.padding, dw.h),
-        Op::Conv2d(_) if !pointwise => return None,
-        // Wider kernels could often run in place too, but merging their
-        // buffers rarely lowers the peak and makes greedy placement worse.
-        Op::Conv2d(c) if c.h.kernel == 1 && c.w.kernel == 1 && c.h.stride == 1 && c.w.stride == 1 => (c.padding, c.h),
-        _ => return None,
-    };
-    let (it, ot) = (&g.tensors[node.input(0)?], &g.tensors[node.output()]);
+    let (it, ot) = (&g.tensors[node.input(operand)?], &g.tensors[node.output()]);
     let (is, os) = (pad4(&it.shape), pad4(&ot.shape));
-    if is[0] != 1 {
+    if is[0] != 1 || it.dtype.size() != 1 {
         return None;
     }
-    let (in_row, out_row, oh) = (is[2] * is[3], os[2] * os[3], os[1]);
-    let pt = h.pad_before(padding, is[1], oh);
-    // Smallest input row any output row after `r` reads.
-    let first_read_after = |r: usize| ((r + 1) * h.stride).saturating_sub(pt);
-    (0..oh.min(8)).find(|&d| (0..oh.saturating_sub(d)).all(|j| (j + 1) * out_row <= first_read_after(j + d) * in_row))
+    match node.op {
+        Op::DepthwiseConv2d(dw) if dw.depth_multiplier == 1 && operand == 0 => {
+            Some((InPlaceKind::Channels, is[1] * is[2]))
+        }
+        // Element-wise: row r of the output reads only row r of the operand.
+        Op::Add(_) if pointwise && is == os && ot.dtype == it.dtype => {
+            // Rows work when the other operand is a same-shape tensor or a per-channel constant.
+            let other = pad4(&g.tensors[node.input(1 - operand)?].shape);
+            (other == os || other[0] * other[1] * other[2] == 1)
+                .then_some((InPlaceKind::Rows { delay: 0 }, os[2] * os[3]))
+        }
+        // Wider kernels could often run in place too, but merging their
+        // buffers rarely lowers the peak.
+        Op::Conv2d(c)
+            if pointwise
+                && operand == 0
+                && c.h.kernel == 1
+                && c.w.kernel == 1
+                && c.h.stride == 1
+                && c.w.stride == 1 =>
+        {
+            let (in_row, out_row, oh) = (is[2] * is[3], os[2] * os[3], os[1]);
+            // Smallest input row any output row after `r` reads.
+            let first_read_after = |r: usize| r + 1;
+            let delay = (0..oh.min(8))
+                .find(|&d| (0..oh.saturating_sub(d)).all(|j| (j + 1) * out_row <= first_read_after(j + d) * in_row))?;
+            Some((InPlaceKind::Rows { delay }, (delay + 1) * out_row))
+        }
+        _ => None,
+    }
 }
 
 impl ArenaLayout {
@@ -101,22 +126,34 @@ impl ArenaLayout {
     }
 
     /// Plans with each in-place level allowed by `options` and keeps the
-    /// smallest arena: running a narrowing 1×1 convolution in place keeps its
-    /// input's larger buffer alive longer, which can raise the peak.
+    /// smallest arena: in-place outputs are pinned to their input's offset,
+    /// and long pinned chains can make greedy placement worse.
     pub(crate) fn build(g: &Graph, planner: &dyn Planner, options: LayoutOptions, sizing: &Sizing) -> ArenaLayout {
-        let levels: &[(bool, bool)] =
-            if options.inplace { &[(false, false), (true, false), (true, true)] } else { &[(false, false)] };
+        let levels: &[(bool, bool, bool)] = if options.inplace {
+            &[(false, false, false), (true, false, false), (true, true, true), (true, true, false)]
+        } else {
+            &[(false, false, false)]
+        };
         let mut best: Option<ArenaLayout> = None;
-        for &(depthwise, pointwise) in levels {
-            let l = Self::build_with(g, planner, depthwise, pointwise, sizing);
+        for &(depthwise, pointwise, oldest) in levels {
+            let l = Self::build_with(g, planner, depthwise, pointwise, oldest, sizing);
             if best.as_ref().is_none_or(|b| l.arena_size() < b.arena_size()) {
                 best = Some(l);
             }
         }
-        best.unwrap_or_else(|| Self::build_with(g, planner, false, false, sizing))
+        best.unwrap_or_else(|| Self::build_with(g, planner, false, false, false, sizing))
     }
 
-    fn build_with(g: &Graph, planner: &dyn Planner, depthwise: bool, pointwise: bool, sizing: &Sizing) -> ArenaLayout {
+    /// One in-place level: `depthwise` convolutions, `pointwise` (1×1 and
+    /// ADD) ops, and whether ADD prefers to overwrite its `oldest` operand.
+    pub(crate) fn build_with(
+        g: &Graph,
+        planner: &dyn Planner,
+        depthwise: bool,
+        pointwise: bool,
+        oldest: bool,
+        sizing: &Sizing,
+    ) -> ArenaLayout {
         let n = g.nodes.len();
         let mut last_use = alloc::vec![0usize; g.tensors.len()];
         for (i, node) in g.nodes.iter().enumerate() {
@@ -131,7 +168,7 @@ impl ArenaLayout {
         let mut buffers: Vec<Buffer> = Vec::new();
         let mut inplace = alloc::vec![None; n];
         let new_buffer = |size: usize, step: usize, buffers: &mut Vec<Buffer>| {
-            buffers.push(Buffer { size, first: step, last: step });
+            buffers.push(Buffer::new(size, step, step));
             buffers.len() - 1
         };
         for &t in &g.inputs {
@@ -144,31 +181,50 @@ impl ArenaLayout {
                 }
             }
             let out = node.outputs[0];
-            let input = node.input(0);
-            let input_buffer = input.and_then(|t| buffer_of[t]);
+            let input_buffer = node.input(0).and_then(|t| buffer_of[t]);
             let reuse = match node.op {
                 Op::Reshape => input_buffer,
-                Op::DepthwiseConv2d(_) | Op::Conv2d(_) if depthwise && i >= sizing.first_free_step => {
-                    match (input, input_buffer, inplace_delay(g, i, pointwise)) {
-                        // The input's whole buffer must die here: no alias of it is read later.
-                        (Some(t), Some(b), Some(delay))
-                            if last_use[t] == i
-                                && buffers[b].first <= i
-                                && (sizing.keep)(t).is_none_or(|(_, last)| last < i)
-                                && buffer_of.iter().enumerate().all(|(u, ub)| *ub != Some(b) || last_use[u] <= i) =>
-                        {
-                            let os = pad4(&g.tensors[out].shape);
-                            let row = os[2] * os[3] * g.tensors[out].dtype.size();
-                            let scratch = new_buffer((delay + 1) * row, i, &mut buffers);
-                            inplace[i] = Some(InPlace { scratch, delay });
-                            buffers[b].size = buffers[b].size.max((sizing.bytes)(out));
-                            Some(b)
-                        }
-                        _ => None,
+                Op::DepthwiseConv2d(_) | Op::Conv2d(_) | Op::Add(_) if depthwise && i >= sizing.first_free_step => {
+                    // Overwriting the oldest operand (a residual input) keeps the skip
+                    // path at one offset; the newest keeps pinned chains short.
+                    let mut operands = [0usize, 1];
+                    let age =
+                        |k: usize| node.input(k).and_then(|t| buffer_of[t]).map_or(usize::MAX, |b| buffers[b].first);
+                    if oldest == (age(1) < age(0)) {
+                        operands.swap(0, 1);
                     }
+                    for operand in operands.into_iter().take(node.op.data_operands(node.inputs.len()).min(2)) {
+                        let Some(t) = node.input(operand) else { continue };
+                        let Some(b) = buffer_of[t] else { continue };
+                        let Some((kind, scratch_bytes)) = inplace_kind(g, i, pointwise, operand) else { continue };
+                        // The operand's whole buffer must die here: no alias of it is read later.
+                        let dies = last_use[t] == i
+                            && (sizing.keep)(t).is_none_or(|(_, last)| last < i)
+                            && buffer_of.iter().enumerate().all(|(u, ub)| *ub != Some(b) || last_use[u] <= i);
+                        // A convolution output that outlives its consumer (a block's
+                        // output feeding later residuals) would pin a long chain to a
+                        // large buffer; start a fresh buffer for it instead.
+                        let short_lived =
+                            matches!(node.op, Op::Add(_) | Op::DepthwiseConv2d(_)) || last_use[out] <= i + 1;
+                        if !dies || !short_lived {
+                            continue;
+                        }
+                        let scratch = new_buffer(scratch_bytes, i, &mut buffers);
+                        inplace[i] = Some(InPlace { scratch, kind, operand });
+                        // The output gets its own buffer pinned to the operand's offset,
+                        // so a larger operand buffer can die here.
+                        let o = new_buffer((sizing.bytes)(out), i, &mut buffers);
+                        buffers[o].pinned_to = Some(b);
+                        buffer_of[out] = Some(o);
+                        break;
+                    }
+                    None
                 }
                 _ => None,
             };
+            if buffer_of[out].is_some() {
+                continue; // placed in place above
+            }
             buffer_of[out] = Some(match reuse {
                 Some(b) => {
                     buffers[b].last = buffers[b].last.max(i);

@@ -21,6 +21,8 @@ pub mod op;
 pub mod region;
 
 #[cfg(feature = "alloc")]
+pub mod detect;
+#[cfg(feature = "alloc")]
 pub mod exec;
 #[cfg(feature = "alloc")]
 pub mod graph;
@@ -37,6 +39,8 @@ pub mod planner;
 #[cfg(feature = "alloc")]
 #[allow(clippy::all, dead_code, unused_imports, non_camel_case_types, missing_docs, unsafe_code)]
 pub mod schema;
+#[cfg(feature = "alloc")]
+pub mod spec;
 #[cfg(feature = "alloc")]
 pub mod validate;
 

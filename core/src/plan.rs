@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::layout::{ArenaLayout, LayoutOptions};
 use crate::patch::{legal_splits, patch_layout, InputMode, PatchSchedule};
-use crate::planner::{Buffer, GreedyBySize};
+use crate::planner::{live_bytes, GreedyBySize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Schedule {
@@ -65,17 +65,6 @@ impl Report {
     pub fn reduction(&self) -> f64 {
         self.layer_peak_bytes as f64 / self.patch_peak_bytes.max(1) as f64
     }
-}
-
-/// Arena bytes live at each operator step.
-pub fn live_bytes(buffers: &[Buffer], steps: usize) -> Vec<usize> {
-    let mut live = alloc::vec![0usize; steps];
-    for b in buffers {
-        for s in live.iter_mut().take(b.last.min(steps.saturating_sub(1)) + 1).skip(b.first) {
-            *s += b.size;
-        }
-    }
-    live
 }
 
 /// The layer-by-layer layout (the default planner and in-place options).

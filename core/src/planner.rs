@@ -1,9 +1,10 @@
 //! Arena memory planning: give every buffer an offset in one arena so that
 //! buffers alive at the same time never overlap.
 //!
-//! The planner only sees abstract buffers (size and live interval in steps);
-//! the layer-by-layer and patch-based schedules each describe their buffers
-//! and share the planners here.
+//! The planner only sees abstract buffers (size, live interval in steps, and
+//! optionally another buffer whose offset it must share — an operator that
+//! writes its output over its input); the layer-by-layer and patch-based
+//! layouts describe their buffers and share the planners here.
 
 use alloc::vec::Vec;
 
@@ -15,17 +16,34 @@ pub const fn align_up(x: usize) -> usize {
 }
 
 /// A buffer to place: `size` bytes, live from step `first` to step `last` inclusive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Buffer {
     pub size: usize,
     pub first: usize,
     pub last: usize,
+    /// An earlier buffer this one must start at (in-place operators): the two
+    /// may overlap each other, and together they must not overlap anything else.
+    pub pinned_to: Option<usize>,
 }
 
 impl Buffer {
+    pub const fn new(size: usize, first: usize, last: usize) -> Self {
+        Self { size, first, last, pinned_to: None }
+    }
     pub fn overlaps_in_time(&self, o: &Buffer) -> bool {
         self.first <= o.last && o.first <= self.last
     }
+}
+
+/// The first buffer of each buffer's pinned chain.
+pub fn roots(buffers: &[Buffer]) -> Vec<usize> {
+    let mut root: Vec<usize> = (0..buffers.len()).collect();
+    for i in 0..buffers.len() {
+        if let Some(p) = buffers[i].pinned_to.filter(|&p| p < i) {
+            root[i] = root[p];
+        }
+    }
+    root
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -37,12 +55,17 @@ pub struct MemoryPlan {
 }
 
 impl MemoryPlan {
-    /// Whether two buffers that are live at the same time share bytes (a bug).
+    /// Two buffers live at the same time that share bytes (a bug), or a
+    /// pinned buffer not at its root's offset.
     pub fn find_conflict(&self, buffers: &[Buffer]) -> Option<(usize, usize)> {
+        let root = roots(buffers);
         for i in 0..buffers.len() {
+            if root[i] != i && self.offsets[i] != self.offsets[root[i]] {
+                return Some((root[i], i));
+            }
             for j in i + 1..buffers.len() {
                 let (a, b) = (&buffers[i], &buffers[j]);
-                if a.size == 0 || b.size == 0 || !a.overlaps_in_time(b) {
+                if a.size == 0 || b.size == 0 || root[i] == root[j] || !a.overlaps_in_time(b) {
                     continue;
                 }
                 let (oa, ob) = (self.offsets[i], self.offsets[j]);
@@ -61,54 +84,116 @@ pub trait Planner {
 
 /// Largest buffers first, each at the lowest aligned offset that fits between
 /// the buffers already placed that are live at the same time (the strategy of
-/// TFLite Micro's `GreedyMemoryPlanner`).
+/// TFLite Micro's `GreedyMemoryPlanner`); pinned chains are placed as one.
+/// Greedy placement can fragment, so it also tries longest-lived first and
+/// first-used first, and keeps the smallest arena.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GreedyBySize;
 
 impl Planner for GreedyBySize {
     fn plan(&self, buffers: &[Buffer]) -> MemoryPlan {
-        let mut order: Vec<usize> = (0..buffers.len()).collect();
-        // Stable tie-break on the first step keeps plans deterministic.
-        order.sort_by(|&a, &b| buffers[b].size.cmp(&buffers[a].size).then(buffers[a].first.cmp(&buffers[b].first)));
+        let mut best = greedy(buffers, Order::Size);
+        for order in [Order::Lifetime, Order::FirstUse] {
+            let p = greedy(buffers, order);
+            if p.arena_size < best.arena_size {
+                best = p;
+            }
+        }
+        best
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Order {
+    Size,
+    Lifetime,
+    FirstUse,
+}
+
+fn greedy(buffers: &[Buffer], order_by: Order) -> MemoryPlan {
+    {
+        let root = roots(buffers);
+        let mut members: Vec<Vec<usize>> = alloc::vec![Vec::new(); buffers.len()];
+        for (i, &r) in root.iter().enumerate() {
+            members[r].push(i);
+        }
+        let group_size = |r: usize| members[r].iter().map(|&i| buffers[i].size).max().unwrap_or(0);
+        let span = |r: usize| {
+            let first = members[r].iter().map(|&i| buffers[i].first).min().unwrap_or(0);
+            members[r].iter().map(|&i| buffers[i].last).max().unwrap_or(0) - first
+        };
+        let mut order: Vec<usize> = (0..buffers.len()).filter(|&i| root[i] == i && group_size(i) > 0).collect();
+        // Stable tie-breaks keep plans deterministic.
+        match order_by {
+            Order::Size => {
+                order.sort_by(|&a, &b| group_size(b).cmp(&group_size(a)).then(buffers[a].first.cmp(&buffers[b].first)))
+            }
+            Order::Lifetime => {
+                order.sort_by(|&a, &b| span(b).cmp(&span(a)).then(group_size(b).cmp(&group_size(a))).then(a.cmp(&b)))
+            }
+            Order::FirstUse => {
+                order.sort_by(|&a, &b| buffers[a].first.cmp(&buffers[b].first).then(group_size(b).cmp(&group_size(a))))
+            }
+        }
         let mut offsets = alloc::vec![0usize; buffers.len()];
         let mut placed: Vec<usize> = Vec::with_capacity(buffers.len());
         let mut arena_size = 0;
-        let mut busy: Vec<(usize, usize)> = Vec::new();
-        for &i in &order {
-            let b = buffers[i];
-            if b.size == 0 {
-                continue;
+        // Offsets forbidden for the group: [start, end) intervals.
+        let mut forbidden: Vec<(usize, usize)> = Vec::new();
+        for &r in &order {
+            forbidden.clear();
+            for &m in &members[r] {
+                let b = &buffers[m];
+                if b.size == 0 {
+                    continue;
+                }
+                for &q in &placed {
+                    let p = &buffers[q];
+                    if p.size > 0 && p.overlaps_in_time(b) {
+                        // Member m at offset o overlaps p iff o in (off_p - size_m, off_p + size_p).
+                        forbidden.push(((offsets[q] + 1).saturating_sub(b.size), offsets[q] + p.size));
+                    }
+                }
             }
-            busy.clear();
-            busy.extend(
-                placed
-                    .iter()
-                    .filter(|&&j| buffers[j].overlaps_in_time(&b))
-                    .map(|&j| (offsets[j], offsets[j] + buffers[j].size)),
-            );
-            busy.sort_unstable();
+            forbidden.sort_unstable();
             let mut candidate = 0;
-            for &(start, end) in &busy {
-                if candidate + b.size <= start {
+            for &(start, end) in &forbidden {
+                if candidate < start {
                     break;
                 }
                 candidate = candidate.max(align_up(end));
             }
-            offsets[i] = candidate;
-            arena_size = arena_size.max(candidate + b.size);
-            placed.push(i);
+            for &m in &members[r] {
+                offsets[m] = candidate;
+                arena_size = arena_size.max(candidate + buffers[m].size);
+                placed.push(m);
+            }
         }
         MemoryPlan { offsets, arena_size }
     }
 }
 
+/// Bytes live at each step (a pinned chain counts its largest live member).
+pub fn live_bytes(buffers: &[Buffer], steps: usize) -> Vec<usize> {
+    let root = roots(buffers);
+    let mut live = alloc::vec![0usize; steps];
+    let mut group_max = alloc::vec![0usize; buffers.len()];
+    for (s, slot) in live.iter_mut().enumerate() {
+        group_max.iter_mut().for_each(|g| *g = 0);
+        for (i, b) in buffers.iter().enumerate() {
+            if b.first <= s && s <= b.last {
+                group_max[root[i]] = group_max[root[i]].max(b.size);
+            }
+        }
+        *slot = group_max.iter().sum();
+    }
+    live
+}
+
 /// Lower bound for any plan: the largest total size live at one step.
 pub fn live_bytes_lower_bound(buffers: &[Buffer]) -> usize {
     let steps = buffers.iter().map(|b| b.last + 1).max().unwrap_or(0);
-    (0..steps)
-        .map(|s| buffers.iter().filter(|b| b.first <= s && s <= b.last).map(|b| b.size).sum::<usize>())
-        .max()
-        .unwrap_or(0)
+    live_bytes(buffers, steps).into_iter().max().unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -117,8 +202,18 @@ mod tests {
     use proptest::prelude::*;
 
     fn buffers() -> impl Strategy<Value = Vec<Buffer>> {
-        prop::collection::vec((1usize..5000, 0usize..20, 0usize..6), 0..40)
-            .prop_map(|v| v.into_iter().map(|(size, first, len)| Buffer { size, first, last: first + len }).collect())
+        prop::collection::vec((1usize..5000, 0usize..20, 0usize..6, prop::bool::weighted(0.2)), 0..40).prop_map(|v| {
+            let mut out: Vec<Buffer> = Vec::new();
+            for (size, first, len, pin) in v {
+                // Pin to the previous buffer when it ends exactly where this one starts (an in-place op).
+                let pinned_to = match out.last() {
+                    Some(p) if pin && p.last <= first + len && p.last >= first => Some(out.len() - 1),
+                    _ => None,
+                };
+                out.push(Buffer { size, first, last: first + len, pinned_to });
+            }
+            out
+        })
     }
 
     proptest! {
@@ -135,13 +230,23 @@ mod tests {
 
     #[test]
     fn disjoint_lifetimes_share_memory() {
-        let bufs = [Buffer { size: 100, first: 0, last: 1 }, Buffer { size: 100, first: 2, last: 3 }];
+        let bufs = [Buffer::new(100, 0, 1), Buffer::new(100, 2, 3)];
         assert_eq!(GreedyBySize.plan(&bufs).arena_size, 100);
     }
 
     #[test]
+    fn pinned_buffers_share_an_offset() {
+        let bufs =
+            [Buffer::new(64, 0, 2), Buffer::new(100, 1, 3), Buffer { size: 32, first: 2, last: 5, pinned_to: Some(0) }];
+        let plan = GreedyBySize.plan(&bufs);
+        assert_eq!(plan.offsets[0], plan.offsets[2]);
+        assert_eq!(plan.find_conflict(&bufs), None);
+        assert_eq!(live_bytes(&bufs, 6), [64, 164, 164, 132, 32, 32]);
+    }
+
+    #[test]
     fn conflict_detector_catches_overlap() {
-        let bufs = [Buffer { size: 100, first: 0, last: 1 }, Buffer { size: 100, first: 1, last: 3 }];
+        let bufs = [Buffer::new(100, 0, 1), Buffer::new(100, 1, 3)];
         let bad = MemoryPlan { offsets: alloc::vec![0, 50], arena_size: 150 };
         assert_eq!(bad.find_conflict(&bufs), Some((0, 1)));
     }

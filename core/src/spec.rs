@@ -1,0 +1,441 @@
+//! Architecture specs for MobileNetV2/MCUNet-style networks, a builder that
+//! turns a spec into a [`Graph`] with seeded synthetic int8 weights and
+//! realistic quantization, presets, and MCUNetV2's receptive-field
+//! redistribution (RD) as a spec transform.
+//!
+//! RD changes the architecture, so it works here — on specs — rather than on
+//! trained weights: memory, MACs, overhead, execution and export all work on
+//! the built graph, but its weights would have to be trained.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::graph::{ConstData, DType, Graph, Node, Quant, Tensor, TensorId};
+use crate::op::{self, Activation, Axis, Op, Padding};
+
+/// A stack of inverted-residual blocks with the same settings (a row of the MobileNetV2 table).
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct BlockGroup {
+    /// Depthwise kernel size.
+    pub kernel: usize,
+    /// Expansion ratio of the 1×1 expansion convolution (1: no expansion conv).
+    pub expansion: usize,
+    /// Stride of the first block of the group.
+    pub stride: usize,
+    /// Output channels before the width multiplier.
+    pub out_channels: usize,
+    pub repeat: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ArchSpec {
+    pub name: String,
+    /// Input height and width.
+    pub resolution: usize,
+    pub width_multiplier: f32,
+    /// First convolution: output channels (before the multiplier), kernel, stride.
+    pub first_channels: usize,
+    pub first_kernel: usize,
+    pub first_stride: usize,
+    pub blocks: Vec<BlockGroup>,
+    /// Channels of the last 1×1 convolution (not scaled below width 1.0, as in Keras).
+    pub head_channels: usize,
+    pub classes: usize,
+    /// Seed of the synthetic weights.
+    pub seed: u64,
+}
+
+/// Keras' `_make_divisible`: round to a multiple of 8, never more than 10 % down.
+pub fn make_divisible(v: f32, divisor: usize) -> usize {
+    let d = divisor as f32;
+    let mut n = ((v + d / 2.0) / d) as usize * divisor;
+    n = n.max(divisor);
+    if (n as f32) < 0.9 * v {
+        n += divisor;
+    }
+    n
+}
+
+fn group(kernel: usize, expansion: usize, stride: usize, out_channels: usize, repeat: usize) -> BlockGroup {
+    BlockGroup { kernel, expansion, stride, out_channels, repeat }
+}
+
+impl ArchSpec {
+    /// MobileNetV2 (Sandler et al.) at a width multiplier and resolution.
+    pub fn mobilenet_v2(width: f32, resolution: usize, classes: usize) -> Self {
+        ArchSpec {
+            name: format!("mbv2-w{width}-r{resolution}"),
+            resolution,
+            width_multiplier: width,
+            first_channels: 32,
+            first_kernel: 3,
+            first_stride: 2,
+            blocks: alloc::vec![
+                group(3, 1, 1, 16, 1),
+                group(3, 6, 2, 24, 2),
+                group(3, 6, 2, 32, 3),
+                group(3, 6, 2, 64, 4),
+                group(3, 6, 1, 96, 3),
+                group(3, 6, 2, 160, 3),
+                group(3, 6, 1, 320, 1),
+            ],
+            head_channels: 1280,
+            classes,
+            seed: 2021,
+        }
+    }
+
+    /// An MCUNet-style network: mixed kernels (3/5/7) and expansions (3/4/6)
+    /// at 176×176, the kind of model the TinyNAS search produces for 320 kB.
+    pub fn mcunet_like() -> Self {
+        ArchSpec {
+            name: "mcunet-like-r176".into(),
+            resolution: 176,
+            width_multiplier: 1.0,
+            first_channels: 16,
+            first_kernel: 3,
+            first_stride: 2,
+            blocks: alloc::vec![
+                group(3, 1, 1, 8, 1),
+                group(7, 4, 2, 16, 2),
+                group(5, 3, 2, 24, 3),
+                group(7, 4, 2, 40, 3),
+                group(5, 4, 1, 48, 3),
+                group(5, 6, 2, 96, 3),
+                group(5, 6, 1, 160, 1),
+            ],
+            head_channels: 640,
+            classes: 1000,
+            seed: 2020,
+        }
+    }
+
+    /// Presets by name, each also with an `-rd` variant.
+    pub fn preset(name: &str) -> Option<Self> {
+        let (base, rd) = match name.strip_suffix("-rd") {
+            Some(b) => (b, true),
+            None => (name, false),
+        };
+        let spec = match base {
+            "mbv2-w0.35-r144" => Self::mobilenet_v2(0.35, 144, 2),
+            "mbv2-w1.0-r224" => Self::mobilenet_v2(1.0, 224, 1000),
+            "mcunet-like-r176" => Self::mcunet_like(),
+            _ => return None,
+        };
+        Some(if rd { spec.redistribute(DEFAULT_RD_STAGE_GROUPS) } else { spec })
+    }
+
+    pub const PRESETS: [&'static str; 6] = [
+        "mbv2-w0.35-r144",
+        "mbv2-w0.35-r144-rd",
+        "mbv2-w1.0-r224",
+        "mbv2-w1.0-r224-rd",
+        "mcunet-like-r176",
+        "mcunet-like-r176-rd",
+    ];
+
+    /// Receptive-field redistribution for a patch stage made of the first
+    /// conv and the first `stage_groups` block groups: inside the stage every
+    /// depthwise kernel becomes 3×3 and each group loses one repeat (keeping
+    /// at least one); the first group after the stage gains the removed
+    /// blocks and a kernel of at least 5, so the network keeps its depth and
+    /// moves receptive field to where it costs no halo.
+    pub fn redistribute(&self, stage_groups: usize) -> Self {
+        let mut out = self.clone();
+        out.name = format!("{}-rd", self.name);
+        let stage_groups = stage_groups.min(out.blocks.len());
+        let mut moved = 0;
+        for g in out.blocks.iter_mut().take(stage_groups) {
+            g.kernel = g.kernel.min(3);
+            if g.repeat > 1 {
+                g.repeat -= 1;
+                moved += 1;
+            }
+        }
+        if let Some(g) = out.blocks.get_mut(stage_groups) {
+            g.repeat += moved;
+            g.kernel = g.kernel.max(5);
+        }
+        out
+    }
+
+    pub fn channels(&self, c: usize) -> usize {
+        make_divisible(c as f32 * self.width_multiplier, 8)
+    }
+}
+
+/// Stage size the presets' RD variants assume (first conv + 3 groups: the
+/// blocks at 1/2, 1/4 and 1/8 resolution, as in MCUNetV2's MobileNetV2 study).
+pub const DEFAULT_RD_STAGE_GROUPS: usize = 3;
+
+/// Seeded generator for synthetic weights (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
+    fn int(&mut self, lo: i32, hi: i32) -> i32 {
+        lo + (self.next() % (hi - lo + 1) as u64) as i32
+    }
+}
+
+/// The graph built from a spec, with the operator index ending each block group.
+pub struct Built {
+    pub graph: Graph,
+    /// Operator index of the last op of the first conv (index 0) and of each block group.
+    pub group_ends: Vec<usize>,
+}
+
+struct Builder {
+    g: Graph,
+    rng: Rng,
+}
+
+const RELU6_SCALE: f32 = 6.0 / 255.0;
+
+impl Builder {
+    fn tensor(
+        &mut self,
+        name: String,
+        shape: Vec<usize>,
+        dtype: DType,
+        quant: Quant,
+        data: Option<ConstData>,
+    ) -> TensorId {
+        self.g.tensors.push(Tensor { name, dtype, shape, quant, data });
+        self.g.tensors.len() - 1
+    }
+
+    fn act(&mut self, name: String, shape: Vec<usize>, scale: f32, zp: i32) -> TensorId {
+        self.tensor(name, shape, DType::I8, Quant::PerTensor { scale, zero_point: zp }, None)
+    }
+
+    fn scale_zp(&self, t: TensorId) -> (f32, i32) {
+        self.g.tensors[t].quant.per_tensor().unwrap_or((1.0, 0))
+    }
+
+    /// Weights `[d0, kh, kw, d3]` with per-channel scales along `axis`, and a bias,
+    /// scaled so that outputs land inside the output range.
+    fn weights(
+        &mut self,
+        name: &str,
+        shape: [usize; 4],
+        axis: usize,
+        fan_in: usize,
+        in_scale: f32,
+        out_scale: f32,
+    ) -> (TensorId, TensorId) {
+        let n: usize = shape.iter().product();
+        let data: Vec<i8> = (0..n).map(|_| self.rng.int(-127, 127) as i8).collect();
+        let channels = shape[axis];
+        let target = out_scale / (in_scale * 127.0 * libm::sqrtf(fan_in as f32) * 0.5);
+        let scales: Vec<f32> = (0..channels).map(|_| target * (0.5 + self.rng.unit())).collect();
+        let bias: Vec<i32> = (0..channels).map(|_| self.rng.int(-512, 512)).collect();
+        let w = self.tensor(
+            format!("{name}.weights"),
+            shape.to_vec(),
+            DType::I8,
+            Quant::PerChannel { scales: scales.clone(), zero_points: alloc::vec![0; channels], axis },
+            Some(ConstData::I8(data)),
+        );
+        let bias_scales: Vec<f32> = scales.iter().map(|s| s * in_scale).collect();
+        let b = self.tensor(
+            format!("{name}.bias"),
+            alloc::vec![channels],
+            DType::I32,
+            Quant::PerChannel { scales: bias_scales, zero_points: alloc::vec![0; channels], axis: 0 },
+            Some(ConstData::I32(bias)),
+        );
+        (w, b)
+    }
+
+    fn node(&mut self, op: Op, inputs: &[TensorId], out: TensorId) -> usize {
+        self.g.nodes.push(Node { op, inputs: inputs.iter().map(|&t| Some(t)).collect(), outputs: alloc::vec![out] });
+        self.g.nodes.len() - 1
+    }
+
+    fn conv(&mut self, name: &str, x: TensorId, out_c: usize, k: usize, stride: usize, relu6: bool) -> TensorId {
+        let s = self.g.tensors[x].shape.clone();
+        let (in_scale, _) = self.scale_zp(x);
+        let axis = Axis { kernel: k, stride, dilation: 1 };
+        let (oh, ow) = (axis.out_size(Padding::Same, s[1]), axis.out_size(Padding::Same, s[2]));
+        let (out_scale, zp) =
+            if relu6 { (RELU6_SCALE, -128) } else { (0.04 + 0.04 * self.rng.unit(), self.rng.int(-10, 10)) };
+        let (w, b) = self.weights(name, [out_c, k, k, s[3]], 0, k * k * s[3], in_scale, out_scale);
+        let y = self.act(format!("{name}.out"), alloc::vec![s[0], oh, ow, out_c], out_scale, zp);
+        let act = if relu6 { Activation::Relu6 } else { Activation::None };
+        self.node(Op::Conv2d(op::Conv2d { padding: Padding::Same, h: axis, w: axis, activation: act }), &[x, w, b], y);
+        y
+    }
+
+    fn depthwise(&mut self, name: &str, x: TensorId, k: usize, stride: usize) -> TensorId {
+        let s = self.g.tensors[x].shape.clone();
+        let (in_scale, _) = self.scale_zp(x);
+        let axis = Axis { kernel: k, stride, dilation: 1 };
+        let (oh, ow) = (axis.out_size(Padding::Same, s[1]), axis.out_size(Padding::Same, s[2]));
+        let (w, b) = self.weights(name, [1, k, k, s[3]], 3, k * k, in_scale, RELU6_SCALE);
+        let y = self.act(format!("{name}.out"), alloc::vec![s[0], oh, ow, s[3]], RELU6_SCALE, -128);
+        let op = op::DepthwiseConv2d {
+            padding: Padding::Same,
+            h: axis,
+            w: axis,
+            depth_multiplier: 1,
+            activation: Activation::Relu6,
+        };
+        self.node(Op::DepthwiseConv2d(op), &[x, w, b], y);
+        y
+    }
+
+    fn add(&mut self, name: &str, a: TensorId, b: TensorId) -> TensorId {
+        let s = self.g.tensors[a].shape.clone();
+        let scale = 0.05 + 0.03 * self.rng.unit();
+        let zp = self.rng.int(-8, 8);
+        let y = self.act(format!("{name}.out"), s, scale, zp);
+        self.node(Op::Add(Activation::None), &[a, b], y);
+        y
+    }
+}
+
+/// Builds a spec into a validated graph (NHWC, batch 1, int8 in and out).
+pub fn build(spec: &ArchSpec) -> crate::error::Result<Built> {
+    if spec.resolution == 0 || spec.resolution > 1024 || spec.blocks.is_empty() || spec.blocks.len() > 64 {
+        return Err(crate::error::Error::model(
+            "spec: resolution must be 1..1024 and there must be 1..64 block groups",
+        ));
+    }
+    let bad_group = |g: &BlockGroup| {
+        g.kernel == 0
+            || g.kernel > 11
+            || g.kernel % 2 == 0
+            || g.stride == 0
+            || g.stride > 4
+            || g.expansion == 0
+            || g.expansion > 16
+            || g.repeat == 0
+            || g.repeat > 16
+            || g.out_channels == 0
+            || g.out_channels > 4096
+    };
+    if spec.blocks.iter().any(bad_group)
+        || spec.first_kernel % 2 == 0
+        || spec.first_kernel > 11
+        || spec.first_stride == 0
+        || spec.first_stride > 4
+    {
+        return Err(crate::error::Error::model(
+            "spec: kernels must be odd and ≤ 11, strides 1..4, expansions 1..16, repeats 1..16",
+        ));
+    }
+    if !(spec.width_multiplier > 0.0 && spec.width_multiplier <= 4.0)
+        || spec.classes == 0
+        || spec.classes > 100_000
+        || spec.head_channels > 8192
+    {
+        return Err(crate::error::Error::model("spec: width multiplier must be in (0, 4], classes 1..100000"));
+    }
+    let mut b = Builder { g: Graph::default(), rng: Rng(spec.seed | 1) };
+    let r = spec.resolution;
+    let x = b.act("input".into(), alloc::vec![1, r, r, 3], 1.0 / 128.0, 0);
+    b.g.inputs.push(x);
+    let mut x = b.conv("conv0", x, spec.channels(spec.first_channels), spec.first_kernel, spec.first_stride, true);
+    let mut group_ends = alloc::vec![b.g.nodes.len() - 1];
+    let mut block = 0;
+    for grp in &spec.blocks {
+        let out_c = spec.channels(grp.out_channels);
+        for rep in 0..grp.repeat {
+            let stride = if rep == 0 { grp.stride } else { 1 };
+            let in_c = b.g.tensors[x].shape[3];
+            let name = format!("block{block}");
+            let mut h = x;
+            if grp.expansion != 1 {
+                h = b.conv(&format!("{name}.expand"), h, in_c * grp.expansion, 1, 1, true);
+            }
+            h = b.depthwise(&format!("{name}.dw"), h, grp.kernel, stride);
+            h = b.conv(&format!("{name}.project"), h, out_c, 1, 1, false);
+            if stride == 1 && in_c == out_c {
+                h = b.add(&format!("{name}.add"), h, x);
+            }
+            x = h;
+            block += 1;
+        }
+        group_ends.push(b.g.nodes.len() - 1);
+    }
+    let head = if spec.width_multiplier > 1.0 {
+        make_divisible(spec.head_channels as f32 * spec.width_multiplier, 8)
+    } else {
+        spec.head_channels
+    };
+    x = b.conv("head", x, head, 1, 1, true);
+    let (hs, hz) = b.scale_zp(x);
+    let pooled = b.act("pool.out".into(), alloc::vec![1, head], hs, hz);
+    let axes =
+        b.tensor("pool.axes".into(), alloc::vec![2], DType::I32, Quant::None, Some(ConstData::I32(alloc::vec![1, 2])));
+    b.node(Op::Mean(op::Mean { axes: 0b0110, keep_dims: false }), &[x, axes], pooled);
+    let logit_scale = 0.1;
+    let n: usize = spec.classes * head;
+    let data: Vec<i8> = (0..n).map(|_| b.rng.int(-127, 127) as i8).collect();
+    let w_scale = logit_scale / (hs * 127.0 * libm::sqrtf(head as f32) * 0.5);
+    let w = b.tensor(
+        "fc.weights".into(),
+        alloc::vec![spec.classes, head],
+        DType::I8,
+        Quant::PerTensor { scale: w_scale, zero_point: 0 },
+        Some(ConstData::I8(data)),
+    );
+    let bias: Vec<i32> = (0..spec.classes).map(|_| b.rng.int(-256, 256)).collect();
+    let bias = b.tensor(
+        "fc.bias".into(),
+        alloc::vec![spec.classes],
+        DType::I32,
+        Quant::PerTensor { scale: w_scale * hs, zero_point: 0 },
+        Some(ConstData::I32(bias)),
+    );
+    let logits = b.act("fc.out".into(), alloc::vec![1, spec.classes], logit_scale, 0);
+    b.node(
+        Op::FullyConnected(op::FullyConnected { activation: Activation::None, keep_num_dims: false }),
+        &[pooled, w, bias],
+        logits,
+    );
+    let probs = b.act("softmax.out".into(), alloc::vec![1, spec.classes], 1.0 / 256.0, -128);
+    b.node(Op::Softmax(op::Softmax { beta: 1.0 }), &[logits], probs);
+    b.g.outputs.push(probs);
+    crate::validate::validate(&b.g)?;
+    Ok(Built { graph: b.g, group_ends })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keras_channel_rounding() {
+        assert_eq!(make_divisible(32.0 * 0.35, 8), 16);
+        assert_eq!(make_divisible(24.0 * 0.35, 8), 8);
+        assert_eq!(make_divisible(320.0 * 0.35, 8), 112);
+    }
+
+    #[test]
+    fn presets_build_and_rd_keeps_depth() {
+        for name in ArchSpec::PRESETS {
+            let spec = ArchSpec::preset(name).unwrap();
+            let built = build(&spec).unwrap();
+            assert_eq!(built.group_ends.len(), spec.blocks.len() + 1, "{name}");
+        }
+        let base = ArchSpec::preset("mbv2-w1.0-r224").unwrap();
+        let rd = ArchSpec::preset("mbv2-w1.0-r224-rd").unwrap();
+        let depth = |s: &ArchSpec| s.blocks.iter().map(|g| g.repeat).sum::<usize>();
+        assert_eq!(depth(&base), depth(&rd));
+        assert!(rd.blocks[..DEFAULT_RD_STAGE_GROUPS].iter().all(|g| g.kernel == 3));
+    }
+}
