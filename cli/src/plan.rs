@@ -46,14 +46,15 @@ impl Request {
         }
     }
 
-    /// The SRAM budget in bytes, from `--budget` or `--board`.
+    /// The arena budget in bytes, from `--budget` or `--board` (its SRAM less
+    /// the stack reserve).
     pub fn budget(&self) -> Result<Option<usize>> {
         if let Some(name) = &self.board {
             let b = boards::board(name).with_context(|| {
                 let names: Vec<&str> = boards::BOARDS.iter().map(|b| b.name).collect();
                 format!("unknown board {name:?}; known boards: {}", names.join(", "))
             })?;
-            return Ok(Some(b.ram_bytes as usize));
+            return Ok(Some(b.arena_budget()));
         }
         Ok(self.budget)
     }
@@ -64,6 +65,14 @@ impl Request {
         match (self.split, self.grid) {
             (Some(Some(split)), grid) => Ok(Schedule { split: Some(split), grid: grid.unwrap_or((4, 4)) }),
             (None, Some(_)) => bail!("--grid needs --split (an operator index or auto)"),
+            // `--split auto --grid RxC`: the split with the smallest peak at that grid.
+            (Some(None), Some(grid)) => search
+                .candidates
+                .iter()
+                .filter(|c| c.schedule.grid == grid && c.schedule.split.is_some() && budget.is_none_or(|b| c.peak_bytes <= b))
+                .min_by(|a, b| a.peak_bytes.cmp(&b.peak_bytes).then(a.macs.cmp(&b.macs)))
+                .map(|c| c.schedule)
+                .with_context(|| format!("no legal patch stage supports a {}x{} grid within the budget", grid.0, grid.1)),
             (Some(None), _) | (None, None) => match budget {
                 Some(b) => Ok(search.best_within(b)?.schedule),
                 None if self.split.is_some() => {

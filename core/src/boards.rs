@@ -84,6 +84,18 @@ pub const BOARDS: &[Board] = &[
     },
 ];
 
+/// SRAM kept free of the arena on every board for the stack, the runtime's
+/// statics and the output channel's buffers; exported firmware asserts at
+/// link time that at least this much is left for the stack.
+pub const STACK_RESERVE: u32 = 16 * 1024;
+
+impl Board {
+    /// Bytes of SRAM the activation arena may use: SRAM minus [`STACK_RESERVE`].
+    pub const fn arena_budget(&self) -> usize {
+        (self.ram_bytes - STACK_RESERVE) as usize
+    }
+}
+
 /// Looks a board up by name.
 pub fn board(name: &str) -> Option<&'static Board> {
     BOARDS.iter().find(|b| b.name == name)
