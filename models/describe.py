@@ -28,10 +28,14 @@ INFO = {
                "`mediapipe/modules/face_detection/face_detection_short_range.tflite`, 229,714 B, "
                "sha256 `bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8`), "
                "quantized here with ai-edge-quantizer 0.10.0 (`recipe.static_wi8_ai8()`: int8 "
-               "per-channel symmetric weights, int8 asymmetric activations) calibrated on 42 seeded "
-               "128x128 crops (mostly around the astronaut's face, plus cat, cameraman, coffee, "
-               "rocket) normalised with tools/preprocess.py; the graph input range is pinned to "
-               "[-1, 1].",
+               "per-channel symmetric weights, int8 asymmetric activations).  Activation ranges: "
+               "the calibrator run on each of 96 seeded 128x128 calibration images (face crops of "
+               "skimage's astronaut and camera photos from close-up to whole photo, face-free "
+               "crops of 8 other photos; brightness/contrast jitter, flips; the shipped test "
+               "pictures are not among them), range = 10th percentile of the per-image minima to "
+               "90th percentile of the maxima; pinned: graph input [-1, 1], score-logit head "
+               "[-16, 16], box head [-128, 128].  Then GPTQ re-rounds the int8 weights of the 20 "
+               "1x1 convs (scales unchanged) against the calibration images' float activations.",
         license="Apache-2.0 (MediaPipe)",
         notes=["Float original: op codes only in `deprecated_builtin_code`, fp16 weights behind 74 "
                "DEQUANTIZE ops, no SignatureDef.  make_blazeface.py folds the fp16 constants into "
@@ -40,7 +44,14 @@ INFO = {
                "The quantized graph has int8 input and int8 outputs (no float QUANTIZE/DEQUANTIZE "
                "at the edges).  Its 4 QUANTIZE ops are int8->int8 requantizations the quantizer "
                "inserts before the two CONCATENATIONs (int8 CONCATENATION needs equal input/output "
-               "quantization); one of them has identical input and output scale/zero point.",
+               "quantization); with the pinned head ranges their input and output scale/zero "
+               "point are equal.",
+               "Why not the quantizer's defaults: its calibrator keeps a moving average of "
+               "per-image min/max, so the last images dominate; the score logits were capped near "
+               "0.5 (a face scored at most 0.62, against 0.92 in float).  And round-to-nearest "
+               "weights made boxes ~6% too large (conv2d_16's rounding, amplified by the residual "
+               "before the box head); GPTQ removes that.  Float vs int8 on the shipped faces is "
+               "checked by `cli/tests/detect.rs` against `tests/golden/detect/` (float outputs).",
                "Op codes are written canonically (builtin_code = code, deprecated_builtin_code = "
                "min(code, 127)); all weights are inside the flatbuffer (no Buffer.offset/size).",
                "RELU is a separate op after ADD (not fused); PAD pads the channel dimension "

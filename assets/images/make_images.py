@@ -12,6 +12,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # roughly x 170..280, y 15..185; this 256x256 box has it centred horizontally
 # and in the upper-middle, as a selfie-style frame for the short-range detector.
 ASTRONAUT_FACE_BOX = (96, 0, 352, 256)  # (left, upper, right, lower)
+# skimage's camera (512x512 gray): the cameraman's face (3/4 view) is around
+# x 178..262, y 120..204; this box centres it the same way.
+CAMERA_FACE_BOX = (96, 32, 352, 288)
 
 
 def save(img, name):
@@ -26,6 +29,10 @@ def main():
     face = astro.crop(ASTRONAUT_FACE_BOX)
     save(face.resize((128, 128), Image.Resampling.LANCZOS), "astronaut-128.png")
     save(face.resize((144, 144), Image.Resampling.LANCZOS), "astronaut-144.png")
+    # The whole photo at the detector's input size: a smaller face (~24 px).
+    save(astro.resize((128, 128), Image.Resampling.LANCZOS), "astronaut-wide-128.png")
+    camera = Image.fromarray(data.camera()).convert("RGB")
+    save(camera.crop(CAMERA_FACE_BOX).resize((128, 128), Image.Resampling.LANCZOS), "camera-128.png")
     coffee = Image.fromarray(data.coffee()).convert("RGB")  # 600x400
     w, h = coffee.size
     s = min(w, h)

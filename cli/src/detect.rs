@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use patchwise_core::detect::{self, Detection, Output, Values};
 use patchwise_core::graph::{DType, Graph, Tensor};
+use patchwise_core::plan::Schedule;
 use patchwise_core::preprocess::Letterbox;
 use serde::Serialize;
 
@@ -41,10 +42,15 @@ pub fn input_size(g: &Graph) -> Result<(usize, usize)> {
 
 /// Letterboxes `img` into the model, runs it layer by layer and decodes the faces.
 pub fn detect_image(g: &Graph, img: &Rgb, threshold: f32) -> Result<Vec<Detection>> {
+    detect_image_scheduled(g, img, threshold, Schedule::LAYER_BY_LAYER)
+}
+
+/// As [`detect_image`], running `schedule` (patch-based outputs are byte-identical).
+pub fn detect_image_scheduled(g: &Graph, img: &Rgb, threshold: f32, schedule: Schedule) -> Result<Vec<Detection>> {
     let (w, h) = input_size(g)?;
     let input = io::image_to_input(img, &g.tensors[g.inputs[0]])?;
     let letterbox = Letterbox::fit(img.width, img.height, w, h);
-    let r = run::execute(g, &input)?;
+    let r = run::execute_scheduled(g, &input, schedule)?;
     let outputs =
         g.outputs.iter().zip(&r.outputs).map(|(&t, bytes)| output(&g.tensors[t], bytes)).collect::<Result<Vec<_>>>()?;
     Ok(detect::detect(&outputs, &letterbox, threshold)?)
@@ -128,13 +134,20 @@ fn write_png(path: &Path, img: &Rgb) -> Result<()> {
     buf.save_with_format(path, image::ImageFormat::Png).with_context(|| format!("cannot write {}", path.display()))
 }
 
-pub fn detect(model: &Path, image: &Path, threshold: f32, as_json: bool, out: Option<&Path>) -> Result<()> {
+pub fn detect(
+    model: &Path,
+    image: &Path,
+    schedule: Schedule,
+    threshold: f32,
+    as_json: bool,
+    out: Option<&Path>,
+) -> Result<()> {
     if !threshold.is_finite() {
         bail!("--threshold must be a number, got {threshold}");
     }
     let (_, g) = io::read_model(model)?;
     let mut img = io::read_image(image)?;
-    let dets = detect_image(&g, &img, threshold)?;
+    let dets = detect_image_scheduled(&g, &img, threshold, schedule)?;
     if as_json {
         println!("{}", to_json(&dets)?);
     } else {

@@ -27,6 +27,12 @@ enum Command {
         model: PathBuf,
         #[arg(long)]
         input: PathBuf,
+        /// Run patch-based: last operator of the patch stage.
+        #[arg(long, requires = "grid")]
+        split: Option<usize>,
+        /// Patch grid: N or RxC (with --split).
+        #[arg(long, requires = "split")]
+        grid: Option<String>,
         /// Write each output as DIR/output_<i>.npy.
         #[arg(long)]
         output_dir: Option<PathBuf>,
@@ -63,6 +69,12 @@ enum Command {
     Detect {
         model: PathBuf,
         image: PathBuf,
+        /// Run patch-based: last operator of the patch stage.
+        #[arg(long, requires = "grid")]
+        split: Option<usize>,
+        /// Patch grid: N or RxC (with --split).
+        #[arg(long, requires = "split")]
+        grid: Option<String>,
         /// Minimum score (MediaPipe's min_score_thresh).
         #[arg(long, default_value_t = patchwise_core::detect::DEFAULT_THRESHOLD)]
         threshold: f32,
@@ -74,11 +86,21 @@ enum Command {
     },
 }
 
+/// `--split S --grid RxC`, or layer by layer.
+fn schedule(split: Option<usize>, grid: Option<String>) -> anyhow::Result<patchwise_core::plan::Schedule> {
+    Ok(match (split, grid) {
+        (Some(s), Some(g)) => patchwise_core::plan::Schedule { split: Some(s), grid: plan::parse_grid(&g)? },
+        _ => patchwise_core::plan::Schedule::LAYER_BY_LAYER,
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect { model, json } => run::inspect(&model, json),
-        Command::Run { model, input, output_dir, json } => run::run(&model, &input, output_dir.as_deref(), json),
+        Command::Run { model, input, split, grid, output_dir, json } => {
+            schedule(split, grid).and_then(|s| run::run(&model, &input, s, output_dir.as_deref(), json))
+        }
         Command::Plan { model, rd, split, grid, budget, board, streamed_input, json } => (|| {
             let g = patchwise_cli::io::read_graph(&model, rd)?;
             let req = plan::Request {
@@ -90,8 +112,8 @@ fn main() -> ExitCode {
             };
             plan::plan(&g, &req, json)
         })(),
-        Command::Detect { model, image, threshold, json, out } => {
-            detect::detect(&model, &image, threshold, json, out.as_deref())
+        Command::Detect { model, image, split, grid, threshold, json, out } => {
+            schedule(split, grid).and_then(|s| detect::detect(&model, &image, s, threshold, json, out.as_deref()))
         }
     };
     match result {

@@ -69,10 +69,14 @@ impl Request {
             (Some(None), Some(grid)) => search
                 .candidates
                 .iter()
-                .filter(|c| c.schedule.grid == grid && c.schedule.split.is_some() && budget.is_none_or(|b| c.peak_bytes <= b))
+                .filter(|c| {
+                    c.schedule.grid == grid && c.schedule.split.is_some() && budget.is_none_or(|b| c.peak_bytes <= b)
+                })
                 .min_by(|a, b| a.peak_bytes.cmp(&b.peak_bytes).then(a.macs.cmp(&b.macs)))
                 .map(|c| c.schedule)
-                .with_context(|| format!("no legal patch stage supports a {}x{} grid within the budget", grid.0, grid.1)),
+                .with_context(|| {
+                    format!("no legal patch stage supports a {}x{} grid within the budget", grid.0, grid.1)
+                }),
             (Some(None), _) | (None, None) => match budget {
                 Some(b) => Ok(search.best_within(b)?.schedule),
                 None if self.split.is_some() => {

@@ -7,6 +7,8 @@ use anyhow::{bail, Result};
 use patchwise_core::analysis;
 use patchwise_core::exec::{self, Executor};
 use patchwise_core::graph::{DType, Graph, Quant, Tensor};
+use patchwise_core::patch::{InputMode, PatchExecutor};
+use patchwise_core::plan::Schedule;
 use serde_json::{json, Value};
 
 use crate::io;
@@ -121,35 +123,68 @@ pub struct RunResult {
     pub seconds: f64,
 }
 
-/// Runs layer by layer twice under two arena paints; the measured high-water
-/// mark is the larger of the two scans (exact, see `exec::high_water_mark`).
+/// Runs layer by layer (see [`execute_scheduled`]).
 pub fn execute(g: &Graph, input: &[u8]) -> Result<RunResult> {
-    let exec = Executor::new(g)?;
-    let mut arena = vec![0u8; exec.arena_size()];
+    execute_scheduled(g, input, Schedule::LAYER_BY_LAYER)
+}
+
+/// Runs `schedule` twice under two arena paints; the measured high-water
+/// mark is the larger of the two scans (exact, see `exec::high_water_mark`).
+pub fn execute_scheduled(g: &Graph, input: &[u8], schedule: Schedule) -> Result<RunResult> {
+    let layer;
+    let patched;
+    let (predicted, runner): (usize, Box<dyn Fn(&mut [u8]) -> Result<Vec<Vec<u8>>> + '_>) = match schedule.split {
+        None => {
+            layer = Executor::new(g)?;
+            let ex = &layer;
+            (
+                ex.arena_size(),
+                Box::new(move |arena: &mut [u8]| {
+                    ex.input_mut(arena, 0)?.copy_from_slice(input);
+                    ex.run(arena)?;
+                    Ok((0..g.outputs.len())
+                        .map(|i| ex.output(arena, i).map(<[u8]>::to_vec))
+                        .collect::<Result<_, _>>()?)
+                }),
+            )
+        }
+        Some(split) => {
+            patched = PatchExecutor::new(g, split, schedule.grid, InputMode::InArena)?;
+            let ex = &patched;
+            (
+                ex.arena_size(),
+                Box::new(move |arena: &mut [u8]| {
+                    ex.input_mut(arena)?.copy_from_slice(input);
+                    ex.run(arena, None)?;
+                    Ok((0..g.outputs.len())
+                        .map(|i| ex.output(arena, i).map(<[u8]>::to_vec))
+                        .collect::<Result<_, _>>()?)
+                }),
+            )
+        }
+    };
+    let mut arena = vec![0u8; predicted];
     let mut measured = 0;
     let mut seconds = 0.0;
     let mut outputs = Vec::new();
     for paint in [0xAA, 0x55] {
         exec::paint(&mut arena, paint);
-        exec.input_mut(&mut arena, 0)?.copy_from_slice(input);
         let t0 = Instant::now();
-        exec.run(&mut arena)?;
+        let outs = runner(&mut arena)?;
         seconds = t0.elapsed().as_secs_f64();
         measured = measured.max(exec::high_water_mark(&arena, paint));
-        let outs: Vec<Vec<u8>> =
-            (0..g.outputs.len()).map(|i| exec.output(&arena, i).map(<[u8]>::to_vec)).collect::<Result<_, _>>()?;
         if !outputs.is_empty() && outputs != outs {
             bail!("internal error: two runs gave different outputs");
         }
         outputs = outs;
     }
-    Ok(RunResult { outputs, predicted_arena: exec.arena_size(), measured_arena: measured, seconds })
+    Ok(RunResult { outputs, predicted_arena: predicted, measured_arena: measured, seconds })
 }
 
-pub fn run(path: &Path, input: &Path, output_dir: Option<&Path>, as_json: bool) -> Result<()> {
+pub fn run(path: &Path, input: &Path, schedule: Schedule, output_dir: Option<&Path>, as_json: bool) -> Result<()> {
     let (_, g) = io::read_model(path)?;
     let data = load_input(&g, input)?;
-    let r = execute(&g, &data)?;
+    let r = execute_scheduled(&g, &data, schedule)?;
     if let Some(dir) = output_dir {
         std::fs::create_dir_all(dir)?;
         for (i, (&t, bytes)) in g.outputs.iter().zip(&r.outputs).enumerate() {
@@ -172,6 +207,7 @@ pub fn run(path: &Path, input: &Path, output_dir: Option<&Path>, as_json: bool) 
         .collect();
     if as_json {
         let v = json!({
+            "schedule": {"split": schedule.split, "grid": [schedule.grid.0, schedule.grid.1]},
             "outputs": outputs,
             "predicted_arena_bytes": r.predicted_arena,
             "measured_arena_bytes": r.measured_arena,

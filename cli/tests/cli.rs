@@ -85,3 +85,36 @@ fn bad_inputs_give_one_clear_line() {
     let wrong = "tests/golden/models/blazeface-short-int8.random.in0.npy";
     fails_with(&["run", "models/mbv2-w0.35-r144-int8.tflite", "--input", wrong], "does not match the model input");
 }
+
+#[test]
+fn patch_based_run_matches_builtin_ref_and_its_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = patchwise(&[
+        "run",
+        "models/mbv2-w0.35-r144-int8.tflite",
+        "--input",
+        "assets/images/astronaut-144.png",
+        "--split",
+        "12",
+        "--grid",
+        "3x3",
+        "--output-dir",
+        d,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["predicted_arena_bytes"], v["measured_arena_bytes"]);
+    let got = npy_data(&dir.path().join("output_0.npy"));
+    let want = npy_data(&root().join("tests/golden/models/mbv2-w0.35-r144-int8.astronaut-144.out0.npy"));
+    assert_eq!(got, want);
+    let plan = patchwise(&["plan", "models/mbv2-w0.35-r144-int8.tflite", "--split", "12", "--grid", "3x3", "--json"]);
+    let p: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(p["patch_peak_bytes"], v["predicted_arena_bytes"], "plan and run disagree on the arena");
+}
+
+#[test]
+fn plan_without_a_fitting_schedule_names_the_floor() {
+    fails_with(&["plan", "models/blazeface-short-int8.tflite", "--budget", "1000"], "smallest achievable peak");
+}

@@ -374,8 +374,8 @@ impl Detector {
                 s = s.clamp(-o.score_clipping_thresh, o.score_clipping_thresh);
                 s = 1.0 / (1.0 + libm::expf(-s));
             }
-            if !(s >= threshold) {
-                continue; // also drops NaN scores
+            if s.is_nan() || s < threshold {
+                continue;
             }
             let r = |k: usize| boxes.values.get(i * o.num_coords + k);
             let b = o.box_coord_offset;
@@ -429,7 +429,7 @@ impl Detector {
                     remaining.push(*c);
                 }
             }
-            if !(sum > 0.0) {
+            if sum.is_nan() || sum <= 0.0 {
                 // Only with a threshold <= 0: all-zero weights, keep the best box.
                 sum = 1.0;
                 rect = best.rect;

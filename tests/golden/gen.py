@@ -8,11 +8,17 @@ ops/     single-op int8 .tflite models built directly with the flatbuffer object
          non-constant inputs only) and outputs ops/<case>.out<k>.npy.
 models/  whole-model cases for every models/*.tflite:
          models/<stem>.<variant>.in0.npy / .out<k>.npy.
+detect/  the FLOAT BlazeFace (MediaPipe's face_detection_short_range, prepared
+         by models/make_blazeface.py, before quantization) on every
+         assets/images/*-128.png: detect/<image>.float.out<k>.npy (float32,
+         0 = regressors [1,896,16], 1 = classificators [1,896,1]).  The int8
+         model's detections are checked against these (cli/tests/detect.rs).
 manifest.json lists every case (and every skipped one, with the reason).
 
 Every output comes from THE ORACLE: LiteRT's Interpreter with
 OpResolverType.BUILTIN_REF (never the default XNNPACK resolver)."""
 import glob
+import hashlib
 import json
 import math
 import os
@@ -31,6 +37,7 @@ from ai_edge_litert import schema_py_generated as S  # noqa: E402
 SEED = 20261124
 OPS_DIR = os.path.join(HERE, "ops")
 MODELS_DIR = os.path.join(HERE, "models")
+DETECT_DIR = os.path.join(HERE, "detect")
 BO = S.BuiltinOperator
 ACT = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}
 PAD = {"SAME": S.Padding.SAME, "VALID": S.Padding.VALID}
@@ -751,9 +758,41 @@ def run_model_cases(manifest):
     manifest["model_cases"] = cases
 
 
+def run_detect_cases(manifest):
+    """Float BlazeFace outputs (BUILTIN_REF) on the 128x128 pictures."""
+    sys.path.insert(0, os.path.join(ROOT, "models"))
+    import make_blazeface
+    from PIL import Image
+    from preprocess import preprocess
+    _, fbytes = make_blazeface.float_model()
+    it = tfl.ref_interpreter(content=fbytes)
+    it.allocate_tensors()
+    cases = []
+    for f in sorted(glob.glob(os.path.join(ROOT, "assets", "images", "*-128.png"))):
+        image = os.path.basename(f)[:-4]
+        x = preprocess(np.asarray(Image.open(f).convert("RGB")), np.float32)
+        it.set_tensor(it.get_input_details()[0]["index"], x)
+        it.invoke()
+        outs = [it.get_tensor(d["index"]).copy() for d in it.get_output_details()]
+        assert [o.shape for o in outs] == [(1, 896, 16), (1, 896, 1)], [o.shape for o in outs]
+        files = []
+        for k, r in enumerate(outs):
+            save_npy(os.path.join(DETECT_DIR, f"{image}.float.out{k}.npy"), r)
+            files.append(f"detect/{image}.float.out{k}.npy")
+        cases.append({"image": f"assets/images/{image}.png", "outputs": files})
+        print(f"detect case {image}: float outputs {[o.shape for o in outs]}")
+    manifest["detect_cases"] = {
+        "model": "MediaPipe face_detection_short_range.tflite (float, sha256 "
+                 f"{make_blazeface.FLOAT_SHA256}) as prepared by models/make_blazeface.py "
+                 f"(prepared sha256 {hashlib.sha256(fbytes).hexdigest()})",
+        "input": "tools/preprocess.py, float32",
+        "cases": cases,
+    }
+
+
 def main():
     from importlib.metadata import version
-    for d in (OPS_DIR, MODELS_DIR):
+    for d in (OPS_DIR, MODELS_DIR, DETECT_DIR):
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
     define_cases()
@@ -767,6 +806,7 @@ def main():
     }
     run_op_cases(manifest)
     run_model_cases(manifest)
+    run_detect_cases(manifest)
     counts = {}
     for c in manifest["op_cases"]:
         counts[c["op"]] = counts.get(c["op"], 0) + 1

@@ -1,0 +1,39 @@
+//! Speed figures for the README: `cargo bench -p patchwise-tests`.
+//! - the full schedule search on MobileNetV2-1.0@224 (target: under 1 s);
+//! - one inference of each shipped model, layer by layer and patch-based.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use patchwise_core::exec::Executor;
+use patchwise_core::patch::{InputMode, PatchExecutor};
+use patchwise_core::plan::search;
+use patchwise_core::spec::{build, ArchSpec};
+use patchwise_tests::root;
+
+fn search_mbv2_224(c: &mut Criterion) {
+    let g = build(&ArchSpec::preset("mbv2-w1.0-r224").unwrap()).unwrap().graph;
+    let mut group = c.benchmark_group("search");
+    group.sample_size(10);
+    group.bench_function("mbv2-w1.0-r224 full search", |b| b.iter(|| search(&g, InputMode::InArena)));
+    group.finish();
+}
+
+fn inference(c: &mut Criterion) {
+    let mut group = c.benchmark_group("inference");
+    group.sample_size(20);
+    for (name, split, grid) in [("mbv2-w0.35-r144-int8", 12, (3, 3)), ("blazeface-short-int8", 15, (1, 2))] {
+        let bytes = std::fs::read(root().join(format!("models/{name}.tflite"))).unwrap();
+        let g = patchwise_core::loader::load(&bytes).unwrap();
+        let ex = Executor::new(&g).unwrap();
+        let mut arena = vec![0u8; ex.arena_size()];
+        group.bench_function(format!("{name} layer by layer"), |b| b.iter(|| ex.run(&mut arena).unwrap()));
+        let px = PatchExecutor::new(&g, split, grid, InputMode::InArena).unwrap();
+        let mut arena = vec![0u8; px.arena_size()];
+        group.bench_function(format!("{name} patch-based ops 0..={split} {}x{}", grid.0, grid.1), |b| {
+            b.iter(|| px.run(&mut arena, None).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, search_mbv2_224, inference);
+criterion_main!(benches);
