@@ -39,10 +39,16 @@ pub fn read_graph(arg: &str, rd: bool) -> Result<Graph> {
             let s = if rd && !s.name.ends_with("-rd") { s.redistribute(spec::DEFAULT_RD_STAGE_GROUPS) } else { s };
             Ok(spec::build(&s).map_err(|e| anyhow::anyhow!("{arg}: {e}"))?.graph)
         }
-        None if rd => bail!(
-            "{arg}: receptive-field redistribution changes the architecture, so it applies to architecture specs and presets; \
-             for a trained .tflite the weights would have to be retrained (try a preset such as mbv2-w0.35-r144-rd)"
-        ),
+        None if rd => {
+            // What-if on a trained model: redistribute its inferred architecture.
+            let g = read_model(Path::new(arg))?.1;
+            let s = spec::infer(&g).with_context(|| {
+                format!("{arg}: receptive-field redistribution needs a MobileNetV2/MCUNet-style architecture (first conv, inverted-residual blocks, head); this model does not follow it")
+            })?;
+            Ok(spec::build(&s.redistribute(spec::DEFAULT_RD_STAGE_GROUPS))
+                .map_err(|e| anyhow::anyhow!("{arg}: {e}"))?
+                .graph)
+        }
         None => Ok(read_model(Path::new(arg))?.1),
     }
 }

@@ -103,6 +103,7 @@ fn main() -> ExitCode {
         }
         Command::Plan { model, rd, split, grid, budget, board, streamed_input, json } => (|| {
             let g = patchwise_cli::io::read_graph(&model, rd)?;
+            let before = if rd { Some(patchwise_cli::io::read_graph(&model, false)?) } else { None };
             let req = plan::Request {
                 split: split.as_deref().map(plan::parse_split).transpose()?,
                 grid: grid.as_deref().map(plan::parse_grid).transpose()?,
@@ -110,7 +111,14 @@ fn main() -> ExitCode {
                 board,
                 streamed_input,
             };
-            plan::plan(&g, &req, json)
+            plan::plan(
+                &g,
+                &req,
+                json,
+                before.as_ref().map(|b| {
+                    (b, !model.ends_with(".json") && patchwise_core::spec::ArchSpec::preset(&model).is_none())
+                }),
+            )
         })(),
         Command::Detect { model, image, split, grid, threshold, json, out } => {
             schedule(split, grid).and_then(|s| detect::detect(&model, &image, s, threshold, json, out.as_deref()))

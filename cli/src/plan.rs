@@ -111,6 +111,10 @@ pub fn report_json(r: &Report, search: &Search, budget: Option<usize>) -> Value 
         "budget_bytes": budget,
         "fits": budget.map(|b| r.patch_peak_bytes <= b),
         "pareto": search.pareto.iter().map(candidate_json).collect::<Vec<_>>(),
+        "stages": r.stages.iter().map(|s| json!({
+            "ops": [s.first, s.last], "resolution": [s.resolution.0, s.resolution.1], "macs": s.macs,
+            "layer_peak_bytes": s.layer_peak_bytes, "weight_bytes": s.weight_bytes,
+        })).collect::<Vec<_>>(),
         "layers": r.layers.iter().map(|l| json!({
             "index": l.index, "op": l.op, "output_shape": l.output_shape, "macs": l.macs,
             "scheduled_macs": l.scheduled_macs, "in_patch_stage": l.in_patch_stage,
@@ -119,14 +123,37 @@ pub fn report_json(r: &Report, search: &Search, budget: Option<usize>) -> Value 
     })
 }
 
-pub fn plan(g: &Graph, req: &Request, as_json: bool) -> Result<()> {
+/// Prints the plan of `g`. With `without_rd = Some((base, trained))` the
+/// graph is an RD variant and `base` the original: both are reported side by
+/// side (`trained`: the original is a trained model, so RD is a what-if).
+pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph, bool)>) -> Result<()> {
     let mode = req.mode();
     let search = plan::search(g, mode);
     let schedule = req.resolve(g, &search)?;
     let r = plan::report(g, schedule, mode)?;
     let budget = req.budget()?;
+    let before = match without_rd {
+        Some((base, trained)) => {
+            let bs = plan::search(base, mode);
+            let sched = req.resolve(base, &bs)?;
+            Some((plan::report(base, sched, mode)?, trained))
+        }
+        None => None,
+    };
+    const WHAT_IF: &str = "what-if: RD applied to the architecture inferred from the model; the redistributed network has synthetic weights and would have to be retrained";
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&report_json(&r, &search, budget))?);
+        let mut v = report_json(&r, &search, budget);
+        if let Some((b, trained)) = &before {
+            v["without_rd"] = json!({
+                "macs": b.macs, "layer_peak_bytes": b.layer_peak_bytes, "patch_peak_bytes": b.patch_peak_bytes,
+                "overhead_macs": b.overhead_macs, "overhead_pct": b.overhead_pct,
+                "schedule": {"split": b.schedule.split, "grid": [b.schedule.grid.0, b.schedule.grid.1]},
+            });
+            if *trained {
+                v["note"] = json!(WHAT_IF);
+            }
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
     println!(
@@ -166,6 +193,19 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool) -> Result<()> {
     println!("flash (weights): {} B", r.flash_bytes);
     if let Some(b) = budget {
         println!("budget: {b} B -> {}", if r.patch_peak_bytes <= b { "fits" } else { "does NOT fit" });
+    }
+    if let Some((b, trained)) = &before {
+        println!("receptive-field redistribution, side by side:");
+        println!("  {:<10} {:>14} {:>14} {:>14} {:>10}", "", "layer peak B", "sched peak B", "MACs", "overhead");
+        for (name, x) in [("without RD", b), ("with RD", &r)] {
+            println!(
+                "  {:<10} {:>14} {:>14} {:>14} {:>9.2}%",
+                name, x.layer_peak_bytes, x.patch_peak_bytes, x.macs, x.overhead_pct
+            );
+        }
+        if *trained {
+            println!("  note: {WHAT_IF}");
+        }
     }
     println!("Pareto front (peak B, MACs, schedule):");
     for c in &search.pareto {

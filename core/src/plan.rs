@@ -44,6 +44,47 @@ pub struct LayerRow {
     pub scheduled_live_bytes: usize,
 }
 
+/// Consecutive operators whose outputs share a spatial resolution: the
+/// network's stages, where the memory imbalance shows (the first dominate).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StageRow {
+    pub first: usize,
+    pub last: usize,
+    /// Output height and width (`(1, 1)` for the classifier head).
+    pub resolution: (usize, usize),
+    pub macs: u64,
+    /// Largest arena bytes live while the stage runs, layer by layer.
+    pub layer_peak_bytes: usize,
+    pub weight_bytes: usize,
+}
+
+/// Groups operators into stages by output resolution.
+pub fn stages(g: &Graph, layers: &[LayerRow]) -> Vec<StageRow> {
+    let mut out: Vec<StageRow> = Vec::new();
+    for (i, l) in layers.iter().enumerate() {
+        let s = g.tensors[g.nodes[i].output()].nhwc();
+        let res = if g.tensors[g.nodes[i].output()].shape.len() == 4 { (s[1], s[2]) } else { (1, 1) };
+        let w = analysis::layer(g, i).weight_bytes;
+        match out.last_mut() {
+            Some(st) if st.resolution == res => {
+                st.last = i;
+                st.macs += l.macs;
+                st.layer_peak_bytes = st.layer_peak_bytes.max(l.layer_live_bytes);
+                st.weight_bytes += w;
+            }
+            _ => out.push(StageRow {
+                first: i,
+                last: i,
+                resolution: res,
+                macs: l.macs,
+                layer_peak_bytes: l.layer_live_bytes,
+                weight_bytes: w,
+            }),
+        }
+    }
+    out
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
     pub schedule: Schedule,
@@ -58,6 +99,7 @@ pub struct Report {
     /// Overhead as a percentage of the whole network's layer-by-layer MACs.
     pub overhead_pct: f64,
     pub layers: Vec<LayerRow>,
+    pub stages: Vec<StageRow>,
 }
 
 impl Report {
@@ -115,8 +157,10 @@ pub fn report(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<Report> 
             scheduled_live_bytes: sched_live[i],
         });
     }
+    let stages = stages(g, &layers);
     Ok(Report {
         schedule,
+        stages,
         input_mode: mode,
         macs: base_macs + overhead,
         base_macs,

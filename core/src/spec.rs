@@ -439,3 +439,94 @@ mod tests {
         assert!(rd.blocks[..DEFAULT_RD_STAGE_GROUPS].iter().all(|g| g.kernel == 3));
     }
 }
+
+/// Reads a MobileNetV2/MCUNet-style architecture back from a graph (first
+/// conv, inverted-residual blocks, 1×1 head conv, MEAN, FULLY_CONNECTED), so
+/// RD can be shown as a "what if" on a loaded model. `None` when the graph
+/// does not follow that pattern. The weights of a redistributed network
+/// would have to be retrained.
+pub fn infer(g: &Graph) -> Option<ArchSpec> {
+    let nodes = &g.nodes;
+    let shape = |i: usize| g.tensors[nodes[i].output()].nhwc();
+    let input = g.tensors[*g.inputs.first()?].nhwc();
+    if input[1] != input[2] || input[3] != 3 {
+        return None;
+    }
+    let Op::Conv2d(c0) = nodes.first()?.op else { return None };
+    let mut spec = ArchSpec {
+        name: "inferred".into(),
+        resolution: input[1],
+        width_multiplier: 1.0,
+        first_channels: shape(0)[3],
+        first_kernel: c0.h.kernel,
+        first_stride: c0.h.stride,
+        blocks: Vec::new(),
+        head_channels: 0,
+        classes: 0,
+        seed: 1,
+    };
+    let is_1x1 = |i: usize| matches!(nodes.get(i).map(|n| n.op), Some(Op::Conv2d(c)) if c.h.kernel == 1 && c.w.kernel == 1 && c.h.stride == 1);
+    let mut i = 1;
+    loop {
+        let in_c = shape(i - 1)[3];
+        let (expand, dw_at) = if is_1x1(i) && matches!(nodes.get(i + 1).map(|n| n.op), Some(Op::DepthwiseConv2d(_))) {
+            (true, i + 1)
+        } else {
+            (false, i)
+        };
+        let Some(Op::DepthwiseConv2d(dw)) = nodes.get(dw_at).map(|n| n.op) else { break };
+        if !is_1x1(dw_at + 1) {
+            return None;
+        }
+        let expansion = if expand { shape(i)[3] / in_c } else { 1 };
+        if expand && shape(i)[3] != in_c * expansion {
+            return None;
+        }
+        let out_c = shape(dw_at + 1)[3];
+        let mut next = dw_at + 2;
+        if matches!(nodes.get(next).map(|n| n.op), Some(Op::Add(_))) {
+            next += 1;
+        }
+        let block = BlockGroup { kernel: dw.h.kernel, expansion, stride: dw.h.stride, out_channels: out_c, repeat: 1 };
+        match spec.blocks.last_mut() {
+            Some(last)
+                if block.stride == 1
+                    && last.kernel == block.kernel
+                    && last.expansion == block.expansion
+                    && last.out_channels == out_c =>
+            {
+                last.repeat += 1
+            }
+            _ => spec.blocks.push(block),
+        }
+        i = next;
+    }
+    if !is_1x1(i)
+        || !matches!(nodes.get(i + 1).map(|n| n.op), Some(Op::Mean(_)))
+        || !matches!(nodes.get(i + 2).map(|n| n.op), Some(Op::FullyConnected(_)))
+    {
+        return None;
+    }
+    spec.head_channels = shape(i)[3];
+    spec.classes = *g.tensors[nodes[i + 2].output()].shape.last()?;
+    (!spec.blocks.is_empty()).then_some(spec)
+}
+
+#[cfg(test)]
+mod infer_tests {
+    use super::*;
+
+    #[test]
+    fn a_built_spec_is_inferred_back() {
+        for name in ["mbv2-w0.35-r144", "mbv2-w1.0-r224", "mcunet-like-r176"] {
+            let spec = ArchSpec::preset(name).unwrap();
+            let g = build(&spec).unwrap().graph;
+            let back = infer(&g).unwrap();
+            let rebuilt = build(&ArchSpec { seed: spec.seed, name: spec.name.clone(), ..back }).unwrap().graph;
+            let shapes = |g: &Graph| {
+                g.nodes.iter().map(|n| (n.op.name(), g.tensors[n.output()].shape.clone())).collect::<Vec<_>>()
+            };
+            assert_eq!(shapes(&rebuilt), shapes(&g), "{name}");
+        }
+    }
+}
