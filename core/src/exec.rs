@@ -440,9 +440,9 @@ pub(crate) fn eval_region(
             kernels::concat::concat(inputs.iter().map(|(d, _)| *d), outer, out);
         }
         _ => {
-            // Element-wise ops: whole buffers when every window is the region,
-            // else row by row (a window row is contiguous).
-            // Whole tensors (layer by layer, any broadcasting), or windows that all equal the region.
+            // Element-wise ops: whole buffers for whole tensors (layer by layer,
+            // any broadcasting) or when every window is the region; otherwise
+            // row by row, since a window row is contiguous.
             let full = |k: usize, w: &Window| *w == full_window(&g.tensors[node.input(k).unwrap_or(0)].shape);
             let layer = ow == full_window(&out_t.shape) && inputs.iter().enumerate().all(|(k, (_, w))| full(k, w));
             if ow.rect == region && (layer || inputs.iter().all(|(_, w)| w.rect == region)) {
