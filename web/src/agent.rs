@@ -1,0 +1,23 @@
+//! The web worker: answers [`Request`]s with [`compute`](crate::compute), off the page's thread.
+
+use yew_agent::worker::{HandlerId, Worker, WorkerScope};
+
+use crate::proto::{Request, Response};
+
+pub struct PlanWorker;
+
+impl Worker for PlanWorker {
+    type Message = ();
+    type Input = Request;
+    type Output = Response;
+
+    fn create(_scope: &WorkerScope<Self>) -> Self {
+        PlanWorker
+    }
+
+    fn update(&mut self, _scope: &WorkerScope<Self>, _msg: ()) {}
+
+    fn received(&mut self, scope: &WorkerScope<Self>, msg: Request, id: HandlerId) {
+        scope.respond(id, crate::compute::handle(msg, &crate::dom::now));
+    }
+}

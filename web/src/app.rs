@@ -1,0 +1,194 @@
+//! The page: state, the worker bridge, effects, and the layout.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+use yew_agent::worker::{use_worker_bridge, WorkerProvider};
+
+use crate::agent::PlanWorker;
+use crate::components::controls::Controls;
+use crate::components::drop_zone::DropZone;
+use crate::components::error_banner::ErrorBanner;
+use crate::components::header::Header;
+use crate::components::memory_chart::MemoryChart;
+use crate::components::numbers::Numbers;
+use crate::components::pareto_chart::ParetoChart;
+use crate::components::patch_view::PatchView;
+use crate::components::run_panel::RunPanel;
+use crate::components::status::Status;
+use crate::proto::{Request, Response};
+use crate::share::Settings;
+use crate::state::{next_id, Action, PendingImage, State};
+use crate::{dom, export, fmt};
+
+/// The worker's script, next to the page.
+pub const WORKER_PATH: &str = "worker.js";
+
+#[component]
+pub fn App() -> Html {
+    html! {
+        <WorkerProvider<PlanWorker> path={WORKER_PATH} lazy={false}>
+            <Playground />
+        </WorkerProvider<PlanWorker>>
+    }
+}
+
+fn is_model(name: &str, bytes: &[u8]) -> bool {
+    name.to_ascii_lowercase().ends_with(".tflite") || bytes.get(4..8) == Some(b"TFL3")
+}
+
+#[component]
+fn Playground() -> Html {
+    let state = use_reducer(|| State::initial(&Settings::parse(&dom::url_settings())));
+    let dispatch = state.dispatcher();
+
+    let bridge = {
+        let d = dispatch.clone();
+        use_worker_bridge::<PlanWorker, _>(move |resp: Response| {
+            d.dispatch(match resp {
+                Response::Search { id, result } => Action::SearchDone { id, result },
+                Response::Run { id, result } => Action::RunDone { id, result },
+                Response::Image { id, result } => Action::ImageDone { id, result },
+            })
+        })
+    };
+
+    // Search whenever the model or the input mode changes.
+    {
+        let (bridge, d, bytes) = (bridge.clone(), dispatch.clone(), state.model.bytes.clone());
+        use_effect_with((state.model.id, state.mode), move |&(model_id, mode)| {
+            let id = next_id();
+            d.dispatch(Action::SearchStarted { id, key: (model_id, mode) });
+            bridge.send(Request::Search { id, model: bytes.to_vec(), mode });
+        });
+    }
+
+    // Keep the settings in the URL once the view has settled.
+    {
+        let hash = state.settings().to_hash();
+        use_effect_with((hash, state.auto_pending), |(hash, pending)| {
+            if !*pending {
+                dom::replace_hash(hash);
+            }
+        });
+    }
+
+    let on_error = {
+        let d = dispatch.clone();
+        Callback::from(move |e: String| d.dispatch(Action::Error(e)))
+    };
+    let on_model = {
+        let d = dispatch.clone();
+        Callback::from(move |(name, bytes): (String, Vec<u8>)| d.dispatch(Action::LoadModel { name, bytes }))
+    };
+    let on_image = {
+        let (d, bridge) = (dispatch.clone(), bridge.clone());
+        Callback::from(move |(name, bytes): (String, Vec<u8>)| {
+            let id = next_id();
+            let bytes = Rc::new(bytes);
+            d.dispatch(Action::ImageStarted(PendingImage { id, name, bytes: bytes.clone() }));
+            bridge.send(Request::DecodeImage { id, bytes: bytes.to_vec() });
+        })
+    };
+    let on_drop = {
+        let (on_model, on_image) = (on_model.clone(), on_image.clone());
+        Callback::from(move |(name, bytes): (String, Vec<u8>)| {
+            if is_model(&name, &bytes) {
+                on_model.emit((name, bytes))
+            } else {
+                on_image.emit((name, bytes))
+            }
+        })
+    };
+    let on_run = {
+        let (d, bridge, state) = (dispatch.clone(), bridge.clone(), state.clone());
+        Callback::from(move |_| {
+            let id = next_id();
+            d.dispatch(Action::RunStarted(id));
+            bridge.send(Request::Run {
+                id,
+                model: state.model.bytes.to_vec(),
+                image: state.image.bytes.to_vec(),
+                schedule: state.schedule(),
+                mode: state.mode,
+            });
+        })
+    };
+    let on_export = {
+        let state = state.clone();
+        Callback::from(move |_| {
+            let doc = export::schedule_json(
+                &state.analysis.report,
+                state.current_search().map(|s| s.as_ref()),
+                Some(state.budget),
+            );
+            let stem = state.model.name.trim_end_matches(".tflite").to_string();
+            dom::download(
+                &format!("{stem}-schedule.json"),
+                &serde_json::to_string_pretty(&doc).unwrap_or_default(),
+                "application/json",
+            );
+        })
+    };
+    let on_dismiss = {
+        let d = dispatch.clone();
+        Callback::from(move |_| d.dispatch(Action::DismissError))
+    };
+
+    let g = &state.model.graph;
+    let model_summary = match g.inputs.first().map(|&t| &g.tensors[t]) {
+        Some(t) => format!("{} ops · input {} {}", g.nodes.len(), fmt::shape(&t.shape), t.dtype.name()),
+        None => format!("{} ops", g.nodes.len()),
+    };
+    let mut tasks: Vec<AttrValue> = Vec::new();
+    if state.search_pending.is_some() {
+        tasks.push("searching schedules".into());
+    }
+    if state.run_pending.is_some() {
+        tasks.push("running the model".into());
+    }
+    if state.image_pending.is_some() {
+        tasks.push("decoding the image".into());
+    }
+    let search = state.current_search().cloned();
+    let share_url = format!("#{}", state.settings().to_hash());
+
+    html! {
+        <DropZone on_file={on_drop} on_error={on_error.clone()}>
+            <Header model_name={state.model.name.clone()} model_summary={model_summary}
+                    image_name={state.image.name.clone()}
+                    image_summary={format!("{}×{}", state.image.width, state.image.height)}
+                    on_model={on_model} on_image={on_image} on_error={on_error}
+                    on_export={on_export} share_url={share_url}>
+                <Status tasks={tasks} ready={state.ready()} />
+            </Header>
+            <ErrorBanner message={state.error.clone().map(AttrValue::from)} on_dismiss={on_dismiss} />
+            <div class="layout" data-testid="analysis" data-ready={state.ready().to_string()}>
+                <aside class="side">
+                    <Controls model={state.model.clone()} split={state.split} grid={state.grid} mode={state.mode}
+                              board={state.board.map(|b| b.name)} budget={state.budget}
+                              searching={state.search_pending.is_some()} dispatch={dispatch.clone()} />
+                </aside>
+                <main class="content">
+                    <Numbers analysis={state.analysis.clone()} budget={state.budget} board={state.board.map(|b| b.name)} />
+                    <MemoryChart analysis={state.analysis.clone()} budget={state.budget} hover={state.hover}
+                                 dispatch={dispatch.clone()} />
+                    <div class="two">
+                        <ParetoChart search={search} current={state.schedule()}
+                                     current_peak={state.analysis.report.patch_peak_bytes}
+                                     current_macs={state.analysis.report.macs} budget={state.budget}
+                                     searching={state.search_pending.is_some()} dispatch={dispatch.clone()} />
+                        <PatchView model={state.model.clone()} image={state.image.clone()} analysis={state.analysis.clone()}
+                                   hover={state.hover} detections={state.detections.clone()} />
+                    </div>
+                    <RunPanel run={state.run.clone()} pending={state.run_pending.is_some()} schedule={state.schedule()}
+                              mode={state.mode} image_name={state.image.name.clone()} on_run={on_run} />
+                </main>
+            </div>
+            <footer class="foot muted small">
+                { "patchwise · everything runs in your browser (Rust → WebAssembly); nothing is uploaded. \
+                   Drop a .tflite model or a PNG/JPEG image anywhere on the page." }
+            </footer>
+        </DropZone>
+    }
+}

@@ -1,0 +1,177 @@
+//! The schedule controls: split point, patch grid, input mode, SRAM budget, auto.
+
+use std::rc::Rc;
+
+use patchwise_core::boards::BOARDS;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use super::hint::Hint;
+use crate::fmt;
+use crate::proto::Mode;
+use crate::state::{Action, Model, State};
+use crate::view;
+
+#[derive(Properties, PartialEq)]
+pub struct ControlsProps {
+    pub model: Rc<Model>,
+    pub split: Option<usize>,
+    pub grid: (usize, usize),
+    pub mode: Mode,
+    pub board: Option<&'static str>,
+    pub budget: usize,
+    pub searching: bool,
+    pub dispatch: UseReducerDispatcher<State>,
+}
+
+fn select_value(e: &Event) -> String {
+    e.target_unchecked_into::<HtmlSelectElement>().value()
+}
+
+#[component]
+pub fn Controls(props: &ControlsProps) -> Html {
+    let g = &props.model.graph;
+    let splits = props.model.splits.clone();
+    let d = props.dispatch.clone();
+
+    let split_index = props.split.and_then(|s| splits.iter().position(|&x| x == s)).map_or(0, |i| i + 1);
+    let on_split = {
+        let (d, splits) = (d.clone(), splits.clone());
+        Callback::from(move |e: InputEvent| {
+            let v: usize = e.target_unchecked_into::<HtmlInputElement>().value().parse().unwrap_or(0);
+            d.dispatch(Action::SetSplit(v.checked_sub(1).and_then(|i| splits.get(i).copied())));
+        })
+    };
+    let split_text = match props.split {
+        Some(s) => view::op_label(g, s),
+        None => "no patching (layer by layer)".to_string(),
+    };
+    let limit = props.split.map_or((1, 1), |s| view::grid_limit(g, s));
+    let grid_select = |which: &'static str, value: usize, max: usize| {
+        let d = d.clone();
+        let onchange = Callback::from(move |e: Event| {
+            let v = select_value(&e).parse().unwrap_or(1);
+            d.dispatch(if which == "rows" { Action::SetRows(v) } else { Action::SetCols(v) });
+        });
+        html! {
+            <select data-testid={format!("grid-{which}")} aria-label={which} disabled={props.split.is_none()} {onchange}>
+                { for (1..=max.max(1)).map(|n| html! { <option value={n.to_string()} selected={n == value}>{ n }</option> }) }
+            </select>
+        }
+    };
+    let on_mode = {
+        let d = d.clone();
+        Callback::from(move |e: Event| {
+            let checked = e.target_unchecked_into::<HtmlInputElement>().checked();
+            d.dispatch(Action::SetMode(if checked { Mode::InArena } else { Mode::Streamed }));
+        })
+    };
+    let on_board = {
+        let d = d.clone();
+        Callback::from(move |e: Event| {
+            let v = select_value(&e);
+            d.dispatch(Action::SetBoard((!v.is_empty()).then_some(v)));
+        })
+    };
+    let on_budget = {
+        let d = d.clone();
+        Callback::from(move |e: Event| {
+            let v = e.target_unchecked_into::<HtmlInputElement>().value();
+            if let Ok(kib) = v.trim().parse::<f64>() {
+                if kib > 0.0 && kib.is_finite() {
+                    d.dispatch(Action::SetBudget((kib * 1024.0).round() as usize));
+                }
+            }
+        })
+    };
+    let on_auto = {
+        let d = d.clone();
+        Callback::from(move |_: MouseEvent| d.dispatch(Action::Auto))
+    };
+    let budget_kib = props.budget as f64 / 1024.0;
+    let budget_text = if budget_kib.fract() == 0.0 { format!("{budget_kib}") } else { format!("{budget_kib:.1}") };
+
+    html! {
+        <section class="card controls">
+            <h2>{ "Schedule" }</h2>
+
+            <div class="control">
+                <label for="split">{ "Patch stage ends after" }</label>
+                <input id="split" type="range" min="0" max={splits.len().to_string()} step="1"
+                       value={split_index.to_string()} data-testid="split" oninput={on_split} />
+                <div class="control-value" data-testid="split-label">{ split_text }</div>
+                <div class="muted small">{ format!("{} of {} operators can end a patch stage", splits.len(), g.nodes.len()) }</div>
+                <Hint title="Why the first blocks dominate peak memory">
+                    { "Early layers run at full resolution (e.g. 64×64 or 128×128 pixels) with few channels, so their \
+                       activations are the largest in the network. Layer by layer, an operator needs its whole input \
+                       and output in SRAM at once, so the peak is set by these first blocks while the rest of the \
+                       network sits far below it. Patch-based inference runs the first blocks (the patch stage) one \
+                       spatial patch at a time and keeps only the stage's output whole." }
+                </Hint>
+            </div>
+
+            <div class="control">
+                <label>{ "Patch grid (rows × columns)" }</label>
+                <div class="grid-pick">
+                    { grid_select("rows", props.grid.0, limit.0) }
+                    <span>{ "×" }</span>
+                    { grid_select("cols", props.grid.1, limit.1) }
+                    <span class="muted small">{ if props.split.is_some() { format!("{} patches", props.grid.0 * props.grid.1) } else { "pick a split first".into() } }</span>
+                </div>
+                <Hint title="What a halo is">
+                    { "To compute its cell of the stage output, a patch needs a border of extra input pixels around it: \
+                       every 3×3 convolution widens the region it reads by one pixel each side, every stride-2 layer \
+                       doubles it. Neighbouring patches' regions overlap by this border, the halo, and the overlap is \
+                       computed more than once: that is the MAC overhead. More patches mean smaller buffers but more \
+                       halo work. Hover a layer in the memory chart to see each patch's region there." }
+                </Hint>
+            </div>
+
+            <div class="control">
+                <label class="switch">
+                    <input type="checkbox" checked={props.mode == Mode::InArena} data-testid="input-in-sram" onchange={on_mode} />
+                    <span class="switch-track" aria-hidden="true"></span>
+                    <span>{ "Input image counted in SRAM" }</span>
+                </label>
+                <div class="muted small">
+                    { if props.mode == Mode::InArena {
+                        "TFLite Micro's convention: the whole input stays in the arena during the patch stage."
+                    } else {
+                        "Streamed patch by patch from a camera or flash (the MCUNetV2 paper's convention)."
+                    } }
+                </div>
+            </div>
+
+            <div class="control">
+                <label for="board">{ "Arena budget" }</label>
+                <select id="board" data-testid="board" onchange={on_board}>
+                    { for BOARDS.iter().map(|b| html! {
+                        <option value={b.name} selected={props.board == Some(b.name)}>
+                            { format!("{} · {} SRAM", b.name, fmt::kib(b.ram_bytes as usize)) }
+                        </option>
+                    }) }
+                    <option value="" selected={props.board.is_none()}>{ "custom budget" }</option>
+                </select>
+                <div class="budget-row">
+                    <input type="number" min="1" step="1" value={budget_text} data-testid="budget-kib"
+                           aria-label="budget in KiB" onchange={on_budget} />
+                    <span class="muted">{ format!("KiB = {}", fmt::bytes(props.budget)) }</span>
+                </div>
+                if props.board.is_some() {
+                    <div class="muted small">{ format!("the board's SRAM less {} kept for the stack and statics",
+                        fmt::kib(patchwise_core::boards::STACK_RESERVE as usize)) }</div>
+                }
+                <button class="button primary wide" data-testid="auto" onclick={on_auto}
+                        title="Search every split and grid (plan::search) and apply the fewest-MACs schedule that fits">
+                    { if props.searching { "Searching…" } else { "Auto: best schedule for this budget" } }
+                </button>
+                <Hint title="Receptive-field redistribution (coming)">
+                    { "The halo overhead grows with the receptive field of the patch stage. MCUNetV2 redistributes it: \
+                       smaller kernels and fewer layers in the patch stage, more in the later, low-resolution layers. \
+                       That trades a re-designed (and re-trained) network for far less recomputation. The playground \
+                       will show it once the engine supports it." }
+                </Hint>
+            </div>
+        </section>
+    }
+}

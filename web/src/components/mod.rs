@@ -1,0 +1,56 @@
+//! One function component per file, each with its own `Props`.
+
+pub mod controls;
+pub mod detections;
+pub mod drop_zone;
+pub mod error_banner;
+pub mod file_picker;
+pub mod header;
+pub mod hint;
+pub mod memory_chart;
+pub mod numbers;
+pub mod pareto_chart;
+pub mod patch_view;
+pub mod run_panel;
+pub mod status;
+
+/// Round tick values from 0 to at least `max`: about `n` of them.
+pub fn ticks(max: f64, n: usize) -> Vec<f64> {
+    if max <= 0.0 || !max.is_finite() {
+        return vec![0.0];
+    }
+    let raw = max / n.max(1) as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
+    let mut t = Vec::new();
+    let mut v = 0.0;
+    while v <= max * 1.0001 {
+        t.push(v);
+        v += step;
+    }
+    t
+}
+
+/// Round tick values inside `lo..=hi`: about `n` of them.
+pub fn ticks_between(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    let span = hi - lo;
+    if span <= 0.0 || !span.is_finite() {
+        return vec![lo];
+    }
+    let raw = span / n.max(1) as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
+    let mut v = (lo / step).ceil() * step;
+    let mut t = Vec::new();
+    while v <= hi * 1.0001 {
+        t.push(v);
+        v += step;
+    }
+    t
+}
+
+/// A distinct colour for patch `i` of `n`.
+pub fn patch_colour(i: usize, n: usize) -> String {
+    let hue = (i as f64 * 360.0 / n.max(1) as f64 + 200.0) % 360.0;
+    format!("hsl({hue:.0}, 75%, 48%)")
+}

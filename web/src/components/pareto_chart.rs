@@ -1,0 +1,138 @@
+//! The schedule search: every split × grid as peak SRAM vs MACs, the Pareto
+//! front joined, the current schedule ringed. Click a point to apply it.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::{ticks, ticks_between};
+use crate::fmt;
+use crate::proto::{Cand, Sched, SearchOut};
+use crate::state::{Action, State};
+
+#[derive(Properties, PartialEq)]
+pub struct ParetoChartProps {
+    pub search: Option<Rc<SearchOut>>,
+    pub current: Sched,
+    pub current_peak: usize,
+    pub current_macs: u64,
+    pub budget: usize,
+    pub searching: bool,
+    pub dispatch: UseReducerDispatcher<State>,
+}
+
+const W: f64 = 520.0;
+const H: f64 = 340.0;
+const L: f64 = 70.0;
+const R: f64 = 16.0;
+const T: f64 = 16.0;
+const B: f64 = 42.0;
+
+fn label(s: &Sched) -> String {
+    match s.split {
+        Some(sp) => format!("split {sp}, grid {}×{}", s.grid.0, s.grid.1),
+        None => "layer by layer".into(),
+    }
+}
+
+#[component]
+pub fn ParetoChart(props: &ParetoChartProps) -> Html {
+    let Some(search) = props.search.as_ref() else {
+        return html! {
+            <section class="card chart-card">
+                <div class="card-head"><h2>{ "Schedule search" }</h2></div>
+                <div class="placeholder">{ if props.searching { "searching every split × grid in the worker…" } else { "no search yet" } }</div>
+            </section>
+        };
+    };
+    let all = &search.candidates;
+    let front = &search.pareto;
+    // The axes cover the Pareto front, layer by layer and the budget; dominated
+    // schedules beyond them are clipped (and counted in the caption).
+    let fmax = |f: fn(&Cand) -> f64| front.iter().map(f).fold(0.0, f64::max);
+    let xmax = fmax(|c| c.peak_bytes as f64)
+        .max(search.layer_peak_bytes as f64)
+        .max((props.budget as f64).min(search.layer_peak_bytes as f64 * 1.5))
+        .max(props.current_peak as f64)
+        * 1.08;
+    let ymin = all.iter().map(|c| c.macs).min().unwrap_or(0) as f64;
+    let ymax = fmax(|c| c.macs as f64).max(props.current_macs as f64);
+    let pad = ((ymax - ymin) * 0.08).max(ymin * 0.02).max(1.0);
+    let (ylo, yhi) = ((ymin - pad).max(0.0), ymax + pad);
+    let off_chart = all.iter().filter(|c| c.peak_bytes as f64 > xmax || c.macs as f64 > yhi).count();
+    let pw = W - L - R;
+    let ph = H - T - B;
+    let x = |v: f64| L + v / xmax * pw;
+    let y = |v: f64| T + ph - (v - ylo) / (yhi - ylo) * ph;
+    let path = front
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            format!("{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, x(c.peak_bytes as f64), y(c.macs as f64))
+        })
+        .collect::<String>();
+    let point = |c: &Cand, front: bool| {
+        let d = props.dispatch.clone();
+        let s = c.schedule;
+        let onclick = Callback::from(move |_: MouseEvent| d.dispatch(Action::Apply(s)));
+        let fits = c.peak_bytes <= props.budget;
+        html! {
+            <circle class={classes!(if front { "front" } else { "cand" }, (!fits).then_some("over"))}
+                    cx={format!("{:.1}", x(c.peak_bytes as f64))} cy={format!("{:.1}", y(c.macs as f64))}
+                    r={if front { "4.5" } else { "2.2" }} {onclick}>
+                <title>{ format!("{}\npeak {} · {} MACs{}", label(&c.schedule), fmt::bytes(c.peak_bytes), fmt::count(c.macs),
+                                 if front { " (Pareto-optimal)" } else { "" }) }</title>
+            </circle>
+        }
+    };
+    let bx = x(props.budget as f64);
+    let xt = ticks(xmax, 5);
+    let yt = ticks_between(ylo, yhi, 4);
+    html! {
+        <section class="card chart-card">
+            <div class="card-head">
+                <h2>{ "Schedule search" }</h2>
+                <span class="muted small">{ format!("{} schedules searched in {} · {} on the Pareto front{} · click a point to apply it",
+                    all.len(), fmt::millis(search.millis), front.len(),
+                    if off_chart > 0 { format!(" · {off_chart} dominated ones off the chart") } else { String::new() }) }</span>
+            </div>
+            <svg class="chart pareto" viewBox={format!("0 0 {W} {H}")} role="img" data-testid="pareto-chart"
+                 aria-label="Peak SRAM against MACs for every schedule">
+                { for xt.iter().map(|&v| html! {
+                    <g class="tick">
+                        <line x1={x(v).to_string()} x2={x(v).to_string()} y1={T.to_string()} y2={(T + ph).to_string()} />
+                        <text x={x(v).to_string()} y={(T + ph + 14.0).to_string()} text-anchor="middle">{ fmt::bytes_tick(v) }</text>
+                    </g>
+                }) }
+                { for yt.iter().map(|&v| html! {
+                    <g class="tick">
+                        <line x1={L.to_string()} x2={(W - R).to_string()} y1={y(v).to_string()} y2={y(v).to_string()} />
+                        <text x={(L - 6.0).to_string()} y={(y(v) + 4.0).to_string()} text-anchor="end">{ fmt::count_tick(v) }</text>
+                    </g>
+                }) }
+                if bx <= W - R {
+                    <g class="budget-line">
+                        <line x1={bx.to_string()} x2={bx.to_string()} y1={T.to_string()} y2={(T + ph).to_string()} />
+                        <text x={(bx - 4.0).to_string()} y={(T + 10.0).to_string()} text-anchor="end">{ "budget" }</text>
+                    </g>
+                }
+                <defs>
+                    <clipPath id="pareto-plot"><rect x={L.to_string()} y={T.to_string()} width={pw.to_string()} height={ph.to_string()} /></clipPath>
+                </defs>
+                <g clip-path="url(#pareto-plot)">
+                    { for all.iter().filter(|c| c.peak_bytes as f64 <= xmax && c.macs as f64 <= yhi).map(|c| point(c, false)) }
+                    <path class="front-line" d={path} />
+                    { for front.iter().map(|c| point(c, true)) }
+                </g>
+                <line class="axis" x1={L.to_string()} x2={(W - R).to_string()} y1={(T + ph).to_string()} y2={(T + ph).to_string()} />
+                <line class="axis" x1={L.to_string()} x2={L.to_string()} y1={T.to_string()} y2={(T + ph).to_string()} />
+                <circle class="current" cx={format!("{:.1}", x(props.current_peak as f64))}
+                        cy={format!("{:.1}", y(props.current_macs as f64))} r="8">
+                    <title>{ format!("current: {}", label(&props.current)) }</title>
+                </circle>
+                <text class="axis-label" x={(L + pw / 2.0).to_string()} y={(H - 6.0).to_string()} text-anchor="middle">{ "peak SRAM" }</text>
+                <text class="axis-label" transform={format!("translate(14 {}) rotate(-90)", T + ph / 2.0)} text-anchor="middle">{ "MACs" }</text>
+            </svg>
+        </section>
+    }
+}

@@ -1,0 +1,91 @@
+//! Runs the model on the image in the worker, layer by layer and patch based,
+//! and shows that the outputs are byte-identical and that the measured arena
+//! high-water mark equals the planned one.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use crate::fmt;
+use crate::proto::{ExecOut, Mode, RunOut, Sched};
+
+#[derive(Properties, PartialEq)]
+pub struct RunPanelProps {
+    pub run: Option<Rc<RunOut>>,
+    pub pending: bool,
+    pub schedule: Sched,
+    pub mode: Mode,
+    pub image_name: AttrValue,
+    pub on_run: Callback<()>,
+}
+
+fn exec_row(name: &str, testid: &str, e: &ExecOut) -> Html {
+    let ok = e.measured_bytes == e.predicted_bytes;
+    html! {
+        <tr>
+            <th scope="row">{ name }</th>
+            <td data-testid={format!("{testid}-predicted")} data-value={e.predicted_bytes.to_string()}>{ fmt::bytes(e.predicted_bytes) }</td>
+            <td data-testid={format!("{testid}-measured")} data-value={e.measured_bytes.to_string()}>
+                { fmt::bytes(e.measured_bytes) }
+                <span class={classes!("badge", if ok { "ok" } else { "bad" })}>{ if ok { "= planned" } else { "≠ planned" } }</span>
+            </td>
+            <td data-testid={format!("{testid}-time")} data-value={e.millis.to_string()}>{ fmt::millis(e.millis) }</td>
+        </tr>
+    }
+}
+
+#[component]
+pub fn RunPanel(props: &RunPanelProps) -> Html {
+    let onclick = props.on_run.reform(|_: MouseEvent| ());
+    let stale = props.run.as_ref().is_some_and(|r| r.schedule != props.schedule || r.mode != props.mode);
+    html! {
+        <section class="card run-card">
+            <div class="card-head">
+                <h2>{ "Run" }</h2>
+                <button class="button primary" data-testid="run" {onclick} disabled={props.pending}>
+                    if props.pending { <span class="spinner small" aria-hidden="true"></span>{ " running…" } } else { { "Run on the image" } }
+                </button>
+            </div>
+            <p class="small muted">{ format!(
+                "Runs the int8 model on {} in the web worker twice: layer by layer (exec::Executor) and under this schedule \
+                 (patch::PatchExecutor), each in its own arena painted 0xAA then 0x55 to measure the high-water mark.",
+                props.image_name) }</p>
+            if let Some(r) = props.run.as_ref() {
+                if stale {
+                    <p class="note">{ "Settings changed since this run — run again to check the new schedule." }</p>
+                }
+                <div class={classes!("identical", if r.identical { "ok" } else { "bad" })} data-testid="run-identical" data-value={r.identical.to_string()}>
+                    { if r.identical { "✓ outputs byte-identical (layer by layer vs. patch based)" } else { "✗ outputs differ" } }
+                </div>
+                <table class="run-table">
+                    <thead><tr><th></th><th>{ "planned arena" }</th><th>{ "measured high-water mark" }</th><th>{ "time" }</th></tr></thead>
+                    <tbody>
+                        { exec_row("layer by layer", "run-layer", &r.layer) }
+                        { exec_row(&match r.schedule.split {
+                            Some(s) => format!("patch based (split {s}, {}×{})", r.schedule.grid.0, r.schedule.grid.1),
+                            None => "this schedule (no patching)".into(),
+                          }, "run", &r.scheduled) }
+                    </tbody>
+                </table>
+                <div class="outputs">
+                    { for r.outputs.iter().map(|o| html! {
+                        <div class="output">
+                            <span class="muted">{ format!("output {}: ", o.index) }</span>
+                            <code>{ format!("{} {}", fmt::shape(&o.shape), o.dtype) }</code>
+                            if let Some(top) = &o.top {
+                                <ul class="top" data-testid="top-classes">
+                                    { for top.iter().map(|(c, s)| html! { <li>{ format!("class {c}: {s:.4}") }</li> }) }
+                                </ul>
+                            }
+                        </div>
+                    }) }
+                    if let Some(d) = &r.detections {
+                        <div class="output">{ format!("{} detections drawn on the image", d.len()) }</div>
+                    }
+                </div>
+            } else if !props.pending {
+                <p class="placeholder small">{ "Not run yet." }</p>
+            }
+        </section>
+    }
+}

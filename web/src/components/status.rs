@@ -1,0 +1,28 @@
+//! "working…" indicator for what the web worker is doing.
+
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct StatusProps {
+    /// What is under way (empty: idle).
+    pub tasks: Vec<AttrValue>,
+    /// Whether the numbers are settled (the search is in and applied).
+    pub ready: bool,
+}
+
+#[component]
+pub fn Status(props: &StatusProps) -> Html {
+    let busy = !props.tasks.is_empty();
+    html! {
+        <div class={classes!("status", busy.then_some("busy"))} data-testid="status"
+             data-busy={busy.to_string()} data-ready={props.ready.to_string()} aria-live="polite">
+            if busy {
+                <span class="spinner" aria-hidden="true"></span>
+                <span>{ format!("working… {}", props.tasks.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")) }</span>
+            } else {
+                <span class="dot" aria-hidden="true"></span>
+                <span>{ "ready" }</span>
+            }
+        </div>
+    }
+}

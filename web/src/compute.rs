@@ -1,0 +1,282 @@
+//! What the web worker computes: the schedule search, image decoding and the
+//! two runs (layer by layer and patch based). Plain Rust, so it is tested
+//! natively too; the clock is passed in (`performance.now()` in the worker).
+
+use patchwise_core::exec::{self, Executor};
+use patchwise_core::graph::{DType, Graph, Tensor};
+use patchwise_core::loader;
+use patchwise_core::patch::{InputMode, PatchExecutor};
+use patchwise_core::plan;
+use patchwise_core::preprocess;
+
+use crate::proto::{Detection, ExecOut, ImageInfo, Mode, OutputSummary, Request, Response, RunOut, Sched, SearchOut};
+
+/// Largest image accepted (pixels), so a hostile file cannot exhaust memory.
+pub const MAX_IMAGE_PIXELS: u64 = 8192 * 8192;
+
+/// A clock in milliseconds.
+pub type Clock<'a> = &'a dyn Fn() -> f64;
+
+/// Answers one worker request.
+pub fn handle(req: Request, now: Clock) -> Response {
+    match req {
+        Request::Search { id, model, mode } => Response::Search { id, result: search(&model, mode, now) },
+        Request::Run { id, model, image, schedule, mode } => {
+            Response::Run { id, result: run(&model, &image, schedule, mode, now) }
+        }
+        Request::DecodeImage { id, bytes } => Response::Image {
+            id,
+            result: decode_image(&bytes).map(|i| ImageInfo { width: i.width as u32, height: i.height as u32 }),
+        },
+    }
+}
+
+pub fn load(model: &[u8]) -> Result<Graph, String> {
+    loader::load(model).map_err(|e| e.to_string())
+}
+
+pub fn search(model: &[u8], mode: Mode, now: Clock) -> Result<SearchOut, String> {
+    let g = load(model)?;
+    let t0 = now();
+    let s = plan::search(&g, mode.into());
+    Ok(SearchOut::from_core(&s, now() - t0))
+}
+
+/// An RGB8 image.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rgb {
+    pub width: usize,
+    pub height: usize,
+    pub pixels: Vec<u8>,
+}
+
+/// Decodes PNG or JPEG bytes to RGB8.
+pub fn decode_image(bytes: &[u8]) -> Result<Rgb, String> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("cannot read the image: {e}"))?;
+    if reader.format().is_none() {
+        return Err("not a PNG or JPEG image".into());
+    }
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_IMAGE_PIXELS * 4);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|e| format!("not a readable PNG/JPEG image: {e}"))?;
+    let rgb = img.to_rgb8();
+    Ok(Rgb { width: rgb.width() as usize, height: rgb.height() as usize, pixels: rgb.into_raw() })
+}
+
+/// The model-input bytes for an image: letterboxed to the input size,
+/// normalised to [-1, 1] and quantized with the input's parameters (as the CLI does).
+pub fn image_to_input(img: &Rgb, t: &Tensor) -> Result<Vec<u8>, String> {
+    let [n, h, w, c] = t.nhwc();
+    if n != 1 || c != 3 || t.shape.len() != 4 {
+        return Err(format!("the model input {:?} is not an RGB image tensor [1, H, W, 3]", t.shape));
+    }
+    let mut rgb = vec![0u8; h * w * 3];
+    preprocess::letterbox_rgb(&img.pixels, img.width, img.height, &mut rgb, w, h);
+    match t.dtype {
+        DType::I8 => {
+            let (scale, zp) = t.quant.per_tensor().ok_or("the int8 model input has no quantization")?;
+            let mut q = vec![0i8; rgb.len()];
+            preprocess::quantize_rgb(&rgb, scale, zp, &mut q);
+            Ok(q.into_iter().map(|v| v as u8).collect())
+        }
+        DType::F32 => Ok(rgb.iter().flat_map(|&p| preprocess::normalise(p).to_le_bytes()).collect()),
+        other => Err(format!("the model input type {} cannot take an image", other.name())),
+    }
+}
+
+/// Top classes of a classifier output (`[1, N]`, N ≥ 2), highest first.
+pub fn top_classes(t: &Tensor, data: &[u8], k: usize) -> Option<Vec<(usize, f32)>> {
+    if t.shape.len() != 2 || t.shape[0] != 1 || t.shape[1] < 2 {
+        return None;
+    }
+    let vals: Vec<f32> = match t.dtype {
+        DType::I8 => {
+            let (s, z) = t.quant.per_tensor().unwrap_or((1.0, 0));
+            data.iter().map(|&b| s * (b as i8 as i32 - z) as f32).collect()
+        }
+        DType::F32 => data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+        _ => return None,
+    };
+    let mut idx: Vec<usize> = (0..vals.len()).collect();
+    idx.sort_by(|&a, &b| vals[b].total_cmp(&vals[a]).then(a.cmp(&b)));
+    Some(idx.into_iter().take(k).map(|i| (i, vals[i])).collect())
+}
+
+/// Face boxes in source-image pixels when the model is a BlazeFace-style
+/// detector (core's `detect`: MediaPipe anchors, decoding, weighted NMS);
+/// `None` for other models. The `Detections` overlay draws them.
+pub fn detections(g: &Graph, outputs: &[Vec<u8>], img: &Rgb) -> Option<Vec<Detection>> {
+    use patchwise_core::detect::{self, Output, Values};
+    // Only a BlazeFace-shaped model ([1, 896, 16] boxes, [1, 896, 1] scores) is decoded.
+    let outs: Vec<Output> = g
+        .outputs
+        .iter()
+        .zip(outputs)
+        .map(|(&t, data)| {
+            let t = &g.tensors[t];
+            let values = match t.dtype {
+                DType::I8 => {
+                    let (scale, zero_point) = t.quant.per_tensor()?;
+                    Values::I8 { data, scale, zero_point }
+                }
+                DType::F32 => Values::F32(data),
+                _ => return None,
+            };
+            Some(Output { shape: &t.shape, values })
+        })
+        .collect::<Option<_>>()?;
+    let input = g.tensors[*g.inputs.first()?].nhwc();
+    let letterbox = preprocess::Letterbox::fit(img.width, img.height, input[2], input[1]);
+    let found = detect::detect(&outs, &letterbox, detect::DEFAULT_THRESHOLD).ok()?;
+    Some(
+        found
+            .into_iter()
+            .map(|d| Detection { score: d.score, xmin: d.xmin, ymin: d.ymin, xmax: d.xmax, ymax: d.ymax, keypoints: d.keypoints.to_vec() })
+            .collect(),
+    )
+}
+
+/// Paints the arena, runs, and returns the high-water mark; twice (0xAA, 0x55)
+/// so the mark is exact. Returns the outputs of the last run and its time.
+fn measured<F>(arena: &mut [u8], now: Clock, mut run: F) -> Result<(usize, f64), String>
+where
+    F: FnMut(&mut [u8]) -> Result<(), String>,
+{
+    let mut mark = 0;
+    let mut millis = 0.0;
+    for paint in [0xAA, 0x55] {
+        exec::paint(arena, paint);
+        let t0 = now();
+        run(arena)?;
+        millis = now() - t0;
+        mark = mark.max(exec::high_water_mark(arena, paint));
+    }
+    Ok((mark, millis))
+}
+
+/// Runs `model` on `image` layer by layer (`exec::Executor`) and under
+/// `schedule` (`patch::PatchExecutor`), and compares their outputs.
+pub fn run(model: &[u8], image: &[u8], schedule: Sched, mode: Mode, now: Clock) -> Result<RunOut, String> {
+    let g = load(model)?;
+    if g.inputs.len() != 1 {
+        return Err(format!("models with {} inputs cannot be run on an image", g.inputs.len()));
+    }
+    let img = decode_image(image)?;
+    let input = image_to_input(&img, &g.tensors[g.inputs[0]])?;
+    let err = |e: patchwise_core::Error| e.to_string();
+    let outputs_of = |get: &dyn Fn(usize) -> patchwise_core::Result<Vec<u8>>| -> Result<Vec<Vec<u8>>, String> {
+        (0..g.outputs.len()).map(|i| get(i).map_err(err)).collect()
+    };
+
+    let lx = Executor::new(&g).map_err(err)?;
+    let mut arena = vec![0u8; lx.arena_size()];
+    let (mark, millis) = measured(&mut arena, now, |a| {
+        lx.input_mut(a, 0).map_err(err)?.copy_from_slice(&input);
+        lx.run(a).map_err(err)
+    })?;
+    let layer = ExecOut { predicted_bytes: lx.arena_size(), measured_bytes: mark, millis };
+    let layer_outputs = outputs_of(&|i| lx.output(&arena, i).map(<[u8]>::to_vec))?;
+
+    let (scheduled, sched_outputs) = match schedule.split {
+        None => (layer.clone(), layer_outputs.clone()),
+        Some(split) => {
+            let px = PatchExecutor::new(&g, split, schedule.grid, mode.into()).map_err(err)?;
+            let mut arena = vec![0u8; px.arena_size()];
+            let (mark, millis) = measured(&mut arena, now, |a| match px.mode {
+                InputMode::InArena => {
+                    px.input_mut(a).map_err(err)?.copy_from_slice(&input);
+                    px.run(a, None).map_err(err)
+                }
+                InputMode::Streamed => px.run(a, Some(&input)).map_err(err),
+            })?;
+            let outs = outputs_of(&|i| px.output(&arena, i).map(<[u8]>::to_vec))?;
+            (ExecOut { predicted_bytes: px.arena_size(), measured_bytes: mark, millis }, outs)
+        }
+    };
+    let outputs = g
+        .outputs
+        .iter()
+        .zip(&sched_outputs)
+        .enumerate()
+        .map(|(index, (&t, data))| {
+            let t = &g.tensors[t];
+            OutputSummary { index, shape: t.shape.clone(), dtype: t.dtype.name().into(), top: top_classes(t, data, 5) }
+        })
+        .collect();
+    Ok(RunOut {
+        schedule,
+        mode,
+        identical: layer_outputs == sched_outputs,
+        layer,
+        scheduled,
+        outputs,
+        detections: detections(&g, &sched_outputs, &img),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DEFAULT_IMAGE, DEFAULT_IMAGE_SIZE, DEFAULT_MODEL};
+
+    fn clock() -> impl Fn() -> f64 {
+        let t0 = std::time::Instant::now();
+        move || t0.elapsed().as_secs_f64() * 1e3
+    }
+
+    #[test]
+    fn bundled_image_has_the_declared_size() {
+        let img = decode_image(DEFAULT_IMAGE).unwrap();
+        assert_eq!((img.width as u32, img.height as u32), DEFAULT_IMAGE_SIZE);
+    }
+
+    #[test]
+    fn bad_images_are_errors_not_panics() {
+        assert!(decode_image(b"not an image").is_err());
+        assert!(decode_image(&DEFAULT_IMAGE[..200]).is_err());
+        assert!(decode_image(&[]).is_err());
+    }
+
+    #[test]
+    fn runs_are_identical_and_measured_equals_predicted() {
+        let c = clock();
+        for mode in [Mode::InArena, Mode::Streamed] {
+            let sched = Sched { split: Some(15), grid: (1, 2) };
+            let r = run(DEFAULT_MODEL, DEFAULT_IMAGE, sched, mode, &c).unwrap();
+            assert!(r.identical);
+            assert_eq!(r.layer.measured_bytes, r.layer.predicted_bytes);
+            assert_eq!(r.scheduled.measured_bytes, r.scheduled.predicted_bytes);
+            let g = load(DEFAULT_MODEL).unwrap();
+            let rep = plan::report(&g, sched.into(), mode.into()).unwrap();
+            assert_eq!(r.scheduled.predicted_bytes, rep.patch_peak_bytes);
+            assert_eq!(r.layer.predicted_bytes, rep.layer_peak_bytes);
+        }
+    }
+
+    #[test]
+    fn worker_requests_answer_with_errors_for_bad_files() {
+        let c = clock();
+        let Response::Search { result, .. } =
+            handle(Request::Search { id: 1, model: b"junk".to_vec(), mode: Mode::InArena }, &c)
+        else {
+            panic!()
+        };
+        assert!(result.unwrap_err().contains("flatbuffer"));
+        let Response::Image { result, .. } = handle(Request::DecodeImage { id: 2, bytes: DEFAULT_IMAGE.to_vec() }, &c)
+        else {
+            panic!()
+        };
+        assert_eq!(result.unwrap(), ImageInfo { width: 128, height: 128 });
+    }
+
+    #[test]
+    fn search_matches_core() {
+        let c = clock();
+        let s = search(DEFAULT_MODEL, Mode::InArena, &c).unwrap();
+        let g = load(DEFAULT_MODEL).unwrap();
+        assert_eq!(s.to_core(), plan::search(&g, InputMode::InArena));
+    }
+}

@@ -1,0 +1,82 @@
+//! The schedule download: the same document as `patchwise plan --json`.
+
+use patchwise_core::plan::Report;
+use serde_json::{json, Value};
+
+use crate::proto::{Cand, Mode, SearchOut};
+
+fn cand_json(c: &Cand) -> Value {
+    json!({"split": c.schedule.split, "grid": [c.schedule.grid.0, c.schedule.grid.1], "peak_bytes": c.peak_bytes, "macs": c.macs})
+}
+
+/// `plan --json`'s fields for `r`, the search's Pareto front (empty until the
+/// search has run) and the budget.
+pub fn schedule_json(r: &Report, search: Option<&SearchOut>, budget: Option<usize>) -> Value {
+    json!({
+        "macs": r.macs,
+        "base_macs": r.base_macs,
+        "flash_bytes": r.flash_bytes,
+        "layer_peak_bytes": r.layer_peak_bytes,
+        "patch_peak_bytes": r.patch_peak_bytes,
+        "reduction": r.reduction(),
+        "overhead_macs": r.overhead_macs,
+        "overhead_pct": r.overhead_pct,
+        "input_in_sram": Mode::from(r.input_mode) == Mode::InArena,
+        "schedule": {"split": r.schedule.split, "grid": [r.schedule.grid.0, r.schedule.grid.1]},
+        "budget_bytes": budget,
+        "fits": budget.map(|b| r.patch_peak_bytes <= b),
+        "pareto": search.map(|s| s.pareto.iter().map(cand_json).collect::<Vec<_>>()).unwrap_or_default(),
+        "stages": r.stages.iter().map(|s| json!({
+            "ops": [s.first, s.last], "resolution": [s.resolution.0, s.resolution.1], "macs": s.macs,
+            "layer_peak_bytes": s.layer_peak_bytes, "weight_bytes": s.weight_bytes,
+        })).collect::<Vec<_>>(),
+        "layers": r.layers.iter().map(|l| json!({
+            "index": l.index, "op": l.op, "output_shape": l.output_shape, "macs": l.macs,
+            "scheduled_macs": l.scheduled_macs, "in_patch_stage": l.in_patch_stage,
+            "layer_live_bytes": l.layer_live_bytes, "scheduled_live_bytes": l.scheduled_live_bytes,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::Sched;
+    use crate::DEFAULT_MODEL;
+    use patchwise_core::patch::InputMode;
+    use patchwise_core::plan;
+
+    const REQUIRED: &[&str] = &[
+        "macs",
+        "flash_bytes",
+        "layer_peak_bytes",
+        "patch_peak_bytes",
+        "overhead_macs",
+        "overhead_pct",
+        "schedule",
+        "pareto",
+    ];
+
+    /// Every field of the download equals the CLI's `plan --json` field of that name.
+    #[test]
+    fn same_document_as_the_cli() {
+        let g = patchwise_core::loader::load(DEFAULT_MODEL).unwrap();
+        for (sched, mode) in [
+            (Sched { split: Some(15), grid: (1, 2) }, InputMode::InArena),
+            (Sched::LAYER_BY_LAYER, InputMode::Streamed),
+            (Sched { split: Some(31), grid: (4, 8) }, InputMode::Streamed),
+        ] {
+            let search = plan::search(&g, mode);
+            let r = plan::report(&g, sched.into(), mode).unwrap();
+            let ours = schedule_json(&r, Some(&SearchOut::from_core(&search, 0.0)), Some(327_680));
+            let cli = patchwise_cli::plan::report_json(&r, &search, Some(327_680));
+            let (ours, cli) = (ours.as_object().unwrap(), cli.as_object().unwrap());
+            for key in REQUIRED {
+                assert!(ours.contains_key(*key), "the export lacks {key}");
+            }
+            for (k, v) in ours {
+                assert_eq!(Some(v), cli.get(k), "field {k} differs from plan --json");
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Messages between the page and the web worker, and the plain-data
+//! mirrors of core types they carry (core's plan types have no serde).
+
+use patchwise_core::patch::InputMode;
+use patchwise_core::plan::{Candidate, Schedule, Search};
+use serde::{Deserialize, Serialize};
+
+/// Whether the input image is counted in SRAM (`patch::InputMode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Mode {
+    #[default]
+    InArena,
+    Streamed,
+}
+
+impl From<Mode> for InputMode {
+    fn from(m: Mode) -> Self {
+        match m {
+            Mode::InArena => InputMode::InArena,
+            Mode::Streamed => InputMode::Streamed,
+        }
+    }
+}
+
+impl From<InputMode> for Mode {
+    fn from(m: InputMode) -> Self {
+        match m {
+            InputMode::InArena => Mode::InArena,
+            InputMode::Streamed => Mode::Streamed,
+        }
+    }
+}
+
+/// `plan::Schedule`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Sched {
+    pub split: Option<usize>,
+    pub grid: (usize, usize),
+}
+
+impl Sched {
+    pub const LAYER_BY_LAYER: Sched = Sched { split: None, grid: (1, 1) };
+}
+
+impl From<Sched> for Schedule {
+    fn from(s: Sched) -> Self {
+        Schedule { split: s.split, grid: s.grid }
+    }
+}
+
+impl From<Schedule> for Sched {
+    fn from(s: Schedule) -> Self {
+        Sched { split: s.split, grid: s.grid }
+    }
+}
+
+/// `plan::Candidate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cand {
+    pub schedule: Sched,
+    pub peak_bytes: usize,
+    pub macs: u64,
+}
+
+impl From<Candidate> for Cand {
+    fn from(c: Candidate) -> Self {
+        Cand { schedule: c.schedule.into(), peak_bytes: c.peak_bytes, macs: c.macs }
+    }
+}
+
+impl From<Cand> for Candidate {
+    fn from(c: Cand) -> Self {
+        Candidate { schedule: c.schedule.into(), peak_bytes: c.peak_bytes, macs: c.macs }
+    }
+}
+
+/// `plan::Search` plus how long it took.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchOut {
+    pub layer_peak_bytes: usize,
+    pub base_macs: u64,
+    pub candidates: Vec<Cand>,
+    pub pareto: Vec<Cand>,
+    pub millis: f64,
+}
+
+impl SearchOut {
+    pub fn from_core(s: &Search, millis: f64) -> Self {
+        SearchOut {
+            layer_peak_bytes: s.layer_peak_bytes,
+            base_macs: s.base_macs,
+            candidates: s.candidates.iter().map(|&c| c.into()).collect(),
+            pareto: s.pareto.iter().map(|&c| c.into()).collect(),
+            millis,
+        }
+    }
+
+    pub fn to_core(&self) -> Search {
+        Search {
+            layer_peak_bytes: self.layer_peak_bytes,
+            base_macs: self.base_macs,
+            candidates: self.candidates.iter().map(|&c| c.into()).collect(),
+            pareto: self.pareto.iter().map(|&c| c.into()).collect(),
+        }
+    }
+}
+
+/// One executor's run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExecOut {
+    /// The arena the layout plans (bytes).
+    pub predicted_bytes: usize,
+    /// The high-water mark measured by painting the arena twice (0xAA, 0x55).
+    pub measured_bytes: usize,
+    /// Time of one run (ms).
+    pub millis: f64,
+}
+
+/// One model output, summarised.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutputSummary {
+    pub index: usize,
+    pub shape: Vec<usize>,
+    pub dtype: String,
+    /// `(class, score)` highest first, for a classifier output (`[1, N]`).
+    pub top: Option<Vec<(usize, f32)>>,
+}
+
+/// A detected box (and keypoints) in source-image pixels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Detection {
+    pub score: f32,
+    pub xmin: f32,
+    pub ymin: f32,
+    pub xmax: f32,
+    pub ymax: f32,
+    pub keypoints: Vec<(f32, f32)>,
+}
+
+/// The model run layer by layer and under the schedule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunOut {
+    pub schedule: Sched,
+    pub mode: Mode,
+    pub layer: ExecOut,
+    /// The schedule's executor (`PatchExecutor`; the layer executor again without a split).
+    pub scheduled: ExecOut,
+    /// Whether every output of both runs is byte-identical.
+    pub identical: bool,
+    pub outputs: Vec<OutputSummary>,
+    /// Boxes for a detector; `None` until a decoder fills it (see `compute::detections`).
+    pub detections: Option<Vec<Detection>>,
+}
+
+/// An image the worker decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageInfo {
+    pub width: u32,
+    pub height: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// `plan::search` over every legal split × grid.
+    Search { id: u64, model: Vec<u8>, mode: Mode },
+    /// Runs the model on the image layer by layer and under `schedule`.
+    Run { id: u64, model: Vec<u8>, image: Vec<u8>, schedule: Sched, mode: Mode },
+    /// Decodes an image (PNG/JPEG) to check it and learn its size.
+    DecodeImage { id: u64, bytes: Vec<u8> },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    Search { id: u64, result: Result<SearchOut, String> },
+    Run { id: u64, result: Result<RunOut, String> },
+    Image { id: u64, result: Result<ImageInfo, String> },
+}

@@ -1,0 +1,106 @@
+//! The view's settings in the URL (`#split=15&grid=1x2&input=sram&board=stm32f746g-disco`),
+//! so a link reproduces the view. `split=none` is layer by layer; `budget=N`
+//! (bytes) replaces `board` for a custom budget; `input=streamed` does not
+//! count the input image in SRAM.
+
+use patchwise_core::boards;
+
+use crate::proto::Mode;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// `Some(None)`: layer by layer; `None`: not given (search and pick the best).
+    pub split: Option<Option<usize>>,
+    pub grid: Option<(usize, usize)>,
+    pub mode: Option<Mode>,
+    pub board: Option<String>,
+    pub budget: Option<usize>,
+}
+
+fn parse_grid(v: &str) -> Option<(usize, usize)> {
+    let n = |s: &str| s.trim().parse::<usize>().ok().filter(|&n| n > 0);
+    match v.split_once(['x', 'X']) {
+        Some((r, c)) => n(r).zip(n(c)),
+        None => n(v).map(|k| (k, k)),
+    }
+}
+
+impl Settings {
+    /// Parses a URL hash or query (with or without the leading `#`/`?`);
+    /// unknown keys and bad values are ignored.
+    pub fn parse(s: &str) -> Self {
+        let mut out = Settings::default();
+        for pair in s.trim_start_matches(['#', '?']).split('&') {
+            let Some((k, v)) = pair.split_once('=') else { continue };
+            match k {
+                "split" => {
+                    out.split = match v {
+                        "none" => Some(None),
+                        _ => v.parse().ok().map(Some),
+                    }
+                }
+                "grid" => out.grid = parse_grid(v),
+                "input" => {
+                    out.mode = match v {
+                        "sram" => Some(Mode::InArena),
+                        "streamed" => Some(Mode::Streamed),
+                        _ => None,
+                    }
+                }
+                "board" => out.board = boards::board(v).map(|b| b.name.to_string()),
+                "budget" => out.budget = v.parse().ok().filter(|&b| b > 0),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The hash for a view (without `#`).
+    pub fn to_hash(&self) -> String {
+        let mut parts = Vec::new();
+        match self.split {
+            Some(Some(s)) => parts.push(format!("split={s}")),
+            Some(None) => parts.push("split=none".into()),
+            None => {}
+        }
+        if let (Some(Some(_)), Some((r, c))) = (self.split, self.grid) {
+            parts.push(format!("grid={r}x{c}"));
+        }
+        if let Some(m) = self.mode {
+            parts.push(format!("input={}", if m == Mode::InArena { "sram" } else { "streamed" }));
+        }
+        match (&self.board, self.budget) {
+            (Some(b), _) => parts.push(format!("board={b}")),
+            (None, Some(b)) => parts.push(format!("budget={b}")),
+            _ => {}
+        }
+        parts.join("&")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let s = Settings {
+            split: Some(Some(15)),
+            grid: Some((1, 2)),
+            mode: Some(Mode::InArena),
+            board: Some("stm32f746g-disco".into()),
+            budget: None,
+        };
+        assert_eq!(s.to_hash(), "split=15&grid=1x2&input=sram&board=stm32f746g-disco");
+        assert_eq!(Settings::parse(&format!("#{}", s.to_hash())), s);
+        let c = Settings { split: Some(None), mode: Some(Mode::Streamed), budget: Some(1000), ..Default::default() };
+        assert_eq!(Settings::parse(&c.to_hash()), c);
+    }
+
+    #[test]
+    fn junk_is_ignored() {
+        let s = Settings::parse("?split=x&grid=0x3&board=nope&budget=-1&zzz&input=maybe");
+        assert_eq!(s, Settings::default());
+        assert_eq!(Settings::parse("grid=4").grid, Some((4, 4)));
+    }
+}
