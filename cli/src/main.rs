@@ -66,6 +66,29 @@ enum Command {
         json: bool,
     },
     /// Detect faces with BlazeFace: boxes and keypoints in image pixels.
+    /// Export a model and schedule as a no_std firmware crate for a board.
+    Export {
+        /// A .tflite file, an architecture spec (.json) or a preset name.
+        model: String,
+        /// Target board (stm32f746g-disco, nucleo-h743zi, nrf52840-dk, rpi-pico, qemu-mps2-an500).
+        #[arg(long)]
+        board: String,
+        /// Input bundled into the firmware (.npy or image); default: a seeded one.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Last operator of the patch stage (default: the fewest-MAC schedule that fits the board).
+        #[arg(long, requires = "grid")]
+        split: Option<usize>,
+        /// Patch grid: N or RxC (with --split).
+        #[arg(long, requires = "split")]
+        grid: Option<String>,
+        /// Stream the input patch by patch instead of holding it in SRAM.
+        #[arg(long)]
+        streamed_input: bool,
+        /// Directory to write the crate into.
+        #[arg(long)]
+        out: PathBuf,
+    },
     Detect {
         model: PathBuf,
         image: PathBuf,
@@ -119,6 +142,12 @@ fn main() -> ExitCode {
                     (b, !model.ends_with(".json") && patchwise_core::spec::ArchSpec::preset(&model).is_none())
                 }),
             )
+        })(),
+        Command::Export { model, board, input, split, grid, streamed_input, out } => (|| {
+            let g = patchwise_cli::io::read_graph(&model, false)?;
+            let name = std::path::Path::new(&model).file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
+            let sched = if split.is_some() { Some(schedule(split, grid)?) } else { None };
+            patchwise_cli::export::run(&g, &name, &board, sched, streamed_input, input.as_deref(), &out)
         })(),
         Command::Detect { model, image, split, grid, threshold, json, out } => {
             schedule(split, grid).and_then(|s| detect::detect(&model, &image, s, threshold, json, out.as_deref()))

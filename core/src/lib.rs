@@ -19,6 +19,8 @@ pub mod fixedpoint;
 pub mod kernels;
 pub mod op;
 pub mod region;
+/// No-alloc execution from static tables (exported firmware).
+pub mod static_exec;
 
 #[cfg(feature = "alloc")]
 pub mod detect;

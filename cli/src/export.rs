@@ -1,0 +1,36 @@
+//! `patchwise export`: a model plus schedule as a `no_std` firmware crate.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use patchwise_core::boards;
+use patchwise_core::graph::Graph;
+use patchwise_core::patch::InputMode;
+use patchwise_core::plan::Schedule;
+use patchwise_firmware_export::{best_schedule, export, ExportRequest};
+
+use crate::run::load_input;
+
+/// Exports `g` for `board` into `out`. Without a schedule, the fewest-MAC
+/// schedule whose arena fits the board is used.
+pub fn run(g: &Graph, model_name: &str, board: &str, schedule: Option<Schedule>, streamed: bool, input: Option<&Path>, out: &Path) -> Result<()> {
+    let board = boards::board(board).with_context(|| {
+        let names: Vec<&str> = boards::BOARDS.iter().map(|b| b.name).collect();
+        format!("unknown board {board:?}; known boards: {}", names.join(", "))
+    })?;
+    let mode = if streamed { InputMode::Streamed } else { InputMode::InArena };
+    let schedule = match schedule {
+        Some(s) => s,
+        None => best_schedule(g, board, mode)?.schedule,
+    };
+    let input = input.map(|p| load_input(g, p)).transpose()?;
+    let req = ExportRequest { graph: g, model_name, board, schedule, input_mode: mode, input };
+    let project = export(&req)?;
+    project.write_to(out).with_context(|| format!("cannot write {}", out.display()))?;
+    let s = &project.summary;
+    println!("exported {} for {} ({}) into {}", s.crate_name, s.board, s.target, out.display());
+    println!("  schedule: {}", s.schedule);
+    println!("  arena: {} B (static), weights: {} B (flash), input: {} B", s.arena_bytes, s.weight_bytes, s.input_bytes);
+    println!("  build and run: cd {} && cargo run --release", out.display());
+    Ok(())
+}
