@@ -13,6 +13,7 @@ use crate::run::load_input;
 
 /// Exports `g` for `board` into `out`. Without a schedule, the fewest-MAC
 /// schedule whose arena fits the board is used.
+/// `out` ending in `.zip` writes the archive (the same bytes the playground downloads).
 pub fn run(g: &Graph, model_name: &str, board: &str, schedule: Option<Schedule>, streamed: bool, input: Option<&Path>, out: &Path) -> Result<()> {
     let board = boards::board(board).with_context(|| {
         let names: Vec<&str> = boards::BOARDS.iter().map(|b| b.name).collect();
@@ -26,11 +27,19 @@ pub fn run(g: &Graph, model_name: &str, board: &str, schedule: Option<Schedule>,
     let input = input.map(|p| load_input(g, p)).transpose()?;
     let req = ExportRequest { graph: g, model_name, board, schedule, input_mode: mode, input };
     let project = export(&req)?;
-    project.write_to(out).with_context(|| format!("cannot write {}", out.display()))?;
+    if out.extension().is_some_and(|e| e == "zip") {
+        std::fs::write(out, project.to_zip()?).with_context(|| format!("cannot write {}", out.display()))?;
+    } else {
+        project.write_to(out).with_context(|| format!("cannot write {}", out.display()))?;
+    }
     let s = &project.summary;
     println!("exported {} for {} ({}) into {}", s.crate_name, s.board, s.target, out.display());
     println!("  schedule: {}", s.schedule);
     println!("  arena: {} B (static), weights: {} B (flash), input: {} B", s.arena_bytes, s.weight_bytes, s.input_bytes);
-    println!("  build and run: cd {} && cargo run --release", out.display());
+    if out.extension().is_some_and(|e| e == "zip") {
+        println!("  build and run: unzip {} && cd {} && cargo run --release", out.display(), s.crate_name);
+    } else {
+        println!("  build and run: cd {} && cargo run --release", out.display());
+    }
     Ok(())
 }

@@ -85,7 +85,7 @@ enum Command {
         /// Stream the input patch by patch instead of holding it in SRAM.
         #[arg(long)]
         streamed_input: bool,
-        /// Directory to write the crate into.
+        /// Directory to write the crate into, or a `.zip` file.
         #[arg(long)]
         out: PathBuf,
     },

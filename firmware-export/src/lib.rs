@@ -145,6 +145,26 @@ impl Project {
     }
 
     /// The text files (everything but `data/`), e.g. for snapshots.
+    /// The project as a zip archive under `<crate name>/`: entries in path
+    /// order, stored, with a fixed timestamp, so the CLI's `--zip` and the
+    /// browser's download are byte-identical for the same request.
+    pub fn to_zip(&self) -> Result<Vec<u8>, ExportError> {
+        use std::io::Write;
+        let mut buf = std::io::Cursor::new(Vec::new());
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .last_modified_time(zip::DateTime::default())
+            .unix_permissions(0o644);
+        let err = |e: &dyn fmt::Display| ExportError::Unsupported(format!("zip: {e}"));
+        for (path, bytes) in &self.files {
+            z.start_file(format!("{}/{path}", self.summary.crate_name), opts).map_err(|e| err(&e))?;
+            z.write_all(bytes).map_err(|e| err(&e))?;
+        }
+        z.finish().map_err(|e| err(&e))?;
+        Ok(buf.into_inner())
+    }
+
     pub fn text_files(&self) -> impl Iterator<Item = (&str, &str)> {
         self.files
             .iter()
