@@ -14,7 +14,15 @@ use crate::run::load_input;
 /// Exports `g` for `board` into `out`. Without a schedule, the fewest-MAC
 /// schedule whose arena fits the board is used.
 /// `out` ending in `.zip` writes the archive (the same bytes the playground downloads).
-pub fn run(g: &Graph, model_name: &str, board: &str, schedule: Option<Schedule>, streamed: bool, input: Option<&Path>, out: &Path) -> Result<()> {
+pub fn run(
+    g: &Graph,
+    model_name: &str,
+    board: &str,
+    schedule: Option<Schedule>,
+    streamed: bool,
+    input: Option<&Path>,
+    out: &Path,
+) -> Result<()> {
     let board = boards::board(board).with_context(|| {
         let names: Vec<&str> = boards::BOARDS.iter().map(|b| b.name).collect();
         format!("unknown board {board:?}; known boards: {}", names.join(", "))
@@ -35,7 +43,10 @@ pub fn run(g: &Graph, model_name: &str, board: &str, schedule: Option<Schedule>,
     let s = &project.summary;
     println!("exported {} for {} ({}) into {}", s.crate_name, s.board, s.target, out.display());
     println!("  schedule: {}", s.schedule);
-    println!("  arena: {} B (static), weights: {} B (flash), input: {} B", s.arena_bytes, s.weight_bytes, s.input_bytes);
+    println!(
+        "  arena: {} B (static), weights: {} B (flash), input: {} B",
+        s.arena_bytes, s.weight_bytes, s.input_bytes
+    );
     if out.extension().is_some_and(|e| e == "zip") {
         println!("  build and run: unzip {} && cd {} && cargo run --release", out.display(), s.crate_name);
     } else {

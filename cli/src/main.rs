@@ -118,6 +118,14 @@ fn schedule(split: Option<usize>, grid: Option<String>) -> anyhow::Result<patchw
 }
 
 fn main() -> ExitCode {
+    // Let `patchwise plan ... | head` end quietly, as Unix tools do, instead
+    // of panicking on a closed stdout.
+    #[cfg(unix)]
+    #[allow(unsafe_code)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect { model, json } => run::inspect(&model, json),

@@ -156,6 +156,13 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
+    println!("stages (by output resolution):");
+    println!("  {:<10} {:<10} {:>12} {:>14} {:>12}", "ops", "output", "MACs", "peak live B", "weight B");
+    for st in &r.stages {
+        let ops = format!("{}..={}", st.first, st.last);
+        let res = format!("{}x{}", st.resolution.0, st.resolution.1);
+        println!("  {:<10} {:<10} {:>12} {:>14} {:>12}", ops, res, st.macs, st.layer_peak_bytes, st.weight_bytes);
+    }
     println!(
         "{:>4}  {:<18} {:<18} {:>12} {:>12} {:>12} {:>12}",
         "#", "op", "output", "MACs", "sched MACs", "live B", "sched live B"

@@ -124,9 +124,19 @@ fn export_zip_is_deterministic_and_names_the_schedule() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a.zip"), dir.path().join("b.zip"));
     for p in [&a, &b] {
-        let out = patchwise(&["export", "models/opsnet-int8.tflite", "--board", "qemu-mps2-an500", "--out", p.to_str().unwrap()]);
+        let out = patchwise(&[
+            "export",
+            "models/opsnet-int8.tflite",
+            "--board",
+            "qemu-mps2-an500",
+            "--out",
+            p.to_str().unwrap(),
+        ]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
-    fails_with(&["export", "models/opsnet-int8.tflite", "--board", "no-such-board", "--out", dir.path().to_str().unwrap()], "unknown board");
+    fails_with(
+        &["export", "models/opsnet-int8.tflite", "--board", "no-such-board", "--out", dir.path().to_str().unwrap()],
+        "unknown board",
+    );
 }
