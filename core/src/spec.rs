@@ -307,6 +307,39 @@ impl Builder {
     }
 }
 
+/// Largest total of synthetic weights a spec may ask for (bytes).
+pub const MAX_SPEC_WEIGHTS: u128 = 64 << 20;
+
+/// Rejects specs whose activations or weights would be absurdly large, before allocating.
+fn check_sizes(spec: &ArchSpec) -> crate::error::Result<()> {
+    let too_big = crate::error::Error::model(
+        "spec: a tensor or the weights would be larger than patchwise accepts (256 MiB per tensor, 64 MiB of weights)",
+    );
+    let mut res = spec.resolution as u128;
+    let mut c = spec.channels(spec.first_channels) as u128;
+    let mut weights = (spec.first_kernel * spec.first_kernel * 3) as u128 * c;
+    let mut act = res * res * 3;
+    res = res.div_ceil(spec.first_stride as u128);
+    act = act.max(res * res * c);
+    for g in &spec.blocks {
+        let out_c = spec.channels(g.out_channels) as u128;
+        for rep in 0..g.repeat {
+            let exp = c * g.expansion as u128;
+            weights += if g.expansion != 1 { c * exp } else { 0 } + (g.kernel * g.kernel) as u128 * exp + exp * out_c;
+            act = act.max(res * res * exp);
+            if rep == 0 {
+                res = res.div_ceil(g.stride as u128);
+            }
+            c = out_c;
+        }
+    }
+    weights += c * spec.head_channels.max(1) as u128 * 4 + spec.head_channels as u128 * spec.classes as u128;
+    if act > crate::loader::MAX_TENSOR_BYTES as u128 || weights > MAX_SPEC_WEIGHTS {
+        return Err(too_big);
+    }
+    Ok(())
+}
+
 /// Builds a spec into a validated graph (NHWC, batch 1, int8 in and out).
 pub fn build(spec: &ArchSpec) -> crate::error::Result<Built> {
     if spec.resolution == 0 || spec.resolution > 1024 || spec.blocks.is_empty() || spec.blocks.len() > 64 {
@@ -344,6 +377,7 @@ pub fn build(spec: &ArchSpec) -> crate::error::Result<Built> {
     {
         return Err(crate::error::Error::model("spec: width multiplier must be in (0, 4], classes 1..100000"));
     }
+    check_sizes(spec)?;
     let mut b = Builder { g: Graph::default(), rng: Rng(spec.seed | 1) };
     let r = spec.resolution;
     let x = b.act("input".into(), alloc::vec![1, r, r, 3], 1.0 / 128.0, 0);
@@ -423,6 +457,19 @@ mod tests {
         assert_eq!(make_divisible(32.0 * 0.35, 8), 16);
         assert_eq!(make_divisible(24.0 * 0.35, 8), 8);
         assert_eq!(make_divisible(320.0 * 0.35, 8), 112);
+    }
+
+    #[test]
+    fn absurd_specs_are_rejected_before_allocating() {
+        let mut s = ArchSpec::preset("mbv2-w1.0-r224").unwrap();
+        s.resolution = 1024;
+        s.width_multiplier = 4.0;
+        s.blocks[0].expansion = 16;
+        assert!(build(&s).is_err());
+        let mut s = ArchSpec::preset("mbv2-w0.35-r144").unwrap();
+        s.classes = 100_000;
+        s.head_channels = 8192;
+        assert!(build(&s).is_err());
     }
 
     #[test]
