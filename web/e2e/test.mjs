@@ -14,7 +14,7 @@ const BIN = process.env.PATCHWISE_BIN;
 const MODEL = process.env.MODEL;
 const OUT_DIR = process.env.OUT_DIR ?? "target/web-test";
 const WAIT = 60_000; // per wait
-const TOTAL = 300_000; // whole test
+const TOTAL = 420_000; // whole test
 
 let passed = 0;
 let failed = 0;
@@ -44,9 +44,11 @@ const watchdog = setTimeout(() => {
 }, TOTAL);
 
 let currentModel = MODEL;
-/** `patchwise plan MODEL ARGS --json` for the model the page has loaded. */
+let currentRd = false;
+/** `patchwise plan MODEL [--rd] ARGS --json` for the model the page has loaded (and its RD switch). */
 function cli(args) {
-    const out = execFileSync(BIN, ["plan", currentModel, ...args, "--json"], { encoding: "utf8", timeout: 60_000 });
+    const rd = currentRd ? ["--rd"] : [];
+    const out = execFileSync(BIN, ["plan", currentModel, ...rd, ...args, "--json"], { encoding: "utf8", timeout: 120_000, stdio: ["ignore", "pipe", "pipe"] });
     return JSON.parse(out);
 }
 function cliFor(sched) {
@@ -73,6 +75,12 @@ async function numbers(page) {
     }
     return out;
 }
+/** The page's numbers under the CLI's field names. */
+async function numbersAsCli(page) {
+    const out = {};
+    for (const [id, field] of FIELDS) out[field] = Number(await page.getAttribute(`[data-testid="${id}"]`, "data-value", { timeout: WAIT }));
+    return out;
+}
 async function schedule(page) {
     const el = page.locator('[data-testid="schedule"]');
     return {
@@ -93,6 +101,44 @@ async function matchesCli(page, label) {
         if (!ok) check(`${label}: ${id}`, false, `page ${got[id]} != CLI ${field} ${want[field]} (split ${s.split}, grid ${s.grid})`);
     }
     return check(`${label}: numbers equal the CLI's (split ${s.split}, grid ${s.grid}, input ${s.mode})`, all) ? want : null;
+}
+const INPUT_SWITCH = '.switch:has([data-testid="input-in-sram"])';
+const RD_SWITCH = '.switch:has([data-testid="rd"])';
+const RD_METRICS = [
+    ["layer-peak", "layer_peak_bytes"],
+    ["patch-peak", "patch_peak_bytes"],
+    ["macs", "macs"],
+    ["overhead-pct", "overhead_pct"],
+];
+/** The side-by-side cells `${prefix}-${which}-*` equal a CLI report's fields (and schedule). */
+async function rdSideMatches(page, prefix, which, want, label) {
+    const bad = [];
+    for (const [id, field] of RD_METRICS) {
+        const got = await page.getAttribute(`[data-testid="${prefix}-${which}-${id}"]`, "data-value", { timeout: WAIT });
+        if (Number(got) !== Number(want[field])) bad.push(`${id} ${got} != ${want[field]}`);
+    }
+    const sc = page.locator(`[data-testid="${prefix}-${which}-schedule"]`);
+    const split = await sc.getAttribute("data-split");
+    const grid = await sc.getAttribute("data-grid");
+    if (split !== splitAttr(want.schedule) || grid !== `${want.schedule.grid[0]}x${want.schedule.grid[1]}`) {
+        bad.push(`schedule ${split} ${grid} != ${JSON.stringify(want.schedule)}`);
+    }
+    return check(label, bad.length === 0, bad.join("; "));
+}
+/** Turns the RD switch on or off and waits for the settled view. */
+async function setRd(page, on) {
+    if ((await page.isChecked('[data-testid="rd"]')) !== on) await page.click(RD_SWITCH);
+    await page.waitForSelector(on ? '[data-testid="rd-compare"]' : '[data-testid="rd-compare"]', { state: on ? "attached" : "detached", timeout: WAIT });
+    currentRd = on;
+    await waitReady(page);
+}
+/** Picks a model in the picker and waits for its settled view. */
+async function pick(page, value, cliModel) {
+    await page.selectOption('[data-testid="model-picker"]', value);
+    await page.waitForSelector(`[data-testid="model-name"]:has-text("${value}")`, { timeout: WAIT });
+    currentModel = cliModel;
+    currentRd = await page.isChecked('[data-testid="rd"]');
+    await waitReady(page);
 }
 async function waitReady(page) {
     await page.waitForSelector('[data-testid="analysis"][data-ready="true"]', { timeout: WAIT });
@@ -200,10 +246,10 @@ try {
         el.dispatchEvent(new Event("input", { bubbles: true }));
     });
     await page.waitForSelector('[data-testid="schedule"]:not([data-split="none"])', { timeout: WAIT });
-    await page.click(".switch");
+    await page.click(INPUT_SWITCH);
     await page.waitForSelector('[data-testid="schedule"][data-mode="streamed"]', { timeout: WAIT });
     await matchesCli(page, "streamed input");
-    await page.click(".switch");
+    await page.click(INPUT_SWITCH);
     await page.waitForSelector('[data-testid="schedule"][data-mode="sram"]', { timeout: WAIT });
     await waitReady(page);
 
@@ -317,6 +363,187 @@ try {
         await page.evaluate(() => window.scrollTo(0, 0));
         await page.screenshot({ path: join(OUT_DIR, "second-model.png"), fullPage: true });
     }
+
+    // 12. RD as a what-if on a trained model whose architecture can be read back (the loaded MobileNetV2 .tflite).
+    if (other) {
+        check("RD on a .tflite: the what-if note is shown", (await page.textContent('[data-testid="rd-what-if"]')).includes("What if: the weights would have to be retrained"));
+        await setRd(page, true);
+        const want = await matchesCli(page, "RD what-if (plan MODEL.tflite --rd)");
+        if (want) {
+            await rdSideMatches(page, "rd", "before", want.without_rd, "RD what-if: the without-RD column is the CLI's without_rd");
+            const note = await page.textContent('[data-testid="rd-note"]');
+            check("RD what-if: the page's note is the CLI's", want.note && note.trim() === want.note, `${note} vs ${want.note}`);
+        }
+        check("RD what-if: labelled in the comparison", (await page.locator('[data-testid="rd-compare-what-if"]').count()) === 1);
+        await setRd(page, false);
+        await matchesCli(page, "RD off again");
+    }
+
+    // 13. The bundled BlazeFace: RD unavailable, with the reason (the CLI refuses too).
+    await pick(page, "blazeface-short-int8", MODEL);
+    check("BlazeFace: the RD switch is disabled", await page.isDisabled('[data-testid="rd"]'));
+    const why = await page.textContent('[data-testid="rd-unavailable"]');
+    let cliWhy = "";
+    try {
+        execFileSync(BIN, ["plan", MODEL, "--rd", "--json"], { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
+    } catch (e) {
+        cliWhy = String(e.stderr);
+    }
+    check("BlazeFace: says why RD is unavailable, as the CLI does", /MobileNetV2\/MCUNet-style/.test(why) && /MobileNetV2\/MCUNet-style/.test(cliWhy), `${why} | ${cliWhy}`);
+
+    // 14. The preset mbv2-w1.0-r224 without and with RD, against `plan mbv2-w1.0-r224 [--rd]`.
+    const PRESET = "mbv2-w1.0-r224";
+    const tPreset = Date.now();
+    await pick(page, PRESET, PRESET);
+    log(`${PRESET}: built, searched and applied in ${((Date.now() - tPreset) / 1000).toFixed(1)}s`);
+    check("the picker offers the presets' base names", JSON.stringify(await page.locator('[data-testid="model-picker"] option').evaluateAll((os) => os.map((o) => o.value))) === JSON.stringify(["blazeface-short-int8", "mbv2-w0.35-r144", "mbv2-w1.0-r224", "mcunet-like-r176"]));
+    const pb = cli(["--board", "stm32f746g-disco"]);
+    const ps = await schedule(page);
+    check(`${PRESET}: default is the CLI's best for the board`, ps.split === splitAttr(pb.schedule) && ps.grid === `${pb.schedule.grid[0]}x${pb.schedule.grid[1]}`, `page ${ps.split} ${ps.grid}, CLI ${JSON.stringify(pb.schedule)}`);
+    await matchesCli(page, `${PRESET} without RD`);
+    const splitsBase = (await page.getAttribute('[data-testid="split"]', "data-splits")).split(",").map(Number);
+    check(`${PRESET}: the URL names the preset`, page.url().includes(`model=${PRESET}`) && !page.url().includes("rd=1"), page.url());
+    const tRd = Date.now();
+    await setRd(page, true);
+    log(`${PRESET} RD: built, searched and applied in ${((Date.now() - tRd) / 1000).toFixed(1)}s`);
+    const rdBest = cli(["--board", "stm32f746g-disco"]);
+    const rs = await schedule(page);
+    check(`${PRESET} RD: default is the CLI's best for the board`, rs.split === splitAttr(rdBest.schedule) && rs.grid === `${rdBest.schedule.grid[0]}x${rdBest.schedule.grid[1]}`, `page ${rs.split} ${rs.grid}, CLI ${JSON.stringify(rdBest.schedule)}`);
+    // The same request on both networks (`plan PRESET --rd --split S --grid RxC`). A split is an
+    // operator index: when it is no legal patch stage of the network without RD, the CLI refuses
+    // the request and the page says why in the without-RD column.
+    let rdWant = null;
+    let refused = "";
+    try {
+        rdWant = cliFor(rs);
+    } catch (e) {
+        refused = String(e.stderr ?? e);
+    }
+    if (rdWant) {
+        await matchesCli(page, `${PRESET} with RD (plan ${PRESET} --rd)`);
+        await rdSideMatches(page, "rd", "before", rdWant.without_rd, `${PRESET} RD: the without-RD column is the CLI's without_rd`);
+    } else {
+        const why = await page.getAttribute('[data-testid="rd-before-error"]', "data-error", { timeout: WAIT });
+        check(`${PRESET} RD, split ${rs.split}: the page's without-RD error is the CLI's`, !!why && refused.includes(why), `${why} | ${refused}`);
+        currentModel = `${PRESET}-rd`;
+        currentRd = false;
+        await matchesCli(page, `${PRESET} with RD (plan ${PRESET}-rd)`);
+        currentModel = PRESET;
+        currentRd = true;
+    }
+    await rdSideMatches(page, "rd", "after", { ...(await numbersAsCli(page)), schedule: { split: rs.split === "none" ? null : Number(rs.split), grid: rs.grid.split("x").map(Number) } }, `${PRESET} RD: the with-RD column is the page's report`);
+    check(`${PRESET} RD: no what-if note for a preset`, (await page.locator('[data-testid="rd-compare-what-if"]').count()) === 0);
+    await rdSideMatches(page, "rd-best", "after", rdBest, `${PRESET} RD: best within the board == plan --rd --board`);
+    await rdSideMatches(page, "rd-best", "before", pb, `${PRESET} RD: best without RD within the board == plan --board (the CLI's without_rd)`);
+    check(`${PRESET} RD: plan --rd --board's without_rd is the best without RD`, JSON.stringify(rdBest.without_rd.schedule) === JSON.stringify(pb.schedule) && rdBest.without_rd.patch_peak_bytes === pb.patch_peak_bytes && rdBest.without_rd.macs === pb.macs);
+    check(`${PRESET} RD: the URL carries model and rd`, page.url().includes(`model=${PRESET}`) && page.url().includes("rd=1"), page.url());
+    check(`${PRESET} RD: the architecture change is shown`, (await page.locator('[data-testid="rd-arch"] td.changed').count()) > 0);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(OUT_DIR, "rd.png"), fullPage: true });
+    await page.locator('[data-testid="rd-compare"]').screenshot({ path: join(OUT_DIR, "rd-compare.png") });
+    log(`screenshot: ${join(OUT_DIR, "rd.png")}, ${join(OUT_DIR, "rd-compare.png")}`);
+    // Run the 300 M-MAC network with RD under its patch schedule (synthetic weights) in the worker.
+    const tRun = Date.now();
+    await page.click('[data-testid="run"]');
+    await page.waitForSelector('[data-testid="run-identical"]', { timeout: 120_000 });
+    check(`${PRESET} RD run (split ${rs.split}, ${rs.grid}): outputs identical`, (await page.getAttribute('[data-testid="run-identical"]', "data-value")) === "true");
+    const bm = await page.getAttribute('[data-testid="run-measured"]', "data-value");
+    const bp = await page.getAttribute('[data-testid="run-predicted"]', "data-value");
+    check(`${PRESET} RD run: measured == planned == patch-based peak`, bm === bp && Number(bp) === (await numbersAsCli(page)).patch_peak_bytes, `${bm} vs ${bp}`);
+    log(`${PRESET} RD run: ${((Date.now() - tRun) / 1000).toFixed(1)}s in all; one run layer ${await page.getAttribute('[data-testid="run-layer-time"]', "data-value")} ms, patch ${await page.getAttribute('[data-testid="run-time"]', "data-value")} ms`);
+    // A split that is a legal patch stage of both networks (the page offers the nearest), grid 2x2:
+    // both columns equal the CLI's.
+    const splitsRd = (await page.getAttribute('[data-testid="split"]', "data-splits")).split(",").map(Number);
+    const common = splitsRd.filter((k) => splitsBase.includes(k));
+    const dist = (k) => [Math.abs(k - Number(rs.split)), k];
+    const S = common.reduce((best, k) => (dist(k)[0] < dist(best)[0] || (dist(k)[0] === dist(best)[0] && k < best) ? k : best), common[0]);
+    if (rdWant) {
+        await page.locator('[data-testid="split"]').evaluate((el, v) => {
+            el.value = String(v);
+            el.dispatchEvent(new Event("input", { bubbles: true }));
+        }, splitsRd.indexOf(S) + 1);
+    } else {
+        check("the page offers the nearest split legal in both", (await page.textContent('[data-testid="rd-common-split"]')).includes(`split ${S} `));
+        await page.click('[data-testid="rd-common-split"]');
+    }
+    await waitSchedule(page, String(S));
+    await page.selectOption('[data-testid="grid-rows"]', "2");
+    await page.selectOption('[data-testid="grid-cols"]', "2");
+    await waitSchedule(page, String(S), "2x2");
+    const rd22 = await matchesCli(page, `${PRESET} RD, split ${S} (legal in both), grid 2x2`);
+    if (rd22) {
+        await rdSideMatches(page, "rd", "before", rd22.without_rd, `${PRESET} RD, split ${S} 2x2: the without-RD column is the CLI's without_rd`);
+        await rdSideMatches(page, "rd", "after", rd22, `${PRESET} RD, split ${S} 2x2: the with-RD column is the CLI's report`);
+    }
+    const rs22 = await schedule(page);
+    // Export under RD: plan --rd --json's fields, without_rd included.
+    const [rdl] = await Promise.all([page.waitForEvent("download", { timeout: WAIT }), page.click('[data-testid="export"]')]);
+    const rdx = JSON.parse(readFileSync(await rdl.path(), "utf8"));
+    const rdKeys = ["macs", "layer_peak_bytes", "patch_peak_bytes", "overhead_pct", "schedule", "pareto", "without_rd"];
+    const rdDiff = rdKeys.filter((k) => JSON.stringify(rdx[k]) !== JSON.stringify(rd22?.[k]));
+    check("RD export equals plan --rd --json on " + rdKeys.join(", "), rdDiff.length === 0, `differs on ${rdDiff.join(", ")}`);
+    // A link reproduces the RD view.
+    const rdLink = page.url();
+    await page.goto("about:blank");
+    await page.goto(rdLink, { timeout: WAIT });
+    await waitReady(page);
+    await waitSchedule(page, rs22.split, "2x2");
+    check("an RD link reopens the preset with RD on", (await page.isChecked('[data-testid="rd"]')) && (await page.textContent('[data-testid="model-name"]')).includes(`${PRESET}-rd`));
+    const relinked = await matchesCli(page, "RD link");
+    check("an RD link reproduces the numbers", relinked && rd22 && relinked.patch_peak_bytes === rd22.patch_peak_bytes && relinked.macs === rd22.macs);
+    // RD off: back to the CLI's numbers without --rd.
+    await setRd(page, false);
+    await matchesCli(page, `${PRESET}, RD off again`);
+
+    // 15. A run on a preset with RD (synthetic weights): identical, measured == planned.
+    await pick(page, "mbv2-w0.35-r144", "mbv2-w0.35-r144");
+    await setRd(page, true);
+    await page.locator(".pareto circle.front").first().dispatchEvent("click");
+    await page.waitForSelector('[data-testid="schedule"]:not([data-split="none"])', { timeout: WAIT });
+    await page.click('[data-testid="run"]');
+    await page.waitForSelector('[data-testid="run-identical"]', { timeout: 120_000 });
+    check("preset RD run: identical", (await page.getAttribute('[data-testid="run-identical"]', "data-value")) === "true");
+    const rm = await page.getAttribute('[data-testid="run-measured"]', "data-value");
+    const rp = await page.getAttribute('[data-testid="run-predicted"]', "data-value");
+    check("preset RD run: measured == planned == CLI peak", rm === rp && Number(rp) === cliFor(await schedule(page)).patch_peak_bytes, `${rm} vs ${rp}`);
+    log(`preset RD run times: layer ${await page.getAttribute('[data-testid="run-layer-time"]', "data-value")} ms, patch ${await page.getAttribute('[data-testid="run-time"]', "data-value")} ms`);
+
+    // 16. Architecture specs by file: a bad one is an inline error; a good one (dropped) is analysed like `plan SPEC.json`.
+    const beforeSpec = await numbers(page);
+    await page.setInputFiles('[data-testid="model-file"]', { name: "bad-spec.json", mimeType: "application/json", buffer: Buffer.from('{ "name": "x", "resolution": ') });
+    await page.waitForSelector('[data-testid="error"]:has-text("bad-spec.json")', { timeout: WAIT });
+    check("bad spec JSON: an inline error naming the file", (await page.textContent('[data-testid="error"]')).includes("not a valid architecture spec"));
+    check("bad spec JSON: the numbers and the model stay", JSON.stringify(await numbers(page)) === JSON.stringify(beforeSpec) && (await page.textContent('[data-testid="model-name"]')).includes("mbv2-w0.35-r144"));
+    const spec = {
+        name: "tiny-r96", resolution: 96, width_multiplier: 0.5, first_channels: 16, first_kernel: 3, first_stride: 2,
+        blocks: [
+            { kernel: 3, expansion: 1, stride: 1, out_channels: 16, repeat: 1 },
+            { kernel: 5, expansion: 4, stride: 2, out_channels: 24, repeat: 2 },
+            { kernel: 5, expansion: 4, stride: 2, out_channels: 32, repeat: 2 },
+            { kernel: 3, expansion: 6, stride: 2, out_channels: 64, repeat: 2 },
+        ],
+        head_channels: 256, classes: 10, seed: 7,
+    };
+    const specPath = join(OUT_DIR, "tiny-r96.json");
+    writeFileSync(specPath, JSON.stringify(spec));
+    await page.evaluate(async (text) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], "tiny-r96.json", { type: "application/json" }));
+        const zone = document.querySelector(".drop-zone");
+        zone.dispatchEvent(new DragEvent("dragover", { bubbles: true, cancelable: true, dataTransfer: dt }));
+        zone.dispatchEvent(new DragEvent("drop", { bubbles: true, cancelable: true, dataTransfer: dt }));
+    }, JSON.stringify(spec));
+    await page.waitForSelector('[data-testid="model-name"]:has-text("tiny-r96")', { timeout: WAIT });
+    currentModel = specPath;
+    currentRd = await page.isChecked('[data-testid="rd"]');
+    await waitReady(page);
+    const specWant = await matchesCli(page, `dropped spec .json (plan SPEC.json${currentRd ? " --rd" : ""})`);
+    if (specWant && currentRd) await rdSideMatches(page, "rd", "before", specWant.without_rd, "spec RD: without-RD column == CLI");
+    await setRd(page, !currentRd);
+    await matchesCli(page, `dropped spec .json, RD ${currentRd ? "on" : "off"}`);
+    await page.locator(".pareto circle.front").first().dispatchEvent("click");
+    await page.waitForSelector('[data-testid="schedule"]:not([data-split="none"])', { timeout: WAIT });
+    await matchesCli(page, `dropped spec .json, RD ${currentRd ? "on" : "off"}, smallest peak`);
 
     const panics = pageErrors.filter((e) => /panicked|RuntimeError|unreachable/.test(e));
     check("no panics or uncaught errors in the page", panics.length === 0, panics.join(" | "));

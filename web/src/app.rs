@@ -11,15 +11,17 @@ use crate::components::drop_zone::DropZone;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::header::Header;
 use crate::components::memory_chart::MemoryChart;
+use crate::components::model_card::ModelCard;
 use crate::components::numbers::Numbers;
 use crate::components::pareto_chart::ParetoChart;
 use crate::components::patch_view::PatchView;
+use crate::components::rd_compare::RdCompare;
 use crate::components::run_panel::RunPanel;
 use crate::components::status::Status;
 use crate::proto::{Request, Response};
 use crate::share::Settings;
-use crate::state::{next_id, Action, PendingImage, State};
-use crate::{dom, export, fmt};
+use crate::state::{next_id, Action, Origin, PendingImage, State};
+use crate::{dom, export, fmt, models};
 
 /// The worker's script, next to the page.
 pub const WORKER_PATH: &str = "worker.js";
@@ -34,7 +36,7 @@ pub fn App() -> Html {
 }
 
 fn is_model(name: &str, bytes: &[u8]) -> bool {
-    name.to_ascii_lowercase().ends_with(".tflite") || bytes.get(4..8) == Some(b"TFL3")
+    name.to_ascii_lowercase().ends_with(".tflite") || bytes.get(4..8) == Some(b"TFL3") || models::is_spec(name, bytes)
 }
 
 #[component]
@@ -53,13 +55,22 @@ fn Playground() -> Html {
         })
     };
 
-    // Search whenever the model or the input mode changes.
+    // Search whenever the model or the input mode changes (with RD on, the
+    // model without RD too, for the side-by-side view), unless already known.
     {
-        let (bridge, d, bytes) = (bridge.clone(), dispatch.clone(), state.model.bytes.clone());
-        use_effect_with((state.model.id, state.mode), move |&(model_id, mode)| {
-            let id = next_id();
-            d.dispatch(Action::SearchStarted { id, key: (model_id, mode) });
-            bridge.send(Request::Search { id, model: bytes.to_vec(), mode });
+        let (bridge, d, st) = (bridge.clone(), dispatch.clone(), state.clone());
+        use_effect_with((state.model.id, state.loaded.model.id, state.rd, state.mode), move |_| {
+            let mut wanted = vec![st.model.clone()];
+            if st.rd {
+                wanted.push(st.loaded.model.clone());
+            }
+            for m in wanted {
+                if !st.search_known(m.id) {
+                    let id = next_id();
+                    d.dispatch(Action::SearchStarted { id, key: (m.id, st.mode) });
+                    bridge.send(Request::Search { id, model: (*m.source).clone(), mode: st.mode });
+                }
+            }
         });
     }
 
@@ -79,7 +90,13 @@ fn Playground() -> Html {
     };
     let on_model = {
         let d = dispatch.clone();
-        Callback::from(move |(name, bytes): (String, Vec<u8>)| d.dispatch(Action::LoadModel { name, bytes }))
+        Callback::from(move |(name, bytes): (String, Vec<u8>)| {
+            d.dispatch(if models::is_spec(&name, &bytes) {
+                Action::LoadSpec { text: String::from_utf8_lossy(&bytes).into_owned(), name }
+            } else {
+                Action::LoadModel { name, bytes }
+            })
+        })
     };
     let on_image = {
         let (d, bridge) = (dispatch.clone(), bridge.clone());
@@ -107,7 +124,7 @@ fn Playground() -> Html {
             d.dispatch(Action::RunStarted(id));
             bridge.send(Request::Run {
                 id,
-                model: state.model.bytes.to_vec(),
+                model: (*state.model.source).clone(),
                 image: state.image.bytes.to_vec(),
                 schedule: state.schedule(),
                 mode: state.mode,
@@ -117,12 +134,27 @@ fn Playground() -> Html {
     let on_export = {
         let state = state.clone();
         Callback::from(move |_| {
-            let doc = export::schedule_json(
+            let mut doc = export::schedule_json(
                 &state.analysis.report,
                 state.current_search().map(|s| s.as_ref()),
                 Some(state.budget),
             );
-            let stem = state.model.name.trim_end_matches(".tflite").to_string();
+            if state.rd {
+                let base =
+                    patchwise_core::plan::report(&state.loaded.model.graph, state.schedule().into(), state.mode.into());
+                if let Ok(b) = base {
+                    let what_if = state.model.origin == (Origin::Rd { what_if: true });
+                    export::add_without_rd(&mut doc, &b, what_if);
+                }
+            }
+            let stem: String = state
+                .model
+                .name
+                .trim_end_matches(".tflite")
+                .trim_end_matches(".json")
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '-' })
+                .collect();
             dom::download(
                 &format!("{stem}-schedule.json"),
                 &serde_json::to_string_pretty(&doc).unwrap_or_default(),
@@ -141,7 +173,7 @@ fn Playground() -> Html {
         None => format!("{} ops", g.nodes.len()),
     };
     let mut tasks: Vec<AttrValue> = Vec::new();
-    if state.search_pending.is_some() {
+    if !state.search_pending.is_empty() {
         tasks.push("searching schedules".into());
     }
     if state.run_pending.is_some() {
@@ -165,19 +197,26 @@ fn Playground() -> Html {
             <ErrorBanner message={state.error.clone().map(AttrValue::from)} on_dismiss={on_dismiss} />
             <div class="layout" data-testid="analysis" data-ready={state.ready().to_string()}>
                 <aside class="side">
+                    <ModelCard loaded={state.loaded.clone()} rd={state.rd} dispatch={dispatch.clone()} />
                     <Controls model={state.model.clone()} split={state.split} grid={state.grid} mode={state.mode}
                               board={state.board.map(|b| b.name)} budget={state.budget}
-                              searching={state.search_pending.is_some()} dispatch={dispatch.clone()} />
+                              searching={!state.search_pending.is_empty()} dispatch={dispatch.clone()} />
                 </aside>
                 <main class="content">
                     <Numbers analysis={state.analysis.clone()} budget={state.budget} board={state.board.map(|b| b.name)} />
+                    if state.rd {
+                        <RdCompare base={state.loaded.model.clone()} rd_model={state.model.clone()}
+                                   analysis={state.analysis.clone()} base_search={state.base_search().cloned()}
+                                   rd_search={state.current_search().cloned()} budget={state.budget}
+                                   board={state.board.map(|b| b.name)} dispatch={dispatch.clone()} />
+                    }
                     <MemoryChart analysis={state.analysis.clone()} budget={state.budget} hover={state.hover}
                                  dispatch={dispatch.clone()} />
                     <div class="two">
                         <ParetoChart search={search} current={state.schedule()}
                                      current_peak={state.analysis.report.patch_peak_bytes}
                                      current_macs={state.analysis.report.macs} budget={state.budget}
-                                     searching={state.search_pending.is_some()} dispatch={dispatch.clone()} />
+                                     searching={state.current_search().is_none()} dispatch={dispatch.clone()} />
                         <PatchView model={state.model.clone()} image={state.image.clone()} analysis={state.analysis.clone()}
                                    hover={state.hover} detections={state.detections.clone()} />
                     </div>
@@ -187,7 +226,7 @@ fn Playground() -> Html {
             </div>
             <footer class="foot muted small">
                 { "patchwise · everything runs in your browser (Rust → WebAssembly); nothing is uploaded. \
-                   Drop a .tflite model or a PNG/JPEG image anywhere on the page." }
+                   Drop a .tflite model, an architecture spec .json or a PNG/JPEG image anywhere on the page." }
             </footer>
         </DropZone>
     }

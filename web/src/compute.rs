@@ -9,7 +9,9 @@ use patchwise_core::patch::{InputMode, PatchExecutor};
 use patchwise_core::plan;
 use patchwise_core::preprocess;
 
-use crate::proto::{Detection, ExecOut, ImageInfo, Mode, OutputSummary, Request, Response, RunOut, Sched, SearchOut};
+use crate::proto::{
+    Detection, ExecOut, ImageInfo, Mode, OutputSummary, Request, Response, RunOut, Sched, SearchOut, Source,
+};
 
 /// Largest image accepted (pixels), so a hostile file cannot exhaust memory.
 pub const MAX_IMAGE_PIXELS: u64 = 8192 * 8192;
@@ -31,11 +33,15 @@ pub fn handle(req: Request, now: Clock) -> Response {
     }
 }
 
-pub fn load(model: &[u8]) -> Result<Graph, String> {
-    loader::load(model).map_err(|e| e.to_string())
+/// The graph of a `.tflite` file or of an architecture spec (built with synthetic weights).
+pub fn load(model: &Source) -> Result<Graph, String> {
+    match model {
+        Source::Tflite(bytes) => loader::load(bytes).map_err(|e| e.to_string()),
+        Source::Spec(spec) => crate::models::build(spec),
+    }
 }
 
-pub fn search(model: &[u8], mode: Mode, now: Clock) -> Result<SearchOut, String> {
+pub fn search(model: &Source, mode: Mode, now: Clock) -> Result<SearchOut, String> {
     let g = load(model)?;
     let t0 = now();
     let s = plan::search(&g, mode.into());
@@ -134,7 +140,14 @@ pub fn detections(g: &Graph, outputs: &[Vec<u8>], img: &Rgb) -> Option<Vec<Detec
     Some(
         found
             .into_iter()
-            .map(|d| Detection { score: d.score, xmin: d.xmin, ymin: d.ymin, xmax: d.xmax, ymax: d.ymax, keypoints: d.keypoints.to_vec() })
+            .map(|d| Detection {
+                score: d.score,
+                xmin: d.xmin,
+                ymin: d.ymin,
+                xmax: d.xmax,
+                ymax: d.ymax,
+                keypoints: d.keypoints.to_vec(),
+            })
             .collect(),
     )
 }
@@ -159,7 +172,7 @@ where
 
 /// Runs `model` on `image` layer by layer (`exec::Executor`) and under
 /// `schedule` (`patch::PatchExecutor`), and compares their outputs.
-pub fn run(model: &[u8], image: &[u8], schedule: Sched, mode: Mode, now: Clock) -> Result<RunOut, String> {
+pub fn run(model: &Source, image: &[u8], schedule: Sched, mode: Mode, now: Clock) -> Result<RunOut, String> {
     let g = load(model)?;
     if g.inputs.len() != 1 {
         return Err(format!("models with {} inputs cannot be run on an image", g.inputs.len()));
@@ -222,6 +235,10 @@ mod tests {
     use super::*;
     use crate::{DEFAULT_IMAGE, DEFAULT_IMAGE_SIZE, DEFAULT_MODEL};
 
+    fn bundled() -> Source {
+        Source::Tflite(DEFAULT_MODEL.to_vec())
+    }
+
     fn clock() -> impl Fn() -> f64 {
         let t0 = std::time::Instant::now();
         move || t0.elapsed().as_secs_f64() * 1e3
@@ -245,11 +262,11 @@ mod tests {
         let c = clock();
         for mode in [Mode::InArena, Mode::Streamed] {
             let sched = Sched { split: Some(15), grid: (1, 2) };
-            let r = run(DEFAULT_MODEL, DEFAULT_IMAGE, sched, mode, &c).unwrap();
+            let r = run(&bundled(), DEFAULT_IMAGE, sched, mode, &c).unwrap();
             assert!(r.identical);
             assert_eq!(r.layer.measured_bytes, r.layer.predicted_bytes);
             assert_eq!(r.scheduled.measured_bytes, r.scheduled.predicted_bytes);
-            let g = load(DEFAULT_MODEL).unwrap();
+            let g = load(&bundled()).unwrap();
             let rep = plan::report(&g, sched.into(), mode.into()).unwrap();
             assert_eq!(r.scheduled.predicted_bytes, rep.patch_peak_bytes);
             assert_eq!(r.layer.predicted_bytes, rep.layer_peak_bytes);
@@ -260,7 +277,7 @@ mod tests {
     fn worker_requests_answer_with_errors_for_bad_files() {
         let c = clock();
         let Response::Search { result, .. } =
-            handle(Request::Search { id: 1, model: b"junk".to_vec(), mode: Mode::InArena }, &c)
+            handle(Request::Search { id: 1, model: Source::Tflite(b"junk".to_vec()), mode: Mode::InArena }, &c)
         else {
             panic!()
         };
@@ -275,8 +292,8 @@ mod tests {
     #[test]
     fn search_matches_core() {
         let c = clock();
-        let s = search(DEFAULT_MODEL, Mode::InArena, &c).unwrap();
-        let g = load(DEFAULT_MODEL).unwrap();
+        let s = search(&bundled(), Mode::InArena, &c).unwrap();
+        let g = load(&bundled()).unwrap();
         assert_eq!(s.to_core(), plan::search(&g, InputMode::InArena));
     }
 }

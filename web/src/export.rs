@@ -38,6 +38,19 @@ pub fn schedule_json(r: &Report, search: Option<&SearchOut>, budget: Option<usiz
     })
 }
 
+/// With RD on: the model without RD under the same schedule request, as
+/// `plan MODEL --rd --json` adds it (`without_rd`, and `note` for a what-if).
+pub fn add_without_rd(doc: &mut Value, b: &Report, what_if: bool) {
+    doc["without_rd"] = json!({
+        "macs": b.macs, "layer_peak_bytes": b.layer_peak_bytes, "patch_peak_bytes": b.patch_peak_bytes,
+        "overhead_macs": b.overhead_macs, "overhead_pct": b.overhead_pct,
+        "schedule": {"split": b.schedule.split, "grid": [b.schedule.grid.0, b.schedule.grid.1]},
+    });
+    if what_if {
+        doc["note"] = json!(crate::models::WHAT_IF);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,8 +5,9 @@
 //!
 //! - plain Rust that builds and is tested natively as well: the worker's
 //!   computations ([`compute`]), the messages between page and worker
-//!   ([`proto`]), the numbers the page shows ([`view`], [`fmt`]), the
-//!   schedule export ([`export`]) and the shareable URL ([`share`]);
+//!   ([`proto`]), the models it offers and their receptive-field
+//!   redistribution ([`models`]), the numbers the page shows ([`view`],
+//!   [`fmt`]), the schedule export ([`export`]) and the shareable URL ([`share`]);
 //! - browser-only code, compiled for `wasm32` only: the app state
 //!   (`state`), the worker agent (`agent`), and one function component per
 //!   file under `components`.
@@ -17,6 +18,7 @@
 pub mod compute;
 pub mod export;
 pub mod fmt;
+pub mod models;
 pub mod proto;
 pub mod share;
 pub mod view;

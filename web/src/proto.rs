@@ -3,7 +3,16 @@
 
 use patchwise_core::patch::InputMode;
 use patchwise_core::plan::{Candidate, Schedule, Search};
+use patchwise_core::spec::ArchSpec;
 use serde::{Deserialize, Serialize};
+
+/// Where the worker gets a graph: a `.tflite` file's bytes, or an
+/// architecture spec it builds with seeded synthetic weights (`spec::build`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Source {
+    Tflite(Vec<u8>),
+    Spec(ArchSpec),
+}
 
 /// Whether the input image is counted in SRAM (`patch::InputMode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -162,9 +171,9 @@ pub struct ImageInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
     /// `plan::search` over every legal split × grid.
-    Search { id: u64, model: Vec<u8>, mode: Mode },
+    Search { id: u64, model: Source, mode: Mode },
     /// Runs the model on the image layer by layer and under `schedule`.
-    Run { id: u64, model: Vec<u8>, image: Vec<u8>, schedule: Sched, mode: Mode },
+    Run { id: u64, model: Source, image: Vec<u8>, schedule: Sched, mode: Mode },
     /// Decodes an image (PNG/JPEG) to check it and learn its size.
     DecodeImage { id: u64, bytes: Vec<u8> },
 }

@@ -1,7 +1,9 @@
-//! The view's settings in the URL (`#split=15&grid=1x2&input=sram&board=stm32f746g-disco`),
-//! so a link reproduces the view. `split=none` is layer by layer; `budget=N`
-//! (bytes) replaces `board` for a custom budget; `input=streamed` does not
-//! count the input image in SRAM.
+//! The view's settings in the URL (`#model=mbv2-w1.0-r224&rd=1&split=8&grid=3x5&input=sram&board=stm32f746g-disco`),
+//! so a link reproduces the view. `model` is a preset's base name (absent:
+//! the bundled model; a loaded file cannot travel in a link), `rd=1` turns
+//! receptive-field redistribution on; `split=none` is layer by layer;
+//! `budget=N` (bytes) replaces `board` for a custom budget; `input=streamed`
+//! does not count the input image in SRAM.
 
 use patchwise_core::boards;
 
@@ -9,6 +11,9 @@ use crate::proto::Mode;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Settings {
+    /// A preset's base name (`models::presets`), or `models::BUNDLED`.
+    pub model: Option<String>,
+    pub rd: Option<bool>,
     /// `Some(None)`: layer by layer; `None`: not given (search and pick the best).
     pub split: Option<Option<usize>>,
     pub grid: Option<(usize, usize)>,
@@ -33,6 +38,23 @@ impl Settings {
         for pair in s.trim_start_matches(['#', '?']).split('&') {
             let Some((k, v)) = pair.split_once('=') else { continue };
             match k {
+                "model" => {
+                    if let Some((base, rd)) = crate::models::preset(v) {
+                        out.model = Some(base.to_string());
+                        if rd {
+                            out.rd = Some(true);
+                        }
+                    } else if v == crate::models::BUNDLED {
+                        out.model = Some(v.to_string());
+                    }
+                }
+                "rd" => {
+                    out.rd = match v {
+                        "1" | "on" | "true" => Some(true),
+                        "0" | "off" | "false" => Some(false),
+                        _ => out.rd,
+                    }
+                }
                 "split" => {
                     out.split = match v {
                         "none" => Some(None),
@@ -58,6 +80,12 @@ impl Settings {
     /// The hash for a view (without `#`).
     pub fn to_hash(&self) -> String {
         let mut parts = Vec::new();
+        if let Some(m) = &self.model {
+            parts.push(format!("model={m}"));
+        }
+        if self.rd == Some(true) {
+            parts.push("rd=1".into());
+        }
         match self.split {
             Some(Some(s)) => parts.push(format!("split={s}")),
             Some(None) => parts.push("split=none".into()),
@@ -85,6 +113,8 @@ mod tests {
     #[test]
     fn round_trip() {
         let s = Settings {
+            model: None,
+            rd: None,
             split: Some(Some(15)),
             grid: Some((1, 2)),
             mode: Some(Mode::InArena),
@@ -95,11 +125,24 @@ mod tests {
         assert_eq!(Settings::parse(&format!("#{}", s.to_hash())), s);
         let c = Settings { split: Some(None), mode: Some(Mode::Streamed), budget: Some(1000), ..Default::default() };
         assert_eq!(Settings::parse(&c.to_hash()), c);
+        let p = Settings {
+            model: Some("mbv2-w1.0-r224".into()),
+            rd: Some(true),
+            split: Some(Some(8)),
+            grid: Some((3, 5)),
+            ..Default::default()
+        };
+        assert_eq!(p.to_hash(), "model=mbv2-w1.0-r224&rd=1&split=8&grid=3x5");
+        assert_eq!(Settings::parse(&p.to_hash()), p);
+        assert_eq!(
+            Settings::parse("model=mcunet-like-r176-rd"),
+            Settings { model: Some("mcunet-like-r176".into()), rd: Some(true), ..Default::default() }
+        );
     }
 
     #[test]
     fn junk_is_ignored() {
-        let s = Settings::parse("?split=x&grid=0x3&board=nope&budget=-1&zzz&input=maybe");
+        let s = Settings::parse("?split=x&grid=0x3&board=nope&budget=-1&zzz&input=maybe&model=resnet&rd=2");
         assert_eq!(s, Settings::default());
         assert_eq!(Settings::parse("grid=4").grid, Some((4, 4)));
     }

@@ -1,14 +1,16 @@
 //! All app state in one `Reducible`: the model and image, the schedule
 //! settings, the worker's results, and what is pending.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use patchwise_core::boards::{self, Board};
 use patchwise_core::graph::Graph;
+use patchwise_core::spec::ArchSpec;
 use yew::prelude::*;
 
-use crate::proto::{Detection, ImageInfo, Mode, RunOut, Sched, SearchOut};
+use crate::models;
+use crate::proto::{Detection, ImageInfo, Mode, RunOut, Sched, SearchOut, Source};
 use crate::share::Settings;
 use crate::view::{self, Analysis};
 
@@ -25,12 +27,32 @@ pub fn next_id() -> u64 {
     })
 }
 
+/// Where a model came from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Origin {
+    /// The bundled BlazeFace.
+    Bundled,
+    /// A preset of `spec::ArchSpec::PRESETS` (base name).
+    Preset(&'static str),
+    /// A loaded `.tflite`.
+    File,
+    /// A loaded architecture spec (`.json`).
+    SpecFile,
+    /// The receptive-field-redistributed variant of another model; `what_if`:
+    /// of a trained model's inferred architecture (its weights would have to be retrained).
+    Rd { what_if: bool },
+}
+
 /// A loaded, validated model.
 #[derive(Debug)]
 pub struct Model {
     pub id: u64,
     pub name: String,
-    pub bytes: Rc<Vec<u8>>,
+    pub origin: Origin,
+    /// What the worker loads.
+    pub source: Rc<Source>,
+    /// The architecture spec, for a preset, a spec file or an RD variant.
+    pub spec: Option<Rc<ArchSpec>>,
     pub graph: Rc<Graph>,
     /// Operators that may end a patch stage.
     pub splits: Rc<Vec<usize>>,
@@ -43,16 +65,82 @@ impl PartialEq for Model {
 }
 
 impl Model {
+    fn new(name: String, origin: Origin, source: Source, spec: Option<ArchSpec>, graph: Graph) -> Self {
+        Self {
+            id: next_id(),
+            name,
+            origin,
+            source: Rc::new(source),
+            spec: spec.map(Rc::new),
+            splits: Rc::new(view::legal_splits(&graph)),
+            graph: Rc::new(graph),
+        }
+    }
+
+    /// A `.tflite` file.
     pub fn load(name: &str, bytes: Vec<u8>) -> Result<Self, String> {
         let graph = patchwise_core::loader::load(&bytes).map_err(|e| format!("{name}: {e}"))?;
-        Ok(Self {
-            id: next_id(),
-            name: name.to_string(),
-            splits: Rc::new(view::legal_splits(&graph)),
-            bytes: Rc::new(bytes),
-            graph: Rc::new(graph),
-        })
+        Ok(Self::new(name.to_string(), Origin::File, Source::Tflite(bytes), None, graph))
     }
+
+    /// An architecture spec, built with synthetic weights.
+    pub fn from_spec(name: &str, origin: Origin, spec: ArchSpec) -> Result<Self, String> {
+        let graph = models::build(&spec).map_err(|e| format!("{name}: {e}"))?;
+        Ok(Self::new(name.to_string(), origin, Source::Spec(spec.clone()), Some(spec), graph))
+    }
+
+    /// The receptive-field-redistributed variant, as `plan MODEL --rd` builds it.
+    pub fn rd_variant(&self) -> Result<Self, String> {
+        let (spec, what_if) = models::rd_spec(self.spec.as_deref(), &self.graph)?;
+        let name = if what_if {
+            format!("{} → RD (what if)", self.name.trim_end_matches(".tflite"))
+        } else if self.spec.as_ref().is_some_and(|s| s.name.ends_with("-rd")) {
+            self.name.clone()
+        } else {
+            match self.origin {
+                Origin::Preset(p) => format!("{p}-rd"),
+                _ => format!("{} → RD", self.name.trim_end_matches(".json")),
+            }
+        };
+        Self::from_spec(&name, Origin::Rd { what_if }, spec)
+    }
+}
+
+/// A model and its RD variant (or why it has none).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loaded {
+    pub model: Rc<Model>,
+    pub rd: Result<Rc<Model>, String>,
+}
+
+impl Loaded {
+    fn new(model: Model) -> Self {
+        let rd = model.rd_variant().map(Rc::new);
+        Self { model: Rc::new(model), rd }
+    }
+}
+
+thread_local! {
+    /// The bundled model and the presets, built once each (stable ids, so their searches are reused).
+    static CATALOGUE: RefCell<Vec<(&'static str, Loaded)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The bundled model (`models::BUNDLED`) or a preset by base name.
+pub fn catalogue(name: &str) -> Option<Loaded> {
+    let key = if name == models::BUNDLED { models::BUNDLED } else { models::preset(name)?.0 };
+    if let Some(l) = CATALOGUE.with(|c| c.borrow().iter().find(|(k, _)| *k == key).map(|(_, l)| l.clone())) {
+        return Some(l);
+    }
+    let model = if key == models::BUNDLED {
+        let mut m = Model::load(crate::DEFAULT_MODEL_NAME, crate::DEFAULT_MODEL.to_vec()).ok()?;
+        m.origin = Origin::Bundled;
+        m
+    } else {
+        Model::from_spec(key, Origin::Preset(key), ArchSpec::preset(key)?).ok()?
+    };
+    let l = Loaded::new(model);
+    CATALOGUE.with(|c| c.borrow_mut().push((key, l.clone())));
+    Some(l)
 }
 
 /// A decoded image (its pixels stay in the worker; the page shows `url`).
@@ -75,8 +163,16 @@ pub struct PendingImage {
     pub bytes: Rc<Vec<u8>>,
 }
 
+/// Searches kept (by model id and input mode), so toggling RD or the input mode back is instant.
+const SEARCH_CACHE: usize = 8;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
+    /// What was picked or loaded, and its RD variant.
+    pub loaded: Loaded,
+    /// Receptive-field redistribution on (only when `loaded.rd` is `Ok`).
+    pub rd: bool,
+    /// The model analysed: `loaded.model`, or its RD variant when `rd`.
     pub model: Rc<Model>,
     pub image: Rc<Image>,
     pub split: Option<usize>,
@@ -89,11 +185,10 @@ pub struct State {
     pub budget: usize,
     /// The report of the current settings (recomputed on every change).
     pub analysis: Rc<Analysis>,
-    /// The schedule search for `search_key = (model id, mode)`.
-    pub search: Option<Rc<SearchOut>>,
-    pub search_key: Option<(u64, Mode)>,
-    /// Request id of the search under way.
-    pub search_pending: Option<u64>,
+    /// Schedule searches by `(model id, mode)`, newest last.
+    pub searches: Vec<((u64, Mode), Rc<SearchOut>)>,
+    /// Searches under way: `(request id, (model id, mode))`.
+    pub search_pending: Vec<(u64, (u64, Mode))>,
     /// Apply the search's best schedule for the budget when it arrives.
     pub auto_pending: bool,
     pub run: Option<Rc<RunOut>>,
@@ -108,6 +203,15 @@ pub struct State {
 }
 
 pub enum Action {
+    /// The bundled model or a preset, by name.
+    SelectModel(String),
+    /// Receptive-field redistribution on or off.
+    SetRd(bool),
+    /// An architecture spec file (`.json`).
+    LoadSpec {
+        name: String,
+        text: String,
+    },
     SetSplit(Option<usize>),
     SetRows(usize),
     SetCols(usize),
@@ -156,10 +260,19 @@ fn mime(name: &str, bytes: &[u8]) -> &'static str {
 }
 
 impl State {
-    /// The bundled model and image, with settings from the URL.
+    /// The bundled model (or the URL's preset) and image, with settings from the URL.
     pub fn initial(settings: &Settings) -> Self {
-        let model =
-            Model::load(crate::DEFAULT_MODEL_NAME, crate::DEFAULT_MODEL.to_vec()).expect("the bundled model loads");
+        let loaded = settings
+            .model
+            .as_deref()
+            .and_then(catalogue)
+            .or_else(|| catalogue(models::BUNDLED))
+            .expect("the bundled model loads");
+        let rd = settings.rd == Some(true) && loaded.rd.is_ok();
+        let model = match (&loaded.rd, rd) {
+            (Ok(m), true) => m.clone(),
+            _ => loaded.model.clone(),
+        };
         let (w, h) = crate::DEFAULT_IMAGE_SIZE;
         let image = Image {
             id: next_id(),
@@ -188,7 +301,9 @@ impl State {
             }
         };
         State {
-            model: Rc::new(model),
+            loaded,
+            rd,
+            model,
             image: Rc::new(image),
             split,
             grid,
@@ -196,9 +311,8 @@ impl State {
             board,
             budget,
             analysis: Rc::new(analysis),
-            search: None,
-            search_key: None,
-            search_pending: None,
+            searches: Vec::new(),
+            search_pending: Vec::new(),
             auto_pending,
             run: None,
             run_pending: None,
@@ -209,22 +323,87 @@ impl State {
         }
     }
 
+    /// Analyses a new model (picked, loaded, or RD toggled) from layer by
+    /// layer, then applies the best schedule for the budget once its search is in.
+    fn set_model(&mut self, model: Rc<Model>) {
+        let analysis = match Analysis::new(&model.graph, Sched::LAYER_BY_LAYER, self.mode) {
+            Ok(a) => a,
+            Err(e) => {
+                self.error = Some(e);
+                return;
+            }
+        };
+        self.model = model;
+        self.analysis = Rc::new(analysis);
+        self.split = None;
+        self.grid = (2, 2);
+        self.run = None;
+        self.run_pending = None;
+        self.detections = None;
+        self.hover = None;
+        self.error = None;
+        self.auto_pending = true;
+        // A search already known (RD toggled back, a preset picked again) applies at once.
+        if self.current_search().is_some() {
+            self.auto();
+        }
+    }
+
+    /// Switches to another model, keeping RD on when the new one has an RD variant.
+    fn set_loaded(&mut self, loaded: Loaded) {
+        let rd = self.rd && loaded.rd.is_ok();
+        let model = match (&loaded.rd, rd) {
+            (Ok(m), true) => m.clone(),
+            _ => loaded.model.clone(),
+        };
+        let (old, old_rd) = (std::mem::replace(&mut self.loaded, loaded), self.rd);
+        self.rd = rd;
+        self.set_model(model);
+        if self.error.is_some() {
+            (self.loaded, self.rd) = (old, old_rd);
+        }
+    }
+
+    /// The search of model `id` in the current input mode, if it has arrived.
+    pub fn search_of(&self, id: u64) -> Option<&Rc<SearchOut>> {
+        self.searches.iter().rev().find(|(k, _)| *k == (id, self.mode)).map(|(_, s)| s)
+    }
+
+    /// Whether a search of model `id` in the current mode is cached or under way.
+    pub fn search_known(&self, id: u64) -> bool {
+        self.search_of(id).is_some() || self.search_pending.iter().any(|(_, k)| *k == (id, self.mode))
+    }
+
     pub fn schedule(&self) -> Sched {
         view::schedule(self.split, self.grid)
     }
 
     /// The search for the current model and mode, if it has arrived.
     pub fn current_search(&self) -> Option<&Rc<SearchOut>> {
-        self.search.as_ref().filter(|_| self.search_key == Some((self.model.id, self.mode)))
+        self.search_of(self.model.id)
     }
 
-    /// Whether the page shows settled numbers (search done, nothing pending to apply).
+    /// With RD on, the search of the model without RD (for the side-by-side view).
+    pub fn base_search(&self) -> Option<&Rc<SearchOut>> {
+        self.search_of(self.loaded.model.id)
+    }
+
+    /// Whether the page shows settled numbers (searches done, nothing pending to apply).
     pub fn ready(&self) -> bool {
-        self.current_search().is_some() && !self.auto_pending && self.search_pending.is_none()
+        self.current_search().is_some()
+            && (!self.rd || self.base_search().is_some())
+            && !self.auto_pending
+            && self.search_pending.is_empty()
     }
 
     pub fn settings(&self) -> Settings {
+        let model = match self.loaded.model.origin {
+            Origin::Preset(p) => Some(p.to_string()),
+            _ => None,
+        };
         Settings {
+            model,
+            rd: self.rd.then_some(true),
             split: Some(self.split),
             grid: self.split.map(|_| self.grid),
             mode: Some(self.mode),
@@ -269,6 +448,35 @@ impl Reducible for State {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = Rc::unwrap_or_clone(self);
         match action {
+            Action::SelectModel(name) => match catalogue(&name) {
+                Some(l) if l.model != s.loaded.model => s.set_loaded(l),
+                Some(_) => {}
+                None => s.error = Some(format!("no model named {name}")),
+            },
+            Action::SetRd(on) => {
+                if on != s.rd {
+                    match (&s.loaded.rd, on) {
+                        (Ok(m), true) => {
+                            let m = m.clone();
+                            s.rd = true;
+                            s.set_model(m);
+                        }
+                        (Err(e), true) => s.error = Some(e.clone()),
+                        (_, false) => {
+                            let m = s.loaded.model.clone();
+                            s.rd = false;
+                            s.set_model(m);
+                        }
+                    }
+                }
+            }
+            Action::LoadSpec { name, text } => {
+                match models::parse_spec(&name, &text).and_then(|spec| Model::from_spec(&name, Origin::SpecFile, spec))
+                {
+                    Ok(m) => s.set_loaded(Loaded::new(m)),
+                    Err(e) => s.error = Some(e),
+                }
+            }
             Action::SetSplit(split) => {
                 s.auto_pending = false;
                 s.replan(split, s.grid, s.mode)
@@ -294,25 +502,28 @@ impl Reducible for State {
                 s.error = None;
                 s.auto()
             }
-            Action::SearchStarted { id, key } => {
-                s.search_pending = Some(id);
-                s.search_key = Some(key);
-                s.search = None;
-            }
+            Action::SearchStarted { id, key } => s.search_pending.push((id, key)),
             Action::SearchDone { id, result } => {
-                if s.search_pending != Some(id) {
+                let Some(at) = s.search_pending.iter().position(|(i, _)| *i == id) else {
                     return Rc::new(s);
-                }
-                s.search_pending = None;
+                };
+                let (_, key) = s.search_pending.remove(at);
+                let current = key == (s.model.id, s.mode);
                 match result {
                     Ok(out) => {
-                        s.search = Some(Rc::new(out));
-                        if s.auto_pending {
+                        s.searches.retain(|(k, _)| *k != key);
+                        s.searches.push((key, Rc::new(out)));
+                        if s.searches.len() > SEARCH_CACHE {
+                            s.searches.remove(0);
+                        }
+                        if current && s.auto_pending {
                             s.auto();
                         }
                     }
                     Err(e) => {
-                        s.auto_pending = false;
+                        if current {
+                            s.auto_pending = false;
+                        }
                         s.error = Some(e);
                     }
                 }
@@ -332,28 +543,7 @@ impl Reducible for State {
                 }
             }
             Action::LoadModel { name, bytes } => match Model::load(&name, bytes) {
-                Ok(m) => {
-                    let g = m.graph.clone();
-                    s.model = Rc::new(m);
-                    s.split = None;
-                    s.analysis = Rc::new(match Analysis::new(&g, Sched::LAYER_BY_LAYER, s.mode) {
-                        Ok(a) => a,
-                        Err(e) => {
-                            s.error = Some(e);
-                            return Rc::new(s);
-                        }
-                    });
-                    s.grid = (2, 2);
-                    s.search = None;
-                    s.search_key = None;
-                    s.search_pending = None;
-                    s.run = None;
-                    s.run_pending = None;
-                    s.detections = None;
-                    s.hover = None;
-                    s.error = None;
-                    s.auto_pending = true;
-                }
+                Ok(m) => s.set_loaded(Loaded::new(m)),
                 Err(e) => s.error = Some(e),
             },
             Action::ImageStarted(p) => s.image_pending = Some(p),

@@ -98,7 +98,8 @@ pub fn Controls(props: &ControlsProps) -> Html {
             <div class="control">
                 <label for="split">{ "Patch stage ends after" }</label>
                 <input id="split" type="range" min="0" max={splits.len().to_string()} step="1"
-                       value={split_index.to_string()} data-testid="split" oninput={on_split} />
+                       value={split_index.to_string()} data-testid="split" oninput={on_split}
+                       data-splits={splits.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(",")} />
                 <div class="control-value" data-testid="split-label">{ split_text }</div>
                 <div class="muted small">{ format!("{} of {} operators can end a patch stage", splits.len(), g.nodes.len()) }</div>
                 <Hint title="Why the first blocks dominate peak memory">
@@ -165,12 +166,6 @@ pub fn Controls(props: &ControlsProps) -> Html {
                         title="Search every split and grid (plan::search) and apply the fewest-MACs schedule that fits">
                     { if props.searching { "Searching…" } else { "Auto: best schedule for this budget" } }
                 </button>
-                <Hint title="Receptive-field redistribution (coming)">
-                    { "The halo overhead grows with the receptive field of the patch stage. MCUNetV2 redistributes it: \
-                       smaller kernels and fewer layers in the patch stage, more in the later, low-resolution layers. \
-                       That trades a re-designed (and re-trained) network for far less recomputation. The playground \
-                       will show it once the engine supports it." }
-                </Hint>
             </div>
         </section>
     }

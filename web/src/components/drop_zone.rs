@@ -1,4 +1,4 @@
-//! Drag-and-drop anywhere on the page: `.tflite` files load as models, PNG/JPEG as images.
+//! Drag-and-drop anywhere on the page: `.tflite` files load as models, `.json` as architecture specs, PNG/JPEG as images.
 
 use web_sys::DragEvent;
 use yew::prelude::*;
@@ -54,7 +54,7 @@ pub fn DropZone(props: &DropZoneProps) -> Html {
         <div class={classes!("drop-zone", over.then_some("drag-over"))} {ondragover} {ondragleave} {ondrop}>
             { props.children.clone() }
             if *over {
-                <div class="drop-overlay">{ "Drop a .tflite model or a PNG/JPEG image" }</div>
+                <div class="drop-overlay">{ "Drop a .tflite model, an architecture spec .json or a PNG/JPEG image" }</div>
             }
         </div>
     }

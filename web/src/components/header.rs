@@ -39,7 +39,7 @@ pub fn Header(props: &HeaderProps) -> Html {
                         <span class="loaded-name" data-testid="model-name" title={props.model_name.clone()}>{ props.model_name.clone() }</span>
                         <span class="loaded-sub">{ props.model_summary.clone() }</span>
                     </div>
-                    <FilePicker label="Open…" title="Load a .tflite model (or drop one on the page)" accept=".tflite,application/octet-stream" testid="model-file"
+                    <FilePicker label="Open…" title="Load a .tflite model or an architecture spec .json (or drop one on the page)" accept=".tflite,.json,application/json,application/octet-stream" testid="model-file"
                         on_file={props.on_model.clone()} on_error={props.on_error.clone()} />
                 </div>
                 <div class="loaded-item">
@@ -58,7 +58,7 @@ pub fn Header(props: &HeaderProps) -> Html {
                     { "Export JSON" }
                 </button>
                 <a class="button ghost" data-testid="share-link" href={props.share_url.clone()}
-                   title="A link to this view (split, grid, input mode, budget)">{ "Link to this view" }</a>
+                   title="A link to this view (preset and RD, split, grid, input mode, budget)">{ "Link to this view" }</a>
             </div>
         </header>
     }

@@ -8,9 +8,11 @@ pub mod file_picker;
 pub mod header;
 pub mod hint;
 pub mod memory_chart;
+pub mod model_card;
 pub mod numbers;
 pub mod pareto_chart;
 pub mod patch_view;
+pub mod rd_compare;
 pub mod run_panel;
 pub mod status;
 

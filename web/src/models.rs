@@ -1,0 +1,200 @@
+//! What the playground analyses: the bundled model, the architecture presets
+//! (`spec::ArchSpec::PRESETS`), loaded `.tflite` files and architecture specs
+//! (`.json`), and the receptive-field redistribution (RD) of each, exactly as
+//! `patchwise plan MODEL --rd` builds it (`cli::io::read_graph`).
+
+use patchwise_core::graph::Graph;
+use patchwise_core::spec::{self, ArchSpec};
+
+/// The bundled model's name in the picker and the URL.
+pub const BUNDLED: &str = "blazeface-short-int8";
+
+/// What `patchwise plan MODEL.tflite --rd` notes for RD on a trained model.
+pub const WHAT_IF: &str = "what-if: RD applied to the architecture inferred from the model; the redistributed network has synthetic weights and would have to be retrained";
+
+/// Why RD is unavailable for a `.tflite` whose architecture `spec::infer` cannot read.
+pub const RD_UNAVAILABLE: &str = "receptive-field redistribution needs a MobileNetV2/MCUNet-style architecture \
+    (first conv, inverted-residual blocks, 1×1 head conv, MEAN, FULLY_CONNECTED); this model does not follow it, \
+    so its architecture cannot be read back as a spec";
+
+/// Largest spec accepted, in weights and in bytes of one activation, so a
+/// hostile `.json` cannot exhaust the tab's memory (MobileNetV2-1.0@224 has
+/// 3.5 M weights and a largest activation of 1.2 MB).
+pub const MAX_SPEC_WEIGHTS: u64 = 64 << 20;
+pub const MAX_SPEC_ACTIVATION: usize = 32 << 20;
+
+/// The presets by base name (`ArchSpec::PRESETS` without the `-rd` variants: RD is a toggle).
+pub fn presets() -> Vec<&'static str> {
+    ArchSpec::PRESETS.iter().copied().filter(|p| !p.ends_with("-rd")).collect()
+}
+
+/// A preset's base name and whether its `-rd` variant was named.
+pub fn preset(name: &str) -> Option<(&'static str, bool)> {
+    let (base, rd) = match name.strip_suffix("-rd") {
+        Some(b) => (b, true),
+        None => (name, false),
+    };
+    presets().into_iter().find(|p| *p == base).map(|p| (p, rd))
+}
+
+/// Whether a file is an architecture spec rather than a model or an image.
+pub fn is_spec(name: &str, bytes: &[u8]) -> bool {
+    name.to_ascii_lowercase().ends_with(".json") || bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+/// Weights the builder would create for `spec` and its largest activation
+/// (elements), in saturating arithmetic so that absurd fields cannot overflow.
+fn sizes(spec: &ArchSpec) -> (u64, u64) {
+    let sq = |k: u64| k.saturating_mul(k);
+    let ch = |c: usize| spec.channels(c) as u64;
+    let mut h = (spec.resolution as u64).div_ceil(spec.first_stride.max(1) as u64);
+    let mut c = ch(spec.first_channels);
+    let mut weights = c.saturating_mul(sq(spec.first_kernel as u64)).saturating_mul(3);
+    let mut act = sq(spec.resolution as u64).saturating_mul(3).max(sq(h).saturating_mul(c));
+    for g in &spec.blocks {
+        let out = ch(g.out_channels);
+        for rep in 0..g.repeat {
+            let e = c.saturating_mul(g.expansion as u64);
+            let expand = if g.expansion != 1 { c.saturating_mul(e) } else { 0 };
+            weights = weights
+                .saturating_add(expand)
+                .saturating_add(sq(g.kernel as u64).saturating_mul(e))
+                .saturating_add(e.saturating_mul(out));
+            act = act.max(sq(h).saturating_mul(e));
+            if rep == 0 {
+                h = h.div_ceil(g.stride.max(1) as u64);
+            }
+            act = act.max(sq(h).saturating_mul(e.max(out)));
+            c = out;
+        }
+    }
+    let head = (spec.head_channels as u64).max(ch(spec.head_channels));
+    weights = weights.saturating_add(c.saturating_mul(head)).saturating_add(head.saturating_mul(spec.classes as u64));
+    (weights, act.max(sq(h).saturating_mul(head)))
+}
+
+/// Parses an architecture spec (`.json`, the CLI's format: serde of `spec::ArchSpec`) and checks it builds.
+pub fn parse_spec(name: &str, text: &str) -> Result<ArchSpec, String> {
+    let spec =
+        serde_json::from_str::<ArchSpec>(text).map_err(|e| format!("{name}: not a valid architecture spec: {e}"))?;
+    build(&spec).map_err(|e| format!("{name}: {e}"))?;
+    Ok(spec)
+}
+
+/// `spec::build` with the size guards.
+pub fn build(spec: &ArchSpec) -> Result<Graph, String> {
+    // The builder's own checks bound every field (it rejects these first); the guards bound their products.
+    if spec.blocks.len() <= 64 && spec.blocks.iter().all(|g| g.repeat <= 16) {
+        let (weights, act) = sizes(spec);
+        if weights > MAX_SPEC_WEIGHTS {
+            return Err(format!("spec: {weights} weights, more than the playground's limit of {MAX_SPEC_WEIGHTS}"));
+        }
+        if act > MAX_SPEC_ACTIVATION as u64 {
+            return Err(format!(
+                "spec: an activation of {act} B, more than the playground's limit of {MAX_SPEC_ACTIVATION} B"
+            ));
+        }
+    }
+    Ok(spec::build(spec).map_err(|e| e.to_string())?.graph)
+}
+
+/// The RD variant's spec, as `plan --rd` makes it: a spec (preset or file) is
+/// redistributed unless its name already ends in `-rd`; a trained model's
+/// architecture is inferred (`spec::infer`) and redistributed, a what-if
+/// (`true`) whose weights would have to be retrained.
+pub fn rd_spec(spec: Option<&ArchSpec>, graph: &Graph) -> Result<(ArchSpec, bool), String> {
+    match spec {
+        Some(s) if s.name.ends_with("-rd") => Ok((s.clone(), false)),
+        Some(s) => Ok((s.redistribute(spec::DEFAULT_RD_STAGE_GROUPS), false)),
+        None => spec::infer(graph)
+            .map(|s| (s.redistribute(spec::DEFAULT_RD_STAGE_GROUPS), true))
+            .ok_or_else(|| RD_UNAVAILABLE.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patchwise_core::patch::InputMode;
+    use patchwise_core::plan::{self, Schedule};
+
+    #[test]
+    fn presets_are_the_base_names() {
+        assert_eq!(presets(), ["mbv2-w0.35-r144", "mbv2-w1.0-r224", "mcunet-like-r176"]);
+        assert_eq!(preset("mbv2-w1.0-r224-rd"), Some(("mbv2-w1.0-r224", true)));
+        assert_eq!(preset("nope"), None);
+        assert!(is_spec("x.json", b""));
+        assert!(is_spec("x", b"  {\"name\": 1}"));
+        assert!(!is_spec("x.tflite", b"\x1c\0\0\0TFL3"));
+    }
+
+    /// The RD variant of each preset is the graph `plan PRESET --rd` analyses.
+    #[test]
+    fn rd_of_a_preset_is_the_clis() {
+        for name in presets() {
+            let base = ArchSpec::preset(name).unwrap();
+            let g = build(&base).unwrap();
+            let (rd, what_if) = rd_spec(Some(&base), &g).unwrap();
+            assert!(!what_if);
+            let ours = build(&rd).unwrap();
+            let cli = patchwise_cli::io::read_graph(name, true).unwrap();
+            let sched = Schedule { split: Some(8), grid: (3, 3) };
+            assert_eq!(
+                plan::report(&ours, sched, InputMode::Streamed).unwrap(),
+                plan::report(&cli, sched, InputMode::Streamed).unwrap(),
+                "{name}"
+            );
+            assert_eq!(ours.flash_bytes(), cli.flash_bytes());
+        }
+    }
+
+    #[test]
+    fn rd_of_a_trained_model_is_a_what_if_or_unavailable() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mbv2 = root.join("models/mbv2-w0.35-r144-int8.tflite");
+        let g = patchwise_core::loader::load(&std::fs::read(&mbv2).unwrap()).unwrap();
+        let (rd, what_if) = rd_spec(None, &g).unwrap();
+        assert!(what_if);
+        let cli = patchwise_cli::io::read_graph(mbv2.to_str().unwrap(), true).unwrap();
+        let ours = build(&rd).unwrap();
+        assert_eq!(
+            plan::report(&ours, Schedule::LAYER_BY_LAYER, InputMode::InArena).unwrap(),
+            plan::report(&cli, Schedule::LAYER_BY_LAYER, InputMode::InArena).unwrap()
+        );
+        let blazeface = patchwise_core::loader::load(crate::DEFAULT_MODEL).unwrap();
+        assert_eq!(rd_spec(None, &blazeface).unwrap_err(), RD_UNAVAILABLE);
+    }
+
+    /// The size bounds hold for the presets (exactly for weights).
+    #[test]
+    fn sizes_bound_the_built_graphs() {
+        for name in presets() {
+            let spec = ArchSpec::preset(name).unwrap();
+            let g = build(&spec).unwrap();
+            let (weights, act) = sizes(&spec);
+            let int8_weights: u64 =
+                g.tensors.iter().filter(|t| t.is_const() && t.dtype.size() == 1).map(|t| t.elements() as u64).sum();
+            assert_eq!(weights, int8_weights, "{name}");
+            let largest = g.tensors.iter().filter(|t| !t.is_const()).map(|t| t.bytes() as u64).max().unwrap();
+            assert_eq!(act, largest, "{name}");
+        }
+    }
+
+    #[test]
+    fn bad_and_hostile_specs_are_errors() {
+        assert!(parse_spec("a.json", "{ not json").unwrap_err().starts_with("a.json: not a valid architecture spec"));
+        assert!(parse_spec("a.json", "{\"name\": \"x\"}").is_err());
+        let mut big = ArchSpec::preset("mbv2-w1.0-r224").unwrap();
+        big.width_multiplier = 4.0;
+        big.blocks.iter_mut().for_each(|g| (g.expansion, g.repeat) = (16, 16));
+        let text = serde_json::to_string(&big).unwrap();
+        assert!(parse_spec("big.json", &text).unwrap_err().contains("limit"));
+        let mut wide = ArchSpec::preset("mbv2-w0.35-r144").unwrap();
+        wide.resolution = 1024;
+        wide.first_stride = 1;
+        wide.first_channels = 64;
+        assert!(parse_spec("wide.json", &serde_json::to_string(&wide).unwrap()).unwrap_err().contains("activation"));
+        let ok = serde_json::to_string(&ArchSpec::preset("mcunet-like-r176").unwrap()).unwrap();
+        assert_eq!(parse_spec("ok.json", &ok).unwrap(), ArchSpec::preset("mcunet-like-r176").unwrap());
+    }
+}
