@@ -282,6 +282,19 @@ try {
     const diff = keys.filter((k) => JSON.stringify(exported[k]) !== JSON.stringify(want[k]));
     check("export equals plan --json on " + keys.join(", "), diff.length === 0, `differs on ${diff.join(", ")}`);
 
+    // 8b. Firmware: the zip download is byte-identical to `patchwise export --out X.zip`.
+    const fsched = await schedule(page);
+    const [fdl] = await Promise.all([page.waitForEvent("download", { timeout: WAIT }), page.click('[data-testid="export-firmware"]')]);
+    const zipName = fdl.suggestedFilename();
+    const board = zipName.replace(/^blazeface-short-int8-/, "").replace(/\.zip$/, "");
+    const cliZip = join(OUT_DIR, "cli-firmware.zip");
+    const fargs = ["export", currentModel, "--board", board, "--input", join(process.env.ASSETS, "astronaut-128.png"), "--out", cliZip];
+    if (fsched.split !== "none") fargs.push("--split", fsched.split, "--grid", fsched.grid);
+    if (fsched.mode === "streamed") fargs.push("--streamed-input");
+    execFileSync(BIN, fargs, { encoding: "utf8", timeout: 120_000 });
+    const same = Buffer.compare(readFileSync(await fdl.path()), readFileSync(cliZip)) === 0;
+    check(`firmware zip (${zipName}) is byte-identical to patchwise export`, fsched.split !== "none" && same, `split ${fsched.split}, identical ${same}`);
+
     // 9. Bad files: an inline error, the numbers stay.
     const before = await numbers(page);
     await page.setInputFiles('[data-testid="model-file"]', {

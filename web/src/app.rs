@@ -162,6 +162,26 @@ fn Playground() -> Html {
             );
         })
     };
+    let firmware_board = state.board.or_else(|| patchwise_core::boards::board("qemu-mps2-an500"));
+    let on_firmware = {
+        let state = state.clone();
+        let dispatch = dispatch.clone();
+        Callback::from(move |_| {
+            let Some(board) = state.board.or_else(|| patchwise_core::boards::board("qemu-mps2-an500")) else { return };
+            let stem = state.model.name.trim_end_matches(".tflite").trim_end_matches(".json").to_string();
+            match export::firmware_zip(
+                &state.model.graph,
+                &stem,
+                board,
+                state.schedule().into(),
+                state.mode,
+                Some(&state.image.bytes),
+            ) {
+                Ok((name, bytes)) => dom::download_bytes(&name, &bytes, "application/zip"),
+                Err(e) => dispatch.dispatch(Action::Error(e)),
+            }
+        })
+    };
     let on_dismiss = {
         let d = dispatch.clone();
         Callback::from(move |_| d.dispatch(Action::DismissError))
@@ -191,7 +211,8 @@ fn Playground() -> Html {
                     image_name={state.image.name.clone()}
                     image_summary={format!("{}×{}", state.image.width, state.image.height)}
                     on_model={on_model} on_image={on_image} on_error={on_error}
-                    on_export={on_export} share_url={share_url}>
+                    on_export={on_export} on_firmware={on_firmware}
+                    firmware_board={AttrValue::from(firmware_board.map_or("", |b| b.name))} share_url={share_url}>
                 <Status tasks={tasks} ready={state.ready()} />
             </Header>
             <ErrorBanner message={state.error.clone().map(AttrValue::from)} on_dismiss={on_dismiss} />

@@ -41,7 +41,12 @@ pub fn revoke(url: &str) {
 
 /// Offers `text` as a file download.
 pub fn download(name: &str, text: &str, mime: &str) {
-    let Some(url) = blob(text.as_bytes(), mime).and_then(|b| Url::create_object_url_with_blob(&b).ok()) else {
+    download_bytes(name, text.as_bytes(), mime)
+}
+
+/// Offers `bytes` as a file download.
+pub fn download_bytes(name: &str, bytes: &[u8], mime: &str) {
+    let Some(url) = blob(bytes, mime).and_then(|b| Url::create_object_url_with_blob(&b).ok()) else {
         return;
     };
     let doc = gloo::utils::document();

@@ -93,3 +93,74 @@ mod tests {
         }
     }
 }
+
+/// The firmware crate for `board` as a zip: the same request and the same
+/// bytes as `patchwise export MODEL --board B --split S --grid RxC --input IMAGE --out X.zip`.
+pub fn firmware_zip(
+    g: &patchwise_core::graph::Graph,
+    model_name: &str,
+    board: &patchwise_core::boards::Board,
+    schedule: patchwise_core::plan::Schedule,
+    mode: Mode,
+    image: Option<&[u8]>,
+) -> Result<(String, Vec<u8>), String> {
+    let input = match (image, g.inputs.first()) {
+        (Some(bytes), Some(&t)) => {
+            let img = crate::compute::decode_image(bytes)?;
+            Some(crate::compute::image_to_input(&img, &g.tensors[t])?)
+        }
+        _ => None,
+    };
+    let req = patchwise_firmware_export::ExportRequest {
+        graph: g,
+        model_name,
+        board,
+        schedule,
+        input_mode: mode.into(),
+        input,
+    };
+    let project = patchwise_firmware_export::export(&req).map_err(|e| e.to_string())?;
+    let zip = project.to_zip().map_err(|e| e.to_string())?;
+    Ok((format!("{}.zip", project.summary.crate_name), zip))
+}
+
+#[cfg(test)]
+mod firmware_tests {
+    use super::*;
+
+    /// The browser's firmware zip is byte-identical to `patchwise export --out X.zip`.
+    #[test]
+    fn firmware_zip_equals_the_cli_export() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+        let model = root.join("models/blazeface-short-int8.tflite");
+        let image = root.join("assets/images/astronaut-128.png");
+        let g = patchwise_core::loader::load(&std::fs::read(&model).unwrap()).unwrap();
+        let board = patchwise_core::boards::board("stm32f746g-disco").unwrap();
+        let schedule = patchwise_core::plan::Schedule { split: Some(15), grid: (1, 2) };
+        let (name, zip) = firmware_zip(
+            &g,
+            "blazeface-short-int8",
+            board,
+            schedule,
+            Mode::InArena,
+            Some(&std::fs::read(&image).unwrap()),
+        )
+        .unwrap();
+        assert_eq!(name, "blazeface-short-int8-stm32f746g-disco.zip");
+        let dir = std::env::temp_dir().join(format!("pw-fw-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("cli.zip");
+        patchwise_cli::export::run(
+            &g,
+            "blazeface-short-int8",
+            "stm32f746g-disco",
+            Some(schedule),
+            false,
+            Some(&image),
+            &out,
+        )
+        .unwrap();
+        assert!(std::fs::read(&out).unwrap() == zip, "browser zip differs from the CLI's");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

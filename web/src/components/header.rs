@@ -15,6 +15,10 @@ pub struct HeaderProps {
     pub on_image: Callback<(String, Vec<u8>)>,
     pub on_error: Callback<String>,
     pub on_export: Callback<()>,
+    /// Download the firmware crate (zip) for the chosen board.
+    pub on_firmware: Callback<()>,
+    /// Board the firmware is exported for.
+    pub firmware_board: AttrValue,
     pub share_url: AttrValue,
     /// The status indicator.
     pub children: Html,
@@ -23,6 +27,7 @@ pub struct HeaderProps {
 #[component]
 pub fn Header(props: &HeaderProps) -> Html {
     let export = props.on_export.reform(|_: MouseEvent| ());
+    let firmware = props.on_firmware.reform(|_: MouseEvent| ());
     html! {
         <header class="topbar">
             <div class="brand">
@@ -56,6 +61,10 @@ pub fn Header(props: &HeaderProps) -> Html {
                 { props.children.clone() }
                 <button class="button" data-testid="export" onclick={export} title="Download the schedule as JSON (the fields of `patchwise plan --json`)">
                     { "Export JSON" }
+                </button>
+                <button class="button" data-testid="export-firmware" onclick={firmware}
+                    title={format!("Download a no_std firmware crate for {} (the same zip as `patchwise export … --out X.zip`)", props.firmware_board)}>
+                    { "Firmware (.zip)" }
                 </button>
                 <a class="button ghost" data-testid="share-link" href={props.share_url.clone()}
                    title="A link to this view (preset and RD, split, grid, input mode, budget)">{ "Link to this view" }</a>
