@@ -14,6 +14,7 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod arena;
 pub mod error;
 pub mod fixedpoint;
 pub mod kernels;

@@ -5,6 +5,7 @@
 /// (path inside `src/`, contents) of every core source the firmware compiles.
 pub const CORE_SOURCES: &[(&str, &str)] = &[
     ("lib.rs", include_str!("../../core/src/lib.rs")),
+    ("arena.rs", include_str!("../../core/src/arena.rs")),
     ("error.rs", include_str!("../../core/src/error.rs")),
     ("fixedpoint.rs", include_str!("../../core/src/fixedpoint.rs")),
     ("op.rs", include_str!("../../core/src/op.rs")),
