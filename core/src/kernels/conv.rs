@@ -124,3 +124,178 @@ pub fn conv2d(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The kernel against a plain transcription of TFLite's `ConvPerChannel`
+    //! loop (every tap bounds-checked), on whole tensors and on windows.
+    use super::*;
+    use crate::op::{Axis, Padding};
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    struct ConvProblem {
+        h: usize,
+        w: usize,
+        c: usize,
+        oc: usize,
+        k: usize,
+        stride: usize,
+        dil: usize,
+        same: bool,
+        input: Vec<i8>,
+        filter: Vec<i8>,
+        bias: Vec<i32>,
+        zp_in: i32,
+        zp_out: i32,
+        mults: Vec<QuantizedMultiplier>,
+    }
+
+    impl ConvProblem {
+        fn geometry(&self) -> (Geometry, usize, usize) {
+            let a = Axis { kernel: self.k, stride: self.stride, dilation: self.dil };
+            let p = if self.same { Padding::Same } else { Padding::Valid };
+            let (oh, ow) = (a.out_size(p, self.h), a.out_size(p, self.w));
+            let g = Geometry {
+                in_h: self.h,
+                in_w: self.w,
+                kh: self.k,
+                kw: self.k,
+                stride_h: self.stride,
+                stride_w: self.stride,
+                dil_h: self.dil,
+                dil_w: self.dil,
+                pad_top: a.pad_before(p, self.h, oh),
+                pad_left: a.pad_before(p, self.w, ow),
+            };
+            (g, oh, ow)
+        }
+
+        fn reference(&self) -> Vec<i8> {
+            let (g, oh, ow) = self.geometry();
+            let mut out = Vec::new();
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    for o in 0..self.oc {
+                        let mut acc = 0i32;
+                        for ky in 0..self.k {
+                            for kx in 0..self.k {
+                                let iy = (oy * self.stride + ky * self.dil) as isize - g.pad_top as isize;
+                                let ix = (ox * self.stride + kx * self.dil) as isize - g.pad_left as isize;
+                                if iy < 0 || ix < 0 || iy >= self.h as isize || ix >= self.w as isize {
+                                    continue;
+                                }
+                                for ic in 0..self.c {
+                                    let x = self.input[((iy as usize) * self.w + ix as usize) * self.c + ic] as i32;
+                                    let f = self.filter[((o * self.k + ky) * self.k + kx) * self.c + ic] as i32;
+                                    acc += (x - self.zp_in) * f;
+                                }
+                            }
+                        }
+                        acc += self.bias[o];
+                        let v = crate::fixedpoint::multiply_by_quantized_multiplier(
+                            acc,
+                            self.mults[o].multiplier,
+                            self.mults[o].shift,
+                        );
+                        out.push((v + self.zp_out).clamp(-128, 127) as i8);
+                    }
+                }
+            }
+            out
+        }
+
+        fn stage(&self) -> OutputStage<'_> {
+            OutputStage {
+                input_offset: -self.zp_in,
+                output_offset: self.zp_out,
+                act_min: -128,
+                act_max: 127,
+                multipliers: &self.mults,
+            }
+        }
+    }
+
+    fn problem() -> impl Strategy<Value = ConvProblem> {
+        (
+            1usize..=9,
+            1usize..=9,
+            1usize..=4,
+            1usize..=4,
+            prop::sample::select(alloc::vec![1usize, 3, 5]),
+            1usize..=2,
+            1usize..=2,
+            any::<bool>(),
+        )
+            .prop_flat_map(|(h, w, c, oc, k, stride, dil, same)| {
+                (
+                    Just((h, w, c, oc, k, stride, dil, same)),
+                    prop::collection::vec(any::<i8>(), h * w * c),
+                    prop::collection::vec(-127i8..=127, oc * k * k * c),
+                    prop::collection::vec(-5000i32..5000, oc),
+                    -128i32..=127,
+                    -128i32..=127,
+                    prop::collection::vec((1u32 << 30..u32::MAX >> 1, -12i32..2), oc),
+                )
+            })
+            .prop_map(|((h, w, c, oc, k, stride, dil, same), input, filter, bias, zp_in, zp_out, m)| {
+                ConvProblem {
+                    h,
+                    w,
+                    c,
+                    oc,
+                    k,
+                    stride,
+                    dil,
+                    same,
+                    input,
+                    filter,
+                    bias,
+                    zp_in,
+                    zp_out,
+                    mults: m.into_iter().map(|(q, s)| QuantizedMultiplier { multiplier: q as i32, shift: s }).collect(),
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn whole_tensor_matches_reference(p in problem()) {
+            let (g, oh, ow) = p.geometry();
+            prop_assume!(oh > 0 && ow > 0);
+            let mut out = alloc::vec![0i8; oh * ow * p.oc];
+            let owin = Window::full(1, oh, ow, p.oc);
+            conv2d(&g, &p.stage(), &p.input, Window::full(1, p.h, p.w, p.c), &p.filter, Some(&p.bias), &mut out, owin, owin.rect);
+            prop_assert_eq!(out, p.reference());
+        }
+
+        #[test]
+        fn a_window_matches_the_same_region_of_the_whole(p in problem(), y in 0usize..9, x in 0usize..9, rh in 1usize..9, rw in 1usize..9) {
+            let (g, oh, ow) = p.geometry();
+            prop_assume!(oh > 0 && ow > 0);
+            let region = Rect::new(y % oh, x % ow, rh.min(oh - y % oh), rw.min(ow - x % ow));
+            let want = p.reference();
+            // The input window: exactly the receptive field of the region.
+            let op = crate::op::Op::Conv2d(crate::op::Conv2d {
+                padding: if p.same { Padding::Same } else { Padding::Valid },
+                h: Axis { kernel: p.k, stride: p.stride, dilation: p.dil },
+                w: Axis { kernel: p.k, stride: p.stride, dilation: p.dil },
+                activation: crate::op::Activation::None,
+            });
+            let ir = op.input_rect(region, (p.h, p.w), (oh, ow)).unwrap();
+            let mut sub = Vec::new();
+            for yy in ir.y..ir.y_end() {
+                sub.extend_from_slice(&p.input[(yy * p.w + ir.x) * p.c..(yy * p.w + ir.x_end()) * p.c]);
+            }
+            let owin = Window::new(1, region, p.oc);
+            let mut out = alloc::vec![0i8; owin.len()];
+            conv2d(&g, &p.stage(), &sub, Window::new(1, ir, p.c), &p.filter, Some(&p.bias), &mut out, owin, region);
+            let mut expect = Vec::new();
+            for yy in region.y..region.y_end() {
+                expect.extend_from_slice(&want[(yy * ow + region.x) * p.oc..(yy * ow + region.x_end()) * p.oc]);
+            }
+            prop_assert_eq!(out, expect);
+        }
+    }
+}
