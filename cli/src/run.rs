@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use patchwise_core::analysis;
 use patchwise_core::exec::{self, Executor};
-use patchwise_core::graph::{DType, Graph, Quant, Tensor};
+use patchwise_core::graph::{Graph, Quant, Tensor};
 use patchwise_core::patch::{InputMode, PatchExecutor};
 use patchwise_core::plan::Schedule;
 use serde_json::{json, Value};
@@ -98,24 +98,6 @@ pub fn load_input(g: &Graph, input: &Path) -> Result<Vec<u8>> {
     }
 }
 
-/// Top classes of a classifier output (rank 2, one row), highest first.
-fn top_classes(t: &Tensor, data: &[u8], k: usize) -> Option<Vec<Value>> {
-    if t.shape.len() != 2 || t.shape[0] != 1 || t.shape[1] < 2 {
-        return None;
-    }
-    let vals: Vec<f32> = match t.dtype {
-        DType::I8 => {
-            let (s, z) = t.quant.per_tensor().unwrap_or((1.0, 0));
-            data.iter().map(|&b| s * (b as i8 as i32 - z) as f32).collect()
-        }
-        DType::F32 => data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
-        _ => return None,
-    };
-    let mut idx: Vec<usize> = (0..vals.len()).collect();
-    idx.sort_by(|&a, &b| vals[b].total_cmp(&vals[a]).then(a.cmp(&b)));
-    Some(idx.into_iter().take(k).map(|i| json!({"class": i, "score": vals[i]})).collect())
-}
-
 pub struct RunResult {
     pub outputs: Vec<Vec<u8>>,
     pub predicted_arena: usize,
@@ -199,8 +181,8 @@ pub fn run(path: &Path, input: &Path, schedule: Schedule, output_dir: Option<&Pa
         .map(|(i, (&t, bytes))| {
             let t = &g.tensors[t];
             let mut v = json!({"index": i, "shape": t.shape, "dtype": t.dtype.name()});
-            if let Some(top) = top_classes(t, bytes, 5) {
-                v["top"] = Value::Array(top);
+            if let Some(top) = analysis::top_classes(t, bytes, 5) {
+                v["top"] = top.into_iter().map(|(class, score)| json!({"class": class, "score": score})).collect();
             }
             v
         })

@@ -4,7 +4,7 @@
 
 use alloc::vec::Vec;
 
-use crate::graph::Graph;
+use crate::graph::{DType, Graph, Tensor};
 use crate::region::Rect;
 use crate::validate::pad4;
 
@@ -61,4 +61,23 @@ pub fn layer(g: &Graph, i: usize) -> LayerInfo {
 
 pub fn total_macs(g: &Graph) -> u64 {
     layers(g).iter().map(|l| l.macs).sum()
+}
+
+/// Top classes of a classifier output (`[1, N]`, N ≥ 2): `(class, dequantized score)`,
+/// highest first (ties: lower class first). `None` for other outputs.
+pub fn top_classes(t: &Tensor, data: &[u8], k: usize) -> Option<Vec<(usize, f32)>> {
+    if t.shape.len() != 2 || t.shape[0] != 1 || t.shape[1] < 2 {
+        return None;
+    }
+    let vals: Vec<f32> = match t.dtype {
+        DType::I8 => {
+            let (s, z) = t.quant.per_tensor().unwrap_or((1.0, 0));
+            data.iter().map(|&b| s * (b as i8 as i32 - z) as f32).collect()
+        }
+        DType::F32 => data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+        _ => return None,
+    };
+    let mut idx: Vec<usize> = (0..vals.len()).collect();
+    idx.sort_by(|&a, &b| vals[b].total_cmp(&vals[a]).then(a.cmp(&b)));
+    Some(idx.into_iter().take(k).map(|i| (i, vals[i])).collect())
 }

@@ -93,24 +93,6 @@ pub fn image_to_input(img: &Rgb, t: &Tensor) -> Result<Vec<u8>, String> {
     }
 }
 
-/// Top classes of a classifier output (`[1, N]`, N ≥ 2), highest first.
-pub fn top_classes(t: &Tensor, data: &[u8], k: usize) -> Option<Vec<(usize, f32)>> {
-    if t.shape.len() != 2 || t.shape[0] != 1 || t.shape[1] < 2 {
-        return None;
-    }
-    let vals: Vec<f32> = match t.dtype {
-        DType::I8 => {
-            let (s, z) = t.quant.per_tensor().unwrap_or((1.0, 0));
-            data.iter().map(|&b| s * (b as i8 as i32 - z) as f32).collect()
-        }
-        DType::F32 => data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
-        _ => return None,
-    };
-    let mut idx: Vec<usize> = (0..vals.len()).collect();
-    idx.sort_by(|&a, &b| vals[b].total_cmp(&vals[a]).then(a.cmp(&b)));
-    Some(idx.into_iter().take(k).map(|i| (i, vals[i])).collect())
-}
-
 /// Face boxes in source-image pixels when the model is a BlazeFace-style
 /// detector (core's `detect`: MediaPipe anchors, decoding, weighted NMS);
 /// `None` for other models. The `Detections` overlay draws them.
@@ -216,7 +198,12 @@ pub fn run(model: &Source, image: &[u8], schedule: Sched, mode: Mode, now: Clock
         .enumerate()
         .map(|(index, (&t, data))| {
             let t = &g.tensors[t];
-            OutputSummary { index, shape: t.shape.clone(), dtype: t.dtype.name().into(), top: top_classes(t, data, 5) }
+            OutputSummary {
+                index,
+                shape: t.shape.clone(),
+                dtype: t.dtype.name().into(),
+                top: patchwise_core::analysis::top_classes(t, data, 5),
+            }
         })
         .collect();
     Ok(RunOut {
