@@ -100,3 +100,133 @@ pub fn depthwise_conv2d_inplace(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Windowed and in-place depthwise against a plain transcription of
+    //! TFLite's `DepthwiseConvPerChannel` loop.
+    use super::*;
+    use crate::fixedpoint::{multiply_by_quantized_multiplier, QuantizedMultiplier};
+    use crate::op::{Axis, Padding};
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    struct DwProblem {
+        h: usize,
+        w: usize,
+        c: usize,
+        k: usize,
+        stride: usize,
+        same: bool,
+        input: Vec<i8>,
+        filter: Vec<i8>,
+        bias: Vec<i32>,
+        zp_in: i32,
+        mults: Vec<QuantizedMultiplier>,
+    }
+
+    impl DwProblem {
+        fn geometry(&self) -> (Geometry, usize, usize) {
+            let a = Axis { kernel: self.k, stride: self.stride, dilation: 1 };
+            let p = if self.same { Padding::Same } else { Padding::Valid };
+            let (oh, ow) = (a.out_size(p, self.h), a.out_size(p, self.w));
+            let g = Geometry {
+                in_h: self.h,
+                in_w: self.w,
+                kh: self.k,
+                kw: self.k,
+                stride_h: self.stride,
+                stride_w: self.stride,
+                dil_h: 1,
+                dil_w: 1,
+                pad_top: a.pad_before(p, self.h, oh),
+                pad_left: a.pad_before(p, self.w, ow),
+            };
+            (g, oh, ow)
+        }
+
+        fn reference(&self) -> Vec<i8> {
+            let (g, oh, ow) = self.geometry();
+            let mut out = Vec::new();
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    for ch in 0..self.c {
+                        let mut acc = 0i32;
+                        for ky in 0..self.k {
+                            for kx in 0..self.k {
+                                let iy = (oy * self.stride + ky) as isize - g.pad_top as isize;
+                                let ix = (ox * self.stride + kx) as isize - g.pad_left as isize;
+                                if iy < 0 || ix < 0 || iy >= self.h as isize || ix >= self.w as isize {
+                                    continue;
+                                }
+                                let x = self.input[((iy as usize) * self.w + ix as usize) * self.c + ch] as i32;
+                                acc += (x - self.zp_in) * self.filter[(ky * self.k + kx) * self.c + ch] as i32;
+                            }
+                        }
+                        acc += self.bias[ch];
+                        let v = multiply_by_quantized_multiplier(acc, self.mults[ch].multiplier, self.mults[ch].shift);
+                        out.push(v.clamp(-128, 127) as i8);
+                    }
+                }
+            }
+            out
+        }
+
+        fn stage(&self) -> OutputStage<'_> {
+            OutputStage {
+                input_offset: -self.zp_in,
+                output_offset: 0,
+                act_min: -128,
+                act_max: 127,
+                multipliers: &self.mults,
+            }
+        }
+    }
+
+    fn problem() -> impl Strategy<Value = DwProblem> {
+        (1usize..=9, 1usize..=9, 1usize..=5, prop::sample::select(alloc::vec![1usize, 3, 5]), 1usize..=2, any::<bool>())
+            .prop_flat_map(|(h, w, c, k, stride, same)| {
+                (
+                    Just((h, w, c, k, stride, same)),
+                    prop::collection::vec(any::<i8>(), h * w * c),
+                    prop::collection::vec(-127i8..=127, k * k * c),
+                    prop::collection::vec(-5000i32..5000, c),
+                    -128i32..=127,
+                    prop::collection::vec((1u32 << 30..u32::MAX >> 1, -12i32..2), c),
+                )
+            })
+            .prop_map(|((h, w, c, k, stride, same), input, filter, bias, zp_in, m)| DwProblem {
+                h,
+                w,
+                c,
+                k,
+                stride,
+                same,
+                input,
+                filter,
+                bias,
+                zp_in,
+                mults: m.into_iter().map(|(q, s)| QuantizedMultiplier { multiplier: q as i32, shift: s }).collect(),
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn whole_tensor_and_in_place_match_reference(p in problem()) {
+            let (g, oh, ow) = p.geometry();
+            prop_assume!(oh > 0 && ow > 0);
+            let want = p.reference();
+            let owin = Window::full(1, oh, ow, p.c);
+            let mut out = alloc::vec![0i8; owin.len()];
+            depthwise_conv2d(&g, 1, &p.stage(), &p.input, Window::full(1, p.h, p.w, p.c), &p.filter, Some(&p.bias), &mut out, owin, owin.rect);
+            prop_assert_eq!(&out, &want);
+            // In place: the buffer holds the input, then the output from offset 0.
+            let mut buffer = p.input.clone();
+            buffer.resize(buffer.len().max(want.len()), 0);
+            let mut plane = alloc::vec![0i8; p.h * p.w];
+            depthwise_conv2d_inplace(&g, &p.stage(), &mut buffer, p.c, oh, ow, &p.filter, Some(&p.bias), &mut plane);
+            prop_assert_eq!(&buffer[..want.len()], &want[..]);
+        }
+    }
+}
