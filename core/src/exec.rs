@@ -271,13 +271,7 @@ pub(crate) fn eval_region(
     let out_t = &g.tensors[node.output()];
     match step {
         Step::Conv { geom, input_offset, output_offset, act, multipliers } => {
-            let st = OutputStage {
-                input_offset: *input_offset,
-                output_offset: *output_offset,
-                act_min: act.0,
-                act_max: act.1,
-                multipliers,
-            };
+            let st = output_stage(*input_offset, *output_offset, *act, multipliers);
             kernels::conv::conv2d(
                 geom,
                 &st,
@@ -291,13 +285,7 @@ pub(crate) fn eval_region(
             );
         }
         Step::Depthwise { geom, multiplier, input_offset, output_offset, act, multipliers } => {
-            let st = OutputStage {
-                input_offset: *input_offset,
-                output_offset: *output_offset,
-                act_min: act.0,
-                act_max: act.1,
-                multipliers,
-            };
+            let st = output_stage(*input_offset, *output_offset, *act, multipliers);
             kernels::depthwise::depthwise_conv2d(
                 geom,
                 *multiplier,
@@ -463,6 +451,16 @@ fn eval_pointwise(
     }
 }
 
+/// The requantization stage of a convolution step.
+fn output_stage(
+    input_offset: i32,
+    output_offset: i32,
+    act: (i32, i32),
+    multipliers: &[QuantizedMultiplier],
+) -> OutputStage<'_> {
+    OutputStage { input_offset, output_offset, act_min: act.0, act_max: act.1, multipliers }
+}
+
 /// Prepares every node of a validated graph.
 pub fn prepare_all(g: &Graph) -> Result<Vec<Step>> {
     (0..g.nodes.len()).map(|i| prepare(g, i)).collect()
@@ -568,13 +566,7 @@ fn run_inplace(g: &Graph, i: usize, step: &Step, layout: &ArenaLayout, ip: InPla
             run_inplace_rows(g, i, step, layout, arena, buffer, ip.operand, scratch, delay)
         }
         (InPlaceKind::Channels, Step::Depthwise { geom, input_offset, output_offset, act, multipliers, .. }) => {
-            let st = OutputStage {
-                input_offset: *input_offset,
-                output_offset: *output_offset,
-                act_min: act.0,
-                act_max: act.1,
-                multipliers,
-            };
+            let st = output_stage(*input_offset, *output_offset, *act, multipliers);
             let os = pad4(&g.tensors[out].shape);
             let (buf, scr) = split_two(arena, buffer, scratch)?;
             kernels::depthwise::depthwise_conv2d_inplace(
