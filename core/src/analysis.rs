@@ -4,9 +4,9 @@
 
 use alloc::vec::Vec;
 
+use crate::graph::nhwc;
 use crate::graph::{DType, Graph, Tensor};
 use crate::region::Rect;
-use crate::validate::pad4;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayerInfo {
@@ -31,7 +31,7 @@ pub fn layer(g: &Graph, i: usize) -> LayerInfo {
     let out = &g.tensors[node.output()];
     let first = node.input(0).map(|t| &g.tensors[t]);
     let input_shape = first.map(|t| t.shape.clone()).unwrap_or_default();
-    let o = pad4(&out.shape);
+    let o = nhwc(&out.shape);
     let in_c = first.map(|t| *t.shape.last().unwrap_or(&1)).unwrap_or(1);
     let k_depth = node.input(1).map(|t| *g.tensors[t].shape.last().unwrap_or(&0)).unwrap_or(0);
     let macs = node.op.macs(o[0], Rect::full(o[1], o[2]), in_c, o[3], k_depth);

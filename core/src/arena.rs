@@ -7,7 +7,6 @@
 use core::ops::Range;
 
 use crate::error::{Error, Result};
-use crate::region::{Rect, Window};
 
 /// Disjoint views of the arena: the output range mutable, everything else readable.
 pub(crate) struct Io<'a> {
@@ -96,11 +95,6 @@ pub(crate) fn split_two(arena: &mut [u8], a: Range<usize>, b: Range<usize>) -> R
     } else {
         Err(Error::Schedule("in-place scratch overlaps its buffer"))
     }
-}
-
-/// (batch, row) pairs of a region.
-pub(crate) fn rows(ow: Window, region: Rect) -> impl Iterator<Item = (usize, usize)> {
-    (0..ow.n).flat_map(move |b| (region.y..region.y_end()).map(move |y| (b, y)))
 }
 
 /// Fills the arena with `byte` before a run, for [`high_water_mark`].

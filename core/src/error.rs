@@ -26,6 +26,9 @@ pub enum Error {
     Schedule(&'static str),
     /// No schedule meets the memory budget; carries the smallest peak found.
     BudgetUnreachable { budget: usize, best_peak: usize },
+    /// Lowered tables that do not fit together (a span or window out of
+    /// range): a lowering bug or tampered firmware tables, never bad input.
+    Program(&'static str),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +93,7 @@ impl fmt::Display for Error {
                 write!(f, "{what}: expected {expected} bytes, got {got}")
             }
             Error::Schedule(what) => write!(f, "invalid patch schedule: {what}"),
+            Error::Program(what) => write!(f, "inconsistent lowered program: {what}"),
             Error::BudgetUnreachable { budget, best_peak } => write!(
                 f,
                 "no schedule fits the budget of {budget} bytes; the smallest achievable peak is {best_peak} bytes"

@@ -48,6 +48,7 @@ pub struct QuantizedMultiplier {
     pub multiplier: i32,
     pub shift: i32,
 }
+crate::literal_struct!(QuantizedMultiplier { multiplier, shift });
 
 impl QuantizedMultiplier {
     /// Encodes `real` the way TFLite's `QuantizeMultiplier` does: frexp,

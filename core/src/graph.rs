@@ -132,17 +132,24 @@ impl Tensor {
     pub fn is_const(&self) -> bool {
         self.data.is_some()
     }
-    /// Shape as NHWC, promoting lower ranks (`[N, C]` → `[N, 1, 1, C]`).
+    /// Shape as NHWC (see [`nhwc`]).
     pub fn nhwc(&self) -> [usize; 4] {
-        match self.shape.as_slice() {
-            [n, h, w, c] => [*n, *h, *w, *c],
-            [n, w, c] => [*n, 1, *w, *c],
-            [n, c] => [*n, 1, 1, *c],
-            [c] => [1, 1, 1, *c],
-            [] => [1, 1, 1, 1],
-            s => [s[0], s[1..s.len() - 2].iter().product(), s[s.len() - 2], s[s.len() - 1]],
-        }
+        nhwc(&self.shape)
     }
+}
+
+/// A shape as four NHWC dimensions, the way TFLite's kernels extend shapes:
+/// lower ranks are right-aligned (`[N, C]` → `[1, 1, N, C]`, which is what
+/// broadcasting needs), higher ranks fold their leading dimensions into the
+/// first, so the element count is kept.
+pub fn nhwc(s: &[usize]) -> [usize; 4] {
+    let mut r = [1; 4];
+    let k = s.len().min(4);
+    r[4 - k..].copy_from_slice(&s[s.len() - k..]);
+    if s.len() > 4 {
+        r[0] = s[..s.len() - 3].iter().product();
+    }
+    r
 }
 
 #[derive(Clone, Debug, PartialEq)]

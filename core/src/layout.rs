@@ -14,10 +14,10 @@
 use alloc::vec::Vec;
 use core::ops::Range;
 
+use crate::graph::nhwc;
 use crate::graph::{Graph, TensorId};
 use crate::op::Op;
 use crate::planner::{Buffer, MemoryPlan, Planner};
-use crate::validate::pad4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LayoutOptions {
@@ -31,14 +31,7 @@ impl Default for LayoutOptions {
     }
 }
 
-/// How an operator runs over its own input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InPlaceKind {
-    /// Depthwise, channel by channel through one input-plane scratch.
-    Channels,
-    /// Output rows held back `delay` rows in a row scratch (1×1 convolutions).
-    Rows { delay: usize },
-}
+pub use crate::program::InPlaceKind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InPlace {
@@ -47,6 +40,28 @@ pub struct InPlace {
     pub kind: InPlaceKind,
     /// The operand whose bytes the output overwrites.
     pub operand: usize,
+}
+
+/// Which operators one planning attempt lets overwrite their dying input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct InPlaceLevel {
+    /// Depthwise convolutions (and, with `pointwise`, everything below).
+    depthwise: bool,
+    /// 1×1 convolutions and ADD.
+    pointwise: bool,
+    /// ADD overwrites its oldest operand (a residual input) rather than its newest.
+    oldest: bool,
+}
+
+impl InPlaceLevel {
+    const NONE: Self = Self { depthwise: false, pointwise: false, oldest: false };
+    /// Every level tried; the smallest arena wins.
+    const ALL: [Self; 4] = [
+        Self::NONE,
+        Self { depthwise: true, pointwise: false, oldest: false },
+        Self { depthwise: true, pointwise: true, oldest: true },
+        Self { depthwise: true, pointwise: true, oldest: false },
+    ];
 }
 
 /// Where every activation tensor lives in the arena.
@@ -79,7 +94,7 @@ pub(crate) struct Sizing<'a> {
 pub fn inplace_kind(g: &Graph, i: usize, pointwise: bool, operand: usize) -> Option<(InPlaceKind, usize)> {
     let node = &g.nodes[i];
     let (it, ot) = (&g.tensors[node.input(operand)?], &g.tensors[node.output()]);
-    let (is, os) = (pad4(&it.shape), pad4(&ot.shape));
+    let (is, os) = (nhwc(&it.shape), nhwc(&ot.shape));
     if is[0] != 1 || it.dtype.size() != 1 {
         return None;
     }
@@ -90,7 +105,7 @@ pub fn inplace_kind(g: &Graph, i: usize, pointwise: bool, operand: usize) -> Opt
         // Element-wise: row r of the output reads only row r of the operand.
         Op::Add(_) if pointwise && is == os && ot.dtype == it.dtype => {
             // Rows work when the other operand is a same-shape tensor or a per-channel constant.
-            let other = pad4(&g.tensors[node.input(1 - operand)?].shape);
+            let other = nhwc(&g.tensors[node.input(1 - operand)?].shape);
             (other == os || other[0] * other[1] * other[2] == 1)
                 .then_some((InPlaceKind::Rows { delay: 0 }, os[2] * os[3]))
         }
@@ -129,31 +144,20 @@ impl ArenaLayout {
     /// smallest arena: in-place outputs are pinned to their input's offset,
     /// and long pinned chains can make greedy placement worse.
     pub(crate) fn build(g: &Graph, planner: &dyn Planner, options: LayoutOptions, sizing: &Sizing) -> ArenaLayout {
-        let levels: &[(bool, bool, bool)] = if options.inplace {
-            &[(false, false, false), (true, false, false), (true, true, true), (true, true, false)]
-        } else {
-            &[(false, false, false)]
-        };
+        let levels: &[InPlaceLevel] = if options.inplace { &InPlaceLevel::ALL } else { &[InPlaceLevel::NONE] };
         let mut best: Option<ArenaLayout> = None;
-        for &(depthwise, pointwise, oldest) in levels {
-            let l = Self::build_with(g, planner, depthwise, pointwise, oldest, sizing);
+        for &level in levels {
+            let l = Self::build_with(g, planner, level, sizing);
             if best.as_ref().is_none_or(|b| l.arena_size() < b.arena_size()) {
                 best = Some(l);
             }
         }
-        best.unwrap_or_else(|| Self::build_with(g, planner, false, false, false, sizing))
+        best.unwrap_or_else(|| Self::build_with(g, planner, InPlaceLevel::NONE, sizing))
     }
 
-    /// One in-place level: `depthwise` convolutions, `pointwise` (1×1 and
-    /// ADD) ops, and whether ADD prefers to overwrite its `oldest` operand.
-    pub(crate) fn build_with(
-        g: &Graph,
-        planner: &dyn Planner,
-        depthwise: bool,
-        pointwise: bool,
-        oldest: bool,
-        sizing: &Sizing,
-    ) -> ArenaLayout {
+    /// One in-place level.
+    fn build_with(g: &Graph, planner: &dyn Planner, level: InPlaceLevel, sizing: &Sizing) -> ArenaLayout {
+        let InPlaceLevel { depthwise, pointwise, oldest } = level;
         let n = g.nodes.len();
         let mut last_use = alloc::vec![0usize; g.tensors.len()];
         for (i, node) in g.nodes.iter().enumerate() {

@@ -3,11 +3,14 @@
 //!
 //! - [`loader`] turns untrusted `.tflite` bytes into a typed [`graph::Graph`].
 //! - [`kernels`] are int8 kernels bit-exact with TFLite's reference kernels.
-//! - [`planner`] places buffers in one arena; [`exec`] runs a graph inside a
-//!   caller-given arena without allocating.
+//! - [`planner`] places buffers in one arena; [`lower`] turns a graph and a
+//!   schedule into a [`program::Program`], whose one interpreter runs inside a
+//!   caller-given arena without allocating (host, browser and firmware alike).
+//! - [`op`] and [`ops`]: the operators, one module per family.
 //!
-//! Without the `alloc` feature only the kernels, fixed-point math and region
-//! types are available: enough for generated firmware.
+//! Without the `alloc` feature only the kernels, the operators' eval, the
+//! program interpreter, fixed-point math and region types are available:
+//! enough for generated firmware.
 #![no_std]
 #![deny(unsafe_code)]
 
@@ -18,10 +21,11 @@ pub mod arena;
 pub mod error;
 pub mod fixedpoint;
 pub mod kernels;
+pub mod literal;
 pub mod op;
+pub mod ops;
+pub mod program;
 pub mod region;
-/// No-alloc execution from static tables (exported firmware).
-pub mod static_exec;
 
 #[cfg(feature = "alloc")]
 pub mod detect;
@@ -33,6 +37,8 @@ pub mod graph;
 pub mod layout;
 #[cfg(feature = "alloc")]
 pub mod loader;
+#[cfg(feature = "alloc")]
+pub mod lower;
 #[cfg(feature = "alloc")]
 pub mod patch;
 #[cfg(feature = "alloc")]

@@ -1,9 +1,10 @@
-//! The operators patchwise executes, with typed parameters.
-//!
-//! Each variant owns the two facts the patch analysis needs about it: its
-//! receptive-field rule (which input rectangle a given output rectangle
-//! reads) and its multiply-accumulate count.
+//! The operators patchwise executes: `enum Op` with typed parameters, and
+//! the dispatch to each family's module in `ops/` (receptive-field rule,
+//! MAC count, validation, prepare). Shared geometry (`Axis`, `Padding`,
+//! fused `Activation`) lives here.
 
+#[cfg(feature = "alloc")]
+use crate::ops::Kernel;
 use crate::region::Rect;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -70,66 +71,30 @@ impl Axis {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Conv2d {
-    pub padding: Padding,
-    pub h: Axis,
-    pub w: Axis,
-    pub activation: Activation,
-}
+pub use crate::ops::concat::Concatenation;
+pub use crate::ops::conv::Conv2d;
+pub use crate::ops::depthwise::DepthwiseConv2d;
+pub use crate::ops::fully_connected::FullyConnected;
+pub use crate::ops::mean::Mean;
+pub use crate::ops::pad::Pad;
+pub use crate::ops::pool::Pool2d;
+pub use crate::ops::resize::ResizeBilinear;
+pub use crate::ops::softmax::Softmax;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct DepthwiseConv2d {
-    pub padding: Padding,
-    pub h: Axis,
-    pub w: Axis,
-    pub depth_multiplier: usize,
-    pub activation: Activation,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Pool2d {
-    pub padding: Padding,
-    pub h: Axis,
-    pub w: Axis,
-    pub activation: Activation,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct FullyConnected {
-    pub activation: Activation,
-    pub keep_num_dims: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Pad {
-    /// `[before, after]` for each of the four NHWC dimensions.
-    pub paddings: [[usize; 2]; 4],
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Mean {
-    /// Bit `i` set: dimension `i` is reduced.
-    pub axes: u8,
-    pub keep_dims: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Concatenation {
-    /// Non-negative axis.
-    pub axis: usize,
-    pub activation: Activation,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Softmax {
-    pub beta: f32,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ResizeBilinear {
-    pub align_corners: bool,
-    pub half_pixel_centers: bool,
+/// The input rectangle a sliding window reads for output rectangle `out`,
+/// clipped to the input (padding is implied, not stored).
+pub fn window_rect(
+    padding: Padding,
+    h: Axis,
+    w: Axis,
+    out: Rect,
+    in_hw: (usize, usize),
+    out_hw: (usize, usize),
+) -> Rect {
+    let (pt, pl) = (h.pad_before(padding, in_hw.0, out_hw.0), w.pad_before(padding, in_hw.1, out_hw.1));
+    let (y0, y1) = h.input_span(pt, in_hw.0, out.y, out.y_end());
+    let (x0, x1) = w.input_span(pl, in_hw.1, out.x, out.x_end());
+    Rect::new(y0, x0, y1 - y0, x1 - x0)
 }
 
 /// An operator with its typed parameters. Operand tensors live in the node.
@@ -220,28 +185,6 @@ impl Op {
         }
     }
 
-    fn window(&self) -> Option<(Padding, Axis, Axis)> {
-        match self {
-            Op::Conv2d(c) => Some((c.padding, c.h, c.w)),
-            Op::DepthwiseConv2d(c) => Some((c.padding, c.h, c.w)),
-            Op::MaxPool2d(p) | Op::AveragePool2d(p) => Some((p.padding, p.h, p.w)),
-            _ => None,
-        }
-    }
-
-    /// Padding before the first row and column for window ops.
-    pub fn pad_before(&self, in_hw: (usize, usize), out_hw: (usize, usize)) -> (usize, usize) {
-        match self {
-            Op::Pad(p) => (p.paddings[1][0], p.paddings[2][0]),
-            _ => match self.window() {
-                Some((padding, h, w)) => {
-                    (h.pad_before(padding, in_hw.0, out_hw.0), w.pad_before(padding, in_hw.1, out_hw.1))
-                }
-                None => (0, 0),
-            },
-        }
-    }
-
     /// Receptive-field rule: the input rectangle that output rectangle `out`
     /// reads, clipped to the input (padding is not stored, it is implied).
     /// `None` for global ops.
@@ -249,25 +192,13 @@ impl Op {
         if out.is_empty() {
             return Some(Rect::new(0, 0, 0, 0));
         }
-        match self.spatial() {
-            Spatial::Global => None,
-            Spatial::Pointwise => Some(out),
-            Spatial::Window => {
-                let (pt, pl) = self.pad_before(in_hw, out_hw);
-                let (h, w) = match self {
-                    Op::Pad(_) => {
-                        let unit = Axis { kernel: 1, stride: 1, dilation: 1 };
-                        (unit, unit)
-                    }
-                    _ => {
-                        let (_, h, w) = self.window()?;
-                        (h, w)
-                    }
-                };
-                let (y0, y1) = h.input_span(pt, in_hw.0, out.y, out.y_end());
-                let (x0, x1) = w.input_span(pl, in_hw.1, out.x, out.x_end());
-                Some(Rect::new(y0, x0, y1 - y0, x1 - x0))
-            }
+        match self {
+            Op::Conv2d(c) => Some(c.input_rect(out, in_hw, out_hw)),
+            Op::DepthwiseConv2d(c) => Some(c.input_rect(out, in_hw, out_hw)),
+            Op::MaxPool2d(p) | Op::AveragePool2d(p) => Some(p.input_rect(out, in_hw, out_hw)),
+            Op::Pad(p) => Some(p.input_rect(out, in_hw)),
+            _ if self.spatial() == Spatial::Pointwise => Some(out),
+            _ => None,
         }
     }
 
@@ -277,11 +208,61 @@ impl Op {
     pub fn macs(&self, batch: usize, out: Rect, in_c: usize, out_c: usize, k_depth: usize) -> u64 {
         let px = (batch * out.area()) as u64;
         match self {
-            Op::Conv2d(c) => px * out_c as u64 * (c.h.kernel * c.w.kernel * in_c) as u64,
-            Op::DepthwiseConv2d(c) => px * out_c as u64 * (c.h.kernel * c.w.kernel) as u64,
-            Op::FullyConnected(_) => (batch * out_c * k_depth) as u64,
+            Op::Conv2d(c) => c.macs(px, in_c, out_c),
+            Op::DepthwiseConv2d(c) => c.macs(px, out_c),
+            Op::FullyConnected(f) => f.macs(batch, out_c, k_depth),
             _ => 0,
         }
+    }
+
+    /// Checks node `c.oi`'s operands: types, quantization and shapes.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn validate(&self, c: &crate::validate::Ctx) -> crate::Result<()> {
+        use crate::ops;
+        match self {
+            Op::Conv2d(p) => p.validate(c),
+            Op::DepthwiseConv2d(p) => p.validate(c),
+            Op::FullyConnected(p) => p.validate(c),
+            Op::Add(_) => ops::add::validate(c),
+            Op::Pad(p) => p.validate(c),
+            Op::MaxPool2d(p) | Op::AveragePool2d(p) => p.validate(c),
+            Op::Mean(p) => p.validate(c),
+            Op::Reshape => ops::reshape::validate(c),
+            Op::Concatenation(p) => p.validate(c),
+            Op::Softmax(p) => p.validate(c),
+            Op::Logistic => ops::softmax::validate_unit_output(c),
+            Op::Quantize => ops::quantize::validate_quantize(c),
+            Op::Dequantize => ops::quantize::validate_dequantize(c),
+            Op::Relu | Op::Relu6 | Op::HardSwish => ops::activation::validate(c),
+            Op::ResizeBilinear(p) => p.validate(c),
+        }
+    }
+
+    /// Prepares node `p.op_index` of a validated graph into its kernel.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn prepare(&self, p: &mut crate::lower::Prepare) -> crate::Result<Kernel> {
+        use crate::kernels::pool::PoolKind;
+        use crate::ops::{self, activation};
+        Ok(match self {
+            Op::Conv2d(c) => Kernel::Conv(c.prepare(p)?),
+            Op::DepthwiseConv2d(c) => Kernel::Depthwise(c.prepare(p)?),
+            Op::FullyConnected(f) => Kernel::FullyConnected(f.prepare(p)?),
+            Op::Add(act) => Kernel::Add(ops::add::prepare(p, *act)?),
+            Op::Pad(x) => Kernel::Pad(x.prepare(p)?),
+            Op::MaxPool2d(x) => Kernel::Pool(x.prepare(p, PoolKind::Max)?),
+            Op::AveragePool2d(x) => Kernel::Pool(x.prepare(p, PoolKind::Average)?),
+            Op::Mean(m) => Kernel::Mean(m.prepare(p)?),
+            Op::Reshape => Kernel::Reshape(ops::Reshape),
+            Op::Concatenation(c) => Kernel::Concat(c.prepare(p)?),
+            Op::Softmax(s) => Kernel::Softmax(s.prepare(p)?),
+            Op::Quantize => ops::quantize::prepare_quantize(p)?,
+            Op::Dequantize => Kernel::Dequantize(ops::quantize::prepare_dequantize(p)?),
+            Op::Relu => Kernel::Relu(activation::prepare_relu(p, false)?),
+            Op::Relu6 => Kernel::Relu(activation::prepare_relu(p, true)?),
+            Op::Logistic => Kernel::Logistic(activation::prepare_logistic(p)?),
+            Op::HardSwish => Kernel::HardSwish(activation::prepare_hard_swish(p)?),
+            Op::ResizeBilinear(r) => Kernel::Resize(r.prepare(p)?),
+        })
     }
 }
 

@@ -12,13 +12,14 @@
 use alloc::vec::Vec;
 
 use crate::error::{Error, Result};
-use crate::exec::{self, full_window, Place, Step};
-use crate::graph::{Graph, TensorId};
+use crate::graph::{nhwc, Graph, TensorId};
 use crate::layout::{ArenaLayout, LayoutOptions, Sizing};
+use crate::lower::{lower, Lowered};
 use crate::op::Spatial;
+use crate::ops::is_spatial_broadcast;
 use crate::planner::{GreedyBySize, Planner};
+use crate::program::Program;
 use crate::region::{Rect, Window};
-use crate::validate::pad4;
 
 /// Whether the network input is held whole in SRAM during the patch stage
 /// (TFLite Micro's convention, the default) or streamed patch by patch from a
@@ -40,7 +41,7 @@ pub fn check_split(g: &Graph, split: usize) -> Result<(TensorId, TensorId)> {
         return Err(Error::Schedule("patch-based inference needs a single-input model"));
     }
     let input = g.inputs[0];
-    let batch = pad4(&g.tensors[input].shape)[0];
+    let batch = nhwc(&g.tensors[input].shape)[0];
     let stage_tensor = |t: TensorId| g.tensors[t].shape.len() == 4 && g.tensors[t].shape[0] == batch;
     if !stage_tensor(input) {
         return Err(Error::Schedule("the model input is not a 4-D image tensor"));
@@ -57,11 +58,8 @@ pub fn check_split(g: &Graph, split: usize) -> Result<(TensorId, TensorId)> {
             if !stage_tensor(t) {
                 return Err(Error::Schedule("a patch-stage tensor is not 4-D"));
             }
-            let (s, o) = (pad4(&g.tensors[t].shape), pad4(&g.tensors[out].shape));
-            if node.op.spatial() == Spatial::Pointwise
-                && (s[1], s[2]) != (o[1], o[2])
-                && !exec::is_spatial_broadcast(g, t, out)
-            {
+            let (s, o) = (nhwc(&g.tensors[t].shape), nhwc(&g.tensors[out].shape));
+            if node.op.spatial() == Spatial::Pointwise && (s[1], s[2]) != (o[1], o[2]) && !is_spatial_broadcast(s, o) {
                 return Err(Error::Schedule("an element-wise operator broadcasts along one spatial axis"));
             }
         }
@@ -107,7 +105,7 @@ pub struct PatchSchedule {
 impl PatchSchedule {
     pub fn new(g: &Graph, split: usize, grid: (usize, usize)) -> Result<Self> {
         let (input, output) = check_split(g, split)?;
-        let o = pad4(&g.tensors[output].shape);
+        let o = nhwc(&g.tensors[output].shape);
         if grid.0 == 0 || grid.1 == 0 || grid.0 > o[1] || grid.1 > o[2] {
             return Err(Error::Schedule("the grid has more rows or columns than the stage output"));
         }
@@ -131,10 +129,10 @@ impl PatchSchedule {
             let node = &g.nodes[i];
             let out = node.output();
             let Some(r) = need[out] else { continue };
-            let os = pad4(&g.tensors[out].shape);
+            let os = nhwc(&g.tensors[out].shape);
             for t in g.activation_inputs(i).collect::<Vec<_>>() {
-                let s = pad4(&g.tensors[t].shape);
-                let ir = if exec::is_spatial_broadcast(g, t, out) {
+                let s = nhwc(&g.tensors[t].shape);
+                let ir = if is_spatial_broadcast(s, os) {
                     Some(Rect::full(s[1], s[2]))
                 } else {
                     node.op.input_rect(r, (s[1], s[2]), (os[1], os[2]))
@@ -156,7 +154,7 @@ impl PatchSchedule {
 
     /// Window of tensor `t` in patch `p`.
     pub fn window(&self, g: &Graph, p: usize, t: TensorId) -> Option<Window> {
-        let s = pad4(&g.tensors[t].shape);
+        let s = nhwc(&g.tensors[t].shape);
         self.rects[p][t].map(|r| Window::new(s[0], r, s[3]))
     }
 
@@ -179,7 +177,7 @@ impl PatchSchedule {
     pub fn stage_macs_once(&self, g: &Graph) -> u64 {
         (0..=self.split)
             .map(|i| {
-                let o = pad4(&g.tensors[g.nodes[i].output()].shape);
+                let o = nhwc(&g.tensors[g.nodes[i].output()].shape);
                 node_macs(g, i, Rect::full(o[1], o[2]))
             })
             .sum()
@@ -203,8 +201,8 @@ impl PatchSchedule {
 /// MACs of node `i` computing output rectangle `r`.
 pub fn node_macs(g: &Graph, i: usize, r: Rect) -> u64 {
     let node = &g.nodes[i];
-    let o = pad4(&g.tensors[node.output()].shape);
-    let in_c = node.input(0).map(|t| pad4(&g.tensors[t].shape)[3]).unwrap_or(1);
+    let o = nhwc(&g.tensors[node.output()].shape);
+    let in_c = node.input(0).map(|t| nhwc(&g.tensors[t].shape)[3]).unwrap_or(1);
     node.op.macs(o[0], r, in_c, o[3], in_c)
 }
 
@@ -236,20 +234,27 @@ pub fn patch_layout(
     ArenaLayout::build(g, planner, options, &Sizing { bytes: &bytes, first_free_step: split + 1, keep: &keep })
 }
 
-/// A graph prepared for patch-based execution in one arena.
+/// A graph prepared for patch-based execution in one arena: the schedule,
+/// its layout, and the lowered program the one interpreter runs.
 pub struct PatchExecutor<'g> {
     pub graph: &'g Graph,
-    pub steps: Vec<Step>,
     pub schedule: PatchSchedule,
     pub layout: ArenaLayout,
     pub mode: InputMode,
+    pub lowered: Lowered,
 }
 
 impl<'g> PatchExecutor<'g> {
     pub fn new(graph: &'g Graph, split: usize, grid: (usize, usize), mode: InputMode) -> Result<Self> {
         let schedule = PatchSchedule::new(graph, split, grid)?;
         let layout = patch_layout(graph, &schedule, mode, &GreedyBySize, LayoutOptions::default());
-        Ok(Self { graph, steps: exec::prepare_all(graph)?, schedule, layout, mode })
+        let lowered = lower(graph, &layout, Some((&schedule, mode)))?;
+        Ok(Self { graph, schedule, layout, mode, lowered })
+    }
+
+    /// The lowered program.
+    pub fn program(&self) -> Program<'_> {
+        self.lowered.program()
     }
 
     pub fn arena_size(&self) -> usize {
@@ -258,68 +263,16 @@ impl<'g> PatchExecutor<'g> {
 
     /// The arena bytes of the (whole) input, to fill before `run` in `InArena` mode.
     pub fn input_mut<'a>(&self, arena: &'a mut [u8]) -> Result<&'a mut [u8]> {
-        if self.mode == InputMode::Streamed {
-            return Err(Error::Schedule("a streamed input is passed to run, not stored in the arena"));
-        }
-        exec::tensor_mut(self.graph, &self.layout, arena, self.schedule.input)
+        self.program().input_mut(arena, 0)
     }
 
     pub fn output<'a>(&self, arena: &'a [u8], i: usize) -> Result<&'a [u8]> {
-        let t = *self.graph.outputs.get(i).ok_or(Error::model("no such output"))?;
-        exec::tensor(self.graph, &self.layout, arena, t)
-    }
-
-    fn place(&self, p: usize, t: TensorId) -> Result<Place> {
-        let g = self.graph;
-        let whole = t == self.schedule.output || (t == self.schedule.input && self.mode == InputMode::InArena);
-        let buffer = self.layout.buffer_range(t).ok_or(Error::at_tensor("tensor has no arena buffer", t))?;
-        if whole {
-            return Ok((buffer.start..buffer.start + g.tensors[t].bytes(), full_window(&g.tensors[t].shape)));
-        }
-        let w = self.schedule.window(g, p, t).ok_or(Error::Schedule("a patch reads a tensor it does not compute"))?;
-        Ok((buffer.start..buffer.start + w.len() * g.tensors[t].dtype.size(), w))
+        self.program().output(arena, i)
     }
 
     /// Runs the schedule. `streamed` is the whole input for `Streamed` mode
     /// (read patch by patch, never copied whole into the arena). Does not allocate.
     pub fn run(&self, arena: &mut [u8], streamed: Option<&[u8]>) -> Result<()> {
-        exec::check_arena(self.arena_size(), arena)?;
-        let g = self.graph;
-        let s = &self.schedule;
-        for p in 0..s.patches() {
-            if self.mode == InputMode::Streamed {
-                let src = streamed.ok_or(Error::Schedule("streamed mode needs the input passed to run"))?;
-                self.copy_input_patch(p, src, arena)?;
-            }
-            for i in 0..=s.split {
-                let out = g.nodes[i].output();
-                let Some(region) = s.rects[p][out] else { continue };
-                let out_place = self.place(p, out)?;
-                exec::run_node(g, i, &self.steps[i], arena, out_place, region, &|t| self.place(p, t))?;
-            }
-        }
-        exec::run_layers(g, &self.steps, &self.layout, arena, s.split + 1..g.nodes.len())
-    }
-
-    /// Copies the input rows patch `p` reads from the whole streamed input.
-    fn copy_input_patch(&self, p: usize, src: &[u8], arena: &mut [u8]) -> Result<()> {
-        let g = self.graph;
-        let t = self.schedule.input;
-        let full = full_window(&g.tensors[t].shape);
-        let size = g.tensors[t].dtype.size();
-        if src.len() != full.len() * size {
-            return Err(Error::BufferSize { what: "streamed input", expected: full.len() * size, got: src.len() });
-        }
-        let (range, w) = self.place(p, t)?;
-        let dst = &mut arena[range];
-        let row = w.rect.w * w.c * size;
-        for b in 0..w.n {
-            for y in w.rect.y..w.rect.y_end() {
-                let from = full.offset(b, y, w.rect.x) * size;
-                let to = w.offset(b, y, w.rect.x) * size;
-                dst[to..to + row].copy_from_slice(&src[from..from + row]);
-            }
-        }
-        Ok(())
+        self.program().run(arena, streamed)
     }
 }

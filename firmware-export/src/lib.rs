@@ -22,8 +22,8 @@
 //! The project holds the model as data (int8 weights as `.bin` files in flash,
 //! prepared multipliers, arena offsets and per-patch regions as Rust statics in
 //! `src/model.rs`), the no-alloc half of `patchwise-core` in
-//! `vendor/patchwise-core/` (its kernels and [`patchwise_core::static_exec`],
-//! which replays the host executors exactly), `memory.x` with the board's
+//! `vendor/patchwise-core/` (its kernels and [`patchwise_core::program`],
+//! the interpreter the host executors run too), `memory.x` with the board's
 //! FLASH and RAM (a model that does not fit fails to link), and a `main.rs`
 //! that prints `output_<i> <hex>` per output, the measured arena high-water
 //! mark and the stack use.
@@ -33,7 +33,7 @@ use std::fmt;
 use std::path::Path;
 
 use patchwise_core::boards::Board;
-use patchwise_core::exec::Executor;
+use patchwise_core::exec::{run_measured, Executor};
 use patchwise_core::graph::{DType, Graph};
 use patchwise_core::patch::InputMode;
 use patchwise_core::plan::{self, Candidate, Schedule};
@@ -44,7 +44,7 @@ pub mod project;
 pub mod run;
 pub mod vendor;
 
-pub use lower::{run_static, Lowered, StaticRun};
+pub use lower::{run_static, Export};
 
 /// The smallest stack `memory.x` lets a program link with.
 pub const MIN_STACK: usize = 8 * 1024;
@@ -224,17 +224,7 @@ pub const DEFAULT_SEED: u64 = 2021;
 
 /// The outputs of core's layer-by-layer `Executor` on `input`: what the firmware must print.
 pub fn reference_outputs(g: &Graph, input: &[u8]) -> Result<Vec<Vec<u8>>, ExportError> {
-    let ex = Executor::new(g)?;
-    let mut arena = vec![0u8; ex.arena_size()];
-    let mut at = 0;
-    for (i, &t) in g.inputs.iter().enumerate() {
-        let n = g.tensors[t].bytes();
-        let src = input.get(at..at + n).ok_or_else(|| ExportError::Input("input too short".into()))?;
-        ex.input_mut(&mut arena, i)?.copy_from_slice(src);
-        at += n;
-    }
-    ex.run(&mut arena)?;
-    Ok((0..g.outputs.len()).map(|i| ex.output(&arena, i).map(<[u8]>::to_vec)).collect::<Result<_, _>>()?)
+    Ok(run_measured(&Executor::new(g)?.program(), input, &|| 0.0)?.outputs)
 }
 
 /// The input a request bundles (its own, or the seeded one), checked against the model.
@@ -252,7 +242,7 @@ pub fn request_input(req: &ExportRequest) -> Result<Vec<u8>, ExportError> {
 pub fn export(req: &ExportRequest) -> Result<Project, ExportError> {
     let board = req.board;
     let input = request_input(req)?;
-    let lowered = Lowered::new(req.graph, req.schedule, req.input_mode)?;
+    let lowered = Export::new(req.graph, req.schedule, req.input_mode)?;
     let emitted = emit::emit(&lowered, req.model_name, board.name, &input)?;
     let crate_name = crate_name(req.model_name, board);
     let weight_bytes = emitted.data.iter().filter(|(p, _)| p.as_str() != "data/input.bin").map(|(_, b)| b.len()).sum();

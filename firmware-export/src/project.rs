@@ -184,7 +184,7 @@ mod model;
 use core::fmt::Write;
 
 use cortex_m_rt::{{entry, exception, ExceptionFrame}};
-use patchwise_core::static_exec::{{high_water_mark, paint}};
+use patchwise_core::program::{{high_water_mark, paint}};
 "#,
         channel = if qemu { "semihosting; the exit code is 0 on success" } else { "RTT" },
         cycles = if !qemu && has_cycle_counter(board) { ", `cycles <n>` per inference" } else { "" }
@@ -451,7 +451,11 @@ pub fn readme(board: &Board, sum: &Summary) -> String {
         "| arena | {} B (`static mut ARENA` in `src/main.rs`, exactly `plan::layout`'s arena) |",
         sum.arena_bytes
     );
-    let _ = writeln!(s, "| weights | {} B of int8 data in flash (`data/t*.bin`, `include_bytes!`) |", sum.weight_bytes);
+    let _ = writeln!(
+        s,
+        "| weights | {} B of int8 constants in flash (`data/consts.bin`, `include_bytes!`) |",
+        sum.weight_bytes
+    );
     let _ = writeln!(
         s,
         "| memory | FLASH {} B at {:#010x}, RAM {} B at {:#010x} (`memory.x`) |",
@@ -459,9 +463,9 @@ pub fn readme(board: &Board, sum: &Summary) -> String {
     );
     let _ = writeln!(s, "| input | `data/input.bin` ({} B) |", sum.input_bytes);
     s.push_str("\n## Layout\n\n");
-    s.push_str("- `src/model.rs`: the model as static tables (operators with their prepared multipliers and shifts, arena offsets, per-patch regions) for `patchwise_core::static_exec`, which calls the same kernels as patchwise's host executor, so the outputs are byte-identical.\n");
+    s.push_str("- `src/model.rs`: the model as static tables (operators with their prepared multipliers and shifts, arena offsets, per-patch regions) for `patchwise_core::program`, the same interpreter patchwise's host and browser executors run, so the outputs are byte-identical.\n");
     s.push_str("- `src/main.rs`: paints the arena, runs the model twice (two paints make the high-water mark exact), prints the results.\n");
-    s.push_str("- `vendor/patchwise-core/`: the engine's no-alloc part (kernels, fixed point, static executor), so this crate needs nothing from the patchwise repository.\n");
+    s.push_str("- `vendor/patchwise-core/`: the engine's no-alloc part (kernels, operators, fixed point, the program interpreter), so this crate needs nothing from the patchwise repository.\n");
     let _ = writeln!(s, "- `memory.x`: the board's FLASH and RAM. A model or arena that does not fit fails to link (`section '.bss' will not fit in region 'RAM'`, `... region 'FLASH'`, or the stack assertion: at least {MIN_STACK} B of stack).");
     s.push_str("\n## Build\n\n```sh\n");
     let _ = writeln!(s, "rustup target add {}", board.target);

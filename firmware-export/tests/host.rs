@@ -1,12 +1,13 @@
-//! The static tables, run on the host, against core's executors: outputs
-//! byte-identical to layer-by-layer and to `PatchExecutor`, and the measured
-//! arena high-water mark equal to the planned arena, for many schedules.
+//! The exported tables, run on the host: outputs byte-identical to layer by
+//! layer, the measured arena high-water mark equal to the planned arena, and
+//! the tables equal to the ones the host executors run, for many schedules.
 
 mod common;
 
+use patchwise_core::exec::Executor;
 use patchwise_core::patch::{legal_splits, InputMode, PatchExecutor, PatchSchedule};
 use patchwise_core::plan::{self, Schedule};
-use patchwise_firmware_export::{reference_outputs, run_static, seeded_input, Lowered};
+use patchwise_firmware_export::{reference_outputs, run_static, seeded_input, Export};
 
 fn check(
     name: &str,
@@ -16,24 +17,16 @@ fn check(
     input: &[u8],
     want: &[Vec<u8>],
 ) {
-    let l = Lowered::new(g, schedule, mode).unwrap_or_else(|e| panic!("{name} {schedule:?}: {e}"));
-    let run = run_static(&l, input).unwrap_or_else(|e| panic!("{name} {schedule:?} {mode:?}: {e}"));
-    assert_eq!(run.outputs, want, "{name} {schedule:?} {mode:?}: outputs differ from the host executor");
-    assert_eq!(run.arena_hwm, l.arena_size(), "{name} {schedule:?} {mode:?}: high-water mark");
-    if let Some(split) = schedule.split {
-        // The patch executor, for the same schedule, in the same arena size.
-        let ex = PatchExecutor::new(g, split, schedule.grid, mode).unwrap();
-        assert_eq!(ex.arena_size(), l.arena_size());
-        let mut arena = vec![0u8; ex.arena_size()];
-        let streamed = (mode == InputMode::Streamed).then_some(input);
-        if mode == InputMode::InArena {
-            ex.input_mut(&mut arena).unwrap().copy_from_slice(input);
-        }
-        ex.run(&mut arena, streamed).unwrap();
-        for (i, w) in want.iter().enumerate() {
-            assert_eq!(ex.output(&arena, i).unwrap(), w.as_slice());
-        }
-    }
+    let e = Export::new(g, schedule, mode).unwrap_or_else(|e| panic!("{name} {schedule:?}: {e}"));
+    let run = run_static(&e, input).unwrap_or_else(|e| panic!("{name} {schedule:?} {mode:?}: {e}"));
+    assert_eq!(run.outputs, want, "{name} {schedule:?} {mode:?}: outputs differ from layer by layer");
+    assert_eq!(run.arena_hwm, e.arena_size(), "{name} {schedule:?} {mode:?}: high-water mark");
+    // The exporter lowers exactly the tables the host executor runs.
+    let host = match schedule.split {
+        Some(split) => PatchExecutor::new(g, split, schedule.grid, mode).unwrap().lowered,
+        None => Executor::new(g).unwrap().lowered,
+    };
+    assert_eq!(host, e.lowered, "{name} {schedule:?} {mode:?}: exported tables differ from the executor's");
 }
 
 #[test]

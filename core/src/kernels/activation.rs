@@ -41,9 +41,14 @@ pub struct Lut(pub [i8; 256]);
 
 impl Lut {
     pub fn eval(&self, input: &[i8], output: &mut [i8]) {
-        for (o, &x) in output.iter_mut().zip(input) {
-            *o = self.0[x as u8 as usize];
-        }
+        lookup(&self.0, input, output)
+    }
+}
+
+/// `output[i] = table[input[i]]`, indexing the table by the int8 value's bits.
+pub fn lookup(table: &[i8; 256], input: &[i8], output: &mut [i8]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        *o = table[x as u8 as usize];
     }
 }
 

@@ -1,0 +1,275 @@
+//! Lowering: a validated graph, its arena layout and (optionally) a patch
+//! schedule → the owned tables of a [`Program`]. Each node is prepared once
+//! by its op's module (multipliers, shifts, lookup tables) through
+//! [`Prepare`]; constant data goes into pools that the program addresses by
+//! [`Span`]. The host executors run `Lowered::program()`; the firmware
+//! exporter prints the same tables as statics.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+use crate::error::{Error, Result};
+use crate::fixedpoint::QuantizedMultiplier;
+use crate::graph::{ConstData, Graph, Node as GraphNode, Tensor as GraphTensor, TensorId};
+use crate::layout::ArenaLayout;
+use crate::patch::{InputMode, PatchSchedule};
+use crate::program::{self, Consts, Node, Operand, PatchPlan, Program, Span, TensorIndex, MAX_OPERANDS};
+use crate::region::Rect;
+
+/// The constant pools being filled, with each graph constant placed once.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Pools {
+    pub bytes: Vec<u8>,
+    pub i32s: Vec<i32>,
+    pub multipliers: Vec<QuantizedMultiplier>,
+    pub f64s: Vec<f64>,
+    /// Where each graph constant went (in `bytes` for int8, in `i32s` for int32).
+    pub placed: BTreeMap<TensorId, Span>,
+}
+
+fn span(start: usize, len: usize) -> Result<Span> {
+    match (u32::try_from(start), u32::try_from(len)) {
+        (Ok(start), Ok(len)) if start.checked_add(len).is_some() => Ok(Span { start, len }),
+        _ => Err(Error::Program("the constant pools exceed 4 GiB")),
+    }
+}
+
+fn push<T: Copy>(pool: &mut Vec<T>, items: impl IntoIterator<Item = T>) -> Result<Span> {
+    let start = pool.len();
+    pool.extend(items);
+    span(start, pool.len() - start)
+}
+
+/// What an op's `prepare` sees: node `op_index` of the graph, and the pools.
+pub struct Prepare<'a> {
+    pub g: &'a Graph,
+    pub op_index: usize,
+    pools: &'a mut Pools,
+}
+
+impl Prepare<'_> {
+    pub fn node(&self) -> &GraphNode {
+        &self.g.nodes[self.op_index]
+    }
+    pub fn err(&self, what: &'static str) -> Error {
+        Error::at_op(what, self.op_index)
+    }
+    /// Operand `k` (present: validation checked it).
+    pub fn input(&self, k: usize) -> Result<TensorId> {
+        self.node().input(k).ok_or(self.err("missing operand"))
+    }
+    pub fn output(&self) -> TensorId {
+        self.node().output()
+    }
+    pub fn tensor(&self, t: TensorId) -> &GraphTensor {
+        &self.g.tensors[t]
+    }
+    pub fn shape(&self, t: TensorId) -> [usize; 4] {
+        self.g.tensors[t].nhwc()
+    }
+    /// Per-tensor scale and zero point of `t`.
+    pub fn quant(&self, t: TensorId) -> Result<(f32, i32)> {
+        self.g.tensors[t].quant.per_tensor().ok_or(Error::Quantization { tensor: t, what: "needs a per-tensor scale" })
+    }
+    /// The int8 constant at operand `k`, placed in the byte pool.
+    pub fn weights(&mut self, k: usize) -> Result<Span> {
+        let t = self.input(k)?;
+        self.pools.const_i8(self.g, t)?.ok_or(Error::UnsupportedType {
+            op_index: self.op_index,
+            tensor: t,
+            what: "weights must be constant int8",
+        })
+    }
+    /// The int32 constant at operand `k` if the operand is present (a bias).
+    pub fn bias(&mut self, k: usize) -> Result<Option<Span>> {
+        let Some(t) = self.node().input(k) else { return Ok(None) };
+        let Some(ConstData::I32(v)) = &self.g.tensors[t].data else {
+            return Err(Error::UnsupportedType {
+                op_index: self.op_index,
+                tensor: t,
+                what: "bias must be constant int32",
+            });
+        };
+        if let Some(s) = self.pools.placed.get(&t) {
+            return Ok(Some(*s));
+        }
+        let s = push(&mut self.pools.i32s, v.iter().copied())?;
+        self.pools.placed.insert(t, s);
+        Ok(Some(s))
+    }
+    pub fn multipliers(&mut self, m: impl IntoIterator<Item = QuantizedMultiplier>) -> Result<Span> {
+        push(&mut self.pools.multipliers, m)
+    }
+    pub fn f64s(&mut self, v: impl IntoIterator<Item = f64>) -> Result<Span> {
+        push(&mut self.pools.f64s, v)
+    }
+    /// Prepared bytes (a lookup table).
+    pub fn bytes(&mut self, b: &[u8]) -> Result<Span> {
+        push(&mut self.pools.bytes, b.iter().copied())
+    }
+}
+
+impl Pools {
+    /// Places int8 constant `t` (once) and returns its span; `None` if `t` is not one.
+    fn const_i8(&mut self, g: &Graph, t: TensorId) -> Result<Option<Span>> {
+        let Some(ConstData::I8(v)) = &g.tensors[t].data else { return Ok(None) };
+        if let Some(s) = self.placed.get(&t) {
+            return Ok(Some(*s));
+        }
+        let s = push(&mut self.bytes, v.iter().map(|&x| x as u8))?;
+        self.placed.insert(t, s);
+        Ok(Some(s))
+    }
+}
+
+/// The patch loop in owned form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoweredPatch {
+    pub split: usize,
+    pub grid: (usize, usize),
+    pub input: TensorIndex,
+    pub output: TensorIndex,
+    pub streamed: bool,
+    /// The graph tensor of each stage column.
+    pub columns: Vec<TensorId>,
+    /// `patches × columns` rectangles.
+    pub rects: Vec<Option<Rect>>,
+}
+
+/// A lowered graph: the owned tables of a [`Program`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lowered {
+    pub tensors: Vec<program::Tensor>,
+    /// The graph tensor behind each program tensor.
+    pub tensor_ids: Vec<TensorId>,
+    /// Graph tensor → program tensor.
+    pub index: Vec<Option<TensorIndex>>,
+    pub nodes: Vec<Node>,
+    pub operands: Vec<Operand>,
+    pub pools: Pools,
+    pub inputs: Vec<TensorIndex>,
+    pub outputs: Vec<TensorIndex>,
+    pub arena_size: usize,
+    pub patch: Option<LoweredPatch>,
+}
+
+/// Lowers `g` with `layout`; `patch` is the schedule the layout was built for.
+pub fn lower(g: &Graph, layout: &ArenaLayout, patch: Option<(&PatchSchedule, InputMode)>) -> Result<Lowered> {
+    let mut index = alloc::vec![None; g.tensors.len()];
+    let mut column_of = alloc::vec![None; g.tensors.len()];
+    let mut columns = Vec::new();
+    if let Some((s, _)) = patch {
+        for (t, col) in column_of.iter_mut().enumerate() {
+            if s.rects.iter().any(|r| r[t].is_some()) {
+                *col =
+                    Some(u16::try_from(columns.len()).map_err(|_| Error::Program("more than 65,535 stage tensors"))?);
+                columns.push(t);
+            }
+        }
+    }
+    let (mut tensors, mut tensor_ids) = (Vec::new(), Vec::new());
+    for (t, b) in layout.buffer_of.iter().enumerate() {
+        let Some(b) = *b else { continue };
+        let i = TensorIndex::try_from(tensors.len()).map_err(|_| Error::Program("more than 65,535 arena tensors"))?;
+        index[t] = Some(i);
+        let tensor = &g.tensors[t];
+        tensors.push(program::Tensor {
+            shape: tensor.nhwc(),
+            elem: tensor.dtype.size(),
+            bytes: tensor.bytes(),
+            offset: layout.plan.offsets[b],
+            buffer: layout.buffers[b].size,
+            stage: column_of[t],
+        });
+        tensor_ids.push(t);
+    }
+    let idx = |t: TensorId| index[t].ok_or(Error::at_tensor("tensor has no arena buffer", t));
+    let mut pools = Pools::default();
+    let mut nodes = Vec::with_capacity(g.nodes.len());
+    let mut operands = Vec::new();
+    for (i, node) in g.nodes.iter().enumerate() {
+        let first = operands.len();
+        for t in node.inputs.iter().take(node.op.data_operands(node.inputs.len())) {
+            let t = t.ok_or(Error::at_op("a data operand is omitted", i))?;
+            operands.push(match pools.const_i8(g, t)? {
+                Some(data) => Operand::Const { data, shape: g.tensors[t].nhwc() },
+                None if g.tensors[t].is_const() => {
+                    return Err(Error::UnsupportedType {
+                        op_index: i,
+                        tensor: t,
+                        what: "a constant data operand must be int8",
+                    })
+                }
+                None => Operand::Tensor(idx(t)?),
+            });
+        }
+        let n = operands.len() - first;
+        if n == 0 || n > MAX_OPERANDS {
+            return Err(Error::at_op("an operator needs 1 to 8 data operands", i));
+        }
+        let kernel = node.op.prepare(&mut Prepare { g, op_index: i, pools: &mut pools })?;
+        let inplace = layout.inplace[i].map(|ip| {
+            let r = layout.buffer(ip.scratch);
+            program::InPlace { kind: ip.kind, operand: ip.operand, scratch: (r.start, r.end - r.start) }
+        });
+        nodes.push(Node { kernel, inputs: span(first, n)?, output: idx(node.output())?, inplace });
+    }
+    let lowered_patch = match patch {
+        None => None,
+        Some((s, mode)) => Some(LoweredPatch {
+            split: s.split,
+            grid: s.grid,
+            input: idx(s.input)?,
+            output: idx(s.output)?,
+            streamed: mode == InputMode::Streamed,
+            rects: s.rects.iter().flat_map(|r| columns.iter().map(move |&t| r[t])).collect(),
+            columns,
+        }),
+    };
+    Ok(Lowered {
+        inputs: g.inputs.iter().map(|&t| idx(t)).collect::<Result<_>>()?,
+        outputs: g.outputs.iter().map(|&t| idx(t)).collect::<Result<_>>()?,
+        tensors,
+        tensor_ids,
+        index,
+        nodes,
+        operands,
+        pools,
+        arena_size: layout.arena_size(),
+        patch: lowered_patch,
+    })
+}
+
+impl Lowered {
+    /// The program these tables describe (borrows them; no allocation).
+    pub fn program(&self) -> Program<'_> {
+        Program {
+            tensors: &self.tensors,
+            nodes: &self.nodes,
+            operands: &self.operands,
+            consts: Consts {
+                bytes: &self.pools.bytes,
+                i32s: &self.pools.i32s,
+                multipliers: &self.pools.multipliers,
+                f64s: &self.pools.f64s,
+            },
+            inputs: &self.inputs,
+            outputs: &self.outputs,
+            arena_size: self.arena_size,
+            patch: self.patch.as_ref().map(|p| PatchPlan {
+                split: p.split,
+                patches: p.grid.0 * p.grid.1,
+                input: p.input,
+                output: p.output,
+                streamed: p.streamed,
+                columns: p.columns.len(),
+                rects: &p.rects,
+            }),
+        }
+    }
+
+    /// The program tensor of graph tensor `t`.
+    pub fn tensor_index(&self, t: TensorId) -> Option<TensorIndex> {
+        self.index.get(t).copied().flatten()
+    }
+}

@@ -1,0 +1,131 @@
+//! CONV_2D: int8 with per-channel (or per-tensor) symmetric weights.
+
+#[cfg(feature = "alloc")]
+use crate::error::Error;
+use crate::error::Result;
+use crate::kernels::conv::{conv2d, Geometry, OutputStage};
+use crate::literal_struct;
+use crate::op::{window_rect, Activation, Axis, Padding};
+use crate::ops::{first, Eval, In, Out};
+use crate::program::{Consts, Span};
+use crate::region::Rect;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Conv2d {
+    pub padding: Padding,
+    pub h: Axis,
+    pub w: Axis,
+    pub activation: Activation,
+}
+
+/// A convolution's prepared requantization and constants.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConvKernel {
+    pub geom: Geometry,
+    pub input_offset: i32,
+    pub output_offset: i32,
+    /// Fused activation clamp `(min, max)`.
+    pub act: (i32, i32),
+    pub multipliers: Span,
+    /// int8 weights `[out_c, kh, kw, in_c]`.
+    pub filter: Span,
+    pub bias: Option<Span>,
+}
+literal_struct!(ConvKernel { geom, input_offset, output_offset, act, multipliers, filter, bias });
+literal_struct!(Geometry { in_h, in_w, kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left });
+
+/// Geometry of a sliding window over `in_shape` producing `out_shape` (NHWC).
+#[cfg(feature = "alloc")]
+pub(crate) fn geometry(padding: Padding, h: Axis, w: Axis, in_shape: [usize; 4], out_shape: [usize; 4]) -> Geometry {
+    Geometry {
+        in_h: in_shape[1],
+        in_w: in_shape[2],
+        kh: h.kernel,
+        kw: w.kernel,
+        stride_h: h.stride,
+        stride_w: w.stride,
+        dil_h: h.dilation,
+        dil_w: w.dilation,
+        pad_top: h.pad_before(padding, in_shape[1], out_shape[1]),
+        pad_left: w.pad_before(padding, in_shape[2], out_shape[2]),
+    }
+}
+
+impl Conv2d {
+    pub fn input_rect(&self, out: Rect, in_hw: (usize, usize), out_hw: (usize, usize)) -> Rect {
+        window_rect(self.padding, self.h, self.w, out, in_hw, out_hw)
+    }
+
+    pub fn macs(&self, pixels: u64, in_c: usize, out_c: usize) -> u64 {
+        pixels * out_c as u64 * (self.h.kernel * self.w.kernel * in_c) as u64
+    }
+
+    #[cfg(feature = "alloc")]
+    pub(crate) fn validate(&self, c: &crate::validate::Ctx) -> Result<()> {
+        let inp = c.input(0)?;
+        let out = c.output();
+        c.int8_act(inp)?;
+        c.int8_act(out)?;
+        c.rank(inp, 4)?;
+        c.rank(out, 4)?;
+        let f = c.weights(1, 4)?;
+        let (is, fs, os) = (&inp.1.shape, &f.1.shape, &out.1.shape);
+        if fs[3] != is[3] {
+            return Err(c.shape_err(
+                "filter input channels differ from the input's (grouped convolution is not supported)",
+                f.0,
+            ));
+        }
+        c.per_channel(f, fs[0], 0)?;
+        c.bias(2, fs[0])?;
+        if fs[1] * fs[2] * fs[3] > crate::validate::MAX_ACCUMULATION {
+            return Err(c.shape_err("convolution window too large for an int32 accumulator", f.0));
+        }
+        let expect = [is[0], self.h.out_size(self.padding, is[1]), self.w.out_size(self.padding, is[2]), fs[0]];
+        if os[..] != expect[..] {
+            return Err(c.shape_err("output shape does not match the convolution", out.0));
+        }
+        Ok(())
+    }
+
+    #[cfg(feature = "alloc")]
+    pub(crate) fn prepare(&self, p: &mut crate::lower::Prepare) -> Result<ConvKernel> {
+        let (input, out, filter) = (p.input(0)?, p.output(), p.input(1)?);
+        let ((si, zi), (so, zo)) = (p.quant(input)?, p.quant(out)?);
+        let oc = p.shape(out)[3];
+        let fs =
+            p.tensor(filter).quant.scales(oc).ok_or(Error::Quantization { tensor: filter, what: "filter scales" })?;
+        Ok(ConvKernel {
+            geom: geometry(self.padding, self.h, self.w, p.shape(input), p.shape(out)),
+            input_offset: -zi,
+            output_offset: zo,
+            act: crate::kernels::activation_range(self.activation, so, zo),
+            multipliers: p.multipliers(crate::kernels::conv::channel_multipliers(si, &fs, so))?,
+            filter: p.weights(1)?,
+            bias: p.bias(2)?,
+        })
+    }
+}
+
+impl ConvKernel {
+    pub(crate) fn stage<'c>(&self, c: &Consts<'c>) -> Result<OutputStage<'c>> {
+        Ok(OutputStage {
+            input_offset: self.input_offset,
+            output_offset: self.output_offset,
+            act_min: self.act.0,
+            act_max: self.act.1,
+            multipliers: c.multipliers(self.multipliers)?,
+        })
+    }
+}
+
+impl Eval for ConvKernel {
+    fn eval(&self, c: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
+        let x = first(inputs)?;
+        let (filter, bias) = (c.i8(self.filter)?, c.bias(self.bias)?);
+        let st = self.stage(c)?;
+        let (x_data, o_data) = (crate::arena::as_i8(x.data), crate::arena::as_i8_mut(out.data));
+        conv2d(&self.geom, &st, x_data, x.win, filter, bias, o_data, out.win, region);
+        Ok(())
+    }
+}

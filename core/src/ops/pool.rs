@@ -1,0 +1,80 @@
+//! MAX_POOL_2D and AVERAGE_POOL_2D: int8, padded taps excluded.
+
+use crate::error::Result;
+use crate::kernels::conv::Geometry;
+use crate::kernels::pool::{pool2d, PoolKind};
+use crate::literal_struct;
+use crate::op::{window_rect, Activation, Axis, Padding};
+use crate::ops::{first, Eval, In, Out};
+use crate::program::Consts;
+use crate::region::Rect;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Pool2d {
+    pub padding: Padding,
+    pub h: Axis,
+    pub w: Axis,
+    pub activation: Activation,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PoolKernel {
+    pub kind: PoolKind,
+    pub geom: Geometry,
+    pub act: (i32, i32),
+}
+literal_struct!(PoolKernel { kind, geom, act });
+literal_struct!(
+    enum PoolKind {
+        Max,
+        Average,
+    }
+);
+
+impl Pool2d {
+    pub fn input_rect(&self, out: Rect, in_hw: (usize, usize), out_hw: (usize, usize)) -> Rect {
+        window_rect(self.padding, self.h, self.w, out, in_hw, out_hw)
+    }
+
+    #[cfg(feature = "alloc")]
+    pub(crate) fn validate(&self, c: &crate::validate::Ctx) -> Result<()> {
+        let inp = c.input(0)?;
+        let out = c.output();
+        let qi = c.int8_act(inp)?;
+        let qo = c.int8_act(out)?;
+        c.rank(inp, 4)?;
+        c.rank(out, 4)?;
+        if qi != qo {
+            return Err(c.shape_err("pool input and output quantization differ", out.0));
+        }
+        let is = &inp.1.shape;
+        let expect = [is[0], self.h.out_size(self.padding, is[1]), self.w.out_size(self.padding, is[2]), is[3]];
+        if out.1.shape[..] != expect[..] {
+            return Err(c.shape_err("output shape does not match the pool", out.0));
+        }
+        if self.h.kernel * self.w.kernel > crate::validate::MAX_ACCUMULATION {
+            return Err(c.err("pool window too large for an int32 accumulator"));
+        }
+        Ok(())
+    }
+
+    #[cfg(feature = "alloc")]
+    pub(crate) fn prepare(&self, p: &mut crate::lower::Prepare, kind: PoolKind) -> Result<PoolKernel> {
+        let (input, out) = (p.input(0)?, p.output());
+        let (so, zo) = p.quant(out)?;
+        Ok(PoolKernel {
+            kind,
+            geom: super::conv::geometry(self.padding, self.h, self.w, p.shape(input), p.shape(out)),
+            act: crate::kernels::activation_range(self.activation, so, zo),
+        })
+    }
+}
+
+impl Eval for PoolKernel {
+    fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
+        let x = first(inputs)?;
+        let (xd, od) = (crate::arena::as_i8(x.data), crate::arena::as_i8_mut(out.data));
+        pool2d(self.kind, &self.geom, self.act.0, self.act.1, xd, x.win, od, out.win, region);
+        Ok(())
+    }
+}

@@ -1,0 +1,487 @@
+//! The lowered program and its one interpreter.
+//!
+//! A graph and a schedule are lowered (module `lower`, host side) to the
+//! plain tables below: tensors with their arena offsets, nodes with their
+//! prepared [`Kernel`]s and operand lists, constant pools, and the patch loop.
+//! [`Program::run`] executes them in a caller-given arena without
+//! allocating. The host and browser executors run owned tables
+//! (`lower::Lowered::program`); exported firmware runs the same tables as
+//! `static`s, through this same code, so host, browser and board evaluate a
+//! model identically by construction.
+
+use core::ops::Range;
+
+use crate::arena::{as_i8, as_i8_mut, split_two, Io, Io2};
+pub use crate::arena::{high_water_mark, paint};
+use crate::error::{Error, Result};
+use crate::fixedpoint::QuantizedMultiplier;
+use crate::kernels;
+use crate::kernels::conv::OutputStage;
+use crate::literal_struct;
+use crate::ops::{full, In, Kernel, Out};
+use crate::region::{Rect, Window};
+
+/// Index of a tensor in [`Program::tensors`].
+pub type TensorIndex = u16;
+
+/// A run of elements in one of the constant pools of [`Consts`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: u32,
+    pub len: u32,
+}
+literal_struct!(Span { start, len });
+
+impl Span {
+    pub const fn range(&self) -> Range<usize> {
+        self.start as usize..self.start as usize + self.len as usize
+    }
+}
+
+/// The constant pools a program's spans point into (weights live in flash).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Consts<'a> {
+    /// int8 weights, constant int8 operands and lookup tables.
+    pub bytes: &'a [u8],
+    /// Biases.
+    pub i32s: &'a [i32],
+    /// Per-channel requantization multipliers.
+    pub multipliers: &'a [QuantizedMultiplier],
+    /// Double-precision rescale factors (FULLY_CONNECTED).
+    pub f64s: &'a [f64],
+}
+
+fn pool<T>(p: &[T], s: Span) -> Result<&[T]> {
+    p.get(s.range()).ok_or(Error::Program("a constant span is outside its pool"))
+}
+
+impl<'a> Consts<'a> {
+    pub fn bytes(&self, s: Span) -> Result<&'a [u8]> {
+        pool(self.bytes, s)
+    }
+    pub fn i8(&self, s: Span) -> Result<&'a [i8]> {
+        Ok(as_i8(pool(self.bytes, s)?))
+    }
+    pub fn i32(&self, s: Span) -> Result<&'a [i32]> {
+        pool(self.i32s, s)
+    }
+    /// An optional bias.
+    pub fn bias(&self, s: Option<Span>) -> Result<Option<&'a [i32]>> {
+        s.map(|s| self.i32(s)).transpose()
+    }
+    pub fn multipliers(&self, s: Span) -> Result<&'a [QuantizedMultiplier]> {
+        pool(self.multipliers, s)
+    }
+    pub fn f64(&self, s: Span) -> Result<&'a [f64]> {
+        pool(self.f64s, s)
+    }
+}
+
+/// An activation tensor and its arena buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tensor {
+    /// NHWC shape (lower ranks right-aligned, as `graph::Tensor::nhwc`).
+    pub shape: [usize; 4],
+    /// Bytes per element.
+    pub elem: usize,
+    /// Bytes of the whole tensor.
+    pub bytes: usize,
+    /// Start of its buffer in the arena.
+    pub offset: usize,
+    /// Bytes of its buffer (for patch-stage tensors: the largest patch window).
+    pub buffer: usize,
+    /// Its column in [`PatchPlan::rects`] (`None` outside the patch stage).
+    pub stage: Option<u16>,
+}
+literal_struct!(Tensor { shape, elem, bytes, offset, buffer, stage });
+
+impl Tensor {
+    /// The window covering the whole tensor.
+    pub const fn full(&self) -> Window {
+        full(self.shape)
+    }
+    /// The tensor's bytes in the arena.
+    pub fn range(&self) -> Range<usize> {
+        self.offset..self.offset + if self.bytes < self.buffer { self.bytes } else { self.buffer }
+    }
+    /// Its whole buffer.
+    pub const fn buffer_range(&self) -> Range<usize> {
+        self.offset..self.offset + self.buffer
+    }
+}
+
+/// A data operand: an arena tensor or constant int8 data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operand {
+    Tensor(TensorIndex),
+    Const { data: Span, shape: [usize; 4] },
+}
+
+impl crate::literal::Literal for Operand {
+    fn literal(&self, o: &mut dyn core::fmt::Write) -> core::fmt::Result {
+        match self {
+            Operand::Tensor(t) => write!(o, "Operand::Tensor({t})"),
+            Operand::Const { data, shape } => {
+                o.write_str("Operand::Const { data: ")?;
+                data.literal(o)?;
+                o.write_str(", shape: ")?;
+                shape.literal(o)?;
+                o.write_str(" }")
+            }
+        }
+    }
+}
+
+/// How an operator runs over its own input (planned by `layout`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InPlaceKind {
+    /// Depthwise, channel by channel through one input-plane scratch.
+    Channels,
+    /// Output rows held back `delay` rows in a row scratch (1×1 convolutions, ADD).
+    Rows { delay: usize },
+}
+
+impl crate::literal::Literal for InPlaceKind {
+    fn literal(&self, o: &mut dyn core::fmt::Write) -> core::fmt::Result {
+        match self {
+            InPlaceKind::Channels => o.write_str("InPlaceKind::Channels"),
+            InPlaceKind::Rows { delay } => write!(o, "InPlaceKind::Rows {{ delay: {delay} }}"),
+        }
+    }
+}
+
+/// An in-place run: the output overwrites data operand `operand`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InPlace {
+    pub kind: InPlaceKind,
+    pub operand: usize,
+    /// Arena offset and bytes of the scratch buffer.
+    pub scratch: (usize, usize),
+}
+literal_struct!(InPlace { kind, operand, scratch });
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Node {
+    pub kernel: Kernel,
+    /// Data operands, in the operator's order: a span of [`Program::operands`].
+    pub inputs: Span,
+    pub output: TensorIndex,
+    pub inplace: Option<InPlace>,
+}
+literal_struct!(Node { kernel, inputs, output, inplace });
+
+/// A patch stage (ops `0..=split`) run over `patches` cells.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PatchPlan<'a> {
+    pub split: usize,
+    pub patches: usize,
+    pub input: TensorIndex,
+    pub output: TensorIndex,
+    /// The input is read patch by patch from the buffer passed to `run`.
+    pub streamed: bool,
+    /// Stage tensors (columns of `rects`).
+    pub columns: usize,
+    /// `rects[p * columns + column]`: the rectangle patch `p` computes (reads, for the input).
+    pub rects: &'a [Option<Rect>],
+}
+
+impl PatchPlan<'_> {
+    fn rect(&self, p: usize, t: &Tensor) -> Option<Rect> {
+        t.stage.and_then(|c| self.rects.get(p * self.columns + c as usize).copied().flatten())
+    }
+}
+
+/// A lowered model: every table the interpreter reads.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Program<'a> {
+    pub tensors: &'a [Tensor],
+    pub nodes: &'a [Node],
+    pub operands: &'a [Operand],
+    pub consts: Consts<'a>,
+    pub inputs: &'a [TensorIndex],
+    pub outputs: &'a [TensorIndex],
+    pub arena_size: usize,
+    pub patch: Option<PatchPlan<'a>>,
+}
+
+/// Where an operand lives: its arena byte range and the window it holds.
+type Place = (Range<usize>, Window);
+
+/// The most data operands one node may have.
+pub const MAX_OPERANDS: usize = 8;
+
+fn cannot_run_in_place() -> Error {
+    Error::Schedule("in-place layout on an operator that cannot run in place")
+}
+
+impl<'a> Program<'a> {
+    fn tensor(&self, t: TensorIndex) -> Result<&Tensor> {
+        self.tensors.get(t as usize).ok_or(Error::at_tensor("tensor index out of range", t as usize))
+    }
+
+    fn operands_of(&self, node: &Node) -> Result<&'a [Operand]> {
+        self.operands.get(node.inputs.range()).ok_or(Error::Program("a node's operand span is out of range"))
+    }
+
+    /// Whether graph input `i` is streamed (passed to `run`) rather than stored in the arena.
+    pub fn is_streamed(&self, i: usize) -> bool {
+        matches!(self.patch, Some(p) if p.streamed && self.inputs.get(i) == Some(&p.input))
+    }
+
+    /// The arena bytes of graph input `i`, to fill before `run`.
+    pub fn input_mut<'b>(&self, arena: &'b mut [u8], i: usize) -> Result<&'b mut [u8]> {
+        if self.is_streamed(i) {
+            return Err(Error::Schedule("a streamed input is passed to run, not stored in the arena"));
+        }
+        let t = self.tensor(*self.inputs.get(i).ok_or(Error::model("no such input"))?)?;
+        let got = arena.len();
+        arena.get_mut(t.range()).ok_or(Error::ArenaTooSmall { needed: self.arena_size, got })
+    }
+
+    /// The arena bytes of graph output `i` after `run`.
+    pub fn output<'b>(&self, arena: &'b [u8], i: usize) -> Result<&'b [u8]> {
+        let t = self.tensor(*self.outputs.get(i).ok_or(Error::model("no such output"))?)?;
+        let got = arena.len();
+        arena.get(t.range()).ok_or(Error::ArenaTooSmall { needed: self.arena_size, got })
+    }
+
+    /// Runs the program. `streamed` is the whole input when the patch stage
+    /// streams it (read patch by patch, never copied whole into the arena).
+    /// Does not allocate.
+    pub fn run(&self, arena: &mut [u8], streamed: Option<&[u8]>) -> Result<()> {
+        if arena.len() < self.arena_size {
+            return Err(Error::ArenaTooSmall { needed: self.arena_size, got: arena.len() });
+        }
+        let Some(plan) = &self.patch else {
+            return self.run_layers(arena, 0..self.nodes.len());
+        };
+        if plan.split >= self.nodes.len() {
+            return Err(Error::Schedule("split index is past the last operator"));
+        }
+        for p in 0..plan.patches {
+            if plan.streamed {
+                let src = streamed.ok_or(Error::Schedule("streamed mode needs the input passed to run"))?;
+                self.copy_input_patch(plan, p, src, arena)?;
+            }
+            for (i, node) in self.nodes[..=plan.split].iter().enumerate() {
+                let Some(region) = plan.rect(p, self.tensor(node.output)?) else { continue };
+                let out_place = self.place(plan, p, node.output)?;
+                self.run_node(i, arena, out_place, region, &|t| self.place(plan, p, t))?;
+            }
+        }
+        self.run_layers(arena, plan.split + 1..self.nodes.len())
+    }
+
+    /// Where tensor `t` lives during patch `p`: the stage's output (and its
+    /// input, unless streamed) whole, every other stage tensor as its window.
+    fn place(&self, plan: &PatchPlan, p: usize, t: TensorIndex) -> Result<Place> {
+        let tensor = self.tensor(t)?;
+        let whole = t == plan.output || (t == plan.input && !plan.streamed);
+        let start = tensor.offset;
+        if whole {
+            return Ok((start..start + tensor.bytes, tensor.full()));
+        }
+        let r = plan.rect(p, tensor).ok_or(Error::Schedule("a patch reads a tensor it does not compute"))?;
+        let w = Window::new(tensor.shape[0], r, tensor.shape[3]);
+        let len = w.len() * tensor.elem;
+        if len > tensor.buffer {
+            return Err(Error::Program("a patch window is larger than its tensor's buffer"));
+        }
+        Ok((start..start + len, w))
+    }
+
+    /// Copies the input rows patch `p` reads from the whole streamed input.
+    fn copy_input_patch(&self, plan: &PatchPlan, p: usize, src: &[u8], arena: &mut [u8]) -> Result<()> {
+        let t = self.tensor(plan.input)?;
+        let full = t.full();
+        let size = t.elem;
+        if src.len() != full.len() * size {
+            return Err(Error::BufferSize { what: "streamed input", expected: full.len() * size, got: src.len() });
+        }
+        let (range, w) = self.place(plan, p, plan.input)?;
+        let got = arena.len();
+        let dst = arena.get_mut(range).ok_or(Error::ArenaTooSmall { needed: self.arena_size, got })?;
+        let row = w.rect.w * w.c * size;
+        for b in 0..w.n {
+            for y in w.rect.y..w.rect.y_end() {
+                let from = full.offset(b, y, w.rect.x) * size;
+                let to = w.offset(b, y, w.rect.x) * size;
+                dst[to..to + row].copy_from_slice(&src[from..from + row]);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs nodes `ops` whose tensors all live whole in the arena (layer by layer).
+    fn run_layers(&self, arena: &mut [u8], ops: Range<usize>) -> Result<()> {
+        for i in ops {
+            let node = &self.nodes[i];
+            if let Some(ip) = node.inplace {
+                self.run_inplace(node, ip, arena)?;
+                continue;
+            }
+            let out = self.tensor(node.output)?;
+            let out_range = out.range();
+            if let (Kernel::Reshape(_), Some(Operand::Tensor(t))) = (node.kernel, self.operands_of(node)?.first()) {
+                if self.tensor(*t)?.range() == out_range {
+                    continue; // RESHAPE aliased in place
+                }
+            }
+            let ow = out.full();
+            self.run_node(i, arena, (out_range, ow), ow.rect, &|t| {
+                let t = self.tensor(t)?;
+                Ok((t.range(), t.full()))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// A constant or arena operand as a kernel sees it; `data` is its bytes.
+    fn operand_view<'d>(
+        &self,
+        op: Operand,
+        data: impl FnOnce(TensorIndex) -> Result<Place>,
+    ) -> Result<(In<'d>, Option<Range<usize>>)>
+    where
+        'a: 'd,
+    {
+        Ok(match op {
+            Operand::Const { data: span, shape } => {
+                (In { data: self.consts.bytes(span)?, win: full(shape), shape, elem: 1 }, None)
+            }
+            Operand::Tensor(t) => {
+                let (r, win) = data(t)?;
+                let tt = self.tensor(t)?;
+                (In { data: &[], win, shape: tt.shape, elem: tt.elem }, Some(r))
+            }
+        })
+    }
+
+    /// Runs node `i`, computing `region` of its output into `out`; arena
+    /// operands are found with `place`.
+    fn run_node(
+        &self,
+        i: usize,
+        arena: &mut [u8],
+        out: Place,
+        region: Rect,
+        place: &dyn Fn(TensorIndex) -> Result<Place>,
+    ) -> Result<()> {
+        let node = &self.nodes[i];
+        let out_t = self.tensor(node.output)?;
+        let operands = self.operands_of(node)?;
+        if operands.is_empty() || operands.len() > MAX_OPERANDS {
+            return Err(Error::at_op("an operator needs 1 to 8 data operands", i));
+        }
+        let io = Io::split(arena, out.0)?;
+        // Operands go in a fixed array so the run loop never allocates.
+        let empty = In { data: &[], win: out.1, shape: [1; 4], elem: 1 };
+        let mut buf = [empty; MAX_OPERANDS];
+        for (k, &op) in operands.iter().enumerate() {
+            let (mut view, range) = self.operand_view(op, place)?;
+            if let Some(r) = range {
+                view.data = io.get(r)?;
+            }
+            buf[k] = view;
+        }
+        let o = Out { data: io.out, win: out.1, shape: out_t.shape, elem: out_t.elem };
+        node.kernel.eval(&self.consts, &buf[..operands.len()], o, region)
+    }
+
+    /// Runs an in-place operator (its input and output share an offset).
+    fn run_inplace(&self, node: &Node, ip: InPlace, arena: &mut [u8]) -> Result<()> {
+        let operands = self.operands_of(node)?;
+        let Some(Operand::Tensor(input)) = operands.get(ip.operand) else { return Err(cannot_run_in_place()) };
+        let (it, ot) = (self.tensor(*input)?, self.tensor(node.output)?);
+        let (ir, or) = (it.buffer_range(), ot.buffer_range());
+        let buffer = ir.start.min(or.start)..ir.end.max(or.end);
+        let scratch = ip.scratch.0..ip.scratch.0 + ip.scratch.1;
+        match (ip.kind, node.kernel) {
+            (InPlaceKind::Rows { delay }, _) => {
+                self.run_inplace_rows(node, operands, ot, arena, buffer, ip.operand, scratch, delay)
+            }
+            (InPlaceKind::Channels, Kernel::Depthwise(k)) => {
+                let c = &self.consts;
+                let st = OutputStage {
+                    input_offset: k.input_offset,
+                    output_offset: k.output_offset,
+                    act_min: k.act.0,
+                    act_max: k.act.1,
+                    multipliers: c.multipliers(k.multipliers)?,
+                };
+                let os = ot.shape;
+                let (buf, scr) = split_two(arena, buffer, scratch)?;
+                if scr.len() < k.geom.in_h * k.geom.in_w || buf.len() < it.bytes.max(ot.bytes) {
+                    return Err(Error::Program("in-place depthwise buffers are too small"));
+                }
+                kernels::depthwise::depthwise_conv2d_inplace(
+                    &k.geom,
+                    &st,
+                    as_i8_mut(buf),
+                    os[3],
+                    os[1],
+                    os[2],
+                    c.i8(k.filter)?,
+                    c.bias(k.bias)?,
+                    as_i8_mut(scr),
+                );
+                Ok(())
+            }
+            _ => Err(cannot_run_in_place()),
+        }
+    }
+
+    /// Output rows computed into a ring of `delay + 1` scratch rows and
+    /// written over the input once no later row reads the bytes they land on.
+    #[allow(clippy::too_many_arguments)]
+    fn run_inplace_rows(
+        &self,
+        node: &Node,
+        operands: &[Operand],
+        out_t: &Tensor,
+        arena: &mut [u8],
+        buffer: Range<usize>,
+        aliased: usize,
+        scratch: Range<usize>,
+        delay: usize,
+    ) -> Result<()> {
+        let ow = out_t.full();
+        let row = ow.rect.w * ow.c * out_t.elem;
+        let Io2 { pieces, a: buf, b: scr } = Io2::split(arena, buffer, scratch)?;
+        let n = operands.len().min(2);
+        let mut others = [In { data: &[], win: ow, shape: [1; 4], elem: 1 }; 2];
+        for (k, &op) in operands.iter().take(n).enumerate() {
+            let (mut view, range) = self.operand_view(op, |t| Ok((self.tensor(t)?.range(), self.tensor(t)?.full())))?;
+            if let (Some(r), false) = (range, k == aliased) {
+                view.data = crate::arena::piece(&pieces, r)?;
+            }
+            others[k] = view;
+        }
+        let aliased_bytes = match operands.get(aliased) {
+            Some(Operand::Tensor(t)) => self.tensor(*t)?.bytes,
+            _ => return Err(cannot_run_in_place()),
+        };
+        let slots = delay + 1;
+        if scr.len() < slots * row || buf.len() < aliased_bytes.max(ow.rect.h * row) {
+            return Err(Error::Program("in-place row buffers are too small"));
+        }
+        for r in 0..ow.rect.h {
+            let win = Window::new(1, Rect::new(r, 0, 1, ow.rect.w), ow.c);
+            let s = (r % slots) * row;
+            let mut ops = others;
+            ops[aliased].data = &buf[..aliased_bytes];
+            let o = Out { data: &mut scr[s..s + row], win, shape: out_t.shape, elem: out_t.elem };
+            node.kernel.eval(&self.consts, &ops[..n], o, win.rect)?;
+            if r >= delay {
+                let f = r - delay;
+                let fs = (f % slots) * row;
+                buf[f * row..(f + 1) * row].copy_from_slice(&scr[fs..fs + row]);
+            }
+        }
+        for f in ow.rect.h.saturating_sub(delay)..ow.rect.h {
+            let fs = (f % slots) * row;
+            buf[f * row..(f + 1) * row].copy_from_slice(&scr[fs..fs + row]);
+        }
+        Ok(())
+    }
+}
