@@ -130,23 +130,8 @@ pub fn read_image(path: &Path) -> Result<Rgb> {
     Ok(Rgb { width: rgb.width() as usize, height: rgb.height() as usize, pixels: rgb.into_raw() })
 }
 
-/// The model input bytes for an image: letterboxed to the input size, normalised
-/// to [-1, 1] and quantized with the input's parameters.
+/// The model input bytes for an image (core's `preprocess::image_input`).
 pub fn image_to_input(img: &Rgb, t: &Tensor) -> Result<Vec<u8>> {
-    let [n, h, w, c] = t.nhwc();
-    if n != 1 || c != 3 || t.shape.len() != 4 {
-        bail!("model input {:?} is not an RGB image tensor [1, H, W, 3]", t.shape);
-    }
-    let mut rgb = vec![0u8; h * w * 3];
-    preprocess::letterbox_rgb(&img.pixels, img.width, img.height, &mut rgb, w, h);
-    Ok(match t.dtype {
-        DType::I8 => {
-            let (scale, zp) = t.quant.per_tensor().context("int8 model input has no quantization")?;
-            let mut q = vec![0i8; rgb.len()];
-            preprocess::quantize_rgb(&rgb, scale, zp, &mut q);
-            q.into_iter().map(|v| v as u8).collect()
-        }
-        DType::F32 => rgb.iter().flat_map(|&p| preprocess::normalise(p).to_le_bytes()).collect(),
-        _ => bail!("model input type {} cannot take an image", t.dtype.name()),
-    })
+    preprocess::image_input(&img.pixels, img.width, img.height, t)
+        .map_err(|e| anyhow::anyhow!("{e} (the model input is {:?} {})", t.shape, t.dtype.name()))
 }

@@ -5,8 +5,8 @@ use anyhow::{bail, Context, Result};
 use patchwise_core::boards;
 use patchwise_core::graph::Graph;
 use patchwise_core::patch::InputMode;
-use patchwise_core::plan::{self, Candidate, Report, Schedule, Search};
-use serde_json::{json, Value};
+use patchwise_core::plan::document::PlanDocument;
+use patchwise_core::plan::{self, Report, Schedule, Search};
 
 /// How the user asked for a schedule.
 #[derive(Clone, Debug, Default)]
@@ -91,36 +91,9 @@ impl Request {
     }
 }
 
-pub fn candidate_json(c: &Candidate) -> Value {
-    json!({"split": c.schedule.split, "grid": [c.schedule.grid.0, c.schedule.grid.1], "peak_bytes": c.peak_bytes, "macs": c.macs})
-}
-
-/// The `plan --json` document (also what the playground's tests compare against).
-pub fn report_json(r: &Report, search: &Search, budget: Option<usize>) -> Value {
-    json!({
-        "macs": r.macs,
-        "base_macs": r.base_macs,
-        "flash_bytes": r.flash_bytes,
-        "layer_peak_bytes": r.layer_peak_bytes,
-        "patch_peak_bytes": r.patch_peak_bytes,
-        "reduction": r.reduction(),
-        "overhead_macs": r.overhead_macs,
-        "overhead_pct": r.overhead_pct,
-        "input_in_sram": r.input_mode == InputMode::InArena,
-        "schedule": {"split": r.schedule.split, "grid": [r.schedule.grid.0, r.schedule.grid.1]},
-        "budget_bytes": budget,
-        "fits": budget.map(|b| r.patch_peak_bytes <= b),
-        "pareto": search.pareto.iter().map(candidate_json).collect::<Vec<_>>(),
-        "stages": r.stages.iter().map(|s| json!({
-            "ops": [s.first, s.last], "resolution": [s.resolution.0, s.resolution.1], "macs": s.macs,
-            "layer_peak_bytes": s.layer_peak_bytes, "weight_bytes": s.weight_bytes,
-        })).collect::<Vec<_>>(),
-        "layers": r.layers.iter().map(|l| json!({
-            "index": l.index, "op": l.op, "output_shape": l.output_shape, "macs": l.macs,
-            "scheduled_macs": l.scheduled_macs, "in_patch_stage": l.in_patch_stage,
-            "layer_live_bytes": l.layer_live_bytes, "scheduled_live_bytes": l.scheduled_live_bytes,
-        })).collect::<Vec<_>>(),
-    })
+/// The `plan --json` document (also what the playground's download and tests compare against).
+pub fn document(r: &Report, search: &Search, budget: Option<usize>) -> PlanDocument {
+    PlanDocument::new(r, &search.pareto, budget)
 }
 
 /// Prints the plan of `g`. With `without_rd = Some((base, trained))` the
@@ -140,20 +113,12 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
         }
         None => None,
     };
-    const WHAT_IF: &str = "what-if: RD applied to the architecture inferred from the model; the redistributed network has synthetic weights and would have to be retrained";
     if as_json {
-        let mut v = report_json(&r, &search, budget);
+        let mut doc = document(&r, &search, budget);
         if let Some((b, trained)) = &before {
-            v["without_rd"] = json!({
-                "macs": b.macs, "layer_peak_bytes": b.layer_peak_bytes, "patch_peak_bytes": b.patch_peak_bytes,
-                "overhead_macs": b.overhead_macs, "overhead_pct": b.overhead_pct,
-                "schedule": {"split": b.schedule.split, "grid": [b.schedule.grid.0, b.schedule.grid.1]},
-            });
-            if *trained {
-                v["note"] = json!(WHAT_IF);
-            }
+            doc = doc.with_rd_baseline(b, *trained);
         }
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(());
     }
     println!("stages (by output resolution):");
@@ -211,7 +176,7 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
             );
         }
         if *trained {
-            println!("  note: {WHAT_IF}");
+            println!("  note: {}", plan::RD_WHAT_IF);
         }
     }
     println!("Pareto front (peak B, MACs, schedule):");

@@ -110,57 +110,22 @@ pub fn execute(g: &Graph, input: &[u8]) -> Result<RunResult> {
     execute_scheduled(g, input, Schedule::LAYER_BY_LAYER)
 }
 
-/// Runs `schedule` twice under two arena paints; the measured high-water
-/// mark is the larger of the two scans (exact, see `exec::high_water_mark`).
+/// Runs `schedule` twice under two arena paints (`exec::run_measured`: the
+/// measured high-water mark is exact).
 pub fn execute_scheduled(g: &Graph, input: &[u8], schedule: Schedule) -> Result<RunResult> {
-    let layer;
-    let patched;
-    let (predicted, runner): (usize, Box<dyn Fn(&mut [u8]) -> Result<Vec<Vec<u8>>> + '_>) = match schedule.split {
+    let start = Instant::now();
+    let clock = || start.elapsed().as_secs_f64();
+    let (predicted_arena, m) = match schedule.split {
         None => {
-            layer = Executor::new(g)?;
-            let ex = &layer;
-            (
-                ex.arena_size(),
-                Box::new(move |arena: &mut [u8]| {
-                    ex.input_mut(arena, 0)?.copy_from_slice(input);
-                    ex.run(arena)?;
-                    Ok((0..g.outputs.len())
-                        .map(|i| ex.output(arena, i).map(<[u8]>::to_vec))
-                        .collect::<Result<_, _>>()?)
-                }),
-            )
+            let ex = Executor::new(g)?;
+            (ex.arena_size(), exec::run_measured(&ex.program(), input, &clock)?)
         }
         Some(split) => {
-            patched = PatchExecutor::new(g, split, schedule.grid, InputMode::InArena)?;
-            let ex = &patched;
-            (
-                ex.arena_size(),
-                Box::new(move |arena: &mut [u8]| {
-                    ex.input_mut(arena)?.copy_from_slice(input);
-                    ex.run(arena, None)?;
-                    Ok((0..g.outputs.len())
-                        .map(|i| ex.output(arena, i).map(<[u8]>::to_vec))
-                        .collect::<Result<_, _>>()?)
-                }),
-            )
+            let ex = PatchExecutor::new(g, split, schedule.grid, InputMode::InArena)?;
+            (ex.arena_size(), exec::run_measured(&ex.program(), input, &clock)?)
         }
     };
-    let mut arena = vec![0u8; predicted];
-    let mut measured = 0;
-    let mut seconds = 0.0;
-    let mut outputs = Vec::new();
-    for paint in [0xAA, 0x55] {
-        exec::paint(&mut arena, paint);
-        let t0 = Instant::now();
-        let outs = runner(&mut arena)?;
-        seconds = t0.elapsed().as_secs_f64();
-        measured = measured.max(exec::high_water_mark(&arena, paint));
-        if !outputs.is_empty() && outputs != outs {
-            bail!("internal error: two runs gave different outputs");
-        }
-        outputs = outs;
-    }
-    Ok(RunResult { outputs, predicted_arena: predicted, measured_arena: measured, seconds })
+    Ok(RunResult { outputs: m.outputs, predicted_arena, measured_arena: m.arena_hwm, seconds: m.elapsed })
 }
 
 pub fn run(path: &Path, input: &Path, schedule: Schedule, output_dir: Option<&Path>, as_json: bool) -> Result<()> {

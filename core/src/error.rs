@@ -26,6 +26,8 @@ pub enum Error {
     Schedule(&'static str),
     /// No schedule meets the memory budget; carries the smallest peak found.
     BudgetUnreachable { budget: usize, best_peak: usize },
+    /// A size above a documented limit (`value` > `limit`).
+    Limit { what: &'static str, value: u64, limit: u64 },
     /// Lowered tables that do not fit together (a span or window out of
     /// range): a lowering bug or tampered firmware tables, never bad input.
     Program(&'static str),
@@ -93,6 +95,7 @@ impl fmt::Display for Error {
                 write!(f, "{what}: expected {expected} bytes, got {got}")
             }
             Error::Schedule(what) => write!(f, "invalid patch schedule: {what}"),
+            Error::Limit { what, value, limit } => write!(f, "{what}: {value} is more than the limit of {limit}"),
             Error::Program(what) => write!(f, "inconsistent lowered program: {what}"),
             Error::BudgetUnreachable { budget, best_peak } => write!(
                 f,

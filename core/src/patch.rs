@@ -24,7 +24,8 @@ use crate::region::{Rect, Window};
 /// Whether the network input is held whole in SRAM during the patch stage
 /// (TFLite Micro's convention, the default) or streamed patch by patch from a
 /// camera or flash (the MCUNetV2 paper's convention).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum InputMode {
     #[default]
     InArena,

@@ -16,6 +16,7 @@ use crate::patch::{legal_splits, patch_layout, InputMode, PatchSchedule};
 use crate::planner::{live_bytes, GreedyBySize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Schedule {
     /// Last operator of the patch stage; `None` runs layer by layer.
     pub split: Option<usize>,
@@ -174,7 +175,8 @@ pub fn report(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<Report> 
 }
 
 /// One evaluated schedule.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Candidate {
     pub schedule: Schedule,
     pub peak_bytes: usize,
@@ -182,6 +184,7 @@ pub struct Candidate {
 }
 
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Search {
     pub layer_peak_bytes: usize,
     pub base_macs: u64,
@@ -273,5 +276,167 @@ mod tests {
         assert_eq!(s.best_within(60).unwrap(), c(50, 15));
         assert_eq!(s.best_within(1000).unwrap(), c(100, 10));
         assert_eq!(s.best_within(10), Err(Error::BudgetUnreachable { budget: 10, best_peak: 40 }));
+    }
+}
+
+/// The note on an RD comparison of a trained model (the CLI and the page say the same).
+pub const RD_WHAT_IF: &str = "what-if: RD applied to the architecture inferred from the model; the redistributed network has synthetic weights and would have to be retrained";
+
+/// The `plan --json` document: one serde type for the CLI, the page's JSON
+/// export and the browser tests that compare them.
+#[cfg(feature = "serde")]
+pub mod document {
+    use alloc::string::{String, ToString};
+    use alloc::vec::Vec;
+
+    use serde::{Deserialize, Serialize};
+
+    use super::{Candidate, Report, Schedule};
+    use crate::patch::InputMode;
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct ScheduleDoc {
+        pub split: Option<usize>,
+        pub grid: [usize; 2],
+    }
+
+    impl From<Schedule> for ScheduleDoc {
+        fn from(s: Schedule) -> Self {
+            ScheduleDoc { split: s.split, grid: [s.grid.0, s.grid.1] }
+        }
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct CandidateDoc {
+        pub split: Option<usize>,
+        pub grid: [usize; 2],
+        pub peak_bytes: usize,
+        pub macs: u64,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct StageDoc {
+        pub ops: [usize; 2],
+        pub resolution: [usize; 2],
+        pub macs: u64,
+        pub layer_peak_bytes: usize,
+        pub weight_bytes: usize,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct LayerDoc {
+        pub index: usize,
+        pub op: String,
+        pub output_shape: Vec<usize>,
+        pub macs: u64,
+        pub scheduled_macs: u64,
+        pub in_patch_stage: bool,
+        pub layer_live_bytes: usize,
+        pub scheduled_live_bytes: usize,
+    }
+
+    /// The same network without RD, under the same schedule request.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    pub struct WithoutRd {
+        pub macs: u64,
+        pub layer_peak_bytes: usize,
+        pub patch_peak_bytes: usize,
+        pub overhead_macs: u64,
+        pub overhead_pct: f64,
+        pub schedule: ScheduleDoc,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    pub struct PlanDocument {
+        pub macs: u64,
+        pub base_macs: u64,
+        pub flash_bytes: usize,
+        pub layer_peak_bytes: usize,
+        pub patch_peak_bytes: usize,
+        pub reduction: f64,
+        pub overhead_macs: u64,
+        pub overhead_pct: f64,
+        pub input_in_sram: bool,
+        pub schedule: ScheduleDoc,
+        pub budget_bytes: Option<usize>,
+        pub fits: Option<bool>,
+        pub pareto: Vec<CandidateDoc>,
+        pub stages: Vec<StageDoc>,
+        pub layers: Vec<LayerDoc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub without_rd: Option<WithoutRd>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub note: Option<String>,
+    }
+
+    impl PlanDocument {
+        /// `r` with the search's Pareto front and the budget it was checked against.
+        pub fn new(r: &Report, pareto: &[Candidate], budget: Option<usize>) -> Self {
+            PlanDocument {
+                macs: r.macs,
+                base_macs: r.base_macs,
+                flash_bytes: r.flash_bytes,
+                layer_peak_bytes: r.layer_peak_bytes,
+                patch_peak_bytes: r.patch_peak_bytes,
+                reduction: r.reduction(),
+                overhead_macs: r.overhead_macs,
+                overhead_pct: r.overhead_pct,
+                input_in_sram: r.input_mode == InputMode::InArena,
+                schedule: r.schedule.into(),
+                budget_bytes: budget,
+                fits: budget.map(|b| r.patch_peak_bytes <= b),
+                pareto: pareto
+                    .iter()
+                    .map(|c| CandidateDoc {
+                        split: c.schedule.split,
+                        grid: [c.schedule.grid.0, c.schedule.grid.1],
+                        peak_bytes: c.peak_bytes,
+                        macs: c.macs,
+                    })
+                    .collect(),
+                stages: r
+                    .stages
+                    .iter()
+                    .map(|s| StageDoc {
+                        ops: [s.first, s.last],
+                        resolution: [s.resolution.0, s.resolution.1],
+                        macs: s.macs,
+                        layer_peak_bytes: s.layer_peak_bytes,
+                        weight_bytes: s.weight_bytes,
+                    })
+                    .collect(),
+                layers: r
+                    .layers
+                    .iter()
+                    .map(|l| LayerDoc {
+                        index: l.index,
+                        op: l.op.to_string(),
+                        output_shape: l.output_shape.clone(),
+                        macs: l.macs,
+                        scheduled_macs: l.scheduled_macs,
+                        in_patch_stage: l.in_patch_stage,
+                        layer_live_bytes: l.layer_live_bytes,
+                        scheduled_live_bytes: l.scheduled_live_bytes,
+                    })
+                    .collect(),
+                without_rd: None,
+                note: None,
+            }
+        }
+
+        /// Adds the network without RD (`base`) side by side; `what_if`: the
+        /// original is a trained model, so RD is a what-if ([`super::RD_WHAT_IF`]).
+        pub fn with_rd_baseline(mut self, base: &Report, what_if: bool) -> Self {
+            self.without_rd = Some(WithoutRd {
+                macs: base.macs,
+                layer_peak_bytes: base.layer_peak_bytes,
+                patch_peak_bytes: base.patch_peak_bytes,
+                overhead_macs: base.overhead_macs,
+                overhead_pct: base.overhead_pct,
+                schedule: base.schedule.into(),
+            });
+            self.note = what_if.then(|| super::RD_WHAT_IF.to_string());
+            self
+        }
     }
 }

@@ -85,3 +85,37 @@ pub fn quantize_rgb(pixels: &[u8], scale: f32, zero_point: i32, out: &mut [i8]) 
         *o = quantize(normalise(p), scale, zero_point);
     }
 }
+
+/// The input-tensor bytes for an RGB8 image (`width × height × 3`): letterboxed
+/// to the tensor's size, normalised, and quantized with its parameters (int8)
+/// or kept as float32. What the CLI and the playground feed a model.
+#[cfg(feature = "alloc")]
+pub fn image_input(
+    pixels: &[u8],
+    width: usize,
+    height: usize,
+    t: &crate::graph::Tensor,
+) -> crate::Result<alloc::vec::Vec<u8>> {
+    use crate::error::Error;
+    use crate::graph::DType;
+    let [n, h, w, c] = t.nhwc();
+    if n != 1 || c != 3 || t.shape.len() != 4 {
+        return Err(Error::shape("the model input is not an RGB image tensor [1, H, W, 3]", None, None));
+    }
+    if pixels.len() != width * height * 3 {
+        return Err(Error::BufferSize { what: "RGB image", expected: width * height * 3, got: pixels.len() });
+    }
+    let mut rgb = alloc::vec![0u8; h * w * 3];
+    letterbox_rgb(pixels, width, height, &mut rgb, w, h);
+    match t.dtype {
+        DType::I8 => {
+            let (scale, zp) =
+                t.quant.per_tensor().ok_or(Error::model("the int8 model input has no per-tensor quantization"))?;
+            let mut q = alloc::vec![0i8; rgb.len()];
+            quantize_rgb(&rgb, scale, zp, &mut q);
+            Ok(q.into_iter().map(|v| v as u8).collect())
+        }
+        DType::F32 => Ok(rgb.iter().flat_map(|&p| normalise(p).to_le_bytes()).collect()),
+        _ => Err(Error::model("the model input type cannot take an image (int8 or float32 only)")),
+    }
+}

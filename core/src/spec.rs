@@ -307,35 +307,65 @@ impl Builder {
     }
 }
 
-/// Largest total of synthetic weights a spec may ask for (bytes).
-pub const MAX_SPEC_WEIGHTS: u128 = 64 << 20;
+/// How large a spec may make its network, checked before anything is allocated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpecLimits {
+    /// Synthetic int8 weights in all (bytes).
+    pub weights: u64,
+    /// Bytes of the largest int8 activation.
+    pub activation: u64,
+}
 
-/// Rejects specs whose activations or weights would be absurdly large, before allocating.
-fn check_sizes(spec: &ArchSpec) -> crate::error::Result<()> {
-    let too_big = crate::error::Error::model(
-        "spec: a tensor or the weights would be larger than patchwise accepts (256 MiB per tensor, 64 MiB of weights)",
-    );
-    let mut res = spec.resolution as u128;
-    let mut c = spec.channels(spec.first_channels) as u128;
-    let mut weights = (spec.first_kernel * spec.first_kernel * 3) as u128 * c;
-    let mut act = res * res * 3;
-    res = res.div_ceil(spec.first_stride as u128);
-    act = act.max(res * res * c);
+impl SpecLimits {
+    /// What `build` accepts: 64 MiB of weights, and a tensor as large as the loader allows.
+    pub const DEFAULT: SpecLimits =
+        SpecLimits { weights: 64 << 20, activation: crate::loader::MAX_TENSOR_BYTES as u64 };
+}
+
+/// Weights the builder would create for `spec` and its largest activation
+/// (int8 elements), in saturating arithmetic so that absurd fields cannot overflow.
+pub fn sizes(spec: &ArchSpec) -> (u64, u64) {
+    let sq = |k: u64| k.saturating_mul(k);
+    let ch = |c: usize| spec.channels(c) as u64;
+    let mut h = (spec.resolution as u64).div_ceil(spec.first_stride.max(1) as u64);
+    let mut c = ch(spec.first_channels);
+    let mut weights = c.saturating_mul(sq(spec.first_kernel as u64)).saturating_mul(3);
+    let mut act = sq(spec.resolution as u64).saturating_mul(3).max(sq(h).saturating_mul(c));
     for g in &spec.blocks {
-        let out_c = spec.channels(g.out_channels) as u128;
+        let out = ch(g.out_channels);
         for rep in 0..g.repeat {
-            let exp = c * g.expansion as u128;
-            weights += if g.expansion != 1 { c * exp } else { 0 } + (g.kernel * g.kernel) as u128 * exp + exp * out_c;
-            act = act.max(res * res * exp);
+            let e = c.saturating_mul(g.expansion as u64);
+            let expand = if g.expansion != 1 { c.saturating_mul(e) } else { 0 };
+            weights = weights
+                .saturating_add(expand)
+                .saturating_add(sq(g.kernel as u64).saturating_mul(e))
+                .saturating_add(e.saturating_mul(out));
+            act = act.max(sq(h).saturating_mul(e));
             if rep == 0 {
-                res = res.div_ceil(g.stride as u128);
+                h = h.div_ceil(g.stride.max(1) as u64);
             }
-            c = out_c;
+            act = act.max(sq(h).saturating_mul(e.max(out)));
+            c = out;
         }
     }
-    weights += c * spec.head_channels.max(1) as u128 * 4 + spec.head_channels as u128 * spec.classes as u128;
-    if act > crate::loader::MAX_TENSOR_BYTES as u128 || weights > MAX_SPEC_WEIGHTS {
-        return Err(too_big);
+    let head = (spec.head_channels as u64).max(ch(spec.head_channels));
+    weights = weights.saturating_add(c.saturating_mul(head)).saturating_add(head.saturating_mul(spec.classes as u64));
+    (weights, act.max(sq(h).saturating_mul(head)))
+}
+
+/// Rejects a spec whose weights or largest activation exceed `limits`, before allocating.
+pub fn check_sizes(spec: &ArchSpec, limits: SpecLimits) -> crate::error::Result<()> {
+    use crate::error::Error;
+    let (weights, act) = sizes(spec);
+    if weights > limits.weights {
+        return Err(Error::Limit { what: "spec: bytes of synthetic weights", value: weights, limit: limits.weights });
+    }
+    if act > limits.activation {
+        return Err(Error::Limit {
+            what: "spec: bytes of the largest activation",
+            value: act,
+            limit: limits.activation,
+        });
     }
     Ok(())
 }
@@ -377,7 +407,7 @@ pub fn build(spec: &ArchSpec) -> crate::error::Result<Built> {
     {
         return Err(crate::error::Error::model("spec: width multiplier must be in (0, 4], classes 1..100000"));
     }
-    check_sizes(spec)?;
+    check_sizes(spec, SpecLimits::DEFAULT)?;
     let mut b = Builder { g: Graph::default(), rng: Rng(spec.seed | 1) };
     let r = spec.resolution;
     let x = b.act("input".into(), alloc::vec![1, r, r, 3], 1.0 / 128.0, 0);

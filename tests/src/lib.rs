@@ -51,22 +51,8 @@ pub fn cases(dir: &Path, model: Option<&Path>) -> Vec<Case> {
 /// measured arena high-water mark.
 pub fn run_layers(g: &Graph, inputs: &[&[u8]]) -> Result<(Vec<Vec<u8>>, usize), String> {
     let ex = Executor::new(g).map_err(|e| e.to_string())?;
-    let mut arena = vec![0u8; ex.arena_size()];
-    let mut measured = 0;
-    let mut outs = Vec::new();
-    for paint in [0xAAu8, 0x55] {
-        exec::paint(&mut arena, paint);
-        for (i, data) in inputs.iter().enumerate() {
-            ex.input_mut(&mut arena, i).map_err(|e| e.to_string())?.copy_from_slice(data);
-        }
-        ex.run(&mut arena).map_err(|e| e.to_string())?;
-        measured = measured.max(exec::high_water_mark(&arena, paint));
-        outs = (0..g.outputs.len())
-            .map(|i| ex.output(&arena, i).map(<[u8]>::to_vec))
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?;
-    }
-    Ok((outs, measured))
+    let m = exec::run_measured(&ex.program(), &inputs.concat(), &|| 0.0).map_err(|e| e.to_string())?;
+    Ok((m.outputs, m.arena_hwm))
 }
 
 /// Compares a case; `Err` describes the first mismatch.

@@ -16,7 +16,7 @@ fn golden_input(stem: &str) -> Vec<u8> {
     patchwise_cli::io::parse_npy(&std::fs::read(p).unwrap()).unwrap().data
 }
 
-/// Runs patch-based under two paints; returns outputs and the measured high-water mark.
+/// Runs patch-based under two paints; returns outputs, the measured high-water mark and the planned arena.
 pub fn run_patched(
     g: &Graph,
     split: usize,
@@ -25,22 +25,8 @@ pub fn run_patched(
     input: &[u8],
 ) -> (Vec<Vec<u8>>, usize, usize) {
     let ex = PatchExecutor::new(g, split, grid, mode).unwrap();
-    let mut arena = vec![0u8; ex.arena_size()];
-    let mut measured = 0;
-    let mut outs = vec![];
-    for paint in [0xAA, 0x55] {
-        exec::paint(&mut arena, paint);
-        match mode {
-            InputMode::InArena => {
-                ex.input_mut(&mut arena).unwrap().copy_from_slice(input);
-                ex.run(&mut arena, None).unwrap();
-            }
-            InputMode::Streamed => ex.run(&mut arena, Some(input)).unwrap(),
-        }
-        measured = measured.max(exec::high_water_mark(&arena, paint));
-        outs = (0..g.outputs.len()).map(|i| ex.output(&arena, i).unwrap().to_vec()).collect();
-    }
-    (outs, measured, ex.arena_size())
+    let m = exec::run_measured(&ex.program(), input, &|| 0.0).unwrap();
+    (m.outputs, m.arena_hwm, ex.arena_size())
 }
 
 fn check_model(name: &str, grids: &[(usize, usize)]) {

@@ -62,19 +62,8 @@ proptest! {
             let o = g.tensors[g.nodes[split].output()].nhwc();
             let grid = (rows.min(o[1]), cols.min(o[2]));
             let ex = PatchExecutor::new(&g, split, grid, mode).unwrap();
-            let mut arena = vec![0u8; ex.arena_size()];
-            let mut measured = 0;
-            for paint in [0xAA, 0x55] {
-                exec::paint(&mut arena, paint);
-                if streamed {
-                    ex.run(&mut arena, Some(&input)).unwrap();
-                } else {
-                    ex.input_mut(&mut arena).unwrap().copy_from_slice(&input);
-                    ex.run(&mut arena, None).unwrap();
-                }
-                measured = measured.max(exec::high_water_mark(&arena, paint));
-            }
-            let got: Vec<Vec<u8>> = (0..g.outputs.len()).map(|i| ex.output(&arena, i).unwrap().to_vec()).collect();
+            let m = exec::run_measured(&ex.program(), &input, &|| 0.0).unwrap();
+            let (got, measured) = (m.outputs, m.arena_hwm);
             prop_assert_eq!(&got, &want, "split {} grid {:?}", split, grid);
             prop_assert_eq!(measured, ex.arena_size(), "split {} grid {:?}", split, grid);
         }

@@ -134,7 +134,7 @@ fn Playground() -> Html {
     let on_export = {
         let state = state.clone();
         Callback::from(move |_| {
-            let mut doc = export::schedule_json(
+            let mut doc = export::schedule_document(
                 &state.analysis.report,
                 state.current_search().map(|s| s.as_ref()),
                 Some(state.budget),
@@ -144,7 +144,7 @@ fn Playground() -> Html {
                     patchwise_core::plan::report(&state.loaded.model.graph, state.schedule().into(), state.mode.into());
                 if let Ok(b) = base {
                     let what_if = state.model.origin == (Origin::Rd { what_if: true });
-                    export::add_without_rd(&mut doc, &b, what_if);
+                    doc = doc.with_rd_baseline(&b, what_if);
                 }
             }
             let stem: String = state

@@ -5,7 +5,7 @@
 use patchwise_core::exec::{self, Executor};
 use patchwise_core::graph::{DType, Graph, Tensor};
 use patchwise_core::loader;
-use patchwise_core::patch::{InputMode, PatchExecutor};
+use patchwise_core::patch::PatchExecutor;
 use patchwise_core::plan;
 use patchwise_core::preprocess;
 
@@ -72,25 +72,10 @@ pub fn decode_image(bytes: &[u8]) -> Result<Rgb, String> {
     Ok(Rgb { width: rgb.width() as usize, height: rgb.height() as usize, pixels: rgb.into_raw() })
 }
 
-/// The model-input bytes for an image: letterboxed to the input size,
-/// normalised to [-1, 1] and quantized with the input's parameters (as the CLI does).
+/// The model-input bytes for an image (core's `preprocess::image_input`, as the CLI does).
 pub fn image_to_input(img: &Rgb, t: &Tensor) -> Result<Vec<u8>, String> {
-    let [n, h, w, c] = t.nhwc();
-    if n != 1 || c != 3 || t.shape.len() != 4 {
-        return Err(format!("the model input {:?} is not an RGB image tensor [1, H, W, 3]", t.shape));
-    }
-    let mut rgb = vec![0u8; h * w * 3];
-    preprocess::letterbox_rgb(&img.pixels, img.width, img.height, &mut rgb, w, h);
-    match t.dtype {
-        DType::I8 => {
-            let (scale, zp) = t.quant.per_tensor().ok_or("the int8 model input has no quantization")?;
-            let mut q = vec![0i8; rgb.len()];
-            preprocess::quantize_rgb(&rgb, scale, zp, &mut q);
-            Ok(q.into_iter().map(|v| v as u8).collect())
-        }
-        DType::F32 => Ok(rgb.iter().flat_map(|&p| preprocess::normalise(p).to_le_bytes()).collect()),
-        other => Err(format!("the model input type {} cannot take an image", other.name())),
-    }
+    preprocess::image_input(&img.pixels, img.width, img.height, t)
+        .map_err(|e| format!("{e} (the model input is {:?} {})", t.shape, t.dtype.name()))
 }
 
 /// Face boxes in source-image pixels when the model is a BlazeFace-style
@@ -134,24 +119,6 @@ pub fn detections(g: &Graph, outputs: &[Vec<u8>], img: &Rgb) -> Option<Vec<Detec
     )
 }
 
-/// Paints the arena, runs, and returns the high-water mark; twice (0xAA, 0x55)
-/// so the mark is exact. Returns the outputs of the last run and its time.
-fn measured<F>(arena: &mut [u8], now: Clock, mut run: F) -> Result<(usize, f64), String>
-where
-    F: FnMut(&mut [u8]) -> Result<(), String>,
-{
-    let mut mark = 0;
-    let mut millis = 0.0;
-    for paint in [0xAA, 0x55] {
-        exec::paint(arena, paint);
-        let t0 = now();
-        run(arena)?;
-        millis = now() - t0;
-        mark = mark.max(exec::high_water_mark(arena, paint));
-    }
-    Ok((mark, millis))
-}
-
 /// Runs `model` on `image` layer by layer (`exec::Executor`) and under
 /// `schedule` (`patch::PatchExecutor`), and compares their outputs.
 pub fn run(model: &Source, image: &[u8], schedule: Sched, mode: Mode, now: Clock) -> Result<RunOut, String> {
@@ -162,33 +129,17 @@ pub fn run(model: &Source, image: &[u8], schedule: Sched, mode: Mode, now: Clock
     let img = decode_image(image)?;
     let input = image_to_input(&img, &g.tensors[g.inputs[0]])?;
     let err = |e: patchwise_core::Error| e.to_string();
-    let outputs_of = |get: &dyn Fn(usize) -> patchwise_core::Result<Vec<u8>>| -> Result<Vec<Vec<u8>>, String> {
-        (0..g.outputs.len()).map(|i| get(i).map_err(err)).collect()
-    };
-
     let lx = Executor::new(&g).map_err(err)?;
-    let mut arena = vec![0u8; lx.arena_size()];
-    let (mark, millis) = measured(&mut arena, now, |a| {
-        lx.input_mut(a, 0).map_err(err)?.copy_from_slice(&input);
-        lx.run(a).map_err(err)
-    })?;
-    let layer = ExecOut { predicted_bytes: lx.arena_size(), measured_bytes: mark, millis };
-    let layer_outputs = outputs_of(&|i| lx.output(&arena, i).map(<[u8]>::to_vec))?;
+    let m = exec::run_measured(&lx.program(), &input, now).map_err(err)?;
+    let layer = ExecOut { predicted_bytes: lx.arena_size(), measured_bytes: m.arena_hwm, millis: m.elapsed };
+    let layer_outputs = m.outputs;
 
     let (scheduled, sched_outputs) = match schedule.split {
         None => (layer.clone(), layer_outputs.clone()),
         Some(split) => {
-            let px = PatchExecutor::new(&g, split, schedule.grid, mode.into()).map_err(err)?;
-            let mut arena = vec![0u8; px.arena_size()];
-            let (mark, millis) = measured(&mut arena, now, |a| match px.mode {
-                InputMode::InArena => {
-                    px.input_mut(a).map_err(err)?.copy_from_slice(&input);
-                    px.run(a, None).map_err(err)
-                }
-                InputMode::Streamed => px.run(a, Some(&input)).map_err(err),
-            })?;
-            let outs = outputs_of(&|i| px.output(&arena, i).map(<[u8]>::to_vec))?;
-            (ExecOut { predicted_bytes: px.arena_size(), measured_bytes: mark, millis }, outs)
+            let px = PatchExecutor::new(&g, split, schedule.grid, mode).map_err(err)?;
+            let m = exec::run_measured(&px.program(), &input, now).map_err(err)?;
+            (ExecOut { predicted_bytes: px.arena_size(), measured_bytes: m.arena_hwm, millis: m.elapsed }, m.outputs)
         }
     };
     let outputs = g
@@ -281,6 +232,6 @@ mod tests {
         let c = clock();
         let s = search(&bundled(), Mode::InArena, &c).unwrap();
         let g = load(&bundled()).unwrap();
-        assert_eq!(s.to_core(), plan::search(&g, InputMode::InArena));
+        assert_eq!(s.to_core(), plan::search(&g, patchwise_core::patch::InputMode::InArena));
     }
 }

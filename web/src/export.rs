@@ -1,54 +1,15 @@
 //! The schedule download: the same document as `patchwise plan --json`.
 
-use patchwise_core::plan::Report;
-use serde_json::{json, Value};
+use patchwise_core::plan::document::PlanDocument;
+use patchwise_core::plan::{Candidate, Report};
 
-use crate::proto::{Cand, Mode, SearchOut};
+use crate::proto::{Mode, SearchOut};
 
-fn cand_json(c: &Cand) -> Value {
-    json!({"split": c.schedule.split, "grid": [c.schedule.grid.0, c.schedule.grid.1], "peak_bytes": c.peak_bytes, "macs": c.macs})
-}
-
-/// `plan --json`'s fields for `r`, the search's Pareto front (empty until the
-/// search has run) and the budget.
-pub fn schedule_json(r: &Report, search: Option<&SearchOut>, budget: Option<usize>) -> Value {
-    json!({
-        "macs": r.macs,
-        "base_macs": r.base_macs,
-        "flash_bytes": r.flash_bytes,
-        "layer_peak_bytes": r.layer_peak_bytes,
-        "patch_peak_bytes": r.patch_peak_bytes,
-        "reduction": r.reduction(),
-        "overhead_macs": r.overhead_macs,
-        "overhead_pct": r.overhead_pct,
-        "input_in_sram": Mode::from(r.input_mode) == Mode::InArena,
-        "schedule": {"split": r.schedule.split, "grid": [r.schedule.grid.0, r.schedule.grid.1]},
-        "budget_bytes": budget,
-        "fits": budget.map(|b| r.patch_peak_bytes <= b),
-        "pareto": search.map(|s| s.pareto.iter().map(cand_json).collect::<Vec<_>>()).unwrap_or_default(),
-        "stages": r.stages.iter().map(|s| json!({
-            "ops": [s.first, s.last], "resolution": [s.resolution.0, s.resolution.1], "macs": s.macs,
-            "layer_peak_bytes": s.layer_peak_bytes, "weight_bytes": s.weight_bytes,
-        })).collect::<Vec<_>>(),
-        "layers": r.layers.iter().map(|l| json!({
-            "index": l.index, "op": l.op, "output_shape": l.output_shape, "macs": l.macs,
-            "scheduled_macs": l.scheduled_macs, "in_patch_stage": l.in_patch_stage,
-            "layer_live_bytes": l.layer_live_bytes, "scheduled_live_bytes": l.scheduled_live_bytes,
-        })).collect::<Vec<_>>(),
-    })
-}
-
-/// With RD on: the model without RD under the same schedule request, as
-/// `plan MODEL --rd --json` adds it (`without_rd`, and `note` for a what-if).
-pub fn add_without_rd(doc: &mut Value, b: &Report, what_if: bool) {
-    doc["without_rd"] = json!({
-        "macs": b.macs, "layer_peak_bytes": b.layer_peak_bytes, "patch_peak_bytes": b.patch_peak_bytes,
-        "overhead_macs": b.overhead_macs, "overhead_pct": b.overhead_pct,
-        "schedule": {"split": b.schedule.split, "grid": [b.schedule.grid.0, b.schedule.grid.1]},
-    });
-    if what_if {
-        doc["note"] = json!(crate::models::WHAT_IF);
-    }
+/// `plan --json`'s document for `r`, the search's Pareto front (empty until
+/// the search has run) and the budget.
+pub fn schedule_document(r: &Report, search: Option<&SearchOut>, budget: Option<usize>) -> PlanDocument {
+    let pareto: Vec<Candidate> = search.map(|s| s.pareto.clone()).unwrap_or_default();
+    PlanDocument::new(r, &pareto, budget)
 }
 
 #[cfg(test)]
@@ -70,7 +31,7 @@ mod tests {
         "pareto",
     ];
 
-    /// Every field of the download equals the CLI's `plan --json` field of that name.
+    /// The download is the CLI's `plan --json` document, with the fields it requires.
     #[test]
     fn same_document_as_the_cli() {
         let g = patchwise_core::loader::load(DEFAULT_MODEL).unwrap();
@@ -80,15 +41,13 @@ mod tests {
             (Sched { split: Some(31), grid: (4, 8) }, InputMode::Streamed),
         ] {
             let search = plan::search(&g, mode);
-            let r = plan::report(&g, sched.into(), mode).unwrap();
-            let ours = schedule_json(&r, Some(&SearchOut::from_core(&search, 0.0)), Some(327_680));
-            let cli = patchwise_cli::plan::report_json(&r, &search, Some(327_680));
-            let (ours, cli) = (ours.as_object().unwrap(), cli.as_object().unwrap());
+            let r = plan::report(&g, sched, mode).unwrap();
+            let ours = schedule_document(&r, Some(&SearchOut::from_core(&search, 0.0)), Some(327_680));
+            let cli = patchwise_cli::plan::document(&r, &search, Some(327_680));
+            assert_eq!(ours, cli);
+            let json = serde_json::to_value(&ours).unwrap();
             for key in REQUIRED {
-                assert!(ours.contains_key(*key), "the export lacks {key}");
-            }
-            for (k, v) in ours {
-                assert_eq!(Some(v), cli.get(k), "field {k} differs from plan --json");
+                assert!(json.get(*key).is_some(), "the export lacks {key}");
             }
         }
     }

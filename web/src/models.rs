@@ -10,7 +10,7 @@ use patchwise_core::spec::{self, ArchSpec};
 pub const BUNDLED: &str = "blazeface-short-int8";
 
 /// What `patchwise plan MODEL.tflite --rd` notes for RD on a trained model.
-pub const WHAT_IF: &str = "what-if: RD applied to the architecture inferred from the model; the redistributed network has synthetic weights and would have to be retrained";
+pub const WHAT_IF: &str = patchwise_core::plan::RD_WHAT_IF;
 
 /// Why RD is unavailable for a `.tflite` whose architecture `spec::infer` cannot read.
 pub const RD_UNAVAILABLE: &str = "receptive-field redistribution needs a MobileNetV2/MCUNet-style architecture \
@@ -20,8 +20,7 @@ pub const RD_UNAVAILABLE: &str = "receptive-field redistribution needs a MobileN
 /// Largest spec accepted, in weights and in bytes of one activation, so a
 /// hostile `.json` cannot exhaust the tab's memory (MobileNetV2-1.0@224 has
 /// 3.5 M weights and a largest activation of 1.2 MB).
-pub const MAX_SPEC_WEIGHTS: u64 = 64 << 20;
-pub const MAX_SPEC_ACTIVATION: usize = 32 << 20;
+pub const PLAYGROUND_LIMITS: spec::SpecLimits = spec::SpecLimits { weights: 64 << 20, activation: 32 << 20 };
 
 /// The presets by base name (`ArchSpec::PRESETS` without the `-rd` variants: RD is a toggle).
 pub fn presets() -> Vec<&'static str> {
@@ -42,37 +41,6 @@ pub fn is_spec(name: &str, bytes: &[u8]) -> bool {
     name.to_ascii_lowercase().ends_with(".json") || bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
-/// Weights the builder would create for `spec` and its largest activation
-/// (elements), in saturating arithmetic so that absurd fields cannot overflow.
-fn sizes(spec: &ArchSpec) -> (u64, u64) {
-    let sq = |k: u64| k.saturating_mul(k);
-    let ch = |c: usize| spec.channels(c) as u64;
-    let mut h = (spec.resolution as u64).div_ceil(spec.first_stride.max(1) as u64);
-    let mut c = ch(spec.first_channels);
-    let mut weights = c.saturating_mul(sq(spec.first_kernel as u64)).saturating_mul(3);
-    let mut act = sq(spec.resolution as u64).saturating_mul(3).max(sq(h).saturating_mul(c));
-    for g in &spec.blocks {
-        let out = ch(g.out_channels);
-        for rep in 0..g.repeat {
-            let e = c.saturating_mul(g.expansion as u64);
-            let expand = if g.expansion != 1 { c.saturating_mul(e) } else { 0 };
-            weights = weights
-                .saturating_add(expand)
-                .saturating_add(sq(g.kernel as u64).saturating_mul(e))
-                .saturating_add(e.saturating_mul(out));
-            act = act.max(sq(h).saturating_mul(e));
-            if rep == 0 {
-                h = h.div_ceil(g.stride.max(1) as u64);
-            }
-            act = act.max(sq(h).saturating_mul(e.max(out)));
-            c = out;
-        }
-    }
-    let head = (spec.head_channels as u64).max(ch(spec.head_channels));
-    weights = weights.saturating_add(c.saturating_mul(head)).saturating_add(head.saturating_mul(spec.classes as u64));
-    (weights, act.max(sq(h).saturating_mul(head)))
-}
-
 /// Parses an architecture spec (`.json`, the CLI's format: serde of `spec::ArchSpec`) and checks it builds.
 pub fn parse_spec(name: &str, text: &str) -> Result<ArchSpec, String> {
     let spec =
@@ -81,20 +49,9 @@ pub fn parse_spec(name: &str, text: &str) -> Result<ArchSpec, String> {
     Ok(spec)
 }
 
-/// `spec::build` with the size guards.
+/// `spec::build` with the playground's size guards.
 pub fn build(spec: &ArchSpec) -> Result<Graph, String> {
-    // The builder's own checks bound every field (it rejects these first); the guards bound their products.
-    if spec.blocks.len() <= 64 && spec.blocks.iter().all(|g| g.repeat <= 16) {
-        let (weights, act) = sizes(spec);
-        if weights > MAX_SPEC_WEIGHTS {
-            return Err(format!("spec: {weights} weights, more than the playground's limit of {MAX_SPEC_WEIGHTS}"));
-        }
-        if act > MAX_SPEC_ACTIVATION as u64 {
-            return Err(format!(
-                "spec: an activation of {act} B, more than the playground's limit of {MAX_SPEC_ACTIVATION} B"
-            ));
-        }
-    }
+    spec::check_sizes(spec, PLAYGROUND_LIMITS).map_err(|e| e.to_string())?;
     Ok(spec::build(spec).map_err(|e| e.to_string())?.graph)
 }
 
@@ -171,7 +128,7 @@ mod tests {
         for name in presets() {
             let spec = ArchSpec::preset(name).unwrap();
             let g = build(&spec).unwrap();
-            let (weights, act) = sizes(&spec);
+            let (weights, act) = spec::sizes(&spec);
             let int8_weights: u64 =
                 g.tensors.iter().filter(|t| t.is_const() && t.dtype.size() == 1).map(|t| t.elements() as u64).sum();
             assert_eq!(weights, int8_weights, "{name}");

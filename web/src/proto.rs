@@ -1,8 +1,7 @@
-//! Messages between the page and the web worker, and the plain-data
-//! mirrors of core types they carry (core's plan types have no serde).
+//! Messages between the page and the web worker. They carry core's own
+//! plan types (serde behind core's `serde` feature).
 
-use patchwise_core::patch::InputMode;
-use patchwise_core::plan::{Candidate, Schedule, Search};
+use patchwise_core::plan::Search;
 use patchwise_core::spec::ArchSpec;
 use serde::{Deserialize, Serialize};
 
@@ -14,74 +13,9 @@ pub enum Source {
     Spec(ArchSpec),
 }
 
-/// Whether the input image is counted in SRAM (`patch::InputMode`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-pub enum Mode {
-    #[default]
-    InArena,
-    Streamed,
-}
-
-impl From<Mode> for InputMode {
-    fn from(m: Mode) -> Self {
-        match m {
-            Mode::InArena => InputMode::InArena,
-            Mode::Streamed => InputMode::Streamed,
-        }
-    }
-}
-
-impl From<InputMode> for Mode {
-    fn from(m: InputMode) -> Self {
-        match m {
-            InputMode::InArena => Mode::InArena,
-            InputMode::Streamed => Mode::Streamed,
-        }
-    }
-}
-
-/// `plan::Schedule`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Sched {
-    pub split: Option<usize>,
-    pub grid: (usize, usize),
-}
-
-impl Sched {
-    pub const LAYER_BY_LAYER: Sched = Sched { split: None, grid: (1, 1) };
-}
-
-impl From<Sched> for Schedule {
-    fn from(s: Sched) -> Self {
-        Schedule { split: s.split, grid: s.grid }
-    }
-}
-
-impl From<Schedule> for Sched {
-    fn from(s: Schedule) -> Self {
-        Sched { split: s.split, grid: s.grid }
-    }
-}
-
-/// `plan::Candidate`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cand {
-    pub schedule: Sched,
-    pub peak_bytes: usize,
-    pub macs: u64,
-}
-
-impl From<Candidate> for Cand {
-    fn from(c: Candidate) -> Self {
-        Cand { schedule: c.schedule.into(), peak_bytes: c.peak_bytes, macs: c.macs }
-    }
-}
-
-impl From<Cand> for Candidate {
-    fn from(c: Cand) -> Self {
-        Candidate { schedule: c.schedule.into(), peak_bytes: c.peak_bytes, macs: c.macs }
-    }
-}
+/// Whether the input image is counted in SRAM.
+pub use patchwise_core::patch::InputMode as Mode;
+pub use patchwise_core::plan::{Candidate as Cand, Schedule as Sched};
 
 /// `plan::Search` plus how long it took.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -98,8 +32,8 @@ impl SearchOut {
         SearchOut {
             layer_peak_bytes: s.layer_peak_bytes,
             base_macs: s.base_macs,
-            candidates: s.candidates.iter().map(|&c| c.into()).collect(),
-            pareto: s.pareto.iter().map(|&c| c.into()).collect(),
+            candidates: s.candidates.clone(),
+            pareto: s.pareto.clone(),
             millis,
         }
     }
@@ -108,8 +42,8 @@ impl SearchOut {
         Search {
             layer_peak_bytes: self.layer_peak_bytes,
             base_macs: self.base_macs,
-            candidates: self.candidates.iter().map(|&c| c.into()).collect(),
-            pareto: self.pareto.iter().map(|&c| c.into()).collect(),
+            candidates: self.candidates.clone(),
+            pareto: self.pareto.clone(),
         }
     }
 }

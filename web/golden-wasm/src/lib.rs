@@ -12,7 +12,6 @@ extern crate alloc;
 
 use alloc::format;
 use alloc::string::String;
-use alloc::vec;
 use alloc::vec::Vec;
 
 use patchwise_core::exec::{self, Executor};
@@ -144,21 +143,8 @@ fn first_difference(k: usize, got: &[u8], want: &[u8]) -> String {
 pub fn check_layers(l: &Loaded) -> Result<Vec<Vec<u8>>, String> {
     let err = |e: patchwise_core::Error| format!("{e}");
     let ex = Executor::new(&l.graph).map_err(err)?;
-    let mut arena = vec![0u8; ex.arena_size()];
-    let mut measured = 0;
-    let mut outs = Vec::new();
-    for paint in [0xAAu8, 0x55] {
-        exec::paint(&mut arena, paint);
-        for (i, data) in l.inputs.iter().enumerate() {
-            ex.input_mut(&mut arena, i).map_err(err)?.copy_from_slice(data);
-        }
-        ex.run(&mut arena).map_err(err)?;
-        measured = measured.max(exec::high_water_mark(&arena, paint));
-        outs = (0..l.graph.outputs.len())
-            .map(|i| ex.output(&arena, i).map(<[u8]>::to_vec))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(err)?;
-    }
+    let m = exec::run_measured(&ex.program(), &l.inputs.concat(), &|| 0.0).map_err(err)?;
+    let (outs, measured) = (m.outputs, m.arena_hwm);
     if measured != ex.arena_size() {
         return Err(format!("arena: planned {} B, measured {measured} B", ex.arena_size()));
     }
@@ -191,25 +177,13 @@ pub fn check_patches(
     let err = |e: patchwise_core::Error| format!("{e}");
     let px = PatchExecutor::new(&l.graph, split, grid, mode).map_err(err)?;
     let input = *l.inputs.first().ok_or("no input")?;
-    let mut arena = vec![0u8; px.arena_size()];
-    let mut measured = 0;
-    for paint in [0xAAu8, 0x55] {
-        exec::paint(&mut arena, paint);
-        match mode {
-            InputMode::InArena => {
-                px.input_mut(&mut arena).map_err(err)?.copy_from_slice(input);
-                px.run(&mut arena, None).map_err(err)?;
-            }
-            InputMode::Streamed => px.run(&mut arena, Some(input)).map_err(err)?,
-        }
-        measured = measured.max(exec::high_water_mark(&arena, paint));
-    }
+    let m = exec::run_measured(&px.program(), input, &|| 0.0).map_err(err)?;
+    let measured = m.arena_hwm;
     if measured != px.arena_size() {
         return Err(format!("patch arena: planned {} B, measured {measured} B", px.arena_size()));
     }
-    for (k, want) in layer.iter().enumerate() {
-        let got = px.output(&arena, k).map_err(err)?;
-        if got != want.as_slice() {
+    for (k, (got, want)) in m.outputs.iter().zip(layer).enumerate() {
+        if got != want {
             return Err(format!("patch-based vs layer by layer: {}", first_difference(k, got, want)));
         }
     }
