@@ -65,7 +65,6 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Detect faces with BlazeFace: boxes and keypoints in image pixels.
     /// Export a model and schedule as a no_std firmware crate for a board.
     Export {
         /// A .tflite file, an architecture spec (.json) or a preset name.
@@ -89,6 +88,7 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Detect faces with BlazeFace: boxes and keypoints in image pixels.
     Detect {
         model: PathBuf,
         image: PathBuf,

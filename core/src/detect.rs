@@ -253,6 +253,7 @@ pub struct Output<'a> {
 
 /// A face in source-image pixels.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Detection {
     pub score: f32,
     pub xmin: f32,

@@ -35,13 +35,6 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
     rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x.wrapping_mul(1i32 << left), multiplier), right)
 }
 
-/// Variant used where the real multiplier is known to be < 1 (ADD): the
-/// shift is a non-positive exponent applied after the high multiply.
-#[inline]
-pub fn multiply_by_quantized_multiplier_smaller_than_one_exp(x: i32, multiplier: i32, left_shift: i32) -> i32 {
-    rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, multiplier), -left_shift)
-}
-
 /// A real multiplier encoded as a Q31 significand and a power-of-two exponent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct QuantizedMultiplier {

@@ -6,7 +6,6 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::error::{Error, Result};
 use crate::op::Op;
 
 pub type TensorId = usize;
@@ -204,9 +203,5 @@ impl Graph {
             n[t] += 1;
         }
         n
-    }
-
-    pub fn check_tensor(&self, id: TensorId) -> Result<&Tensor> {
-        self.tensors.get(id).ok_or(Error::at_tensor("tensor index out of range", id))
     }
 }

@@ -22,25 +22,20 @@ macro_rules! display_literal {
 }
 display_literal!(bool, u8, u16, u32, u64, usize, i8, i16, i32, i64);
 
-impl Literal for f32 {
-    fn literal(&self, out: &mut dyn Write) -> Result {
-        if self.is_finite() {
-            write!(out, "{self:?}f32")
-        } else {
-            write!(out, "f32::from_bits({:#x})", self.to_bits())
+macro_rules! float_literal {
+    ($($t:ident),*) => {$(
+        impl Literal for $t {
+            fn literal(&self, out: &mut dyn Write) -> Result {
+                if self.is_finite() {
+                    write!(out, "{self:?}{}", stringify!($t))
+                } else {
+                    write!(out, "{}::from_bits({:#x})", stringify!($t), self.to_bits())
+                }
+            }
         }
-    }
+    )*};
 }
-
-impl Literal for f64 {
-    fn literal(&self, out: &mut dyn Write) -> Result {
-        if self.is_finite() {
-            write!(out, "{self:?}f64")
-        } else {
-            write!(out, "f64::from_bits({:#x})", self.to_bits())
-        }
-    }
-}
+float_literal!(f32, f64);
 
 impl<T: Literal> Literal for Option<T> {
     fn literal(&self, out: &mut dyn Write) -> Result {

@@ -287,29 +287,34 @@ fn decode_op(
         }
         Ok((s[h], s[w]))
     };
+    // CONV_2D and DEPTHWISE_CONV_2D options share their stride and dilation fields.
+    macro_rules! window_axes {
+        ($o:expr, $k:expr) => {{
+            let (kh, kw) = $k;
+            let stride = |v: core::result::Result<i32, _>| positive(v.map_err(fb_err)?, "stride must be 1..4096", oi);
+            let dilation =
+                |v: core::result::Result<i32, _>| positive(v.map_err(fb_err)?, "dilation must be 1..4096", oi);
+            (
+                Axis { kernel: kh, stride: stride($o.stride_h())?, dilation: dilation($o.dilation_h_factor())? },
+                Axis { kernel: kw, stride: stride($o.stride_w())?, dilation: dilation($o.dilation_w_factor())? },
+            )
+        }};
+    }
     Ok(match code {
         3 => {
             let o = opts!(opts, Conv2DOptions, oi).ok_or(Error::at_op("CONV_2D without options", oi))?;
-            let (kh, kw) = kernel_hw(ins.get(1).copied().flatten(), 1, 2)?;
+            let (h, w) = window_axes!(o, kernel_hw(ins.get(1).copied().flatten(), 1, 2)?);
             Op::Conv2d(op::Conv2d {
                 padding: padding(o.padding())?,
-                h: Axis {
-                    kernel: kh,
-                    stride: positive(o.stride_h().map_err(fb_err)?, "stride must be 1..4096", oi)?,
-                    dilation: positive(o.dilation_h_factor().map_err(fb_err)?, "dilation must be 1..4096", oi)?,
-                },
-                w: Axis {
-                    kernel: kw,
-                    stride: positive(o.stride_w().map_err(fb_err)?, "stride must be 1..4096", oi)?,
-                    dilation: positive(o.dilation_w_factor().map_err(fb_err)?, "dilation must be 1..4096", oi)?,
-                },
+                h,
+                w,
                 activation: activation(o.fused_activation_function(), oi)?,
             })
         }
         4 => {
             let o =
                 opts!(opts, DepthwiseConv2DOptions, oi).ok_or(Error::at_op("DEPTHWISE_CONV_2D without options", oi))?;
-            let (kh, kw) = kernel_hw(ins.get(1).copied().flatten(), 1, 2)?;
+            let (h, w) = window_axes!(o, kernel_hw(ins.get(1).copied().flatten(), 1, 2)?);
             let in_c = ins.first().copied().flatten().and_then(|t| tensors[t].shape.last().copied()).unwrap_or(0);
             let out_c = tensors[outs[0]].shape.last().copied().unwrap_or(0);
             if in_c == 0 || out_c % in_c != 0 {
@@ -317,16 +322,8 @@ fn decode_op(
             }
             Op::DepthwiseConv2d(op::DepthwiseConv2d {
                 padding: padding(o.padding())?,
-                h: Axis {
-                    kernel: kh,
-                    stride: positive(o.stride_h().map_err(fb_err)?, "stride must be 1..4096", oi)?,
-                    dilation: positive(o.dilation_h_factor().map_err(fb_err)?, "dilation must be 1..4096", oi)?,
-                },
-                w: Axis {
-                    kernel: kw,
-                    stride: positive(o.stride_w().map_err(fb_err)?, "stride must be 1..4096", oi)?,
-                    dilation: positive(o.dilation_w_factor().map_err(fb_err)?, "dilation must be 1..4096", oi)?,
-                },
+                h,
+                w,
                 depth_multiplier: out_c / in_c,
                 activation: activation(o.fused_activation_function(), oi)?,
             })

@@ -267,9 +267,4 @@ impl Lowered {
             }),
         }
     }
-
-    /// The program tensor of graph tensor `t`.
-    pub fn tensor_index(&self, t: TensorId) -> Option<TensorIndex> {
-        self.index.get(t).copied().flatten()
-    }
 }

@@ -231,8 +231,8 @@ impl Op {
             Op::Concatenation(p) => p.validate(c),
             Op::Softmax(p) => p.validate(c),
             Op::Logistic => ops::softmax::validate_unit_output(c),
-            Op::Quantize => ops::quantize::validate_quantize(c),
-            Op::Dequantize => ops::quantize::validate_dequantize(c),
+            Op::Quantize => ops::quantize::validate(c, true),
+            Op::Dequantize => ops::quantize::validate(c, false),
             Op::Relu | Op::Relu6 | Op::HardSwish => ops::activation::validate(c),
             Op::ResizeBilinear(p) => p.validate(c),
         }

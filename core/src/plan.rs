@@ -30,6 +30,7 @@ impl Schedule {
 
 /// One operator's row in a report.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct LayerRow {
     pub index: usize,
     pub op: &'static str,
@@ -291,7 +292,7 @@ pub mod document {
 
     use serde::{Deserialize, Serialize};
 
-    use super::{Candidate, Report, Schedule};
+    use super::{Candidate, LayerRow, Report, Schedule};
     use crate::patch::InputMode;
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -323,18 +324,6 @@ pub mod document {
         pub weight_bytes: usize,
     }
 
-    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    pub struct LayerDoc {
-        pub index: usize,
-        pub op: String,
-        pub output_shape: Vec<usize>,
-        pub macs: u64,
-        pub scheduled_macs: u64,
-        pub in_patch_stage: bool,
-        pub layer_live_bytes: usize,
-        pub scheduled_live_bytes: usize,
-    }
-
     /// The same network without RD, under the same schedule request.
     #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
     pub struct WithoutRd {
@@ -346,7 +335,8 @@ pub mod document {
         pub schedule: ScheduleDoc,
     }
 
-    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    /// Serialize only: its rows borrow operator names.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
     pub struct PlanDocument {
         pub macs: u64,
         pub base_macs: u64,
@@ -362,10 +352,10 @@ pub mod document {
         pub fits: Option<bool>,
         pub pareto: Vec<CandidateDoc>,
         pub stages: Vec<StageDoc>,
-        pub layers: Vec<LayerDoc>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub layers: Vec<LayerRow>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub without_rd: Option<WithoutRd>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub note: Option<String>,
     }
 
@@ -405,20 +395,7 @@ pub mod document {
                         weight_bytes: s.weight_bytes,
                     })
                     .collect(),
-                layers: r
-                    .layers
-                    .iter()
-                    .map(|l| LayerDoc {
-                        index: l.index,
-                        op: l.op.to_string(),
-                        output_shape: l.output_shape.clone(),
-                        macs: l.macs,
-                        scheduled_macs: l.scheduled_macs,
-                        in_patch_stage: l.in_patch_stage,
-                        layer_live_bytes: l.layer_live_bytes,
-                        scheduled_live_bytes: l.scheduled_live_bytes,
-                    })
-                    .collect(),
+                layers: r.layers.clone(),
                 without_rd: None,
                 note: None,
             }

@@ -16,7 +16,6 @@ pub use crate::arena::{high_water_mark, paint};
 use crate::error::{Error, Result};
 use crate::fixedpoint::QuantizedMultiplier;
 use crate::kernels;
-use crate::kernels::conv::OutputStage;
 use crate::literal_struct;
 use crate::ops::{full, In, Kernel, Out};
 use crate::region::{Rect, Window};
@@ -401,14 +400,7 @@ impl<'a> Program<'a> {
                 self.run_inplace_rows(node, operands, ot, arena, buffer, ip.operand, scratch, delay)
             }
             (InPlaceKind::Channels, Kernel::Depthwise(k)) => {
-                let c = &self.consts;
-                let st = OutputStage {
-                    input_offset: k.input_offset,
-                    output_offset: k.output_offset,
-                    act_min: k.act.0,
-                    act_max: k.act.1,
-                    multipliers: c.multipliers(k.multipliers)?,
-                };
+                let (st, filter, bias) = k.weights.resolve(&self.consts)?;
                 let os = ot.shape;
                 let (buf, scr) = split_two(arena, buffer, scratch)?;
                 if scr.len() < k.geom.in_h * k.geom.in_w || buf.len() < it.bytes.max(ot.bytes) {
@@ -421,8 +413,8 @@ impl<'a> Program<'a> {
                     os[3],
                     os[1],
                     os[2],
-                    c.i8(k.filter)?,
-                    c.bias(k.bias)?,
+                    filter,
+                    bias,
                     as_i8_mut(scr),
                 );
                 Ok(())

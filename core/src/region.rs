@@ -32,13 +32,6 @@ impl Rect {
     pub const fn x_end(&self) -> usize {
         self.x + self.w
     }
-    /// Whether `other` lies inside `self`.
-    pub const fn contains(&self, other: &Rect) -> bool {
-        other.y >= self.y
-            && other.x >= self.x
-            && other.y + other.h <= self.y + self.h
-            && other.x + other.w <= self.x + self.w
-    }
     /// Smallest rectangle covering both.
     pub fn union(&self, other: &Rect) -> Rect {
         if self.is_empty() {
@@ -50,16 +43,6 @@ impl Rect {
         let y = self.y.min(other.y);
         let x = self.x.min(other.x);
         Rect::new(y, x, self.y_end().max(other.y_end()) - y, self.x_end().max(other.x_end()) - x)
-    }
-    pub fn intersect(&self, other: &Rect) -> Rect {
-        let y = self.y.max(other.y);
-        let x = self.x.max(other.x);
-        let ye = self.y_end().min(other.y_end());
-        let xe = self.x_end().min(other.x_end());
-        if ye <= y || xe <= x {
-            return Rect::new(y, x, 0, 0);
-        }
-        Rect::new(y, x, ye - y, xe - x)
     }
 }
 

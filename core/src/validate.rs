@@ -47,6 +47,40 @@ impl<'g> Ctx<'g> {
         }
         Ok((s, z))
     }
+    /// Operand 0 and the output, both int8 activations: their ids, tensors and quantization.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn int8_in_out(&self) -> Result<((TensorId, &'g Tensor), (TensorId, &'g Tensor), [(f32, i32); 2])> {
+        let (inp, out) = (self.input(0)?, self.output());
+        let q = [self.int8_act(inp)?, self.int8_act(out)?];
+        Ok((inp, out, q))
+    }
+    /// The output of a sliding window over `inp` is `[n, out_h, out_w, channels]`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn window_output(
+        &self,
+        padding: crate::op::Padding,
+        h: crate::op::Axis,
+        w: crate::op::Axis,
+        inp: &Tensor,
+        (id, out): (TensorId, &Tensor),
+        channels: usize,
+        what: &'static str,
+    ) -> Result<()> {
+        let is = &inp.shape;
+        let expect = [is[0], h.out_size(padding, is[1]), w.out_size(padding, is[2]), channels];
+        if out.shape[..] != expect[..] {
+            return Err(self.shape_err(what, id));
+        }
+        Ok(())
+    }
+    /// [`Self::int8_in_out`] for 4-D (NHWC) image tensors.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn int8_images(&self) -> Result<((TensorId, &'g Tensor), (TensorId, &'g Tensor), [(f32, i32); 2])> {
+        let (inp, out, q) = self.int8_in_out()?;
+        self.rank(inp, 4)?;
+        self.rank(out, 4)?;
+        Ok((inp, out, q))
+    }
     pub(crate) fn rank(&self, (id, t): (TensorId, &Tensor), r: usize) -> Result<()> {
         if t.shape.len() != r {
             return Err(self.shape_err(if r == 4 { "expected a 4-D (NHWC) tensor" } else { "unexpected rank" }, id));

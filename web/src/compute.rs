@@ -103,20 +103,7 @@ pub fn detections(g: &Graph, outputs: &[Vec<u8>], img: &Rgb) -> Option<Vec<Detec
         .collect::<Option<_>>()?;
     let input = g.tensors[*g.inputs.first()?].nhwc();
     let letterbox = preprocess::Letterbox::fit(img.width, img.height, input[2], input[1]);
-    let found = detect::detect(&outs, &letterbox, detect::DEFAULT_THRESHOLD).ok()?;
-    Some(
-        found
-            .into_iter()
-            .map(|d| Detection {
-                score: d.score,
-                xmin: d.xmin,
-                ymin: d.ymin,
-                xmax: d.xmax,
-                ymax: d.ymax,
-                keypoints: d.keypoints.to_vec(),
-            })
-            .collect(),
-    )
+    detect::detect(&outs, &letterbox, detect::DEFAULT_THRESHOLD).ok()
 }
 
 /// Runs `model` on `image` layer by layer (`exec::Executor`) and under

@@ -20,6 +20,17 @@ pub async fn read_file(file: web_sys::File) -> Result<Vec<u8>, String> {
     Ok(Uint8Array::new(&buf).to_vec())
 }
 
+/// Reads `file` in the background; its name and bytes go to `on_file`, a failure to `on_error`.
+pub fn emit_file(file: web_sys::File, on_file: yew::Callback<(String, Vec<u8>)>, on_error: yew::Callback<String>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let name = file.name();
+        match read_file(file).await {
+            Ok(bytes) => on_file.emit((name, bytes)),
+            Err(e) => on_error.emit(e),
+        }
+    });
+}
+
 fn blob(bytes: &[u8], mime: &str) -> Option<Blob> {
     let parts = Array::new();
     parts.push(&Uint8Array::from(bytes).buffer());

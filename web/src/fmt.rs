@@ -1,15 +1,14 @@
 //! Human-readable numbers: bytes in kB/MB (1 kB = 1000 B), MACs in k/M/G.
 
+/// `v` in the largest of `units` (`(divisor, suffix, decimals)`, ascending) it reaches.
+fn scaled(v: f64, units: &[(f64, &str, usize)]) -> String {
+    let (d, unit, decimals) = units.iter().rev().find(|u| v >= u.0).copied().unwrap_or(units[0]);
+    format!("{:.*}{unit}", decimals, v / d)
+}
+
 /// `259328` → `"259.3 kB"`.
 pub fn bytes(b: usize) -> String {
-    let b = b as f64;
-    if b < 1e3 {
-        format!("{b} B")
-    } else if b < 1e6 {
-        format!("{:.1} kB", b / 1e3)
-    } else {
-        format!("{:.2} MB", b / 1e6)
-    }
+    scaled(b as f64, &[(1.0, " B", 0), (1e3, " kB", 1), (1e6, " MB", 2)])
 }
 
 /// Bytes as KiB (board SRAM sizes are powers of two): `327680` → `"320 KiB"`.
@@ -23,16 +22,7 @@ pub fn kib(b: usize) -> String {
 
 /// `31545856` → `"31.55 M"`.
 pub fn count(n: u64) -> String {
-    let f = n as f64;
-    if f < 1e3 {
-        format!("{n}")
-    } else if f < 1e6 {
-        format!("{:.1} k", f / 1e3)
-    } else if f < 1e9 {
-        format!("{:.2} M", f / 1e6)
-    } else {
-        format!("{:.2} G", f / 1e9)
-    }
+    scaled(n as f64, &[(1.0, "", 0), (1e3, " k", 1), (1e6, " M", 2), (1e9, " G", 2)])
 }
 
 /// A short axis label: `100000` → `"100 kB"`, `250000` → `"250 kB"`, `1500000` → `"1.5 MB"`.

@@ -70,15 +70,7 @@ pub struct OutputSummary {
 }
 
 /// A detected box (and keypoints) in source-image pixels.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Detection {
-    pub score: f32,
-    pub xmin: f32,
-    pub ymin: f32,
-    pub xmax: f32,
-    pub ymax: f32,
-    pub keypoints: Vec<(f32, f32)>,
-}
+pub use patchwise_core::detect::Detection;
 
 /// The model run layer by layer and under the schedule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

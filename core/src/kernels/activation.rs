@@ -52,8 +52,6 @@ pub fn lookup(table: &[i8; 256], input: &[i8], output: &mut [i8]) {
     }
 }
 
-pub type LogisticParams = Lut;
-
 impl Lut {
     /// LOGISTIC: the reference kernel tabulates `1 / (1 + exp(-x))` in f32.
     pub fn logistic(in_scale: f32, in_zp: i32, out_scale: f32, out_zp: i32) -> Self {
@@ -160,10 +158,5 @@ impl HardSwishParams {
         for (o, &x) in output.iter_mut().zip(input) {
             *o = self.apply(x);
         }
-    }
-
-    /// The whole map as a table (what generated firmware stores).
-    pub fn lut(&self) -> Lut {
-        Lut(core::array::from_fn(|i| self.apply(i as u8 as i8)))
     }
 }

@@ -40,6 +40,61 @@ impl Geometry {
     }
 }
 
+/// One output pixel of a sliding-window kernel (convolution, depthwise, pool).
+pub(crate) struct Pixel {
+    pub b: usize,
+    /// Offset of its first channel in the output window.
+    pub o: usize,
+    /// Input row and column of tap (0, 0) (negative inside the padding).
+    y0: isize,
+    x0: isize,
+    /// Tap indices that fall inside the input.
+    ty: (usize, usize),
+    tx: (usize, usize),
+}
+
+impl Pixel {
+    /// Number of taps inside the input.
+    pub fn count(&self) -> usize {
+        (self.ty.1 - self.ty.0) * (self.tx.1 - self.tx.0)
+    }
+    /// `(input row, input column, tap row, tap column)` of every tap inside the input.
+    #[inline(always)]
+    pub fn taps(&self, g: &Geometry) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
+        let (dil_h, dil_w) = (g.dil_h, g.dil_w);
+        (self.ty.0..self.ty.1).flat_map(move |ty| {
+            let iy = (self.y0 + (ty * dil_h) as isize) as usize;
+            (self.tx.0..self.tx.1).map(move |tx| (iy, (self.x0 + (tx * dil_w) as isize) as usize, ty, tx))
+        })
+    }
+}
+
+impl Geometry {
+    /// Every output pixel of `region` (all batches), in output order.
+    pub(crate) fn pixels(&self, ow: Window, region: Rect) -> impl Iterator<Item = Pixel> + '_ {
+        (0..ow.n).flat_map(move |b| {
+            (region.y..region.y_end()).flat_map(move |oy| {
+                let y0 = self.origin_y(oy);
+                let ty = Geometry::taps(y0, self.kh, self.dil_h, self.in_h);
+                (region.x..region.x_end()).map(move |ox| {
+                    let x0 = self.origin_x(ox);
+                    let tx = Geometry::taps(x0, self.kw, self.dil_w, self.in_w);
+                    Pixel { b, o: ow.offset(b, oy, ox), y0, x0, ty, tx }
+                })
+            })
+        })
+    }
+}
+
+/// An accumulator plus channel `ch`'s bias, if any.
+#[inline(always)]
+pub(crate) fn with_bias(acc: i32, bias: Option<&[i32]>, ch: usize) -> i32 {
+    match bias {
+        Some(b) => acc.wrapping_add(b[ch]),
+        None => acc,
+    }
+}
+
 /// Requantization of an accumulator to an int8 output.
 #[derive(Clone, Copy, Debug)]
 pub struct OutputStage<'a> {
@@ -90,37 +145,18 @@ pub fn conv2d(
     let out_c = ow.c;
     let f_row = g.kw * in_c;
     let f_ch = g.kh * f_row;
-    for b in 0..ow.n {
-        for oy in region.y..region.y_end() {
-            let y0 = g.origin_y(oy);
-            let (ty0, ty1) = Geometry::taps(y0, g.kh, g.dil_h, g.in_h);
-            for ox in region.x..region.x_end() {
-                let mut o = ow.offset(b, oy, ox);
-                let x0 = g.origin_x(ox);
-                let (tx0, tx1) = Geometry::taps(x0, g.kw, g.dil_w, g.in_w);
-                for oc in 0..out_c {
-                    let f_base = oc * f_ch;
-                    let mut acc: i32 = 0;
-                    for ty in ty0..ty1 {
-                        let iy = (y0 + (ty * g.dil_h) as isize) as usize;
-                        for tx in tx0..tx1 {
-                            let ix = (x0 + (tx * g.dil_w) as isize) as usize;
-                            let i_base = iw.offset(b, iy, ix);
-                            let px = &input[i_base..i_base + in_c];
-                            let fb = f_base + ty * f_row + tx * in_c;
-                            let fw = &filter[fb..fb + in_c];
-                            for (x, w) in px.iter().zip(fw) {
-                                acc += (*x as i32 + q.input_offset) * *w as i32;
-                            }
-                        }
-                    }
-                    if let Some(bias) = bias {
-                        acc = acc.wrapping_add(bias[oc]);
-                    }
-                    output[o] = q.requantize(acc, oc);
-                    o += 1;
+    for px in g.pixels(ow, region) {
+        for oc in 0..out_c {
+            let f_base = oc * f_ch;
+            let mut acc: i32 = 0;
+            for (iy, ix, ty, tx) in px.taps(g) {
+                let i_base = iw.offset(px.b, iy, ix);
+                let fb = f_base + ty * f_row + tx * in_c;
+                for (x, w) in input[i_base..i_base + in_c].iter().zip(&filter[fb..fb + in_c]) {
+                    acc += (*x as i32 + q.input_offset) * *w as i32;
                 }
             }
+            output[px.o + oc] = q.requantize(with_bias(acc, bias, oc), oc);
         }
     }
 }

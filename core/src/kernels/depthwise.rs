@@ -1,7 +1,7 @@
 //! DEPTHWISE_CONV_2D, int8 per-channel, any depth multiplier
 //! (TFLite `DepthwiseConvPerChannel`).
 
-use super::conv::{Geometry, OutputStage};
+use super::conv::{with_bias, Geometry, OutputStage};
 use crate::region::{Rect, Window};
 
 /// Computes `region` of the output into `output`, which holds window `ow`. `filter` is `[1, kh, kw, in_c * depth_multiplier]`.
@@ -21,34 +21,16 @@ pub fn depthwise_conv2d(
     let out_c = ow.c;
     let in_c = iw.c;
     let f_row = g.kw * out_c;
-    for b in 0..ow.n {
-        for oy in region.y..region.y_end() {
-            let y0 = g.origin_y(oy);
-            let (ty0, ty1) = Geometry::taps(y0, g.kh, g.dil_h, g.in_h);
-            for ox in region.x..region.x_end() {
-                let mut o = ow.offset(b, oy, ox);
-                let x0 = g.origin_x(ox);
-                let (tx0, tx1) = Geometry::taps(x0, g.kw, g.dil_w, g.in_w);
-                for ic in 0..in_c {
-                    for m in 0..depth_multiplier {
-                        let oc = ic * depth_multiplier + m;
-                        let mut acc: i32 = 0;
-                        for ty in ty0..ty1 {
-                            let iy = (y0 + (ty * g.dil_h) as isize) as usize;
-                            for tx in tx0..tx1 {
-                                let ix = (x0 + (tx * g.dil_w) as isize) as usize;
-                                let x = input[iw.offset(b, iy, ix) + ic] as i32;
-                                let w = filter[ty * f_row + tx * out_c + oc] as i32;
-                                acc += (x + q.input_offset) * w;
-                            }
-                        }
-                        if let Some(bias) = bias {
-                            acc = acc.wrapping_add(bias[oc]);
-                        }
-                        output[o] = q.requantize(acc, oc);
-                        o += 1;
-                    }
+    for px in g.pixels(ow, region) {
+        for ic in 0..in_c {
+            for m in 0..depth_multiplier {
+                let oc = ic * depth_multiplier + m;
+                let mut acc: i32 = 0;
+                for (iy, ix, ty, tx) in px.taps(g) {
+                    let x = input[iw.offset(px.b, iy, ix) + ic] as i32;
+                    acc += (x + q.input_offset) * filter[ty * f_row + tx * out_c + oc] as i32;
                 }
+                output[px.o + oc] = q.requantize(with_bias(acc, bias, oc), oc);
             }
         }
     }

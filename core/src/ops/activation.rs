@@ -29,10 +29,7 @@ literal_struct!(HardSwishParams {
 /// RELU, RELU6 and HARD_SWISH: int8 in and out, same shape.
 #[cfg(feature = "alloc")]
 pub(crate) fn validate(c: &crate::validate::Ctx) -> Result<()> {
-    let inp = c.input(0)?;
-    let out = c.output();
-    c.int8_act(inp)?;
-    c.int8_act(out)?;
+    let (inp, out, _) = c.int8_in_out()?;
     c.same_shape(inp.1, out)
 }
 

@@ -18,25 +18,72 @@ pub struct Conv2d {
     pub activation: Activation,
 }
 
-/// A convolution's prepared requantization and constants.
+/// What a weighted kernel (CONV_2D, DEPTHWISE_CONV_2D) prepares: its
+/// requantization and its constants.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ConvKernel {
-    pub geom: Geometry,
+pub struct Weights {
     pub input_offset: i32,
     pub output_offset: i32,
     /// Fused activation clamp `(min, max)`.
     pub act: (i32, i32),
+    /// One per output channel.
     pub multipliers: Span,
-    /// int8 weights `[out_c, kh, kw, in_c]`.
+    /// int8 weights (`[out_c, kh, kw, in_c]`, or `[1, kh, kw, c]` for depthwise).
     pub filter: Span,
     pub bias: Option<Span>,
 }
-literal_struct!(ConvKernel { geom, input_offset, output_offset, act, multipliers, filter, bias });
+literal_struct!(Weights { input_offset, output_offset, act, multipliers, filter, bias });
+
+impl Weights {
+    /// Per-output-channel multipliers from operand 1's scales, the weights and the bias (operand 2).
+    #[cfg(feature = "alloc")]
+    pub(crate) fn prepare(p: &mut crate::lower::Prepare, activation: Activation) -> Result<Weights> {
+        let (input, out, filter) = (p.input(0)?, p.output(), p.input(1)?);
+        let ((si, zi), (so, zo)) = (p.quant(input)?, p.quant(out)?);
+        let oc = p.shape(out)[3];
+        let fs =
+            p.tensor(filter).quant.scales(oc).ok_or(Error::Quantization { tensor: filter, what: "filter scales" })?;
+        Ok(Weights {
+            input_offset: -zi,
+            output_offset: zo,
+            act: crate::kernels::activation_range(activation, so, zo),
+            multipliers: p.multipliers(crate::kernels::conv::channel_multipliers(si, &fs, so))?,
+            filter: p.weights(1)?,
+            bias: p.bias(2)?,
+        })
+    }
+
+    /// The output stage, weights and bias, from the program's pools.
+    #[allow(clippy::type_complexity)]
+    pub fn resolve<'c>(&self, c: &Consts<'c>) -> Result<(OutputStage<'c>, &'c [i8], Option<&'c [i32]>)> {
+        let stage = OutputStage {
+            input_offset: self.input_offset,
+            output_offset: self.output_offset,
+            act_min: self.act.0,
+            act_max: self.act.1,
+            multipliers: c.multipliers(self.multipliers)?,
+        };
+        Ok((stage, c.i8(self.filter)?, c.bias(self.bias)?))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConvKernel {
+    pub geom: Geometry,
+    pub weights: Weights,
+}
+literal_struct!(ConvKernel { geom, weights });
 literal_struct!(Geometry { in_h, in_w, kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left });
+
+/// Geometry of a sliding window over operand 0 producing the output.
+#[cfg(feature = "alloc")]
+pub(crate) fn geometry_of(p: &crate::lower::Prepare, padding: Padding, h: Axis, w: Axis) -> Result<Geometry> {
+    Ok(geometry(padding, h, w, p.shape(p.input(0)?), p.shape(p.output())))
+}
 
 /// Geometry of a sliding window over `in_shape` producing `out_shape` (NHWC).
 #[cfg(feature = "alloc")]
-pub(crate) fn geometry(padding: Padding, h: Axis, w: Axis, in_shape: [usize; 4], out_shape: [usize; 4]) -> Geometry {
+fn geometry(padding: Padding, h: Axis, w: Axis, in_shape: [usize; 4], out_shape: [usize; 4]) -> Geometry {
     Geometry {
         in_h: in_shape[1],
         in_w: in_shape[2],
@@ -62,14 +109,9 @@ impl Conv2d {
 
     #[cfg(feature = "alloc")]
     pub(crate) fn validate(&self, c: &crate::validate::Ctx) -> Result<()> {
-        let inp = c.input(0)?;
-        let out = c.output();
-        c.int8_act(inp)?;
-        c.int8_act(out)?;
-        c.rank(inp, 4)?;
-        c.rank(out, 4)?;
+        let (inp, out, _) = c.int8_images()?;
         let f = c.weights(1, 4)?;
-        let (is, fs, os) = (&inp.1.shape, &f.1.shape, &out.1.shape);
+        let (is, fs) = (&inp.1.shape, &f.1.shape);
         if fs[3] != is[3] {
             return Err(c.shape_err(
                 "filter input channels differ from the input's (grouped convolution is not supported)",
@@ -81,51 +123,23 @@ impl Conv2d {
         if fs[1] * fs[2] * fs[3] > crate::validate::MAX_ACCUMULATION {
             return Err(c.shape_err("convolution window too large for an int32 accumulator", f.0));
         }
-        let expect = [is[0], self.h.out_size(self.padding, is[1]), self.w.out_size(self.padding, is[2]), fs[0]];
-        if os[..] != expect[..] {
-            return Err(c.shape_err("output shape does not match the convolution", out.0));
-        }
-        Ok(())
+        let what = "output shape does not match the convolution";
+        c.window_output(self.padding, self.h, self.w, inp.1, out, fs[0], what)
     }
 
     #[cfg(feature = "alloc")]
     pub(crate) fn prepare(&self, p: &mut crate::lower::Prepare) -> Result<ConvKernel> {
-        let (input, out, filter) = (p.input(0)?, p.output(), p.input(1)?);
-        let ((si, zi), (so, zo)) = (p.quant(input)?, p.quant(out)?);
-        let oc = p.shape(out)[3];
-        let fs =
-            p.tensor(filter).quant.scales(oc).ok_or(Error::Quantization { tensor: filter, what: "filter scales" })?;
-        Ok(ConvKernel {
-            geom: geometry(self.padding, self.h, self.w, p.shape(input), p.shape(out)),
-            input_offset: -zi,
-            output_offset: zo,
-            act: crate::kernels::activation_range(self.activation, so, zo),
-            multipliers: p.multipliers(crate::kernels::conv::channel_multipliers(si, &fs, so))?,
-            filter: p.weights(1)?,
-            bias: p.bias(2)?,
-        })
-    }
-}
-
-impl ConvKernel {
-    pub(crate) fn stage<'c>(&self, c: &Consts<'c>) -> Result<OutputStage<'c>> {
-        Ok(OutputStage {
-            input_offset: self.input_offset,
-            output_offset: self.output_offset,
-            act_min: self.act.0,
-            act_max: self.act.1,
-            multipliers: c.multipliers(self.multipliers)?,
-        })
+        let geom = geometry_of(p, self.padding, self.h, self.w)?;
+        Ok(ConvKernel { geom, weights: Weights::prepare(p, self.activation)? })
     }
 }
 
 impl Eval for ConvKernel {
     fn eval(&self, c: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
         let x = first(inputs)?;
-        let (filter, bias) = (c.i8(self.filter)?, c.bias(self.bias)?);
-        let st = self.stage(c)?;
-        let (x_data, o_data) = (crate::arena::as_i8(x.data), crate::arena::as_i8_mut(out.data));
-        conv2d(&self.geom, &st, x_data, x.win, filter, bias, o_data, out.win, region);
+        let (st, filter, bias) = self.weights.resolve(c)?;
+        let (xd, od) = (crate::arena::as_i8(x.data), crate::arena::as_i8_mut(out.data));
+        conv2d(&self.geom, &st, xd, x.win, filter, bias, od, out.win, region);
         Ok(())
     }
 }

@@ -42,10 +42,7 @@ impl FullyConnected {
     #[cfg(feature = "alloc")]
     pub(crate) fn validate(&self, c: &crate::validate::Ctx) -> Result<()> {
         use crate::graph::Quant;
-        let inp = c.input(0)?;
-        let out = c.output();
-        c.int8_act(inp)?;
-        c.int8_act(out)?;
+        let (inp, out, _) = c.int8_in_out()?;
         let f = c.weights(1, 2)?;
         let (units, depth) = (f.1.shape[0], f.1.shape[1]);
         match &f.1.quant {

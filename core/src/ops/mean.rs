@@ -28,10 +28,7 @@ impl Mean {
     #[cfg(feature = "alloc")]
     pub(crate) fn validate(&self, c: &crate::validate::Ctx) -> Result<()> {
         use alloc::vec::Vec;
-        let inp = c.input(0)?;
-        let out = c.output();
-        c.int8_act(inp)?;
-        c.int8_act(out)?;
+        let (inp, out, _) = c.int8_in_out()?;
         if inp.1.shape.len() > 4 {
             return Err(c.shape_err("MEAN supports up to 4-D tensors", inp.0));
         }

@@ -33,12 +33,7 @@ impl Pad {
 
     #[cfg(feature = "alloc")]
     pub(crate) fn validate(&self, c: &crate::validate::Ctx) -> Result<()> {
-        let inp = c.input(0)?;
-        let out = c.output();
-        let qi = c.int8_act(inp)?;
-        let qo = c.int8_act(out)?;
-        c.rank(inp, 4)?;
-        c.rank(out, 4)?;
+        let (inp, out, [qi, qo]) = c.int8_images()?;
         if qi != qo {
             return Err(c.shape_err("PAD input and output quantization differ", out.0));
         }

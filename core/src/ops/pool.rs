@@ -38,20 +38,19 @@ impl Pool2d {
 
     #[cfg(feature = "alloc")]
     pub(crate) fn validate(&self, c: &crate::validate::Ctx) -> Result<()> {
-        let inp = c.input(0)?;
-        let out = c.output();
-        let qi = c.int8_act(inp)?;
-        let qo = c.int8_act(out)?;
-        c.rank(inp, 4)?;
-        c.rank(out, 4)?;
+        let (inp, out, [qi, qo]) = c.int8_images()?;
         if qi != qo {
             return Err(c.shape_err("pool input and output quantization differ", out.0));
         }
-        let is = &inp.1.shape;
-        let expect = [is[0], self.h.out_size(self.padding, is[1]), self.w.out_size(self.padding, is[2]), is[3]];
-        if out.1.shape[..] != expect[..] {
-            return Err(c.shape_err("output shape does not match the pool", out.0));
-        }
+        c.window_output(
+            self.padding,
+            self.h,
+            self.w,
+            inp.1,
+            out,
+            inp.1.shape[3],
+            "output shape does not match the pool",
+        )?;
         if self.h.kernel * self.w.kernel > crate::validate::MAX_ACCUMULATION {
             return Err(c.err("pool window too large for an int32 accumulator"));
         }
@@ -60,13 +59,9 @@ impl Pool2d {
 
     #[cfg(feature = "alloc")]
     pub(crate) fn prepare(&self, p: &mut crate::lower::Prepare, kind: PoolKind) -> Result<PoolKernel> {
-        let (input, out) = (p.input(0)?, p.output());
-        let (so, zo) = p.quant(out)?;
-        Ok(PoolKernel {
-            kind,
-            geom: super::conv::geometry(self.padding, self.h, self.w, p.shape(input), p.shape(out)),
-            act: crate::kernels::activation_range(self.activation, so, zo),
-        })
+        let (so, zo) = p.quant(p.output())?;
+        let geom = super::conv::geometry_of(p, self.padding, self.h, self.w)?;
+        Ok(PoolKernel { kind, geom, act: crate::kernels::activation_range(self.activation, so, zo) })
     }
 }
 

@@ -27,12 +27,7 @@ impl ResizeBilinear {
         if self.align_corners && self.half_pixel_centers {
             return Err(c.err("RESIZE_BILINEAR cannot combine align_corners and half_pixel_centers"));
         }
-        let inp = c.input(0)?;
-        let out = c.output();
-        c.int8_act(inp)?;
-        c.int8_act(out)?;
-        c.rank(inp, 4)?;
-        c.rank(out, 4)?;
+        let (inp, out, _) = c.int8_images()?;
         let size = c.input(1)?;
         let s = size.1.data.as_ref().and_then(|d| d.as_ints()).ok_or(c.err("RESIZE_BILINEAR needs a constant size"))?;
         let (is, os) = (&inp.1.shape, &out.1.shape);

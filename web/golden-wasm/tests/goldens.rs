@@ -23,20 +23,23 @@ fn failures(cases: &[Case]) -> Vec<String> {
         .collect()
 }
 
-#[wasm_bindgen_test]
-fn every_op_case_is_bit_exact() {
-    assert!(OP_CASES.len() >= 50, "expected the generated op cases, found {}", OP_CASES.len());
-    let bad = failures(OP_CASES);
-    console_log!("op cases: {} of {} bit-exact", OP_CASES.len() - bad.len(), OP_CASES.len());
-    assert!(bad.is_empty(), "{} of {} op cases differ:\n{}", bad.len(), OP_CASES.len(), bad.join("\n"));
+/// Every case of `cases` (at least `min`) is bit-exact.
+fn all_bit_exact(what: &str, cases: &[Case], min: usize) {
+    assert!(cases.len() >= min, "expected at least {min} {what} cases, found {}", cases.len());
+    let bad = failures(cases);
+    console_log!("{what} cases: {} of {} bit-exact", cases.len() - bad.len(), cases.len());
+    assert!(bad.is_empty(), "{} of {} {what} cases differ:\n{}", bad.len(), cases.len(), bad.join("\n"));
 }
 
 #[wasm_bindgen_test]
+fn every_op_case_is_bit_exact() {
+    all_bit_exact("op", OP_CASES, 50);
+}
+
+/// Two golden inputs per model.
+#[wasm_bindgen_test]
 fn every_model_case_is_bit_exact() {
-    assert!(MODEL_CASES.len() >= 6, "expected two golden inputs per model, found {}", MODEL_CASES.len());
-    let bad = failures(MODEL_CASES);
-    console_log!("model cases: {} of {} bit-exact", MODEL_CASES.len() - bad.len(), MODEL_CASES.len());
-    assert!(bad.is_empty(), "{} of {} model cases differ:\n{}", bad.len(), MODEL_CASES.len(), bad.join("\n"));
+    all_bit_exact("model", MODEL_CASES, 6);
 }
 
 /// One patch-based schedule per model, on its first golden input.

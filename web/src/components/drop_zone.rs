@@ -39,14 +39,7 @@ pub fn DropZone(props: &DropZoneProps) -> Html {
             let Some(files) = e.data_transfer().and_then(|d| d.files()) else { return };
             for i in 0..files.length() {
                 let Some(file) = files.get(i) else { continue };
-                let (on_file, on_error) = (on_file.clone(), on_error.clone());
-                wasm_bindgen_futures::spawn_local(async move {
-                    let name = file.name();
-                    match crate::dom::read_file(file).await {
-                        Ok(bytes) => on_file.emit((name, bytes)),
-                        Err(e) => on_error.emit(e),
-                    }
-                });
+                crate::dom::emit_file(file, on_file.clone(), on_error.clone());
             }
         })
     };

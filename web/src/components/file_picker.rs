@@ -24,14 +24,7 @@ pub fn FilePicker(props: &FilePickerProps) -> Html {
             let input: HtmlInputElement = e.target_unchecked_into();
             let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
             input.set_value("");
-            let (on_file, on_error) = (on_file.clone(), on_error.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                let name = file.name();
-                match crate::dom::read_file(file).await {
-                    Ok(bytes) => on_file.emit((name, bytes)),
-                    Err(e) => on_error.emit(e),
-                }
-            });
+            crate::dom::emit_file(file, on_file.clone(), on_error.clone());
         })
     };
     html! {

@@ -24,6 +24,20 @@ pub struct HeaderProps {
     pub children: Html,
 }
 
+/// What is loaded of one kind (model or image), with its picker.
+fn loaded_item(kind: &'static str, testid: &'static str, name: &AttrValue, summary: &AttrValue, picker: Html) -> Html {
+    html! {
+        <div class="loaded-item">
+            <div class="loaded-text">
+                <span class="loaded-kind">{ kind }</span>
+                <span class="loaded-name" data-testid={testid} title={name.clone()}>{ name.clone() }</span>
+                <span class="loaded-sub">{ summary.clone() }</span>
+            </div>
+            { picker }
+        </div>
+    }
+}
+
 #[component]
 pub fn Header(props: &HeaderProps) -> Html {
     let export = props.on_export.reform(|_: MouseEvent| ());
@@ -38,24 +52,14 @@ pub fn Header(props: &HeaderProps) -> Html {
                 </div>
             </div>
             <div class="loaded">
-                <div class="loaded-item">
-                    <div class="loaded-text">
-                        <span class="loaded-kind">{ "model" }</span>
-                        <span class="loaded-name" data-testid="model-name" title={props.model_name.clone()}>{ props.model_name.clone() }</span>
-                        <span class="loaded-sub">{ props.model_summary.clone() }</span>
-                    </div>
+                { loaded_item("model", "model-name", &props.model_name, &props.model_summary, html! {
                     <FilePicker label="Open…" title="Load a .tflite model or an architecture spec .json (or drop one on the page)" accept=".tflite,.json,application/json,application/octet-stream" testid="model-file"
                         on_file={props.on_model.clone()} on_error={props.on_error.clone()} />
-                </div>
-                <div class="loaded-item">
-                    <div class="loaded-text">
-                        <span class="loaded-kind">{ "image" }</span>
-                        <span class="loaded-name" data-testid="image-name" title={props.image_name.clone()}>{ props.image_name.clone() }</span>
-                        <span class="loaded-sub">{ props.image_summary.clone() }</span>
-                    </div>
+                }) }
+                { loaded_item("image", "image-name", &props.image_name, &props.image_summary, html! {
                     <FilePicker label="Open…" title="Load a PNG or JPEG image (or drop one on the page)" accept="image/png,image/jpeg,.png,.jpg,.jpeg" testid="image-file"
                         on_file={props.on_image.clone()} on_error={props.on_error.clone()} />
-                </div>
+                }) }
             </div>
             <div class="actions">
                 { props.children.clone() }
