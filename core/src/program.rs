@@ -400,23 +400,14 @@ impl<'a> Program<'a> {
                 self.run_inplace_rows(node, operands, ot, arena, buffer, ip.operand, scratch, delay)
             }
             (InPlaceKind::Channels, Kernel::Depthwise(k)) => {
-                let (st, filter, bias) = k.weights.resolve(&self.consts)?;
+                let weighted = k.weights.resolve(&self.consts)?;
                 let os = ot.shape;
                 let (buf, scr) = split_two(arena, buffer, scratch)?;
                 if scr.len() < k.geom.in_h * k.geom.in_w || buf.len() < it.bytes.max(ot.bytes) {
                     return Err(Error::Program("in-place depthwise buffers are too small"));
                 }
-                kernels::depthwise::depthwise_conv2d_inplace(
-                    &k.geom,
-                    &st,
-                    as_i8_mut(buf),
-                    os[3],
-                    os[1],
-                    os[2],
-                    filter,
-                    bias,
-                    as_i8_mut(scr),
-                );
+                let (buf, scr) = (as_i8_mut(buf), as_i8_mut(scr));
+                kernels::depthwise::depthwise_conv2d_inplace(&k.geom, &weighted, buf, os[3], (os[1], os[2]), scr);
                 Ok(())
             }
             _ => Err(cannot_run_in_place()),

@@ -92,3 +92,21 @@ mod tests {
         assert_eq!(clamp_grid(&g, Some(15), (99, 0)).1, 1);
     }
 }
+
+/// An SVG chart's size and plot margins, in viewBox units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Frame {
+    pub w: f64,
+    pub h: f64,
+    pub left: f64,
+    pub right: f64,
+    pub top: f64,
+    pub bottom: f64,
+}
+
+impl Frame {
+    /// Width and height of the plot area inside the margins.
+    pub fn plot(&self) -> (f64, f64) {
+        (self.w - self.left - self.right, self.h - self.top - self.bottom)
+    }
+}

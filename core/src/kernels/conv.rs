@@ -114,6 +114,22 @@ impl OutputStage<'_> {
     }
 }
 
+/// A weighted kernel's constants: requantization, int8 weights and optional bias.
+#[derive(Clone, Copy, Debug)]
+pub struct Weighted<'a> {
+    pub stage: OutputStage<'a>,
+    pub filter: &'a [i8],
+    pub bias: Option<&'a [i32]>,
+}
+
+impl Weighted<'_> {
+    /// Channel `ch`'s accumulator plus its bias, requantized.
+    #[inline(always)]
+    pub fn output(&self, acc: i32, ch: usize) -> i8 {
+        self.stage.requantize(with_bias(acc, self.bias, ch), ch)
+    }
+}
+
 /// Per-channel multipliers `input_scale * filter_scale[c] / output_scale`,
 /// computed in double precision as TFLite does.
 pub fn channel_multipliers(
@@ -129,18 +145,7 @@ pub fn channel_multipliers(
 /// Computes the `region` of a convolution's output into `output`, a buffer
 /// holding output window `ow` (which contains `region`). `filter` is
 /// `[out_c, kh, kw, in_c]`.
-#[allow(clippy::too_many_arguments)]
-pub fn conv2d(
-    g: &Geometry,
-    q: &OutputStage,
-    input: &[i8],
-    iw: Window,
-    filter: &[i8],
-    bias: Option<&[i32]>,
-    output: &mut [i8],
-    ow: Window,
-    region: Rect,
-) {
+pub fn conv2d(g: &Geometry, k: &Weighted, input: &[i8], iw: Window, output: &mut [i8], ow: Window, region: Rect) {
     let in_c = iw.c;
     let out_c = ow.c;
     let f_row = g.kw * in_c;
@@ -152,11 +157,11 @@ pub fn conv2d(
             for (iy, ix, ty, tx) in px.taps(g) {
                 let i_base = iw.offset(px.b, iy, ix);
                 let fb = f_base + ty * f_row + tx * in_c;
-                for (x, w) in input[i_base..i_base + in_c].iter().zip(&filter[fb..fb + in_c]) {
-                    acc += (*x as i32 + q.input_offset) * *w as i32;
+                for (x, w) in input[i_base..i_base + in_c].iter().zip(&k.filter[fb..fb + in_c]) {
+                    acc += (*x as i32 + k.stage.input_offset) * *w as i32;
                 }
             }
-            output[px.o + oc] = q.requantize(with_bias(acc, bias, oc), oc);
+            output[px.o + oc] = k.output(acc, oc);
         }
     }
 }
@@ -190,22 +195,7 @@ mod tests {
 
     impl ConvProblem {
         fn geometry(&self) -> (Geometry, usize, usize) {
-            let a = Axis { kernel: self.k, stride: self.stride, dilation: self.dil };
-            let p = if self.same { Padding::Same } else { Padding::Valid };
-            let (oh, ow) = (a.out_size(p, self.h), a.out_size(p, self.w));
-            let g = Geometry {
-                in_h: self.h,
-                in_w: self.w,
-                kh: self.k,
-                kw: self.k,
-                stride_h: self.stride,
-                stride_w: self.stride,
-                dil_h: self.dil,
-                dil_w: self.dil,
-                pad_top: a.pad_before(p, self.h, oh),
-                pad_left: a.pad_before(p, self.w, ow),
-            };
-            (g, oh, ow)
+            crate::kernels::testing::square_window(self.h, self.w, self.k, self.stride, self.dil, self.same)
         }
 
         fn reference(&self) -> Vec<i8> {
@@ -242,14 +232,15 @@ mod tests {
             out
         }
 
-        fn stage(&self) -> OutputStage<'_> {
-            OutputStage {
+        fn weighted(&self) -> Weighted<'_> {
+            let stage = OutputStage {
                 input_offset: -self.zp_in,
                 output_offset: self.zp_out,
                 act_min: -128,
                 act_max: 127,
                 multipliers: &self.mults,
-            }
+            };
+            Weighted { stage, filter: &self.filter, bias: Some(&self.bias) }
         }
     }
 
@@ -302,7 +293,7 @@ mod tests {
             prop_assume!(oh > 0 && ow > 0);
             let mut out = alloc::vec![0i8; oh * ow * p.oc];
             let owin = Window::full(1, oh, ow, p.oc);
-            conv2d(&g, &p.stage(), &p.input, Window::full(1, p.h, p.w, p.c), &p.filter, Some(&p.bias), &mut out, owin, owin.rect);
+            conv2d(&g, &p.weighted(), &p.input, Window::full(1, p.h, p.w, p.c), &mut out, owin, owin.rect);
             prop_assert_eq!(out, p.reference());
         }
 
@@ -326,7 +317,7 @@ mod tests {
             }
             let owin = Window::new(1, region, p.oc);
             let mut out = alloc::vec![0i8; owin.len()];
-            conv2d(&g, &p.stage(), &sub, Window::new(1, ir, p.c), &p.filter, Some(&p.bias), &mut out, owin, region);
+            conv2d(&g, &p.weighted(), &sub, Window::new(1, ir, p.c), &mut out, owin, region);
             let mut expect = Vec::new();
             for yy in region.y..region.y_end() {
                 expect.extend_from_slice(&want[(yy * ow + region.x) * p.oc..(yy * ow + region.x_end()) * p.oc]);

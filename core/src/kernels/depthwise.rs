@@ -1,7 +1,7 @@
 //! DEPTHWISE_CONV_2D, int8 per-channel, any depth multiplier
 //! (TFLite `DepthwiseConvPerChannel`).
 
-use super::conv::{with_bias, Geometry, OutputStage};
+use super::conv::{Geometry, Weighted};
 use crate::region::{Rect, Window};
 
 /// Computes `region` of the output into `output`, which holds window `ow`. `filter` is `[1, kh, kw, in_c * depth_multiplier]`.
@@ -9,11 +9,9 @@ use crate::region::{Rect, Window};
 pub fn depthwise_conv2d(
     g: &Geometry,
     depth_multiplier: usize,
-    q: &OutputStage,
+    k: &Weighted,
     input: &[i8],
     iw: Window,
-    filter: &[i8],
-    bias: Option<&[i32]>,
     output: &mut [i8],
     ow: Window,
     region: Rect,
@@ -28,9 +26,9 @@ pub fn depthwise_conv2d(
                 let mut acc: i32 = 0;
                 for (iy, ix, ty, tx) in px.taps(g) {
                     let x = input[iw.offset(px.b, iy, ix) + ic] as i32;
-                    acc += (x + q.input_offset) * filter[ty * f_row + tx * out_c + oc] as i32;
+                    acc += (x + k.stage.input_offset) * k.filter[ty * f_row + tx * out_c + oc] as i32;
                 }
-                output[px.o + oc] = q.requantize(with_bias(acc, bias, oc), oc);
+                output[px.o + oc] = k.output(acc, oc);
             }
         }
     }
@@ -42,43 +40,27 @@ pub fn depthwise_conv2d(
 /// over the buffer, whose channel-`c` slots are no longer needed. `buffer`
 /// holds the input `[1, in_h, in_w, c]` on entry and the output
 /// `[1, out_h, out_w, c]` (from offset 0) on return.
-#[allow(clippy::too_many_arguments)]
 pub fn depthwise_conv2d_inplace(
     g: &Geometry,
-    q: &OutputStage,
+    k: &Weighted,
     buffer: &mut [i8],
     channels: usize,
-    out_h: usize,
-    out_w: usize,
-    filter: &[i8],
-    bias: Option<&[i32]>,
+    (out_h, out_w): (usize, usize),
     plane: &mut [i8],
 ) {
     let c = channels;
+    let ow = Window::full(1, out_h, out_w, c);
     for ch in 0..c {
         for (p, v) in plane.iter_mut().take(g.in_h * g.in_w).enumerate() {
             *v = buffer[p * c + ch];
         }
-        for oy in 0..out_h {
-            let y0 = g.origin_y(oy);
-            let (ty0, ty1) = Geometry::taps(y0, g.kh, g.dil_h, g.in_h);
-            for ox in 0..out_w {
-                let x0 = g.origin_x(ox);
-                let (tx0, tx1) = Geometry::taps(x0, g.kw, g.dil_w, g.in_w);
-                let mut acc: i32 = 0;
-                for ty in ty0..ty1 {
-                    let iy = (y0 + (ty * g.dil_h) as isize) as usize;
-                    for tx in tx0..tx1 {
-                        let ix = (x0 + (tx * g.dil_w) as isize) as usize;
-                        let x = plane[iy * g.in_w + ix] as i32;
-                        acc += (x + q.input_offset) * filter[(ty * g.kw + tx) * c + ch] as i32;
-                    }
-                }
-                if let Some(bias) = bias {
-                    acc = acc.wrapping_add(bias[ch]);
-                }
-                buffer[(oy * out_w + ox) * c + ch] = q.requantize(acc, ch);
+        for px in g.pixels(ow, ow.rect) {
+            let mut acc: i32 = 0;
+            for (iy, ix, ty, tx) in px.taps(g) {
+                acc += (plane[iy * g.in_w + ix] as i32 + k.stage.input_offset)
+                    * k.filter[(ty * g.kw + tx) * c + ch] as i32;
             }
+            buffer[px.o + ch] = k.output(acc, ch);
         }
     }
 }
@@ -89,7 +71,6 @@ mod tests {
     //! TFLite's `DepthwiseConvPerChannel` loop.
     use super::*;
     use crate::fixedpoint::{multiply_by_quantized_multiplier, QuantizedMultiplier};
-    use crate::op::{Axis, Padding};
     use alloc::vec::Vec;
     use proptest::prelude::*;
 
@@ -110,22 +91,7 @@ mod tests {
 
     impl DwProblem {
         fn geometry(&self) -> (Geometry, usize, usize) {
-            let a = Axis { kernel: self.k, stride: self.stride, dilation: 1 };
-            let p = if self.same { Padding::Same } else { Padding::Valid };
-            let (oh, ow) = (a.out_size(p, self.h), a.out_size(p, self.w));
-            let g = Geometry {
-                in_h: self.h,
-                in_w: self.w,
-                kh: self.k,
-                kw: self.k,
-                stride_h: self.stride,
-                stride_w: self.stride,
-                dil_h: 1,
-                dil_w: 1,
-                pad_top: a.pad_before(p, self.h, oh),
-                pad_left: a.pad_before(p, self.w, ow),
-            };
-            (g, oh, ow)
+            crate::kernels::testing::square_window(self.h, self.w, self.k, self.stride, 1, self.same)
         }
 
         fn reference(&self) -> Vec<i8> {
@@ -155,14 +121,15 @@ mod tests {
             out
         }
 
-        fn stage(&self) -> OutputStage<'_> {
-            OutputStage {
+        fn weighted(&self) -> Weighted<'_> {
+            let stage = crate::kernels::conv::OutputStage {
                 input_offset: -self.zp_in,
                 output_offset: 0,
                 act_min: -128,
                 act_max: 127,
                 multipliers: &self.mults,
-            }
+            };
+            Weighted { stage, filter: &self.filter, bias: Some(&self.bias) }
         }
     }
 
@@ -201,13 +168,13 @@ mod tests {
             let want = p.reference();
             let owin = Window::full(1, oh, ow, p.c);
             let mut out = alloc::vec![0i8; owin.len()];
-            depthwise_conv2d(&g, 1, &p.stage(), &p.input, Window::full(1, p.h, p.w, p.c), &p.filter, Some(&p.bias), &mut out, owin, owin.rect);
+            depthwise_conv2d(&g, 1, &p.weighted(), &p.input, Window::full(1, p.h, p.w, p.c), &mut out, owin, owin.rect);
             prop_assert_eq!(&out, &want);
             // In place: the buffer holds the input, then the output from offset 0.
             let mut buffer = p.input.clone();
             buffer.resize(buffer.len().max(want.len()), 0);
             let mut plane = alloc::vec![0i8; p.h * p.w];
-            depthwise_conv2d_inplace(&g, &p.stage(), &mut buffer, p.c, oh, ow, &p.filter, Some(&p.bias), &mut plane);
+            depthwise_conv2d_inplace(&g, &p.weighted(), &mut buffer, p.c, (oh, ow), &mut plane);
             prop_assert_eq!(&buffer[..want.len()], &want[..]);
         }
     }

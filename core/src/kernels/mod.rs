@@ -39,3 +39,38 @@ pub fn activation_range(act: Activation, scale: f32, zero_point: i32) -> (i32, i
 pub(crate) fn clamp_i8(x: i32, lo: i32, hi: i32) -> i8 {
     x.clamp(lo, hi) as i8
 }
+
+/// Helpers the kernel tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::conv::Geometry;
+    use crate::op::{Axis, Padding};
+
+    /// A `k × k` window with `stride` and `dilation` over an `h × w` input:
+    /// its geometry and output height and width.
+    pub fn square_window(
+        h: usize,
+        w: usize,
+        k: usize,
+        stride: usize,
+        dilation: usize,
+        same: bool,
+    ) -> (Geometry, usize, usize) {
+        let a = Axis { kernel: k, stride, dilation };
+        let p = if same { Padding::Same } else { Padding::Valid };
+        let (oh, ow) = (a.out_size(p, h), a.out_size(p, w));
+        let g = Geometry {
+            in_h: h,
+            in_w: w,
+            kh: k,
+            kw: k,
+            stride_h: stride,
+            stride_w: stride,
+            dil_h: dilation,
+            dil_w: dilation,
+            pad_top: a.pad_before(p, h, oh),
+            pad_left: a.pad_before(p, w, ow),
+        };
+        (g, oh, ow)
+    }
+}

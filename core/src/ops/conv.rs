@@ -3,7 +3,7 @@
 #[cfg(feature = "alloc")]
 use crate::error::Error;
 use crate::error::Result;
-use crate::kernels::conv::{conv2d, Geometry, OutputStage};
+use crate::kernels::conv::{conv2d, Geometry, OutputStage, Weighted};
 use crate::literal_struct;
 use crate::op::{window_rect, Activation, Axis, Padding};
 use crate::ops::{first, Eval, In, Out};
@@ -54,8 +54,7 @@ impl Weights {
     }
 
     /// The output stage, weights and bias, from the program's pools.
-    #[allow(clippy::type_complexity)]
-    pub fn resolve<'c>(&self, c: &Consts<'c>) -> Result<(OutputStage<'c>, &'c [i8], Option<&'c [i32]>)> {
+    pub fn resolve<'c>(&self, c: &Consts<'c>) -> Result<Weighted<'c>> {
         let stage = OutputStage {
             input_offset: self.input_offset,
             output_offset: self.output_offset,
@@ -63,7 +62,7 @@ impl Weights {
             act_max: self.act.1,
             multipliers: c.multipliers(self.multipliers)?,
         };
-        Ok((stage, c.i8(self.filter)?, c.bias(self.bias)?))
+        Ok(Weighted { stage, filter: c.i8(self.filter)?, bias: c.bias(self.bias)? })
     }
 }
 
@@ -137,9 +136,9 @@ impl Conv2d {
 impl Eval for ConvKernel {
     fn eval(&self, c: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
         let x = first(inputs)?;
-        let (st, filter, bias) = self.weights.resolve(c)?;
+        let k = self.weights.resolve(c)?;
         let (xd, od) = (crate::arena::as_i8(x.data), crate::arena::as_i8_mut(out.data));
-        conv2d(&self.geom, &st, xd, x.win, filter, bias, od, out.win, region);
+        conv2d(&self.geom, &k, xd, x.win, od, out.win, region);
         Ok(())
     }
 }

@@ -62,9 +62,9 @@ impl DepthwiseConv2d {
 impl Eval for DepthwiseKernel {
     fn eval(&self, c: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
         let x = first(inputs)?;
-        let (st, filter, bias) = self.weights.resolve(c)?;
+        let k = self.weights.resolve(c)?;
         let (xd, od) = (crate::arena::as_i8(x.data), crate::arena::as_i8_mut(out.data));
-        depthwise_conv2d(&self.geom, self.multiplier, &st, xd, x.win, filter, bias, od, out.win, region);
+        depthwise_conv2d(&self.geom, self.multiplier, &k, xd, x.win, od, out.win, region);
         Ok(())
     }
 }

@@ -19,12 +19,8 @@ pub struct MemoryChartProps {
     pub dispatch: UseReducerDispatcher<State>,
 }
 
-const W: f64 = 960.0;
-const H: f64 = 300.0;
-const L: f64 = 64.0;
-const R: f64 = 118.0;
-const T: f64 = 14.0;
-const B: f64 = 52.0;
+const FRAME: crate::view::Frame =
+    crate::view::Frame { w: 960.0, h: 300.0, left: 64.0, right: 118.0, top: 14.0, bottom: 52.0 };
 
 #[component]
 pub fn MemoryChart(props: &MemoryChartProps) -> Html {
@@ -32,8 +28,10 @@ pub fn MemoryChart(props: &MemoryChartProps) -> Html {
     let n = r.layers.len().max(1);
     let max_live = r.layers.iter().map(|l| l.layer_live_bytes.max(l.scheduled_live_bytes)).max().unwrap_or(0);
     let top = (r.layer_peak_bytes.max(r.patch_peak_bytes).max(props.budget).max(max_live) as f64 * 1.06).max(1.0);
-    let pw = W - L - R;
-    let ph = H - T - B;
+    // The margins under the short names the SVG below uses.
+    #[allow(non_snake_case)]
+    let crate::view::Frame { w: W, h: H, left: L, right: R, top: T, .. } = FRAME;
+    let (pw, ph) = FRAME.plot();
     let bw = pw / n as f64;
     let x = |i: usize| L + i as f64 * bw;
     let y = |v: f64| T + ph - v / top * ph;

@@ -21,12 +21,8 @@ pub struct ParetoChartProps {
     pub dispatch: UseReducerDispatcher<State>,
 }
 
-const W: f64 = 520.0;
-const H: f64 = 340.0;
-const L: f64 = 70.0;
-const R: f64 = 16.0;
-const T: f64 = 16.0;
-const B: f64 = 42.0;
+const FRAME: crate::view::Frame =
+    crate::view::Frame { w: 520.0, h: 340.0, left: 70.0, right: 16.0, top: 16.0, bottom: 42.0 };
 
 fn label(s: &Sched) -> String {
     match s.split {
@@ -60,8 +56,10 @@ pub fn ParetoChart(props: &ParetoChartProps) -> Html {
     let pad = ((ymax - ymin) * 0.08).max(ymin * 0.02).max(1.0);
     let (ylo, yhi) = ((ymin - pad).max(0.0), ymax + pad);
     let off_chart = all.iter().filter(|c| c.peak_bytes as f64 > xmax || c.macs as f64 > yhi).count();
-    let pw = W - L - R;
-    let ph = H - T - B;
+    // The margins under the short names the SVG below uses.
+    #[allow(non_snake_case)]
+    let crate::view::Frame { w: W, h: H, left: L, right: R, top: T, .. } = FRAME;
+    let (pw, ph) = FRAME.plot();
     let x = |v: f64| L + v / xmax * pw;
     let y = |v: f64| T + ph - (v - ylo) / (yhi - ylo) * ph;
     let path = front
