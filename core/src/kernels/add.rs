@@ -70,3 +70,86 @@ pub fn add(p: &AddParams, a: &[i8], sa: [usize; 4], b: &[i8], sb: [usize; 4], ou
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The kernel against a plain transcription of TFLite's integer `Add`
+    //! (both operands shifted left 20 bits, each rescaled, summed, the sum
+    //! rescaled) with 4-D broadcasting by index, on random shapes where any
+    //! dimension of either operand may be 1.
+    use super::*;
+    use crate::fixedpoint::multiply_by_quantized_multiplier;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    struct AddProblem {
+        out: [usize; 4],
+        sa: [usize; 4],
+        sb: [usize; 4],
+        p: AddParams,
+        a: Vec<i8>,
+        b: Vec<i8>,
+    }
+
+    impl AddProblem {
+        fn reference(&self) -> Vec<i8> {
+            let p = &self.p;
+            let at = |s: [usize; 4], i: [usize; 4]| {
+                let j: [usize; 4] = core::array::from_fn(|d| if s[d] == 1 { 0 } else { i[d] });
+                ((j[0] * s[1] + j[1]) * s[2] + j[2]) * s[3] + j[3]
+            };
+            let scale = |x: i32, m: QuantizedMultiplier| multiply_by_quantized_multiplier(x, m.multiplier, m.shift);
+            let mut out = Vec::new();
+            let o = self.out;
+            for n in 0..o[0] {
+                for y in 0..o[1] {
+                    for x in 0..o[2] {
+                        for c in 0..o[3] {
+                            let i = [n, y, x, c];
+                            let a = (self.a[at(self.sa, i)] as i32 + p.input1_offset) * (1 << p.left_shift);
+                            let b = (self.b[at(self.sb, i)] as i32 + p.input2_offset) * (1 << p.left_shift);
+                            let sum = scale(a, p.input1) + scale(b, p.input2);
+                            let v = scale(sum, p.output) + p.output_offset;
+                            out.push(v.clamp(p.act_min, p.act_max) as i8);
+                        }
+                    }
+                }
+            }
+            out
+        }
+    }
+
+    fn problem() -> impl Strategy<Value = AddProblem> {
+        let scale = || (-8i32..=2).prop_map(|e| 2f32.powi(e) * 0.37);
+        (
+            [1usize..=2, 1usize..=5, 1usize..=5, 1usize..=4],
+            [any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()],
+            [any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()],
+            (scale(), -128i32..=127, scale(), -128i32..=127, scale(), -128i32..=127),
+        )
+            .prop_flat_map(|(out, one_a, one_b, q)| {
+                let sa: [usize; 4] = core::array::from_fn(|d| if one_a[d] { 1 } else { out[d] });
+                let sb: [usize; 4] = core::array::from_fn(|d| if one_b[d] { 1 } else { out[d] });
+                let (na, nb) = (sa.iter().product::<usize>(), sb.iter().product::<usize>());
+                (Just((out, sa, sb, q)), prop::collection::vec(any::<i8>(), na), prop::collection::vec(any::<i8>(), nb))
+            })
+            .prop_map(|((out, sa, sb, (s1, z1, s2, z2, so, zo)), a, b)| AddProblem {
+                out,
+                sa,
+                sb,
+                p: AddParams::prepare(s1, z1, s2, z2, so, zo, (-128, 127)),
+                a,
+                b,
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn broadcasting_add_matches_reference(p in problem()) {
+            let mut out = alloc::vec![0i8; p.out.iter().product()];
+            add(&p.p, &p.a, p.sa, &p.b, p.sb, &mut out, p.out);
+            prop_assert_eq!(out, p.reference());
+        }
+    }
+}

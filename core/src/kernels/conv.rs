@@ -311,18 +311,11 @@ mod tests {
                 activation: crate::op::Activation::None,
             });
             let ir = op.input_rect(region, (p.h, p.w), (oh, ow)).unwrap();
-            let mut sub = Vec::new();
-            for yy in ir.y..ir.y_end() {
-                sub.extend_from_slice(&p.input[(yy * p.w + ir.x) * p.c..(yy * p.w + ir.x_end()) * p.c]);
-            }
+            let sub = crate::kernels::testing::crop(&p.input, p.w, p.c, ir);
             let owin = Window::new(1, region, p.oc);
             let mut out = alloc::vec![0i8; owin.len()];
             conv2d(&g, &p.weighted(), &sub, Window::new(1, ir, p.c), &mut out, owin, region);
-            let mut expect = Vec::new();
-            for yy in region.y..region.y_end() {
-                expect.extend_from_slice(&want[(yy * ow + region.x) * p.oc..(yy * ow + region.x_end()) * p.oc]);
-            }
-            prop_assert_eq!(out, expect);
+            prop_assert_eq!(out, crate::kernels::testing::crop(&want, ow, p.oc, region));
         }
     }
 }

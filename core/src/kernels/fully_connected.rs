@@ -46,3 +46,99 @@ pub fn fully_connected(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The kernel against a plain transcription of the reference
+    //! `FullyConnected` on int8 (offsets added to input and weights, the
+    //! accumulator rescaled in double precision and rounded half away from
+    //! zero), per-tensor and per-unit scales, with and without bias.
+    use super::*;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    struct FcProblem {
+        batches: usize,
+        depth: usize,
+        units: usize,
+        input: Vec<i8>,
+        filter: Vec<i8>,
+        bias: Option<Vec<i32>>,
+        offsets: (i32, i32, i32),
+        scales: Vec<f64>,
+        act: (i32, i32),
+    }
+
+    impl FcProblem {
+        fn reference(&self) -> Vec<i8> {
+            let (io, fo, oo) = self.offsets;
+            let mut out = Vec::new();
+            for b in 0..self.batches {
+                for u in 0..self.units {
+                    let mut acc = 0i32;
+                    for d in 0..self.depth {
+                        acc += (self.input[b * self.depth + d] as i32 + io)
+                            * (self.filter[u * self.depth + d] as i32 + fo);
+                    }
+                    acc += self.bias.as_ref().map_or(0, |v| v[u]);
+                    let scale = self.scales[if self.scales.len() == 1 { 0 } else { u }];
+                    let v = libm::round(acc as f64 * scale) as i32 + oo;
+                    out.push(v.clamp(self.act.0, self.act.1) as i8);
+                }
+            }
+            out
+        }
+    }
+
+    fn problem() -> impl Strategy<Value = FcProblem> {
+        (
+            1usize..=3,
+            1usize..=40,
+            1usize..=12,
+            any::<bool>(),
+            -128i32..=127,
+            -127i32..=127,
+            -128i32..=127,
+            -128i32..=0,
+            0i32..=127,
+        )
+            .prop_flat_map(|(batches, depth, units, per_unit, io, fo, oo, lo, hi)| {
+                (
+                    Just((batches, depth, units, (-io, if per_unit { 0 } else { -fo }, oo), (lo, hi))),
+                    prop::collection::vec(any::<i8>(), batches * depth),
+                    prop::collection::vec(-127i8..=127, units * depth),
+                    prop::option::of(prop::collection::vec(-20_000i32..20_000, units)),
+                    prop::collection::vec(1e-5f64..2e-2, if per_unit { units } else { 1 }),
+                )
+            })
+            .prop_map(|((batches, depth, units, offsets, act), input, filter, bias, scales)| FcProblem {
+                batches,
+                depth,
+                units,
+                input,
+                filter,
+                bias,
+                offsets,
+                scales,
+                act,
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn matches_reference(p in problem()) {
+            let st = FcStage {
+                input_offset: p.offsets.0,
+                filter_offset: p.offsets.1,
+                output_offset: p.offsets.2,
+                act_min: p.act.0,
+                act_max: p.act.1,
+                scales: &p.scales,
+            };
+            let mut out = alloc::vec![0i8; p.batches * p.units];
+            fully_connected(&st, &p.input, &p.filter, p.bias.as_deref(), &mut out, p.depth, p.units);
+            prop_assert_eq!(out, p.reference());
+        }
+    }
+}

@@ -45,6 +45,13 @@ pub(crate) fn clamp_i8(x: i32, lo: i32, hi: i32) -> i8 {
 pub(crate) mod testing {
     use super::conv::Geometry;
     use crate::op::{Axis, Padding};
+    use crate::region::Rect;
+    use alloc::vec::Vec;
+
+    /// Rectangle `r` of a single-image `[h, w, c]` tensor that is `w` wide: what a window holds.
+    pub fn crop<T: Copy>(data: &[T], w: usize, c: usize, r: Rect) -> Vec<T> {
+        (r.y..r.y_end()).flat_map(|y| data[(y * w + r.x) * c..(y * w + r.x_end()) * c].iter().copied()).collect()
+    }
 
     /// A `k × k` window with `stride` and `dilation` over an `h × w` input:
     /// its geometry and output height and width.

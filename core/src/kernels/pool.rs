@@ -49,3 +49,147 @@ pub fn pool2d(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The kernel against a plain transcription of TFLite's int8 `MaxPool` and
+    //! `AveragePool` loops (filter bounds clipped to the input, the average
+    //! rounded half away from zero over the valid taps), on whole tensors and
+    //! on windows.
+    use super::*;
+    use crate::kernels::testing::{crop, square_window};
+    use crate::op::{Axis, Padding, Pool2d};
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    struct PoolProblem {
+        h: usize,
+        w: usize,
+        c: usize,
+        k: usize,
+        stride: usize,
+        same: bool,
+        kind: PoolKind,
+        act: (i32, i32),
+        input: Vec<i8>,
+    }
+
+    impl PoolProblem {
+        fn geometry(&self) -> (Geometry, usize, usize) {
+            square_window(self.h, self.w, self.k, self.stride, 1, self.same)
+        }
+
+        fn reference(&self) -> Vec<i8> {
+            let (g, oh, ow) = self.geometry();
+            let mut out = Vec::new();
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let (y0, x0) = (
+                        (oy * self.stride) as isize - g.pad_top as isize,
+                        (ox * self.stride) as isize - g.pad_left as isize,
+                    );
+                    for ch in 0..self.c {
+                        let (mut max, mut sum, mut count) = (-128i32, 0i32, 0i32);
+                        for ky in 0..self.k as isize {
+                            for kx in 0..self.k as isize {
+                                let (iy, ix) = (y0 + ky, x0 + kx);
+                                if iy < 0 || ix < 0 || iy >= self.h as isize || ix >= self.w as isize {
+                                    continue;
+                                }
+                                let v = self.input[(iy as usize * self.w + ix as usize) * self.c + ch] as i32;
+                                max = max.max(v);
+                                sum += v;
+                                count += 1;
+                            }
+                        }
+                        let v = match self.kind {
+                            PoolKind::Max => max,
+                            PoolKind::Average if count == 0 => 0,
+                            PoolKind::Average if sum > 0 => (sum + count / 2) / count,
+                            PoolKind::Average => (sum - count / 2) / count,
+                        };
+                        out.push(v.clamp(self.act.0, self.act.1) as i8);
+                    }
+                }
+            }
+            out
+        }
+
+        fn run(&self, input: &[i8], iw: Window, ow: Window, region: Rect) -> Vec<i8> {
+            let (g, _, _) = self.geometry();
+            let mut out = alloc::vec![0i8; ow.len()];
+            pool2d(self.kind, &g, self.act.0, self.act.1, input, iw, &mut out, ow, region);
+            out
+        }
+    }
+
+    fn problem() -> impl Strategy<Value = PoolProblem> {
+        (
+            1usize..=9,
+            1usize..=9,
+            1usize..=4,
+            1usize..=4,
+            1usize..=3,
+            any::<bool>(),
+            any::<bool>(),
+            -128i32..=0,
+            0i32..=127,
+        )
+            .prop_flat_map(|(h, w, c, k, stride, same, max, lo, hi)| {
+                (Just((h, w, c, k, stride, same, max, lo, hi)), prop::collection::vec(any::<i8>(), h * w * c))
+            })
+            .prop_map(|((h, w, c, k, stride, same, max, lo, hi), input)| PoolProblem {
+                h,
+                w,
+                c,
+                k,
+                stride,
+                same,
+                kind: if max { PoolKind::Max } else { PoolKind::Average },
+                act: (lo, hi),
+                input,
+            })
+    }
+
+    /// The 2×2 average of `[-3, -2, -2, -2]`: -9/4 rounds to -2, not -3 (away from zero only on halves).
+    #[test]
+    fn average_rounds_half_away_from_zero() {
+        let p = PoolProblem {
+            h: 2,
+            w: 2,
+            c: 1,
+            k: 2,
+            stride: 2,
+            same: false,
+            kind: PoolKind::Average,
+            act: (-128, 127),
+            input: alloc::vec![-3, -2, -2, -2],
+        };
+        let w = Window::full(1, 1, 1, 1);
+        assert_eq!(p.run(&p.input, Window::full(1, 2, 2, 1), w, w.rect), p.reference());
+        assert_eq!(p.reference(), alloc::vec![-2]);
+    }
+
+    proptest! {
+        #[test]
+        fn whole_tensor_matches_reference(p in problem()) {
+            let (_, oh, ow) = p.geometry();
+            prop_assume!(oh > 0 && ow > 0);
+            let owin = Window::full(1, oh, ow, p.c);
+            prop_assert_eq!(p.run(&p.input, Window::full(1, p.h, p.w, p.c), owin, owin.rect), p.reference());
+        }
+
+        #[test]
+        fn a_window_matches_the_same_region_of_the_whole(p in problem(), y in 0usize..9, x in 0usize..9, rh in 1usize..9, rw in 1usize..9) {
+            let (_, oh, ow) = p.geometry();
+            prop_assume!(oh > 0 && ow > 0);
+            let region = Rect::new(y % oh, x % ow, rh.min(oh - y % oh), rw.min(ow - x % ow));
+            let axis = Axis { kernel: p.k, stride: p.stride, dilation: 1 };
+            let op = Pool2d { padding: if p.same { Padding::Same } else { Padding::Valid }, h: axis, w: axis, activation: crate::op::Activation::None };
+            let ir = op.input_rect(region, (p.h, p.w), (oh, ow));
+            let got = p.run(&crop(&p.input, p.w, p.c, ir), Window::new(1, ir, p.c), Window::new(1, region, p.c), region);
+            prop_assert_eq!(got, crop(&p.reference(), ow, p.c, region));
+        }
+    }
+}

@@ -91,3 +91,91 @@ impl ResizeParams {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The kernel against a plain transcription of TFLite's
+    //! `ResizeBilinearInteger` (10-bit source coordinates, integer weights,
+    //! rounding half away from zero), for both coordinate conventions, on
+    //! whole tensors and on output windows fed only the input rows and
+    //! columns they read.
+    use super::*;
+    use crate::kernels::testing::crop;
+    use crate::region::Rect;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    struct ResizeProblem {
+        p: ResizeParams,
+        input: Vec<i8>,
+    }
+
+    impl ResizeProblem {
+        fn reference(&self) -> Vec<i8> {
+            let ([_, ih, iw, c], [_, oh, ow, _]) = (self.p.in_shape, self.p.out_shape);
+            let src = |v: usize, scale: i32| {
+                let v = v as i32;
+                if self.p.half_pixel_centers {
+                    v * scale + scale / 2 - 512
+                } else {
+                    v * scale
+                }
+            };
+            let mut out = Vec::new();
+            for y in 0..oh {
+                let sy = src(y, self.p.scale_h);
+                let (y0, y1) = ((sy / 1024).max(0) as usize, ((sy + 1023) / 1024).min(ih as i32 - 1).max(0) as usize);
+                let dy = (sy - 1024 * y0 as i32) as i64;
+                for x in 0..ow {
+                    let sx = src(x, self.p.scale_w);
+                    let (x0, x1) =
+                        ((sx / 1024).max(0) as usize, ((sx + 1023) / 1024).min(iw as i32 - 1).max(0) as usize);
+                    let dx = (sx - 1024 * x0 as i32) as i64;
+                    for ch in 0..c {
+                        let v = |yy: usize, xx: usize| self.input[(yy * iw + xx) * c + ch] as i64;
+                        let acc = v(y0, x0) * (1024 - dy) * (1024 - dx)
+                            + v(y1, x0) * dy * (1024 - dx)
+                            + v(y0, x1) * (1024 - dy) * dx
+                            + v(y1, x1) * dy * dx;
+                        let half = if acc > 0 { 1 << 19 } else { -(1 << 19) };
+                        out.push(((acc + half) / (1 << 20)) as i8);
+                    }
+                }
+            }
+            out
+        }
+    }
+
+    fn problem() -> impl Strategy<Value = ResizeProblem> {
+        (1usize..=6, 1usize..=6, 1usize..=3, 1usize..=12, 1usize..=12, 0u8..3).prop_flat_map(
+            |(ih, iw, c, oh, ow, mode)| {
+                let (align, half) = (mode == 1, mode == 2);
+                let p = ResizeParams::prepare(align, half, &[1, ih, iw, c], &[1, oh, ow, c]);
+                prop::collection::vec(any::<i8>(), ih * iw * c).prop_map(move |input| ResizeProblem { p, input })
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn whole_tensor_matches_reference(p in problem()) {
+            let mut out = alloc::vec![0i8; p.p.out_shape.iter().product()];
+            p.p.eval(&p.input, &mut out);
+            prop_assert_eq!(out, p.reference());
+        }
+
+        #[test]
+        fn a_window_matches_the_same_region_of_the_whole(p in problem(), y in 0usize..12, x in 0usize..12, rh in 1usize..12, rw in 1usize..12) {
+            let ([_, _, iw, c], [_, oh, ow, _]) = (p.p.in_shape, p.p.out_shape);
+            let region = Rect::new(y % oh, x % ow, rh.min(oh - y % oh), rw.min(ow - x % ow));
+            let (y0, y1) = p.p.input_span(region.y, region.y_end(), false);
+            let (x0, x1) = p.p.input_span(region.x, region.x_end(), true);
+            let ir = Rect::new(y0, x0, y1 + 1 - y0, x1 + 1 - x0);
+            let window = Window::new(1, region, c);
+            let mut out = alloc::vec![0i8; window.len()];
+            p.p.eval_window(&crop(&p.input, iw, c, ir), Window::new(1, ir, c), &mut out, window);
+            prop_assert_eq!(out, crop(&p.reference(), ow, c, region));
+        }
+    }
+}

@@ -51,20 +51,10 @@ pub(crate) fn prepare(p: &mut crate::lower::Prepare, act: crate::op::Activation)
 
 impl Eval for AddParams {
     fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
-        let so = out.shape;
-        elementwise(inputs, out, region, |ins, o, row| {
+        elementwise(inputs, out, region, |ins, o, so| {
             let [x, y] = ins else { return Err(crate::Error::Program("ADD needs two operands")) };
-            let (sa, sb, so) = match row {
-                None => (x.shape, y.shape, so),
-                // One output row: `[1, 1, w, C]` operands, or `[1, 1, 1, C]` for a broadcast one.
-                Some(w) => {
-                    let c = so[3];
-                    let of = |len: usize| if len == w * c { [1, 1, w, c] } else { [1, 1, 1, len] };
-                    (of(x.data.len()), of(y.data.len()), [1, 1, w, c])
-                }
-            };
             let (xa, ya) = (crate::arena::as_i8(x.data), crate::arena::as_i8(y.data));
-            add(self, xa, sa, ya, sb, crate::arena::as_i8_mut(o), so);
+            add(self, xa, x.shape, ya, y.shape, crate::arena::as_i8_mut(o), so);
             Ok(())
         })
     }

@@ -177,39 +177,50 @@ pub(crate) fn first<'d>(inputs: &[In<'d>]) -> Result<In<'d>> {
     inputs.first().copied().ok_or(Error::Program("an operator has no data operand"))
 }
 
-/// Element-wise evaluation: `f(operands, out, row)` runs on buffers whose
-/// elements correspond one to one (or broadcast). Whole buffers are passed
-/// for whole tensors (any broadcasting) and when every window is the region
-/// (`row` is `None`); otherwise one output row at a time, since a window row
-/// is contiguous (`row` is `Some(width)`; a spatially broadcast operand is
-/// passed whole).
+/// Element-wise evaluation: `f(operands, out, out_shape)` runs on buffers
+/// whose elements correspond one to one or broadcast, each operand's `shape`
+/// (and `out_shape`) being the NHWC shape of the buffer passed. Whole tensors
+/// go in one call with their own shapes (any broadcasting). Otherwise, when
+/// every operand window is exactly the region and has the output's shape, in
+/// one call on the region; else one output row at a time (a window row is
+/// contiguous): an operand that broadcasts over pixels is passed as its
+/// `[1, 1, 1, C]` values, any other as its row of the region.
 pub(crate) fn elementwise(
     inputs: &[In],
     out: Out,
     region: Rect,
-    mut f: impl FnMut(&[In], &mut [u8], Option<usize>) -> Result<()>,
+    mut f: impl FnMut(&[In], &mut [u8], [usize; 4]) -> Result<()>,
 ) -> Result<()> {
     let ow = out.win;
-    let layer = ow == full(out.shape) && inputs.iter().all(|i| i.win == full(i.shape));
-    if ow.rect == region && (layer || inputs.iter().all(|i| i.win.rect == region)) {
-        return f(inputs, out.data, None);
+    if ow == full(out.shape) && region == ow.rect && inputs.iter().all(|i| i.win == full(i.shape)) {
+        return f(inputs, out.data, out.shape);
     }
     let Some(&x) = inputs.first() else { return Err(Error::Program("an operator has no data operand")) };
-    let mut row_inputs = [x; 2];
-    if inputs.len() > row_inputs.len() {
+    let mut parts = [x; 2];
+    if inputs.len() > parts.len() {
         return Err(Error::Program("an element-wise operator has more than two operands"));
+    }
+    if ow.rect == region && inputs.iter().all(|i| i.win.rect == region && i.shape == out.shape) {
+        let shape = [ow.n, region.h, region.w, ow.c];
+        for (k, i) in inputs.iter().enumerate() {
+            parts[k] = In { shape, ..*i };
+        }
+        return f(&parts[..inputs.len()], out.data, shape);
     }
     for (b, y) in rows(ow, region) {
         for (k, i) in inputs.iter().enumerate() {
-            row_inputs[k] = if is_spatial_broadcast(i.shape, out.shape) {
-                *i
+            // An operand with one image serves every image of the output.
+            let ib = if i.shape[0] == 1 { 0 } else { b };
+            parts[k] = if i.shape[1] * i.shape[2] == 1 {
+                let c = i.shape[3];
+                In { data: sub(i.data, ib * c * i.elem, c * i.elem)?, shape: [1, 1, 1, c], ..*i }
             } else {
-                let s = i.win.offset(b, y, region.x) * i.elem;
-                In { data: sub(i.data, s, region.w * i.win.c * i.elem)?, ..*i }
+                let s = i.win.offset(ib, y, region.x) * i.elem;
+                In { data: sub(i.data, s, region.w * i.win.c * i.elem)?, shape: [1, 1, region.w, i.win.c], ..*i }
             };
         }
         let o = ow.offset(b, y, region.x) * out.elem;
-        f(&row_inputs[..inputs.len()], sub_mut(out.data, o, region.w * ow.c * out.elem)?, Some(region.w))?;
+        f(&parts[..inputs.len()], sub_mut(out.data, o, region.w * ow.c * out.elem)?, [1, 1, region.w, ow.c])?;
     }
     Ok(())
 }
@@ -220,4 +231,87 @@ pub(crate) fn map_i8(inputs: &[In], out: Out, region: Rect, f: impl Fn(&[i8], &m
         f(crate::arena::as_i8(ins[0].data), crate::arena::as_i8_mut(o));
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! The interpreter's element-wise path: a region computed from operand
+    //! windows larger than it (rows picked out of each window, a broadcast
+    //! `[1, 1, 1, C]` operand passed whole) equals that region of the
+    //! whole-tensor evaluation.
+    use super::*;
+    use crate::kernels::testing::crop;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    fn rect_in(h: usize, w: usize, (y, x, rh, rw): Area) -> Rect {
+        let (y, x) = (y % h, x % w);
+        Rect::new(y, x, rh.min(h - y).max(1), rw.min(w - x).max(1))
+    }
+
+    type Area = (usize, usize, usize, usize);
+
+    /// ADD on `[1, h, w, c]` (plus a `[1, 1, 1, c]` operand if `broadcast`):
+    /// region `inner` of windows covering `outer`, and the same region of the whole.
+    fn add_on_windows(
+        h: usize,
+        w: usize,
+        c: usize,
+        broadcast: bool,
+        outer: Area,
+        inner: Area,
+        seed: u64,
+    ) -> (Vec<u8>, Vec<u8>) {
+        let byte =
+            |i: usize| (seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).wrapping_add(i as u64 * 0x2545_f491) >> 40) as u8;
+        let a: Vec<u8> = (0..h * w * c).map(byte).collect();
+        let b: Vec<u8> = (0..if broadcast { c } else { h * w * c }).map(|i| byte(i + 7919)).collect();
+        let (sa, sb) = ([1, h, w, c], if broadcast { [1, 1, 1, c] } else { [1, h, w, c] });
+        let kernel = Kernel::Add(AddParams::prepare(0.05, 3, 0.11, -9, 0.13, 2, (-128, 127)));
+        let consts = Consts::default();
+        let full_w = full(sa);
+        let mut whole = alloc::vec![0u8; h * w * c];
+        let ins = [view(&a, sa, full_w), view(&b, sb, full(sb))];
+        kernel.eval(&consts, &ins, Out { data: &mut whole, win: full_w, shape: sa, elem: 1 }, full_w.rect).unwrap();
+
+        let win_r = rect_in(h, w, outer);
+        let region = rect_in(win_r.h, win_r.w, inner);
+        let region = Rect::new(win_r.y + region.y, win_r.x + region.x, region.h, region.w);
+        let win = Window::new(1, win_r, c);
+        let a_win = crop(&a, w, c, win_r);
+        let b_win = if broadcast { b.clone() } else { crop(&b, w, c, win_r) };
+        let b_w = if broadcast { full(sb) } else { win };
+        let mut out = alloc::vec![0u8; win.len()];
+        let ins = [view(&a_win, sa, win), view(&b_win, sb, b_w)];
+        kernel.eval(&consts, &ins, Out { data: &mut out, win, shape: sa, elem: 1 }, region).unwrap();
+        let got = crop(&out, win_r.w, c, Rect::new(region.y - win_r.y, region.x - win_r.x, region.h, region.w));
+        (got, crop(&whole, w, c, region))
+    }
+
+    /// Shrunk from the proptest: a one-pixel patch at the origin whose window
+    /// equals the broadcast operand's `(0, 0, 1, 1)` took the whole-buffer
+    /// path with whole-tensor shapes and indexed past the patch.
+    #[test]
+    fn regression_one_pixel_patch_with_a_broadcast_operand() {
+        let (got, want) = add_on_windows(3, 1, 1, true, (3, 0, 1, 1), (0, 0, 1, 1), 0);
+        assert_eq!(got, want);
+    }
+
+    proptest! {
+        #[test]
+        fn add_on_windows_equals_whole(
+            (h, w, c) in (1usize..=6, 1usize..=6, 1usize..=3),
+            broadcast in any::<bool>(),
+            outer in (0usize..6, 0usize..6, 1usize..7, 1usize..7),
+            inner in (0usize..6, 0usize..6, 1usize..7, 1usize..7),
+            seed in any::<u64>(),
+        ) {
+            let (got, want) = add_on_windows(h, w, c, broadcast, outer, inner, seed);
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    fn view(data: &[u8], shape: [usize; 4], win: Window) -> In<'_> {
+        In { data, win, shape, elem: 1 }
+    }
 }
