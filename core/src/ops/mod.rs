@@ -39,7 +39,7 @@ pub use crate::kernels::softmax::SoftmaxParams;
 pub use crate::program::Span;
 pub use activation::Logistic;
 pub use concat::Concat;
-pub use conv::ConvKernel;
+pub use conv::{ConvKernel, Weights};
 pub use depthwise::DepthwiseKernel;
 pub use fully_connected::FcKernel;
 pub use mean::MeanKernel;
