@@ -160,3 +160,80 @@ impl HardSwishParams {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The fixed-point maps against the real-valued functions they quantize:
+    //! within one output step of `quantize(f(dequantize(x)))` for every int8
+    //! input, over random scales and zero points. (Bit-exactness with the
+    //! reference kernels is the per-op goldens' job; this catches a wrong
+    //! formula or an overflow on inputs the goldens do not reach.)
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug)]
+    struct MapProblem {
+        in_q: (f32, i32),
+        out_q: (f32, i32),
+    }
+
+    impl MapProblem {
+        /// Largest distance, in output steps, between `kernel` and `f` over all 256 inputs.
+        fn worst(&self, kernel: impl Fn(i8) -> i8, f: impl Fn(f64) -> f64) -> f64 {
+            let ((si, zi), (so, zo)) = self.in_q_out();
+            (-128i32..=127)
+                .map(|v| {
+                    let want = (f(si * (v as f64 - zi)) / so + zo).clamp(-128.0, 127.0);
+                    (kernel(v as i8) as f64 - want).abs()
+                })
+                .fold(0.0, f64::max)
+        }
+        fn in_q_out(&self) -> ((f64, f64), (f64, f64)) {
+            let f = |(s, z): (f32, i32)| (s as f64, z as f64);
+            (f(self.in_q), f(self.out_q))
+        }
+    }
+
+    fn scale() -> impl Strategy<Value = f32> {
+        (-9i32..=-2, 1.0f32..2.0).prop_map(|(e, m)| m * 2f32.powi(e))
+    }
+
+    fn problem() -> impl Strategy<Value = MapProblem> {
+        (scale(), -128i32..=127, scale(), -128i32..=127)
+            .prop_map(|(si, zi, so, zo)| MapProblem { in_q: (si, zi), out_q: (so, zo) })
+    }
+
+    fn one(kernel: impl Fn(&[i8], &mut [i8])) -> impl Fn(i8) -> i8 {
+        move |x| {
+            let mut o = [0i8];
+            kernel(&[x], &mut o);
+            o[0]
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn relu_and_relu6_are_within_one_step(p in problem(), six in any::<bool>()) {
+            let r = ReluParams::prepare(p.in_q.0, p.in_q.1, p.out_q.0, p.out_q.1, six);
+            let hi = if six { 6.0 } else { f64::INFINITY };
+            prop_assert!(p.worst(one(|x, o| r.eval(x, o)), |x| x.clamp(0.0, hi)) <= 1.0);
+        }
+
+        #[test]
+        fn hard_swish_is_within_one_and_a_half_steps(p in problem()) {
+            prop_assume!(p.out_q.0 >= p.in_q.0 / 128.0);
+            let Some(h) = HardSwishParams::prepare(p.in_q.0, p.in_q.1, p.out_q.0, p.out_q.1) else { return Ok(()) };
+            let f = |x: f64| x * (x + 3.0).clamp(0.0, 6.0) / 6.0;
+            // The reference's 16-bit intermediates (the ReLU-ish factor in Q0.15) add
+            // up to ~0.4 of a step when the input scale is far above the output's.
+            prop_assert!(p.worst(one(|x, o| h.eval(x, o)), f) <= 1.5);
+        }
+
+        #[test]
+        fn logistic_table_is_within_one_step(si in scale(), zi in -128i32..=127) {
+            let p = MapProblem { in_q: (si, zi), out_q: (1.0 / 256.0, -128) };
+            let lut = Lut::logistic(si, zi, 1.0 / 256.0, -128);
+            prop_assert!(p.worst(one(|x, o| lut.eval(x, o)), |x| 1.0 / (1.0 + (-x).exp())) <= 1.0);
+        }
+    }
+}

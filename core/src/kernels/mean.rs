@@ -60,3 +60,45 @@ impl MeanParams {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! MEAN against the real mean of the dequantized values, requantized:
+    //! within one output step, for every subset of the four axes.
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn mean_is_within_one_step(
+            shape in [1usize..=2, 1usize..=5, 1usize..=5, 1usize..=3],
+            axes in 1u32..16,
+            (si, zi, so, zo) in (0.01f32..0.2, -128i32..=127, 0.01f32..0.2, -128i32..=127),
+            seed in any::<u64>(),
+        ) {
+            let n: usize = shape.iter().product();
+            let input: alloc::vec::Vec<i8> = (0..n).map(|i| (seed.wrapping_mul(6364136223846793005).wrapping_add((i as u64).wrapping_mul(1442695040888963407)) >> 56) as i8).collect();
+            let keep = |d: usize| axes & (1 << d) == 0;
+            let count: usize = (0..4).filter(|&d| !keep(d)).map(|d| shape[d]).product();
+            let p = MeanParams::prepare(si, zi, so, zo, count);
+            let outs: usize = (0..4).filter(|&d| keep(d)).map(|d| shape[d]).product();
+            let mut out = alloc::vec![0i8; outs];
+            p.eval(&input, shape, axes, &mut out);
+            // The same traversal: output index over kept dims, sum over reduced ones.
+            let mut o = 0;
+            let ext = |d: usize| if keep(d) { shape[d] } else { 1 };
+            for b in 0..ext(0) { for y in 0..ext(1) { for x in 0..ext(2) { for c in 0..ext(3) {
+                let mut sum = 0.0f64;
+                for i in 0..n {
+                    let at = [i / (shape[1] * shape[2] * shape[3]), i / (shape[2] * shape[3]) % shape[1], i / shape[3] % shape[2], i % shape[3]];
+                    if [b, y, x, c].iter().enumerate().all(|(d, &v)| !keep(d) || at[d] == v) {
+                        sum += (input[i] as i32 - zi) as f64 * si as f64;
+                    }
+                }
+                let want = (sum / count as f64 / so as f64 + zo as f64).clamp(-128.0, 127.0);
+                prop_assert!((out[o] as f64 - want).abs() <= 1.0, "output {}: {} vs {}", o, out[o], want);
+                o += 1;
+            }}}}
+        }
+    }
+}

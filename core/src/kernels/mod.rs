@@ -53,6 +53,23 @@ pub(crate) mod testing {
         (r.y..r.y_end()).flat_map(|y| data[(y * w + r.x) * c..(y * w + r.x_end()) * c].iter().copied()).collect()
     }
 
+    /// A square sliding window over a single `[h, w, c]` image.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Square {
+        pub h: usize,
+        pub w: usize,
+        pub c: usize,
+        pub k: usize,
+        pub stride: usize,
+        pub same: bool,
+    }
+
+    impl Square {
+        pub fn geometry(&self) -> (Geometry, usize, usize) {
+            square_window(self.h, self.w, self.k, self.stride, 1, self.same)
+        }
+    }
+
     /// A `k × k` window with `stride` and `dilation` over an `h × w` input:
     /// its geometry and output height and width.
     pub fn square_window(

@@ -57,19 +57,14 @@ mod tests {
     //! rounded half away from zero over the valid taps), on whole tensors and
     //! on windows.
     use super::*;
-    use crate::kernels::testing::{crop, square_window};
+    use crate::kernels::testing::{crop, Square};
     use crate::op::{Axis, Padding, Pool2d};
     use alloc::vec::Vec;
     use proptest::prelude::*;
 
     #[derive(Debug, Clone)]
     struct PoolProblem {
-        h: usize,
-        w: usize,
-        c: usize,
-        k: usize,
-        stride: usize,
-        same: bool,
+        sq: Square,
         kind: PoolKind,
         act: (i32, i32),
         input: Vec<i8>,
@@ -77,7 +72,7 @@ mod tests {
 
     impl PoolProblem {
         fn geometry(&self) -> (Geometry, usize, usize) {
-            square_window(self.h, self.w, self.k, self.stride, 1, self.same)
+            self.sq.geometry()
         }
 
         fn reference(&self) -> Vec<i8> {
@@ -86,18 +81,18 @@ mod tests {
             for oy in 0..oh {
                 for ox in 0..ow {
                     let (y0, x0) = (
-                        (oy * self.stride) as isize - g.pad_top as isize,
-                        (ox * self.stride) as isize - g.pad_left as isize,
+                        (oy * self.sq.stride) as isize - g.pad_top as isize,
+                        (ox * self.sq.stride) as isize - g.pad_left as isize,
                     );
-                    for ch in 0..self.c {
+                    for ch in 0..self.sq.c {
                         let (mut max, mut sum, mut count) = (-128i32, 0i32, 0i32);
-                        for ky in 0..self.k as isize {
-                            for kx in 0..self.k as isize {
+                        for ky in 0..self.sq.k as isize {
+                            for kx in 0..self.sq.k as isize {
                                 let (iy, ix) = (y0 + ky, x0 + kx);
-                                if iy < 0 || ix < 0 || iy >= self.h as isize || ix >= self.w as isize {
+                                if iy < 0 || ix < 0 || iy >= self.sq.h as isize || ix >= self.sq.w as isize {
                                     continue;
                                 }
-                                let v = self.input[(iy as usize * self.w + ix as usize) * self.c + ch] as i32;
+                                let v = self.input[(iy as usize * self.sq.w + ix as usize) * self.sq.c + ch] as i32;
                                 max = max.max(v);
                                 sum += v;
                                 count += 1;
@@ -140,12 +135,7 @@ mod tests {
                 (Just((h, w, c, k, stride, same, max, lo, hi)), prop::collection::vec(any::<i8>(), h * w * c))
             })
             .prop_map(|((h, w, c, k, stride, same, max, lo, hi), input)| PoolProblem {
-                h,
-                w,
-                c,
-                k,
-                stride,
-                same,
+                sq: Square { h, w, c, k, stride, same },
                 kind: if max { PoolKind::Max } else { PoolKind::Average },
                 act: (lo, hi),
                 input,
@@ -156,12 +146,7 @@ mod tests {
     #[test]
     fn average_rounds_half_away_from_zero() {
         let p = PoolProblem {
-            h: 2,
-            w: 2,
-            c: 1,
-            k: 2,
-            stride: 2,
-            same: false,
+            sq: Square { h: 2, w: 2, c: 1, k: 2, stride: 2, same: false },
             kind: PoolKind::Average,
             act: (-128, 127),
             input: alloc::vec![-3, -2, -2, -2],
@@ -176,8 +161,8 @@ mod tests {
         fn whole_tensor_matches_reference(p in problem()) {
             let (_, oh, ow) = p.geometry();
             prop_assume!(oh > 0 && ow > 0);
-            let owin = Window::full(1, oh, ow, p.c);
-            prop_assert_eq!(p.run(&p.input, Window::full(1, p.h, p.w, p.c), owin, owin.rect), p.reference());
+            let owin = Window::full(1, oh, ow, p.sq.c);
+            prop_assert_eq!(p.run(&p.input, Window::full(1, p.sq.h, p.sq.w, p.sq.c), owin, owin.rect), p.reference());
         }
 
         #[test]
@@ -185,11 +170,11 @@ mod tests {
             let (_, oh, ow) = p.geometry();
             prop_assume!(oh > 0 && ow > 0);
             let region = Rect::new(y % oh, x % ow, rh.min(oh - y % oh), rw.min(ow - x % ow));
-            let axis = Axis { kernel: p.k, stride: p.stride, dilation: 1 };
-            let op = Pool2d { padding: if p.same { Padding::Same } else { Padding::Valid }, h: axis, w: axis, activation: crate::op::Activation::None };
-            let ir = op.input_rect(region, (p.h, p.w), (oh, ow));
-            let got = p.run(&crop(&p.input, p.w, p.c, ir), Window::new(1, ir, p.c), Window::new(1, region, p.c), region);
-            prop_assert_eq!(got, crop(&p.reference(), ow, p.c, region));
+            let axis = Axis { kernel: p.sq.k, stride: p.sq.stride, dilation: 1 };
+            let op = Pool2d { padding: if p.sq.same { Padding::Same } else { Padding::Valid }, h: axis, w: axis, activation: crate::op::Activation::None };
+            let ir = op.input_rect(region, (p.sq.h, p.sq.w), (oh, ow));
+            let got = p.run(&crop(&p.input, p.sq.w, p.sq.c, ir), Window::new(1, ir, p.sq.c), Window::new(1, region, p.sq.c), region);
+            prop_assert_eq!(got, crop(&p.reference(), ow, p.sq.c, region));
         }
     }
 }

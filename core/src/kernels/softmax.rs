@@ -141,3 +141,30 @@ impl SoftmaxParams {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The fixed-point softmax against `exp(β·s·(x − max)) / Σ` in f64: every
+    //! output within two steps of 1/256 (the reference's own tolerance class),
+    //! for random rows, scales and β.
+    use super::*;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn softmax_is_within_two_steps(row in prop::collection::vec(any::<i8>(), 1..40), e in -8i32..=-2, beta in 0.5f32..2.0) {
+            let s = 2f32.powi(e) * 1.3;
+            let Some(p) = SoftmaxParams::prepare(beta, s) else { return Ok(()) };
+            let mut out = alloc::vec![0i8; row.len()];
+            p.eval(&row, &mut out, row.len());
+            let max = *row.iter().max().unwrap() as f64;
+            let ex: Vec<f64> = row.iter().map(|&x| ((x as f64 - max) * beta as f64 * s as f64).exp()).collect();
+            let sum: f64 = ex.iter().sum();
+            for (o, e) in out.iter().zip(&ex) {
+                let want = (e / sum * 256.0 - 128.0).clamp(-128.0, 127.0);
+                prop_assert!((*o as f64 - want).abs() <= 2.0, "{} vs {}", o, want);
+            }
+        }
+    }
+}
