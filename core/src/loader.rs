@@ -348,6 +348,17 @@ fn decode_op(
             };
             Op::Add(act)
         }
+        18 => Op::Binary(op::Binary::Mul(match opts!(opts, MulOptions, oi) {
+            Some(o) => activation(o.fused_activation_function(), oi)?,
+            None => Activation::None,
+        })),
+        41 => Op::Binary(op::Binary::Sub(match opts!(opts, SubOptions, oi) {
+            Some(o) => activation(o.fused_activation_function(), oi)?,
+            None => Activation::None,
+        })),
+        99 => Op::Binary(op::Binary::SquaredDifference),
+        55 => Op::Binary(op::Binary::Maximum),
+        57 => Op::Binary(op::Binary::Minimum),
         34 => {
             let p = const_ints(tensors, ins.get(1).copied().flatten(), oi, "PAD needs constant paddings")?;
             let rank = ins.first().copied().flatten().map(|t| tensors[t].shape.len()).unwrap_or(0);

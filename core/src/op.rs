@@ -71,6 +71,7 @@ impl Axis {
     }
 }
 
+pub use crate::ops::binary::Binary;
 pub use crate::ops::concat::Concatenation;
 pub use crate::ops::conv::Conv2d;
 pub use crate::ops::depthwise::DepthwiseConv2d;
@@ -104,6 +105,8 @@ pub enum Op {
     DepthwiseConv2d(DepthwiseConv2d),
     FullyConnected(FullyConnected),
     Add(Activation),
+    /// MUL, SUB, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM.
+    Binary(Binary),
     Pad(Pad),
     MaxPool2d(Pool2d),
     AveragePool2d(Pool2d),
@@ -138,6 +141,7 @@ impl Op {
             Op::DepthwiseConv2d(_) => "DEPTHWISE_CONV_2D",
             Op::FullyConnected(_) => "FULLY_CONNECTED",
             Op::Add(_) => "ADD",
+            Op::Binary(b) => b.name(),
             Op::Pad(_) => "PAD",
             Op::MaxPool2d(_) => "MAX_POOL_2D",
             Op::AveragePool2d(_) => "AVERAGE_POOL_2D",
@@ -159,7 +163,7 @@ impl Op {
     /// tensor, possibly constant) rather than parameters (weights, shapes).
     pub fn data_operands(&self, operands: usize) -> usize {
         match self {
-            Op::Add(_) => 2,
+            Op::Add(_) | Op::Binary(_) => 2,
             Op::Concatenation(_) => operands,
             _ => 1,
         }
@@ -171,9 +175,14 @@ impl Op {
             Op::Conv2d(_) | Op::DepthwiseConv2d(_) | Op::MaxPool2d(_) | Op::AveragePool2d(_) | Op::Pad(_) => {
                 Spatial::Window
             }
-            Op::Add(_) | Op::Quantize | Op::Dequantize | Op::Relu | Op::Relu6 | Op::Logistic | Op::HardSwish => {
-                Spatial::Pointwise
-            }
+            Op::Add(_)
+            | Op::Binary(_)
+            | Op::Quantize
+            | Op::Dequantize
+            | Op::Relu
+            | Op::Relu6
+            | Op::Logistic
+            | Op::HardSwish => Spatial::Pointwise,
             // Concatenation along channels keeps every pixel where it is.
             Op::Concatenation(c) if c.axis == 3 => Spatial::Pointwise,
             Op::FullyConnected(_)
@@ -223,7 +232,8 @@ impl Op {
             Op::Conv2d(p) => p.validate(c),
             Op::DepthwiseConv2d(p) => p.validate(c),
             Op::FullyConnected(p) => p.validate(c),
-            Op::Add(_) => ops::add::validate(c),
+            Op::Add(_) => ops::binary::validate(c),
+            Op::Binary(b) => b.validate(c),
             Op::Pad(p) => p.validate(c),
             Op::MaxPool2d(p) | Op::AveragePool2d(p) => p.validate(c),
             Op::Mean(p) => p.validate(c),
@@ -247,7 +257,8 @@ impl Op {
             Op::Conv2d(c) => Kernel::Conv(c.prepare(p)?),
             Op::DepthwiseConv2d(c) => Kernel::Depthwise(c.prepare(p)?),
             Op::FullyConnected(f) => Kernel::FullyConnected(f.prepare(p)?),
-            Op::Add(act) => Kernel::Add(ops::add::prepare(p, *act)?),
+            Op::Add(act) => ops::Binary::Add(*act).prepare(p)?,
+            Op::Binary(b) => b.prepare(p)?,
             Op::Pad(x) => Kernel::Pad(x.prepare(p)?),
             Op::MaxPool2d(x) => Kernel::Pool(x.prepare(p, PoolKind::Max)?),
             Op::AveragePool2d(x) => Kernel::Pool(x.prepare(p, PoolKind::Average)?),

@@ -321,6 +321,50 @@ def add_add(name, a_shape, b_shape, act="NONE", same_scale=False, const_b=False)
         return [a, b], [y], [rand_int8(a_shape), bdata]
 
 
+BINARY = {  # op name: (builtin code, version, options type, options class or None)
+    "MUL": (BO.MUL, 2, S.BuiltinOptions.MulOptions, S.MulOptionsT),
+    "SUB": (BO.SUB, 2, S.BuiltinOptions.SubOptions, S.SubOptionsT),
+    "SQUARED_DIFFERENCE": (BO.SQUARED_DIFFERENCE, 2, S.BuiltinOptions.SquaredDifferenceOptions, None),
+    "MAXIMUM": (BO.MAXIMUM, 2, S.BuiltinOptions.MaximumMinimumOptions, None),
+    "MINIMUM": (BO.MINIMUM, 2, S.BuiltinOptions.MaximumMinimumOptions, None),
+}
+
+
+def add_binary(name, opname, a_shape, b_shape, act="NONE", const_b=False, same_q=False):
+    """MUL / SUB / SQUARED_DIFFERENCE / MAXIMUM / MINIMUM with broadcasting.
+    same_q: both inputs and the output share one quantization (what the
+    converter emits for MAXIMUM/MINIMUM)."""
+    params = dict(a=list(a_shape), b=list(b_shape), activation=act, b_constant=const_b, same_quant=same_q)
+    code, version, opt_type, opt_cls = BINARY[opname]
+
+    @case(name, opname, params)
+    def build(g):
+        qa = act_q()
+        qb = Quant(qa.scale, qa.zero_point) if same_q else act_q()
+        sa, sb = float(qa.scale[0]), float(qb.scale[0])
+        if same_q:
+            oq = Quant(qa.scale, qa.zero_point)
+        elif opname == "MUL":
+            oq = out_q_for(74 * 74 * sa * sb * 1.5, act)
+        elif opname == "SQUARED_DIFFERENCE":
+            oq = Quant(f32(((74 * math.hypot(sa, sb)) ** 2) / 128 * rng.uniform(0.6, 1.4)), int(rng.integers(-128, -64)))
+        else:
+            oq = out_q_for(74 * math.hypot(sa, sb) * 2.0, act)
+        oshape = list(np.broadcast_shapes(tuple(a_shape), tuple(b_shape)))
+        a = g.tensor(a_shape, np.int8, qa, name="a")
+        bdata = rand_int8(b_shape)
+        b = g.tensor(b_shape, np.int8, qb, bdata if const_b else None, name="b")
+        y = g.tensor(oshape, np.int8, oq, name="output")
+        o = None
+        if opt_cls is not None:
+            o = opt_cls()
+            o.fusedActivationFunction = ACT[act]
+        g.op(code, version, [a, b], [y], opt_type if o is not None else 0, o)
+        if const_b:
+            return [a], [y], [rand_int8(a_shape)]
+        return [a, b], [y], [rand_int8(a_shape), bdata]
+
+
 def add_pad(name, shape, pads):
     params = dict(input=list(shape), paddings=[list(p) for p in pads])
 
@@ -668,6 +712,20 @@ def define_cases():
     add_resize("resize_big_up_batch2_ac0_hpc1", [2, 3, 3, 5], [17, 16], False, True)
     add_resize("resize_same_size_ac0_hpc1", [1, 6, 6, 2], [6, 6], False, True)
     add_resize("resize_x2_ac1_hpc1", [1, 5, 7, 4], [10, 14], True, True)  # invalid combination
+    # Element-wise binaries (appended last: the seeded draws of every case above are unchanged).
+    for opname, tag in (("MUL", "mul"), ("SUB", "sub"), ("SQUARED_DIFFERENCE", "sqdiff"),
+                        ("MAXIMUM", "max"), ("MINIMUM", "min")):
+        add_binary(f"{tag}_same_shape", opname, [1, 7, 9, 8], [1, 7, 9, 8])
+        add_binary(f"{tag}_broadcast_channel", opname, [1, 6, 5, 12], [1, 1, 1, 12])
+        add_binary(f"{tag}_scalar_const", opname, [1, 5, 7, 3], [1], const_b=True)
+        add_binary(f"{tag}_broadcast_row_odd", opname, [1, 4, 7, 5], [1, 4, 1, 5])
+        add_binary(f"{tag}_batch2_2d", opname, [2, 13], [2, 13])
+        add_binary(f"{tag}_same_quant", opname, [1, 3, 5, 6], [1, 3, 5, 6], same_q=True)
+    for opname, tag in (("MUL", "mul"), ("SUB", "sub")):
+        add_binary(f"{tag}_broadcast_channel_relu", opname, [1, 5, 8, 10], [1, 1, 1, 10], act="RELU")
+        add_binary(f"{tag}_relu6", opname, [1, 4, 6, 5], [1, 4, 6, 5], act="RELU6")
+        add_binary(f"{tag}_relu_n1_to_1_const", opname, [1, 4, 4, 8], [1, 1, 1, 8], act="RELU_N1_TO_1", const_b=True)
+    add_binary("mul_se_gate_const", "MUL", [1, 9, 9, 16], [1, 1, 1, 16], const_b=True)
 
 
 # --------------------------------------------------------------------------
@@ -791,8 +849,16 @@ def run_detect_cases(manifest):
 
 
 def main():
+    """`gen.py` regenerates everything; `gen.py --ops-only` only the per-op
+    cases (no model files or MediaPipe needed), keeping the model and detect
+    cases of the existing manifest."""
     from importlib.metadata import version
-    for d in (OPS_DIR, MODELS_DIR, DETECT_DIR):
+    ops_only = "--ops-only" in sys.argv[1:]
+    previous = {}
+    if ops_only:
+        with open(os.path.join(HERE, "manifest.json")) as f:
+            previous = json.load(f)
+    for d in (OPS_DIR,) if ops_only else (OPS_DIR, MODELS_DIR, DETECT_DIR):
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
     define_cases()
@@ -805,8 +871,12 @@ def main():
         "paths": "relative to tests/golden/",
     }
     run_op_cases(manifest)
-    run_model_cases(manifest)
-    run_detect_cases(manifest)
+    if ops_only:
+        manifest["model_cases"] = previous["model_cases"]
+        manifest["detect_cases"] = previous["detect_cases"]
+    else:
+        run_model_cases(manifest)
+        run_detect_cases(manifest)
     counts = {}
     for c in manifest["op_cases"]:
         counts[c["op"]] = counts.get(c["op"], 0) + 1

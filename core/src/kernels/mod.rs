@@ -7,7 +7,7 @@
 //! same code serves layer-by-layer (whole tensor) and patch-based execution.
 
 pub mod activation;
-pub mod add;
+pub mod binary;
 pub mod concat;
 pub mod conv;
 pub mod depthwise;

@@ -13,7 +13,7 @@ use crate::program::Consts;
 use crate::region::{Rect, Window};
 
 pub mod activation;
-pub mod add;
+pub mod binary;
 pub mod concat;
 pub mod conv;
 pub mod depthwise;
@@ -29,7 +29,7 @@ pub mod softmax;
 // Every type a kernel literal names, so exported code needs one `use ops::*`.
 pub use crate::fixedpoint::QuantizedMultiplier;
 pub use crate::kernels::activation::{HardSwishParams, ReluParams};
-pub use crate::kernels::add::AddParams;
+pub use crate::kernels::binary::{MulParams, Rescale, RescaledParams};
 pub use crate::kernels::conv::Geometry;
 pub use crate::kernels::mean::MeanParams;
 pub use crate::kernels::pool::PoolKind;
@@ -38,6 +38,7 @@ pub use crate::kernels::resize::ResizeParams;
 pub use crate::kernels::softmax::SoftmaxParams;
 pub use crate::program::Span;
 pub use activation::Logistic;
+pub use binary::{Binary, Extremum};
 pub use concat::Concat;
 pub use conv::{ConvKernel, Weights};
 pub use depthwise::DepthwiseKernel;
@@ -114,7 +115,11 @@ kernels! {
     Conv(ConvKernel),
     Depthwise(DepthwiseKernel),
     FullyConnected(FcKernel),
-    Add(AddParams),
+    /// ADD, SUB and SQUARED_DIFFERENCE.
+    Rescaled(RescaledParams),
+    Mul(MulParams),
+    /// MAXIMUM and MINIMUM.
+    Extremum(Extremum),
     Pad(PadKernel),
     Pool(PoolKernel),
     Mean(MeanKernel),
@@ -267,7 +272,7 @@ mod tests {
         let a: Vec<u8> = (0..h * w * c).map(byte).collect();
         let b: Vec<u8> = (0..if broadcast { c } else { h * w * c }).map(|i| byte(i + 7919)).collect();
         let (sa, sb) = ([1, h, w, c], if broadcast { [1, 1, 1, c] } else { [1, h, w, c] });
-        let kernel = Kernel::Add(AddParams::prepare(0.05, 3, 0.11, -9, 0.13, 2, (-128, 127)));
+        let kernel = Kernel::Rescaled(RescaledParams::prepare(Rescale::Add, 0.05, 3, 0.11, -9, 0.13, 2, (-128, 127)));
         let consts = Consts::default();
         let full_w = full(sa);
         let mut whole = alloc::vec![0u8; h * w * c];

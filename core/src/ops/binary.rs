@@ -1,0 +1,143 @@
+//! ADD, MUL, SUB, SQUARED_DIFFERENCE, MAXIMUM and MINIMUM: int8 element-wise
+//! binaries with broadcasting (a `[1, 1, 1, C]` operand — a squeeze-and-
+//! excitation gate — broadcasts over every patch, so they can sit in a patch
+//! stage).
+
+use crate::error::Result;
+use crate::kernels::binary::{binary, MulParams, Rescale, RescaledParams};
+use crate::literal_struct;
+use crate::op::Activation;
+use crate::ops::{elementwise, Eval, In, Out};
+use crate::program::Consts;
+use crate::region::Rect;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Binary {
+    /// What ADD prepares as (`Op::Add` stays its own variant: the layout runs it in place).
+    Add(Activation),
+    Mul(Activation),
+    Sub(Activation),
+    SquaredDifference,
+    Maximum,
+    Minimum,
+}
+
+/// MAXIMUM (`max`) or MINIMUM of the raw int8 values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Extremum {
+    pub max: bool,
+}
+literal_struct!(Extremum { max });
+literal_struct!(MulParams { input1_offset, input2_offset, output_offset, multiplier, act_min, act_max });
+literal_struct!(RescaledParams {
+    kind,
+    left_shift,
+    input1_offset,
+    input2_offset,
+    input1,
+    input2,
+    output,
+    output_offset,
+    act_min,
+    act_max
+});
+literal_struct!(
+    enum Rescale {
+        Add,
+        Sub,
+        SquaredDifference,
+    }
+);
+
+impl Binary {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Binary::Add(_) => "ADD",
+            Binary::Mul(_) => "MUL",
+            Binary::Sub(_) => "SUB",
+            Binary::SquaredDifference => "SQUARED_DIFFERENCE",
+            Binary::Maximum => "MAXIMUM",
+            Binary::Minimum => "MINIMUM",
+        }
+    }
+
+    #[cfg(feature = "alloc")]
+    pub(crate) fn validate(&self, c: &crate::validate::Ctx) -> Result<()> {
+        validate(c)
+    }
+
+    #[cfg(feature = "alloc")]
+    pub(crate) fn prepare(&self, p: &mut crate::lower::Prepare) -> Result<super::Kernel> {
+        use super::Kernel;
+        let (a, b, o) = (p.input(0)?, p.input(1)?, p.output());
+        let ((s1, z1), (s2, z2), (so, zo)) = (p.quant(a)?, p.quant(b)?, p.quant(o)?);
+        let act = |a: Activation| crate::kernels::activation_range(a, so, zo);
+        Ok(match *self {
+            Binary::Mul(a) => Kernel::Mul(MulParams::prepare(s1, z1, s2, z2, so, zo, act(a))),
+            Binary::Add(a) => Kernel::Rescaled(RescaledParams::prepare(Rescale::Add, s1, z1, s2, z2, so, zo, act(a))),
+            Binary::Sub(a) => Kernel::Rescaled(RescaledParams::prepare(Rescale::Sub, s1, z1, s2, z2, so, zo, act(a))),
+            Binary::SquaredDifference => {
+                let full = (i8::MIN as i32, i8::MAX as i32);
+                Kernel::Rescaled(RescaledParams::prepare(Rescale::SquaredDifference, s1, z1, s2, z2, so, zo, full))
+            }
+            Binary::Maximum => Kernel::Extremum(Extremum { max: true }),
+            Binary::Minimum => Kernel::Extremum(Extremum { max: false }),
+        })
+    }
+}
+
+#[cfg(feature = "alloc")]
+/// int8 operands (either may be a constant) that broadcast to the int8 output.
+pub(crate) fn validate(c: &crate::validate::Ctx) -> Result<()> {
+    use crate::graph::nhwc;
+    let (a, b) = (c.input(0)?, c.input(1)?);
+    let out = c.output();
+    c.int8_data(a)?;
+    c.int8_data(b)?;
+    c.int8_act(out)?;
+    let (sa, sb, so) = (a.1.shape.len(), b.1.shape.len(), out.1.shape.len());
+    if sa > 4 || sb > 4 || so > 4 {
+        return Err(c.shape_err("ADD supports up to 4-D tensors", out.0));
+    }
+    let (na, nb, no) = (nhwc(&a.1.shape), nhwc(&b.1.shape), nhwc(&out.1.shape));
+    for d in 0..4 {
+        let want = na[d].max(nb[d]);
+        if (na[d] != want && na[d] != 1) || (nb[d] != want && nb[d] != 1) || no[d] != want {
+            return Err(c.shape_err("ADD operands do not broadcast to the output", out.0));
+        }
+    }
+    Ok(())
+}
+
+/// Runs `op` element-wise over two int8 operands (see `ops::elementwise`).
+fn eval_binary(inputs: &[In], out: Out, region: Rect, op: impl Fn(i8, i8) -> i8) -> Result<()> {
+    elementwise(inputs, out, region, |ins, o, so| {
+        let [x, y] = ins else { return Err(crate::Error::Program("a binary operator needs two operands")) };
+        let (xa, ya) = (crate::arena::as_i8(x.data), crate::arena::as_i8(y.data));
+        binary(xa, x.shape, ya, y.shape, crate::arena::as_i8_mut(o), so, &op);
+        Ok(())
+    })
+}
+
+impl Extremum {
+    #[inline(always)]
+    pub fn apply(&self, a: i8, b: i8) -> i8 {
+        if self.max {
+            a.max(b)
+        } else {
+            a.min(b)
+        }
+    }
+}
+
+/// Each kernel's `apply(a, b)` over the broadcast operands.
+macro_rules! binary_eval {
+    ($($t:ty),*) => {$(
+        impl Eval for $t {
+            fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
+                eval_binary(inputs, out, region, |a, b| self.apply(a, b))
+            }
+        }
+    )*};
+}
+binary_eval!(MulParams, RescaledParams, Extremum);
