@@ -441,6 +441,23 @@ fn decode_op(
             };
             Op::ResizeBilinear(op::ResizeBilinear { align_corners, half_pixel_centers })
         }
+        97 => {
+            let (align_corners, half_pixel_centers) = match opts!(opts, ResizeNearestNeighborOptions, oi) {
+                Some(o) => (o.align_corners().map_err(fb_err)?, o.half_pixel_centers().map_err(fb_err)?),
+                None => (false, false),
+            };
+            Op::ResizeNearest(op::ResizeNearest { align_corners, half_pixel_centers })
+        }
+        98 => {
+            let alpha = match opts!(opts, LeakyReluOptions, oi) {
+                Some(o) => o.alpha().map_err(fb_err)?,
+                None => 0.2,
+            };
+            if !alpha.is_finite() {
+                return Err(Error::at_op("LEAKY_RELU alpha is not finite", oi));
+            }
+            Op::LeakyRelu(op::LeakyRelu { alpha })
+        }
         _ => {
             let name = usize::try_from(code)
                 .ok()

@@ -71,6 +71,7 @@ impl Axis {
     }
 }
 
+pub use crate::ops::activation::LeakyRelu;
 pub use crate::ops::binary::Binary;
 pub use crate::ops::concat::Concatenation;
 pub use crate::ops::conv::Conv2d;
@@ -79,7 +80,7 @@ pub use crate::ops::fully_connected::FullyConnected;
 pub use crate::ops::mean::Mean;
 pub use crate::ops::pad::Pad;
 pub use crate::ops::pool::Pool2d;
-pub use crate::ops::resize::ResizeBilinear;
+pub use crate::ops::resize::{ResizeBilinear, ResizeNearest};
 pub use crate::ops::softmax::Softmax;
 
 /// The input rectangle a sliding window reads for output rectangle `out`,
@@ -118,9 +119,11 @@ pub enum Op {
     Dequantize,
     Relu,
     Relu6,
+    LeakyRelu(LeakyRelu),
     Logistic,
     HardSwish,
     ResizeBilinear(ResizeBilinear),
+    ResizeNearest(ResizeNearest),
 }
 
 /// How an operator's output rectangle depends on its (first) input.
@@ -153,9 +156,11 @@ impl Op {
             Op::Dequantize => "DEQUANTIZE",
             Op::Relu => "RELU",
             Op::Relu6 => "RELU6",
+            Op::LeakyRelu(_) => "LEAKY_RELU",
             Op::Logistic => "LOGISTIC",
             Op::HardSwish => "HARD_SWISH",
             Op::ResizeBilinear(_) => "RESIZE_BILINEAR",
+            Op::ResizeNearest(_) => "RESIZE_NEAREST_NEIGHBOR",
         }
     }
 
@@ -180,6 +185,7 @@ impl Op {
             | Op::Quantize
             | Op::Dequantize
             | Op::Relu
+            | Op::LeakyRelu(_)
             | Op::Relu6
             | Op::Logistic
             | Op::HardSwish => Spatial::Pointwise,
@@ -190,7 +196,8 @@ impl Op {
             | Op::Reshape
             | Op::Softmax(_)
             | Op::Concatenation(_)
-            | Op::ResizeBilinear(_) => Spatial::Global,
+            | Op::ResizeBilinear(_)
+            | Op::ResizeNearest(_) => Spatial::Global,
         }
     }
 
@@ -243,8 +250,9 @@ impl Op {
             Op::Logistic => ops::softmax::validate_unit_output(c),
             Op::Quantize => ops::quantize::validate(c, true),
             Op::Dequantize => ops::quantize::validate(c, false),
-            Op::Relu | Op::Relu6 | Op::HardSwish => ops::activation::validate(c),
+            Op::Relu | Op::Relu6 | Op::LeakyRelu(_) | Op::HardSwish => ops::activation::validate(c),
             Op::ResizeBilinear(p) => p.validate(c),
+            Op::ResizeNearest(p) => p.validate(c),
         }
     }
 
@@ -270,9 +278,11 @@ impl Op {
             Op::Dequantize => Kernel::Dequantize(ops::quantize::prepare_dequantize(p)?),
             Op::Relu => Kernel::Relu(activation::prepare_relu(p, false)?),
             Op::Relu6 => Kernel::Relu(activation::prepare_relu(p, true)?),
+            Op::LeakyRelu(l) => Kernel::LeakyRelu(l.prepare(p)?),
             Op::Logistic => Kernel::Logistic(activation::prepare_logistic(p)?),
             Op::HardSwish => Kernel::HardSwish(activation::prepare_hard_swish(p)?),
             Op::ResizeBilinear(r) => Kernel::Resize(r.prepare(p)?),
+            Op::ResizeNearest(r) => Kernel::ResizeNearest(r.prepare(p)?),
         })
     }
 }

@@ -365,6 +365,37 @@ def add_binary(name, opname, a_shape, b_shape, act="NONE", const_b=False, same_q
         return [a, b], [y], [rand_int8(a_shape), bdata]
 
 
+def add_leaky_relu(name, shape, alpha, same_q=False):
+    params = dict(input=list(shape), alpha=alpha, same_quant=same_q)
+
+    @case(name, "LEAKY_RELU", params)
+    def build(g):
+        iq = act_q(0.01, 0.12)
+        oq = Quant(iq.scale, iq.zero_point) if same_q else \
+            Quant(f32(iq.scale[0] * rng.uniform(0.4, 1.6)), int(rng.integers(-128, 128)))
+        x = g.tensor(shape, np.int8, iq, name="input")
+        y = g.tensor(shape, np.int8, oq, name="output")
+        o = S.LeakyReluOptionsT()
+        o.alpha = alpha
+        g.op(BO.LEAKY_RELU, 2, [x], [y], S.BuiltinOptions.LeakyReluOptions, o)
+        return [x], [y], [rand_int8(shape)]
+
+
+def add_resize_nearest(name, shape, size, align, hpc):
+    params = dict(input=list(shape), size=list(size), align_corners=align, half_pixel_centers=hpc)
+
+    @case(name, "RESIZE_NEAREST_NEIGHBOR", params)
+    def build(g):
+        q = act_q()
+        x = g.tensor(shape, np.int8, q, name="input")
+        s = g.tensor([2], np.int32, None, np.asarray(size, np.int32), name="size")
+        y = g.tensor([shape[0], size[0], size[1], shape[3]], np.int8, Quant(q.scale, q.zero_point), name="output")
+        o = S.ResizeNearestNeighborOptionsT()
+        o.alignCorners, o.halfPixelCenters = align, hpc
+        g.op(BO.RESIZE_NEAREST_NEIGHBOR, 3, [x, s], [y], S.BuiltinOptions.ResizeNearestNeighborOptions, o)
+        return [x], [y], [rand_int8(shape)]
+
+
 def add_pad(name, shape, pads):
     params = dict(input=list(shape), paddings=[list(p) for p in pads])
 
@@ -726,6 +757,16 @@ def define_cases():
         add_binary(f"{tag}_relu6", opname, [1, 4, 6, 5], [1, 4, 6, 5], act="RELU6")
         add_binary(f"{tag}_relu_n1_to_1_const", opname, [1, 4, 4, 8], [1, 1, 1, 8], act="RELU_N1_TO_1", const_b=True)
     add_binary("mul_se_gate_const", "MUL", [1, 9, 9, 16], [1, 1, 1, 16], const_b=True)
+    add_leaky_relu("leaky_relu_0.1", [1, 6, 7, 5], 0.1)
+    add_leaky_relu("leaky_relu_0.2_same_quant", [1, 5, 5, 8], 0.2, same_q=True)
+    add_leaky_relu("leaky_relu_0.3_2d", [2, 33], 0.3)
+    add_leaky_relu("leaky_relu_alpha_above_1", [1, 4, 4, 3], 1.7)
+    for align, hpc in ((False, False), (True, False), (False, True)):
+        tag = f"ac{int(align)}_hpc{int(hpc)}"
+        add_resize_nearest(f"nearest_x2_{tag}", [1, 5, 7, 4], [10, 14], align, hpc)
+        add_resize_nearest(f"nearest_odd_up_{tag}", [1, 4, 5, 3], [7, 9], align, hpc)
+        add_resize_nearest(f"nearest_down_{tag}", [1, 9, 11, 2], [4, 6], align, hpc)
+    add_resize_nearest("nearest_x2_batch2_ac0_hpc0", [2, 3, 4, 5], [6, 8], False, False)
 
 
 # --------------------------------------------------------------------------

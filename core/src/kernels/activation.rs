@@ -35,6 +35,35 @@ impl ReluParams {
     }
 }
 
+/// LEAKY_RELU: the offset input rescaled by `s_in / s_out` where it is
+/// non-negative and by `alpha · s_in / s_out` where it is negative (both
+/// products of f32 scales, as the reference computes them).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LeakyReluParams {
+    pub input_zero_point: i32,
+    pub output_zero_point: i32,
+    pub identity: QuantizedMultiplier,
+    pub alpha: QuantizedMultiplier,
+}
+
+impl LeakyReluParams {
+    pub fn prepare(in_scale: f32, in_zp: i32, out_scale: f32, out_zp: i32, alpha: f32) -> Self {
+        Self {
+            input_zero_point: in_zp,
+            output_zero_point: out_zp,
+            identity: QuantizedMultiplier::from_f64((in_scale / out_scale) as f64),
+            alpha: QuantizedMultiplier::from_f64((in_scale * alpha / out_scale) as f64),
+        }
+    }
+    pub fn eval(&self, input: &[i8], output: &mut [i8]) {
+        for (o, &x) in output.iter_mut().zip(input) {
+            let v = x as i32 - self.input_zero_point;
+            let m = if v >= 0 { self.identity } else { self.alpha };
+            *o = clamp_i8(self.output_zero_point.saturating_add(m.apply(v)), -128, 127);
+        }
+    }
+}
+
 /// A 256-entry int8 → int8 table.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Lut(pub [i8; 256]);
@@ -227,6 +256,13 @@ mod tests {
             // The reference's 16-bit intermediates (the ReLU-ish factor in Q0.15) add
             // up to ~0.4 of a step when the input scale is far above the output's.
             prop_assert!(p.worst(one(|x, o| h.eval(x, o)), f) <= 1.5);
+        }
+
+        #[test]
+        fn leaky_relu_is_within_one_step(p in problem(), alpha in 0.01f32..1.5) {
+            let l = LeakyReluParams::prepare(p.in_q.0, p.in_q.1, p.out_q.0, p.out_q.1, alpha);
+            let f = |x: f64| if x >= 0.0 { x } else { x * alpha as f64 };
+            prop_assert!(p.worst(one(|x, o| l.eval(x, o)), f) <= 1.0);
         }
 
         #[test]

@@ -1,14 +1,21 @@
-//! RELU, RELU6, LOGISTIC and HARD_SWISH: element-wise int8 maps (each with
-//! its reference kernel's arithmetic, see `kernels::activation`).
+//! RELU, RELU6, LEAKY_RELU, LOGISTIC and HARD_SWISH: element-wise int8 maps
+//! (each with its reference kernel's arithmetic, see `kernels::activation`).
 
 use crate::error::Result;
 #[cfg(feature = "alloc")]
 use crate::kernels::activation::Lut;
-use crate::kernels::activation::{lookup, HardSwishParams, ReluParams};
+use crate::kernels::activation::{lookup, HardSwishParams, LeakyReluParams, ReluParams};
 use crate::literal_struct;
 use crate::ops::{map_i8, Eval, In, Out};
 use crate::program::{Consts, Span};
 use crate::region::Rect;
+
+/// LEAKY_RELU's parameter.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LeakyRelu {
+    pub alpha: f32,
+}
+literal_struct!(LeakyReluParams { input_zero_point, output_zero_point, identity, alpha });
 
 /// LOGISTIC as a 256-entry table in the program's byte pool.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -26,7 +33,7 @@ literal_struct!(HardSwishParams {
     reluish_exponent
 });
 
-/// RELU, RELU6 and HARD_SWISH: int8 in and out, same shape.
+/// RELU, RELU6, LEAKY_RELU and HARD_SWISH: int8 in and out, same shape.
 #[cfg(feature = "alloc")]
 pub(crate) fn validate(c: &crate::validate::Ctx) -> Result<()> {
     let (inp, out, _) = c.int8_in_out()?;
@@ -42,6 +49,14 @@ fn scales(p: &crate::lower::Prepare) -> Result<((f32, i32), (f32, i32))> {
 pub(crate) fn prepare_relu(p: &mut crate::lower::Prepare, relu6: bool) -> Result<ReluParams> {
     let ((si, zi), (so, zo)) = scales(p)?;
     Ok(ReluParams::prepare(si, zi, so, zo, relu6))
+}
+
+impl LeakyRelu {
+    #[cfg(feature = "alloc")]
+    pub(crate) fn prepare(&self, p: &mut crate::lower::Prepare) -> Result<LeakyReluParams> {
+        let ((si, zi), (so, zo)) = scales(p)?;
+        Ok(LeakyReluParams::prepare(si, zi, so, zo, self.alpha))
+    }
 }
 
 #[cfg(feature = "alloc")]
@@ -60,6 +75,12 @@ pub(crate) fn prepare_hard_swish(p: &mut crate::lower::Prepare) -> Result<HardSw
 impl Eval for ReluParams {
     fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
         map_i8(inputs, out, region, |x, o| ReluParams::eval(self, x, o))
+    }
+}
+
+impl Eval for LeakyReluParams {
+    fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
+        map_i8(inputs, out, region, |x, o| LeakyReluParams::eval(self, x, o))
     }
 }
 

@@ -28,13 +28,13 @@ pub mod softmax;
 
 // Every type a kernel literal names, so exported code needs one `use ops::*`.
 pub use crate::fixedpoint::QuantizedMultiplier;
-pub use crate::kernels::activation::{HardSwishParams, ReluParams};
+pub use crate::kernels::activation::{HardSwishParams, LeakyReluParams, ReluParams};
 pub use crate::kernels::binary::{MulParams, Rescale, RescaledParams};
 pub use crate::kernels::conv::Geometry;
 pub use crate::kernels::mean::MeanParams;
 pub use crate::kernels::pool::PoolKind;
 pub use crate::kernels::quantize::Requantize;
-pub use crate::kernels::resize::ResizeParams;
+pub use crate::kernels::resize::{NearestParams, ResizeParams};
 pub use crate::kernels::softmax::SoftmaxParams;
 pub use crate::program::Span;
 pub use activation::Logistic;
@@ -131,9 +131,11 @@ kernels! {
     Requantize(Requantize),
     Dequantize(Dequantize),
     Relu(ReluParams),
+    LeakyRelu(LeakyReluParams),
     Logistic(Logistic),
     HardSwish(HardSwishParams),
     Resize(Resize),
+    ResizeNearest(NearestParams),
 }
 
 pub(crate) const fn full(s: [usize; 4]) -> Window {
