@@ -439,14 +439,14 @@ fn decode_op(
                 Some(o) => (o.align_corners().map_err(fb_err)?, o.half_pixel_centers().map_err(fb_err)?),
                 None => (false, false),
             };
-            Op::ResizeBilinear(op::ResizeBilinear { align_corners, half_pixel_centers })
+            Op::ResizeBilinear(op::ResizeOptions { align_corners, half_pixel_centers })
         }
         97 => {
             let (align_corners, half_pixel_centers) = match opts!(opts, ResizeNearestNeighborOptions, oi) {
                 Some(o) => (o.align_corners().map_err(fb_err)?, o.half_pixel_centers().map_err(fb_err)?),
                 None => (false, false),
             };
-            Op::ResizeNearest(op::ResizeNearest { align_corners, half_pixel_centers })
+            Op::ResizeNearest(op::ResizeOptions { align_corners, half_pixel_centers })
         }
         98 => {
             let alpha = match opts!(opts, LeakyReluOptions, oi) {

@@ -80,7 +80,7 @@ pub use crate::ops::fully_connected::FullyConnected;
 pub use crate::ops::mean::Mean;
 pub use crate::ops::pad::Pad;
 pub use crate::ops::pool::Pool2d;
-pub use crate::ops::resize::{ResizeBilinear, ResizeNearest};
+pub use crate::ops::resize::ResizeOptions;
 pub use crate::ops::softmax::Softmax;
 
 /// The input rectangle a sliding window reads for output rectangle `out`,
@@ -122,8 +122,8 @@ pub enum Op {
     LeakyRelu(LeakyRelu),
     Logistic,
     HardSwish,
-    ResizeBilinear(ResizeBilinear),
-    ResizeNearest(ResizeNearest),
+    ResizeBilinear(ResizeOptions),
+    ResizeNearest(ResizeOptions),
 }
 
 /// How an operator's output rectangle depends on its (first) input.
@@ -251,8 +251,7 @@ impl Op {
             Op::Quantize => ops::quantize::validate(c, true),
             Op::Dequantize => ops::quantize::validate(c, false),
             Op::Relu | Op::Relu6 | Op::LeakyRelu(_) | Op::HardSwish => ops::activation::validate(c),
-            Op::ResizeBilinear(p) => p.validate(c),
-            Op::ResizeNearest(p) => p.validate(c),
+            Op::ResizeBilinear(p) | Op::ResizeNearest(p) => p.validate(c),
         }
     }
 
@@ -281,8 +280,8 @@ impl Op {
             Op::LeakyRelu(l) => Kernel::LeakyRelu(l.prepare(p)?),
             Op::Logistic => Kernel::Logistic(activation::prepare_logistic(p)?),
             Op::HardSwish => Kernel::HardSwish(activation::prepare_hard_swish(p)?),
-            Op::ResizeBilinear(r) => Kernel::Resize(r.prepare(p)?),
-            Op::ResizeNearest(r) => Kernel::ResizeNearest(r.prepare(p)?),
+            Op::ResizeBilinear(r) => Kernel::Resize(ops::Resize { params: r.prepare(p)? }),
+            Op::ResizeNearest(r) => Kernel::ResizeNearest(ops::Nearest { params: r.prepare(p)? }),
         })
     }
 }

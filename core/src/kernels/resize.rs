@@ -92,21 +92,13 @@ impl ResizeParams {
     }
 }
 
-/// RESIZE_NEAREST_NEIGHBOR (TFLite's `ResizeNearestNeighbor`): each output
-/// pixel copies the input pixel its coordinate maps to, computed in f32 as
-/// the reference does (floored, or rounded with `align_corners`). Raw values
-/// are copied: no requantization.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct NearestParams {
-    pub align_corners: bool,
-    pub half_pixel_centers: bool,
-    pub in_shape: [usize; 4],
-    pub out_shape: [usize; 4],
-}
-
-impl NearestParams {
+/// RESIZE_NEAREST_NEIGHBOR (TFLite's `ResizeNearestNeighbor`), on the same
+/// parameters: each output pixel copies the input pixel its coordinate maps
+/// to, computed in f32 as the reference does (floored, or rounded with
+/// `align_corners`). Raw values are copied: no requantization.
+impl ResizeParams {
     /// The input coordinate output coordinate `v` reads along an axis of `input` → `output` pixels.
-    pub fn source(&self, v: usize, input: usize, output: usize) -> usize {
+    pub fn nearest(&self, v: usize, input: usize, output: usize) -> usize {
         let (i, o) = (input as i32, output as i32);
         let scale = if self.align_corners && o > 1 { (i - 1) as f32 / (o - 1) as f32 } else { i as f32 / o as f32 };
         let offset = if self.half_pixel_centers { 0.5f32 } else { 0.0 };
@@ -115,15 +107,14 @@ impl NearestParams {
         s.min(i - 1).max(0) as usize
     }
 
-    pub fn eval(&self, input: &[i8], output: &mut [i8]) {
+    pub fn eval_nearest(&self, input: &[i8], output: &mut [i8]) {
         let ([n, ih, iw, c], [_, oh, ow, _]) = (self.in_shape, self.out_shape);
         let mut o = 0;
         for b in 0..n {
             for y in 0..oh {
-                let sy = self.source(y, ih, oh);
+                let sy = self.nearest(y, ih, oh);
                 for x in 0..ow {
-                    let sx = self.source(x, iw, ow);
-                    let i = ((b * ih + sy) * iw + sx) * c;
+                    let i = ((b * ih + sy) * iw + self.nearest(x, iw, ow)) * c;
                     output[o..o + c].copy_from_slice(&input[i..i + c]);
                     o += c;
                 }
@@ -233,9 +224,9 @@ mod nearest_tests {
         #[test]
         fn integer_upscale_repeats_pixels(h in 1usize..=5, w in 1usize..=5, c in 1usize..=3, fy in 1usize..=3, fx in 1usize..=3, seed in any::<u8>()) {
             let input: Vec<i8> = (0..h * w * c).map(|i| (i as u8).wrapping_mul(37).wrapping_add(seed) as i8).collect();
-            let p = NearestParams { align_corners: false, half_pixel_centers: false, in_shape: [1, h, w, c], out_shape: [1, h * fy, w * fx, c] };
+            let p = ResizeParams::prepare(false, false, &[1, h, w, c], &[1, h * fy, w * fx, c]);
             let mut out = alloc::vec![0i8; h * fy * w * fx * c];
-            p.eval(&input, &mut out);
+            p.eval_nearest(&input, &mut out);
             for y in 0..h * fy {
                 for x in 0..w * fx {
                     let (o, i) = ((y * w * fx + x) * c, ((y / fy) * w + x / fx) * c);
@@ -246,8 +237,8 @@ mod nearest_tests {
 
         #[test]
         fn sources_are_in_range_and_monotonic(input in 1usize..40, output in 1usize..40, mode in 0u8..3) {
-            let p = NearestParams { align_corners: mode == 1, half_pixel_centers: mode == 2, in_shape: [1; 4], out_shape: [1; 4] };
-            let s: Vec<usize> = (0..output).map(|v| p.source(v, input, output)).collect();
+            let p = ResizeParams::prepare(mode == 1, mode == 2, &[1, input, 1, 1], &[1, output, 1, 1]);
+            let s: Vec<usize> = (0..output).map(|v| p.nearest(v, input, output)).collect();
             prop_assert!(s.iter().all(|&v| v < input));
             prop_assert!(s.windows(2).all(|w| w[0] <= w[1]));
         }

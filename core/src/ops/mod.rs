@@ -34,7 +34,7 @@ pub use crate::kernels::conv::Geometry;
 pub use crate::kernels::mean::MeanParams;
 pub use crate::kernels::pool::PoolKind;
 pub use crate::kernels::quantize::Requantize;
-pub use crate::kernels::resize::{NearestParams, ResizeParams};
+pub use crate::kernels::resize::ResizeParams;
 pub use crate::kernels::softmax::SoftmaxParams;
 pub use crate::program::Span;
 pub use activation::Logistic;
@@ -48,7 +48,7 @@ pub use pad::PadKernel;
 pub use pool::PoolKernel;
 pub use quantize::{Dequantize, QuantizeF32};
 pub use reshape::Reshape;
-pub use resize::Resize;
+pub use resize::{Nearest, Resize};
 pub use softmax::SoftmaxKernel;
 
 /// A data operand as a kernel sees it: its bytes, the window of the tensor
@@ -135,7 +135,7 @@ kernels! {
     Logistic(Logistic),
     HardSwish(HardSwishParams),
     Resize(Resize),
-    ResizeNearest(NearestParams),
+    ResizeNearest(Nearest),
 }
 
 pub(crate) const fn full(s: [usize; 4]) -> Window {

@@ -3,18 +3,20 @@
 //! now (they end a patch stage).
 
 use crate::error::Result;
-use crate::kernels::resize::{NearestParams, ResizeParams};
+use crate::kernels::resize::ResizeParams;
 use crate::literal_struct;
 use crate::ops::{first, whole, Eval, In, Out};
 use crate::program::Consts;
 use crate::region::Rect;
 
+/// The options of both resizes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ResizeBilinear {
+pub struct ResizeOptions {
     pub align_corners: bool,
     pub half_pixel_centers: bool,
 }
 
+/// RESIZE_BILINEAR's kernel.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Resize {
     pub params: ResizeParams,
@@ -22,42 +24,15 @@ pub struct Resize {
 literal_struct!(Resize { params });
 literal_struct!(ResizeParams { align_corners, half_pixel_centers, in_shape, out_shape, scale_h, scale_w });
 
-/// RESIZE_NEAREST_NEIGHBOR's options.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ResizeNearest {
-    pub align_corners: bool,
-    pub half_pixel_centers: bool,
+/// RESIZE_NEAREST_NEIGHBOR's kernel (the same parameters, another eval).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Nearest {
+    pub params: ResizeParams,
 }
-literal_struct!(NearestParams { align_corners, half_pixel_centers, in_shape, out_shape });
+literal_struct!(Nearest { params });
 
-impl ResizeNearest {
-    #[cfg(feature = "alloc")]
-    pub(crate) fn validate(&self, c: &crate::validate::Ctx) -> Result<()> {
-        ResizeBilinear { align_corners: self.align_corners, half_pixel_centers: self.half_pixel_centers }.validate(c)
-    }
-
-    #[cfg(feature = "alloc")]
-    pub(crate) fn prepare(&self, p: &mut crate::lower::Prepare) -> Result<NearestParams> {
-        let (in_shape, out_shape) = (p.shape(p.input(0)?), p.shape(p.output()));
-        Ok(NearestParams {
-            align_corners: self.align_corners,
-            half_pixel_centers: self.half_pixel_centers,
-            in_shape,
-            out_shape,
-        })
-    }
-}
-
-impl Eval for NearestParams {
-    fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
-        whole(inputs, &out, region)?;
-        self.eval(crate::arena::as_i8(first(inputs)?.data), crate::arena::as_i8_mut(out.data));
-        Ok(())
-    }
-}
-
-impl ResizeBilinear {
-    /// Also RESIZE_NEAREST_NEIGHBOR's: int8 NHWC in and out, a constant size equal to the output's.
+impl ResizeOptions {
+    /// int8 NHWC in and out, a constant size equal to the output's.
     #[cfg(feature = "alloc")]
     pub(crate) fn validate(&self, c: &crate::validate::Ctx) -> Result<()> {
         if self.align_corners && self.half_pixel_centers {
@@ -74,17 +49,27 @@ impl ResizeBilinear {
     }
 
     #[cfg(feature = "alloc")]
-    pub(crate) fn prepare(&self, p: &mut crate::lower::Prepare) -> Result<Resize> {
+    pub(crate) fn prepare(&self, p: &mut crate::lower::Prepare) -> Result<ResizeParams> {
         let (is, os) = (p.shape(p.input(0)?), p.shape(p.output()));
-        Ok(Resize { params: ResizeParams::prepare(self.align_corners, self.half_pixel_centers, &is, &os) })
+        Ok(ResizeParams::prepare(self.align_corners, self.half_pixel_centers, &is, &os))
     }
+}
+
+/// A resize over whole tensors.
+fn eval_whole(inputs: &[In], out: Out, region: Rect, f: impl FnOnce(&[i8], &mut [i8])) -> Result<()> {
+    whole(inputs, &out, region)?;
+    f(crate::arena::as_i8(first(inputs)?.data), crate::arena::as_i8_mut(out.data));
+    Ok(())
 }
 
 impl Eval for Resize {
     fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
-        whole(inputs, &out, region)?;
-        let x = first(inputs)?;
-        self.params.eval(crate::arena::as_i8(x.data), crate::arena::as_i8_mut(out.data));
-        Ok(())
+        eval_whole(inputs, out, region, |x, o| self.params.eval(x, o))
+    }
+}
+
+impl Eval for Nearest {
+    fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
+        eval_whole(inputs, out, region, |x, o| self.params.eval_nearest(x, o))
     }
 }
