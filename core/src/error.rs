@@ -10,8 +10,8 @@ pub enum Error {
     Flatbuffer(&'static str),
     /// A structural problem in the model, e.g. a missing field.
     Model(ModelError),
-    /// An operator the engine does not implement.
-    UnsupportedOp { op_index: usize, name: &'static str, code: i32 },
+    /// Operators the engine does not implement: every one in the model.
+    UnsupportedOps(UnsupportedOps),
     /// A tensor type the operator does not support.
     UnsupportedType { op_index: usize, tensor: usize, what: &'static str },
     /// A shape that is inconsistent, unsupported or absurdly large.
@@ -31,6 +31,59 @@ pub enum Error {
     /// Lowered tables that do not fit together (a span or window out of
     /// range): a lowering bug or tampered firmware tables, never bad input.
     Program(&'static str),
+}
+
+/// One kind of unsupported operator in a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnsupportedKind {
+    pub name: &'static str,
+    /// TFLite builtin code.
+    pub code: i32,
+    /// Index of the first operator of this kind.
+    pub first_op: usize,
+    /// Operators of this kind.
+    pub count: usize,
+}
+
+/// Every unsupported operator of a model, by kind in order of first use
+/// (the first [`UnsupportedOps::MAX_KINDS`] kinds listed, the rest counted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UnsupportedOps {
+    pub kinds: [Option<UnsupportedKind>; UnsupportedOps::MAX_KINDS],
+    /// Distinct kinds listed in `kinds`.
+    pub distinct: usize,
+    /// Unsupported operators of kinds beyond the listed ones.
+    pub unlisted: usize,
+    /// Unsupported operators in all.
+    pub operators: usize,
+    /// Operators in the model.
+    pub total: usize,
+}
+
+impl UnsupportedOps {
+    pub const MAX_KINDS: usize = 8;
+
+    pub fn add(&mut self, name: &'static str, code: i32, op: usize) {
+        self.operators += 1;
+        let slot = self.kinds.iter_mut().position(|k| k.is_none_or(|k| k.code == code));
+        match slot.map(|i| &mut self.kinds[i]) {
+            Some(Some(k)) => k.count += 1,
+            Some(empty) => {
+                *empty = Some(UnsupportedKind { name, code, first_op: op, count: 1 });
+                self.distinct += 1;
+            }
+            None => self.unlisted += 1,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.operators == 0
+    }
+
+    /// The listed kinds.
+    pub fn iter(&self) -> impl Iterator<Item = &UnsupportedKind> {
+        self.kinds.iter().flatten()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,8 +122,19 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Error::UnsupportedOp { op_index, name, code } => {
-                write!(f, "unsupported operator {name} (builtin code {code}) at operator {op_index}")
+            Error::UnsupportedOps(u) => {
+                write!(f, "unsupported operator{} ", if u.operators == 1 { "" } else { "s" })?;
+                for (i, k) in u.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ", " };
+                    write!(f, "{sep}{} (builtin code {}) at operator {}", k.name, k.code, k.first_op)?;
+                    if k.count > 1 {
+                        write!(f, " and {} more", k.count - 1)?;
+                    }
+                }
+                if u.unlisted > 0 {
+                    write!(f, ", and {} operators of other kinds", u.unlisted)?;
+                }
+                write!(f, ": {} of the model's {} operators", u.operators, u.total)
             }
             Error::UnsupportedType { op_index, tensor, what } => {
                 write!(f, "unsupported tensor type at operator {op_index}, tensor {tensor}: {what}")

@@ -61,6 +61,7 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
 
     let fb_ops = sg.operators().map_err(fb_err)?.ok_or(Error::model("subgraph has no operators"))?;
     let mut nodes = Vec::with_capacity(fb_ops.len());
+    let mut unsupported = crate::error::UnsupportedOps::default();
     for (oi, o) in fb_ops.iter().enumerate() {
         let o = o.map_err(fb_err)?;
         let code_index = o.opcode_index().map_err(fb_err)? as usize;
@@ -92,8 +93,22 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
             return Err(Error::at_op("operator has no outputs", oi));
         }
         let opts = o.builtin_options().map_err(fb_err)?;
-        let op = decode_op(oi, code, opts, &ins, &outs, &tensors)?;
-        nodes.push(Node { op, inputs: ins, outputs: outs });
+        match decode_op(oi, code, opts, &ins, &outs, &tensors)? {
+            Some(op) => nodes.push(Node { op, inputs: ins, outputs: outs }),
+            // Keep reading: the user is told every operator the model needs at once.
+            None => {
+                let name = usize::try_from(code)
+                    .ok()
+                    .and_then(|c| fb::BUILTIN_OPERATOR_NAMES.get(c))
+                    .copied()
+                    .unwrap_or("an unknown operator");
+                unsupported.add(name, code, oi);
+            }
+        }
+    }
+    if !unsupported.is_empty() {
+        unsupported.total = fb_ops.len();
+        return Err(Error::UnsupportedOps(unsupported));
     }
     let graph = Graph { tensors, nodes, inputs, outputs };
     crate::validate::validate(&graph)?;
@@ -278,7 +293,7 @@ fn decode_op(
     ins: &[Option<TensorId>],
     outs: &[TensorId],
     tensors: &[Tensor],
-) -> Result<Op> {
+) -> Result<Option<Op>> {
     let _ = outs;
     let kernel_hw = |t: Option<TensorId>, h: usize, w: usize| -> Result<(usize, usize)> {
         let s = &t.map(|t| &tensors[t].shape).ok_or(Error::at_op("missing filter operand", oi))?;
@@ -300,7 +315,8 @@ fn decode_op(
             )
         }};
     }
-    Ok(match code {
+    // `None`: an operator the engine does not implement.
+    Ok(Some(match code {
         3 => {
             let o = opts!(opts, Conv2DOptions, oi).ok_or(Error::at_op("CONV_2D without options", oi))?;
             let (h, w) = window_axes!(o, kernel_hw(ins.get(1).copied().flatten(), 1, 2)?);
@@ -458,13 +474,6 @@ fn decode_op(
             }
             Op::LeakyRelu(op::LeakyRelu { alpha })
         }
-        _ => {
-            let name = usize::try_from(code)
-                .ok()
-                .and_then(|c| fb::BUILTIN_OPERATOR_NAMES.get(c))
-                .copied()
-                .unwrap_or("an unknown operator");
-            return Err(Error::UnsupportedOp { op_index: oi, name, code });
-        }
-    })
+        _ => return Ok(None),
+    }))
 }

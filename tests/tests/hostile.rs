@@ -128,8 +128,30 @@ fn unknown_and_unsupported_ops_are_named() {
         c.deprecated_builtin_code = 16;
     });
     let e = patchwise_core::loader::load(&bytes).unwrap_err();
-    assert!(matches!(e, Error::UnsupportedOp { name: "LSTM", code: 16, .. }), "{e}");
-    assert!(e.to_string().contains("LSTM"));
+    let Error::UnsupportedOps(u) = &e else { panic!("{e}") };
+    let first = u.iter().next().unwrap();
+    assert_eq!((first.name, first.code, u.distinct), ("LSTM", 16, 1), "{e}");
+    assert!(e.to_string().contains("LSTM (builtin code 16) at operator"), "{e}");
+}
+
+#[test]
+fn every_unsupported_op_is_named_at_once() {
+    let bytes = edited(|m| {
+        let codes = m.operator_codes.as_mut().unwrap();
+        (codes[0].builtin_code, codes[0].deprecated_builtin_code) = (fb::BuiltinOperator::Lstm, 16);
+        (codes[1].builtin_code, codes[1].deprecated_builtin_code) = (fb::BuiltinOperator::Svdf, 27);
+    });
+    let e = patchwise_core::loader::load(&bytes).unwrap_err();
+    let Error::UnsupportedOps(u) = &e else { panic!("{e}") };
+    let names: Vec<&str> = u.iter().map(|k| k.name).collect();
+    assert_eq!(names.len(), 2, "{e}");
+    assert!(names.contains(&"LSTM") && names.contains(&"SVDF"), "{e}");
+    assert!(u.operators >= 2 && u.total > u.operators, "{e}");
+    let text = e.to_string();
+    assert!(
+        text.starts_with("unsupported operators ") && text.contains(&format!("of the model's {} operators", u.total)),
+        "{text}"
+    );
 }
 
 #[test]
