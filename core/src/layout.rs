@@ -187,7 +187,7 @@ impl ArenaLayout {
             let out = node.outputs[0];
             let input_buffer = node.input(0).and_then(|t| buffer_of[t]);
             let reuse = match node.op {
-                Op::Reshape => input_buffer,
+                Op::Reshape(_) => input_buffer,
                 Op::DepthwiseConv2d(_) | Op::Conv2d(_) | Op::Add(_) if depthwise && i >= sizing.first_free_step => {
                     // Overwriting the oldest operand (a residual input) keeps the skip
                     // path at one offset; the newest keeps pinned chains short.

@@ -375,6 +375,7 @@ fn decode_op(
         99 => Op::Binary(op::Binary::SquaredDifference),
         55 => Op::Binary(op::Binary::Maximum),
         57 => Op::Binary(op::Binary::Minimum),
+        54 => Op::Binary(op::Binary::Prelu),
         34 => {
             let p = const_ints(tensors, ins.get(1).copied().flatten(), oi, "PAD needs constant paddings")?;
             let rank = ins.first().copied().flatten().map(|t| tensors[t].shape.len()).unwrap_or(0);
@@ -421,7 +422,9 @@ fn decode_op(
             }
             Op::Mean(op::Mean { axes, keep_dims })
         }
-        22 => Op::Reshape,
+        22 => Op::Reshape(op::ReshapeKind::Reshape),
+        43 => Op::Reshape(op::ReshapeKind::Squeeze),
+        70 => Op::Reshape(op::ReshapeKind::ExpandDims),
         2 => {
             let o = opts!(opts, ConcatenationOptions, oi).ok_or(Error::at_op("CONCATENATION without options", oi))?;
             let rank = tensors[outs[0]].shape.len() as i32;

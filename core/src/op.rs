@@ -80,6 +80,7 @@ pub use crate::ops::fully_connected::FullyConnected;
 pub use crate::ops::mean::Mean;
 pub use crate::ops::pad::Pad;
 pub use crate::ops::pool::Pool2d;
+pub use crate::ops::reshape::ReshapeKind;
 pub use crate::ops::resize::ResizeOptions;
 pub use crate::ops::softmax::Softmax;
 
@@ -112,7 +113,8 @@ pub enum Op {
     MaxPool2d(Pool2d),
     AveragePool2d(Pool2d),
     Mean(Mean),
-    Reshape,
+    /// RESHAPE, SQUEEZE, EXPAND_DIMS.
+    Reshape(ReshapeKind),
     Concatenation(Concatenation),
     Softmax(Softmax),
     Quantize,
@@ -149,7 +151,7 @@ impl Op {
             Op::MaxPool2d(_) => "MAX_POOL_2D",
             Op::AveragePool2d(_) => "AVERAGE_POOL_2D",
             Op::Mean(_) => "MEAN",
-            Op::Reshape => "RESHAPE",
+            Op::Reshape(k) => k.name(),
             Op::Concatenation(_) => "CONCATENATION",
             Op::Softmax(_) => "SOFTMAX",
             Op::Quantize => "QUANTIZE",
@@ -193,7 +195,7 @@ impl Op {
             Op::Concatenation(c) if c.axis == 3 => Spatial::Pointwise,
             Op::FullyConnected(_)
             | Op::Mean(_)
-            | Op::Reshape
+            | Op::Reshape(_)
             | Op::Softmax(_)
             | Op::Concatenation(_)
             | Op::ResizeBilinear(_)
@@ -244,7 +246,7 @@ impl Op {
             Op::Pad(p) => p.validate(c),
             Op::MaxPool2d(p) | Op::AveragePool2d(p) => p.validate(c),
             Op::Mean(p) => p.validate(c),
-            Op::Reshape => ops::reshape::validate(c),
+            Op::Reshape(_) => ops::reshape::validate(c),
             Op::Concatenation(p) => p.validate(c),
             Op::Softmax(p) => p.validate(c),
             Op::Logistic => ops::softmax::validate_unit_output(c),
@@ -270,7 +272,7 @@ impl Op {
             Op::MaxPool2d(x) => Kernel::Pool(x.prepare(p, PoolKind::Max)?),
             Op::AveragePool2d(x) => Kernel::Pool(x.prepare(p, PoolKind::Average)?),
             Op::Mean(m) => Kernel::Mean(m.prepare(p)?),
-            Op::Reshape => Kernel::Reshape(ops::Reshape),
+            Op::Reshape(_) => Kernel::Reshape(ops::Reshape),
             Op::Concatenation(c) => Kernel::Concat(c.prepare(p)?),
             Op::Softmax(s) => Kernel::Softmax(s.prepare(p)?),
             Op::Quantize => ops::quantize::prepare_quantize(p)?,

@@ -327,6 +327,7 @@ BINARY = {  # op name: (builtin code, version, options type, options class or No
     "SQUARED_DIFFERENCE": (BO.SQUARED_DIFFERENCE, 2, S.BuiltinOptions.SquaredDifferenceOptions, None),
     "MAXIMUM": (BO.MAXIMUM, 2, S.BuiltinOptions.MaximumMinimumOptions, None),
     "MINIMUM": (BO.MINIMUM, 2, S.BuiltinOptions.MaximumMinimumOptions, None),
+    "PRELU": (BO.PRELU, 1, 0, None),
 }
 
 
@@ -344,6 +345,8 @@ def add_binary(name, opname, a_shape, b_shape, act="NONE", const_b=False, same_q
         sa, sb = float(qa.scale[0]), float(qb.scale[0])
         if same_q:
             oq = Quant(qa.scale, qa.zero_point)
+        elif opname == "PRELU":
+            oq = Quant(f32(sa * rng.uniform(0.6, 1.6)), int(rng.integers(-128, 128)))
         elif opname == "MUL":
             oq = out_q_for(74 * 74 * sa * sb * 1.5, act)
         elif opname == "SQUARED_DIFFERENCE":
@@ -359,7 +362,7 @@ def add_binary(name, opname, a_shape, b_shape, act="NONE", const_b=False, same_q
         if opt_cls is not None:
             o = opt_cls()
             o.fusedActivationFunction = ACT[act]
-        g.op(code, version, [a, b], [y], opt_type if o is not None else 0, o)
+        g.op(code, version, [a, b], [y], opt_type if o is not None else 0, o)  # PRELU: b is the alpha
         if const_b:
             return [a], [y], [rand_int8(a_shape)]
         return [a, b], [y], [rand_int8(a_shape), bdata]
@@ -393,6 +396,36 @@ def add_resize_nearest(name, shape, size, align, hpc):
         o = S.ResizeNearestNeighborOptionsT()
         o.alignCorners, o.halfPixelCenters = align, hpc
         g.op(BO.RESIZE_NEAREST_NEIGHBOR, 3, [x, s], [y], S.BuiltinOptions.ResizeNearestNeighborOptions, o)
+        return [x], [y], [rand_int8(shape)]
+
+
+def add_squeeze(name, shape, dims):
+    params = dict(input=list(shape), squeeze_dims=list(dims))
+    out = [d for i, d in enumerate(shape) if not (i in dims or (i - len(shape)) in dims or (not dims and d == 1))]
+
+    @case(name, "SQUEEZE", params)
+    def build(g):
+        q = act_q()
+        x = g.tensor(shape, np.int8, q, name="input")
+        y = g.tensor(out, np.int8, Quant(q.scale, q.zero_point), name="output")
+        o = S.SqueezeOptionsT()
+        o.squeezeDims = np.asarray(dims, np.int32) if dims else None
+        g.op(BO.SQUEEZE, 1, [x], [y], S.BuiltinOptions.SqueezeOptions, o)
+        return [x], [y], [rand_int8(shape)]
+
+
+def add_expand_dims(name, shape, axis):
+    params = dict(input=list(shape), axis=axis)
+    a = axis if axis >= 0 else axis + len(shape) + 1
+    out = list(shape[:a]) + [1] + list(shape[a:])
+
+    @case(name, "EXPAND_DIMS", params)
+    def build(g):
+        q = act_q()
+        x = g.tensor(shape, np.int8, q, name="input")
+        ax = g.tensor([1], np.int32, None, np.asarray([axis], np.int32), name="axis")
+        y = g.tensor(out, np.int8, Quant(q.scale, q.zero_point), name="output")
+        g.op(BO.EXPAND_DIMS, 1, [x, ax], [y], S.BuiltinOptions.ExpandDimsOptions, S.ExpandDimsOptionsT())
         return [x], [y], [rand_int8(shape)]
 
 
@@ -767,6 +800,16 @@ def define_cases():
         add_resize_nearest(f"nearest_odd_up_{tag}", [1, 4, 5, 3], [7, 9], align, hpc)
         add_resize_nearest(f"nearest_down_{tag}", [1, 9, 11, 2], [4, 6], align, hpc)
     add_resize_nearest("nearest_x2_batch2_ac0_hpc0", [2, 3, 4, 5], [6, 8], False, False)
+    add_binary("prelu_channel_alpha_const", "PRELU", [1, 6, 7, 8], [1, 1, 8], const_b=True)
+    add_binary("prelu_full_alpha_const", "PRELU", [1, 4, 5, 3], [4, 5, 3], const_b=True)
+    add_binary("prelu_scalar_alpha_const", "PRELU", [1, 5, 5, 4], [1], const_b=True)
+    add_binary("prelu_alpha_input", "PRELU", [1, 3, 4, 6], [1, 3, 4, 6])
+    add_squeeze("squeeze_hw", [1, 1, 1, 10], [1, 2])
+    add_squeeze("squeeze_all_ones", [1, 3, 1, 5], [])
+    add_squeeze("squeeze_negative_dim", [2, 4, 1], [-1])
+    add_expand_dims("expand_dims_axis0", [3, 7], 0)
+    add_expand_dims("expand_dims_axis_last", [2, 5, 4], -1)
+    add_expand_dims("expand_dims_middle", [1, 6, 8], 2)
 
 
 # --------------------------------------------------------------------------

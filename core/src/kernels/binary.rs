@@ -7,6 +7,7 @@
 //! - SQUARED_DIFFERENCE: the same with 7 bits of headroom, the difference
 //!   squared, then rescaled by `(2·max)² / (2^14 · so)`.
 //! - MAXIMUM / MINIMUM: on the raw int8 values (no requantization).
+//! - PRELU: LEAKY_RELU with a per-element (broadcast) int8 alpha operand.
 
 use super::clamp_i8;
 use crate::fixedpoint::QuantizedMultiplier;
@@ -81,6 +82,37 @@ impl MulParams {
     pub fn apply(&self, a: i8, b: i8) -> i8 {
         let p = (a as i32 + self.input1_offset) * (b as i32 + self.input2_offset);
         clamp_i8(self.output_offset.saturating_add(self.multiplier.apply(p)), self.act_min, self.act_max)
+    }
+}
+
+/// PRELU: the offset input rescaled by `s_in / s_out` where it is
+/// non-negative, else multiplied by the offset alpha and rescaled by
+/// `s_in · s_alpha / s_out` (products of f32 scales, as the reference).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PreluParams {
+    pub input_offset: i32,
+    pub alpha_offset: i32,
+    pub output_offset: i32,
+    pub identity: QuantizedMultiplier,
+    pub alpha: QuantizedMultiplier,
+}
+
+impl PreluParams {
+    pub fn prepare(si: f32, zi: i32, sa: f32, za: i32, so: f32, zo: i32) -> Self {
+        Self {
+            input_offset: -zi,
+            alpha_offset: -za,
+            output_offset: zo,
+            identity: QuantizedMultiplier::from_f64((si / so) as f64),
+            alpha: QuantizedMultiplier::from_f64((si * sa / so) as f64),
+        }
+    }
+
+    #[inline(always)]
+    pub fn apply(&self, x: i8, alpha: i8) -> i8 {
+        let v = x as i32 + self.input_offset;
+        let r = if v >= 0 { self.identity.apply(v) } else { self.alpha.apply(v * (alpha as i32 + self.alpha_offset)) };
+        clamp_i8(r.saturating_add(self.output_offset), -128, 127)
     }
 }
 
@@ -175,6 +207,19 @@ mod tests {
                     prop_assert_eq!(p.apply(a, b) as i32, want);
                     let real = (q(s1, z1, a) * q(s2, z2, b) / so as f64 + zo as f64).clamp(-128.0, 127.0);
                     prop_assert!((want as f64 - real).abs() <= 1.0);
+                }
+            }
+        }
+
+        #[test]
+        fn prelu_is_within_one_step_of_the_real_value(si in scale(), zi in -128i32..=127, sa in scale(), za in -128i32..=127, so in scale(), zo in -128i32..=127) {
+            prop_assume!(si / so < 64.0);
+            let p = PreluParams::prepare(si, zi, sa, za, so, zo);
+            for x in i8::MIN..=i8::MAX {
+                for alpha in [i8::MIN, -3, 0, 9, i8::MAX] {
+                    let (xr, ar) = (q(si, zi, x), q(sa, za, alpha));
+                    let real = ((if xr >= 0.0 { xr } else { xr * ar }) / so as f64 + zo as f64).clamp(-128.0, 127.0);
+                    prop_assert!((p.apply(x, alpha) as f64 - real).abs() <= 1.0, "{} {} -> {} (real {})", x, alpha, p.apply(x, alpha), real);
                 }
             }
         }

@@ -1,10 +1,10 @@
-//! ADD, MUL, SUB, SQUARED_DIFFERENCE, MAXIMUM and MINIMUM: int8 element-wise
+//! ADD, MUL, SUB, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM and PRELU: int8 element-wise
 //! binaries with broadcasting (a `[1, 1, 1, C]` operand — a squeeze-and-
 //! excitation gate — broadcasts over every patch, so they can sit in a patch
 //! stage).
 
 use crate::error::Result;
-use crate::kernels::binary::{binary, MulParams, Rescale, RescaledParams};
+use crate::kernels::binary::{binary, MulParams, PreluParams, Rescale, RescaledParams};
 use crate::literal_struct;
 use crate::op::Activation;
 use crate::ops::{elementwise, Eval, In, Out};
@@ -20,6 +20,8 @@ pub enum Binary {
     SquaredDifference,
     Maximum,
     Minimum,
+    /// Operand 1 is the alpha.
+    Prelu,
 }
 
 /// MAXIMUM (`max`) or MINIMUM of the raw int8 values.
@@ -28,6 +30,7 @@ pub struct Extremum {
     pub max: bool,
 }
 literal_struct!(Extremum { max });
+literal_struct!(PreluParams { input_offset, alpha_offset, output_offset, identity, alpha });
 literal_struct!(MulParams { input1_offset, input2_offset, output_offset, multiplier, act_min, act_max });
 literal_struct!(RescaledParams {
     kind,
@@ -58,6 +61,7 @@ impl Binary {
             Binary::SquaredDifference => "SQUARED_DIFFERENCE",
             Binary::Maximum => "MAXIMUM",
             Binary::Minimum => "MINIMUM",
+            Binary::Prelu => "PRELU",
         }
     }
 
@@ -82,6 +86,7 @@ impl Binary {
             }
             Binary::Maximum => Kernel::Extremum(Extremum { max: true }),
             Binary::Minimum => Kernel::Extremum(Extremum { max: false }),
+            Binary::Prelu => Kernel::Prelu(PreluParams::prepare(s1, z1, s2, z2, so, zo)),
         })
     }
 }
@@ -140,4 +145,4 @@ macro_rules! binary_eval {
         }
     )*};
 }
-binary_eval!(MulParams, RescaledParams, Extremum);
+binary_eval!(MulParams, RescaledParams, Extremum, PreluParams);

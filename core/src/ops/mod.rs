@@ -29,7 +29,7 @@ pub mod softmax;
 // Every type a kernel literal names, so exported code needs one `use ops::*`.
 pub use crate::fixedpoint::QuantizedMultiplier;
 pub use crate::kernels::activation::{HardSwishParams, LeakyReluParams, ReluParams};
-pub use crate::kernels::binary::{MulParams, Rescale, RescaledParams};
+pub use crate::kernels::binary::{MulParams, PreluParams, Rescale, RescaledParams};
 pub use crate::kernels::conv::Geometry;
 pub use crate::kernels::mean::MeanParams;
 pub use crate::kernels::pool::PoolKind;
@@ -120,6 +120,7 @@ kernels! {
     Mul(MulParams),
     /// MAXIMUM and MINIMUM.
     Extremum(Extremum),
+    Prelu(PreluParams),
     Pad(PadKernel),
     Pool(PoolKernel),
     Mean(MeanKernel),
