@@ -376,6 +376,21 @@ fn decode_op(
         55 => Op::Binary(op::Binary::Maximum),
         57 => Op::Binary(op::Binary::Minimum),
         54 => Op::Binary(op::Binary::Prelu),
+        39 => {
+            let p = const_ints(tensors, ins.get(1).copied().flatten(), oi, "TRANSPOSE needs a constant permutation")?;
+            let rank = p.len();
+            let mut perm = [0u8; crate::ops::transpose::MAX_RANK];
+            let mut seen = [false; crate::ops::transpose::MAX_RANK];
+            if rank == 0 || rank > perm.len() {
+                return Err(Error::at_op("TRANSPOSE permutes 1 to 6 dimensions", oi));
+            }
+            for (d, &v) in p.iter().enumerate() {
+                let v = usize::try_from(v).ok().filter(|&v| v < rank && !seen[v]);
+                let v = v.ok_or(Error::at_op("TRANSPOSE permutation is not a permutation of its dimensions", oi))?;
+                (perm[d], seen[v]) = (v as u8, true);
+            }
+            Op::Transpose(op::Transpose { perm, rank: rank as u8 })
+        }
         34 => {
             let p = const_ints(tensors, ins.get(1).copied().flatten(), oi, "PAD needs constant paddings")?;
             let rank = ins.first().copied().flatten().map(|t| tensors[t].shape.len()).unwrap_or(0);

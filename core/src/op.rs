@@ -83,6 +83,7 @@ pub use crate::ops::pool::Pool2d;
 pub use crate::ops::reshape::ReshapeKind;
 pub use crate::ops::resize::ResizeOptions;
 pub use crate::ops::softmax::Softmax;
+pub use crate::ops::transpose::Transpose;
 
 /// The input rectangle a sliding window reads for output rectangle `out`,
 /// clipped to the input (padding is implied, not stored).
@@ -126,6 +127,7 @@ pub enum Op {
     HardSwish,
     ResizeBilinear(ResizeOptions),
     ResizeNearest(ResizeOptions),
+    Transpose(Transpose),
 }
 
 /// How an operator's output rectangle depends on its (first) input.
@@ -163,6 +165,7 @@ impl Op {
             Op::HardSwish => "HARD_SWISH",
             Op::ResizeBilinear(_) => "RESIZE_BILINEAR",
             Op::ResizeNearest(_) => "RESIZE_NEAREST_NEIGHBOR",
+            Op::Transpose(_) => "TRANSPOSE",
         }
     }
 
@@ -199,7 +202,8 @@ impl Op {
             | Op::Softmax(_)
             | Op::Concatenation(_)
             | Op::ResizeBilinear(_)
-            | Op::ResizeNearest(_) => Spatial::Global,
+            | Op::ResizeNearest(_)
+            | Op::Transpose(_) => Spatial::Global,
         }
     }
 
@@ -254,6 +258,7 @@ impl Op {
             Op::Dequantize => ops::quantize::validate(c, false),
             Op::Relu | Op::Relu6 | Op::LeakyRelu(_) | Op::HardSwish => ops::activation::validate(c),
             Op::ResizeBilinear(p) | Op::ResizeNearest(p) => p.validate(c),
+            Op::Transpose(t) => t.validate(c),
         }
     }
 
@@ -284,6 +289,7 @@ impl Op {
             Op::HardSwish => Kernel::HardSwish(activation::prepare_hard_swish(p)?),
             Op::ResizeBilinear(r) => Kernel::Resize(ops::Resize { params: r.prepare(p)? }),
             Op::ResizeNearest(r) => Kernel::ResizeNearest(ops::Nearest { params: r.prepare(p)? }),
+            Op::Transpose(t) => Kernel::Transpose(t.prepare(p)?),
         })
     }
 }

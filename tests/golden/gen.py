@@ -429,6 +429,22 @@ def add_expand_dims(name, shape, axis):
         return [x], [y], [rand_int8(shape)]
 
 
+def add_transpose(name, shape, perm, dtype=np.int8):
+    params = dict(input=list(shape), perm=list(perm), dtype=np.dtype(dtype).name)
+    out = [shape[p] for p in perm]
+
+    @case(name, "TRANSPOSE", params)
+    def build(g):
+        q = act_q() if dtype == np.int8 else None
+        x = g.tensor(shape, dtype, q, name="input")
+        pt = g.tensor([len(perm)], np.int32, None, np.asarray(perm, np.int32), name="perm")
+        y = g.tensor(out, dtype, None if q is None else Quant(q.scale, q.zero_point), name="output")
+        g.op(BO.TRANSPOSE, 2 if dtype == np.int8 else 1, [x, pt], [y], S.BuiltinOptions.TransposeOptions,
+             S.TransposeOptionsT())
+        feed = rand_int8(shape) if dtype == np.int8 else rng.standard_normal(shape).astype(np.float32)
+        return [x], [y], [feed]
+
+
 def add_pad(name, shape, pads):
     params = dict(input=list(shape), paddings=[list(p) for p in pads])
 
@@ -810,6 +826,12 @@ def define_cases():
     add_expand_dims("expand_dims_axis0", [3, 7], 0)
     add_expand_dims("expand_dims_axis_last", [2, 5, 4], -1)
     add_expand_dims("expand_dims_middle", [1, 6, 8], 2)
+    add_transpose("transpose_2d", [5, 7], [1, 0])
+    add_transpose("transpose_3d", [3, 4, 5], [2, 0, 1])
+    add_transpose("transpose_nhwc_to_nchw", [1, 6, 7, 5], [0, 3, 1, 2])
+    add_transpose("transpose_nchw_to_nhwc", [2, 5, 6, 7], [0, 2, 3, 1])
+    add_transpose("transpose_5d", [2, 3, 2, 4, 3], [4, 1, 3, 0, 2])
+    add_transpose("transpose_float_nchw_to_nhwc", [1, 3, 8, 9], [0, 2, 3, 1], np.float32)
 
 
 # --------------------------------------------------------------------------

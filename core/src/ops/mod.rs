@@ -25,6 +25,7 @@ pub mod quantize;
 pub mod reshape;
 pub mod resize;
 pub mod softmax;
+pub mod transpose;
 
 // Every type a kernel literal names, so exported code needs one `use ops::*`.
 pub use crate::fixedpoint::QuantizedMultiplier;
@@ -50,6 +51,7 @@ pub use quantize::{Dequantize, QuantizeF32};
 pub use reshape::Reshape;
 pub use resize::{Nearest, Resize};
 pub use softmax::SoftmaxKernel;
+pub use transpose::TransposeKernel;
 
 /// A data operand as a kernel sees it: its bytes, the window of the tensor
 /// they hold, the tensor's NHWC shape and its bytes per element.
@@ -137,6 +139,7 @@ kernels! {
     HardSwish(HardSwishParams),
     Resize(Resize),
     ResizeNearest(Nearest),
+    Transpose(TransposeKernel),
 }
 
 pub(crate) const fn full(s: [usize; 4]) -> Window {
