@@ -376,6 +376,15 @@ fn decode_op(
         55 => Op::Binary(op::Binary::Maximum),
         57 => Op::Binary(op::Binary::Minimum),
         54 => Op::Binary(op::Binary::Prelu),
+        5 | 26 => {
+            let to_space = code == 5;
+            let block = match (to_space, opts) {
+                (true, Some(fb::BuiltinOptionsRef::DepthToSpaceOptions(o))) => o.block_size().map_err(fb_err)?,
+                (false, Some(fb::BuiltinOptionsRef::SpaceToDepthOptions(o))) => o.block_size().map_err(fb_err)?,
+                _ => return Err(Error::at_op("DEPTH_TO_SPACE / SPACE_TO_DEPTH without their block size", oi)),
+            };
+            Op::SpaceDepth(op::SpaceDepth { to_space, block: positive(block, "block size must be 1..4096", oi)? })
+        }
         39 => {
             let p = const_ints(tensors, ins.get(1).copied().flatten(), oi, "TRANSPOSE needs a constant permutation")?;
             let rank = p.len();

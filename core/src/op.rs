@@ -83,6 +83,7 @@ pub use crate::ops::pool::Pool2d;
 pub use crate::ops::reshape::ReshapeKind;
 pub use crate::ops::resize::ResizeOptions;
 pub use crate::ops::softmax::Softmax;
+pub use crate::ops::space::SpaceDepth;
 pub use crate::ops::transpose::Transpose;
 
 /// The input rectangle a sliding window reads for output rectangle `out`,
@@ -128,6 +129,8 @@ pub enum Op {
     ResizeBilinear(ResizeOptions),
     ResizeNearest(ResizeOptions),
     Transpose(Transpose),
+    /// DEPTH_TO_SPACE, SPACE_TO_DEPTH.
+    SpaceDepth(SpaceDepth),
 }
 
 /// How an operator's output rectangle depends on its (first) input.
@@ -166,6 +169,7 @@ impl Op {
             Op::ResizeBilinear(_) => "RESIZE_BILINEAR",
             Op::ResizeNearest(_) => "RESIZE_NEAREST_NEIGHBOR",
             Op::Transpose(_) => "TRANSPOSE",
+            Op::SpaceDepth(s) => s.name(),
         }
     }
 
@@ -203,7 +207,8 @@ impl Op {
             | Op::Concatenation(_)
             | Op::ResizeBilinear(_)
             | Op::ResizeNearest(_)
-            | Op::Transpose(_) => Spatial::Global,
+            | Op::Transpose(_)
+            | Op::SpaceDepth(_) => Spatial::Global,
         }
     }
 
@@ -259,6 +264,7 @@ impl Op {
             Op::Relu | Op::Relu6 | Op::LeakyRelu(_) | Op::HardSwish => ops::activation::validate(c),
             Op::ResizeBilinear(p) | Op::ResizeNearest(p) => p.validate(c),
             Op::Transpose(t) => t.validate(c),
+            Op::SpaceDepth(s) => s.validate(c),
         }
     }
 
@@ -290,6 +296,7 @@ impl Op {
             Op::ResizeBilinear(r) => Kernel::Resize(ops::Resize { params: r.prepare(p)? }),
             Op::ResizeNearest(r) => Kernel::ResizeNearest(ops::Nearest { params: r.prepare(p)? }),
             Op::Transpose(t) => Kernel::Transpose(t.prepare(p)?),
+            Op::SpaceDepth(s) => Kernel::SpaceDepth(s.prepare(p)?),
         })
     }
 }

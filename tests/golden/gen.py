@@ -445,6 +445,25 @@ def add_transpose(name, shape, perm, dtype=np.int8):
         return [x], [y], [feed]
 
 
+def add_space_depth(name, to_space, shape, block):
+    params = dict(input=list(shape), block_size=block)
+    n, h, w, c = shape
+    out = [n, h * block, w * block, c // (block * block)] if to_space else [n, h // block, w // block, c * block * block]
+    opname = "DEPTH_TO_SPACE" if to_space else "SPACE_TO_DEPTH"
+
+    @case(name, opname, params)
+    def build(g):
+        q = act_q()
+        x = g.tensor(shape, np.int8, q, name="input")
+        y = g.tensor(out, np.int8, Quant(q.scale, q.zero_point), name="output")
+        o = S.DepthToSpaceOptionsT() if to_space else S.SpaceToDepthOptionsT()
+        o.blockSize = block
+        t = S.BuiltinOptions.DepthToSpaceOptions if to_space else S.BuiltinOptions.SpaceToDepthOptions
+        # BUILTIN_REF registers DEPTH_TO_SPACE v1 only (v2 has the same semantics; patchwise accepts both).
+        g.op(BO.DEPTH_TO_SPACE if to_space else BO.SPACE_TO_DEPTH, 1 if to_space else 2, [x], [y], t, o)
+        return [x], [y], [rand_int8(shape)]
+
+
 def add_pad(name, shape, pads):
     params = dict(input=list(shape), paddings=[list(p) for p in pads])
 
@@ -832,6 +851,10 @@ def define_cases():
     add_transpose("transpose_nchw_to_nhwc", [2, 5, 6, 7], [0, 2, 3, 1])
     add_transpose("transpose_5d", [2, 3, 2, 4, 3], [4, 1, 3, 0, 2])
     add_transpose("transpose_float_nchw_to_nhwc", [1, 3, 8, 9], [0, 2, 3, 1], np.float32)
+    add_space_depth("depth_to_space_b2", True, [1, 3, 4, 12], 2)
+    add_space_depth("depth_to_space_b3_batch2", True, [2, 2, 3, 9], 3)
+    add_space_depth("space_to_depth_b2", False, [1, 6, 8, 3], 2)
+    add_space_depth("space_to_depth_b3", False, [1, 9, 6, 2], 3)
 
 
 # --------------------------------------------------------------------------

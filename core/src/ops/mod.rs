@@ -25,6 +25,7 @@ pub mod quantize;
 pub mod reshape;
 pub mod resize;
 pub mod softmax;
+pub mod space;
 pub mod transpose;
 
 // Every type a kernel literal names, so exported code needs one `use ops::*`.
@@ -51,6 +52,7 @@ pub use quantize::{Dequantize, QuantizeF32};
 pub use reshape::Reshape;
 pub use resize::{Nearest, Resize};
 pub use softmax::SoftmaxKernel;
+pub use space::SpaceDepthKernel;
 pub use transpose::TransposeKernel;
 
 /// A data operand as a kernel sees it: its bytes, the window of the tensor
@@ -140,6 +142,7 @@ kernels! {
     Resize(Resize),
     ResizeNearest(Nearest),
     Transpose(TransposeKernel),
+    SpaceDepth(SpaceDepthKernel),
 }
 
 pub(crate) const fn full(s: [usize; 4]) -> Window {
