@@ -385,6 +385,38 @@ fn decode_op(
             };
             Op::SpaceDepth(op::SpaceDepth { to_space, block: positive(block, "block size must be 1..4096", oi)? })
         }
+        69 | 65 => {
+            let kind = if code == 69 { op::CopyKind::Tile } else { op::CopyKind::Slice };
+            let what = if code == 69 { "TILE needs constant multiples" } else { "SLICE needs a constant begin" };
+            let a = const_ints(tensors, ins.get(1).copied().flatten(), oi, what)?;
+            let in_shape = ins.first().copied().flatten().map(|t| tensors[t].shape.clone()).unwrap_or_default();
+            let out_shape = &tensors[outs[0]].shape;
+            let rank = a.len();
+            if rank == 0 || rank > crate::ops::transpose::MAX_RANK || in_shape.len() != rank || out_shape.len() != rank
+            {
+                return Err(Error::at_op("TILE/SLICE parameters do not match the tensor ranks (at most 6)", oi));
+            }
+            let mut v = [0usize; crate::ops::transpose::MAX_RANK];
+            for (d, &x) in a.iter().enumerate() {
+                v[d] = usize::try_from(x)
+                    .ok()
+                    .filter(|&x| x <= 1 << 20)
+                    .ok_or(Error::at_op("TILE/SLICE parameter out of range", oi))?;
+            }
+            if kind == op::CopyKind::Slice {
+                // The output must be what `size` says (-1: to the end), as the reference computes it.
+                let size = const_ints(tensors, ins.get(2).copied().flatten(), oi, "SLICE needs a constant size")?;
+                let consistent = size.len() == rank
+                    && (0..rank).all(|d| match size[d] {
+                        -1 => in_shape[d].checked_sub(v[d]) == Some(out_shape[d]),
+                        s => usize::try_from(s) == Ok(out_shape[d]),
+                    });
+                if !consistent {
+                    return Err(Error::at_op("SLICE size does not match its output shape", oi));
+                }
+            }
+            Op::NdCopy(op::NdCopy { kind, rank: rank as u8, a: v })
+        }
         39 => {
             let p = const_ints(tensors, ins.get(1).copied().flatten(), oi, "TRANSPOSE needs a constant permutation")?;
             let rank = p.len();

@@ -84,6 +84,7 @@ pub use crate::ops::reshape::ReshapeKind;
 pub use crate::ops::resize::ResizeOptions;
 pub use crate::ops::softmax::Softmax;
 pub use crate::ops::space::SpaceDepth;
+pub use crate::ops::tile::{CopyKind, NdCopy};
 pub use crate::ops::transpose::Transpose;
 
 /// The input rectangle a sliding window reads for output rectangle `out`,
@@ -131,6 +132,8 @@ pub enum Op {
     Transpose(Transpose),
     /// DEPTH_TO_SPACE, SPACE_TO_DEPTH.
     SpaceDepth(SpaceDepth),
+    /// TILE, SLICE.
+    NdCopy(NdCopy),
 }
 
 /// How an operator's output rectangle depends on its (first) input.
@@ -170,6 +173,7 @@ impl Op {
             Op::ResizeNearest(_) => "RESIZE_NEAREST_NEIGHBOR",
             Op::Transpose(_) => "TRANSPOSE",
             Op::SpaceDepth(s) => s.name(),
+            Op::NdCopy(c) => c.name(),
         }
     }
 
@@ -208,7 +212,8 @@ impl Op {
             | Op::ResizeBilinear(_)
             | Op::ResizeNearest(_)
             | Op::Transpose(_)
-            | Op::SpaceDepth(_) => Spatial::Global,
+            | Op::SpaceDepth(_)
+            | Op::NdCopy(_) => Spatial::Global,
         }
     }
 
@@ -265,6 +270,7 @@ impl Op {
             Op::ResizeBilinear(p) | Op::ResizeNearest(p) => p.validate(c),
             Op::Transpose(t) => t.validate(c),
             Op::SpaceDepth(s) => s.validate(c),
+            Op::NdCopy(n) => n.validate(c),
         }
     }
 
@@ -297,6 +303,7 @@ impl Op {
             Op::ResizeNearest(r) => Kernel::ResizeNearest(ops::Nearest { params: r.prepare(p)? }),
             Op::Transpose(t) => Kernel::Transpose(t.prepare(p)?),
             Op::SpaceDepth(s) => Kernel::SpaceDepth(s.prepare(p)?),
+            Op::NdCopy(n) => Kernel::NdCopy(n.prepare(p)?),
         })
     }
 }

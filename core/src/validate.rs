@@ -73,6 +73,19 @@ impl<'g> Ctx<'g> {
         }
         Ok(())
     }
+    /// Operand 0 and the output of an operator that only moves elements: same
+    /// type and quantization, an activation input, both of rank `rank`.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn moved(&self, rank: usize) -> Result<((TensorId, &'g Tensor), (TensorId, &'g Tensor))> {
+        let (inp, out) = (self.input(0)?, self.output());
+        if inp.1.shape.len() != rank || out.1.shape.len() != rank {
+            return Err(self.shape_err("the operator's parameters and tensor ranks differ", out.0));
+        }
+        if inp.1.dtype != out.1.dtype || inp.1.quant != out.1.quant || inp.1.is_const() {
+            return Err(self.shape_err("the operator would change the type or quantization", out.0));
+        }
+        Ok((inp, out))
+    }
     /// [`Self::int8_in_out`] for 4-D (NHWC) image tensors.
     #[allow(clippy::type_complexity)]
     pub(crate) fn int8_images(&self) -> Result<((TensorId, &'g Tensor), (TensorId, &'g Tensor), [(f32, i32); 2])> {

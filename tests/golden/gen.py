@@ -464,6 +464,36 @@ def add_space_depth(name, to_space, shape, block):
         return [x], [y], [rand_int8(shape)]
 
 
+def add_tile(name, shape, multiples, dtype=np.int8):
+    params = dict(input=list(shape), multiples=list(multiples), dtype=np.dtype(dtype).name)
+    out = [s * m for s, m in zip(shape, multiples)]
+
+    @case(name, "TILE", params)
+    def build(g):
+        q = act_q() if dtype == np.int8 else None
+        x = g.tensor(shape, dtype, q, name="input")
+        m = g.tensor([len(shape)], np.int32, None, np.asarray(multiples, np.int32), name="multiples")
+        y = g.tensor(out, dtype, None if q is None else Quant(q.scale, q.zero_point), name="output")
+        g.op(BO.TILE, 1, [x, m], [y], S.BuiltinOptions.TileOptions, S.TileOptionsT())
+        feed = rand_int8(shape) if dtype == np.int8 else rng.standard_normal(shape).astype(np.float32)
+        return [x], [y], [feed]
+
+
+def add_slice(name, shape, begin, size):
+    params = dict(input=list(shape), begin=list(begin), size=list(size))
+    out = [s - b if z == -1 else z for s, b, z in zip(shape, begin, size)]
+
+    @case(name, "SLICE", params)
+    def build(g):
+        q = act_q()
+        x = g.tensor(shape, np.int8, q, name="input")
+        b = g.tensor([len(shape)], np.int32, None, np.asarray(begin, np.int32), name="begin")
+        z = g.tensor([len(shape)], np.int32, None, np.asarray(size, np.int32), name="size")
+        y = g.tensor(out, np.int8, Quant(q.scale, q.zero_point), name="output")
+        g.op(BO.SLICE, 2, [x, b, z], [y], S.BuiltinOptions.SliceOptions, S.SliceOptionsT())
+        return [x], [y], [rand_int8(shape)]
+
+
 def add_pad(name, shape, pads):
     params = dict(input=list(shape), paddings=[list(p) for p in pads])
 
@@ -855,6 +885,13 @@ def define_cases():
     add_space_depth("depth_to_space_b3_batch2", True, [2, 2, 3, 9], 3)
     add_space_depth("space_to_depth_b2", False, [1, 6, 8, 3], 2)
     add_space_depth("space_to_depth_b3", False, [1, 9, 6, 2], 3)
+    add_tile("tile_upsample_keras", [1, 4, 1, 5, 1, 3], [1, 1, 2, 1, 2, 1])
+    add_tile("tile_channels", [1, 3, 3, 4], [1, 1, 1, 3])
+    add_tile("tile_2d", [2, 3], [3, 2])
+    add_tile("tile_float_4d", [1, 2, 3, 2], [2, 1, 2, 1], np.float32)
+    add_slice("slice_channels", [1, 5, 6, 12], [0, 0, 0, 4], [1, 5, 6, 4])
+    add_slice("slice_to_end", [1, 7, 8, 3], [0, 2, 3, 1], [-1, -1, -1, -1])
+    add_slice("slice_2d", [6, 9], [1, 2], [4, 5])
 
 
 # --------------------------------------------------------------------------

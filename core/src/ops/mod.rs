@@ -26,6 +26,7 @@ pub mod reshape;
 pub mod resize;
 pub mod softmax;
 pub mod space;
+pub mod tile;
 pub mod transpose;
 
 // Every type a kernel literal names, so exported code needs one `use ops::*`.
@@ -53,6 +54,7 @@ pub use reshape::Reshape;
 pub use resize::{Nearest, Resize};
 pub use softmax::SoftmaxKernel;
 pub use space::SpaceDepthKernel;
+pub use tile::NdCopyKernel;
 pub use transpose::TransposeKernel;
 
 /// A data operand as a kernel sees it: its bytes, the window of the tensor
@@ -143,6 +145,8 @@ kernels! {
     ResizeNearest(Nearest),
     Transpose(TransposeKernel),
     SpaceDepth(SpaceDepthKernel),
+    /// TILE and SLICE.
+    NdCopy(NdCopyKernel),
 }
 
 pub(crate) const fn full(s: [usize; 4]) -> Window {

@@ -36,12 +36,7 @@ impl SpaceDepth {
 
     #[cfg(feature = "alloc")]
     pub(crate) fn validate(&self, c: &crate::validate::Ctx) -> Result<()> {
-        let (inp, out) = (c.input(0)?, c.output());
-        c.rank(inp, 4)?;
-        c.rank(out, 4)?;
-        if inp.1.dtype != out.1.dtype || inp.1.quant != out.1.quant || inp.1.is_const() {
-            return Err(c.shape_err("a space/depth move changes the type or quantization", out.0));
-        }
+        let (inp, out) = c.moved(4)?;
         let (i, o, b) = (&inp.1.shape, &out.1.shape, self.block);
         let expect = if self.to_space {
             (i[3] % (b * b) == 0).then(|| [i[0], i[1] * b, i[2] * b, i[3] / (b * b)])

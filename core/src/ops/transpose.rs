@@ -30,14 +30,8 @@ literal_struct!(TransposeKernel { in_shape, perm, rank });
 impl Transpose {
     #[cfg(feature = "alloc")]
     pub(crate) fn validate(&self, c: &crate::validate::Ctx) -> Result<()> {
-        let (inp, out) = (c.input(0)?, c.output());
         let r = self.rank as usize;
-        if inp.1.shape.len() != r || out.1.shape.len() != r {
-            return Err(c.shape_err("TRANSPOSE permutation and tensor ranks differ", out.0));
-        }
-        if inp.1.dtype != out.1.dtype || inp.1.quant != out.1.quant || inp.1.is_const() {
-            return Err(c.shape_err("TRANSPOSE changes the type or quantization", out.0));
-        }
+        let (inp, out) = c.moved(r)?;
         if (0..r).any(|d| out.1.shape[d] != inp.1.shape[self.perm[d] as usize]) {
             return Err(c.shape_err("TRANSPOSE output shape is not the permuted input shape", out.0));
         }
