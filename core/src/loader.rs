@@ -462,21 +462,24 @@ fn decode_op(
                 Op::MaxPool2d(p)
             }
         }
-        40 => {
+        40 | 82 | 89 => {
             let keep_dims = match opts!(opts, ReducerOptions, oi) {
                 Some(o) => o.keep_dims().map_err(fb_err)?,
                 None => false,
             };
             let rank = ins.first().copied().flatten().map(|t| tensors[t].shape.len()).unwrap_or(0) as i64;
             let mut axes = 0u8;
-            for a in const_ints(tensors, ins.get(1).copied().flatten(), oi, "MEAN needs constant axes")? {
+            for a in const_ints(tensors, ins.get(1).copied().flatten(), oi, "a reduction needs constant axes")? {
                 let a = if a < 0 { a + rank } else { a };
                 if !(0..rank).contains(&a) {
-                    return Err(Error::at_op("MEAN axis out of range", oi));
+                    return Err(Error::at_op("reduction axis out of range", oi));
                 }
                 axes |= 1 << a;
             }
-            Op::Mean(op::Mean { axes, keep_dims })
+            match code {
+                40 => Op::Mean(op::Mean { axes, keep_dims }),
+                c => Op::Reduce(op::Reduce { max: c == 82, axes, keep_dims }),
+            }
         }
         22 => Op::Reshape(op::ReshapeKind::Reshape),
         43 => Op::Reshape(op::ReshapeKind::Squeeze),

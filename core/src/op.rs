@@ -77,7 +77,7 @@ pub use crate::ops::concat::Concatenation;
 pub use crate::ops::conv::Conv2d;
 pub use crate::ops::depthwise::DepthwiseConv2d;
 pub use crate::ops::fully_connected::FullyConnected;
-pub use crate::ops::mean::Mean;
+pub use crate::ops::mean::{Mean, Reduce};
 pub use crate::ops::pad::Pad;
 pub use crate::ops::pool::Pool2d;
 pub use crate::ops::reshape::ReshapeKind;
@@ -116,6 +116,8 @@ pub enum Op {
     MaxPool2d(Pool2d),
     AveragePool2d(Pool2d),
     Mean(Mean),
+    /// REDUCE_MAX, REDUCE_MIN.
+    Reduce(Reduce),
     /// RESHAPE, SQUEEZE, EXPAND_DIMS.
     Reshape(ReshapeKind),
     Concatenation(Concatenation),
@@ -159,6 +161,7 @@ impl Op {
             Op::MaxPool2d(_) => "MAX_POOL_2D",
             Op::AveragePool2d(_) => "AVERAGE_POOL_2D",
             Op::Mean(_) => "MEAN",
+            Op::Reduce(r) => r.name(),
             Op::Reshape(k) => k.name(),
             Op::Concatenation(_) => "CONCATENATION",
             Op::Softmax(_) => "SOFTMAX",
@@ -206,6 +209,7 @@ impl Op {
             Op::Concatenation(c) if c.axis == 3 => Spatial::Pointwise,
             Op::FullyConnected(_)
             | Op::Mean(_)
+            | Op::Reduce(_)
             | Op::Reshape(_)
             | Op::Softmax(_)
             | Op::Concatenation(_)
@@ -260,6 +264,7 @@ impl Op {
             Op::Pad(p) => p.validate(c),
             Op::MaxPool2d(p) | Op::AveragePool2d(p) => p.validate(c),
             Op::Mean(p) => p.validate(c),
+            Op::Reduce(p) => p.validate(c),
             Op::Reshape(_) => ops::reshape::validate(c),
             Op::Concatenation(p) => p.validate(c),
             Op::Softmax(p) => p.validate(c),
@@ -289,6 +294,7 @@ impl Op {
             Op::MaxPool2d(x) => Kernel::Pool(x.prepare(p, PoolKind::Max)?),
             Op::AveragePool2d(x) => Kernel::Pool(x.prepare(p, PoolKind::Average)?),
             Op::Mean(m) => Kernel::Mean(m.prepare(p)?),
+            Op::Reduce(r) => Kernel::Reduce(r.prepare(p)?),
             Op::Reshape(_) => Kernel::Reshape(ops::Reshape),
             Op::Concatenation(c) => Kernel::Concat(c.prepare(p)?),
             Op::Softmax(s) => Kernel::Softmax(s.prepare(p)?),

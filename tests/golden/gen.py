@@ -551,6 +551,25 @@ def add_mean(name, shape, axis, keep_dims, same_q):
         return [x], [y], [rand_int8(shape)]
 
 
+def add_reduce(name, opname, shape, axis, keep_dims):
+    """REDUCE_MAX / REDUCE_MIN: raw int8 extremes, input and output share quantization."""
+    params = dict(input=list(shape), axis=list(axis), keep_dims=keep_dims)
+
+    @case(name, opname, params)
+    def build(g):
+        q = act_q()
+        ax = [a % len(shape) for a in axis]
+        oshape = [1 if i in ax else s for i, s in enumerate(shape)] if keep_dims else \
+            [s for i, s in enumerate(shape) if i not in ax]
+        x = g.tensor(shape, np.int8, q, name="input")
+        a = g.tensor([len(axis)], np.int32, None, np.asarray(axis, np.int32), name="axis")
+        y = g.tensor(oshape, np.int8, Quant(q.scale, q.zero_point), name="output")
+        o = S.ReducerOptionsT()
+        o.keepDims = keep_dims
+        g.op(getattr(BO, opname), 2, [x, a], [y], S.BuiltinOptions.ReducerOptions, o)
+        return [x], [y], [rand_int8(shape)]
+
+
 def add_reshape(name, shape, new_shape, shape_input):
     params = dict(input=list(shape), new_shape=list(new_shape), shape_input_tensor=shape_input)
 
@@ -892,6 +911,11 @@ def define_cases():
     add_slice("slice_channels", [1, 5, 6, 12], [0, 0, 0, 4], [1, 5, 6, 4])
     add_slice("slice_to_end", [1, 7, 8, 3], [0, 2, 3, 1], [-1, -1, -1, -1])
     add_slice("slice_2d", [6, 9], [1, 2], [4, 5])
+    for opname, tag in (("REDUCE_MAX", "reduce_max"), ("REDUCE_MIN", "reduce_min")):
+        add_reduce(f"{tag}_hw_keep", opname, [1, 6, 7, 5], [1, 2], True)
+        add_reduce(f"{tag}_channels", opname, [1, 4, 5, 9], [3], False)
+        add_reduce(f"{tag}_negative_axis_3d", opname, [2, 6, 4], [-1], False)
+        add_reduce(f"{tag}_all", opname, [1, 3, 4, 2], [0, 1, 2, 3], True)
 
 
 # --------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-//! MEAN over any set of axes of an int8 tensor of rank ≤ 4 (TFLite's
+//! MEAN (and the reduction walk REDUCE_MAX / REDUCE_MIN share) over any set
+//! of axes of an int8 tensor of rank ≤ 4 (TFLite's
 //! `QuantizedMeanOrSum`: the division by the element count is folded into
 //! the fixed-point multiplier with a truncating integer division).
 
@@ -31,30 +32,42 @@ impl MeanParams {
 
     /// `shape` is NHWC (right-aligned), `axes` a bit mask over those four dims.
     pub fn eval(&self, input: &[i8], shape: [usize; 4], axes: u32, output: &mut [i8]) {
-        let keep = |d: usize| axes & (1 << d) == 0;
-        let ext = |d: usize| if keep(d) { shape[d] } else { 1 };
-        let span = |d: usize, i: usize| if keep(d) { i..i + 1 } else { 0..shape[d] };
-        let mut o = 0;
-        for b in 0..ext(0) {
-            for y in 0..ext(1) {
-                for x in 0..ext(2) {
-                    for c in 0..ext(3) {
-                        let mut sum: i32 = 0;
-                        for ib in span(0, b) {
-                            for iy in span(1, y) {
-                                for ix in span(2, x) {
-                                    for ic in span(3, c) {
-                                        let i = ((ib * shape[1] + iy) * shape[2] + ix) * shape[3] + ic;
-                                        sum = sum.wrapping_add(input[i] as i32);
-                                    }
-                                }
-                            }
-                        }
-                        let centred = sum.wrapping_sub(self.input_zero_point.wrapping_mul(self.count));
-                        let v = multiply_by_quantized_multiplier(centred, self.multiplier, self.shift);
-                        output[o] = clamp_i8(v.saturating_add(self.output_zero_point), -128, 127);
-                        o += 1;
-                    }
+        reduce(input, shape, axes, output, |values| {
+            let sum = values.fold(0i32, |s, v| s.wrapping_add(v as i32));
+            let centred = sum.wrapping_sub(self.input_zero_point.wrapping_mul(self.count));
+            let v = multiply_by_quantized_multiplier(centred, self.multiplier, self.shift);
+            clamp_i8(v.saturating_add(self.output_zero_point), -128, 127)
+        })
+    }
+}
+
+/// For every output element (the kept dimensions of NHWC `shape`, in order),
+/// `f` over the input values that `axes` (a bit mask over the four
+/// dimensions) reduce into it.
+pub fn reduce(
+    input: &[i8],
+    shape: [usize; 4],
+    axes: u32,
+    output: &mut [i8],
+    f: impl Fn(&mut dyn Iterator<Item = i8>) -> i8,
+) {
+    let keep = |d: usize| axes & (1 << d) == 0;
+    let ext = |d: usize| if keep(d) { shape[d] } else { 1 };
+    let span = |d: usize, i: usize| if keep(d) { i..i + 1 } else { 0..shape[d] };
+    let mut o = 0;
+    for b in 0..ext(0) {
+        for y in 0..ext(1) {
+            for x in 0..ext(2) {
+                for c in 0..ext(3) {
+                    let mut values = span(0, b).flat_map(|ib| {
+                        span(1, y).flat_map(move |iy| {
+                            span(2, x).flat_map(move |ix| {
+                                span(3, c).map(move |ic| input[((ib * shape[1] + iy) * shape[2] + ix) * shape[3] + ic])
+                            })
+                        })
+                    });
+                    output[o] = f(&mut values);
+                    o += 1;
                 }
             }
         }
@@ -69,6 +82,22 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        #[test]
+        fn reduce_visits_exactly_the_reduced_elements(shape in [1usize..=3, 1usize..=4, 1usize..=4, 1usize..=3], axes in 0u32..16) {
+            let n: usize = shape.iter().product();
+            let input: alloc::vec::Vec<i8> = (0..n).map(|i| (i % 251) as i8).collect();
+            let outs: usize = (0..4).filter(|&d| axes & (1 << d) == 0).map(|d| shape[d]).product();
+            let mut counts = alloc::vec![0i8; outs];
+            reduce(&input, shape, axes, &mut counts, |v| v.count() as i8);
+            let each: usize = (0..4).filter(|&d| axes & (1 << d) != 0).map(|d| shape[d]).product();
+            prop_assert!(counts.iter().all(|&c| c as usize == each));
+            let mut maxes = alloc::vec![0i8; outs];
+            reduce(&input, shape, axes, &mut maxes, |v| v.max().unwrap());
+            if axes == 0b1111 {
+                prop_assert_eq!(maxes[0], *input.iter().max().unwrap());
+            }
+        }
+
         #[test]
         fn mean_is_within_one_step(
             shape in [1usize..=2, 1usize..=5, 1usize..=5, 1usize..=3],

@@ -46,7 +46,7 @@ pub use concat::Concat;
 pub use conv::{ConvKernel, Weights};
 pub use depthwise::DepthwiseKernel;
 pub use fully_connected::FcKernel;
-pub use mean::MeanKernel;
+pub use mean::{MeanKernel, ReduceKernel};
 pub use pad::PadKernel;
 pub use pool::PoolKernel;
 pub use quantize::{Dequantize, QuantizeF32};
@@ -130,6 +130,8 @@ kernels! {
     Pad(PadKernel),
     Pool(PoolKernel),
     Mean(MeanKernel),
+    /// REDUCE_MAX and REDUCE_MIN.
+    Reduce(ReduceKernel),
     /// RESHAPE: a copy (skipped when the layout aliases it in place).
     Reshape(Reshape),
     Concat(Concat),

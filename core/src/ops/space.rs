@@ -27,11 +27,7 @@ literal_struct!(SpaceDepthKernel { to_space, block, out_shape });
 
 impl SpaceDepth {
     pub fn name(&self) -> &'static str {
-        if self.to_space {
-            "DEPTH_TO_SPACE"
-        } else {
-            "SPACE_TO_DEPTH"
-        }
+        ["SPACE_TO_DEPTH", "DEPTH_TO_SPACE"][self.to_space as usize]
     }
 
     #[cfg(feature = "alloc")]
