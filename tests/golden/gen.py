@@ -299,29 +299,11 @@ def add_fc(name, in_shape, units, per_channel, bias, keep_num_dims, act="NONE"):
 
 
 def add_add(name, a_shape, b_shape, act="NONE", same_scale=False, const_b=False):
-    params = dict(a=list(a_shape), b=list(b_shape), activation=act, same_input_quant=same_scale,
-                  b_constant=const_b)
-
-    @case(name, "ADD", params)
-    def build(g):
-        qa = act_q()
-        qb = Quant(qa.scale, qa.zero_point) if same_scale else act_q()
-        sa, sb = float(qa.scale[0]), float(qb.scale[0])
-        oq = out_q_for(74 * math.hypot(sa, sb) * 2.0, act)
-        oshape = list(np.broadcast_shapes(tuple(a_shape), tuple(b_shape)))
-        a = g.tensor(a_shape, np.int8, qa, name="a")
-        bdata = rand_int8(b_shape)
-        b = g.tensor(b_shape, np.int8, qb, bdata if const_b else None, name="b")
-        y = g.tensor(oshape, np.int8, oq, name="output")
-        o = S.AddOptionsT()
-        o.fusedActivationFunction = ACT[act]
-        g.op(BO.ADD, 2, [a, b], [y], S.BuiltinOptions.AddOptions, o)
-        if const_b:
-            return [a], [y], [rand_int8(a_shape)]
-        return [a, b], [y], [rand_int8(a_shape), bdata]
+    add_binary(name, "ADD", a_shape, b_shape, act, const_b, same_inputs=same_scale)
 
 
 BINARY = {  # op name: (builtin code, version, options type, options class or None)
+    "ADD": (BO.ADD, 2, S.BuiltinOptions.AddOptions, S.AddOptionsT),
     "MUL": (BO.MUL, 2, S.BuiltinOptions.MulOptions, S.MulOptionsT),
     "SUB": (BO.SUB, 2, S.BuiltinOptions.SubOptions, S.SubOptionsT),
     "SQUARED_DIFFERENCE": (BO.SQUARED_DIFFERENCE, 2, S.BuiltinOptions.SquaredDifferenceOptions, None),
@@ -331,17 +313,19 @@ BINARY = {  # op name: (builtin code, version, options type, options class or No
 }
 
 
-def add_binary(name, opname, a_shape, b_shape, act="NONE", const_b=False, same_q=False):
-    """MUL / SUB / SQUARED_DIFFERENCE / MAXIMUM / MINIMUM with broadcasting.
-    same_q: both inputs and the output share one quantization (what the
-    converter emits for MAXIMUM/MINIMUM)."""
-    params = dict(a=list(a_shape), b=list(b_shape), activation=act, b_constant=const_b, same_quant=same_q)
+def add_binary(name, opname, a_shape, b_shape, act="NONE", const_b=False, same_q=False, same_inputs=False):
+    """ADD / MUL / SUB / SQUARED_DIFFERENCE / MAXIMUM / MINIMUM / PRELU with
+    broadcasting. same_q: both inputs and the output share one quantization
+    (what the converter emits for MAXIMUM/MINIMUM); same_inputs: only the two
+    inputs do."""
+    params = dict(a=list(a_shape), b=list(b_shape), activation=act, b_constant=const_b, same_quant=same_q,
+                  same_input_quant=same_inputs)
     code, version, opt_type, opt_cls = BINARY[opname]
 
     @case(name, opname, params)
     def build(g):
         qa = act_q()
-        qb = Quant(qa.scale, qa.zero_point) if same_q else act_q()
+        qb = Quant(qa.scale, qa.zero_point) if same_q or same_inputs else act_q()
         sa, sb = float(qa.scale[0]), float(qb.scale[0])
         if same_q:
             oq = Quant(qa.scale, qa.zero_point)
@@ -385,18 +369,7 @@ def add_leaky_relu(name, shape, alpha, same_q=False):
 
 
 def add_resize_nearest(name, shape, size, align, hpc):
-    params = dict(input=list(shape), size=list(size), align_corners=align, half_pixel_centers=hpc)
-
-    @case(name, "RESIZE_NEAREST_NEIGHBOR", params)
-    def build(g):
-        q = act_q()
-        x = g.tensor(shape, np.int8, q, name="input")
-        s = g.tensor([2], np.int32, None, np.asarray(size, np.int32), name="size")
-        y = g.tensor([shape[0], size[0], size[1], shape[3]], np.int8, Quant(q.scale, q.zero_point), name="output")
-        o = S.ResizeNearestNeighborOptionsT()
-        o.alignCorners, o.halfPixelCenters = align, hpc
-        g.op(BO.RESIZE_NEAREST_NEIGHBOR, 3, [x, s], [y], S.BuiltinOptions.ResizeNearestNeighborOptions, o)
-        return [x], [y], [rand_int8(shape)]
+    add_resize(name, shape, size, align, hpc, nearest=True)
 
 
 def add_squeeze(name, shape, dims):
@@ -697,19 +670,23 @@ def add_unary(name, opname, shape, out_mode):
         return [x], [y], [rand_int8(shape)]
 
 
-def add_resize(name, shape, size, align, hpc):
+def add_resize(name, shape, size, align, hpc, nearest=False):
     params = dict(input=list(shape), size=list(size), align_corners=align, half_pixel_centers=hpc)
+    opname = "RESIZE_NEAREST_NEIGHBOR" if nearest else "RESIZE_BILINEAR"
 
-    @case(name, "RESIZE_BILINEAR", params)
+    @case(name, opname, params)
     def build(g):
         q = act_q()
         x = g.tensor(shape, np.int8, q, name="input")
         s = g.tensor([2], np.int32, None, np.asarray(size, np.int32), name="size")
         y = g.tensor([shape[0], size[0], size[1], shape[3]], np.int8, Quant(q.scale, q.zero_point),
                      name="output")
-        o = S.ResizeBilinearOptionsT()
+        if nearest:
+            o, t, v = S.ResizeNearestNeighborOptionsT(), S.BuiltinOptions.ResizeNearestNeighborOptions, 3
+        else:
+            o, t, v = S.ResizeBilinearOptionsT(), S.BuiltinOptions.ResizeBilinearOptions, 3 if hpc else 2
         o.alignCorners, o.halfPixelCenters = align, hpc
-        g.op(BO.RESIZE_BILINEAR, 3 if hpc else 2, [x, s], [y], S.BuiltinOptions.ResizeBilinearOptions, o)
+        g.op(getattr(BO, opname), v, [x, s], [y], t, o)
         return [x], [y], [rand_int8(shape)]
 
 
