@@ -327,19 +327,23 @@ impl<'a> Program<'a> {
                 }
             }
             let ow = out.full();
-            self.run_node(i, arena, (out_range, ow), ow.rect, &|t| {
-                let t = self.tensor(t)?;
-                Ok((t.range(), t.full()))
-            })?;
+            self.run_node(i, arena, (out_range, ow), ow.rect, &|t| self.whole_place(t))?;
         }
         Ok(())
     }
 
-    /// A constant or arena operand as a kernel sees it; `data` is its bytes.
+    /// Where tensor `t` lives outside the patch stage: its bytes, whole.
+    fn whole_place(&self, t: TensorIndex) -> Result<Place> {
+        let t = self.tensor(t)?;
+        Ok((t.range(), t.full()))
+    }
+
+    /// A constant or arena operand as a kernel sees it, and for an arena
+    /// tensor the byte range (found with `place`) its data is to be read from.
     fn operand_view<'d>(
         &self,
         op: Operand,
-        data: impl FnOnce(TensorIndex) -> Result<Place>,
+        place: impl FnOnce(TensorIndex) -> Result<Place>,
     ) -> Result<(In<'d>, Option<Range<usize>>)>
     where
         'a: 'd,
@@ -349,7 +353,7 @@ impl<'a> Program<'a> {
                 (In { data: self.consts.bytes(span)?, win: full(shape), shape, elem: 1 }, None)
             }
             Operand::Tensor(t) => {
-                let (r, win) = data(t)?;
+                let (r, win) = place(t)?;
                 let tt = self.tensor(t)?;
                 (In { data: &[], win, shape: tt.shape, elem: tt.elem }, Some(r))
             }
@@ -434,7 +438,7 @@ impl<'a> Program<'a> {
         let n = operands.len().min(2);
         let mut others = [In { data: &[], win: ow, shape: [1; 4], elem: 1 }; 2];
         for (k, &op) in operands.iter().take(n).enumerate() {
-            let (mut view, range) = self.operand_view(op, |t| Ok((self.tensor(t)?.range(), self.tensor(t)?.full())))?;
+            let (mut view, range) = self.operand_view(op, |t| self.whole_place(t))?;
             if let (Some(r), false) = (range, k == aliased) {
                 view.data = crate::arena::piece(&pieces, r)?;
             }
