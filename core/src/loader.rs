@@ -94,7 +94,16 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
         }
         let opts = o.builtin_options().map_err(fb_err)?;
         match decode_op(oi, code, opts, &ins, &outs, &tensors)? {
-            Some(op) => nodes.push(Node { op, inputs: ins, outputs: outs }),
+            Some(Decoded::One(op)) => nodes.push(Node { op, inputs: ins, outputs: outs }),
+            Some(Decoded::Parts((value, parts))) => {
+                for (op, &out) in parts.into_iter().zip(&outs) {
+                    nodes.push(Node {
+                        op: Op::NdCopy(op),
+                        inputs: alloc::vec![Some(value)],
+                        outputs: alloc::vec![out],
+                    });
+                }
+            }
             // Keep reading: the user is told every operator the model needs at once.
             None => {
                 let name = usize::try_from(code)
@@ -286,6 +295,15 @@ macro_rules! opts {
     };
 }
 
+mod copies;
+
+/// An operator as graph nodes: most are one node; SPLIT, SPLIT_V and UNPACK
+/// become one node per output, each reading the same value.
+enum Decoded {
+    One(Op),
+    Parts(copies::Parts),
+}
+
 fn decode_op(
     oi: usize,
     code: i32,
@@ -293,8 +311,10 @@ fn decode_op(
     ins: &[Option<TensorId>],
     outs: &[TensorId],
     tensors: &[Tensor],
-) -> Result<Option<Op>> {
-    let _ = outs;
+) -> Result<Option<Decoded>> {
+    if let 49 | 102 | 88 = code {
+        return copies::split(oi, code, opts, ins, outs, tensors).map(|p| Some(Decoded::Parts(p)));
+    }
     let kernel_hw = |t: Option<TensorId>, h: usize, w: usize| -> Result<(usize, usize)> {
         let s = &t.map(|t| &tensors[t].shape).ok_or(Error::at_op("missing filter operand", oi))?;
         if s.len() != 4 {
@@ -316,7 +336,7 @@ fn decode_op(
         }};
     }
     // `None`: an operator the engine does not implement.
-    Ok(Some(match code {
+    Ok(Some(Decoded::One(match code {
         3 => {
             let o = opts!(opts, Conv2DOptions, oi).ok_or(Error::at_op("CONV_2D without options", oi))?;
             let (h, w) = window_axes!(o, kernel_hw(ins.get(1).copied().flatten(), 1, 2)?);
@@ -385,38 +405,8 @@ fn decode_op(
             };
             Op::SpaceDepth(op::SpaceDepth { to_space, block: positive(block, "block size must be 1..4096", oi)? })
         }
-        69 | 65 => {
-            let kind = if code == 69 { op::CopyKind::Tile } else { op::CopyKind::Slice };
-            let what = if code == 69 { "TILE needs constant multiples" } else { "SLICE needs a constant begin" };
-            let a = const_ints(tensors, ins.get(1).copied().flatten(), oi, what)?;
-            let in_shape = ins.first().copied().flatten().map(|t| tensors[t].shape.clone()).unwrap_or_default();
-            let out_shape = &tensors[outs[0]].shape;
-            let rank = a.len();
-            if rank == 0 || rank > crate::ops::transpose::MAX_RANK || in_shape.len() != rank || out_shape.len() != rank
-            {
-                return Err(Error::at_op("TILE/SLICE parameters do not match the tensor ranks (at most 6)", oi));
-            }
-            let mut v = [0usize; crate::ops::transpose::MAX_RANK];
-            for (d, &x) in a.iter().enumerate() {
-                v[d] = usize::try_from(x)
-                    .ok()
-                    .filter(|&x| x <= 1 << 20)
-                    .ok_or(Error::at_op("TILE/SLICE parameter out of range", oi))?;
-            }
-            if kind == op::CopyKind::Slice {
-                // The output must be what `size` says (-1: to the end), as the reference computes it.
-                let size = const_ints(tensors, ins.get(2).copied().flatten(), oi, "SLICE needs a constant size")?;
-                let consistent = size.len() == rank
-                    && (0..rank).all(|d| match size[d] {
-                        -1 => in_shape[d].checked_sub(v[d]) == Some(out_shape[d]),
-                        s => usize::try_from(s) == Ok(out_shape[d]),
-                    });
-                if !consistent {
-                    return Err(Error::at_op("SLICE size does not match its output shape", oi));
-                }
-            }
-            Op::NdCopy(op::NdCopy { kind, rank: rank as u8, a: v })
-        }
+        69 | 65 => Op::NdCopy(copies::tile_or_slice(oi, code == 69, ins, outs, tensors)?),
+        45 => Op::NdCopy(copies::strided_slice(oi, opts, ins, outs, tensors)?),
         39 => {
             let p = const_ints(tensors, ins.get(1).copied().flatten(), oi, "TRANSPOSE needs a constant permutation")?;
             let rank = p.len();
@@ -481,6 +471,16 @@ fn decode_op(
                 c => Op::Reduce(op::Reduce { max: c == 82, axes, keep_dims }),
             }
         }
+        83 => {
+            let o = opts!(opts, PackOptions, oi).ok_or(Error::at_op("PACK without options", oi))?;
+            let rank = tensors[outs[0]].shape.len() as i32;
+            let axis = o.axis().map_err(fb_err)?;
+            let axis = if axis < 0 { axis + rank } else { axis };
+            if !(0..rank).contains(&axis) || usize::try_from(o.values_count().map_err(fb_err)?) != Ok(ins.len()) {
+                return Err(Error::at_op("PACK axis out of range or values_count differs from its inputs", oi));
+            }
+            Op::Pack(op::Pack { axis: axis as usize })
+        }
         22 => Op::Reshape(op::ReshapeKind::Reshape),
         43 => Op::Reshape(op::ReshapeKind::Squeeze),
         70 => Op::Reshape(op::ReshapeKind::ExpandDims),
@@ -511,6 +511,7 @@ fn decode_op(
         19 => Op::Relu,
         21 => Op::Relu6,
         14 => Op::Logistic,
+        28 => Op::Tanh,
         117 => Op::HardSwish,
         23 => {
             let (align_corners, half_pixel_centers) = match opts!(opts, ResizeBilinearOptions, oi) {
@@ -537,5 +538,5 @@ fn decode_op(
             Op::LeakyRelu(op::LeakyRelu { alpha })
         }
         _ => return Ok(None),
-    }))
+    })))
 }

@@ -73,7 +73,7 @@ impl Axis {
 
 pub use crate::ops::activation::LeakyRelu;
 pub use crate::ops::binary::Binary;
-pub use crate::ops::concat::Concatenation;
+pub use crate::ops::concat::{Concatenation, Pack};
 pub use crate::ops::conv::Conv2d;
 pub use crate::ops::depthwise::DepthwiseConv2d;
 pub use crate::ops::fully_connected::FullyConnected;
@@ -121,6 +121,7 @@ pub enum Op {
     /// RESHAPE, SQUEEZE, EXPAND_DIMS.
     Reshape(ReshapeKind),
     Concatenation(Concatenation),
+    Pack(Pack),
     Softmax(Softmax),
     Quantize,
     Dequantize,
@@ -128,6 +129,7 @@ pub enum Op {
     Relu6,
     LeakyRelu(LeakyRelu),
     Logistic,
+    Tanh,
     HardSwish,
     ResizeBilinear(ResizeOptions),
     ResizeNearest(ResizeOptions),
@@ -164,6 +166,7 @@ impl Op {
             Op::Reduce(r) => r.name(),
             Op::Reshape(k) => k.name(),
             Op::Concatenation(_) => "CONCATENATION",
+            Op::Pack(_) => "PACK",
             Op::Softmax(_) => "SOFTMAX",
             Op::Quantize => "QUANTIZE",
             Op::Dequantize => "DEQUANTIZE",
@@ -171,6 +174,7 @@ impl Op {
             Op::Relu6 => "RELU6",
             Op::LeakyRelu(_) => "LEAKY_RELU",
             Op::Logistic => "LOGISTIC",
+            Op::Tanh => "TANH",
             Op::HardSwish => "HARD_SWISH",
             Op::ResizeBilinear(_) => "RESIZE_BILINEAR",
             Op::ResizeNearest(_) => "RESIZE_NEAREST_NEIGHBOR",
@@ -185,7 +189,7 @@ impl Op {
     pub fn data_operands(&self, operands: usize) -> usize {
         match self {
             Op::Add(_) | Op::Binary(_) => 2,
-            Op::Concatenation(_) => operands,
+            Op::Concatenation(_) | Op::Pack(_) => operands,
             _ => 1,
         }
     }
@@ -204,6 +208,7 @@ impl Op {
             | Op::LeakyRelu(_)
             | Op::Relu6
             | Op::Logistic
+            | Op::Tanh
             | Op::HardSwish => Spatial::Pointwise,
             // Concatenation along channels keeps every pixel where it is.
             Op::Concatenation(c) if c.axis == 3 => Spatial::Pointwise,
@@ -213,6 +218,7 @@ impl Op {
             | Op::Reshape(_)
             | Op::Softmax(_)
             | Op::Concatenation(_)
+            | Op::Pack(_)
             | Op::ResizeBilinear(_)
             | Op::ResizeNearest(_)
             | Op::Transpose(_)
@@ -267,8 +273,15 @@ impl Op {
             Op::Reduce(p) => p.validate(c),
             Op::Reshape(_) => ops::reshape::validate(c),
             Op::Concatenation(p) => p.validate(c),
+            Op::Pack(p) => p.validate(c),
             Op::Softmax(p) => p.validate(c),
             Op::Logistic => ops::softmax::validate_unit_output(c),
+            Op::Tanh => ops::softmax::validate_fixed_output(
+                c,
+                1.0 / 128.0,
+                0,
+                "int8 TANH output must have scale 1/128 and zero point 0",
+            ),
             Op::Quantize => ops::quantize::validate(c, true),
             Op::Dequantize => ops::quantize::validate(c, false),
             Op::Relu | Op::Relu6 | Op::LeakyRelu(_) | Op::HardSwish => ops::activation::validate(c),
@@ -297,13 +310,15 @@ impl Op {
             Op::Reduce(r) => Kernel::Reduce(r.prepare(p)?),
             Op::Reshape(_) => Kernel::Reshape(ops::Reshape),
             Op::Concatenation(c) => Kernel::Concat(c.prepare(p)?),
+            Op::Pack(k) => Kernel::Concat(k.prepare(p)?),
             Op::Softmax(s) => Kernel::Softmax(s.prepare(p)?),
             Op::Quantize => ops::quantize::prepare_quantize(p)?,
             Op::Dequantize => Kernel::Dequantize(ops::quantize::prepare_dequantize(p)?),
             Op::Relu => Kernel::Relu(activation::prepare_relu(p, false)?),
             Op::Relu6 => Kernel::Relu(activation::prepare_relu(p, true)?),
             Op::LeakyRelu(l) => Kernel::LeakyRelu(l.prepare(p)?),
-            Op::Logistic => Kernel::Logistic(activation::prepare_logistic(p)?),
+            Op::Logistic => Kernel::Lookup(activation::prepare_table(p, false)?),
+            Op::Tanh => Kernel::Lookup(activation::prepare_table(p, true)?),
             Op::HardSwish => Kernel::HardSwish(activation::prepare_hard_swish(p)?),
             Op::ResizeBilinear(r) => Kernel::Resize(ops::Resize { params: r.prepare(p)? }),
             Op::ResizeNearest(r) => Kernel::ResizeNearest(ops::Nearest { params: r.prepare(p)? }),

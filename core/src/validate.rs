@@ -77,10 +77,16 @@ impl<'g> Ctx<'g> {
     /// type and quantization, an activation input, both of rank `rank`.
     #[allow(clippy::type_complexity)]
     pub(crate) fn moved(&self, rank: usize) -> Result<((TensorId, &'g Tensor), (TensorId, &'g Tensor))> {
-        let (inp, out) = (self.input(0)?, self.output());
+        let (inp, out) = self.moved_any()?;
         if inp.1.shape.len() != rank || out.1.shape.len() != rank {
             return Err(self.shape_err("the operator's parameters and tensor ranks differ", out.0));
         }
+        Ok((inp, out))
+    }
+    /// [`Self::moved`] without the rank check (for operators that add or drop dimensions).
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn moved_any(&self) -> Result<((TensorId, &'g Tensor), (TensorId, &'g Tensor))> {
+        let (inp, out) = (self.input(0)?, self.output());
         if inp.1.dtype != out.1.dtype || inp.1.quant != out.1.quant || inp.1.is_const() {
             return Err(self.shape_err("the operator would change the type or quantization", out.0));
         }

@@ -647,8 +647,8 @@ def add_dequantize(name, shape):
 
 
 def add_unary(name, opname, shape, out_mode):
-    """RELU / RELU6 / LOGISTIC / HARD_SWISH.  out_mode: 'same' (out quant = in
-    quant), 'diff' (different random out quant), 'fixed' (LOGISTIC 1/256, -128)."""
+    """RELU / RELU6 / LOGISTIC / TANH / HARD_SWISH.  out_mode: 'same' (out quant = in
+    quant), 'diff' (different random out quant), 'fixed' (LOGISTIC 1/256, -128; TANH 1/128, 0)."""
     params = dict(input=list(shape), out_quant=out_mode)
     code = getattr(BO, opname)
     version = 1 if opname == "HARD_SWISH" else 2
@@ -659,7 +659,7 @@ def add_unary(name, opname, shape, out_mode):
         if out_mode == "same":
             oq = Quant(iq.scale, iq.zero_point)
         elif out_mode == "fixed":
-            oq = Quant(1.0 / 256, -128)
+            oq = Quant(1.0 / 128, 0) if opname == "TANH" else Quant(1.0 / 256, -128)
         elif opname == "RELU6":
             oq = Quant(f32(6.0 / 255 * rng.uniform(0.6, 1.5)), int(rng.integers(-128, 0)))
         else:
@@ -688,6 +688,96 @@ def add_resize(name, shape, size, align, hpc, nearest=False):
         o.alignCorners, o.halfPixelCenters = align, hpc
         g.op(getattr(BO, opname), v, [x, s], [y], t, o)
         return [x], [y], [rand_int8(shape)]
+
+
+def add_strided_slice(name, shape, begin, end, strides, begin_mask=0, end_mask=0, shrink=0, offset=False):
+    params = dict(input=list(shape), begin=list(begin), end=list(end), strides=list(strides),
+                  begin_mask=begin_mask, end_mask=end_mask, shrink_axis_mask=shrink, offset=offset)
+    # The output shape as numpy slicing gives it (the reference checks it against its own).
+    probe = np.zeros(shape, np.int8)
+    idx = []
+    for d in range(len(shape)):
+        b = None if begin_mask & (1 << d) else begin[d]
+        e = None if end_mask & (1 << d) else (begin[d] + end[d] if offset else end[d])
+        idx.append(b if shrink & (1 << d) else slice(b, e, strides[d]))
+    out = list(probe[tuple(idx)].shape)
+
+    @case(name, "STRIDED_SLICE", params)
+    def build(g):
+        q = act_q()
+        x = g.tensor(shape, np.int8, q, name="input")
+        ts = [g.tensor([len(shape)], np.int32, None, np.asarray(v, np.int32), name=n)
+              for v, n in ((begin, "begin"), (end, "end"), (strides, "strides"))]
+        y = g.tensor(out, np.int8, Quant(q.scale, q.zero_point), name="output")
+        o = S.StridedSliceOptionsT()
+        o.beginMask, o.endMask, o.shrinkAxisMask, o.offset = begin_mask, end_mask, shrink, offset
+        g.op(BO.STRIDED_SLICE, 4, [x] + ts, [y], S.BuiltinOptions.StridedSliceOptions, o)
+        return [x], [y], [rand_int8(shape)]
+
+
+def add_split(name, shape, axis, sizes, variant):
+    """SPLIT (equal parts: `sizes` is the count), SPLIT_V (`sizes`, maybe one -1) or UNPACK."""
+    params = dict(input=list(shape), axis=axis, sizes=sizes)
+    rank, a = len(shape), axis % len(shape)
+    if variant == "SPLIT":
+        parts = [shape[a] // sizes] * sizes
+    elif variant == "SPLIT_V":
+        parts = [shape[a] - sum(s for s in sizes if s != -1) if s == -1 else s for s in sizes]
+    else:
+        parts = [1] * shape[a]
+
+    @case(name, variant, params)
+    def build(g):
+        q = act_q()
+        x = g.tensor(shape, np.int8, q, name="input")
+        outs = []
+        for k, p in enumerate(parts):
+            s = list(shape)
+            s[a] = p
+            if variant == "UNPACK":
+                s.pop(a)
+            outs.append(g.tensor(s, np.int8, Quant(q.scale, q.zero_point), name=f"output{k}"))
+        if variant == "SPLIT":
+            ax = g.tensor([], np.int32, None, np.asarray(axis, np.int32), name="axis")
+            o = S.SplitOptionsT()
+            o.numSplits = sizes
+            g.op(BO.SPLIT, 2, [ax, x], outs, S.BuiltinOptions.SplitOptions, o)
+        elif variant == "SPLIT_V":
+            sz = g.tensor([len(sizes)], np.int32, None, np.asarray(sizes, np.int32), name="size_splits")
+            ax = g.tensor([], np.int32, None, np.asarray(axis, np.int32), name="axis")
+            o = S.SplitVOptionsT()
+            o.numSplits = len(sizes)
+            g.op(BO.SPLIT_V, 2, [x, sz, ax], outs, S.BuiltinOptions.SplitVOptions, o)
+        else:
+            o = S.UnpackOptionsT()
+            o.num, o.axis = len(parts), axis
+            g.op(BO.UNPACK, 2, [x], outs, S.BuiltinOptions.UnpackOptions, o)
+        return [x], outs, [rand_int8(shape)]
+
+
+def add_pack(name, shape, n, axis, const_last=False, dtype=np.int8):
+    params = dict(input=list(shape), values=n, axis=axis, const_last=const_last, dtype=np.dtype(dtype).name)
+    out = list(shape)
+    out.insert(axis % (len(shape) + 1), n)
+
+    @case(name, "PACK", params)
+    def build(g):
+        q = act_q() if dtype == np.int8 else None
+        draw = (lambda: rand_int8(shape)) if dtype == np.int8 else (
+            lambda: rng.standard_normal(shape).astype(np.float32))
+        feeds, xs = [], []
+        for k in range(n):
+            qk = None if q is None else Quant(q.scale, q.zero_point)
+            if const_last and k == n - 1:
+                xs.append(g.tensor(shape, dtype, qk, draw(), name=f"const{k}"))
+            else:
+                xs.append(g.tensor(shape, dtype, qk, name=f"input{k}"))
+                feeds.append(draw())
+        y = g.tensor(out, dtype, None if q is None else Quant(q.scale, q.zero_point), name="output")
+        o = S.PackOptionsT()
+        o.valuesCount, o.axis = n, axis
+        g.op(BO.PACK, 2 if dtype == np.int8 else 1, xs, [y], S.BuiltinOptions.PackOptions, o)
+        return [t for k, t in enumerate(xs) if not (const_last and k == n - 1)], [y], feeds
 
 
 def define_cases():
@@ -893,6 +983,28 @@ def define_cases():
         add_reduce(f"{tag}_channels", opname, [1, 4, 5, 9], [3], False)
         add_reduce(f"{tag}_negative_axis_3d", opname, [2, 6, 4], [-1], False)
         add_reduce(f"{tag}_all", opname, [1, 3, 4, 2], [0, 1, 2, 3], True)
+    add_strided_slice("strided_slice_step2_hw", [1, 9, 8, 4], [0, 1, 0, 0], [1, 9, 8, 4], [1, 2, 2, 1])
+    add_strided_slice("strided_slice_reverse_channels", [1, 3, 4, 6], [0, 0, 0, -1], [1, 3, 4, 0], [1, 1, 1, -1],
+                      end_mask=0b1000)
+    add_strided_slice("strided_slice_masks_negative", [2, 7, 5], [1, -5, 0], [0, -1, 3], [1, 2, 1],
+                      begin_mask=0b001, end_mask=0b001)
+    add_strided_slice("strided_slice_shrink_last_token", [1, 6, 10], [0, -1, 0], [1, 0, 10], [1, 1, 1],
+                      shrink=0b010)
+    add_strided_slice("strided_slice_offset", [1, 8, 8, 3], [0, 2, 1, 0], [1, 4, 5, 3], [1, 1, 2, 1], offset=True)
+    add_strided_slice("strided_slice_clamped_5d", [2, 3, 4, 3, 2], [0, 0, -9, 1, 0], [2, 9, 4, 3, 2],
+                      [1, 2, 1, 1, 1])
+    add_split("split_channels_3", [1, 5, 6, 12], 3, 3, "SPLIT")
+    add_split("split_height_negative_axis", [1, 8, 3, 2], -3, 2, "SPLIT")
+    add_split("split_v_channels", [1, 4, 5, 10], 3, [2, 5, 3], "SPLIT_V")
+    add_split("split_v_minus_one_2d", [9, 6], 0, [4, -1, 1], "SPLIT_V")
+    add_split("unpack_axis0", [3, 4, 5], 0, None, "UNPACK")
+    add_split("unpack_last_axis", [2, 3, 4], -1, None, "UNPACK")
+    add_pack("pack_axis0", [3, 5], 3, 0)
+    add_pack("pack_last_axis_const", [2, 4, 3], 2, -1, const_last=True)
+    add_pack("pack_middle_float", [2, 3], 4, 1, dtype=np.float32)
+    add_unary("tanh_4d", "TANH", [1, 6, 7, 5], "fixed")
+    add_unary("tanh_2d_odd", "TANH", [3, 37], "fixed")
+    add_unary("tanh_batch2", "TANH", [2, 4, 3, 9], "fixed")
 
 
 # --------------------------------------------------------------------------

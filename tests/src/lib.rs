@@ -68,6 +68,9 @@ pub fn check_case(case: &Case) -> Result<(), String> {
     if measured != predicted {
         return Err(format!("arena: predicted {predicted} B, measured {measured} B"));
     }
+    if outs.len() != case.outputs.len() {
+        return Err(format!("case has {} outputs, model {}", case.outputs.len(), outs.len()));
+    }
     for (k, (got, want)) in outs.iter().zip(&case.outputs).enumerate() {
         if got != &want.data {
             let diffs = got.iter().zip(&want.data).filter(|(a, b)| a != b).count();

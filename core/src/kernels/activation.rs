@@ -1,6 +1,6 @@
-//! RELU, RELU6, LOGISTIC and HARD_SWISH on int8, each following the
+//! RELU, RELU6, LOGISTIC, TANH and HARD_SWISH on int8, each following the
 //! arithmetic of TFLite's BUILTIN_REF kernel (which differs per op: float
-//! scale division for RELU, a float lookup table for LOGISTIC, int16 fixed
+//! scale division for RELU, a float lookup table for LOGISTIC and TANH, int16 fixed
 //! point for HARD_SWISH).
 
 use super::clamp_i8;
@@ -84,12 +84,21 @@ pub fn lookup(table: &[i8; 256], input: &[i8], output: &mut [i8]) {
 impl Lut {
     /// LOGISTIC: the reference kernel tabulates `1 / (1 + exp(-x))` in f32.
     pub fn logistic(in_scale: f32, in_zp: i32, out_scale: f32, out_zp: i32) -> Self {
+        Self::of(in_scale, in_zp, out_scale, out_zp, |x| 1.0f32 / (1.0f32 + libm::expf(-x)))
+    }
+
+    /// TANH: the reference kernel tabulates `tanh(x)` in f32.
+    pub fn tanh(in_scale: f32, in_zp: i32, out_scale: f32, out_zp: i32) -> Self {
+        Self::of(in_scale, in_zp, out_scale, out_zp, libm::tanhf)
+    }
+
+    /// TFLite's `PopulateLookupTable`: dequantize, map, round, requantize, all in f32.
+    fn of(in_scale: f32, in_zp: i32, out_scale: f32, out_zp: i32, f: impl Fn(f32) -> f32) -> Self {
         let inv = 1.0f32 / out_scale;
         let mut lut = [0i8; 256];
         for v in -128i32..=127 {
             let x = in_scale * (v - in_zp) as f32;
-            let y = 1.0f32 / (1.0f32 + libm::expf(-x));
-            let r = round_f32(y * inv);
+            let r = round_f32(f(x) * inv);
             lut[v as u8 as usize] = clamp_i8((r as i32).saturating_add(out_zp), -128, 127);
         }
         Lut(lut)
@@ -270,6 +279,13 @@ mod tests {
             let p = MapProblem { in_q: (si, zi), out_q: (1.0 / 256.0, -128) };
             let lut = Lut::logistic(si, zi, 1.0 / 256.0, -128);
             prop_assert!(p.worst(one(|x, o| lut.eval(x, o)), |x| 1.0 / (1.0 + (-x).exp())) <= 1.0);
+        }
+
+        #[test]
+        fn tanh_table_is_within_one_step(si in scale(), zi in -128i32..=127) {
+            let p = MapProblem { in_q: (si, zi), out_q: (1.0 / 128.0, 0) };
+            let lut = Lut::tanh(si, zi, 1.0 / 128.0, 0);
+            prop_assert!(p.worst(one(|x, o| lut.eval(x, o)), f64::tanh) <= 1.0);
         }
     }
 }

@@ -1,4 +1,4 @@
-//! RELU, RELU6, LEAKY_RELU, LOGISTIC and HARD_SWISH: element-wise int8 maps
+//! RELU, RELU6, LEAKY_RELU, LOGISTIC, TANH and HARD_SWISH: element-wise int8 maps
 //! (each with its reference kernel's arithmetic, see `kernels::activation`).
 
 use crate::error::Result;
@@ -17,12 +17,12 @@ pub struct LeakyRelu {
 }
 literal_struct!(LeakyReluParams { input_zero_point, output_zero_point, identity, alpha });
 
-/// LOGISTIC as a 256-entry table in the program's byte pool.
+/// LOGISTIC or TANH as a 256-entry table in the program's byte pool.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Logistic {
+pub struct Table {
     pub table: Span,
 }
-literal_struct!(Logistic { table });
+literal_struct!(Table { table });
 literal_struct!(ReluParams { input_zero_point, output_zero_point, multiplier, act_min, act_max });
 literal_struct!(HardSwishParams {
     input_zero_point,
@@ -60,10 +60,10 @@ impl LeakyRelu {
 }
 
 #[cfg(feature = "alloc")]
-pub(crate) fn prepare_logistic(p: &mut crate::lower::Prepare) -> Result<Logistic> {
+pub(crate) fn prepare_table(p: &mut crate::lower::Prepare, tanh: bool) -> Result<Table> {
     let ((si, zi), (so, zo)) = scales(p)?;
-    let lut = Lut::logistic(si, zi, so, zo);
-    Ok(Logistic { table: p.bytes(bytemuck::cast_slice(&lut.0))? })
+    let lut = if tanh { Lut::tanh(si, zi, so, zo) } else { Lut::logistic(si, zi, so, zo) };
+    Ok(Table { table: p.bytes(bytemuck::cast_slice(&lut.0))? })
 }
 
 #[cfg(feature = "alloc")]
@@ -90,10 +90,10 @@ impl Eval for HardSwishParams {
     }
 }
 
-impl Eval for Logistic {
+impl Eval for Table {
     fn eval(&self, c: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
         let table: &[i8; 256] =
-            c.i8(self.table)?.try_into().map_err(|_| crate::Error::Program("LOGISTIC table is not 256 entries"))?;
+            c.i8(self.table)?.try_into().map_err(|_| crate::Error::Program("lookup table is not 256 entries"))?;
         map_i8(inputs, out, region, |x, o| lookup(table, x, o))
     }
 }

@@ -1,6 +1,7 @@
-//! CONCATENATION: int8 inputs share the output's quantization, so it is a
-//! strided copy. Along channels every pixel stays where it is, so it can sit
-//! in a patch stage; along another axis it needs whole tensors.
+//! CONCATENATION and PACK: the inputs share the output's quantization, so
+//! both are a strided copy. Along channels every pixel stays where it is, so
+//! CONCATENATION can sit in a patch stage; along another axis, and PACK
+//! (which stacks along a new axis, any element type), need whole tensors.
 
 use crate::error::{Error, Result};
 use crate::kernels::concat::concat;
@@ -68,6 +69,49 @@ impl Concatenation {
         let s = p.shape(p.output());
         let axis = self.axis.min(4);
         Ok(Concat { channels: axis == 3, outer: s[..axis].iter().product() })
+    }
+}
+
+/// PACK's new axis, counted in the output's dimensions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Pack {
+    pub axis: usize,
+}
+
+impl Pack {
+    #[cfg(feature = "alloc")]
+    pub(crate) fn validate(&self, c: &crate::validate::Ctx) -> Result<()> {
+        let out = c.output();
+        let inputs = &c.g.nodes[c.oi].inputs;
+        let first = c.input(0)?.1;
+        let mut want = first.shape.clone();
+        if self.axis > want.len() {
+            return Err(c.shape_err("PACK axis out of range", out.0));
+        }
+        want.insert(self.axis, inputs.len());
+        if out.1.shape != want {
+            return Err(c.shape_err("PACK output shape is not the inputs stacked along the axis", out.0));
+        }
+        for i in inputs.iter() {
+            let i = i.ok_or(c.err("missing input operand"))?;
+            let t = &c.g.tensors[i];
+            if t.shape != first.shape || t.dtype != out.1.dtype {
+                return Err(c.shape_err("PACK inputs differ in shape or type", i));
+            }
+            if t.quant != out.1.quant {
+                return Err(Error::Quantization {
+                    tensor: i,
+                    what: "PACK inputs must share the output's quantization",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    #[cfg(feature = "alloc")]
+    pub(crate) fn prepare(&self, p: &mut crate::lower::Prepare) -> Result<Concat> {
+        let s = &p.tensor(p.output()).shape;
+        Ok(Concat { channels: false, outer: s[..self.axis].iter().product() })
     }
 }
 

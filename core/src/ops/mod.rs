@@ -40,7 +40,7 @@ pub use crate::kernels::quantize::Requantize;
 pub use crate::kernels::resize::ResizeParams;
 pub use crate::kernels::softmax::SoftmaxParams;
 pub use crate::program::Span;
-pub use activation::Logistic;
+pub use activation::Table;
 pub use binary::{Binary, Extremum};
 pub use concat::Concat;
 pub use conv::{ConvKernel, Weights};
@@ -141,7 +141,8 @@ kernels! {
     Dequantize(Dequantize),
     Relu(ReluParams),
     LeakyRelu(LeakyReluParams),
-    Logistic(Logistic),
+    /// LOGISTIC and TANH.
+    Lookup(Table),
     HardSwish(HardSwishParams),
     Resize(Resize),
     ResizeNearest(Nearest),

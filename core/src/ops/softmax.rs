@@ -26,16 +26,24 @@ literal_struct!(SoftmaxParams { input_multiplier, input_left_shift, diff_min });
 /// SOFTMAX and LOGISTIC: int8 outputs with the fixed scale 1/256 and zero point -128.
 #[cfg(feature = "alloc")]
 pub(crate) fn validate_unit_output(c: &crate::validate::Ctx) -> Result<()> {
+    validate_fixed_output(
+        c,
+        1.0 / 256.0,
+        -128,
+        "int8 SOFTMAX/LOGISTIC output must have scale 1/256 and zero point -128",
+    )
+}
+
+/// An int8 map of one input whose output quantization the reference fixes.
+#[cfg(feature = "alloc")]
+pub(crate) fn validate_fixed_output(c: &crate::validate::Ctx, scale: f32, zp: i32, what: &'static str) -> Result<()> {
     let inp = c.input(0)?;
     let out = c.output();
     c.int8_act(inp)?;
     let (s, z) = c.int8_act(out)?;
     c.same_shape(inp.1, out)?;
-    if s != 1.0 / 256.0 || z != -128 {
-        return Err(Error::Quantization {
-            tensor: out.0,
-            what: "int8 SOFTMAX/LOGISTIC output must have scale 1/256 and zero point -128",
-        });
+    if s != scale || z != zp {
+        return Err(Error::Quantization { tensor: out.0, what });
     }
     Ok(())
 }

@@ -1,6 +1,10 @@
-//! TILE and SLICE: N-D copies (up to six dimensions, any element type) —
-//! Keras 3 writes UpSampling2D as RESHAPE + TILE, PyTorch conversions slice
-//! channel groups. Whole tensors for now (they end a patch stage).
+//! TILE, SLICE, STRIDED_SLICE, SPLIT, SPLIT_V and UNPACK: N-D copies (up to
+//! six dimensions, any element type) where output index `o` of dimension `d`
+//! reads input index `o mod in[d]` (TILE) or `begin[d] + o * step[d]` (the
+//! slices). Keras 3 writes UpSampling2D as RESHAPE + TILE, PyTorch conversions
+//! slice and split channel groups. The loader turns an operator with several
+//! outputs (SPLIT, SPLIT_V, UNPACK) into one slice per output, so every node
+//! keeps one output. Whole tensors for now (they end a patch stage).
 
 use crate::error::Result;
 use crate::literal_struct;
@@ -9,25 +13,42 @@ use crate::ops::{first, whole, Eval, In, Out};
 use crate::program::Consts;
 use crate::region::Rect;
 
-/// TILE (`multiples`) or SLICE (`begin`), with the shapes both need.
+/// Which operator an N-D copy came from (the copy itself is the same shape of loop).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CopyKind {
     /// Output dimension `d` repeats the input `multiples[d]` times.
     Tile,
-    /// Output dimension `d` is input `begin[d]..begin[d] + out[d]`.
     Slice,
+    StridedSlice,
+    /// One output of SPLIT, SPLIT_V or UNPACK (the loader makes one node per output).
+    Split,
+    SplitV,
+    Unpack,
 }
 
-/// TILE's multiples or SLICE's begin and size, as read from the constant operands.
+/// The copy as read from the operator's constant operands and options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NdCopy {
     pub kind: CopyKind,
+    /// The input's rank.
     pub rank: u8,
-    /// Multiples (TILE) or begins (SLICE).
+    /// Multiples (TILE) or the first input index read per dimension (the slices).
     pub a: [usize; MAX_RANK],
+    /// Input step per output index: STRIDED_SLICE's strides (may be negative), 1 otherwise.
+    pub step: [i32; MAX_RANK],
+    /// Dimensions of extent 1 that the output drops (STRIDED_SLICE's shrink
+    /// mask, UNPACK's axis), as a bit mask.
+    pub dropped: u8,
 }
 
-/// The prepared copy: input and output shapes (padded with 1s) and the begins (0 for TILE).
+impl NdCopy {
+    /// A copy of `kind` with unit steps and nothing dropped.
+    pub fn new(kind: CopyKind, rank: usize, a: [usize; MAX_RANK]) -> Self {
+        NdCopy { kind, rank: rank as u8, a, step: [1; MAX_RANK], dropped: 0 }
+    }
+}
+
+/// The prepared copy: input and copy shapes (padded with 1s), begins and steps (TILE: 0 and 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NdCopyKernel {
     pub tile: bool,
@@ -35,26 +56,54 @@ pub struct NdCopyKernel {
     pub in_shape: [usize; MAX_RANK],
     pub out_shape: [usize; MAX_RANK],
     pub begin: [usize; MAX_RANK],
+    pub step: [i32; MAX_RANK],
 }
-literal_struct!(NdCopyKernel { tile, rank, in_shape, out_shape, begin });
+literal_struct!(NdCopyKernel { tile, rank, in_shape, out_shape, begin, step });
 
 impl NdCopy {
     pub fn name(&self) -> &'static str {
         match self.kind {
             CopyKind::Tile => "TILE",
             CopyKind::Slice => "SLICE",
+            CopyKind::StridedSlice => "STRIDED_SLICE",
+            CopyKind::Split => "SPLIT",
+            CopyKind::SplitV => "SPLIT_V",
+            CopyKind::Unpack => "UNPACK",
         }
+    }
+
+    /// The copy's extent per input dimension: the output shape with the dropped dimensions put back as 1.
+    fn extent(&self, out: &[usize]) -> Option<[usize; MAX_RANK]> {
+        let r = self.rank as usize;
+        let mut e = [1; MAX_RANK];
+        let mut k = 0;
+        for (d, e) in e.iter_mut().enumerate().take(r) {
+            if self.dropped & (1 << d) == 0 {
+                *e = *out.get(k)?;
+                k += 1;
+            }
+        }
+        (k == out.len()).then_some(e)
     }
 
     #[cfg(feature = "alloc")]
     pub(crate) fn validate(&self, c: &crate::validate::Ctx) -> Result<()> {
         let r = self.rank as usize;
-        let (inp, out) = c.moved(r)?;
+        let (inp, out) = c.moved_any()?;
+        let e = match self.extent(&out.1.shape) {
+            Some(e) if inp.1.shape.len() == r => e,
+            _ => return Err(c.shape_err("the operator's parameters and tensor ranks differ", out.0)),
+        };
         let ok = (0..r).all(|d| {
-            let (i, o) = (inp.1.shape[d], out.1.shape[d]);
+            let i = inp.1.shape[d];
             match self.kind {
-                CopyKind::Tile => i.checked_mul(self.a[d]) == Some(o),
-                CopyKind::Slice => self.a[d].checked_add(o).is_some_and(|e| e <= i),
+                CopyKind::Tile => i.checked_mul(self.a[d]) == Some(e[d]),
+                // The first and the last index read lie inside the input.
+                _ if e[d] == 0 => true,
+                _ => {
+                    let last = self.a[d] as i64 + (e[d] as i64 - 1) * self.step[d] as i64;
+                    self.a[d] < i && (0..i as i64).contains(&last)
+                }
             }
         });
         if !ok {
@@ -70,9 +119,11 @@ impl NdCopy {
             a[..s.len()].copy_from_slice(s);
             a
         };
-        let (i, o) = (pad(&p.tensor(p.input(0)?).shape), pad(&p.tensor(p.output()).shape));
-        let begin = if self.kind == CopyKind::Slice { self.a } else { [0; MAX_RANK] };
-        Ok(NdCopyKernel { tile: self.kind == CopyKind::Tile, rank: self.rank, in_shape: i, out_shape: o, begin })
+        let i = pad(&p.tensor(p.input(0)?).shape);
+        let o = self.extent(&p.tensor(p.output()).shape).ok_or(p.err("copy shape does not match its output"))?;
+        let tile = self.kind == CopyKind::Tile;
+        let (begin, step) = if tile { ([0; MAX_RANK], [1; MAX_RANK]) } else { (self.a, self.step) };
+        Ok(NdCopyKernel { tile, rank: self.rank, in_shape: i, out_shape: o, begin, step })
     }
 }
 
@@ -110,7 +161,14 @@ impl Eval for NdCopyKernel {
         whole(inputs, &out, region)?;
         let x = first(inputs)?;
         let e = out.elem;
-        let map = |d: usize, o: usize| if self.tile { o % self.in_shape[d] } else { self.begin[d] + o };
+        let map = |d: usize, o: usize| {
+            if self.tile {
+                o % self.in_shape[d]
+            } else {
+                // Validation keeps every index read inside the input.
+                (self.begin[d] as i64 + o as i64 * self.step[d] as i64) as usize
+            }
+        };
         nd_copy(self.rank as usize, &self.in_shape, &self.out_shape, map, |o, i| {
             out.data[o * e..(o + 1) * e].copy_from_slice(&x.data[i * e..(i + 1) * e]);
         });
@@ -146,7 +204,7 @@ mod tests {
             let pad = |v: &[usize]| { let mut a = [1; MAX_RANK]; a[..r].copy_from_slice(v); a };
             let data: Vec<u8> = (0..shape.iter().product::<usize>()).map(|i| (i * 11 + 5) as u8).collect();
             let out: Vec<usize> = shape.iter().zip(&mult).map(|(s, m)| s * m).collect();
-            let tile = NdCopyKernel { tile: true, rank: r as u8, in_shape: pad(&shape), out_shape: pad(&out), begin: [0; MAX_RANK] };
+            let tile = NdCopyKernel { tile: true, rank: r as u8, in_shape: pad(&shape), out_shape: pad(&out), begin: [0; MAX_RANK], step: [1; MAX_RANK] };
             let tiled = run(&tile, &data);
             let index = |s: &[usize], i: &[usize]| (0..r).fold(0, |acc, d| acc * s[d] + i[d]);
             for o in 0..tiled.len() {
@@ -157,8 +215,22 @@ mod tests {
                 prop_assert_eq!(tiled[o], data[index(&shape, &ii)]);
             }
             let begin: Vec<usize> = (0..r).map(|d| (pick[d] % mult[d]) * shape[d]).collect();
-            let slice = NdCopyKernel { tile: false, rank: r as u8, in_shape: pad(&out), out_shape: pad(&shape), begin: pad(&begin) };
+            let slice = NdCopyKernel { tile: false, rank: r as u8, in_shape: pad(&out), out_shape: pad(&shape), begin: pad(&begin), step: [1; MAX_RANK] };
             prop_assert_eq!(run(&slice, &tiled), data);
+        }
+
+        #[test]
+        fn reversing_twice_is_the_identity(shape in (1usize..=MAX_RANK).prop_flat_map(|r| prop::collection::vec(1usize..=4, r))) {
+            let r = shape.len();
+            let mut s = [1; MAX_RANK];
+            s[..r].copy_from_slice(&shape);
+            let mut last = [0; MAX_RANK];
+            for d in 0..r { last[d] = shape[d] - 1; }
+            let k = NdCopyKernel { tile: false, rank: r as u8, in_shape: s, out_shape: s, begin: last, step: [-1; MAX_RANK] };
+            let data: Vec<u8> = (0..shape.iter().product::<usize>()).map(|i| (i * 7 + 3) as u8).collect();
+            let once = run(&k, &data);
+            prop_assert_eq!(once.first(), data.last());
+            prop_assert_eq!(run(&k, &once), data);
         }
     }
 }
