@@ -70,6 +70,8 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Npy> {
         "u1" => (DType::U8, npy.into_vec::<u8>()?),
         "f4" => (DType::F32, npy.into_vec::<f32>()?.into_iter().flat_map(f32::to_le_bytes).collect()),
         "i4" => (DType::I32, npy.into_vec::<i32>()?.into_iter().flat_map(i32::to_le_bytes).collect()),
+        "i8" => (DType::I64, npy.into_vec::<i64>()?.into_iter().flat_map(i64::to_le_bytes).collect()),
+        "i2" => (DType::I16, npy.into_vec::<i16>()?.into_iter().flat_map(i16::to_le_bytes).collect()),
         other => bail!("unsupported .npy dtype {other}"),
     };
     Ok(Npy { shape, dtype, data })
@@ -106,7 +108,10 @@ pub fn write_npy(path: &Path, t: &Tensor, data: &[u8]) -> Result<()> {
             DType::U8 => write_as!(u8, data.iter().copied()),
             DType::F32 => write_as!(f32, data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))),
             DType::I32 => write_as!(i32, data.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))),
-            _ => bail!("output type {} is not supported", t.dtype.name()),
+            DType::I64 => {
+                write_as!(i64, data.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8]))))
+            }
+            DType::I16 => write_as!(i16, data.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]]))),
         }
     }
     std::fs::write(path, buf).with_context(|| format!("cannot write {}", path.display()))

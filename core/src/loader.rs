@@ -481,6 +481,28 @@ fn decode_op(
             }
             Op::Pack(op::Pack { axis: axis as usize })
         }
+        36 => {
+            let (axis, batch_dims) = match opts!(opts, GatherOptions, oi) {
+                Some(o) => (o.axis().map_err(fb_err)?, o.batch_dims().map_err(fb_err)?),
+                None => (0, 0),
+            };
+            let rank = |k: usize| ins.get(k).copied().flatten().map_or(0, |t| tensors[t].shape.len()) as i32;
+            let axis = if axis < 0 { axis + rank(0) } else { axis };
+            let batch_dims = if batch_dims < 0 { batch_dims + rank(1) } else { batch_dims };
+            if !(0..rank(0)).contains(&axis) || !(0..=axis).contains(&batch_dims) {
+                return Err(Error::at_op("GATHER axis or batch_dims out of range", oi));
+            }
+            Op::Gather(op::Gather { axis: axis as usize, batch_dims: batch_dims as usize })
+        }
+        56 | 79 => {
+            let a = const_ints(tensors, ins.get(1).copied().flatten(), oi, "ARG_MAX/ARG_MIN need a constant axis")?;
+            let rank = ins.first().copied().flatten().map_or(0, |t| tensors[t].shape.len()) as i64;
+            let axis = match a[..] {
+                [a] if (-rank..rank).contains(&a) => (if a < 0 { a + rank } else { a }) as usize,
+                _ => return Err(Error::at_op("ARG_MAX/ARG_MIN axis must be one index inside the input's rank", oi)),
+            };
+            Op::Arg(op::ArgExtreme { max: code == 56, axis })
+        }
         22 => Op::Reshape(op::ReshapeKind::Reshape),
         43 => Op::Reshape(op::ReshapeKind::Squeeze),
         70 => Op::Reshape(op::ReshapeKind::ExpandDims),

@@ -25,6 +25,8 @@ pub struct Pools {
     pub f64s: Vec<f64>,
     /// Where each graph constant went (in `bytes` for int8, in `i32s` for int32).
     pub placed: BTreeMap<TensorId, Span>,
+    /// Where constant data operands of other types went (their little-endian bytes).
+    pub placed_raw: BTreeMap<TensorId, Span>,
 }
 
 fn span(start: usize, len: usize) -> Result<Span> {
@@ -110,6 +112,29 @@ impl Prepare<'_> {
 }
 
 impl Pools {
+    /// Places constant data operand `t` (once) as its stored bytes; `None` if `t` is not a constant.
+    fn const_data(&mut self, g: &Graph, t: TensorId) -> Result<Option<Span>> {
+        let Some(data) = &g.tensors[t].data else { return Ok(None) };
+        if let ConstData::I8(_) = data {
+            return self.const_i8(g, t);
+        }
+        if let Some(s) = self.placed_raw.get(&t) {
+            return Ok(Some(*s));
+        }
+        let start = self.bytes.len();
+        match data {
+            ConstData::I8(_) => {}
+            ConstData::U8(v) => self.bytes.extend_from_slice(v),
+            ConstData::I16(v) => self.bytes.extend(v.iter().flat_map(|x| x.to_le_bytes())),
+            ConstData::I32(v) => self.bytes.extend(v.iter().flat_map(|x| x.to_le_bytes())),
+            ConstData::F32(v) => self.bytes.extend(v.iter().flat_map(|x| x.to_le_bytes())),
+            ConstData::I64(v) => self.bytes.extend(v.iter().flat_map(|x| x.to_le_bytes())),
+        }
+        let s = span(start, self.bytes.len() - start)?;
+        self.placed_raw.insert(t, s);
+        Ok(Some(s))
+    }
+
     /// Places int8 constant `t` (once) and returns its span; `None` if `t` is not one.
     fn const_i8(&mut self, g: &Graph, t: TensorId) -> Result<Option<Span>> {
         let Some(ConstData::I8(v)) = &g.tensors[t].data else { return Ok(None) };
@@ -191,15 +216,8 @@ pub fn lower(g: &Graph, layout: &ArenaLayout, patch: Option<(&PatchSchedule, Inp
         let first = operands.len();
         for t in node.inputs.iter().take(node.op.data_operands(node.inputs.len())) {
             let t = t.ok_or(Error::at_op("a data operand is omitted", i))?;
-            operands.push(match pools.const_i8(g, t)? {
+            operands.push(match pools.const_data(g, t)? {
                 Some(data) => Operand::Const { data, shape: g.tensors[t].nhwc() },
-                None if g.tensors[t].is_const() => {
-                    return Err(Error::UnsupportedType {
-                        op_index: i,
-                        tensor: t,
-                        what: "a constant data operand must be int8",
-                    })
-                }
                 None => Operand::Tensor(idx(t)?),
             });
         }

@@ -72,11 +72,13 @@ impl Axis {
 }
 
 pub use crate::ops::activation::LeakyRelu;
+pub use crate::ops::arg::ArgExtreme;
 pub use crate::ops::binary::Binary;
 pub use crate::ops::concat::{Concatenation, Pack};
 pub use crate::ops::conv::Conv2d;
 pub use crate::ops::depthwise::DepthwiseConv2d;
 pub use crate::ops::fully_connected::FullyConnected;
+pub use crate::ops::gather::Gather;
 pub use crate::ops::mean::{Mean, Reduce};
 pub use crate::ops::pad::Pad;
 pub use crate::ops::pool::Pool2d;
@@ -136,8 +138,11 @@ pub enum Op {
     Transpose(Transpose),
     /// DEPTH_TO_SPACE, SPACE_TO_DEPTH.
     SpaceDepth(SpaceDepth),
-    /// TILE, SLICE.
+    /// TILE, SLICE, STRIDED_SLICE, SPLIT, SPLIT_V, UNPACK.
     NdCopy(NdCopy),
+    Gather(Gather),
+    /// ARG_MAX, ARG_MIN.
+    Arg(ArgExtreme),
 }
 
 /// How an operator's output rectangle depends on its (first) input.
@@ -181,6 +186,8 @@ impl Op {
             Op::Transpose(_) => "TRANSPOSE",
             Op::SpaceDepth(s) => s.name(),
             Op::NdCopy(c) => c.name(),
+            Op::Gather(_) => "GATHER",
+            Op::Arg(a) => a.name(),
         }
     }
 
@@ -188,7 +195,7 @@ impl Op {
     /// tensor, possibly constant) rather than parameters (weights, shapes).
     pub fn data_operands(&self, operands: usize) -> usize {
         match self {
-            Op::Add(_) | Op::Binary(_) => 2,
+            Op::Add(_) | Op::Binary(_) | Op::Gather(_) => 2,
             Op::Concatenation(_) | Op::Pack(_) => operands,
             _ => 1,
         }
@@ -223,7 +230,9 @@ impl Op {
             | Op::ResizeNearest(_)
             | Op::Transpose(_)
             | Op::SpaceDepth(_)
-            | Op::NdCopy(_) => Spatial::Global,
+            | Op::NdCopy(_)
+            | Op::Gather(_)
+            | Op::Arg(_) => Spatial::Global,
         }
     }
 
@@ -289,6 +298,8 @@ impl Op {
             Op::Transpose(t) => t.validate(c),
             Op::SpaceDepth(s) => s.validate(c),
             Op::NdCopy(n) => n.validate(c),
+            Op::Gather(x) => x.validate(c),
+            Op::Arg(a) => a.validate(c),
         }
     }
 
@@ -325,6 +336,8 @@ impl Op {
             Op::Transpose(t) => Kernel::Transpose(t.prepare(p)?),
             Op::SpaceDepth(s) => Kernel::SpaceDepth(s.prepare(p)?),
             Op::NdCopy(n) => Kernel::NdCopy(n.prepare(p)?),
+            Op::Gather(x) => Kernel::Gather(x.prepare(p)?),
+            Op::Arg(a) => Kernel::Arg(a.prepare(p)?),
         })
     }
 }

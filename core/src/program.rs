@@ -350,7 +350,10 @@ impl<'a> Program<'a> {
     {
         Ok(match op {
             Operand::Const { data: span, shape } => {
-                (In { data: self.consts.bytes(span)?, win: full(shape), shape, elem: 1 }, None)
+                // Constants are stored densely: their element size follows from the span.
+                let n: usize = shape.iter().product();
+                let elem = if n == 0 { 1 } else { span.len as usize / n };
+                (In { data: self.consts.bytes(span)?, win: full(shape), shape, elem }, None)
             }
             Operand::Tensor(t) => {
                 let (r, win) = place(t)?;

@@ -42,6 +42,7 @@ BO = S.BuiltinOperator
 ACT = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}
 PAD = {"SAME": S.Padding.SAME, "VALID": S.Padding.VALID}
 TT = {np.dtype(np.int8): S.TensorType.INT8, np.dtype(np.int32): S.TensorType.INT32,
+      np.dtype(np.int64): S.TensorType.INT64, np.dtype(np.uint8): S.TensorType.UINT8,
       np.dtype(np.float32): S.TensorType.FLOAT32}
 
 rng = np.random.default_rng(SEED)
@@ -780,6 +781,53 @@ def add_pack(name, shape, n, axis, const_last=False, dtype=np.int8):
         return [t for k, t in enumerate(xs) if not (const_last and k == n - 1)], [y], feeds
 
 
+def add_gather(name, shape, axis, indices, batch_dims=0, index_dtype=np.int32, const_indices=True):
+    indices = np.asarray(indices, index_dtype)
+    params = dict(input=list(shape), axis=axis, indices=indices.tolist(), batch_dims=batch_dims,
+                  index_dtype=np.dtype(index_dtype).name, const_indices=const_indices)
+    a = axis % len(shape)
+    out = list(shape[:a]) + list(indices.shape[batch_dims:]) + list(shape[a + 1:])
+
+    @case(name, "GATHER", params)
+    def build(g):
+        q = act_q()
+        x = g.tensor(shape, np.int8, q, name="params")
+        if const_indices:
+            i = g.tensor(list(indices.shape), index_dtype, None, indices, name="indices")
+        else:
+            i = g.tensor(list(indices.shape), index_dtype, None, name="indices")
+        y = g.tensor(out, np.int8, Quant(q.scale, q.zero_point), name="output")
+        o = S.GatherOptionsT()
+        o.axis, o.batchDims = axis, batch_dims
+        g.op(BO.GATHER, 5 if batch_dims else 1, [x, i], [y], S.BuiltinOptions.GatherOptions, o)
+        if const_indices:
+            return [x], [y], [rand_int8(shape)]
+        return [x, i], [y], [rand_int8(shape), indices]
+
+
+def add_arg(name, opname, shape, axis, out_dtype=np.int32, levels=None):
+    """ARG_MAX / ARG_MIN; `levels` draws values from that few levels to force ties."""
+    params = dict(input=list(shape), axis=axis, output_type=np.dtype(out_dtype).name, levels=levels)
+    a = axis % len(shape)
+    out = list(shape[:a]) + list(shape[a + 1:])
+
+    @case(name, opname, params)
+    def build(g):
+        x = g.tensor(shape, np.int8, act_q(), name="input")
+        ax = g.tensor([1], np.int32, None, np.asarray([axis], np.int32), name="axis")
+        y = g.tensor(out, out_dtype, None, name="output")
+        tt = TT[np.dtype(out_dtype)]
+        if opname == "ARG_MAX":
+            o, t = S.ArgMaxOptionsT(), S.BuiltinOptions.ArgMaxOptions
+        else:
+            o, t = S.ArgMinOptionsT(), S.BuiltinOptions.ArgMinOptions
+        o.outputType = tt
+        g.op(getattr(BO, opname), 2, [x, ax], [y], t, o)
+        feed = rand_int8(shape) if levels is None else (
+            rng.integers(0, levels, size=shape).astype(np.int8) * 40 - 60).astype(np.int8)
+        return [x], [y], [feed]
+
+
 def define_cases():
     # CONV_2D: name, H, W, Cin, Cout, kh, kw, stride, dil, pad, act, per_channel, bias[, batch]
     C = [
@@ -1005,6 +1053,16 @@ def define_cases():
     add_unary("tanh_4d", "TANH", [1, 6, 7, 5], "fixed")
     add_unary("tanh_2d_odd", "TANH", [3, 37], "fixed")
     add_unary("tanh_batch2", "TANH", [2, 4, 3, 9], "fixed")
+    add_gather("gather_channel_shuffle", [1, 5, 6, 8], 3, [1, 0, 3, 2, 5, 4, 7, 6])
+    add_gather("gather_rows_2d_indices", [1, 7, 4, 3], 1, [[6, 0], [2, 2], [5, 1]])
+    add_gather("gather_first_axis_int64", [6, 5], 0, [5, 0, 3], index_dtype=np.int64)
+    add_gather("gather_batch_dims", [2, 5, 3], 1, [[4, 0], [1, 1]], batch_dims=1)
+    add_gather("gather_indices_input", [1, 9, 4], 1, [8, 0, 4, 4, 1], const_indices=False)
+    for opname, tag in (("ARG_MAX", "arg_max"), ("ARG_MIN", "arg_min")):
+        add_arg(f"{tag}_logits", opname, [1, 10], -1)
+        add_arg(f"{tag}_channels_int64", opname, [1, 4, 5, 6], 3, np.int64)
+        add_arg(f"{tag}_height", opname, [2, 5, 3, 2], 1)
+        add_arg(f"{tag}_ties", opname, [3, 8], 1, levels=3)
 
 
 # --------------------------------------------------------------------------

@@ -13,11 +13,13 @@ use crate::program::Consts;
 use crate::region::{Rect, Window};
 
 pub mod activation;
+pub mod arg;
 pub mod binary;
 pub mod concat;
 pub mod conv;
 pub mod depthwise;
 pub mod fully_connected;
+pub mod gather;
 pub mod mean;
 pub mod pad;
 pub mod pool;
@@ -41,11 +43,13 @@ pub use crate::kernels::resize::ResizeParams;
 pub use crate::kernels::softmax::SoftmaxParams;
 pub use crate::program::Span;
 pub use activation::Table;
+pub use arg::ArgKernel;
 pub use binary::{Binary, Extremum};
 pub use concat::Concat;
 pub use conv::{ConvKernel, Weights};
 pub use depthwise::DepthwiseKernel;
 pub use fully_connected::FcKernel;
+pub use gather::GatherKernel;
 pub use mean::{MeanKernel, ReduceKernel};
 pub use pad::PadKernel;
 pub use pool::PoolKernel;
@@ -148,8 +152,11 @@ kernels! {
     ResizeNearest(Nearest),
     Transpose(TransposeKernel),
     SpaceDepth(SpaceDepthKernel),
-    /// TILE and SLICE.
+    /// TILE, SLICE, STRIDED_SLICE and one output of SPLIT, SPLIT_V or UNPACK.
     NdCopy(NdCopyKernel),
+    Gather(GatherKernel),
+    /// ARG_MAX and ARG_MIN.
+    Arg(ArgKernel),
 }
 
 pub(crate) const fn full(s: [usize; 4]) -> Window {

@@ -72,6 +72,8 @@ pub fn parse_npy(b: &[u8]) -> Result<Npy<'_>, String> {
         "u1" => DType::U8,
         "i4" => DType::I32,
         "f4" => DType::F32,
+        "i8" => DType::I64,
+        "i2" => DType::I16,
         other => return Err(format!("unsupported .npy dtype {other}")),
     };
     let shape_text = field(header, "shape").ok_or("no shape in the .npy header")?;
