@@ -94,7 +94,18 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
         }
         let opts = o.builtin_options().map_err(fb_err)?;
         match decode_op(oi, code, opts, &ins, &outs, &tensors)? {
-            Some(Decoded::One(op)) => nodes.push(Node { op, inputs: ins, outputs: outs }),
+            Some(Decoded::One(op)) => {
+                // TRANSPOSE_CONV lists (output_shape, weights, input, bias): put
+                // its data first, as every other operator has it.
+                let inputs = match op {
+                    Op::TransposeConv(_) => {
+                        let at = |k: usize| ins.get(k).copied().flatten();
+                        alloc::vec![at(2), at(1), at(3), at(0)]
+                    }
+                    _ => ins,
+                };
+                nodes.push(Node { op, inputs, outputs: outs })
+            }
             Some(Decoded::Parts((value, parts))) => {
                 for (op, &out) in parts.into_iter().zip(&outs) {
                     nodes.push(Node {
@@ -480,6 +491,17 @@ fn decode_op(
                 return Err(Error::at_op("PACK axis out of range or values_count differs from its inputs", oi));
             }
             Op::Pack(op::Pack { axis: axis as usize })
+        }
+        67 => {
+            let o = opts!(opts, TransposeConvOptions, oi).ok_or(Error::at_op("TRANSPOSE_CONV without options", oi))?;
+            let (kh, kw) = kernel_hw(ins.get(1).copied().flatten(), 1, 2)?;
+            let stride = |v: core::result::Result<i32, _>| positive(v.map_err(fb_err)?, "stride must be 1..4096", oi);
+            Op::TransposeConv(op::TransposeConv {
+                padding: padding(o.padding())?,
+                h: Axis { kernel: kh, stride: stride(o.stride_h())?, dilation: 1 },
+                w: Axis { kernel: kw, stride: stride(o.stride_w())?, dilation: 1 },
+                activation: activation(o.fused_activation_function(), oi)?,
+            })
         }
         36 => {
             let (axis, batch_dims) = match opts!(opts, GatherOptions, oi) {

@@ -88,6 +88,7 @@ pub use crate::ops::softmax::Softmax;
 pub use crate::ops::space::SpaceDepth;
 pub use crate::ops::tile::{CopyKind, NdCopy};
 pub use crate::ops::transpose::Transpose;
+pub use crate::ops::transpose_conv::TransposeConv;
 
 /// The input rectangle a sliding window reads for output rectangle `out`,
 /// clipped to the input (padding is implied, not stored).
@@ -141,6 +142,7 @@ pub enum Op {
     /// TILE, SLICE, STRIDED_SLICE, SPLIT, SPLIT_V, UNPACK.
     NdCopy(NdCopy),
     Gather(Gather),
+    TransposeConv(TransposeConv),
     /// ARG_MAX, ARG_MIN.
     Arg(ArgExtreme),
 }
@@ -187,6 +189,7 @@ impl Op {
             Op::SpaceDepth(s) => s.name(),
             Op::NdCopy(c) => c.name(),
             Op::Gather(_) => "GATHER",
+            Op::TransposeConv(_) => "TRANSPOSE_CONV",
             Op::Arg(a) => a.name(),
         }
     }
@@ -204,9 +207,12 @@ impl Op {
     /// The class of receptive-field rule; `Global` ops cannot be inside a patch stage.
     pub fn spatial(&self) -> Spatial {
         match self {
-            Op::Conv2d(_) | Op::DepthwiseConv2d(_) | Op::MaxPool2d(_) | Op::AveragePool2d(_) | Op::Pad(_) => {
-                Spatial::Window
-            }
+            Op::Conv2d(_)
+            | Op::DepthwiseConv2d(_)
+            | Op::TransposeConv(_)
+            | Op::MaxPool2d(_)
+            | Op::AveragePool2d(_)
+            | Op::Pad(_) => Spatial::Window,
             Op::Add(_)
             | Op::Binary(_)
             | Op::Quantize
@@ -246,6 +252,7 @@ impl Op {
         match self {
             Op::Conv2d(c) => Some(c.input_rect(out, in_hw, out_hw)),
             Op::DepthwiseConv2d(c) => Some(c.input_rect(out, in_hw, out_hw)),
+            Op::TransposeConv(c) => Some(c.input_rect(out, in_hw, out_hw)),
             Op::MaxPool2d(p) | Op::AveragePool2d(p) => Some(p.input_rect(out, in_hw, out_hw)),
             Op::Pad(p) => Some(p.input_rect(out, in_hw)),
             _ if self.spatial() == Spatial::Pointwise => Some(out),
@@ -261,6 +268,7 @@ impl Op {
         match self {
             Op::Conv2d(c) => c.macs(px, in_c, out_c),
             Op::DepthwiseConv2d(c) => c.macs(px, out_c),
+            Op::TransposeConv(c) => c.macs(px, in_c, out_c),
             Op::FullyConnected(f) => f.macs(batch, out_c, k_depth),
             _ => 0,
         }
@@ -299,6 +307,7 @@ impl Op {
             Op::SpaceDepth(s) => s.validate(c),
             Op::NdCopy(n) => n.validate(c),
             Op::Gather(x) => x.validate(c),
+            Op::TransposeConv(t) => t.validate(c),
             Op::Arg(a) => a.validate(c),
         }
     }
@@ -337,6 +346,7 @@ impl Op {
             Op::SpaceDepth(s) => Kernel::SpaceDepth(s.prepare(p)?),
             Op::NdCopy(n) => Kernel::NdCopy(n.prepare(p)?),
             Op::Gather(x) => Kernel::Gather(x.prepare(p)?),
+            Op::TransposeConv(t) => Kernel::TransposeConv(t.prepare(p)?),
             Op::Arg(a) => Kernel::Arg(a.prepare(p)?),
         })
     }

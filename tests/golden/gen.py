@@ -828,6 +828,36 @@ def add_arg(name, opname, shape, axis, out_dtype=np.int32, levels=None):
         return [x], [y], [feed]
 
 
+def add_transpose_conv(name, H, W, Cin, Cout, kh, kw, stride, pad, out_hw, act="NONE", per_channel=True, bias=True,
+                       batch=1):
+    """TRANSPOSE_CONV; `out_hw` is the declared output size (the reference takes it as given)."""
+    sh, sw = stride
+    params = dict(input=[batch, H, W, Cin], filters=Cout, kernel=[kh, kw], stride=[sh, sw], padding=pad,
+                  output=list(out_hw), activation=act, per_channel=per_channel, bias=bias)
+
+    @case(name, "TRANSPOSE_CONV", params)
+    def build(g):
+        iq = act_q()
+        w, wq = rand_weights([Cout, kh, kw, Cin], 0, per_channel)
+        taps = max(1.0, kh * kw / (sh * sw))
+        acc_std = math.sqrt(taps * Cin) * 74 * iq.scale[0] * 73 * float(np.mean(wq.scale))
+        acc_std = fit_weights_to_act(wq, acc_std, act)
+        oq = out_q_for(acc_std, act)
+        out = [batch, out_hw[0], out_hw[1], Cout]
+        osh = g.tensor([4], np.int32, None, np.asarray(out, np.int32), name="output_shape")
+        wt = g.tensor(w.shape, np.int8, wq, w, name="filter")
+        x = g.tensor([batch, H, W, Cin], np.int8, iq, name="input")
+        ins = [osh, wt, x]
+        if bias:
+            b, bq = bias_for(iq, wq, Cout, acc_std)
+            ins.append(g.tensor([Cout], np.int32, bq, b, name="bias"))
+        y = g.tensor(out, np.int8, oq, name="output")
+        o = S.TransposeConvOptionsT()
+        o.padding, o.strideH, o.strideW, o.fusedActivationFunction = PAD[pad], sh, sw, ACT[act]
+        g.op(BO.TRANSPOSE_CONV, 4 if act != "NONE" else 3, ins, [y], S.BuiltinOptions.TransposeConvOptions, o)
+        return [x], [y], [rand_int8([batch, H, W, Cin])]
+
+
 def define_cases():
     # CONV_2D: name, H, W, Cin, Cout, kh, kw, stride, dil, pad, act, per_channel, bias[, batch]
     C = [
@@ -1063,6 +1093,16 @@ def define_cases():
         add_arg(f"{tag}_channels_int64", opname, [1, 4, 5, 6], 3, np.int64)
         add_arg(f"{tag}_height", opname, [2, 5, 3, 2], 1)
         add_arg(f"{tag}_ties", opname, [3, 8], 1, levels=3)
+    # TRANSPOSE_CONV: name, H, W, Cin, Cout, kh, kw, stride, pad, output size
+    add_transpose_conv("transpose_conv_k3_s2_same", 5, 6, 4, 6, 3, 3, (2, 2), "SAME", (10, 12))
+    add_transpose_conv("transpose_conv_k2_s2_valid", 4, 3, 5, 3, 2, 2, (2, 2), "VALID", (8, 6))
+    add_transpose_conv("transpose_conv_k4_s2_same_pertensor", 3, 5, 3, 4, 4, 4, (2, 2), "SAME", (6, 10),
+                       per_channel=False)
+    add_transpose_conv("transpose_conv_k3_s1_same_nobias", 6, 5, 3, 5, 3, 3, (1, 1), "SAME", (6, 5), bias=False)
+    add_transpose_conv("transpose_conv_k3_s2_valid_odd", 4, 4, 2, 3, 3, 3, (2, 2), "VALID", (9, 9))
+    add_transpose_conv("transpose_conv_k3x2_s2x1_same", 5, 4, 3, 2, 3, 2, (2, 1), "SAME", (10, 4))
+    add_transpose_conv("transpose_conv_same_smaller_output", 4, 4, 3, 3, 3, 3, (2, 2), "SAME", (7, 7))
+    add_transpose_conv("transpose_conv_relu_batch2", 3, 4, 4, 4, 3, 3, (2, 2), "SAME", (6, 8), act="RELU", batch=2)
 
 
 # --------------------------------------------------------------------------

@@ -75,3 +75,34 @@ fn blazeface_every_split() {
 fn mbv2_every_split() {
     check_model("mbv2-w0.35-r144-int8.tflite", &[(2, 2), (3, 3), (4, 1)]);
 }
+
+/// Every single-operator golden case that can form a patch stage (a local
+/// operator on a 4-D image) runs patch by patch byte-identical to
+/// TFLite's reference output, on grids that split its output unevenly.
+#[test]
+fn every_local_op_case_runs_patch_based_like_the_reference() {
+    let dir = root().join("tests/golden/ops");
+    let mut checked = std::collections::BTreeMap::<&'static str, usize>::new();
+    for case in patchwise_tests::cases(&dir, None) {
+        let g = patchwise_core::loader::load(&std::fs::read(&case.model).unwrap()).unwrap();
+        if g.inputs.len() != 1 || !legal_splits(&g).contains(&0) {
+            continue;
+        }
+        let o = g.tensors[g.nodes[0].output()].nhwc();
+        for grid in [(2, 2), (3, 2), (1, 3)] {
+            if grid.0 > o[1] || grid.1 > o[2] {
+                continue;
+            }
+            for mode in [InputMode::InArena, InputMode::Streamed] {
+                let (got, measured, planned) = run_patched(&g, 0, grid, mode, &case.inputs[0].data);
+                assert_eq!(got[0], case.outputs[0].data, "{} grid {grid:?} {mode:?}", case.name);
+                assert_eq!(measured, planned, "{} grid {grid:?} {mode:?}: arena", case.name);
+            }
+        }
+        *checked.entry(g.nodes[0].op.name()).or_default() += 1;
+    }
+    eprintln!("patch-based op cases: {checked:?}");
+    for op in ["CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "ADD", "MUL", "TANH", "PAD", "MAX_POOL_2D"] {
+        assert!(checked.contains_key(op), "no {op} case ran patch-based");
+    }
+}

@@ -18,6 +18,7 @@ pub mod pool;
 pub mod quantize;
 pub mod resize;
 pub mod softmax;
+pub mod transpose_conv;
 
 use crate::fixedpoint::round_f32;
 use crate::op::Activation;

@@ -30,6 +30,7 @@ pub mod softmax;
 pub mod space;
 pub mod tile;
 pub mod transpose;
+pub mod transpose_conv;
 
 // Every type a kernel literal names, so exported code needs one `use ops::*`.
 pub use crate::fixedpoint::QuantizedMultiplier;
@@ -41,6 +42,7 @@ pub use crate::kernels::pool::PoolKind;
 pub use crate::kernels::quantize::Requantize;
 pub use crate::kernels::resize::ResizeParams;
 pub use crate::kernels::softmax::SoftmaxParams;
+pub use crate::kernels::transpose_conv::Upsampling;
 pub use crate::program::Span;
 pub use activation::Table;
 pub use arg::ArgKernel;
@@ -60,6 +62,7 @@ pub use softmax::SoftmaxKernel;
 pub use space::SpaceDepthKernel;
 pub use tile::NdCopyKernel;
 pub use transpose::TransposeKernel;
+pub use transpose_conv::TransposeConvKernel;
 
 /// A data operand as a kernel sees it: its bytes, the window of the tensor
 /// they hold, the tensor's NHWC shape and its bytes per element.
@@ -155,6 +158,7 @@ kernels! {
     /// TILE, SLICE, STRIDED_SLICE and one output of SPLIT, SPLIT_V or UNPACK.
     NdCopy(NdCopyKernel),
     Gather(GatherKernel),
+    TransposeConv(TransposeConvKernel),
     /// ARG_MAX and ARG_MIN.
     Arg(ArgKernel),
 }
