@@ -550,6 +550,15 @@ fn decode_op(
             }
             Op::Softmax(op::Softmax { beta })
         }
+        50 => Op::LogSoftmax,
+        11 => {
+            if let Some(o) = opts!(opts, L2NormOptions, oi) {
+                if activation(o.fused_activation_function(), oi)? != Activation::None {
+                    return Err(Error::at_op("L2_NORMALIZATION with a fused activation is not supported", oi));
+                }
+            }
+            Op::L2Normalization
+        }
         114 => Op::Quantize,
         6 => Op::Dequantize,
         19 => Op::Relu,

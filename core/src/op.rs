@@ -126,6 +126,8 @@ pub enum Op {
     Concatenation(Concatenation),
     Pack(Pack),
     Softmax(Softmax),
+    LogSoftmax,
+    L2Normalization,
     Quantize,
     Dequantize,
     Relu,
@@ -175,6 +177,8 @@ impl Op {
             Op::Concatenation(_) => "CONCATENATION",
             Op::Pack(_) => "PACK",
             Op::Softmax(_) => "SOFTMAX",
+            Op::LogSoftmax => "LOG_SOFTMAX",
+            Op::L2Normalization => "L2_NORMALIZATION",
             Op::Quantize => "QUANTIZE",
             Op::Dequantize => "DEQUANTIZE",
             Op::Relu => "RELU",
@@ -230,6 +234,8 @@ impl Op {
             | Op::Reduce(_)
             | Op::Reshape(_)
             | Op::Softmax(_)
+            | Op::LogSoftmax
+            | Op::L2Normalization
             | Op::Concatenation(_)
             | Op::Pack(_)
             | Op::ResizeBilinear(_)
@@ -292,6 +298,8 @@ impl Op {
             Op::Concatenation(p) => p.validate(c),
             Op::Pack(p) => p.validate(c),
             Op::Softmax(p) => p.validate(c),
+            Op::LogSoftmax => ops::softmax::validate_log_softmax(c),
+            Op::L2Normalization => ops::softmax::validate_l2_norm(c),
             Op::Logistic => ops::softmax::validate_unit_output(c),
             Op::Tanh => ops::softmax::validate_fixed_output(
                 c,
@@ -332,6 +340,8 @@ impl Op {
             Op::Concatenation(c) => Kernel::Concat(c.prepare(p)?),
             Op::Pack(k) => Kernel::Concat(k.prepare(p)?),
             Op::Softmax(s) => Kernel::Softmax(s.prepare(p)?),
+            Op::LogSoftmax => Kernel::LogSoftmax(ops::softmax::prepare_log_softmax(p)?),
+            Op::L2Normalization => Kernel::L2Norm(ops::softmax::prepare_l2_norm(p)?),
             Op::Quantize => ops::quantize::prepare_quantize(p)?,
             Op::Dequantize => Kernel::Dequantize(ops::quantize::prepare_dequantize(p)?),
             Op::Relu => Kernel::Relu(activation::prepare_relu(p, false)?),

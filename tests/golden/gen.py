@@ -858,6 +858,27 @@ def add_transpose_conv(name, H, W, Cin, Cout, kh, kw, stride, pad, out_hw, act="
         return [x], [y], [rand_int8([batch, H, W, Cin])]
 
 
+def add_row_norm(name, opname, shape, in_scale=None, zp=None, levels=None):
+    """LOG_SOFTMAX (output 16/256, 127) or L2_NORMALIZATION (output 1/128, 0) over the last axis."""
+    params = dict(input=list(shape), in_scale=in_scale, zero_point=zp, levels=levels)
+
+    @case(name, opname, params)
+    def build(g):
+        q = act_q() if in_scale is None else Quant(f32(in_scale), int(rng.integers(-128, 128)) if zp is None else zp)
+        x = g.tensor(shape, np.int8, q, name="input")
+        if opname == "LOG_SOFTMAX":
+            y = g.tensor(shape, np.int8, Quant(16.0 / 256, 127), name="output")
+            g.op(BO.LOG_SOFTMAX, 2, [x], [y], S.BuiltinOptions.LogSoftmaxOptions, S.LogSoftmaxOptionsT())
+        else:
+            y = g.tensor(shape, np.int8, Quant(1.0 / 128, 0), name="output")
+            g.op(BO.L2_NORMALIZATION, 2, [x], [y], S.BuiltinOptions.L2NormOptions, S.L2NormOptionsT())
+        if levels is None:
+            feed = rand_int8(shape)
+        else:  # a few repeated values: ties, and rows at the zero point
+            feed = (rng.integers(0, levels, size=shape) * 3 + int(q.zero_point[0])).clip(-128, 127).astype(np.int8)
+        return [x], [y], [feed]
+
+
 def define_cases():
     # CONV_2D: name, H, W, Cin, Cout, kh, kw, stride, dil, pad, act, per_channel, bias[, batch]
     C = [
@@ -1103,6 +1124,14 @@ def define_cases():
     add_transpose_conv("transpose_conv_k3x2_s2x1_same", 5, 4, 3, 2, 3, 2, (2, 1), "SAME", (10, 4))
     add_transpose_conv("transpose_conv_same_smaller_output", 4, 4, 3, 3, 3, 3, (2, 2), "SAME", (7, 7))
     add_transpose_conv("transpose_conv_relu_batch2", 3, 4, 4, 4, 3, 3, (2, 2), "SAME", (6, 8), act="RELU", batch=2)
+    add_row_norm("log_softmax_logits", "LOG_SOFTMAX", [1, 10])
+    add_row_norm("log_softmax_4d_small_scale", "LOG_SOFTMAX", [1, 3, 4, 7], in_scale=0.004)
+    add_row_norm("log_softmax_large_scale", "LOG_SOFTMAX", [5, 33], in_scale=0.9)
+    add_row_norm("log_softmax_ties", "LOG_SOFTMAX", [4, 6], in_scale=0.05, levels=2)
+    add_row_norm("l2_norm_embedding", "L2_NORMALIZATION", [2, 64])
+    add_row_norm("l2_norm_4d_channels", "L2_NORMALIZATION", [1, 3, 5, 9], zp=-7)
+    add_row_norm("l2_norm_rows_at_zero_point", "L2_NORMALIZATION", [6, 4], zp=20, levels=2)
+    add_row_norm("l2_norm_single_value", "L2_NORMALIZATION", [3, 1], zp=0)
 
 
 # --------------------------------------------------------------------------

@@ -12,6 +12,8 @@ pub mod concat;
 pub mod conv;
 pub mod depthwise;
 pub mod fully_connected;
+pub mod l2norm;
+pub mod log_softmax;
 pub mod mean;
 pub mod pad;
 pub mod pool;

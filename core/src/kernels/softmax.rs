@@ -18,7 +18,7 @@ pub struct SoftmaxParams {
 
 /// gemmlowp `SaturatingRoundingMultiplyByPOT`.
 #[inline]
-fn mul_pot(x: i32, exponent: i32) -> i32 {
+pub(crate) fn mul_pot(x: i32, exponent: i32) -> i32 {
     if exponent <= 0 {
         return rdbpot(x, -exponent);
     }
@@ -46,7 +46,7 @@ fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: i32) -> i32 {
 }
 
 /// exp(a) for a ≤ 0 given with 5 integer bits; result Q0.31.
-fn exp_on_negative_values(a: i32) -> i32 {
+pub(crate) fn exp_on_negative_values(a: i32) -> i32 {
     const FRACTIONAL_BITS: i32 = 31 - SCALED_DIFF_INTEGER_BITS;
     let one_quarter = 1i32 << (FRACTIONAL_BITS - 2);
     let mask = one_quarter - 1;
@@ -71,7 +71,7 @@ fn exp_on_negative_values(a: i32) -> i32 {
 }
 
 /// 1 / (1 + a) for a in [0, 1), Q0.31 in and out (Newton–Raphson).
-fn one_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
+pub(crate) fn one_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
     let sum = a as i64 + i32::MAX as i64;
     let half_denominator = ((sum + if sum >= 0 { 1 } else { -1 }) / 2) as i32;
     const C48_17: i32 = 1515870810;

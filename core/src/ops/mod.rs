@@ -37,6 +37,7 @@ pub use crate::fixedpoint::QuantizedMultiplier;
 pub use crate::kernels::activation::{HardSwishParams, LeakyReluParams, ReluParams};
 pub use crate::kernels::binary::{MulParams, PreluParams, Rescale, RescaledParams};
 pub use crate::kernels::conv::Geometry;
+pub use crate::kernels::log_softmax::LogSoftmaxParams;
 pub use crate::kernels::mean::MeanParams;
 pub use crate::kernels::pool::PoolKind;
 pub use crate::kernels::quantize::Requantize;
@@ -58,7 +59,7 @@ pub use pool::PoolKernel;
 pub use quantize::{Dequantize, QuantizeF32};
 pub use reshape::Reshape;
 pub use resize::{Nearest, Resize};
-pub use softmax::SoftmaxKernel;
+pub use softmax::{L2NormKernel, LogSoftmaxKernel, SoftmaxKernel};
 pub use space::SpaceDepthKernel;
 pub use tile::NdCopyKernel;
 pub use transpose::TransposeKernel;
@@ -143,6 +144,8 @@ kernels! {
     Reshape(Reshape),
     Concat(Concat),
     Softmax(SoftmaxKernel),
+    LogSoftmax(LogSoftmaxKernel),
+    L2Norm(L2NormKernel),
     QuantizeF32(QuantizeF32),
     Requantize(Requantize),
     Dequantize(Dequantize),
