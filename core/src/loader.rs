@@ -463,7 +463,7 @@ fn decode_op(
                 Op::MaxPool2d(p)
             }
         }
-        40 | 82 | 89 => {
+        40 | 74 | 82 | 89 => {
             let keep_dims = match opts!(opts, ReducerOptions, oi) {
                 Some(o) => o.keep_dims().map_err(fb_err)?,
                 None => false,
@@ -478,7 +478,7 @@ fn decode_op(
                 axes |= 1 << a;
             }
             match code {
-                40 => Op::Mean(op::Mean { axes, keep_dims }),
+                40 | 74 => Op::Mean(op::Mean { axes, keep_dims, sum: code == 74 }),
                 c => Op::Reduce(op::Reduce { max: c == 82, axes, keep_dims }),
             }
         }

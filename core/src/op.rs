@@ -118,6 +118,7 @@ pub enum Op {
     Pad(Pad),
     MaxPool2d(Pool2d),
     AveragePool2d(Pool2d),
+    /// MEAN, SUM.
     Mean(Mean),
     /// REDUCE_MAX, REDUCE_MIN.
     Reduce(Reduce),
@@ -171,7 +172,7 @@ impl Op {
             Op::Pad(_) => "PAD",
             Op::MaxPool2d(_) => "MAX_POOL_2D",
             Op::AveragePool2d(_) => "AVERAGE_POOL_2D",
-            Op::Mean(_) => "MEAN",
+            Op::Mean(m) => m.name(),
             Op::Reduce(r) => r.name(),
             Op::Reshape(k) => k.name(),
             Op::Concatenation(_) => "CONCATENATION",

@@ -445,7 +445,7 @@ pub fn build(spec: &ArchSpec) -> crate::error::Result<Built> {
     let pooled = b.act("pool.out".into(), alloc::vec![1, head], hs, hz);
     let axes =
         b.tensor("pool.axes".into(), alloc::vec![2], DType::I32, Quant::None, Some(ConstData::I32(alloc::vec![1, 2])));
-    b.node(Op::Mean(op::Mean { axes: 0b0110, keep_dims: false }), &[x, axes], pooled);
+    b.node(Op::Mean(op::Mean { axes: 0b0110, keep_dims: false, sum: false }), &[x, axes], pooled);
     let logit_scale = 0.1;
     let n: usize = spec.classes * head;
     let data: Vec<i8> = (0..n).map(|_| b.rng.int(-127, 127) as i8).collect();
@@ -579,7 +579,7 @@ pub fn infer(g: &Graph) -> Option<ArchSpec> {
         i = next;
     }
     if !is_1x1(i)
-        || !matches!(nodes.get(i + 1).map(|n| n.op), Some(Op::Mean(_)))
+        || !matches!(nodes.get(i + 1).map(|n| n.op), Some(Op::Mean(m)) if !m.sum)
         || !matches!(nodes.get(i + 2).map(|n| n.op), Some(Op::FullyConnected(_)))
     {
         return None;

@@ -1,4 +1,4 @@
-//! MEAN (and the reduction walk REDUCE_MAX / REDUCE_MIN share) over any set
+//! MEAN and SUM (and the reduction walk REDUCE_MAX / REDUCE_MIN share) over any set
 //! of axes of an int8 tensor of rank ≤ 4 (TFLite's
 //! `QuantizedMeanOrSum`: the division by the element count is folded into
 //! the fixed-point multiplier with a truncating integer division).
@@ -27,6 +27,20 @@ impl MeanParams {
             multiplier: (((m.multiplier as i64) << shift) / n) as i32,
             shift: m.shift - shift,
             count: n as i32,
+        }
+    }
+
+    /// SUM as TFLite Micro's reference computes it: the same walk with the
+    /// plain scale ratio (no count folded in). (TFLite's own BUILTIN_REF
+    /// SUM is wrong for int8 in LiteRT 2.3.0, see `tests/golden/gen.py`.)
+    pub fn prepare_sum(in_scale: f32, in_zp: i32, out_scale: f32, out_zp: i32, count: usize) -> Self {
+        let m = QuantizedMultiplier::from_f64(in_scale as f64 / out_scale as f64);
+        Self {
+            input_zero_point: in_zp,
+            output_zero_point: out_zp,
+            multiplier: m.multiplier,
+            shift: m.shift,
+            count: count.max(1) as i32,
         }
     }
 

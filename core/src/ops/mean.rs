@@ -1,5 +1,5 @@
-//! MEAN, REDUCE_MAX and REDUCE_MIN over any set of axes of an int8 tensor
-//! of rank ≤ 4. Global: they end a patch stage.
+//! MEAN, SUM, REDUCE_MAX and REDUCE_MIN over any set of axes of an int8
+//! tensor of rank ≤ 4. Global: they end a patch stage.
 
 use crate::error::Result;
 use crate::kernels::mean::{reduce, MeanParams};
@@ -8,11 +8,14 @@ use crate::ops::{first, whole, Eval, In, Out};
 use crate::program::Consts;
 use crate::region::Rect;
 
+/// MEAN's or SUM's reduction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Mean {
     /// Bit `i` set: dimension `i` (of the input's own rank) is reduced.
     pub axes: u8,
     pub keep_dims: bool,
+    /// SUM (else MEAN).
+    pub sum: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -60,7 +63,7 @@ impl Reduce {
         if qi != qo {
             return Err(c.shape_err("REDUCE_MAX/REDUCE_MIN input and output quantization differ", out.0));
         }
-        Mean { axes: self.axes, keep_dims: self.keep_dims }.validate(c)
+        Mean { axes: self.axes, keep_dims: self.keep_dims, sum: false }.validate(c)
     }
 
     #[cfg(feature = "alloc")]
@@ -86,6 +89,14 @@ impl Eval for ReduceKernel {
 }
 
 impl Mean {
+    pub fn name(&self) -> &'static str {
+        if self.sum {
+            "SUM"
+        } else {
+            "MEAN"
+        }
+    }
+
     #[cfg(feature = "alloc")]
     pub(crate) fn validate(&self, c: &crate::validate::Ctx) -> Result<()> {
         use alloc::vec::Vec;
@@ -124,7 +135,12 @@ impl Mean {
         let s = p.shape(input);
         let count: usize = (0..4).filter(|d| axes & (1 << d) != 0).map(|d| s[d]).product();
         let ((si, zi), (so, zo)) = (p.quant(input)?, p.quant(out)?);
-        Ok(MeanKernel { params: MeanParams::prepare(si, zi, so, zo, count), axes })
+        let params = if self.sum {
+            MeanParams::prepare_sum(si, zi, so, zo, count)
+        } else {
+            MeanParams::prepare(si, zi, so, zo, count)
+        };
+        Ok(MeanKernel { params, axes })
     }
 }
 
