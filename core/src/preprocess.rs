@@ -115,7 +115,15 @@ pub fn image_input(
             quantize_rgb(&rgb, scale, zp, &mut q);
             Ok(q.into_iter().map(|v| v as u8).collect())
         }
+        DType::U8 => {
+            let (scale, zp) =
+                t.quant.per_tensor().ok_or(Error::model("the uint8 model input has no per-tensor quantization"))?;
+            Ok(rgb
+                .iter()
+                .map(|&p| (round_f32(normalise(p) / scale) as i32).saturating_add(zp).clamp(0, 255) as u8)
+                .collect())
+        }
         DType::F32 => Ok(rgb.iter().flat_map(|&p| normalise(p).to_le_bytes()).collect()),
-        _ => Err(Error::model("the model input type cannot take an image (int8 or float32 only)")),
+        _ => Err(Error::model("the model input type cannot take an image (int8, uint8 or float32 only)")),
     }
 }

@@ -902,6 +902,46 @@ def add_sum(name, shape, axis, keep_dims, in_q=None, out_q=None):
         return [x], [y], [rand_int8(shape)]
 
 
+def add_quantize_u8(name, shape, src, dst, same_scale=False):
+    """QUANTIZE between float32 / int8 / uint8 and int8 / uint8 (uint8-input models)."""
+    params = dict(input=list(shape), src=src, dst=dst, same_scale=same_scale)
+    zp_range = {"int8": (-128, 128), "uint8": (0, 256)}
+    dt = {"int8": np.int8, "uint8": np.uint8, "float32": np.float32}
+
+    @case(name, "QUANTIZE", params)
+    def build(g):
+        oq = Quant(rand_scale(), int(rng.integers(*zp_range[dst])))
+        if src == "float32":
+            x = g.tensor(shape, np.float32, None, name="input")
+            shift = 128 if dst == "uint8" else 0
+            feed = quantize_float_input(shape, float(oq.scale[0]), int(oq.zero_point[0]) - shift)
+        else:
+            if same_scale:  # the reference's shift-by-128 path
+                iq = Quant(oq.scale, int(oq.zero_point[0]) + (128 if dst == "int8" else -128))
+            else:
+                iq = Quant(rand_scale(), int(rng.integers(*zp_range[src])))
+            x = g.tensor(shape, dt[src], iq, name="input")
+            feed = rng.integers(*zp_range[src], size=shape).astype(dt[src])
+            feed.flat[:2] = zp_range[src][0], zp_range[src][1] - 1
+        y = g.tensor(shape, dt[dst], oq, name="output")
+        g.op(BO.QUANTIZE, 2, [x], [y], S.BuiltinOptions.QuantizeOptions, S.QuantizeOptionsT())
+        return [x], [y], [feed]
+
+
+def add_dequantize_u8(name, shape):
+    params = dict(input=list(shape), dtype="uint8")
+
+    @case(name, "DEQUANTIZE", params)
+    def build(g):
+        q = Quant(rand_scale(0.001, 0.5), int(rng.integers(0, 256)))
+        x = g.tensor(shape, np.uint8, q, name="input")
+        y = g.tensor(shape, np.float32, None, name="output")
+        g.op(BO.DEQUANTIZE, 1, [x], [y], S.BuiltinOptions.DequantizeOptions, S.DequantizeOptionsT())
+        feed = rng.integers(0, 256, size=shape).astype(np.uint8)
+        feed.flat[:2] = 0, 255
+        return [x], [y], [feed]
+
+
 def define_cases():
     # CONV_2D: name, H, W, Cin, Cout, kh, kw, stride, dil, pad, act, per_channel, bias[, batch]
     C = [
@@ -1160,6 +1200,13 @@ def define_cases():
     add_sum("sum_channels", [1, 3, 4, 10], [-1], False)
     add_sum("sum_rows_2d", [6, 7], [0], True)
     add_sum("sum_same_quant_extremes", [1, 2, 3, 4], [3], True, in_q=(0.05, 3), out_q=(0.05, 3))
+    add_quantize_u8("quantize_uint8_to_int8", [1, 6, 7, 3], "uint8", "int8")
+    add_quantize_u8("quantize_uint8_to_int8_shift", [1, 5, 5, 3], "uint8", "int8", same_scale=True)
+    add_quantize_u8("quantize_int8_to_uint8", [2, 9, 4], "int8", "uint8")
+    add_quantize_u8("quantize_int8_to_uint8_shift", [1, 4, 6, 2], "int8", "uint8", same_scale=True)
+    add_quantize_u8("quantize_float_to_uint8", [1, 5, 6, 3], "float32", "uint8")
+    add_quantize_u8("quantize_uint8_to_uint8", [3, 11], "uint8", "uint8")
+    add_dequantize_u8("dequantize_uint8", [1, 4, 5, 6])
 
 
 # --------------------------------------------------------------------------
