@@ -492,6 +492,31 @@ fn decode_op(
             }
             Op::Pack(op::Pack { axis: axis as usize })
         }
+        37 | 38 => {
+            let what = "SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND need a constant block shape and paddings or crops";
+            let block = const_ints(tensors, ins.get(1).copied().flatten(), oi, what)?;
+            let pads = const_ints(tensors, ins.get(2).copied().flatten(), oi, what)?;
+            let rank = ins.first().copied().flatten().map_or(0, |t| tensors[t].shape.len());
+            let small = |v: i64| usize::try_from(v).ok().filter(|&v| v <= 4096);
+            match (rank, &block[..], &pads[..]) {
+                (4, &[bh, bw], &[t, b, l, r]) => {
+                    let (Some(bh), Some(bw)) = (small(bh).filter(|&v| v > 0), small(bw).filter(|&v| v > 0)) else {
+                        return Err(Error::at_op("block shape must be 1..4096", oi));
+                    };
+                    let p = [t, b, l, r].map(small);
+                    let [Some(t), Some(b), Some(l), Some(r)] = p else {
+                        return Err(Error::at_op("paddings and crops must be 0..4096", oi));
+                    };
+                    Op::BatchSpace(op::BatchSpace { to_batch: code == 38, block: [bh, bw], pads: [[t, b], [l, r]] })
+                }
+                _ => {
+                    return Err(Error::at_op(
+                        "SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND support 4-D tensors with a 2-D block",
+                        oi,
+                    ))
+                }
+            }
+        }
         67 => {
             let o = opts!(opts, TransposeConvOptions, oi).ok_or(Error::at_op("TRANSPOSE_CONV without options", oi))?;
             let (kh, kw) = kernel_hw(ins.get(1).copied().flatten(), 1, 2)?;

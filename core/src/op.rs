@@ -85,7 +85,7 @@ pub use crate::ops::pool::Pool2d;
 pub use crate::ops::reshape::ReshapeKind;
 pub use crate::ops::resize::ResizeOptions;
 pub use crate::ops::softmax::Softmax;
-pub use crate::ops::space::SpaceDepth;
+pub use crate::ops::space::{BatchSpace, SpaceDepth};
 pub use crate::ops::tile::{CopyKind, NdCopy};
 pub use crate::ops::transpose::Transpose;
 pub use crate::ops::transpose_conv::TransposeConv;
@@ -142,6 +142,8 @@ pub enum Op {
     Transpose(Transpose),
     /// DEPTH_TO_SPACE, SPACE_TO_DEPTH.
     SpaceDepth(SpaceDepth),
+    /// SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND.
+    BatchSpace(BatchSpace),
     /// TILE, SLICE, STRIDED_SLICE, SPLIT, SPLIT_V, UNPACK.
     NdCopy(NdCopy),
     Gather(Gather),
@@ -192,6 +194,7 @@ impl Op {
             Op::ResizeNearest(_) => "RESIZE_NEAREST_NEIGHBOR",
             Op::Transpose(_) => "TRANSPOSE",
             Op::SpaceDepth(s) => s.name(),
+            Op::BatchSpace(b) => b.name(),
             Op::NdCopy(c) => c.name(),
             Op::Gather(_) => "GATHER",
             Op::TransposeConv(_) => "TRANSPOSE_CONV",
@@ -243,6 +246,7 @@ impl Op {
             | Op::ResizeNearest(_)
             | Op::Transpose(_)
             | Op::SpaceDepth(_)
+            | Op::BatchSpace(_)
             | Op::NdCopy(_)
             | Op::Gather(_)
             | Op::Arg(_) => Spatial::Global,
@@ -314,6 +318,7 @@ impl Op {
             Op::ResizeBilinear(p) | Op::ResizeNearest(p) => p.validate(c),
             Op::Transpose(t) => t.validate(c),
             Op::SpaceDepth(s) => s.validate(c),
+            Op::BatchSpace(b) => b.validate(c),
             Op::NdCopy(n) => n.validate(c),
             Op::Gather(x) => x.validate(c),
             Op::TransposeConv(t) => t.validate(c),
@@ -355,6 +360,7 @@ impl Op {
             Op::ResizeNearest(r) => Kernel::ResizeNearest(ops::Nearest { params: r.prepare(p)? }),
             Op::Transpose(t) => Kernel::Transpose(t.prepare(p)?),
             Op::SpaceDepth(s) => Kernel::SpaceDepth(s.prepare(p)?),
+            Op::BatchSpace(b) => Kernel::BatchSpace(b.prepare(p)?),
             Op::NdCopy(n) => Kernel::NdCopy(n.prepare(p)?),
             Op::Gather(x) => Kernel::Gather(x.prepare(p)?),
             Op::TransposeConv(t) => Kernel::TransposeConv(t.prepare(p)?),

@@ -942,6 +942,33 @@ def add_dequantize_u8(name, shape):
         return [x], [y], [feed]
 
 
+def add_batch_space(name, to_batch, shape, block, pads, dtype=np.int8):
+    """SPACE_TO_BATCH_ND (`pads`: paddings) or BATCH_TO_SPACE_ND (`pads`: crops), 4-D."""
+    params = dict(input=list(shape), block=list(block), pads=[list(p) for p in pads], dtype=np.dtype(dtype).name)
+    (bh, bw), ((t, b), (l, r)) = block, pads
+    n, h, w, c = shape
+    if to_batch:
+        out = [n * bh * bw, (h + t + b) // bh, (w + l + r) // bw, c]
+    else:
+        out = [n // (bh * bw), h * bh - t - b, w * bw - l - r, c]
+    opname = "SPACE_TO_BATCH_ND" if to_batch else "BATCH_TO_SPACE_ND"
+
+    @case(name, opname, params)
+    def build(g):
+        q = act_q() if dtype == np.int8 else None
+        x = g.tensor(shape, dtype, q, name="input")
+        bs = g.tensor([2], np.int32, None, np.asarray(block, np.int32), name="block_shape")
+        pd = g.tensor([2, 2], np.int32, None, np.asarray(pads, np.int32), name="paddings" if to_batch else "crops")
+        y = g.tensor(out, dtype, None if q is None else Quant(q.scale, q.zero_point), name="output")
+        if to_batch:
+            o, ot = S.SpaceToBatchNDOptionsT(), S.BuiltinOptions.SpaceToBatchNDOptions
+        else:
+            o, ot = S.BatchToSpaceNDOptionsT(), S.BuiltinOptions.BatchToSpaceNDOptions
+        g.op(getattr(BO, opname), 2 if dtype == np.int8 else 1, [x, bs, pd], [y], ot, o)
+        feed = rand_int8(shape) if dtype == np.int8 else rng.standard_normal(shape).astype(np.float32)
+        return [x], [y], [feed]
+
+
 def define_cases():
     # CONV_2D: name, H, W, Cin, Cout, kh, kw, stride, dil, pad, act, per_channel, bias[, batch]
     C = [
@@ -1207,6 +1234,13 @@ def define_cases():
     add_quantize_u8("quantize_float_to_uint8", [1, 5, 6, 3], "float32", "uint8")
     add_quantize_u8("quantize_uint8_to_uint8", [3, 11], "uint8", "uint8")
     add_dequantize_u8("dequantize_uint8", [1, 4, 5, 6])
+    add_batch_space("space_to_batch_b2", True, [1, 6, 8, 3], (2, 2), ((0, 0), (0, 0)))
+    add_batch_space("space_to_batch_dilated_conv_pads", True, [1, 9, 7, 4], (2, 2), ((2, 3), (2, 3)))
+    add_batch_space("space_to_batch_b3x2_batch2", True, [2, 5, 4, 2], (3, 2), ((1, 0), (0, 2)))
+    add_batch_space("space_to_batch_float", True, [1, 4, 6, 2], (2, 3), ((0, 0), (0, 0)), np.float32)
+    add_batch_space("batch_to_space_b2", False, [4, 3, 4, 3], (2, 2), ((0, 0), (0, 0)))
+    add_batch_space("batch_to_space_crops", False, [4, 6, 5, 4], (2, 2), ((2, 3), (2, 3)))
+    add_batch_space("batch_to_space_b3x2_to_batch2", False, [12, 2, 3, 2], (3, 2), ((1, 0), (0, 2)))
 
 
 # --------------------------------------------------------------------------

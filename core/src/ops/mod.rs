@@ -60,7 +60,7 @@ pub use quantize::{Dequantize, QuantizeF32};
 pub use reshape::Reshape;
 pub use resize::{Nearest, Resize};
 pub use softmax::{L2NormKernel, LogSoftmaxKernel, SoftmaxKernel};
-pub use space::SpaceDepthKernel;
+pub use space::{BatchSpaceKernel, SpaceDepthKernel};
 pub use tile::NdCopyKernel;
 pub use transpose::TransposeKernel;
 pub use transpose_conv::TransposeConvKernel;
@@ -158,6 +158,8 @@ kernels! {
     ResizeNearest(Nearest),
     Transpose(TransposeKernel),
     SpaceDepth(SpaceDepthKernel),
+    /// SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND.
+    BatchSpace(BatchSpaceKernel),
     /// TILE, SLICE, STRIDED_SLICE and one output of SPLIT, SPLIT_V or UNPACK.
     NdCopy(NdCopyKernel),
     Gather(GatherKernel),
