@@ -24,6 +24,8 @@ pub enum Error {
     BufferSize { what: &'static str, expected: usize, got: usize },
     /// A patch schedule that cannot be applied to this graph.
     Schedule(&'static str),
+    /// A patch stage cannot end at operator `split`: operator `op_index` (`op`) cannot be in it.
+    Split { split: usize, op_index: usize, op: &'static str, why: &'static str },
     /// No schedule meets the memory budget; carries the smallest peak found.
     BudgetUnreachable { budget: usize, best_peak: usize },
     /// A size above a documented limit (`value` > `limit`).
@@ -159,6 +161,9 @@ impl fmt::Display for Error {
                 write!(f, "{what}: expected {expected} bytes, got {got}")
             }
             Error::Schedule(what) => write!(f, "invalid patch schedule: {what}"),
+            Error::Split { split, op_index, op, why } => {
+                write!(f, "a patch stage cannot end at operator {split}: operator {op_index} {op} {why}")
+            }
             Error::Limit { what, value, limit } => write!(f, "{what}: {value} is more than the limit of {limit}"),
             Error::Program(what) => write!(f, "inconsistent lowered program: {what}"),
             Error::BudgetUnreachable { budget, best_peak } => write!(

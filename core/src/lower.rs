@@ -159,6 +159,8 @@ pub struct LoweredPatch {
     pub columns: Vec<TensorId>,
     /// `patches × columns` rectangles.
     pub rects: Vec<Option<Rect>>,
+    /// Stage tensors held whole besides the output.
+    pub kept: Vec<TensorIndex>,
 }
 
 /// A lowered graph: the owned tables of a [`Program`].
@@ -241,6 +243,7 @@ pub fn lower(g: &Graph, layout: &ArenaLayout, patch: Option<(&PatchSchedule, Inp
             output: idx(s.output)?,
             streamed: mode == InputMode::Streamed,
             rects: s.rects.iter().flat_map(|r| columns.iter().map(move |&t| r[t])).collect(),
+            kept: s.kept.iter().map(|&t| idx(t)).collect::<Result<_>>()?,
             columns,
         }),
     };
@@ -282,6 +285,7 @@ impl Lowered {
                 streamed: p.streamed,
                 columns: p.columns.len(),
                 rects: &p.rects,
+                kept: &p.kept,
             }),
         }
     }

@@ -33,7 +33,9 @@ pub enum InputMode {
 }
 
 /// Checks that ops `0..=split` can form a patch stage and returns the stage's
-/// input and output tensors.
+/// input and output tensors. Stage tensors also read after the stage (a
+/// detector head branching off, a long skip connection) are allowed: the
+/// schedule keeps them whole (see [`PatchSchedule::kept`]).
 pub fn check_split(g: &Graph, split: usize) -> Result<(TensorId, TensorId)> {
     if split >= g.nodes.len() {
         return Err(Error::Schedule("split index is past the last operator"));
@@ -47,37 +49,50 @@ pub fn check_split(g: &Graph, split: usize) -> Result<(TensorId, TensorId)> {
     if !stage_tensor(input) {
         return Err(Error::Schedule("the model input is not a 4-D image tensor"));
     }
+    let refuse = |i: usize, why| Error::Split { split, op_index: i, op: g.nodes[i].op.name(), why };
     for (i, node) in g.nodes.iter().enumerate().take(split + 1) {
         if node.op.spatial() == Spatial::Global {
-            return Err(Error::Schedule("the patch stage contains an operator that needs its whole input"));
+            return Err(refuse(i, "needs its whole input"));
         }
         let out = node.output();
         if !stage_tensor(out) {
-            return Err(Error::Schedule("a patch-stage tensor is not 4-D"));
+            return Err(refuse(i, "does not output a 4-D image tensor"));
         }
         for t in g.activation_inputs(i) {
             if !stage_tensor(t) {
-                return Err(Error::Schedule("a patch-stage tensor is not 4-D"));
+                return Err(refuse(i, "reads a tensor that is not a 4-D image"));
             }
             let (s, o) = (nhwc(&g.tensors[t].shape), nhwc(&g.tensors[out].shape));
             if node.op.spatial() == Spatial::Pointwise && (s[1], s[2]) != (o[1], o[2]) && !is_spatial_broadcast(s, o) {
-                return Err(Error::Schedule("an element-wise operator broadcasts along one spatial axis"));
+                return Err(refuse(i, "broadcasts along one spatial axis"));
             }
         }
     }
+    Ok((input, g.nodes[split].output()))
+}
+
+/// Tensors the stage `0..=split` computes (other than its output) that are
+/// read after it or are graph outputs, in tensor order. The graph input is
+/// one of them when something after the stage reads it.
+pub fn kept_tensors(g: &Graph, split: usize) -> Vec<TensorId> {
     let output = g.nodes[split].output();
     let mut produced = alloc::vec![false; g.tensors.len()];
-    produced[input] = true;
+    for &t in &g.inputs {
+        produced[t] = true;
+    }
     for node in &g.nodes[..=split] {
         produced[node.output()] = true;
     }
-    let crosses = |t: TensorId| produced[t] && t != output;
-    if g.nodes[split + 1..].iter().any(|n| n.inputs.iter().flatten().any(|&t| crosses(t)))
-        || g.outputs.iter().any(|&t| crosses(t))
-    {
-        return Err(Error::Schedule("a tensor other than the split's output is used after the patch stage"));
+    let mut later = alloc::vec![false; g.tensors.len()];
+    for n in &g.nodes[split + 1..] {
+        for &t in n.inputs.iter().flatten() {
+            later[t] = true;
+        }
     }
-    Ok((input, output))
+    for &t in &g.outputs {
+        later[t] = true;
+    }
+    (0..g.tensors.len()).filter(|&t| produced[t] && later[t] && t != output).collect()
 }
 
 /// Every operator index that may end a patch stage.
@@ -101,6 +116,10 @@ pub struct PatchSchedule {
     /// `rects[p][t]`: the rectangle of tensor `t` patch `p` computes (for the
     /// stage input: reads); `None` outside the stage.
     pub rects: Vec<Vec<Option<Rect>>>,
+    /// Stage tensors held whole in the arena besides the output, because the
+    /// rest of the network reads them: each patch also computes its own cell
+    /// of them, so together the patches fill them.
+    pub kept: Vec<TensorId>,
 }
 
 impl PatchSchedule {
@@ -110,22 +129,47 @@ impl PatchSchedule {
         if grid.0 == 0 || grid.1 == 0 || grid.0 > o[1] || grid.1 > o[2] {
             return Err(Error::Schedule("the grid has more rows or columns than the stage output"));
         }
+        let kept: Vec<TensorId> = kept_tensors(g, split).into_iter().filter(|&t| t != input).collect();
         let mut rects = Vec::with_capacity(grid.0 * grid.1);
         for r in 0..grid.0 {
             for c in 0..grid.1 {
-                let (y0, y1) = cell(o[1], grid.0, r);
-                let (x0, x1) = cell(o[2], grid.1, c);
-                rects.push(Self::back_propagate(g, split, output, Rect::new(y0, x0, y1 - y0, x1 - x0)));
+                // Patch (r, c) computes cell (r, c) of the output and of every kept tensor.
+                let cell_of = |t: TensorId| {
+                    let s = nhwc(&g.tensors[t].shape);
+                    let ((y0, y1), (x0, x1)) = (cell(s[1], grid.0, r), cell(s[2], grid.1, c));
+                    Rect::new(y0, x0, y1 - y0, x1 - x0)
+                };
+                let mut seeds = alloc::vec![(output, cell_of(output))];
+                seeds.extend(kept.iter().map(|&t| (t, cell_of(t))).filter(|(_, r)| !r.is_empty()));
+                rects.push(Self::back_propagate(g, split, &seeds));
             }
         }
-        Ok(Self { split, grid, input, output, rects })
+        Ok(Self { split, grid, input, output, rects, kept })
     }
 
-    /// Walks the stage backwards from one output cell: each tensor's rectangle
-    /// is the union of what its consumers' receptive fields read.
-    fn back_propagate(g: &Graph, split: usize, output: TensorId, cell: Rect) -> Vec<Option<Rect>> {
+    /// Whether tensor `t` is held whole during the stage (the output and kept tensors).
+    pub fn is_whole(&self, t: TensorId) -> bool {
+        t == self.output || self.kept.contains(&t)
+    }
+
+    /// Checks that `mode` can run this schedule: a streamed input must not be read after the stage.
+    pub fn check_mode(&self, g: &Graph, mode: InputMode) -> Result<()> {
+        if mode == InputMode::Streamed && kept_tensors(g, self.split).contains(&self.input) {
+            return Err(Error::Schedule(
+                "the network reads its input after the patch stage, so the input cannot be streamed",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Walks the stage backwards from one patch's cells (`seeds`): each
+    /// tensor's rectangle is the union of its own cell, if any, and what its
+    /// consumers' receptive fields read.
+    fn back_propagate(g: &Graph, split: usize, seeds: &[(TensorId, Rect)]) -> Vec<Option<Rect>> {
         let mut need: Vec<Option<Rect>> = alloc::vec![None; g.tensors.len()];
-        need[output] = Some(cell);
+        for &(t, r) in seeds {
+            need[t] = Some(r);
+        }
         for i in (0..=split).rev() {
             let node = &g.nodes[i];
             let out = node.output();
@@ -218,7 +262,7 @@ pub fn patch_layout(
     let split = s.split;
     let in_stage = |t: TensorId| s.rects[0][t].is_some() || (0..s.patches()).any(|p| s.rects[p][t].is_some());
     let bytes = |t: TensorId| {
-        let whole = (t == s.input && mode == InputMode::InArena) || t == s.output || !in_stage(t);
+        let whole = (t == s.input && mode == InputMode::InArena) || s.is_whole(t) || !in_stage(t);
         if whole {
             g.tensors[t].bytes()
         } else {
@@ -226,7 +270,7 @@ pub fn patch_layout(
         }
     };
     let keep = |t: TensorId| {
-        if t == s.output || (t == s.input && mode == InputMode::InArena) {
+        if s.is_whole(t) || (t == s.input && mode == InputMode::InArena) {
             Some((0, split))
         } else {
             None
@@ -248,6 +292,7 @@ pub struct PatchExecutor<'g> {
 impl<'g> PatchExecutor<'g> {
     pub fn new(graph: &'g Graph, split: usize, grid: (usize, usize), mode: InputMode) -> Result<Self> {
         let schedule = PatchSchedule::new(graph, split, grid)?;
+        schedule.check_mode(graph, mode)?;
         let layout = patch_layout(graph, &schedule, mode, &GreedyBySize, LayoutOptions::default());
         let lowered = lower(graph, &layout, Some((&schedule, mode)))?;
         Ok(Self { graph, schedule, layout, mode, lowered })

@@ -209,6 +209,9 @@ pub fn search(g: &Graph, mode: InputMode) -> Search {
         for rows in 1..=MAX_GRID.min(o[1]) {
             for cols in 1..=MAX_GRID.min(o[2]) {
                 let Ok(s) = PatchSchedule::new(g, split, (rows, cols)) else { continue };
+                if s.check_mode(g, mode).is_err() {
+                    continue;
+                }
                 let l = patch_layout(g, &s, mode, &GreedyBySize, LayoutOptions::default());
                 let macs = base_macs + s.overhead_macs(g);
                 candidates.push(Candidate {

@@ -182,6 +182,8 @@ pub struct PatchPlan<'a> {
     pub columns: usize,
     /// `rects[p * columns + column]`: the rectangle patch `p` computes (reads, for the input).
     pub rects: &'a [Option<Rect>],
+    /// Stage tensors held whole besides the output (read after the stage).
+    pub kept: &'a [TensorIndex],
 }
 
 impl PatchPlan<'_> {
@@ -271,11 +273,12 @@ impl<'a> Program<'a> {
         self.run_layers(arena, plan.split + 1..self.nodes.len())
     }
 
-    /// Where tensor `t` lives during patch `p`: the stage's output (and its
-    /// input, unless streamed) whole, every other stage tensor as its window.
+    /// Where tensor `t` lives during patch `p`: the stage's output, its kept
+    /// tensors (and its input, unless streamed) whole, every other stage
+    /// tensor as its window.
     fn place(&self, plan: &PatchPlan, p: usize, t: TensorIndex) -> Result<Place> {
         let tensor = self.tensor(t)?;
-        let whole = t == plan.output || (t == plan.input && !plan.streamed);
+        let whole = t == plan.output || plan.kept.contains(&t) || (t == plan.input && !plan.streamed);
         let start = tensor.offset;
         if whole {
             return Ok((start..start + tensor.bytes, tensor.full()));

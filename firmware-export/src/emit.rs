@@ -96,8 +96,8 @@ use patchwise_core::region::Rect;
     let patch = match p.patch {
         None => "None".to_string(),
         Some(pp) => format!(
-            "Some(PatchPlan {{ split: {}, patches: {}, input: {}, output: {}, streamed: {}, columns: {}, rects: &RECTS }})",
-            pp.split, pp.patches, pp.input, pp.output, pp.streamed, pp.columns
+            "Some(PatchPlan {{ split: {}, patches: {}, input: {}, output: {}, streamed: {}, columns: {}, rects: &RECTS, kept: &{:?} }})",
+            pp.split, pp.patches, pp.input, pp.output, pp.streamed, pp.columns, pp.kept
         ),
     };
     let _ = writeln!(

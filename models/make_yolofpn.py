@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""models/yolofpn-int8.tflite: a small seeded YOLO-style detector written for
+patchwise: non-square 128x160 (HxW) RGB input, a MobileNet-like backbone
+(regular stem conv, depthwise-separable blocks, strides 2 to 32), an FPN neck
+(1x1 laterals, 2x nearest upsampling, Add at stride 16, Concatenate at stride
+8) and three 1x1 conv heads at strides 8, 16 and 32 (3 anchors x (4 box + 1
+objectness + 2 classes) = 21 channels each).  The stride-8 lateral is taken
+from the backbone's early stride-8 feature, so it is a branch that leaves a
+patch stage ending there or later.  Random seeded weights, batch-norm
+statistics calibrated on seeded 128x160 crops of scikit-image's bundled photos
+(as make_mbv2.py), full-int8 TFLiteConverter (int8 input and outputs).
+Deterministic: re-run to regenerate."""
+import contextlib
+import io
+import os
+import random
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+from make_mbv2 import photos  # noqa: E402
+from preprocess import normalize  # noqa: E402
+
+SEED = 20261124
+H, W = 128, 160
+ANCHORS, CLASSES = 3, 2
+HEAD_CH = ANCHORS * (5 + CLASSES)
+OUT = os.path.join(HERE, "yolofpn-int8.tflite")
+L = tf.keras.layers
+
+
+def random_crops_hw(rng, imgs, n, h=H, w=W):
+    """make_mbv2.random_crops for a non-square h x w input: n seeded random
+    crops with aspect w:h (random size and flips), resized to w x h,
+    normalised with the shared rule to float32 [-1, 1]."""
+    out = []
+    for _ in range(n):
+        im = imgs[int(rng.integers(len(imgs)))]
+        ih, iw = im.shape[:2]
+        cw_max = min(iw, ih * w // h)
+        cw = int(rng.integers(cw_max // 3, cw_max + 1))
+        ch = cw * h // w
+        y, x = int(rng.integers(0, ih - ch + 1)), int(rng.integers(0, iw - cw + 1))
+        crop = Image.fromarray(im[y:y + ch, x:x + cw]).resize((w, h), Image.Resampling.BILINEAR)
+        a = np.asarray(crop, dtype=np.uint8)
+        if rng.integers(2):
+            a = a[:, ::-1]
+        out.append(normalize(np.ascontiguousarray(a)))
+    return np.stack(out)
+
+
+class UpNearest2x(L.Layer):
+    """2x nearest-neighbour upsampling (what UpSampling2D(interpolation="nearest")
+    means) as TF's ResizeNearestNeighbor with a static output size, so it
+    converts to one RESIZE_NEAREST_NEIGHBOR (half_pixel_centers=true).  Keras 3's
+    UpSampling2D converts to SHAPE + STRIDED_SLICE + EXPAND_DIMS + TILE +
+    RESHAPE (ops.repeat with a dynamic batch), with TILE at a version LiteRT's
+    BUILTIN_REF resolver lacks."""
+
+    def call(self, x):
+        return tf.image.resize(x, [2 * x.shape[1], 2 * x.shape[2]], method="nearest")
+
+
+def conv_bn(x, filters, kernel, stride, name, act="relu6"):
+    x = L.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False,
+                 name=f"{name}_conv")(x)
+    x = L.BatchNormalization(epsilon=1e-3, name=f"{name}_bn")(x)
+    if act == "relu6":
+        return L.ReLU(6.0, name=f"{name}_relu6")(x)
+    if act == "leaky":
+        return L.LeakyReLU(negative_slope=0.1, name=f"{name}_leaky")(x)
+    return x
+
+
+def dw_sep(x, filters, stride, name, act="relu6"):
+    """Depthwise 3x3 (+BN+ReLU6) then pointwise 1x1 (+BN+act)."""
+    x = L.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False,
+                          name=f"{name}_dw")(x)
+    x = L.BatchNormalization(epsilon=1e-3, name=f"{name}_dw_bn")(x)
+    x = L.ReLU(6.0, name=f"{name}_dw_relu6")(x)
+    return conv_bn(x, filters, 1, 1, f"{name}_pw", act)
+
+
+def build():
+    inp = L.Input((H, W, 3), name="image")
+    # backbone
+    x = conv_bn(inp, 16, 3, 2, "stem")                 # /2   64x80x16
+    x = dw_sep(x, 24, 1, "b1")                         # /2   64x80x24
+    x = dw_sep(x, 32, 2, "b2")                         # /4   32x40x32
+    x = dw_sep(x, 32, 1, "b3")
+    x = dw_sep(x, 48, 2, "b4")                         # /8   16x20x48
+    c3 = dw_sep(x, 48, 1, "b5")                        # C3: early stride-8 feature
+    x = dw_sep(c3, 96, 2, "b6")                        # /16  8x10x96
+    c4 = dw_sep(x, 96, 1, "b7")                        # C4
+    x = dw_sep(c4, 160, 2, "b8")                       # /32  4x5x160
+    c5 = dw_sep(x, 160, 1, "b9")                       # C5
+    # FPN neck (top-down)
+    p5 = conv_bn(c5, 64, 1, 1, "lat5", "leaky")                        # 4x5x64
+    u5 = UpNearest2x(name="up5")(p5)    # RESIZE_NEAREST 8x10
+    l4 = conv_bn(c4, 64, 1, 1, "lat4", "leaky")
+    p4 = L.Add(name="fuse4")([l4, u5])                                 # ADD
+    p4 = dw_sep(p4, 64, 1, "smooth4", "leaky")                         # 8x10x64
+    r4 = conv_bn(p4, 32, 1, 1, "reduce4", "leaky")
+    u4 = UpNearest2x(name="up4")(r4)    # RESIZE_NEAREST 16x20
+    l3 = conv_bn(c3, 32, 1, 1, "lat3", "leaky")
+    p3 = L.Concatenate(name="fuse3")([l3, u4])                         # CONCATENATION 64ch
+    p3 = dw_sep(p3, 48, 1, "smooth3", "leaky")                         # 16x20x48
+    # heads: 1x1 conv, linear
+    o8 = L.Conv2D(HEAD_CH, 1, name="head_s8")(p3)                      # 16x20x21
+    o16 = L.Conv2D(HEAD_CH, 1, name="head_s16")(p4)                    # 8x10x21
+    o32 = L.Conv2D(HEAD_CH, 1, name="head_s32")(p5)                    # 4x5x21
+    return tf.keras.Model(inp, [o8, o16, o32], name="yolofpn")
+
+
+def main():
+    random.seed(SEED)
+    np.random.seed(SEED)
+    tf.random.set_seed(SEED)
+    tf.keras.utils.set_random_seed(SEED)
+    tf.config.experimental.enable_op_determinism()
+    rng = np.random.default_rng(SEED)
+    imgs = photos()
+    model = build()
+
+    # Batch-norm calibration as in make_mbv2.py.
+    bns = [l for l in model.layers if isinstance(l, L.BatchNormalization)]
+    for mom in [0.0, 0.5, 0.5, 0.5]:
+        for l in bns:
+            l.momentum = mom
+        model(random_crops_hw(rng, imgs, 32), training=True)
+    for l in bns:
+        l.momentum = 0.99
+
+    calib = random_crops_hw(rng, imgs, 64)
+    outs = model.predict(calib[:8], verbose=0)
+    print("float head ranges on 8 calibration crops:",
+          [(round(float(o.min()), 2), round(float(o.max()), 2)) for o in outs])
+
+    def representative():
+        for i in range(len(calib)):
+            yield [calib[i:i + 1]]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    with contextlib.redirect_stdout(io.StringIO()):  # Keras' export listing
+        tfl = conv.convert()
+    with open(OUT, "wb") as f:
+        f.write(tfl)
+    print("wrote", OUT, len(tfl), "bytes")
+
+
+if __name__ == "__main__":
+    main()
