@@ -151,6 +151,9 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
         }
         None => println!("schedule: layer by layer (no patching)"),
     }
+    if let Some(why) = &r.stage_limit {
+        println!("patch stages end before: {why}");
+    }
     println!(
         "input image: {}",
         if mode == InputMode::InArena {

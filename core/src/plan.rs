@@ -6,6 +6,7 @@
 //! the size of the arena its layout plans — the same arena the executors
 //! run in, whose measured high-water mark equals it.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::analysis;
@@ -102,6 +103,9 @@ pub struct Report {
     pub overhead_pct: f64,
     pub layers: Vec<LayerRow>,
     pub stages: Vec<StageRow>,
+    /// Why no patch stage reaches the last operator (the first operator
+    /// that cannot be in one), e.g. "operator 62 MEAN needs its whole input".
+    pub stage_limit: Option<String>,
 }
 
 impl Report {
@@ -172,7 +176,20 @@ pub fn report(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<Report> 
         overhead_macs: overhead,
         overhead_pct: if base_macs == 0 { 0.0 } else { overhead as f64 * 100.0 / base_macs as f64 },
         layers,
+        stage_limit: stage_limit(g),
     })
+}
+
+/// Why a patch stage cannot span the whole network: the first operator that
+/// cannot be in one, with the reason (`None` if every prefix is legal).
+pub fn stage_limit(g: &Graph) -> Option<String> {
+    use alloc::string::ToString;
+    let last = g.nodes.len().checked_sub(1)?;
+    match crate::patch::check_split(g, last) {
+        Ok(_) => None,
+        Err(Error::Split { op_index, op, why, .. }) => Some(alloc::format!("operator {op_index} {op} {why}")),
+        Err(e) => Some(e.to_string()),
+    }
 }
 
 /// One evaluated schedule.
@@ -360,6 +377,9 @@ pub mod document {
         pub without_rd: Option<WithoutRd>,
         #[serde(skip_serializing_if = "Option::is_none")]
         pub note: Option<String>,
+        /// Why patch stages end where they do (see `Report::stage_limit`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub stage_limit: Option<String>,
     }
 
     impl PlanDocument {
@@ -401,6 +421,7 @@ pub mod document {
                 layers: r.layers.clone(),
                 without_rd: None,
                 note: None,
+                stage_limit: r.stage_limit.clone(),
             }
         }
 

@@ -56,6 +56,8 @@ pub struct Model {
     pub graph: Rc<Graph>,
     /// Operators that may end a patch stage.
     pub splits: Rc<Vec<usize>>,
+    /// Why no stage goes further (the first operator that cannot be in one).
+    pub stage_limit: Option<Rc<str>>,
 }
 
 impl PartialEq for Model {
@@ -73,6 +75,7 @@ impl Model {
             source: Rc::new(source),
             spec: spec.map(Rc::new),
             splits: Rc::new(view::legal_splits(&graph)),
+            stage_limit: patchwise_core::plan::stage_limit(&graph).map(Rc::from),
             graph: Rc::new(graph),
         }
     }

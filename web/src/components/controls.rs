@@ -101,7 +101,10 @@ pub fn Controls(props: &ControlsProps) -> Html {
                        value={split_index.to_string()} data-testid="split" oninput={on_split}
                        data-splits={splits.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(",")} />
                 <div class="control-value" data-testid="split-label">{ split_text }</div>
-                <div class="muted small">{ format!("{} of {} operators can end a patch stage", splits.len(), g.nodes.len()) }</div>
+                <div class="muted small" data-testid="split-limit">
+                    { format!("{} of {} operators can end a patch stage", splits.len(), g.nodes.len()) }
+                    { for props.model.stage_limit.as_ref().map(|why| format!(" — stages end before {why}")) }
+                </div>
                 <Hint title="Why the first blocks dominate peak memory">
                     { "Early layers run at full resolution (e.g. 64×64 or 128×128 pixels) with few channels, so their \
                        activations are the largest in the network. Layer by layer, an operator needs its whole input \
