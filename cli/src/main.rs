@@ -25,8 +25,9 @@ enum Command {
     /// Run a model on a .npy tensor or an image (PNG/JPEG).
     Run {
         model: PathBuf,
-        #[arg(long)]
-        input: PathBuf,
+        /// A .npy tensor or an image, once per model input, in the model's input order.
+        #[arg(long, required = true)]
+        input: Vec<PathBuf>,
         /// Run patch-based: last operator of the patch stage.
         #[arg(long, requires = "grid")]
         split: Option<usize>,
@@ -130,7 +131,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect { model, json } => run::inspect(&model, json),
         Command::Run { model, input, split, grid, output_dir, json } => {
-            schedule(split, grid).and_then(|s| run::run(&model, &input, s, output_dir.as_deref(), json))
+            let inputs: Vec<&std::path::Path> = input.iter().map(PathBuf::as_path).collect();
+            schedule(split, grid).and_then(|s| run::run(&model, &inputs, s, output_dir.as_deref(), json))
         }
         Command::Plan { model, rd, split, grid, budget, board, streamed_input, json } => (|| {
             let g = patchwise_cli::io::read_graph(&model, rd)?;

@@ -86,16 +86,36 @@ pub fn inspect(path: &Path, as_json: bool) -> Result<()> {
 
 /// Input bytes for graph input 0 from a `.npy` or an image file.
 pub fn load_input(g: &Graph, input: &Path) -> Result<Vec<u8>> {
-    if g.inputs.len() != 1 {
-        bail!("models with {} inputs are not supported by `run`", g.inputs.len());
+    load_inputs(g, &[input])
+}
+
+/// The bytes of every model input, concatenated in the model's input order:
+/// one `.npy` (or, for an image input, a PNG/JPEG) per input.
+pub fn load_inputs(g: &Graph, inputs: &[&Path]) -> Result<Vec<u8>> {
+    if inputs.len() != g.inputs.len() {
+        let names: Vec<String> = g
+            .inputs
+            .iter()
+            .map(|&t| {
+                let t = &g.tensors[t];
+                format!("{} {:?} {}", t.name, t.shape, t.dtype.name())
+            })
+            .collect();
+        bail!(
+            "the model has {} input{} ({}); pass one --input per input, in that order (got {})",
+            g.inputs.len(),
+            if g.inputs.len() == 1 { "" } else { "s" },
+            names.join("; "),
+            inputs.len()
+        );
     }
-    let t = &g.tensors[g.inputs[0]];
-    let is_npy = input.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
-    if is_npy {
-        io::read_npy(input, t)
-    } else {
-        io::image_to_input(&io::read_image(input)?, t)
+    let mut data = Vec::new();
+    for (&t, path) in g.inputs.iter().zip(inputs) {
+        let t = &g.tensors[t];
+        let is_npy = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+        data.extend(if is_npy { io::read_npy(path, t)? } else { io::image_to_input(&io::read_image(path)?, t)? });
     }
+    Ok(data)
 }
 
 pub struct RunResult {
@@ -128,9 +148,9 @@ pub fn execute_scheduled(g: &Graph, input: &[u8], schedule: Schedule) -> Result<
     Ok(RunResult { outputs: m.outputs, predicted_arena, measured_arena: m.arena_hwm, seconds: m.elapsed })
 }
 
-pub fn run(path: &Path, input: &Path, schedule: Schedule, output_dir: Option<&Path>, as_json: bool) -> Result<()> {
+pub fn run(path: &Path, inputs: &[&Path], schedule: Schedule, output_dir: Option<&Path>, as_json: bool) -> Result<()> {
     let (_, g) = io::read_model(path)?;
-    let data = load_input(&g, input)?;
+    let data = load_inputs(&g, inputs)?;
     let r = execute_scheduled(&g, &data, schedule)?;
     if let Some(dir) = output_dir {
         std::fs::create_dir_all(dir)?;

@@ -140,3 +140,22 @@ fn export_zip_is_deterministic_and_names_the_schedule() {
         "unknown board",
     );
 }
+
+/// A model with two inputs runs with one `--input` per input, in the model's
+/// order, byte-identical to BUILTIN_REF; the wrong count is a clear error.
+#[test]
+fn run_takes_one_input_per_model_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let ops = "tests/golden/ops";
+    let model = format!("{ops}/sub_broadcast_row_odd.tflite");
+    let (a, b) = (format!("{ops}/sub_broadcast_row_odd.in0.npy"), format!("{ops}/sub_broadcast_row_odd.in1.npy"));
+    let out = patchwise(&["run", &model, "--input", &a, "--input", &b, "--output-dir", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let want = npy_data(&root().join(format!("{ops}/sub_broadcast_row_odd.out0.npy")));
+    assert_eq!(npy_data(&dir.path().join("output_0.npy")), want);
+
+    let out = patchwise(&["run", &model, "--input", &a]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the model has 2 inputs") && err.contains("got 1"), "{err}");
+}
