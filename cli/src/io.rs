@@ -12,13 +12,18 @@ use patchwise_core::preprocess;
 const MAX_MODEL_BYTES: u64 = 256 << 20;
 
 pub fn read_model(path: &Path) -> Result<(Vec<u8>, Graph)> {
+    let bytes = read_model_bytes(path)?;
+    let graph = patchwise_core::loader::load(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok((bytes, graph))
+}
+
+/// A model file's bytes (at most 256 MiB).
+pub fn read_model_bytes(path: &Path) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     if meta.len() > MAX_MODEL_BYTES {
         bail!("{}: model file larger than 256 MiB", path.display());
     }
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let graph = patchwise_core::loader::load(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Ok((bytes, graph))
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// A model for the analysis commands: a `.tflite` file, an architecture

@@ -29,7 +29,11 @@ fn tensor_json(g: &Graph, id: usize) -> Value {
 }
 
 pub fn inspect(path: &Path, as_json: bool) -> Result<()> {
-    let (bytes, g) = io::read_model(path)?;
+    let bytes = io::read_model_bytes(path)?;
+    let g = match patchwise_core::loader::load(&bytes) {
+        Ok(g) => g,
+        Err(e) => return inspect_unloadable(path, &bytes, e, as_json),
+    };
     let layers = analysis::layers(&g);
     let exec = Executor::new(&g)?;
     let macs: u64 = layers.iter().map(|l| l.macs).sum();
@@ -116,6 +120,55 @@ pub fn load_inputs(g: &Graph, inputs: &[&Path]) -> Result<Vec<u8>> {
         data.extend(if is_npy { io::read_npy(path, t)? } else { io::image_to_input(&io::read_image(path)?, t)? });
     }
     Ok(data)
+}
+
+/// `inspect` of a model that does not load: every operator, the ones
+/// patchwise cannot run marked, then the load error (a failing exit status).
+fn inspect_unloadable(path: &Path, bytes: &[u8], e: patchwise_core::Error, as_json: bool) -> Result<()> {
+    use patchwise_core::loader::{outline, OpStatus};
+    let err = anyhow::anyhow!("{}: {e}", path.display());
+    let Ok(ops) = outline(bytes) else { return Err(err) };
+    let status = |s: &OpStatus| match s {
+        OpStatus::Supported => "supported".to_string(),
+        OpStatus::Unsupported => "unsupported".to_string(),
+        OpStatus::Invalid(e) => format!("refused: {e}"),
+    };
+    if as_json {
+        let v = json!({
+            "model": path.display().to_string(),
+            "error": e.to_string(),
+            "operators": ops.iter().map(|o| json!({
+                "index": o.index, "op": o.name, "builtin_code": o.code, "status": status(&o.status),
+                "inputs": o.inputs, "outputs": o.outputs,
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Err(err);
+    }
+    print!("{}", outline_text(path, &ops));
+    Err(err)
+}
+
+/// The operator table `inspect` prints for a model that does not load.
+pub fn outline_text(path: &Path, ops: &[patchwise_core::loader::OpOutline]) -> String {
+    use patchwise_core::loader::OpStatus;
+    use std::fmt::Write;
+    let mut s = String::new();
+    let bad = ops.iter().filter(|o| o.status != OpStatus::Supported).count();
+    let _ = writeln!(s, "{}: {} operators, {} that patchwise cannot run (marked !)", path.display(), ops.len(), bad);
+    let _ = writeln!(s, "{:>4}   {:<26} {:<22} {:<18}", "#", "op", "input", "output");
+    for o in ops {
+        let mark = if o.status == OpStatus::Supported { ' ' } else { '!' };
+        let first_in = o.inputs.iter().flatten().next().map(|s| format!("{s:?}")).unwrap_or_default();
+        let first_out = o.outputs.first().map(|s| format!("{s:?}")).unwrap_or_default();
+        let _ = write!(s, "{:>4} {mark} {:<26} {:<22} {:<18}", o.index, o.name, first_in, first_out);
+        let _ = match &o.status {
+            OpStatus::Supported => writeln!(s),
+            OpStatus::Unsupported => writeln!(s, "  unsupported"),
+            OpStatus::Invalid(e) => writeln!(s, "  refused: {e}"),
+        };
+    }
+    s
 }
 
 pub struct RunResult {

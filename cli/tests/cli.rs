@@ -159,3 +159,17 @@ fn run_takes_one_input_per_model_input() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("the model has 2 inputs") && err.contains("got 1"), "{err}");
 }
+
+/// `inspect` of a model with unsupported operators still lists every
+/// operator, marks the ones patchwise cannot run, and fails naming them.
+#[test]
+fn inspect_marks_unsupported_operators() {
+    let out = patchwise(&["inspect", "tests/golden/fixtures/unsupported-ops.tflite"]);
+    assert!(!out.status.success());
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("4 operators, 2 that patchwise cannot run"), "{stdout}");
+    let marked: Vec<&str> = stdout.lines().filter(|l| l.contains(" ! ")).collect();
+    assert_eq!(marked.len(), 2, "{stdout}");
+    assert!(marked[0].contains("EXP") && marked[1].contains("COS"), "{stdout}");
+    assert!(stderr.contains("EXP (builtin code 47) at operator 1"), "{stderr}");
+}

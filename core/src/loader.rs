@@ -24,6 +24,46 @@ fn fb_err(_: planus::Error) -> Error {
 
 /// Parses and validates a `.tflite` model (subgraph 0).
 pub fn load(bytes: &[u8]) -> Result<Graph> {
+    read(bytes, None)
+}
+
+/// How the loader sees one operator of a file (see [`outline`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpOutline {
+    /// Index in the file's operator list.
+    pub index: usize,
+    pub name: &'static str,
+    /// TFLite builtin code.
+    pub code: i32,
+    pub status: OpStatus,
+    /// Shapes of the operator's tensors (`None`: an omitted optional operand).
+    pub inputs: Vec<Option<Vec<usize>>>,
+    pub outputs: Vec<Vec<usize>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum OpStatus {
+    Supported,
+    /// patchwise has no kernel for this operator.
+    Unsupported,
+    /// A supported operator used in a way the loader refuses (the error says how).
+    Invalid(Error),
+}
+
+/// Every operator of a model with whether patchwise runs it — what `inspect`
+/// and the page show for a model that does not load (unsupported operators
+/// marked). Fails only where the file itself is unreadable.
+pub fn outline(bytes: &[u8]) -> Result<Vec<OpOutline>> {
+    let mut ops = Vec::new();
+    match read(bytes, Some(&mut ops)) {
+        Ok(_) | Err(Error::UnsupportedOps(_)) => Ok(ops),
+        // A graph-level check failed after every operator was read.
+        Err(_) if !ops.is_empty() => Ok(ops),
+        Err(e) => Err(e),
+    }
+}
+
+fn read(bytes: &[u8], mut outline: Option<&mut Vec<OpOutline>>) -> Result<Graph> {
     if bytes.len() < 8 {
         return Err(Error::Flatbuffer("file is shorter than a flatbuffer header"));
     }
@@ -93,7 +133,26 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
             return Err(Error::at_op("operator has no outputs", oi));
         }
         let opts = o.builtin_options().map_err(fb_err)?;
-        match decode_op(oi, code, opts, &ins, &outs, &tensors)? {
+        let decoded = decode_op(oi, code, opts, &ins, &outs, &tensors);
+        if let Some(list) = outline.as_deref_mut() {
+            let status = match &decoded {
+                Ok(Some(_)) => OpStatus::Supported,
+                Ok(None) => OpStatus::Unsupported,
+                Err(e) => OpStatus::Invalid(e.clone()),
+            };
+            list.push(OpOutline {
+                index: oi,
+                name: builtin_name(code),
+                code,
+                status,
+                inputs: ins.iter().map(|t| t.map(|t| tensors[t].shape.clone())).collect(),
+                outputs: outs.iter().map(|&t| tensors[t].shape.clone()).collect(),
+            });
+            if decoded.is_err() {
+                continue;
+            }
+        }
+        match decoded? {
             Some(Decoded::One(op)) => {
                 // TRANSPOSE_CONV lists (output_shape, weights, input, bias): put
                 // its data first, as every other operator has it.
@@ -116,14 +175,7 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
                 }
             }
             // Keep reading: the user is told every operator the model needs at once.
-            None => {
-                let name = usize::try_from(code)
-                    .ok()
-                    .and_then(|c| fb::BUILTIN_OPERATOR_NAMES.get(c))
-                    .copied()
-                    .unwrap_or("an unknown operator");
-                unsupported.add(name, code, oi);
-            }
+            None => unsupported.add(builtin_name(code), code, oi),
         }
     }
     if !unsupported.is_empty() {
@@ -133,6 +185,11 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
     let graph = Graph { tensors, nodes, inputs, outputs };
     crate::validate::validate(&graph)?;
     Ok(graph)
+}
+
+/// The schema's name of builtin operator `code`.
+fn builtin_name(code: i32) -> &'static str {
+    usize::try_from(code).ok().and_then(|c| fb::BUILTIN_OPERATOR_NAMES.get(c)).copied().unwrap_or("an unknown operator")
 }
 
 fn dtype(t: fb::TensorType, i: usize) -> Result<DType> {

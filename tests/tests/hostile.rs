@@ -152,6 +152,16 @@ fn every_unsupported_op_is_named_at_once() {
         text.starts_with("unsupported operators ") && text.contains(&format!("of the model's {} operators", u.total)),
         "{text}"
     );
+    // The outline still lists every operator, the unsupported ones marked.
+    let ops = patchwise_core::loader::outline(&bytes).unwrap();
+    assert_eq!(ops.len(), u.total);
+    let marked = ops.iter().filter(|o| o.status == patchwise_core::loader::OpStatus::Unsupported).count();
+    assert_eq!(marked, u.operators);
+    assert!(ops.iter().any(|o| o.name == "LSTM") && ops.iter().any(|o| o.name == "SVDF"));
+    let text = patchwise_cli::run::outline_text(std::path::Path::new("m.tflite"), &ops);
+    let lstm = text.lines().find(|l| l.contains("LSTM")).unwrap();
+    assert!(lstm.contains(" ! ") && lstm.ends_with("unsupported"), "{text}");
+    assert!(text.contains(&format!("{} operators, {} that patchwise cannot run", u.total, u.operators)), "{text}");
 }
 
 #[test]

@@ -315,6 +315,19 @@ try {
     });
     await page.waitForSelector('[data-testid="error"]:has-text("truncated.tflite")', { timeout: WAIT });
     check("truncated .tflite: an error, not a crash", JSON.stringify(await numbers(page)) === JSON.stringify(before));
+    // A model with operators patchwise does not run: the operators listed, those marked; the model stays.
+    await page.setInputFiles('[data-testid="model-file"]', process.env.UNSUPPORTED_MODEL);
+    await page.waitForSelector('[data-testid="refused-model"]', { timeout: WAIT });
+    const unsupportedErr = await page.textContent('[data-testid="error"]');
+    const marked = await page.$$eval('[data-testid="unsupported-op"]', (rows) => rows.map((r) => r.textContent));
+    check("unsupported ops: every one named, the operators listed with them marked",
+        unsupportedErr.includes("EXP (builtin code 47)") && unsupportedErr.includes("COS") && marked.length === 2
+            && marked[0].includes("EXP") && marked[1].includes("COS"), `${unsupportedErr} | ${marked}`);
+    check("unsupported ops: the page says the previous model is still analysed",
+        unsupportedErr.includes("is still the model analysed")
+            && (await page.textContent('[data-testid="model-name"]')).includes("blazeface"), unsupportedErr);
+    check("unsupported ops: the numbers stay", JSON.stringify(await numbers(page)) === JSON.stringify(before));
+    await page.screenshot({ path: join(OUT_DIR, "unsupported.png"), fullPage: false });
     await page.setInputFiles('[data-testid="image-file"]', {
         name: "broken.png",
         mimeType: "image/png",

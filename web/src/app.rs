@@ -16,6 +16,7 @@ use crate::components::numbers::Numbers;
 use crate::components::pareto_chart::ParetoChart;
 use crate::components::patch_view::PatchView;
 use crate::components::rd_compare::RdCompare;
+use crate::components::refused_model::RefusedModel;
 use crate::components::run_panel::RunPanel;
 use crate::components::status::Status;
 use crate::proto::{Request, Response};
@@ -216,6 +217,7 @@ fn Playground() -> Html {
                 <Status tasks={tasks} ready={state.ready()} />
             </Header>
             <ErrorBanner message={state.error.clone().map(AttrValue::from)} on_dismiss={on_dismiss} />
+            <RefusedModel refused={state.refused.clone()} />
             <div class="layout" data-testid="analysis" data-ready={state.ready().to_string()}>
                 <aside class="side">
                     <ModelCard loaded={state.loaded.clone()} rd={state.rd} dispatch={dispatch.clone()} />

@@ -199,10 +199,20 @@ pub struct State {
     pub image_pending: Option<PendingImage>,
     /// The last error (a core `Error`'s text), shown inline.
     pub error: Option<String>,
+    /// A model file that did not load: its operators, the ones patchwise
+    /// cannot run marked (shown with the error; the previous model stays).
+    pub refused: Option<Rc<Refused>>,
     /// The operator hovered in the memory chart.
     pub hover: Option<usize>,
     /// Boxes to draw over the image (filled by a detector's decoder).
     pub detections: Option<Rc<Vec<Detection>>>,
+}
+
+/// A `.tflite` that did not load, as the loader outlines it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Refused {
+    pub name: String,
+    pub ops: Vec<patchwise_core::loader::OpOutline>,
 }
 
 pub enum Action {
@@ -321,6 +331,7 @@ impl State {
             run_pending: None,
             image_pending: None,
             error: None,
+            refused: None,
             hover: None,
             detections: None,
         }
@@ -545,9 +556,18 @@ impl Reducible for State {
                     Err(e) => s.error = Some(format!("run: {e}")),
                 }
             }
-            Action::LoadModel { name, bytes } => match Model::load(&name, bytes) {
-                Ok(m) => s.set_loaded(Loaded::new(m)),
-                Err(e) => s.error = Some(e),
+            Action::LoadModel { name, bytes } => match Model::load(&name, bytes.clone()) {
+                Ok(m) => {
+                    s.refused = None;
+                    s.set_loaded(Loaded::new(m));
+                }
+                Err(e) => {
+                    s.error = Some(format!("{e} — {} is still the model analysed", s.model.name));
+                    s.refused = patchwise_core::loader::outline(&bytes)
+                        .ok()
+                        .filter(|ops| !ops.is_empty())
+                        .map(|ops| Rc::new(Refused { name, ops }));
+                }
             },
             Action::ImageStarted(p) => s.image_pending = Some(p),
             Action::ImageDone { id, result } => {
@@ -573,7 +593,10 @@ impl Reducible for State {
                 }
             }
             Action::Error(e) => s.error = Some(e),
-            Action::DismissError => s.error = None,
+            Action::DismissError => {
+                s.error = None;
+                s.refused = None;
+            }
             Action::Hover(h) => s.hover = h,
             Action::SetDetections(d) => s.detections = d.map(Rc::new),
         }
