@@ -75,6 +75,80 @@ INFO = {
                "depthwise conv has fused RELU6 and the stem conv fused RELU.",
                "Output order in the subgraph: output 0 = `gate` [1,1] (LOGISTIC), output 1 = "
                "`cls` [1,10] (SOFTMAX)."]),
+    "mbv3se-int8.tflite": dict(
+        script="make_mbv3se.py",
+        source="Keras `tf.keras.applications.MobileNetV3Small(alpha=0.75, minimalistic=False, "
+               "input_shape=(128,128,3), include_top=False, weights=None, "
+               "include_preprocessing=False)` (hard-swish, squeeze-and-excitation, 3x3 and 5x5 "
+               "inverted residuals, expansion ratios 1 to 6) plus a narrower head than Keras' "
+               "(GlobalAveragePooling2D -> Dense 256 -> hard-swish -> Dense 10 -> softmax), seeded "
+               "random weights (no pretrained weights), batch-norm statistics calibrated on seeded "
+               "crops of scikit-image's bundled photos, full-int8 TFLiteConverter "
+               "(TFLITE_BUILTINS_INT8, int8 input/output).",
+        license="Apache-2.0 (architecture: Keras, Apache-2.0; weights generated here)",
+        notes=["Squeeze-and-excitation (9 blocks): MEAN (keepdims) -> 1x1 CONV_2D + RELU -> 1x1 "
+               "CONV_2D -> hard-sigmoid -> MUL of the feature map [1,H,W,C] by the gate [1,1,1,C] "
+               "(broadcast).  The hard-sigmoid relu6(x + 3) / 6 converts to the second SE conv "
+               "(the +3 folded into its bias) with fused RELU6, then a MUL by a scalar constant.",
+               "hard_swish converts to HARD_SWISH (19 ops); the first block uses ReLU (fused into "
+               "its depthwise conv); MobileNetV3's ZeroPadding2D before the stride-2 depthwise "
+               "convs is folded into them (no PAD op).",
+               "Keras' own classifier top (1x1 conv 1024 on the pooled features) would add 442 KB "
+               "of int8 weights, and its Flatten converts to SHAPE + STRIDED_SLICE + PACK + "
+               "RESHAPE (dynamic batch); the head here is Dense layers (FULLY_CONNECTED) instead.",
+               "The first SE block's MEAN (operator 3) needs its whole input, so patch stages "
+               "can only end at operators 0-2 (stem conv, HARD_SWISH, first depthwise conv).",
+               "Outputs are softmax probabilities over 10 meaningless classes (random weights)."]),
+    "yolofpn-int8.tflite": dict(
+        script="make_yolofpn.py",
+        source="Small seeded Keras YOLO-style detector written for patchwise (make_yolofpn.py): "
+               "non-square 128x160 (HxW) RGB input, MobileNet-like backbone (3x3 stride-2 stem "
+               "conv, 9 depthwise-separable blocks, strides 2 to 32), FPN neck (1x1 laterals + "
+               "LeakyReLU(0.1), 2x nearest upsampling, Add at stride 16, Concatenate at stride 8) "
+               "and three 1x1 conv heads, seeded random weights, batch-norm statistics calibrated "
+               "on seeded 128x160 crops of scikit-image's bundled photos, full-int8 "
+               "TFLiteConverter (TFLITE_BUILTINS_INT8, int8 input/outputs).",
+        license="Apache-2.0 (generated here)",
+        notes=["Outputs: 3 anchors x (4 box + 1 objectness + 2 classes) = 21 channels per cell "
+               "(meaningless values: random weights).  Output order in the subgraph: output 0 = "
+               "stride 16 [1,8,10,21], output 1 = stride 8 [1,16,20,21], output 2 = stride 32 "
+               "[1,4,5,21].",
+               "The stride-8 lateral (operator 33, 1x1 conv) reads the backbone's early stride-8 "
+               "feature (output of operator 10): a branch that leaves any patch stage ending at "
+               "operator 11 or later.",
+               "Upsampling is `tf.image.resize(method='nearest')` with a static size: one "
+               "RESIZE_NEAREST_NEIGHBOR (half_pixel_centers=true, align_corners=false).  Keras 3's "
+               "UpSampling2D(interpolation='nearest') converts to SHAPE + STRIDED_SLICE + "
+               "EXPAND_DIMS + TILE + RESHAPE instead, with a TILE version LiteRT's BUILTIN_REF "
+               "resolver does not have.",
+               "ReLU6 is fused into the backbone's convs; LEAKY_RELU is a separate op; the ADD's "
+               "inputs have different scales; the CONCATENATION's two inputs have its output's "
+               "scale and zero point.",
+               "No assets/images picture is 128x160, so the TFLM check uses the random input only."]),
+    "torchconv-int8.tflite": dict(
+        script="make_torchconv.py",
+        source="Small seeded CNN written in PyTorch (NCHW; make_torchconv.py: 5 convs with "
+               "batch norm + ReLU, a residual add, 2x2 average pool flattened in NCHW order "
+               "concatenated with a global average pool, linear 10), int8-quantized with PT2E "
+               "(litert-torch 0.10.0's PT2EQuantizer, per-channel int8 weights, histogram-"
+               "calibrated int8 activations on seeded crops of scikit-image's bundled photos; "
+               "batch-norm statistics calibrated on such crops first) and converted with "
+               "litert-torch 0.10.0 (torch 2.14.1, torchao 0.18.0), the converter's "
+               "strict_qdq_mode on.",
+        license="Apache-2.0 (generated here)",
+        notes=["Float32 NCHW input [1,3,64,64]: QUANTIZE (float32->int8) first, then TRANSPOSE "
+               "to NHWC; a TRANSPOSE back to NCHW before the flatten's RESHAPE; DEQUANTIZE before "
+               "the float32 output [1,10] (logits).",
+               "strict_qdq_mode keeps the PT2E boundary quantize/dequantize as QUANTIZE / "
+               "DEQUANTIZE ops; without it litert-torch's converter gives int8 graph input and "
+               "output.  The second QUANTIZE is an int8->int8 requantization to the "
+               "CONCATENATION's scale.",
+               "nn.Conv2d(padding=1) with stride 2 converts to PAD + VALID CONV_2D, with stride 1 "
+               "to SAME CONV_2D; batch norm is folded and ReLU fused into the convs (the residual "
+               "ADD has fused RELU); the FULLY_CONNECTED has per-channel weight scales.",
+               "The input TRANSPOSE (operator 1) needs its whole input, so the only legal patch "
+               "stage is operator 0 (QUANTIZE).",
+               "The input is not NHWC, so the TFLM check uses the random input only."]),
 }
 
 
@@ -111,6 +185,8 @@ def main():
            "(it makes/uses a venv from `tools/requirements.txt`).  Single steps, with that venv's "
            "python, from the repo root: `python models/make_mbv2.py`, "
            "`python models/make_blazeface.py`, `python models/make_opsnet.py`, "
+           "`python models/make_mbv3se.py`, `python models/make_yolofpn.py`, "
+           "`python models/make_torchconv.py`, "
            "`python models/tflm_arena.py` (TFLite Micro arena sizes + TFLM vs BUILTIN_REF check), "
            "`python models/describe.py` (this file), then `python tests/golden/gen.py`.",
            "",
