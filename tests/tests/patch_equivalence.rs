@@ -155,3 +155,20 @@ fn blazeface_has_branching_stages_that_keep_tensors_whole() {
     }
     eprintln!("blazeface branching splits: {:?}", branching.iter().map(|(s, k)| (*s, k.len())).collect::<Vec<_>>());
 }
+
+#[test]
+fn mbv3se_every_split() {
+    check_model("mbv3se-int8.tflite", &[(2, 2), (3, 4), (8, 8)]);
+}
+
+/// The detector's stride-8 features leave the patch stage for the pyramid:
+/// later splits keep them whole.
+#[test]
+fn yolofpn_every_split() {
+    check_model("yolofpn-int8.tflite", &[(2, 2), (4, 5), (3, 1)]);
+}
+
+#[test]
+fn torchconv_every_split() {
+    check_model("torchconv-int8.tflite", &[(1, 1), (2, 3)]);
+}

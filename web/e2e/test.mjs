@@ -571,6 +571,13 @@ try {
     await page.waitForSelector('[data-testid="schedule"]:not([data-split="none"])', { timeout: WAIT });
     await matchesCli(page, `dropped spec .json, RD ${currentRd ? "on" : "off"}, smallest peak`);
 
+    // 17. The picker offers the shipped trained models: the YOLO-style detector (non-square, a pyramid) analyses like the CLI.
+    await setRd(page, false);
+    await pick(page, "yolofpn-int8", join(MODEL, "..", "yolofpn-int8.tflite"));
+    await page.waitForSelector('[data-testid="model-name"]:has-text("yolofpn")', { timeout: WAIT });
+    await matchesCli(page, "picker: yolofpn-int8");
+    await page.screenshot({ path: join(OUT_DIR, "yolofpn.png"), fullPage: false });
+
     const panics = pageErrors.filter((e) => /panicked|RuntimeError|unreachable/.test(e));
     check("no panics or uncaught errors in the page", panics.length === 0, panics.join(" | "));
     if (pageErrors.length) log(`console errors: ${pageErrors.join(" | ")}`);

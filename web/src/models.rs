@@ -9,6 +9,44 @@ use patchwise_core::spec::{self, ArchSpec};
 /// The bundled model's name in the picker and the URL.
 pub const BUNDLED: &str = "blazeface-short-int8";
 
+/// A trained model shipped in `models/` that the picker offers (built into the page).
+pub struct Shipped {
+    /// File stem: the picker's value and the URL's `model=`.
+    pub stem: &'static str,
+    pub bytes: &'static [u8],
+    pub about: &'static str,
+}
+
+/// The trained models the picker offers, the bundled default first.
+pub const SHIPPED: &[Shipped] = &[
+    Shipped { stem: BUNDLED, bytes: crate::DEFAULT_MODEL, about: "MediaPipe's short-range face detector, int8 (a trained .tflite)." },
+    Shipped {
+        stem: "mbv2-w0.35-r144-int8",
+        bytes: include_bytes!("../../models/mbv2-w0.35-r144-int8.tflite"),
+        about: "Keras MobileNetV2 0.35 at 144×144, int8, seeded weights (models/make_mbv2.py).",
+    },
+    Shipped {
+        stem: "mbv3se-int8",
+        bytes: include_bytes!("../../models/mbv3se-int8.tflite"),
+        about: "A MobileNetV3-Small-like classifier with squeeze-and-excitation and hard-swish, int8 (models/make_mbv3se.py).",
+    },
+    Shipped {
+        stem: "yolofpn-int8",
+        bytes: include_bytes!("../../models/yolofpn-int8.tflite"),
+        about: "A YOLO-style detector at 128×160 with a feature pyramid and three outputs (strides 8/16/32), int8 (models/make_yolofpn.py).",
+    },
+    Shipped {
+        stem: "torchconv-int8",
+        bytes: include_bytes!("../../models/torchconv-int8.tflite"),
+        about: "A small PyTorch CNN converted with litert-torch: float NCHW input, QUANTIZE and TRANSPOSE (models/make_torchconv.py).",
+    },
+];
+
+/// The shipped model with this stem.
+pub fn shipped(stem: &str) -> Option<&'static Shipped> {
+    SHIPPED.iter().find(|m| m.stem == stem)
+}
+
 /// What `patchwise plan MODEL.tflite --rd` notes for RD on a trained model.
 pub const WHAT_IF: &str = patchwise_core::plan::RD_WHAT_IF;
 

@@ -11,7 +11,7 @@ use crate::proto::Mode;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Settings {
-    /// A preset's base name (`models::presets`), or `models::BUNDLED`.
+    /// A preset's base name (`models::presets`), or a shipped model's stem (`models::SHIPPED`).
     pub model: Option<String>,
     pub rd: Option<bool>,
     /// `Some(None)`: layer by layer; `None`: not given (search and pick the best).
@@ -44,7 +44,7 @@ impl Settings {
                         if rd {
                             out.rd = Some(true);
                         }
-                    } else if v == crate::models::BUNDLED {
+                    } else if crate::models::shipped(v).is_some() {
                         out.model = Some(v.to_string());
                     }
                 }

@@ -30,8 +30,8 @@ pub fn next_id() -> u64 {
 /// Where a model came from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Origin {
-    /// The bundled BlazeFace.
-    Bundled,
+    /// A trained model shipped with the page (`models::SHIPPED`, by stem).
+    Shipped(&'static str),
     /// A preset of `spec::ArchSpec::PRESETS` (base name).
     Preset(&'static str),
     /// A loaded `.tflite`.
@@ -128,15 +128,19 @@ thread_local! {
     static CATALOGUE: RefCell<Vec<(&'static str, Loaded)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The bundled model (`models::BUNDLED`) or a preset by base name.
+/// A shipped model (`models::SHIPPED`) or a preset by base name.
 pub fn catalogue(name: &str) -> Option<Loaded> {
-    let key = if name == models::BUNDLED { models::BUNDLED } else { models::preset(name)?.0 };
+    let shipped = models::shipped(name);
+    let key = match shipped {
+        Some(m) => m.stem,
+        None => models::preset(name)?.0,
+    };
     if let Some(l) = CATALOGUE.with(|c| c.borrow().iter().find(|(k, _)| *k == key).map(|(_, l)| l.clone())) {
         return Some(l);
     }
-    let model = if key == models::BUNDLED {
-        let mut m = Model::load(crate::DEFAULT_MODEL_NAME, crate::DEFAULT_MODEL.to_vec()).ok()?;
-        m.origin = Origin::Bundled;
+    let model = if let Some(s) = shipped {
+        let mut m = Model::load(&format!("{}.tflite", s.stem), s.bytes.to_vec()).ok()?;
+        m.origin = Origin::Shipped(s.stem);
         m
     } else {
         Model::from_spec(key, Origin::Preset(key), ArchSpec::preset(key)?).ok()?
@@ -413,6 +417,7 @@ impl State {
     pub fn settings(&self) -> Settings {
         let model = match self.loaded.model.origin {
             Origin::Preset(p) => Some(p.to_string()),
+            Origin::Shipped(stem) if stem != models::BUNDLED => Some(stem.to_string()),
             _ => None,
         };
         Settings {

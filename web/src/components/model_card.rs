@@ -40,7 +40,7 @@ fn describe(spec: &ArchSpec) -> String {
 pub fn ModelCard(props: &ModelCardProps) -> Html {
     let m = &props.loaded.model;
     let selected = match m.origin {
-        Origin::Bundled => models::BUNDLED.to_string(),
+        Origin::Shipped(stem) => stem.to_string(),
         Origin::Preset(p) => p.to_string(),
         _ => String::new(),
     };
@@ -60,7 +60,7 @@ pub fn ModelCard(props: &ModelCardProps) -> Html {
         })
     };
     let about = match (&m.origin, m.spec.as_deref()) {
-        (Origin::Bundled, _) => "MediaPipe's short-range face detector, int8 (a trained .tflite).".to_string(),
+        (Origin::Shipped(stem), _) => models::shipped(stem).map_or("", |m| m.about).to_string(),
         (Origin::Preset(_), Some(s)) => {
             format!("An architecture preset with seeded synthetic int8 weights: {}.", describe(s))
         }
@@ -78,8 +78,12 @@ pub fn ModelCard(props: &ModelCardProps) -> Html {
             <div class="control">
                 <label for="model-picker">{ "Analyse" }</label>
                 <select id="model-picker" data-testid="model-picker" onchange={on_pick}>
-                    <optgroup label="trained model (.tflite)">
-                        <option value={models::BUNDLED} selected={selected == models::BUNDLED}>{ format!("{} (bundled)", models::BUNDLED) }</option>
+                    <optgroup label="trained models (.tflite)">
+                        { for models::SHIPPED.iter().map(|m| html! {
+                            <option value={m.stem} selected={selected == m.stem}>
+                                { if m.stem == models::BUNDLED { format!("{} (default)", m.stem) } else { m.stem.to_string() } }
+                            </option>
+                        }) }
                     </optgroup>
                     <optgroup label="architecture presets (synthetic weights)">
                         { for models::presets().into_iter().map(|p| html! {
