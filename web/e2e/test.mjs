@@ -422,7 +422,7 @@ try {
     const tPreset = Date.now();
     await pick(page, PRESET, PRESET);
     log(`${PRESET}: built, searched and applied in ${((Date.now() - tPreset) / 1000).toFixed(1)}s`);
-    check("the picker offers the presets' base names", JSON.stringify(await page.locator('[data-testid="model-picker"] option').evaluateAll((os) => os.map((o) => o.value))) === JSON.stringify(["blazeface-short-int8", "mbv2-w0.35-r144", "mbv2-w1.0-r224", "mcunet-like-r176"]));
+    check("the picker offers the shipped trained models and the presets' base names", JSON.stringify(await page.locator('[data-testid="model-picker"] option').evaluateAll((os) => os.map((o) => o.value))) === JSON.stringify(["blazeface-short-int8", "mbv2-w0.35-r144-int8", "mbv3se-int8", "yolofpn-int8", "torchconv-int8", "mbv2-w0.35-r144", "mbv2-w1.0-r224", "mcunet-like-r176"]));
     const pb = cli(["--board", "stm32f746g-disco"]);
     const ps = await schedule(page);
     check(`${PRESET}: default is the CLI's best for the board`, ps.split === splitAttr(pb.schedule) && ps.grid === `${pb.schedule.grid[0]}x${pb.schedule.grid[1]}`, `page ${ps.split} ${ps.grid}, CLI ${JSON.stringify(pb.schedule)}`);
