@@ -47,9 +47,7 @@ pub fn read_graph(arg: &str, rd: bool) -> Result<Graph> {
         None if rd => {
             // What-if on a trained model: redistribute its inferred architecture.
             let g = read_model(Path::new(arg))?.1;
-            let s = spec::infer(&g).with_context(|| {
-                format!("{arg}: receptive-field redistribution needs a MobileNetV2/MCUNet-style architecture (first conv, inverted-residual blocks, head); this model does not follow it")
-            })?;
+            let s = spec::infer(&g).map_err(|e| anyhow::anyhow!("{arg}: {}", e.rd_unavailable()))?;
             Ok(spec::build(&s.redistribute(spec::DEFAULT_RD_STAGE_GROUPS))
                 .map_err(|e| anyhow::anyhow!("{arg}: {e}"))?
                 .graph)

@@ -27,6 +27,10 @@ pub struct BlockGroup {
     /// Output channels before the width multiplier.
     pub out_channels: usize,
     pub repeat: usize,
+    /// A squeeze-and-excitation gate after the depthwise convolution (MEAN,
+    /// 1×1 reduce to a quarter, RELU6, 1×1 expand, LOGISTIC, MUL).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "core::ops::Not::not"))]
+    pub se: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -60,7 +64,7 @@ pub fn make_divisible(v: f32, divisor: usize) -> usize {
 }
 
 fn group(kernel: usize, expansion: usize, stride: usize, out_channels: usize, repeat: usize) -> BlockGroup {
-    BlockGroup { kernel, expansion, stride, out_channels, repeat }
+    BlockGroup { kernel, expansion, stride, out_channels, repeat, se: false }
 }
 
 impl ArchSpec {
@@ -297,6 +301,29 @@ impl Builder {
         y
     }
 
+    /// `x · sigmoid(expand(relu6(reduce(mean(x)))))`, the gate a `[1, 1, 1, C]` vector.
+    fn squeeze_excite(&mut self, name: &str, x: TensorId) -> TensorId {
+        let s = self.g.tensors[x].shape.clone();
+        let c = s[3];
+        let (xs, xz) = self.scale_zp(x);
+        let pooled = self.act(format!("{name}.pool"), alloc::vec![s[0], 1, 1, c], xs, xz);
+        let axes = self.tensor(
+            format!("{name}.axes"),
+            alloc::vec![2],
+            DType::I32,
+            Quant::None,
+            Some(ConstData::I32(alloc::vec![1, 2])),
+        );
+        self.node(Op::Mean(op::Mean { axes: 0b0110, keep_dims: true, sum: false }), &[x, axes], pooled);
+        let r = self.conv(&format!("{name}.reduce"), pooled, (c / 4).max(8), 1, 1, true);
+        let e = self.conv(&format!("{name}.expand"), r, c, 1, 1, false);
+        let gate = self.act(format!("{name}.gate"), alloc::vec![s[0], 1, 1, c], 1.0 / 256.0, -128);
+        self.node(Op::Logistic, &[e], gate);
+        let y = self.act(format!("{name}.out"), s, xs, xz);
+        self.node(Op::Binary(op::Binary::Mul(Activation::None)), &[x, gate], y);
+        y
+    }
+
     fn add(&mut self, name: &str, a: TensorId, b: TensorId) -> TensorId {
         let s = self.g.tensors[a].shape.clone();
         let scale = 0.05 + 0.03 * self.rng.unit();
@@ -426,6 +453,9 @@ pub fn build(spec: &ArchSpec) -> crate::error::Result<Built> {
                 h = b.conv(&format!("{name}.expand"), h, in_c * grp.expansion, 1, 1, true);
             }
             h = b.depthwise(&format!("{name}.dw"), h, grp.kernel, stride);
+            if grp.se {
+                h = b.squeeze_excite(&format!("{name}.se"), h);
+            }
             h = b.conv(&format!("{name}.project"), h, out_c, 1, 1, false);
             if stride == 1 && in_c == out_c {
                 h = b.add(&format!("{name}.add"), h, x);
@@ -517,19 +547,68 @@ mod tests {
     }
 }
 
-/// Reads a MobileNetV2/MCUNet-style architecture back from a graph (first
-/// conv, inverted-residual blocks, 1×1 head conv, MEAN, FULLY_CONNECTED), so
-/// RD can be shown as a "what if" on a loaded model. `None` when the graph
-/// does not follow that pattern. The weights of a redistributed network
-/// would have to be retrained.
-pub fn infer(g: &Graph) -> Option<ArchSpec> {
-    let nodes = &g.nodes;
-    let shape = |i: usize| g.tensors[nodes[i].output()].nhwc();
-    let input = g.tensors[*g.inputs.first()?].nhwc();
-    if input[1] != input[2] || input[3] != 3 {
-        return None;
+/// Why [`infer`] could not read a graph as an MBConv network: where it stopped and what it expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotMbconv {
+    /// The operator it stopped at (`None`: the graph as a whole).
+    pub op_index: Option<usize>,
+    pub op: &'static str,
+    pub what: &'static str,
+}
+
+impl NotMbconv {
+    /// The sentence the CLI and the page give when RD cannot be applied to a trained model.
+    pub fn rd_unavailable(&self) -> String {
+        alloc::format!(
+            "receptive-field redistribution needs a MobileNetV2/MCUNet-style architecture (first conv, MBConv \
+             blocks with optional squeeze-and-excitation, 1×1 head conv, MEAN, FULLY_CONNECTED); this model does \
+             not follow it: {self}"
+        )
     }
-    let Op::Conv2d(c0) = nodes.first()?.op else { return None };
+}
+
+impl core::fmt::Display for NotMbconv {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.op_index {
+            Some(i) => write!(f, "at operator {i} ({}): {}", self.op, self.what),
+            None => f.write_str(self.what),
+        }
+    }
+}
+
+/// Reads a MobileNetV2 / ProxylessNAS / MCUNet-style architecture back from
+/// a graph — a first convolution, MBConv blocks (optional 1×1 expansion with
+/// an integer ratio, a k×k depthwise convolution with k = 3, 5, 7…, an
+/// optional squeeze-and-excitation gate, a 1×1 projection, an optional
+/// residual ADD), a 1×1 head convolution, MEAN and FULLY_CONNECTED layers —
+/// so RD can be shown as a "what if" on a loaded model. Activations as
+/// separate operators and explicit PADs before a depthwise convolution are
+/// read through. Where the graph departs from that pattern, the error names
+/// the operator. The weights of a redistributed network would have to be
+/// retrained.
+pub fn infer(g: &Graph) -> core::result::Result<ArchSpec, NotMbconv> {
+    let nodes = &g.nodes;
+    let stop = |i: usize, what| NotMbconv {
+        op_index: Some(i),
+        op: nodes.get(i).map_or("end of graph", |n| n.op.name()),
+        what,
+    };
+    let whole = |what| NotMbconv { op_index: None, op: "", what };
+    let shape = |i: usize| g.tensors[nodes[i].output()].nhwc();
+    let input = g.tensors[*g.inputs.first().ok_or(whole("the model has no input"))?].nhwc();
+    if input[1] != input[2] || input[3] != 3 {
+        return Err(whole("the input is not a square RGB image"));
+    }
+    let op = |i: usize| nodes.get(i).map(|n| n.op);
+    // Activations written as their own operators follow the op they belong to.
+    let skip_act = |mut i: usize| {
+        while matches!(op(i), Some(Op::Relu | Op::Relu6 | Op::HardSwish | Op::LeakyRelu(_))) {
+            i += 1;
+        }
+        i
+    };
+    let is_1x1 = |i: usize| matches!(op(i), Some(Op::Conv2d(c)) if c.h.kernel == 1 && c.w.kernel == 1 && c.h.stride == 1 && c.w.stride == 1);
+    let Some(Op::Conv2d(c0)) = op(0) else { return Err(stop(0, "the network does not start with a convolution")) };
     let mut spec = ArchSpec {
         name: "inferred".into(),
         resolution: input[1],
@@ -542,67 +621,137 @@ pub fn infer(g: &Graph) -> Option<ArchSpec> {
         classes: 0,
         seed: 1,
     };
-    let is_1x1 = |i: usize| matches!(nodes.get(i).map(|n| n.op), Some(Op::Conv2d(c)) if c.h.kernel == 1 && c.w.kernel == 1 && c.h.stride == 1);
-    let mut i = 1;
-    loop {
+    let mut i = skip_act(1);
+    let head = loop {
         let in_c = shape(i - 1)[3];
-        let (expand, dw_at) = if is_1x1(i) && matches!(nodes.get(i + 1).map(|n| n.op), Some(Op::DepthwiseConv2d(_))) {
-            (true, i + 1)
-        } else {
-            (false, i)
+        let start = i;
+        let mut at = i;
+        let expand = is_1x1(at) && {
+            let after = skip_act(at + 1);
+            matches!(op(after), Some(Op::DepthwiseConv2d(_) | Op::Pad(_)))
         };
-        let Some(Op::DepthwiseConv2d(dw)) = nodes.get(dw_at).map(|n| n.op) else { break };
-        if !is_1x1(dw_at + 1) {
-            return None;
+        if expand {
+            at = skip_act(at + 1);
         }
-        let expansion = if expand { shape(i)[3] / in_c } else { 1 };
-        if expand && shape(i)[3] != in_c * expansion {
-            return None;
+        if matches!(op(at), Some(Op::Pad(_))) {
+            at += 1;
         }
-        let out_c = shape(dw_at + 1)[3];
-        let mut next = dw_at + 2;
-        if matches!(nodes.get(next).map(|n| n.op), Some(Op::Add(_))) {
-            next += 1;
+        let Some(Op::DepthwiseConv2d(dw)) = op(at) else { break start };
+        let hidden = shape(at)[3];
+        at = skip_act(at + 1);
+        // Squeeze-and-excitation: MEAN over the pixels, 1×1 convs, a gate, MUL.
+        let mut se = false;
+        if matches!(op(at), Some(Op::Mean(m)) if m.keep_dims && !m.sum) {
+            let feature = nodes[at].input(0);
+            let mul = (at + 1..nodes.len().min(at + 12))
+                .find(|&k| matches!(op(k), Some(Op::Binary(op::Binary::Mul(_)))) && nodes[k].inputs.contains(&feature));
+            let Some(mul) = mul else { return Err(stop(at, "a squeeze-and-excitation MEAN without its MUL gate")) };
+            se = true;
+            at = mul + 1;
         }
-        let block = BlockGroup { kernel: dw.h.kernel, expansion, stride: dw.h.stride, out_channels: out_c, repeat: 1 };
+        if !is_1x1(at) {
+            return Err(stop(at, "expected the 1×1 projection convolution of an MBConv block"));
+        }
+        let expansion = if expand { hidden / in_c } else { 1 };
+        if (expand && hidden != in_c * expansion) || (!expand && hidden != in_c) {
+            return Err(stop(start, "the expansion ratio is not an integer"));
+        }
+        let out_c = shape(at)[3];
+        at += 1;
+        if matches!(op(at), Some(Op::Add(_))) {
+            at = skip_act(at + 1);
+        }
+        let block =
+            BlockGroup { kernel: dw.h.kernel, expansion, stride: dw.h.stride, out_channels: out_c, repeat: 1, se };
         match spec.blocks.last_mut() {
             Some(last)
                 if block.stride == 1
                     && last.kernel == block.kernel
                     && last.expansion == block.expansion
+                    && last.se == block.se
                     && last.out_channels == out_c =>
             {
                 last.repeat += 1
             }
             _ => spec.blocks.push(block),
         }
-        i = next;
+        i = at;
+    };
+    if spec.blocks.is_empty() {
+        return Err(stop(head, "expected an MBConv block (1×1 expansion, depthwise convolution, 1×1 projection)"));
     }
-    if !is_1x1(i)
-        || !matches!(nodes.get(i + 1).map(|n| n.op), Some(Op::Mean(m)) if !m.sum)
-        || !matches!(nodes.get(i + 2).map(|n| n.op), Some(Op::FullyConnected(_)))
-    {
-        return None;
+    if !is_1x1(head) {
+        return Err(stop(head, "expected the 1×1 head convolution after the last MBConv block"));
     }
-    spec.head_channels = shape(i)[3];
-    spec.classes = *g.tensors[nodes[i + 2].output()].shape.last()?;
-    (!spec.blocks.is_empty()).then_some(spec)
+    let pool = skip_act(head + 1);
+    if !matches!(op(pool), Some(Op::Mean(m)) if !m.sum) {
+        return Err(stop(pool, "expected the global MEAN after the head convolution"));
+    }
+    let fc = (pool + 1..nodes.len()).rev().find(|&k| matches!(op(k), Some(Op::FullyConnected(_))));
+    let Some(fc) = fc else { return Err(stop(pool + 1, "expected FULLY_CONNECTED after the pooling")) };
+    spec.head_channels = shape(head)[3];
+    spec.classes = *g.tensors[nodes[fc].output()].shape.last().ok_or(stop(fc, "the classifier output has no shape"))?;
+    Ok(spec)
 }
 
 #[cfg(test)]
 mod infer_tests {
     use super::*;
 
+    fn shapes(g: &Graph) -> Vec<(&'static str, Vec<usize>)> {
+        g.nodes.iter().map(|n| (n.op.name(), g.tensors[n.output()].shape.clone())).collect()
+    }
+
+    /// An MCUNet-style network: kernels 3/5/7, expansions 1/3/4/6, SE in
+    /// some groups. It builds, validates, and reads back to the same network.
+    #[test]
+    fn mbconv_with_se_and_mixed_kernels_is_inferred_back() {
+        let blocks = alloc::vec![
+            BlockGroup { se: false, ..group(3, 1, 1, 16, 1) },
+            BlockGroup { se: true, ..group(5, 3, 2, 24, 2) },
+            BlockGroup { se: false, ..group(7, 4, 2, 40, 2) },
+            BlockGroup { se: true, ..group(3, 6, 2, 80, 1) },
+        ];
+        let spec = ArchSpec {
+            name: "mbconv-se".into(),
+            resolution: 64,
+            width_multiplier: 1.0,
+            first_channels: 16,
+            first_kernel: 3,
+            first_stride: 2,
+            blocks,
+            head_channels: 160,
+            classes: 5,
+            seed: 3,
+        };
+        let g = build(&spec).unwrap().graph;
+        crate::validate::validate(&g).unwrap();
+        assert!(g.nodes.iter().any(|n| matches!(n.op, Op::Binary(op::Binary::Mul(_)))));
+        let back = infer(&g).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back.blocks, spec.blocks);
+        let rebuilt = build(&ArchSpec { seed: spec.seed, name: spec.name.clone(), ..back }).unwrap().graph;
+        assert_eq!(shapes(&rebuilt), shapes(&g));
+    }
+
+    /// A graph that is not an MBConv network is refused with the operator where reading stopped.
+    #[test]
+    fn what_infer_cannot_read_is_named() {
+        let mut g = build(&ArchSpec::preset("mbv2-w0.35-r144").unwrap()).unwrap().graph;
+        // The classifier removed: the head's MEAN is the last operator.
+        let mean = g.nodes.iter().rposition(|n| matches!(n.op, Op::Mean(_))).unwrap();
+        g.nodes.truncate(mean + 1);
+        let e = infer(&g).unwrap_err();
+        assert_eq!(e.what, "expected FULLY_CONNECTED after the pooling", "{e}");
+        assert!(alloc::format!("{e}").starts_with("at operator"), "{e}");
+    }
+
     #[test]
     fn a_built_spec_is_inferred_back() {
         for name in ["mbv2-w0.35-r144", "mbv2-w1.0-r224", "mcunet-like-r176"] {
             let spec = ArchSpec::preset(name).unwrap();
             let g = build(&spec).unwrap().graph;
-            let back = infer(&g).unwrap();
+            let back = infer(&g).unwrap_or_else(|e| panic!("{name}: {e}"));
             let rebuilt = build(&ArchSpec { seed: spec.seed, name: spec.name.clone(), ..back }).unwrap().graph;
-            let shapes = |g: &Graph| {
-                g.nodes.iter().map(|n| (n.op.name(), g.tensors[n.output()].shape.clone())).collect::<Vec<_>>()
-            };
             assert_eq!(shapes(&rebuilt), shapes(&g), "{name}");
         }
     }

@@ -24,6 +24,7 @@ fn group() -> impl Strategy<Value = BlockGroup> {
             stride,
             out_channels,
             repeat,
+            se: false,
         })
 }
 

@@ -50,11 +50,6 @@ pub fn shipped(stem: &str) -> Option<&'static Shipped> {
 /// What `patchwise plan MODEL.tflite --rd` notes for RD on a trained model.
 pub const WHAT_IF: &str = patchwise_core::plan::RD_WHAT_IF;
 
-/// Why RD is unavailable for a `.tflite` whose architecture `spec::infer` cannot read.
-pub const RD_UNAVAILABLE: &str = "receptive-field redistribution needs a MobileNetV2/MCUNet-style architecture \
-    (first conv, inverted-residual blocks, 1×1 head conv, MEAN, FULLY_CONNECTED); this model does not follow it, \
-    so its architecture cannot be read back as a spec";
-
 /// Largest spec accepted, in weights and in bytes of one activation, so a
 /// hostile `.json` cannot exhaust the tab's memory (MobileNetV2-1.0@224 has
 /// 3.5 M weights and a largest activation of 1.2 MB).
@@ -103,7 +98,7 @@ pub fn rd_spec(spec: Option<&ArchSpec>, graph: &Graph) -> Result<(ArchSpec, bool
         Some(s) => Ok((s.redistribute(spec::DEFAULT_RD_STAGE_GROUPS), false)),
         None => spec::infer(graph)
             .map(|s| (s.redistribute(spec::DEFAULT_RD_STAGE_GROUPS), true))
-            .ok_or_else(|| RD_UNAVAILABLE.to_string()),
+            .map_err(|e| e.rd_unavailable()),
     }
 }
 
@@ -157,7 +152,7 @@ mod tests {
             plan::report(&cli, Schedule::LAYER_BY_LAYER, InputMode::InArena).unwrap()
         );
         let blazeface = patchwise_core::loader::load(crate::DEFAULT_MODEL).unwrap();
-        assert_eq!(rd_spec(None, &blazeface).unwrap_err(), RD_UNAVAILABLE);
+        assert_eq!(rd_spec(None, &blazeface).unwrap_err(), spec::infer(&blazeface).unwrap_err().rd_unavailable());
     }
 
     /// The size bounds hold for the presets (exactly for weights).

@@ -211,7 +211,7 @@ pub fn RdCompare(props: &RdCompareProps) -> Html {
         _ => html! {},
     };
     let what_if = props.rd_model.origin == (Origin::Rd { what_if: true });
-    let before_spec = props.base.spec.as_deref().cloned().or_else(|| spec::infer(&props.base.graph));
+    let before_spec = props.base.spec.as_deref().cloned().or_else(|| spec::infer(&props.base.graph).ok());
     let target = props.board.map_or_else(|| "the budget".to_string(), str::to_string);
 
     html! {
