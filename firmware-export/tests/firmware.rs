@@ -158,6 +158,23 @@ fn smallest_arena_streamed_patches_in_qemu() {
     run_and_check(&g, &request(&g, name, board, smallest, InputMode::Streamed));
 }
 
+/// The 128×160 detector with a patch stage that branches (its stride-8
+/// features are kept whole for the pyramid) on a non-square grid, in QEMU.
+#[test]
+#[ignore = "needs qemu-system-arm and the thumb targets: run tools/firmware-test"]
+fn branching_non_square_stage_in_qemu() {
+    let board = qemu_board();
+    let name = "yolofpn-int8";
+    let g = common::load(name);
+    let split = patchwise_core::patch::legal_splits(&g)
+        .into_iter()
+        .rev()
+        .find(|&s| !patchwise_core::patch::kept_tensors(&g, s).is_empty())
+        .expect("a branching split");
+    let schedule = Schedule { split: Some(split), grid: (2, 3) };
+    run_and_check(&g, &request(&g, name, board, schedule, InputMode::Streamed));
+}
+
 /// Every board's export builds for its target (opsnet with its best
 /// schedule, and mbv2 where it fits with patches).
 #[test]

@@ -53,7 +53,7 @@ fn opsnet_every_schedule_matches_the_executors() {
 
 #[test]
 fn shipped_models_pareto_schedules_match_the_executors() {
-    for name in ["mbv2-w0.35-r144-int8", "blazeface-short-int8"] {
+    for name in ["mbv2-w0.35-r144-int8", "blazeface-short-int8", "yolofpn-int8"] {
         let g = common::load(name);
         let input = seeded_input(&g, 11);
         let want = reference_outputs(&g, &input).unwrap();
