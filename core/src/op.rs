@@ -231,8 +231,9 @@ impl Op {
             | Op::Logistic
             | Op::Tanh
             | Op::HardSwish => Spatial::Pointwise,
-            // Concatenation along channels keeps every pixel where it is.
+            // Concatenation along channels, and slices of channels, keep every pixel where it is.
             Op::Concatenation(c) if c.axis == 3 => Spatial::Pointwise,
+            Op::NdCopy(c) if c.channels_only => Spatial::Pointwise,
             Op::FullyConnected(_)
             | Op::Mean(_)
             | Op::Reduce(_)

@@ -65,7 +65,7 @@ pub(super) fn tile_or_slice(
             return Err(Error::at_op("SLICE size does not match its output shape", oi));
         }
     }
-    Ok(NdCopy::new(if tile { CopyKind::Tile } else { CopyKind::Slice }, rank, v))
+    Ok(NdCopy::new(if tile { CopyKind::Tile } else { CopyKind::Slice }, rank, v).with_shapes(in_shape, out_shape))
 }
 
 /// STRIDED_SLICE: begin, end and strides resolved per dimension the way
@@ -159,7 +159,7 @@ pub(super) fn strided_slice(
     if tensors[outs[0]].shape != out {
         return Err(Error::at_op("STRIDED_SLICE output shape differs from what begin, end and strides give", oi));
     }
-    Ok(c)
+    Ok(c.with_shapes(in_shape, &out))
 }
 
 /// SPLIT (operands: axis, value), SPLIT_V (value, sizes, axis) and UNPACK
@@ -237,7 +237,7 @@ pub(super) fn split(
         if tensors[outs[k]].shape != want {
             return Err(Error::at_op("a split output's shape differs from its part of the input", oi));
         }
-        parts.push(c);
+        parts.push(c.with_shapes(in_shape, &want));
         at += size;
     }
     Ok((id, parts))

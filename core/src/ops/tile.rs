@@ -39,12 +39,28 @@ pub struct NdCopy {
     /// Dimensions of extent 1 that the output drops (STRIDED_SLICE's shrink
     /// mask, UNPACK's axis), as a bit mask.
     pub dropped: u8,
+    /// A 4-D slice of channels only (every image and pixel kept): each output
+    /// pixel reads its own input pixel, so it can sit in a patch stage.
+    pub channels_only: bool,
 }
 
 impl NdCopy {
     /// A copy of `kind` with unit steps and nothing dropped.
     pub fn new(kind: CopyKind, rank: usize, a: [usize; MAX_RANK]) -> Self {
-        NdCopy { kind, rank: rank as u8, a, step: [1; MAX_RANK], dropped: 0 }
+        NdCopy { kind, rank: rank as u8, a, step: [1; MAX_RANK], dropped: 0, channels_only: false }
+    }
+
+    /// Sets [`Self::channels_only`] from the operand shapes (the loader does, once).
+    pub fn with_shapes(mut self, input: &[usize], output: &[usize]) -> Self {
+        self.channels_only = self.kind != CopyKind::Tile
+            && self.rank == 4
+            && self.dropped == 0
+            && input.len() == 4
+            && output.len() == 4
+            && input[..3] == output[..3]
+            && self.a[..3] == [0, 0, 0]
+            && self.step[..4] == [1, 1, 1, 1];
+        self
     }
 }
 
@@ -52,13 +68,15 @@ impl NdCopy {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NdCopyKernel {
     pub tile: bool,
+    /// A channel slice computed over any region of pixels.
+    pub channels_only: bool,
     pub rank: u8,
     pub in_shape: [usize; MAX_RANK],
     pub out_shape: [usize; MAX_RANK],
     pub begin: [usize; MAX_RANK],
     pub step: [i32; MAX_RANK],
 }
-literal_struct!(NdCopyKernel { tile, rank, in_shape, out_shape, begin, step });
+literal_struct!(NdCopyKernel { tile, channels_only, rank, in_shape, out_shape, begin, step });
 
 impl NdCopy {
     pub fn name(&self) -> &'static str {
@@ -123,7 +141,15 @@ impl NdCopy {
         let o = self.extent(&p.tensor(p.output()).shape).ok_or(p.err("copy shape does not match its output"))?;
         let tile = self.kind == CopyKind::Tile;
         let (begin, step) = if tile { ([0; MAX_RANK], [1; MAX_RANK]) } else { (self.a, self.step) };
-        Ok(NdCopyKernel { tile, rank: self.rank, in_shape: i, out_shape: o, begin, step })
+        Ok(NdCopyKernel {
+            tile,
+            channels_only: self.channels_only,
+            rank: self.rank,
+            in_shape: i,
+            out_shape: o,
+            begin,
+            step,
+        })
     }
 }
 
@@ -158,9 +184,21 @@ pub(crate) fn nd_copy(
 
 impl Eval for NdCopyKernel {
     fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
-        whole(inputs, &out, region)?;
         let x = first(inputs)?;
         let e = out.elem;
+        if self.channels_only {
+            // Pixel by pixel over the region: channels `begin[3]..` of the same input pixel.
+            let (c0, oc) = (self.begin[3] * e, out.win.c * e);
+            for (b, y) in crate::ops::rows(out.win, region) {
+                for xx in region.x..region.x_end() {
+                    let i = x.win.offset(b, y, xx) * e + c0;
+                    let o = out.win.offset(b, y, xx) * e;
+                    crate::ops::sub_mut(out.data, o, oc)?.copy_from_slice(crate::ops::sub(x.data, i, oc)?);
+                }
+            }
+            return Ok(());
+        }
+        whole(inputs, &out, region)?;
         let map = |d: usize, o: usize| {
             if self.tile {
                 o % self.in_shape[d]
@@ -204,7 +242,7 @@ mod tests {
             let pad = |v: &[usize]| { let mut a = [1; MAX_RANK]; a[..r].copy_from_slice(v); a };
             let data: Vec<u8> = (0..shape.iter().product::<usize>()).map(|i| (i * 11 + 5) as u8).collect();
             let out: Vec<usize> = shape.iter().zip(&mult).map(|(s, m)| s * m).collect();
-            let tile = NdCopyKernel { tile: true, rank: r as u8, in_shape: pad(&shape), out_shape: pad(&out), begin: [0; MAX_RANK], step: [1; MAX_RANK] };
+            let tile = NdCopyKernel { tile: true, channels_only: false, rank: r as u8, in_shape: pad(&shape), out_shape: pad(&out), begin: [0; MAX_RANK], step: [1; MAX_RANK] };
             let tiled = run(&tile, &data);
             let index = |s: &[usize], i: &[usize]| (0..r).fold(0, |acc, d| acc * s[d] + i[d]);
             for o in 0..tiled.len() {
@@ -215,7 +253,7 @@ mod tests {
                 prop_assert_eq!(tiled[o], data[index(&shape, &ii)]);
             }
             let begin: Vec<usize> = (0..r).map(|d| (pick[d] % mult[d]) * shape[d]).collect();
-            let slice = NdCopyKernel { tile: false, rank: r as u8, in_shape: pad(&out), out_shape: pad(&shape), begin: pad(&begin), step: [1; MAX_RANK] };
+            let slice = NdCopyKernel { tile: false, channels_only: false, rank: r as u8, in_shape: pad(&out), out_shape: pad(&shape), begin: pad(&begin), step: [1; MAX_RANK] };
             prop_assert_eq!(run(&slice, &tiled), data);
         }
 
@@ -226,7 +264,7 @@ mod tests {
             s[..r].copy_from_slice(&shape);
             let mut last = [0; MAX_RANK];
             for d in 0..r { last[d] = shape[d] - 1; }
-            let k = NdCopyKernel { tile: false, rank: r as u8, in_shape: s, out_shape: s, begin: last, step: [-1; MAX_RANK] };
+            let k = NdCopyKernel { tile: false, channels_only: false, rank: r as u8, in_shape: s, out_shape: s, begin: last, step: [-1; MAX_RANK] };
             let data: Vec<u8> = (0..shape.iter().product::<usize>()).map(|i| (i * 7 + 3) as u8).collect();
             let once = run(&k, &data);
             prop_assert_eq!(once.first(), data.last());
