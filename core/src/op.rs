@@ -220,7 +220,9 @@ impl Op {
             | Op::TransposeConv(_)
             | Op::MaxPool2d(_)
             | Op::AveragePool2d(_)
-            | Op::Pad(_) => Spatial::Window,
+            | Op::Pad(_)
+            | Op::ResizeBilinear(_)
+            | Op::ResizeNearest(_) => Spatial::Window,
             Op::Add(_)
             | Op::Binary(_)
             | Op::Quantize
@@ -243,8 +245,6 @@ impl Op {
             | Op::L2Normalization
             | Op::Concatenation(_)
             | Op::Pack(_)
-            | Op::ResizeBilinear(_)
-            | Op::ResizeNearest(_)
             | Op::Transpose(_)
             | Op::SpaceDepth(_)
             | Op::BatchSpace(_)
@@ -267,6 +267,8 @@ impl Op {
             Op::TransposeConv(c) => Some(c.input_rect(out, in_hw, out_hw)),
             Op::MaxPool2d(p) | Op::AveragePool2d(p) => Some(p.input_rect(out, in_hw, out_hw)),
             Op::Pad(p) => Some(p.input_rect(out, in_hw)),
+            Op::ResizeBilinear(r) => Some(r.input_rect(out, in_hw, out_hw, false)),
+            Op::ResizeNearest(r) => Some(r.input_rect(out, in_hw, out_hw, true)),
             _ if self.spatial() == Spatial::Pointwise => Some(out),
             _ => None,
         }

@@ -127,7 +127,9 @@ fn every_local_op_case_runs_patch_based_like_the_reference() {
         *checked.entry(g.nodes[0].op.name()).or_default() += 1;
     }
     eprintln!("patch-based op cases: {checked:?}");
-    for op in ["CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "ADD", "MUL", "TANH", "PAD", "MAX_POOL_2D", "SLICE", "SPLIT"] {
+    for op in
+        ["CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "ADD", "MUL", "TANH", "PAD", "MAX_POOL_2D", "SLICE", "SPLIT"]
+    {
         assert!(checked.contains_key(op), "no {op} case ran patch-based");
     }
 }

@@ -2,7 +2,7 @@
 //! coordinates in 10-bit fixed point, raw int8 values interpolated with
 //! integer weights, rounded half away from zero. No requantization.
 
-use crate::region::Window;
+use crate::region::{Rect, Window};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ResizeParams {
@@ -65,13 +65,19 @@ impl ResizeParams {
 
     /// Computes output window `ow` from an input window covering its taps.
     pub fn eval_window(&self, input: &[i8], iw: Window, output: &mut [i8], ow: Window) {
+        self.eval_region(input, iw, output, ow, ow.rect);
+    }
+
+    /// Computes `region` of the output (inside the buffer's window `ow`) from
+    /// an input window covering its taps (see [`Self::input_span`]).
+    pub fn eval_region(&self, input: &[i8], iw: Window, output: &mut [i8], ow: Window, region: Rect) {
         let c = ow.c;
-        let mut o = 0;
         for b in 0..ow.n {
-            for y in ow.rect.y..ow.rect.y_end() {
+            for y in region.y..region.y_end() {
                 let (iy, y0, y1) = self.interp(y, self.scale_h, self.in_shape[1]);
                 let dy = (iy - 1024 * y0 as i32) as i64;
-                for x in ow.rect.x..ow.rect.x_end() {
+                for x in region.x..region.x_end() {
+                    let mut o = ow.offset(b, y, x);
                     let (ix, x0, x1) = self.interp(x, self.scale_w, self.in_shape[2]);
                     let dx = (ix - 1024 * x0 as i32) as i64;
                     let (p00, p10, p01, p11) =
@@ -109,14 +115,29 @@ impl ResizeParams {
 
     pub fn eval_nearest(&self, input: &[i8], output: &mut [i8]) {
         let ([n, ih, iw, c], [_, oh, ow, _]) = (self.in_shape, self.out_shape);
-        let mut o = 0;
-        for b in 0..n {
-            for y in 0..oh {
+        let (iwin, owin) = (Window::full(n, ih, iw, c), Window::full(n, oh, ow, c));
+        self.eval_nearest_region(input, iwin, output, owin, owin.rect);
+    }
+
+    /// Input rows (or columns) `[lo, hi]` (inclusive) nearest-neighbour outputs `[o0, o1)` read:
+    /// the source index never decreases along an axis.
+    pub fn nearest_span(&self, o0: usize, o1: usize, horizontal: bool) -> (usize, usize) {
+        let d = if horizontal { 2 } else { 1 };
+        let (i, o) = (self.in_shape[d], self.out_shape[d]);
+        (self.nearest(o0, i, o), self.nearest(o1 - 1, i, o))
+    }
+
+    /// Computes `region` of the nearest-neighbour output (inside `ow`) from an input window covering its sources.
+    pub fn eval_nearest_region(&self, input: &[i8], iw: Window, output: &mut [i8], ow: Window, region: Rect) {
+        let ([_, ih, iwd, _], [_, oh, owd, _]) = (self.in_shape, self.out_shape);
+        let c = ow.c;
+        for b in 0..ow.n {
+            for y in region.y..region.y_end() {
                 let sy = self.nearest(y, ih, oh);
-                for x in 0..ow {
-                    let i = ((b * ih + sy) * iw + self.nearest(x, iw, ow)) * c;
+                for x in region.x..region.x_end() {
+                    let i = iw.offset(b, sy, self.nearest(x, iwd, owd));
+                    let o = ow.offset(b, y, x);
                     output[o..o + c].copy_from_slice(&input[i..i + c]);
-                    o += c;
                 }
             }
         }

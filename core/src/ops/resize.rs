@@ -1,11 +1,12 @@
 //! RESIZE_BILINEAR (int8, 10-bit fixed-point source coordinates) and
-//! RESIZE_NEAREST_NEIGHBOR, neither requantizing. Both need whole tensors for
-//! now (they end a patch stage).
+//! RESIZE_NEAREST_NEIGHBOR, neither requantizing. Each output pixel reads a
+//! few input pixels near its source coordinate, so both are window
+//! operators: they can sit in a patch stage (an upsampling neck).
 
 use crate::error::Result;
 use crate::kernels::resize::ResizeParams;
 use crate::literal_struct;
-use crate::ops::{first, whole, Eval, In, Out};
+use crate::ops::{first, Eval, In, Out};
 use crate::program::Consts;
 use crate::region::Rect;
 
@@ -32,6 +33,25 @@ pub struct Nearest {
 literal_struct!(Nearest { params });
 
 impl ResizeOptions {
+    /// The input rectangle output rectangle `out` reads (`nearest`: RESIZE_NEAREST_NEIGHBOR).
+    pub fn input_rect(&self, out: Rect, in_hw: (usize, usize), out_hw: (usize, usize), nearest: bool) -> Rect {
+        let p = ResizeParams::prepare(
+            self.align_corners,
+            self.half_pixel_centers,
+            &[1, in_hw.0, in_hw.1, 1],
+            &[1, out_hw.0, out_hw.1, 1],
+        );
+        let span = |o0, o1, horizontal| {
+            if nearest {
+                p.nearest_span(o0, o1, horizontal)
+            } else {
+                p.input_span(o0, o1, horizontal)
+            }
+        };
+        let ((y0, y1), (x0, x1)) = (span(out.y, out.y_end(), false), span(out.x, out.x_end(), true));
+        Rect::new(y0, x0, y1 + 1 - y0, x1 + 1 - x0)
+    }
+
     /// int8 NHWC in and out, a constant size equal to the output's.
     #[cfg(feature = "alloc")]
     pub(crate) fn validate(&self, c: &crate::validate::Ctx) -> Result<()> {
@@ -55,21 +75,20 @@ impl ResizeOptions {
     }
 }
 
-/// A resize over whole tensors.
-fn eval_whole(inputs: &[In], out: Out, region: Rect, f: impl FnOnce(&[i8], &mut [i8])) -> Result<()> {
-    whole(inputs, &out, region)?;
-    f(crate::arena::as_i8(first(inputs)?.data), crate::arena::as_i8_mut(out.data));
-    Ok(())
-}
-
 impl Eval for Resize {
     fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
-        eval_whole(inputs, out, region, |x, o| self.params.eval(x, o))
+        let x = first(inputs)?;
+        let (xd, od) = (crate::arena::as_i8(x.data), crate::arena::as_i8_mut(out.data));
+        self.params.eval_region(xd, x.win, od, out.win, region);
+        Ok(())
     }
 }
 
 impl Eval for Nearest {
     fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
-        eval_whole(inputs, out, region, |x, o| self.params.eval_nearest(x, o))
+        let x = first(inputs)?;
+        let (xd, od) = (crate::arena::as_i8(x.data), crate::arena::as_i8_mut(out.data));
+        self.params.eval_nearest_region(xd, x.win, od, out.win, region);
+        Ok(())
     }
 }
