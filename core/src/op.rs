@@ -222,7 +222,8 @@ impl Op {
             | Op::AveragePool2d(_)
             | Op::Pad(_)
             | Op::ResizeBilinear(_)
-            | Op::ResizeNearest(_) => Spatial::Window,
+            | Op::ResizeNearest(_)
+            | Op::SpaceDepth(_) => Spatial::Window,
             Op::Add(_)
             | Op::Binary(_)
             | Op::Quantize
@@ -246,7 +247,6 @@ impl Op {
             | Op::Concatenation(_)
             | Op::Pack(_)
             | Op::Transpose(_)
-            | Op::SpaceDepth(_)
             | Op::BatchSpace(_)
             | Op::NdCopy(_)
             | Op::Gather(_)
@@ -269,6 +269,7 @@ impl Op {
             Op::Pad(p) => Some(p.input_rect(out, in_hw)),
             Op::ResizeBilinear(r) => Some(r.input_rect(out, in_hw, out_hw, false)),
             Op::ResizeNearest(r) => Some(r.input_rect(out, in_hw, out_hw, true)),
+            Op::SpaceDepth(s) => Some(s.input_rect(out)),
             _ if self.spatial() == Spatial::Pointwise => Some(out),
             _ => None,
         }

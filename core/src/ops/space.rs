@@ -1,9 +1,10 @@
 //! DEPTH_TO_SPACE and SPACE_TO_DEPTH (NHWC, TFLite's DCR order): blocks of
-//! `b × b` pixels moved into or out of the channels; SPACE_TO_BATCH_ND and
+//! `b × b` pixels moved into or out of the channels — window operators that
+//! can sit in a patch stage; SPACE_TO_BATCH_ND and
 //! BATCH_TO_SPACE_ND (4-D): pixels interleaved into or out of the batch, with
 //! padding (filled with the output zero point) or crops — how TF writes
-//! dilated convolutions. Copies of the elements, any type; whole tensors
-//! (they end a patch stage).
+//! dilated convolutions. Copies of the elements, any type; the batch
+//! movers need whole tensors (they end a patch stage).
 
 use crate::error::Result;
 use crate::literal_struct;
@@ -54,27 +55,38 @@ impl SpaceDepth {
     }
 }
 
+impl SpaceDepth {
+    /// The input rectangle output rectangle `out` reads: each output pixel
+    /// comes from one input pixel (DEPTH_TO_SPACE) or one `b × b` block.
+    pub fn input_rect(&self, out: Rect) -> Rect {
+        let b = self.block;
+        if self.to_space {
+            let (y0, x0) = (out.y / b, out.x / b);
+            Rect::new(y0, x0, (out.y_end() - 1) / b + 1 - y0, (out.x_end() - 1) / b + 1 - x0)
+        } else {
+            Rect::new(out.y * b, out.x * b, out.h * b, out.w * b)
+        }
+    }
+}
+
 impl Eval for SpaceDepthKernel {
     fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
-        whole(inputs, &out, region)?;
         let x = first(inputs)?;
-        let ([n, oh, ow, oc], b, e) = (self.out_shape, self.block, out.elem);
-        let [_, ih, iw, ic] = x.shape;
-        let mut o = 0;
-        for bi in 0..n {
-            for y in 0..oh {
-                for xx in 0..ow {
-                    for ch in 0..oc {
-                        let i = if self.to_space {
-                            // Output pixel (y, x) takes channel block (y % b, x % b) of input pixel (y / b, x / b).
-                            let d = ((y % b) * b + xx % b) * oc + ch;
-                            ((bi * ih + y / b) * iw + xx / b) * ic + d
-                        } else {
-                            let (within, d) = (ch / ic, ch % ic);
-                            ((bi * ih + y * b + within / b) * iw + xx * b + within % b) * ic + d
-                        };
-                        out.data[o * e..(o + 1) * e].copy_from_slice(&x.data[i * e..(i + 1) * e]);
-                        o += 1;
+        let (b, e) = (self.block, out.elem);
+        let (oc, ic) = (self.out_shape[3], x.shape[3]);
+        for (bi, y) in crate::ops::rows(out.win, region) {
+            for xx in region.x..region.x_end() {
+                let o = out.win.offset(bi, y, xx) * e;
+                if self.to_space {
+                    // Output pixel (y, x) takes channel block (y % b, x % b) of input pixel (y / b, x / b).
+                    let i = (x.win.offset(bi, y / b, xx / b) + ((y % b) * b + xx % b) * oc) * e;
+                    crate::ops::sub_mut(out.data, o, oc * e)?.copy_from_slice(crate::ops::sub(x.data, i, oc * e)?);
+                } else {
+                    // Output channels `k·C..(k+1)·C` are input pixel (y·b + k / b, x·b + k % b).
+                    for k in 0..b * b {
+                        let i = x.win.offset(bi, y * b + k / b, xx * b + k % b) * e;
+                        let dst = crate::ops::sub_mut(out.data, o + k * ic * e, ic * e)?;
+                        dst.copy_from_slice(crate::ops::sub(x.data, i, ic * e)?);
                     }
                 }
             }
