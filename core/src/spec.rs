@@ -29,7 +29,7 @@ pub struct BlockGroup {
     pub repeat: usize,
     /// A squeeze-and-excitation gate after the depthwise convolution (MEAN,
     /// 1×1 reduce to a quarter, RELU6, 1×1 expand, LOGISTIC, MUL).
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "core::ops::Not::not"))]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub se: bool,
 }
 

@@ -110,3 +110,25 @@ pub enum Response {
     Run { id: u64, result: Result<RunOut, String> },
     Image { id: u64, result: Result<ImageInfo, String> },
 }
+
+#[cfg(test)]
+mod codec_tests {
+    //! Messages cross to the worker in yew-agent's Bincode codec, which is not
+    //! self-describing: every serde attribute must round-trip through it
+    //! (a `skip_serializing_if` on a spec field once made the worker panic).
+    use super::*;
+    use patchwise_core::spec::{ArchSpec, BlockGroup};
+
+    fn round_trip<T: Serialize + serde::de::DeserializeOwned>(v: &T) -> T {
+        let cfg = bincode::config::standard();
+        bincode::serde::decode_from_slice(&bincode::serde::encode_to_vec(v, cfg).unwrap(), cfg).unwrap().0
+    }
+
+    #[test]
+    fn a_spec_source_round_trips_in_the_worker_codec() {
+        let mut spec = ArchSpec::preset("mcunet-like-r176").unwrap();
+        spec.blocks.push(BlockGroup { kernel: 5, expansion: 4, stride: 1, out_channels: 40, repeat: 1, se: true });
+        let src = Source::Spec(spec);
+        assert_eq!(round_trip(&src), src);
+    }
+}
