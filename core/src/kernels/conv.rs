@@ -233,14 +233,7 @@ mod tests {
         }
 
         fn weighted(&self) -> Weighted<'_> {
-            let stage = OutputStage {
-                input_offset: -self.zp_in,
-                output_offset: self.zp_out,
-                act_min: -128,
-                act_max: 127,
-                multipliers: &self.mults,
-            };
-            Weighted { stage, filter: &self.filter, bias: Some(&self.bias) }
+            crate::kernels::testing::weighted(self.zp_in, self.zp_out, &self.mults, &self.filter, &self.bias)
         }
     }
 

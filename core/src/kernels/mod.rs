@@ -51,6 +51,24 @@ pub(crate) mod testing {
     use crate::region::Rect;
     use alloc::vec::Vec;
 
+    /// Full-range requantization with per-channel `mults`, and the weights and bias.
+    pub fn weighted<'a>(
+        zp_in: i32,
+        zp_out: i32,
+        mults: &'a [crate::fixedpoint::QuantizedMultiplier],
+        filter: &'a [i8],
+        bias: &'a [i32],
+    ) -> super::conv::Weighted<'a> {
+        let stage = super::conv::OutputStage {
+            input_offset: -zp_in,
+            output_offset: zp_out,
+            act_min: -128,
+            act_max: 127,
+            multipliers: mults,
+        };
+        super::conv::Weighted { stage, filter, bias: Some(bias) }
+    }
+
     /// Rectangle `r` of a single-image `[h, w, c]` tensor that is `w` wide: what a window holds.
     pub fn crop<T: Copy>(data: &[T], w: usize, c: usize, r: Rect) -> Vec<T> {
         (r.y..r.y_end()).flat_map(|y| data[(y * w + r.x) * c..(y * w + r.x_end()) * c].iter().copied()).collect()

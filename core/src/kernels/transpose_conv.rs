@@ -88,7 +88,6 @@ mod tests {
     //! `input_span` says they read.
     use super::*;
     use crate::fixedpoint::QuantizedMultiplier;
-    use crate::kernels::conv::OutputStage;
     use alloc::vec::Vec;
     use proptest::prelude::*;
 
@@ -109,14 +108,7 @@ mod tests {
 
     impl Problem {
         fn weighted(&self) -> Weighted<'_> {
-            let stage = OutputStage {
-                input_offset: -self.zp_in,
-                output_offset: self.zp_out,
-                act_min: -128,
-                act_max: 127,
-                multipliers: &self.mults,
-            };
-            Weighted { stage, filter: &self.filter, bias: Some(&self.bias) }
+            crate::kernels::testing::weighted(self.zp_in, self.zp_out, &self.mults, &self.filter, &self.bias)
         }
 
         fn reference(&self) -> Vec<i8> {
