@@ -3,17 +3,11 @@
 2 classes, random seeded weights), batch-norm statistics calibrated on seeded
 crops of scikit-image's bundled photos, then full-int8 converted with
 TFLiteConverter (int8 input and output).  Deterministic: re-run to regenerate."""
-import contextlib
-import io
 import os
-import random
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import modelkit  # noqa: E402,F401  (first: pins the deterministic TF environment)
 import numpy as np
 import skimage.data as skd
 import tensorflow as tf
@@ -26,13 +20,6 @@ from preprocess import normalize  # noqa: E402
 SEED = 20261124
 SIZE = 144
 OUT = os.path.join(HERE, "mbv2-w0.35-r144-int8.tflite")
-
-
-def seed_all(seed):
-    random.seed(seed)
-    np.random.seed(seed)
-    tf.random.set_seed(seed)
-    tf.keras.utils.set_random_seed(seed)
 
 
 def photos():
@@ -60,45 +47,20 @@ def random_crops(rng, imgs, n, size=SIZE):
 
 
 def main():
-    seed_all(SEED)
-    tf.config.experimental.enable_op_determinism()
+    modelkit.seed_everything(SEED)
     rng = np.random.default_rng(SEED)
     imgs = photos()
 
     model = tf.keras.applications.MobileNetV2(
         alpha=0.35, input_shape=(SIZE, SIZE, 3), weights=None, classes=2)
 
-    # Batch-norm calibration: momentum 0 for the first pass makes the moving
-    # statistics equal that batch's statistics, later passes average in more
-    # batches.  Without this the moving stats stay at mean 0 / var 1 and the
-    # activations (and SOFTMAX's input scale) collapse.
-    bns = [l for l in model.layers if isinstance(l, tf.keras.layers.BatchNormalization)]
-    for i, mom in enumerate([0.0, 0.5, 0.5, 0.5]):
-        for l in bns:
-            l.momentum = mom
-        model(random_crops(rng, imgs, 32), training=True)
-    for l in bns:
-        l.momentum = 0.999
+    modelkit.calibrate_batch_norm(model, lambda: random_crops(rng, imgs, 32), 0.999)
 
     calib = random_crops(rng, imgs, 64)
     probs = model.predict(calib[:8], verbose=0)
     print("float softmax on 8 calibration crops:", np.round(probs[:, 0], 3))
 
-    def representative():
-        for i in range(len(calib)):
-            yield [calib[i:i + 1]]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    with contextlib.redirect_stdout(io.StringIO()):  # Keras' export listing
-        tfl = conv.convert()
-    with open(OUT, "wb") as f:
-        f.write(tfl)
-    print("wrote", OUT, len(tfl), "bytes")
+    modelkit.convert_int8(model, calib, OUT)
 
 
 if __name__ == "__main__":

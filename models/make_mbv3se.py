@@ -7,17 +7,11 @@ softmax, instead of Keras' 1024-wide one, to keep the file under 1 MB);
 batch-norm statistics calibrated on seeded crops of scikit-image's bundled
 photos, then full-int8 converted with TFLiteConverter (int8 input and
 output).  Deterministic: re-run to regenerate."""
-import contextlib
-import io
 import os
-import random
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import modelkit  # noqa: E402,F401  (first: pins the deterministic TF environment)
 import numpy as np
 import tensorflow as tf
 
@@ -50,45 +44,18 @@ def build():
 
 
 def main():
-    random.seed(SEED)
-    np.random.seed(SEED)
-    tf.random.set_seed(SEED)
-    tf.keras.utils.set_random_seed(SEED)
-    tf.config.experimental.enable_op_determinism()
+    modelkit.seed_everything(SEED)
     rng = np.random.default_rng(SEED)
     imgs = photos()
     model = build()
 
-    # Batch-norm calibration as in make_mbv2.py: momentum 0 for the first pass
-    # makes the moving statistics equal that batch's, later passes average in
-    # more batches.
-    bns = [l for l in model.layers if isinstance(l, L.BatchNormalization)]
-    for mom in [0.0, 0.5, 0.5, 0.5]:
-        for l in bns:
-            l.momentum = mom
-        model(random_crops(rng, imgs, 32, size=SIZE), training=True)
-    for l in bns:
-        l.momentum = 0.999
+    modelkit.calibrate_batch_norm(model, lambda: random_crops(rng, imgs, 32, size=SIZE), 0.999)
 
     calib = random_crops(rng, imgs, 64, size=SIZE)
     probs = model.predict(calib[:8], verbose=0)
     print("float softmax max on 8 calibration crops:", np.round(probs.max(1), 3))
 
-    def representative():
-        for i in range(len(calib)):
-            yield [calib[i:i + 1]]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    with contextlib.redirect_stdout(io.StringIO()):  # Keras' export listing
-        tfl = conv.convert()
-    with open(OUT, "wb") as f:
-        f.write(tfl)
-    print("wrote", OUT, len(tfl), "bytes")
+    modelkit.convert_int8(model, calib, OUT)
 
 
 if __name__ == "__main__":

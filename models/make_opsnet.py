@@ -5,17 +5,12 @@ exercises the ops the two real models do not: PAD, MAX_POOL_2D,
 AVERAGE_POOL_2D, CONCATENATION, LOGISTIC, HARD_SWISH, RESIZE_BILINEAR, RELU,
 FULLY_CONNECTED, SOFTMAX, MEAN, ADD, dilated CONV_2D / DEPTHWISE_CONV_2D.
 Deterministic: re-run to regenerate."""
-import contextlib
-import io
 import os
 import random
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import modelkit  # noqa: E402,F401  (first: pins the deterministic TF environment)
 import numpy as np
 import tensorflow as tf
 
@@ -98,20 +93,7 @@ def main():
     model = build()
     calib = random_crops(rng, photos(), 64, size=32)
 
-    def representative():
-        for i in range(len(calib)):
-            yield [calib[i:i + 1]]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    # float32 graph input/outputs: QUANTIZE in, DEQUANTIZE out
-    with contextlib.redirect_stdout(io.StringIO()):  # Keras' export listing
-        tfl = conv.convert()
-    with open(OUT, "wb") as f:
-        f.write(tfl)
-    print("wrote", OUT, len(tfl), "bytes")
+    modelkit.convert_int8(model, calib, OUT, int8_io=False)
 
 
 if __name__ == "__main__":

@@ -33,11 +33,8 @@ import os
 import random
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import modelkit  # noqa: E402,F401  (first: pins the deterministic TF environment)
 import numpy as np
 import torch
 import torch.nn as nn
