@@ -691,13 +691,21 @@ def add_resize(name, shape, size, align, hpc, nearest=False):
         return [x], [y], [rand_int8(shape)]
 
 
-def add_strided_slice(name, shape, begin, end, strides, begin_mask=0, end_mask=0, shrink=0, offset=False):
+def add_strided_slice(name, shape, begin, end, strides, begin_mask=0, end_mask=0, shrink=0, offset=False,
+                      ellipsis=0, new_axis=0):
     params = dict(input=list(shape), begin=list(begin), end=list(end), strides=list(strides),
-                  begin_mask=begin_mask, end_mask=end_mask, shrink_axis_mask=shrink, offset=offset)
+                  begin_mask=begin_mask, end_mask=end_mask, shrink_axis_mask=shrink, offset=offset,
+                  **({"ellipsis_mask": ellipsis, "new_axis_mask": new_axis} if ellipsis or new_axis else {}))
     # The output shape as numpy slicing gives it (the reference checks it against its own).
     probe = np.zeros(shape, np.int8)
     idx = []
-    for d in range(len(shape)):
+    for d in range(len(begin)):
+        if ellipsis & (1 << d):
+            idx.append(Ellipsis)
+            continue
+        if new_axis & (1 << d):
+            idx.append(None)
+            continue
         b = None if begin_mask & (1 << d) else begin[d]
         e = None if end_mask & (1 << d) else (begin[d] + end[d] if offset else end[d])
         idx.append(b if shrink & (1 << d) else slice(b, e, strides[d]))
@@ -707,11 +715,12 @@ def add_strided_slice(name, shape, begin, end, strides, begin_mask=0, end_mask=0
     def build(g):
         q = act_q()
         x = g.tensor(shape, np.int8, q, name="input")
-        ts = [g.tensor([len(shape)], np.int32, None, np.asarray(v, np.int32), name=n)
+        ts = [g.tensor([len(begin)], np.int32, None, np.asarray(v, np.int32), name=n)
               for v, n in ((begin, "begin"), (end, "end"), (strides, "strides"))]
         y = g.tensor(out, np.int8, Quant(q.scale, q.zero_point), name="output")
         o = S.StridedSliceOptionsT()
         o.beginMask, o.endMask, o.shrinkAxisMask, o.offset = begin_mask, end_mask, shrink, offset
+        o.ellipsisMask, o.newAxisMask = ellipsis, new_axis
         g.op(BO.STRIDED_SLICE, 4, [x] + ts, [y], S.BuiltinOptions.StridedSliceOptions, o)
         return [x], [y], [rand_int8(shape)]
 
@@ -1241,6 +1250,13 @@ def define_cases():
     add_batch_space("batch_to_space_b2", False, [4, 3, 4, 3], (2, 2), ((0, 0), (0, 0)))
     add_batch_space("batch_to_space_crops", False, [4, 6, 5, 4], (2, 2), ((2, 3), (2, 3)))
     add_batch_space("batch_to_space_b3x2_to_batch2", False, [12, 2, 3, 2], (3, 2), ((1, 0), (0, 2)))
+    # STRIDED_SLICE sparse specs: x[..., 2:5], x[:, None, 1:, :], x[..., None, ::2], x[1:3] (trailing dims implied)
+    add_strided_slice("strided_slice_ellipsis_channels", [1, 4, 5, 8], [0, 2], [0, 5], [1, 1], ellipsis=0b01)
+    add_strided_slice("strided_slice_new_axis", [2, 6, 3], [0, 0, 1, 0], [0, 0, 6, 0], [1, 1, 1, 1],
+                      begin_mask=0b1001, end_mask=0b1001, new_axis=0b0010)
+    add_strided_slice("strided_slice_ellipsis_new_axis_step", [1, 3, 4, 6], [0, 0, 0], [0, 0, 0], [1, 1, 2],
+                      begin_mask=0b100, end_mask=0b100, ellipsis=0b001, new_axis=0b010)
+    add_strided_slice("strided_slice_short_spec", [5, 4, 3], [1], [3], [1])
 
 
 # --------------------------------------------------------------------------
@@ -1391,8 +1407,10 @@ def write_fixtures():
     """Models the tests need that are not golden cases: `fixtures/unsupported-ops.tflite`,
     a small int8 graph with two operators patchwise does not implement (EXP, COS)
     between convolutions, for the unsupported-model report of `inspect` and the page."""
+    global rng
     d = os.path.join(HERE, "fixtures")
     os.makedirs(d, exist_ok=True)
+    saved, rng = rng, np.random.default_rng(SEED + 1)  # its own draws: new op cases leave it unchanged
     g = Graph()
     q = Quant(0.05, 0)
     x = g.tensor([1, 8, 8, 3], np.int8, q, name="input")
@@ -1410,6 +1428,7 @@ def write_fixtures():
         prev = y
     with open(os.path.join(d, "unsupported-ops.tflite"), "wb") as f:
         f.write(g.finish([x], [prev], "unsupported-ops"))
+    rng = saved
 
 
 def main():

@@ -84,58 +84,98 @@ pub(super) fn strided_slice(
     let begin = get(1, "STRIDED_SLICE needs a constant begin")?;
     let end = get(2, "STRIDED_SLICE needs a constant end")?;
     let strides = get(3, "STRIDED_SLICE needs constant strides")?;
-    let (mut bm, mut em, mut sm, mut offset) = (0, 0, 0, false);
+    let (mut bm, mut em, mut sm, mut offset, mut ellipsis, mut new_axis) = (0, 0, 0, false, 0, 0);
     if let Some(o) = opts!(opts, StridedSliceOptions, oi) {
-        if o.ellipsis_mask().map_err(fb_err)? != 0 || o.new_axis_mask().map_err(fb_err)? != 0 {
-            return Err(Error::at_op("STRIDED_SLICE with an ellipsis or new-axis mask is not supported", oi));
-        }
         bm = o.begin_mask().map_err(fb_err)?;
         em = o.end_mask().map_err(fb_err)?;
         sm = o.shrink_axis_mask().map_err(fb_err)?;
         offset = o.offset().map_err(fb_err)?;
+        ellipsis = o.ellipsis_mask().map_err(fb_err)?;
+        new_axis = o.new_axis_mask().map_err(fb_err)?;
     }
-    if begin.len() != rank || end.len() != rank || strides.len() != rank {
-        return Err(Error::at_op("STRIDED_SLICE begin, end and strides must have one entry per dimension", oi));
+    let m = begin.len();
+    if end.len() != m || strides.len() != m || m > 2 * MAX_RANK || (ellipsis & (ellipsis - 1)) != 0 {
+        return Err(Error::at_op("STRIDED_SLICE begin, end and strides differ in length, or several ellipses", oi));
+    }
+    // The sparse spec (`m` entries, an ellipsis, new axes) made dense, one
+    // entry per input dimension, as TensorFlow's BuildDenseSpec does; an
+    // absent ellipsis stands at the end. `out_dims`: the output's dimensions
+    // in order, `Some(d)` from input dimension `d`, `None` a new axis.
+    let bit = |mask: i32, j: usize| mask & (1 << j) != 0;
+    let ellipsis_at = (0..m).find(|&j| bit(ellipsis, j)).unwrap_or(m);
+    let new_after = (ellipsis_at + 1..m).filter(|&j| bit(new_axis, j)).count();
+    let mut dense = alloc::vec![(0i64, 0i64, 1i64, true, true, false); rank]; // begin, end, stride, bm, em, shrink
+    let mut out_dims: Vec<Option<usize>> = Vec::new();
+    let mut d = 0;
+    for j in 0..=m {
+        if j == ellipsis_at {
+            // Full ranges up to the dimensions the entries after the ellipsis name.
+            let named_after = m.saturating_sub(j + 1) - new_after;
+            let upto = rank.checked_sub(named_after).filter(|&u| u >= d);
+            let upto = upto.ok_or(Error::at_op("STRIDED_SLICE names more dimensions than its input has", oi))?;
+            while d < upto {
+                out_dims.push(Some(d));
+                d += 1;
+            }
+            continue;
+        }
+        if j == m {
+            break;
+        }
+        if bit(new_axis, j) {
+            out_dims.push(None);
+            continue;
+        }
+        if d >= rank {
+            return Err(Error::at_op("STRIDED_SLICE names more dimensions than its input has", oi));
+        }
+        dense[d] = (begin[j], end[j], strides[j], bit(bm, j), bit(em, j), bit(sm, j));
+        if !bit(sm, j) {
+            out_dims.push(Some(d));
+        }
+        d += 1;
+    }
+    if d != rank {
+        return Err(Error::at_op("STRIDED_SLICE does not cover every input dimension", oi));
     }
     let mut c = NdCopy::new(CopyKind::StridedSlice, rank, [0; MAX_RANK]);
-    let mut out = Vec::new();
+    let mut counts = [0usize; MAX_RANK];
     for d in 0..rank {
         let dim = in_shape[d] as i64;
-        let s = strides[d];
+        let (b_d, e_d, s, b_masked, e_masked, shrink) = dense[d];
         if s == 0 || s.abs() > 1 << 20 {
             return Err(Error::at_op("STRIDED_SLICE strides must be nonzero and at most 2^20", oi));
         }
         let (lo, hi) = if s > 0 { (0, dim) } else { (-1, dim - 1) };
-        let mut start = if bm & (1 << d) != 0 {
+        let mut start = if b_masked {
             if s > 0 {
                 i64::MIN / 2
             } else {
                 i64::MAX / 2
             }
         } else {
-            begin[d]
+            b_d
         };
         if start < 0 {
             start += dim;
         }
         let start = start.clamp(lo, hi);
-        let shrink = sm & (1 << d) != 0;
         let count = if shrink {
             if !(0..dim).contains(&start) {
                 return Err(Error::at_op("STRIDED_SLICE shrinks an axis at an index outside it", oi));
             }
             1
         } else {
-            let mut stop = if em & (1 << d) != 0 {
+            let mut stop = if e_masked {
                 if s > 0 {
                     i64::MAX / 2
                 } else {
                     i64::MIN / 2
                 }
             } else if offset {
-                end[d].saturating_add(begin[d])
+                e_d.saturating_add(b_d)
             } else {
-                end[d]
+                e_d
             };
             if stop < 0 {
                 stop += dim;
@@ -152,8 +192,13 @@ pub(super) fn strided_slice(
         c.step[d] = s as i32;
         if shrink {
             c.dropped |= 1 << d;
-        } else {
-            out.push(count as usize);
+        }
+        counts[d] = count as usize;
+    }
+    let out: Vec<usize> = out_dims.iter().map(|o| o.map_or(1, |d| counts[d])).collect();
+    for (k, o) in out_dims.iter().enumerate() {
+        if o.is_none() {
+            c.inserted |= 1u16.checked_shl(k as u32).ok_or(Error::at_op("STRIDED_SLICE output rank too high", oi))?;
         }
     }
     if tensors[outs[0]].shape != out {

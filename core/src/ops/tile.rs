@@ -39,6 +39,9 @@ pub struct NdCopy {
     /// Dimensions of extent 1 that the output drops (STRIDED_SLICE's shrink
     /// mask, UNPACK's axis), as a bit mask.
     pub dropped: u8,
+    /// Output dimensions of extent 1 that no input dimension makes
+    /// (STRIDED_SLICE's new-axis mask), as a bit mask over the output's dimensions.
+    pub inserted: u16,
     /// A 4-D slice of channels only (every image and pixel kept): each output
     /// pixel reads its own input pixel, so it can sit in a patch stage.
     pub channels_only: bool,
@@ -47,7 +50,7 @@ pub struct NdCopy {
 impl NdCopy {
     /// A copy of `kind` with unit steps and nothing dropped.
     pub fn new(kind: CopyKind, rank: usize, a: [usize; MAX_RANK]) -> Self {
-        NdCopy { kind, rank: rank as u8, a, step: [1; MAX_RANK], dropped: 0, channels_only: false }
+        NdCopy { kind, rank: rank as u8, a, step: [1; MAX_RANK], dropped: 0, inserted: 0, channels_only: false }
     }
 
     /// Sets [`Self::channels_only`] from the operand shapes (the loader does, once).
@@ -55,6 +58,7 @@ impl NdCopy {
         self.channels_only = self.kind != CopyKind::Tile
             && self.rank == 4
             && self.dropped == 0
+            && self.inserted == 0
             && input.len() == 4
             && output.len() == 4
             && input[..3] == output[..3]
@@ -90,17 +94,28 @@ impl NdCopy {
         }
     }
 
-    /// The copy's extent per input dimension: the output shape with the dropped dimensions put back as 1.
+    /// The copy's extent per input dimension: the output shape with the
+    /// dropped dimensions put back as 1 and the inserted ones (all 1) left out.
     fn extent(&self, out: &[usize]) -> Option<[usize; MAX_RANK]> {
         let r = self.rank as usize;
         let mut e = [1; MAX_RANK];
         let mut k = 0;
+        let inserted = |k: usize| k < 16 && self.inserted & (1 << k) != 0;
+        let skip_inserted = |k: &mut usize| -> Option<()> {
+            while inserted(*k) {
+                (*out.get(*k)? == 1).then_some(())?;
+                *k += 1;
+            }
+            Some(())
+        };
         for (d, e) in e.iter_mut().enumerate().take(r) {
             if self.dropped & (1 << d) == 0 {
+                skip_inserted(&mut k)?;
                 *e = *out.get(k)?;
                 k += 1;
             }
         }
+        skip_inserted(&mut k)?;
         (k == out.len()).then_some(e)
     }
 
