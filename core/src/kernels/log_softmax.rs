@@ -151,6 +151,17 @@ mod tests {
         assert!(LogSoftmaxParams::prepare(1e-9).is_none());
     }
 
+    /// Shrunk from the proptest: a difference of -15.7 (float output step
+    /// -124.6) is already below the reference's cutoff; BUILTIN_REF gives
+    /// [127, -128] for this row too.
+    #[test]
+    fn regression_cutoff_near_the_bottom_of_the_range() {
+        let p = LogSoftmaxParams::prepare(0.12584688).unwrap();
+        let mut out = [0i8; 2];
+        p.eval(&[121, -4], &mut out, 2);
+        assert_eq!(out, [127, -128]);
+    }
+
     proptest! {
         #[test]
         fn log_softmax_is_within_two_steps(row in prop::collection::vec(any::<i8>(), 1..40), scale in 0.01f32..0.3) {
@@ -162,7 +173,10 @@ mod tests {
             let lse = xs.iter().map(|x| (x - m).exp()).sum::<f64>().ln();
             for (x, o) in xs.iter().zip(&out) {
                 let want = ((x - m - lse) * 16.0 + 127.0).round().clamp(-128.0, 127.0);
-                prop_assert!((*o as f64 - want).abs() <= 2.0, "{} vs {}", o, want);
+                // Near the bottom of the output range the reference cuts off to -128
+                // (its `adjusted_diff_min`), up to a few steps early.
+                let cut = *o == -128 && want <= -120.0;
+                prop_assert!(cut || (*o as f64 - want).abs() <= 2.0, "{} vs {}", o, want);
             }
         }
     }
