@@ -29,22 +29,25 @@ def photos():
     return [np.asarray(i, dtype=np.uint8)[..., :3] for i in imgs]
 
 
-def random_crops(rng, imgs, n, size=SIZE):
-    """n seeded random square crops (with random flips), resized to size x size,
-    normalised with the shared rule to float32 [-1, 1]."""
+def random_crops(rng, imgs, n, size=SIZE, hw=None):
+    """n seeded random crops (with random flips) resized to size x size, or to
+    h x w for `hw=(h, w)` (crops of that aspect), normalised with the shared
+    rule to float32 [-1, 1].  Square sizes draw exactly as before `hw` existed."""
+    h, w = hw or (size, size)
     out = []
     for _ in range(n):
         im = imgs[int(rng.integers(len(imgs)))]
-        h, w = im.shape[:2]
-        s = int(rng.integers(min(h, w) // 3, min(h, w) + 1))
-        y, x = int(rng.integers(0, h - s + 1)), int(rng.integers(0, w - s + 1))
-        crop = Image.fromarray(im[y:y + s, x:x + s]).resize((size, size), Image.Resampling.BILINEAR)
+        ih, iw = im.shape[:2]
+        cw_max = min(iw, ih * w // h)
+        cw = int(rng.integers(cw_max // 3, cw_max + 1))
+        ch = cw * h // w
+        y, x = int(rng.integers(0, ih - ch + 1)), int(rng.integers(0, iw - cw + 1))
+        crop = Image.fromarray(im[y:y + ch, x:x + cw]).resize((w, h), Image.Resampling.BILINEAR)
         a = np.asarray(crop, dtype=np.uint8)
         if rng.integers(2):
             a = a[:, ::-1]
         out.append(normalize(np.ascontiguousarray(a)))
     return np.stack(out)
-
 
 def main():
     modelkit.seed_everything(SEED)

@@ -17,13 +17,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import modelkit  # noqa: E402,F401  (first: pins the deterministic TF environment)
 import numpy as np
 import tensorflow as tf
-from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-from make_mbv2 import photos  # noqa: E402
-from preprocess import normalize  # noqa: E402
+from make_mbv2 import photos, random_crops  # noqa: E402
 
 SEED = 20261124
 H, W = 128, 160
@@ -31,26 +29,6 @@ ANCHORS, CLASSES = 3, 2
 HEAD_CH = ANCHORS * (5 + CLASSES)
 OUT = os.path.join(HERE, "yolofpn-int8.tflite")
 L = tf.keras.layers
-
-
-def random_crops_hw(rng, imgs, n, h=H, w=W):
-    """make_mbv2.random_crops for a non-square h x w input: n seeded random
-    crops with aspect w:h (random size and flips), resized to w x h,
-    normalised with the shared rule to float32 [-1, 1]."""
-    out = []
-    for _ in range(n):
-        im = imgs[int(rng.integers(len(imgs)))]
-        ih, iw = im.shape[:2]
-        cw_max = min(iw, ih * w // h)
-        cw = int(rng.integers(cw_max // 3, cw_max + 1))
-        ch = cw * h // w
-        y, x = int(rng.integers(0, ih - ch + 1)), int(rng.integers(0, iw - cw + 1))
-        crop = Image.fromarray(im[y:y + ch, x:x + cw]).resize((w, h), Image.Resampling.BILINEAR)
-        a = np.asarray(crop, dtype=np.uint8)
-        if rng.integers(2):
-            a = a[:, ::-1]
-        out.append(normalize(np.ascontiguousarray(a)))
-    return np.stack(out)
 
 
 class UpNearest2x(L.Layer):
@@ -122,9 +100,9 @@ def main():
     imgs = photos()
     model = build()
 
-    modelkit.calibrate_batch_norm(model, lambda: random_crops_hw(rng, imgs, 32), 0.99)
+    modelkit.calibrate_batch_norm(model, lambda: random_crops(rng, imgs, 32, hw=(H, W)), 0.99)
 
-    calib = random_crops_hw(rng, imgs, 64)
+    calib = random_crops(rng, imgs, 64, hw=(H, W))
     outs = model.predict(calib[:8], verbose=0)
     print("float head ranges on 8 calibration crops:",
           [(round(float(o.min()), 2), round(float(o.max()), 2)) for o in outs])
