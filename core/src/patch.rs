@@ -120,6 +120,8 @@ pub struct PatchSchedule {
     /// rest of the network reads them: each patch also computes its own cell
     /// of them, so together the patches fill them.
     pub kept: Vec<TensorId>,
+    /// The network reads its input after the stage (so the input cannot be streamed).
+    pub input_read_later: bool,
 }
 
 impl PatchSchedule {
@@ -129,7 +131,9 @@ impl PatchSchedule {
         if grid.0 == 0 || grid.1 == 0 || grid.0 > o[1] || grid.1 > o[2] {
             return Err(Error::Schedule("the grid has more rows or columns than the stage output"));
         }
-        let kept: Vec<TensorId> = kept_tensors(g, split).into_iter().filter(|&t| t != input).collect();
+        let mut kept = kept_tensors(g, split);
+        let input_read_later = kept.contains(&input);
+        kept.retain(|&t| t != input);
         let mut rects = Vec::with_capacity(grid.0 * grid.1);
         for r in 0..grid.0 {
             for c in 0..grid.1 {
@@ -144,7 +148,7 @@ impl PatchSchedule {
                 rects.push(Self::back_propagate(g, split, &seeds));
             }
         }
-        Ok(Self { split, grid, input, output, rects, kept })
+        Ok(Self { split, grid, input, output, rects, kept, input_read_later })
     }
 
     /// Whether tensor `t` is held whole during the stage (the output and kept tensors).
@@ -153,8 +157,8 @@ impl PatchSchedule {
     }
 
     /// Checks that `mode` can run this schedule: a streamed input must not be read after the stage.
-    pub fn check_mode(&self, g: &Graph, mode: InputMode) -> Result<()> {
-        if mode == InputMode::Streamed && kept_tensors(g, self.split).contains(&self.input) {
+    pub fn check_mode(&self, mode: InputMode) -> Result<()> {
+        if mode == InputMode::Streamed && self.input_read_later {
             return Err(Error::Schedule(
                 "the network reads its input after the patch stage, so the input cannot be streamed",
             ));
@@ -292,7 +296,7 @@ pub struct PatchExecutor<'g> {
 impl<'g> PatchExecutor<'g> {
     pub fn new(graph: &'g Graph, split: usize, grid: (usize, usize), mode: InputMode) -> Result<Self> {
         let schedule = PatchSchedule::new(graph, split, grid)?;
-        schedule.check_mode(graph, mode)?;
+        schedule.check_mode(mode)?;
         let layout = patch_layout(graph, &schedule, mode, &GreedyBySize, LayoutOptions::default());
         let lowered = lower(graph, &layout, Some((&schedule, mode)))?;
         Ok(Self { graph, schedule, layout, mode, lowered })

@@ -226,7 +226,7 @@ pub fn search(g: &Graph, mode: InputMode) -> Search {
         for rows in 1..=MAX_GRID.min(o[1]) {
             for cols in 1..=MAX_GRID.min(o[2]) {
                 let Ok(s) = PatchSchedule::new(g, split, (rows, cols)) else { continue };
-                if s.check_mode(g, mode).is_err() {
+                if s.check_mode(mode).is_err() {
                     continue;
                 }
                 let l = patch_layout(g, &s, mode, &GreedyBySize, LayoutOptions::default());

@@ -83,7 +83,12 @@ impl Model {
     /// A `.tflite` file.
     pub fn load(name: &str, bytes: Vec<u8>) -> Result<Self, String> {
         let graph = patchwise_core::loader::load(&bytes).map_err(|e| format!("{name}: {e}"))?;
-        Ok(Self::new(name.to_string(), Origin::File, Source::Tflite(bytes), None, graph))
+        Ok(Self::tflite(name, bytes, graph))
+    }
+
+    /// A `.tflite` file already loaded into `graph`.
+    fn tflite(name: &str, bytes: Vec<u8>, graph: Graph) -> Self {
+        Self::new(name.to_string(), Origin::File, Source::Tflite(bytes), None, graph)
     }
 
     /// An architecture spec, built with synthetic weights.
@@ -561,13 +566,13 @@ impl Reducible for State {
                     Err(e) => s.error = Some(format!("run: {e}")),
                 }
             }
-            Action::LoadModel { name, bytes } => match Model::load(&name, bytes.clone()) {
-                Ok(m) => {
+            Action::LoadModel { name, bytes } => match patchwise_core::loader::load(&bytes) {
+                Ok(graph) => {
                     s.refused = None;
-                    s.set_loaded(Loaded::new(m));
+                    s.set_loaded(Loaded::new(Model::tflite(&name, bytes, graph)));
                 }
                 Err(e) => {
-                    s.error = Some(format!("{e} — {} is still the model analysed", s.model.name));
+                    s.error = Some(format!("{name}: {e} — {} is still the model analysed", s.model.name));
                     s.refused = patchwise_core::loader::outline(&bytes)
                         .ok()
                         .filter(|ops| !ops.is_empty())
