@@ -6,6 +6,19 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+/// Every `.rs` file under `core/src/<dir>`, sub-directories included, relative to `core/src`.
+fn sources(core: &Path, dir: &Path, files: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(core.join(dir)).expect("module directory") {
+        let p = e.expect("dir entry").path();
+        let rel = dir.join(p.file_name().expect("file name"));
+        if p.is_dir() {
+            sources(core, &rel, files);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            files.push(rel);
+        }
+    }
+}
+
 fn main() {
     let core = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/src");
     println!("cargo:rerun-if-changed={}", core.display());
@@ -22,12 +35,7 @@ fn main() {
                 if core.join(format!("{name}.rs")).is_file() {
                     files.push(PathBuf::from(format!("{name}.rs")));
                 } else {
-                    for e in std::fs::read_dir(core.join(name)).expect("module directory") {
-                        let p = e.expect("dir entry").path();
-                        if p.extension().is_some_and(|x| x == "rs") {
-                            files.push(Path::new(name).join(p.file_name().expect("file name")));
-                        }
-                    }
+                    sources(&core, Path::new(name), &mut files);
                 }
             }
         }

@@ -26,6 +26,14 @@ pub struct Board {
     pub output: OutputChannel,
 }
 
+impl Board {
+    /// Armv7E-M (Cortex-M4/M7) has the DSP extension the optimized kernels use
+    /// (`patchwise-core` feature `dsp`); Armv6-M (Cortex-M0+) does not.
+    pub fn has_dsp(&self) -> bool {
+        self.target.starts_with("thumbv7em")
+    }
+}
+
 pub const BOARDS: &[Board] = &[
     Board {
         name: "stm32f746g-disco",

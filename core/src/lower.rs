@@ -49,7 +49,7 @@ pub struct Prepare<'a> {
     pools: &'a mut Pools,
 }
 
-impl Prepare<'_> {
+impl<'a> Prepare<'a> {
     pub fn node(&self) -> &GraphNode {
         &self.g.nodes[self.op_index]
     }
@@ -98,6 +98,18 @@ impl Prepare<'_> {
         let s = push(&mut self.pools.i32s, v.iter().copied())?;
         self.pools.placed.insert(t, s);
         Ok(Some(s))
+    }
+    /// The values of the int8 constant at operand `k` (weights the op's validation checked).
+    pub fn weight_data(&self, k: usize) -> Result<&'a [i8]> {
+        let t = self.input(k)?;
+        match &self.g.tensors[t].data {
+            Some(ConstData::I8(v)) => Ok(v),
+            _ => Err(Error::UnsupportedType { op_index: self.op_index, tensor: t, what: "weights must be constant int8" }),
+        }
+    }
+    /// Prepared int32 constants (per-channel weight sums).
+    pub fn i32s(&mut self, v: impl IntoIterator<Item = i32>) -> Result<Span> {
+        push(&mut self.pools.i32s, v)
     }
     pub fn multipliers(&mut self, m: impl IntoIterator<Item = QuantizedMultiplier>) -> Result<Span> {
         push(&mut self.pools.multipliers, m)

@@ -420,7 +420,16 @@ impl<'a> Program<'a> {
                     return Err(Error::Program("in-place depthwise buffers are too small"));
                 }
                 let (buf, scr) = (as_i8_mut(buf), as_i8_mut(scr));
-                kernels::depthwise::depthwise_conv2d_inplace(&k.geom, &weighted, buf, os[3], (os[1], os[2]), scr);
+                let sums = self.consts.i32(k.sums)?;
+                kernels::fast::depthwise::depthwise_conv2d_inplace(
+                    &k.geom,
+                    &weighted,
+                    sums,
+                    buf,
+                    os[3],
+                    (os[1], os[2]),
+                    scr,
+                );
                 Ok(())
             }
             _ => Err(cannot_run_in_place()),

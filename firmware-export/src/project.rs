@@ -44,13 +44,15 @@ test = false
 bench = false
 
 [dependencies]
-# patchwise-core {core_version}: kernels and the static executor, vendored without alloc.
-patchwise-core = {{ path = "vendor/patchwise-core" }}
+# patchwise-core {core_version}: kernels and the static executor, vendored without alloc{dsp_note}.
+patchwise-core = {{ path = "vendor/patchwise-core"{dsp} }}
 cortex-m = {{ version = "0.7", features = ["critical-section-single-core"] }}
 # `paint-stack` fills the stack with 0xCCCCCCCC at reset, so main.rs can measure stack use.
 cortex-m-rt = {{ version = "0.7.4", features = ["paint-stack"] }}
 "#,
-        board = board.name
+        board = board.name,
+        dsp = if board.has_dsp() { ", features = [\"dsp\"]" } else { "" },
+        dsp_note = if board.has_dsp() { "; `dsp`: the Armv7E-M DSP kernels" } else { "" },
     );
     if is_qemu(board) {
         s.push_str(
@@ -287,7 +289,32 @@ fn infer(arena: &mut [u8]) {
             m.input_mut(arena, i).unwrap_or_else(|e| panic!("input {i}: {e}")).copy_from_slice(src);
         }
     }
-    m.run(arena, streamed).unwrap_or_else(|e| panic!("inference failed: {e}"));
+    patchwise_inference_start();
+    let result = m.run(arena, streamed);
+    patchwise_inference_end();
+    result.unwrap_or_else(|e| panic!("inference failed: {e}"));
+}
+
+/// Which marker ran last (1 start, 2 end). The volatile writes give the
+/// markers a side effect, so the optimizer keeps both calls.
+static mut MARKER: u32 = 0;
+
+/// Entered right before each inference. With [`patchwise_inference_end`] it
+/// brackets exactly one `run`, so an instruction-counting tool (patchwise's
+/// QEMU plugin, a debugger's breakpoints, a trace) can measure one inference.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn patchwise_inference_start() {
+    // SAFETY: a plain word write; nothing else touches MARKER.
+    unsafe { core::ptr::write_volatile(core::ptr::addr_of_mut!(MARKER), 1) };
+}
+
+/// Entered right after each inference (see [`patchwise_inference_start`]).
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn patchwise_inference_end() {
+    // SAFETY: as in `patchwise_inference_start`.
+    unsafe { core::ptr::write_volatile(core::ptr::addr_of_mut!(MARKER), 2) };
 }
 
 /// FNV-1a over every output, to check that the two runs agree.

@@ -153,8 +153,14 @@ pub struct QemuRun {
 
 /// Runs an ELF on QEMU's mps2-an500 with semihosting, killed after `timeout`.
 pub fn run_qemu(elf: &Path, timeout: Duration) -> std::io::Result<QemuRun> {
+    run_qemu_with(elf, timeout, &[])
+}
+
+/// [`run_qemu`] with extra QEMU arguments (e.g. `-plugin`).
+pub fn run_qemu_with(elf: &Path, timeout: Duration, extra: &[String]) -> std::io::Result<QemuRun> {
     let start = Instant::now();
     let mut child = Command::new("qemu-system-arm")
+        .args(extra)
         .args(QEMU_ARGS)
         .arg(elf)
         .stdin(Stdio::null())

@@ -18,13 +18,17 @@ edition = "2021"
 license = "Apache-2.0"
 description = "no_std int8 kernels and program interpreter of patchwise (vendored, no alloc)"
 
+[features]
+# Armv7E-M DSP kernels (enabled by the firmware crate for thumbv7em boards).
+dsp = []
+
 [dependencies]
 libm = "0.2"
 bytemuck = {{ version = "1", default-features = false }}
 
 [lints.rust]
 # lib.rs gates the host-only modules (not vendored) behind these features.
-unexpected_cfgs = {{ level = "warn", check-cfg = ['cfg(feature, values("alloc", "serde"))'] }}
+unexpected_cfgs = {{ level = "warn", check-cfg = ['cfg(feature, values("alloc", "serde", "dsp"))'] }}
 "#
     )
 }

@@ -11,6 +11,7 @@ pub mod binary;
 pub mod concat;
 pub mod conv;
 pub mod depthwise;
+pub mod fast;
 pub mod fully_connected;
 pub mod l2norm;
 pub mod log_softmax;

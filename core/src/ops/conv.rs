@@ -3,7 +3,8 @@
 #[cfg(feature = "alloc")]
 use crate::error::Error;
 use crate::error::Result;
-use crate::kernels::conv::{conv2d, Geometry, OutputStage, Weighted};
+use crate::kernels::conv::{Geometry, OutputStage, Weighted};
+use crate::kernels::fast::conv::conv2d;
 use crate::literal_struct;
 use crate::op::{window_rect, Activation, Axis, Padding};
 use crate::ops::{first, Eval, In, Out};
@@ -70,8 +71,10 @@ impl Weights {
 pub struct ConvKernel {
     pub geom: Geometry,
     pub weights: Weights,
+    /// `Σ filter[oc]` per output channel (the optimized kernel folds the input offset with it).
+    pub sums: Span,
 }
-literal_struct!(ConvKernel { geom, weights });
+literal_struct!(ConvKernel { geom, weights, sums });
 literal_struct!(Geometry { in_h, in_w, kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left });
 
 /// Geometry of a sliding window over operand 0 producing the output.
@@ -129,7 +132,11 @@ impl Conv2d {
     #[cfg(feature = "alloc")]
     pub(crate) fn prepare(&self, p: &mut crate::lower::Prepare) -> Result<ConvKernel> {
         let geom = geometry_of(p, self.padding, self.h, self.w)?;
-        Ok(ConvKernel { geom, weights: Weights::prepare(p, self.activation)? })
+        let weights = Weights::prepare(p, self.activation)?;
+        let oc = p.shape(p.output())[3];
+        let filter = p.weight_data(1)?;
+        let sums = p.i32s(crate::kernels::fast::conv::filter_sums(filter, oc))?;
+        Ok(ConvKernel { geom, weights, sums })
     }
 }
 
@@ -138,7 +145,7 @@ impl Eval for ConvKernel {
         let x = first(inputs)?;
         let k = self.weights.resolve(c)?;
         let (xd, od) = (crate::arena::as_i8(x.data), crate::arena::as_i8_mut(out.data));
-        conv2d(&self.geom, &k, xd, x.win, od, out.win, region);
+        conv2d(&self.geom, &k, c.i32(self.sums)?, xd, x.win, od, out.win, region);
         Ok(())
     }
 }

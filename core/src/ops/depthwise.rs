@@ -1,15 +1,15 @@
 //! DEPTHWISE_CONV_2D: int8, any depth multiplier, per-channel weights.
 //! With multiplier 1 it can also run in place, channel by channel
-//! (`program::Program` calls [`crate::kernels::depthwise::depthwise_conv2d_inplace`]).
+//! (`program::Program` calls [`crate::kernels::fast::depthwise::depthwise_conv2d_inplace`]).
 
 use crate::error::Result;
 use crate::kernels::conv::Geometry;
-use crate::kernels::depthwise::depthwise_conv2d;
+use crate::kernels::fast::depthwise::depthwise_conv2d;
 use crate::literal_struct;
 use crate::op::{window_rect, Activation, Axis, Padding};
 use crate::ops::conv::Weights;
 use crate::ops::{first, Eval, In, Out};
-use crate::program::Consts;
+use crate::program::{Consts, Span};
 use crate::region::Rect;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -26,8 +26,10 @@ pub struct DepthwiseKernel {
     pub geom: Geometry,
     pub multiplier: usize,
     pub weights: Weights,
+    /// `Σ_taps filter[tap][c]` per channel (the optimized kernels fold the input offset with it).
+    pub sums: Span,
 }
-literal_struct!(DepthwiseKernel { geom, multiplier, weights });
+literal_struct!(DepthwiseKernel { geom, multiplier, weights, sums });
 
 impl DepthwiseConv2d {
     pub fn input_rect(&self, out: Rect, in_hw: (usize, usize), out_hw: (usize, usize)) -> Rect {
@@ -55,7 +57,10 @@ impl DepthwiseConv2d {
     #[cfg(feature = "alloc")]
     pub(crate) fn prepare(&self, p: &mut crate::lower::Prepare) -> Result<DepthwiseKernel> {
         let geom = super::conv::geometry_of(p, self.padding, self.h, self.w)?;
-        Ok(DepthwiseKernel { geom, multiplier: self.depth_multiplier, weights: Weights::prepare(p, self.activation)? })
+        let weights = Weights::prepare(p, self.activation)?;
+        let channels = p.shape(p.output())[3];
+        let sums = p.i32s(crate::kernels::fast::depthwise::filter_sums(p.weight_data(1)?, channels))?;
+        Ok(DepthwiseKernel { geom, multiplier: self.depth_multiplier, weights, sums })
     }
 }
 
@@ -64,7 +69,7 @@ impl Eval for DepthwiseKernel {
         let x = first(inputs)?;
         let k = self.weights.resolve(c)?;
         let (xd, od) = (crate::arena::as_i8(x.data), crate::arena::as_i8_mut(out.data));
-        depthwise_conv2d(&self.geom, self.multiplier, &k, xd, x.win, od, out.win, region);
+        depthwise_conv2d(&self.geom, self.multiplier, &k, c.i32(self.sums)?, xd, x.win, od, out.win, region);
         Ok(())
     }
 }

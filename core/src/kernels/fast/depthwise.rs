@@ -1,0 +1,152 @@
+//! DEPTHWISE_CONV_2D, optimized: equal to the reference kernels in
+//! [`crate::kernels::depthwise`] byte for byte.
+//!
+//! Depth multiplier 1 and dilation 1 (the MobileNet/BlazeFace case): inside
+//! the input, each pixel accumulates blocks of [`LANES`] channels tap by tap
+//! through [`mac_lanes`] (channels are contiguous in NHWC and in the
+//! `[1, kh, kw, c]` filter), then adds `bias + input_offset·Σw`. Pixels whose
+//! window reaches into the padding run the reference kernel.
+
+use super::conv::{border, interior};
+use super::dot::{dot, mac_lanes, LANES};
+use crate::kernels::conv::{with_bias, Geometry, Weighted};
+use crate::kernels::depthwise::{depthwise_conv2d as reference, depthwise_conv2d_inplace as reference_inplace};
+use crate::region::{Rect, Window};
+
+/// Computes `region` of the output into `output` (window `ow`), like the
+/// reference; `sums[c]` is `Σ_taps filter[tap][c]`.
+#[allow(clippy::too_many_arguments)]
+// Not inlined: one call per node, and profiles see the kernel by name.
+#[inline(never)]
+pub fn depthwise_conv2d(
+    g: &Geometry,
+    depth_multiplier: usize,
+    k: &Weighted,
+    sums: &[i32],
+    input: &[i8],
+    iw: Window,
+    output: &mut [i8],
+    ow: Window,
+    region: Rect,
+) {
+    let c = ow.c;
+    let fits = k.filter.len() >= g.kh * g.kw * c && sums.len() == c && iw.c == c;
+    if depth_multiplier != 1 || g.dil_h != 1 || g.dil_w != 1 || !fits {
+        return reference(g, depth_multiplier, k, input, iw, output, ow, region);
+    }
+    let inner = interior(g, region);
+    for band in border(region, inner) {
+        reference(g, 1, k, input, iw, output, ow, band);
+    }
+    let off = k.stage.input_offset;
+    let folded = |ch: usize| with_bias(off.wrapping_mul(sums[ch]), k.bias, ch);
+    let f_row = g.kw * c;
+    for b in 0..ow.n {
+        for oy in inner.y..inner.y_end() {
+            let y0 = g.origin_y(oy) as usize;
+            for ox in inner.x..inner.x_end() {
+                let x0 = g.origin_x(ox) as usize;
+                let o = ow.offset(b, oy, ox);
+                let mut ch = 0;
+                while ch + LANES <= c {
+                    let mut acc = [0i32; LANES];
+                    for ky in 0..g.kh {
+                        let (i, f) = (iw.offset(b, y0 + ky, x0) + ch, ky * f_row + ch);
+                        for kx in 0..g.kw {
+                            mac_lanes(&mut acc, &input[i + kx * c..], &k.filter[f + kx * c..]);
+                        }
+                    }
+                    for (l, a) in acc.iter().enumerate() {
+                        output[o + ch + l] = k.stage.requantize(a.wrapping_add(folded(ch + l)), ch + l);
+                    }
+                    ch += LANES;
+                }
+                for ch in ch..c {
+                    let mut acc = 0i32;
+                    for ky in 0..g.kh {
+                        let (i, f) = (iw.offset(b, y0 + ky, x0) + ch, ky * f_row + ch);
+                        for kx in 0..g.kw {
+                            acc = acc.wrapping_add(input[i + kx * c] as i32 * k.filter[f + kx * c] as i32);
+                        }
+                    }
+                    output[o + ch] = k.stage.requantize(acc.wrapping_add(folded(ch)), ch);
+                }
+            }
+        }
+    }
+}
+
+/// The largest kernel whose taps [`depthwise_conv2d_inplace`] gathers on the stack.
+const MAX_TAPS: usize = 64;
+
+/// In-place depthwise convolution channel by channel, like
+/// [`crate::kernels::depthwise::depthwise_conv2d_inplace`] (same buffers and
+/// contract): a channel's taps are gathered once, and inside the plane each
+/// kernel row is a contiguous run of `kw` bytes.
+// Not inlined: one call per node, and profiles see the kernel by name.
+#[inline(never)]
+pub fn depthwise_conv2d_inplace(
+    g: &Geometry,
+    k: &Weighted,
+    sums: &[i32],
+    buffer: &mut [i8],
+    channels: usize,
+    (out_h, out_w): (usize, usize),
+    plane: &mut [i8],
+) {
+    let c = channels;
+    let taps = g.kh * g.kw;
+    let fits = taps <= MAX_TAPS && k.filter.len() >= taps * c && sums.len() == c && plane.len() >= g.in_h * g.in_w;
+    if g.dil_h != 1 || g.dil_w != 1 || !fits {
+        return reference_inplace(g, k, buffer, channels, (out_h, out_w), plane);
+    }
+    let ow = Window::full(1, out_h, out_w, c);
+    let inner = interior(g, ow.rect);
+    let off = k.stage.input_offset;
+    let mut wl = [0i8; MAX_TAPS];
+    for ch in 0..c {
+        for (p, v) in plane.iter_mut().take(g.in_h * g.in_w).enumerate() {
+            *v = buffer[p * c + ch];
+        }
+        for (t, w) in wl.iter_mut().take(taps).enumerate() {
+            *w = k.filter[t * c + ch];
+        }
+        // The border pixels of this channel, as the reference computes them.
+        for band in border(ow.rect, inner) {
+            for oy in band.y..band.y_end() {
+                for ox in band.x..band.x_end() {
+                    let (y0, x0) = (g.origin_y(oy), g.origin_x(ox));
+                    let mut acc = 0i32;
+                    for ky in 0..g.kh {
+                        for kx in 0..g.kw {
+                            let (iy, ix) = (y0 + ky as isize, x0 + kx as isize);
+                            if iy >= 0 && ix >= 0 && (iy as usize) < g.in_h && (ix as usize) < g.in_w {
+                                let x = plane[iy as usize * g.in_w + ix as usize] as i32 + off;
+                                acc = acc.wrapping_add(x * wl[ky * g.kw + kx] as i32);
+                            }
+                        }
+                    }
+                    buffer[ow.offset(0, oy, ox) + ch] = k.output(acc, ch);
+                }
+            }
+        }
+        let folded = with_bias(off.wrapping_mul(sums[ch]), k.bias, ch);
+        for oy in inner.y..inner.y_end() {
+            let y0 = g.origin_y(oy) as usize;
+            for ox in inner.x..inner.x_end() {
+                let x0 = g.origin_x(ox) as usize;
+                let mut acc = folded;
+                for ky in 0..g.kh {
+                    let row = &plane[(y0 + ky) * g.in_w + x0..][..g.kw];
+                    acc = acc.wrapping_add(dot(row, &wl[ky * g.kw..(ky + 1) * g.kw]));
+                }
+                buffer[ow.offset(0, oy, ox) + ch] = k.stage.requantize(acc, ch);
+            }
+        }
+    }
+}
+
+/// Per-channel sums over the taps of a `[1, kh, kw, c]` filter.
+pub fn filter_sums(filter: &[i8], channels: usize) -> impl Iterator<Item = i32> + '_ {
+    (0..channels).map(move |ch| filter.iter().skip(ch).step_by(channels.max(1)).map(|&w| w as i32).sum())
+}

@@ -1,0 +1,288 @@
+//! Int8 inner products, one implementation per target (chosen at compile time).
+//!
+//! `dot(x, w)` is `Σ x[i]·w[i]` over the common length in wrapping `i32`
+//! arithmetic, and `dot_2x2` is the four products of two inputs by two
+//! weight rows (a 2×2 register block, as a GEMM micro-kernel: each loaded
+//! word is used twice). Integer addition is associative, so every
+//! implementation gives the reference loop's sum exactly; the order of the
+//! products differs (`SMLAD` pairs even and odd bytes, SIMD sums lanes).
+#![allow(unsafe_code)]
+
+/// `Σ x[i]·w[i]` over `min(x.len(), w.len())` elements.
+#[inline]
+pub fn dot(x: &[i8], w: &[i8]) -> i32 {
+    imp::dot(x, w)
+}
+
+/// `[x0·w0, x0·w1, x1·w0, x1·w1]`; all four slices have the same length.
+#[inline]
+pub fn dot_2x2(x0: &[i8], x1: &[i8], w0: &[i8], w1: &[i8]) -> [i32; 4] {
+    imp::dot_2x2(x0, x1, w0, w1)
+}
+
+/// Channels a depthwise accumulator block holds: what fits the target's registers.
+#[cfg(target_arch = "arm")]
+pub const LANES: usize = 4;
+#[cfg(not(target_arch = "arm"))]
+pub const LANES: usize = 16;
+
+/// `acc[l] += x[l]·w[l]` for each of the [`LANES`] lanes (a depthwise tap over a block of channels).
+#[inline]
+pub fn mac_lanes(acc: &mut [i32; LANES], x: &[i8], w: &[i8]) {
+    imp::mac_lanes(acc, x, w)
+}
+
+/// The plain form: LLVM vectorizes it where the target has vectors (SSE2
+/// `pmaddwd` on x86-64), and it is the tail of the other forms.
+#[allow(dead_code)]
+mod portable {
+    #[inline(always)]
+    pub fn dot(x: &[i8], w: &[i8]) -> i32 {
+        let mut acc = 0i32;
+        for (&a, &b) in x.iter().zip(w) {
+            acc = acc.wrapping_add(a as i32 * b as i32);
+        }
+        acc
+    }
+
+    #[inline(always)]
+    pub fn dot_2x2(x0: &[i8], x1: &[i8], w0: &[i8], w1: &[i8]) -> [i32; 4] {
+        let n = x0.len().min(x1.len()).min(w0.len()).min(w1.len());
+        let (x0, x1, w0, w1) = (&x0[..n], &x1[..n], &w0[..n], &w1[..n]);
+        let mut acc = [0i32; 4];
+        for i in 0..n {
+            let (a, b) = (x0[i] as i32, x1[i] as i32);
+            let (u, v) = (w0[i] as i32, w1[i] as i32);
+            acc[0] = acc[0].wrapping_add(a * u);
+            acc[1] = acc[1].wrapping_add(a * v);
+            acc[2] = acc[2].wrapping_add(b * u);
+            acc[3] = acc[3].wrapping_add(b * v);
+        }
+        acc
+    }
+
+    #[inline(always)]
+    pub fn mac_lanes(acc: &mut [i32; super::LANES], x: &[i8], w: &[i8]) {
+        let (x, w) = (&x[..super::LANES], &w[..super::LANES]);
+        for l in 0..super::LANES {
+            acc[l] = acc[l].wrapping_add(x[l] as i32 * w[l] as i32);
+        }
+    }
+}
+
+#[cfg(not(any(all(feature = "dsp", target_arch = "arm"), all(target_arch = "wasm32", target_feature = "simd128"))))]
+use portable as imp;
+
+/// Armv7E-M (Cortex-M4/M7): four int8 per word, `SXTB16` sign-extends the
+/// even and (rotated by 8) odd bytes into two halfwords, and `SMLAD` adds both
+/// halfword products to the accumulator: 4 MACs per 2 loads + 4 extends + 2 MACs.
+#[cfg(all(feature = "dsp", target_arch = "arm"))]
+mod imp {
+    use core::arch::asm;
+
+    #[inline(always)]
+    fn word(c: &[i8]) -> u32 {
+        // One (unaligned) LDR: Armv7-M allows unaligned word loads.
+        u32::from_le_bytes([c[0] as u8, c[1] as u8, c[2] as u8, c[3] as u8])
+    }
+
+    /// Bytes 0 and 2 sign-extended into the two halfwords.
+    #[inline(always)]
+    fn even(x: u32) -> u32 {
+        let r: u32;
+        // SAFETY: register-only arithmetic, no memory or stack access.
+        unsafe { asm!("sxtb16 {0}, {1}", out(reg) r, in(reg) x, options(pure, nomem, nostack, preserves_flags)) };
+        r
+    }
+
+    /// Bytes 1 and 3 sign-extended into the two halfwords.
+    #[inline(always)]
+    fn odd(x: u32) -> u32 {
+        let r: u32;
+        // SAFETY: register-only arithmetic, no memory or stack access.
+        unsafe {
+            asm!("sxtb16 {0}, {1}, ror #8", out(reg) r, in(reg) x, options(pure, nomem, nostack, preserves_flags))
+        };
+        r
+    }
+
+    /// `acc + a.lo·b.lo + a.hi·b.hi` (halfwords signed; the sum wraps, only the Q flag notes overflow).
+    #[inline(always)]
+    fn smlad(a: u32, b: u32, acc: i32) -> i32 {
+        let r: i32;
+        // SAFETY: register-only arithmetic (SMLAD may set the Q flag, which nothing here reads).
+        unsafe { asm!("smlad {0}, {1}, {2}, {3}", out(reg) r, in(reg) a, in(reg) b, in(reg) acc, options(pure, nomem, nostack)) };
+        r
+    }
+
+    #[inline(always)]
+    pub fn dot(x: &[i8], w: &[i8]) -> i32 {
+        let n = x.len().min(w.len());
+        let (x, w) = (&x[..n], &w[..n]);
+        let mut acc = 0i32;
+        let (xc, wc) = (x.chunks_exact(4), w.chunks_exact(4));
+        let (xt, wt) = (xc.remainder(), wc.remainder());
+        for (a, b) in xc.zip(wc) {
+            let (a, b) = (word(a), word(b));
+            acc = smlad(even(a), even(b), acc);
+            acc = smlad(odd(a), odd(b), acc);
+        }
+        acc.wrapping_add(super::portable::dot(xt, wt))
+    }
+
+    #[inline(always)]
+    pub fn dot_2x2(x0: &[i8], x1: &[i8], w0: &[i8], w1: &[i8]) -> [i32; 4] {
+        let n = x0.len().min(x1.len()).min(w0.len()).min(w1.len());
+        let (x0, x1, w0, w1) = (&x0[..n], &x1[..n], &w0[..n], &w1[..n]);
+        let main = n & !3;
+        let mut acc = [0i32; 4];
+        let mut i = 0;
+        while i < main {
+            let (u, v) = (word(&w0[i..i + 4]), word(&w1[i..i + 4]));
+            let (ue, uo, ve, vo) = (even(u), odd(u), even(v), odd(v));
+            let a = word(&x0[i..i + 4]);
+            let (ae, ao) = (even(a), odd(a));
+            acc[0] = smlad(ao, uo, smlad(ae, ue, acc[0]));
+            acc[1] = smlad(ao, vo, smlad(ae, ve, acc[1]));
+            let b = word(&x1[i..i + 4]);
+            let (be, bo) = (even(b), odd(b));
+            acc[2] = smlad(bo, uo, smlad(be, ue, acc[2]));
+            acc[3] = smlad(bo, vo, smlad(be, ve, acc[3]));
+            i += 4;
+        }
+        let t = super::portable::dot_2x2(&x0[main..], &x1[main..], &w0[main..], &w1[main..]);
+        [0, 1, 2, 3].map(|k| acc[k].wrapping_add(t[k]))
+    }
+
+    /// `acc + a.lo·b.lo` (bottom halfwords, signed).
+    #[inline(always)]
+    fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
+        let r: i32;
+        // SAFETY: register-only arithmetic.
+        unsafe { asm!("smlabb {0}, {1}, {2}, {3}", out(reg) r, in(reg) a, in(reg) b, in(reg) acc, options(pure, nomem, nostack)) };
+        r
+    }
+
+    /// `acc + a.hi·b.hi` (top halfwords, signed).
+    #[inline(always)]
+    fn smlatt(a: u32, b: u32, acc: i32) -> i32 {
+        let r: i32;
+        // SAFETY: register-only arithmetic.
+        unsafe { asm!("smlatt {0}, {1}, {2}, {3}", out(reg) r, in(reg) a, in(reg) b, in(reg) acc, options(pure, nomem, nostack)) };
+        r
+    }
+
+    /// Four channels per word: even bytes are lanes 0 and 2, odd bytes lanes 1 and 3.
+    #[inline(always)]
+    pub fn mac_lanes(acc: &mut [i32; super::LANES], x: &[i8], w: &[i8]) {
+        let (a, b) = (word(&x[..4]), word(&w[..4]));
+        let (ae, be, ao, bo) = (even(a), even(b), odd(a), odd(b));
+        acc[0] = smlabb(ae, be, acc[0]);
+        acc[2] = smlatt(ae, be, acc[2]);
+        acc[1] = smlabb(ao, bo, acc[1]);
+        acc[3] = smlatt(ao, bo, acc[3]);
+    }
+}
+
+/// wasm32 with `simd128`: 16 int8 per vector, widened to two `i16x8`, and
+/// `i32x4.dot_i16x8_s` adds adjacent products into four `i32` lanes.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod imp {
+    use core::arch::wasm32::*;
+
+    #[inline(always)]
+    fn load(c: &[i8]) -> v128 {
+        debug_assert!(c.len() >= 16);
+        // SAFETY: callers pass chunks of at least 16 bytes; v128_load has no alignment requirement.
+        unsafe { v128_load(c.as_ptr() as *const v128) }
+    }
+
+    /// `acc + dot(a, b)` lane-wise over the 16 int8 of each vector.
+    #[inline(always)]
+    fn mac(acc: v128, a: v128, b: v128) -> v128 {
+        let lo = i32x4_dot_i16x8(i16x8_extend_low_i8x16(a), i16x8_extend_low_i8x16(b));
+        let hi = i32x4_dot_i16x8(i16x8_extend_high_i8x16(a), i16x8_extend_high_i8x16(b));
+        i32x4_add(acc, i32x4_add(lo, hi))
+    }
+
+    #[inline(always)]
+    fn sum(v: v128) -> i32 {
+        i32x4_extract_lane::<0>(v)
+            .wrapping_add(i32x4_extract_lane::<1>(v))
+            .wrapping_add(i32x4_extract_lane::<2>(v))
+            .wrapping_add(i32x4_extract_lane::<3>(v))
+    }
+
+    #[inline(always)]
+    pub fn dot(x: &[i8], w: &[i8]) -> i32 {
+        let n = x.len().min(w.len());
+        let main = n & !15;
+        let mut acc = i32x4_splat(0);
+        let mut i = 0;
+        while i < main {
+            acc = mac(acc, load(&x[i..i + 16]), load(&w[i..i + 16]));
+            i += 16;
+        }
+        sum(acc).wrapping_add(super::portable::dot(&x[main..n], &w[main..n]))
+    }
+
+    #[inline(always)]
+    pub fn dot_2x2(x0: &[i8], x1: &[i8], w0: &[i8], w1: &[i8]) -> [i32; 4] {
+        let n = x0.len().min(x1.len()).min(w0.len()).min(w1.len());
+        let main = n & !15;
+        let mut acc = [i32x4_splat(0); 4];
+        let mut i = 0;
+        while i < main {
+            let (u, v) = (load(&w0[i..i + 16]), load(&w1[i..i + 16]));
+            let (a, b) = (load(&x0[i..i + 16]), load(&x1[i..i + 16]));
+            acc[0] = mac(acc[0], a, u);
+            acc[1] = mac(acc[1], a, v);
+            acc[2] = mac(acc[2], b, u);
+            acc[3] = mac(acc[3], b, v);
+            i += 16;
+        }
+        let t = super::portable::dot_2x2(&x0[main..n], &x1[main..n], &w0[main..n], &w1[main..n]);
+        [0, 1, 2, 3].map(|k| sum(acc[k]).wrapping_add(t[k]))
+    }
+
+    // LLVM vectorizes the plain lane loop into i16x8/i32x4 multiplies.
+    pub use super::portable::mac_lanes;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    fn plain(x: &[i8], w: &[i8]) -> i32 {
+        x.iter().zip(w).map(|(&a, &b)| a as i32 * b as i32).sum()
+    }
+
+    proptest! {
+        #[test]
+        fn dots_are_the_plain_sums(v in prop::collection::vec(any::<(i8, i8, i8, i8)>(), 0..80)) {
+            let x0: Vec<i8> = v.iter().map(|t| t.0).collect();
+            let x1: Vec<i8> = v.iter().map(|t| t.1).collect();
+            let w0: Vec<i8> = v.iter().map(|t| t.2).collect();
+            let w1: Vec<i8> = v.iter().map(|t| t.3).collect();
+            prop_assert_eq!(dot(&x0, &w0), plain(&x0, &w0));
+            let want = [plain(&x0, &w0), plain(&x0, &w1), plain(&x1, &w0), plain(&x1, &w1)];
+            prop_assert_eq!(dot_2x2(&x0, &x1, &w0, &w1), want);
+            if x0.len() >= LANES {
+                let mut acc = [7i32; LANES];
+                mac_lanes(&mut acc, &x0, &w0);
+                let want: Vec<i32> = (0..LANES).map(|l| 7 + x0[l] as i32 * w0[l] as i32).collect();
+                prop_assert_eq!(acc.to_vec(), want);
+            }
+        }
+    }
+
+    #[test]
+    fn extremes_do_not_saturate() {
+        // -128·-128, the largest int8 product, 67 times: main loop and tail, every lane.
+        let x = [i8::MIN; 67];
+        assert_eq!(dot(&x, &x), 67 * 16384);
+        assert_eq!(dot_2x2(&x, &x, &x, &x), [67 * 16384; 4]);
+    }
+}
