@@ -107,7 +107,15 @@ impl<'a> Prepare<'a> {
             _ => Err(Error::UnsupportedType { op_index: self.op_index, tensor: t, what: "weights must be constant int8" }),
         }
     }
-    /// Prepared int32 constants (per-channel weight sums).
+    /// The values of the int32 constant at operand `k` if the operand is present (a bias).
+    pub fn bias_data(&self, k: usize) -> Result<Option<&'a [i32]>> {
+        let Some(t) = self.node().input(k) else { return Ok(None) };
+        match &self.g.tensors[t].data {
+            Some(ConstData::I32(v)) => Ok(Some(v)),
+            _ => Err(Error::UnsupportedType { op_index: self.op_index, tensor: t, what: "bias must be constant int32" }),
+        }
+    }
+    /// Prepared int32 constants (folded biases).
     pub fn i32s(&mut self, v: impl IntoIterator<Item = i32>) -> Result<Span> {
         push(&mut self.pools.i32s, v)
     }

@@ -420,11 +420,11 @@ impl<'a> Program<'a> {
                     return Err(Error::Program("in-place depthwise buffers are too small"));
                 }
                 let (buf, scr) = (as_i8_mut(buf), as_i8_mut(scr));
-                let sums = self.consts.i32(k.sums)?;
+                let folded = self.consts.i32(k.folded)?;
                 kernels::fast::depthwise::depthwise_conv2d_inplace(
                     &k.geom,
                     &weighted,
-                    sums,
+                    folded,
                     buf,
                     os[3],
                     (os[1], os[2]),

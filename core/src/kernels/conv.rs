@@ -112,6 +112,13 @@ impl OutputStage<'_> {
         let m = if self.multipliers.len() == 1 { self.multipliers[0] } else { self.multipliers[ch] };
         clamp_i8(m.apply(acc).saturating_add(self.output_offset), self.act_min, self.act_max)
     }
+
+    /// [`requantize`](Self::requantize) through [`QuantizedMultiplier::apply_fast`] (same result).
+    #[inline(always)]
+    pub fn requantize_fast(&self, acc: i32, ch: usize) -> i8 {
+        let m = if self.multipliers.len() == 1 { self.multipliers[0] } else { self.multipliers[ch] };
+        clamp_i8(m.apply_fast(acc).saturating_add(self.output_offset), self.act_min, self.act_max)
+    }
 }
 
 /// A weighted kernel's constants: requantization, int8 weights and optional bias.

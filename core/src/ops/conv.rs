@@ -71,10 +71,10 @@ impl Weights {
 pub struct ConvKernel {
     pub geom: Geometry,
     pub weights: Weights,
-    /// `Σ filter[oc]` per output channel (the optimized kernel folds the input offset with it).
-    pub sums: Span,
+    /// `bias[oc] + input_offset·Σ filter[oc]` per output channel: where the optimized kernel's accumulators start.
+    pub folded: Span,
 }
-literal_struct!(ConvKernel { geom, weights, sums });
+literal_struct!(ConvKernel { geom, weights, folded });
 literal_struct!(Geometry { in_h, in_w, kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left });
 
 /// Geometry of a sliding window over operand 0 producing the output.
@@ -134,9 +134,9 @@ impl Conv2d {
         let geom = geometry_of(p, self.padding, self.h, self.w)?;
         let weights = Weights::prepare(p, self.activation)?;
         let oc = p.shape(p.output())[3];
-        let filter = p.weight_data(1)?;
-        let sums = p.i32s(crate::kernels::fast::conv::filter_sums(filter, oc))?;
-        Ok(ConvKernel { geom, weights, sums })
+        let (filter, bias) = (p.weight_data(1)?, p.bias_data(2)?);
+        let folded = p.i32s(crate::kernels::fast::conv::folded_bias(filter, oc, bias, weights.input_offset))?;
+        Ok(ConvKernel { geom, weights, folded })
     }
 }
 
@@ -145,7 +145,7 @@ impl Eval for ConvKernel {
         let x = first(inputs)?;
         let k = self.weights.resolve(c)?;
         let (xd, od) = (crate::arena::as_i8(x.data), crate::arena::as_i8_mut(out.data));
-        conv2d(&self.geom, &k, c.i32(self.sums)?, xd, x.win, od, out.win, region);
+        conv2d(&self.geom, &k, c.i32(self.folded)?, xd, x.win, od, out.win, region);
         Ok(())
     }
 }

@@ -26,10 +26,10 @@ pub struct DepthwiseKernel {
     pub geom: Geometry,
     pub multiplier: usize,
     pub weights: Weights,
-    /// `Σ_taps filter[tap][c]` per channel (the optimized kernels fold the input offset with it).
-    pub sums: Span,
+    /// `bias[c] + input_offset·Σ_taps filter[tap][c]` per channel: where the optimized kernels' accumulators start.
+    pub folded: Span,
 }
-literal_struct!(DepthwiseKernel { geom, multiplier, weights, sums });
+literal_struct!(DepthwiseKernel { geom, multiplier, weights, folded });
 
 impl DepthwiseConv2d {
     pub fn input_rect(&self, out: Rect, in_hw: (usize, usize), out_hw: (usize, usize)) -> Rect {
@@ -59,8 +59,10 @@ impl DepthwiseConv2d {
         let geom = super::conv::geometry_of(p, self.padding, self.h, self.w)?;
         let weights = Weights::prepare(p, self.activation)?;
         let channels = p.shape(p.output())[3];
-        let sums = p.i32s(crate::kernels::fast::depthwise::filter_sums(p.weight_data(1)?, channels))?;
-        Ok(DepthwiseKernel { geom, multiplier: self.depth_multiplier, weights, sums })
+        let (filter, bias) = (p.weight_data(1)?, p.bias_data(2)?);
+        let folded =
+            p.i32s(crate::kernels::fast::depthwise::folded_bias(filter, channels, bias, weights.input_offset))?;
+        Ok(DepthwiseKernel { geom, multiplier: self.depth_multiplier, weights, folded })
     }
 }
 
@@ -69,7 +71,7 @@ impl Eval for DepthwiseKernel {
         let x = first(inputs)?;
         let k = self.weights.resolve(c)?;
         let (xd, od) = (crate::arena::as_i8(x.data), crate::arena::as_i8_mut(out.data));
-        depthwise_conv2d(&self.geom, self.multiplier, &k, c.i32(self.sums)?, xd, x.win, od, out.win, region);
+        depthwise_conv2d(&self.geom, self.multiplier, &k, c.i32(self.folded)?, xd, x.win, od, out.win, region);
         Ok(())
     }
 }

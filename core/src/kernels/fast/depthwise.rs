@@ -4,8 +4,9 @@
 //! Depth multiplier 1 and dilation 1 (the MobileNet/BlazeFace case): inside
 //! the input, each pixel accumulates blocks of [`LANES`] channels tap by tap
 //! through [`mac_lanes`] (channels are contiguous in NHWC and in the
-//! `[1, kh, kw, c]` filter), then adds `bias + input_offset·Σw`. Pixels whose
-//! window reaches into the padding run the reference kernel.
+//! `[1, kh, kw, c]` filter), starting from `bias + input_offset·Σw`
+//! (prepared once, [`folded_bias`]). Pixels whose window reaches into the
+//! padding run the reference kernel.
 
 use super::conv::{border, interior};
 use super::dot::{dot, mac_lanes, LANES};
@@ -14,7 +15,7 @@ use crate::kernels::depthwise::{depthwise_conv2d as reference, depthwise_conv2d_
 use crate::region::{Rect, Window};
 
 /// Computes `region` of the output into `output` (window `ow`), like the
-/// reference; `sums[c]` is `Σ_taps filter[tap][c]`.
+/// reference; `folded[c]` is `bias[c] + input_offset·Σ_taps filter[tap][c]`.
 #[allow(clippy::too_many_arguments)]
 // Not inlined: one call per node, and profiles see the kernel by name.
 #[inline(never)]
@@ -22,7 +23,7 @@ pub fn depthwise_conv2d(
     g: &Geometry,
     depth_multiplier: usize,
     k: &Weighted,
-    sums: &[i32],
+    folded: &[i32],
     input: &[i8],
     iw: Window,
     output: &mut [i8],
@@ -30,7 +31,7 @@ pub fn depthwise_conv2d(
     region: Rect,
 ) {
     let c = ow.c;
-    let fits = k.filter.len() >= g.kh * g.kw * c && sums.len() == c && iw.c == c;
+    let fits = k.filter.len() >= g.kh * g.kw * c && folded.len() == c && iw.c == c;
     if depth_multiplier != 1 || g.dil_h != 1 || g.dil_w != 1 || !fits {
         return reference(g, depth_multiplier, k, input, iw, output, ow, region);
     }
@@ -38,8 +39,6 @@ pub fn depthwise_conv2d(
     for band in border(region, inner) {
         reference(g, 1, k, input, iw, output, ow, band);
     }
-    let off = k.stage.input_offset;
-    let folded = |ch: usize| with_bias(off.wrapping_mul(sums[ch]), k.bias, ch);
     let f_row = g.kw * c;
     for b in 0..ow.n {
         for oy in inner.y..inner.y_end() {
@@ -57,7 +56,7 @@ pub fn depthwise_conv2d(
                         }
                     }
                     for (l, a) in acc.iter().enumerate() {
-                        output[o + ch + l] = k.stage.requantize(a.wrapping_add(folded(ch + l)), ch + l);
+                        output[o + ch + l] = k.stage.requantize_fast(a.wrapping_add(folded[ch + l]), ch + l);
                     }
                     ch += LANES;
                 }
@@ -69,7 +68,7 @@ pub fn depthwise_conv2d(
                             acc = acc.wrapping_add(input[i + kx * c] as i32 * k.filter[f + kx * c] as i32);
                         }
                     }
-                    output[o + ch] = k.stage.requantize(acc.wrapping_add(folded(ch)), ch);
+                    output[o + ch] = k.stage.requantize_fast(acc.wrapping_add(folded[ch]), ch);
                 }
             }
         }
@@ -88,7 +87,7 @@ const MAX_TAPS: usize = 64;
 pub fn depthwise_conv2d_inplace(
     g: &Geometry,
     k: &Weighted,
-    sums: &[i32],
+    folded: &[i32],
     buffer: &mut [i8],
     channels: usize,
     (out_h, out_w): (usize, usize),
@@ -96,7 +95,7 @@ pub fn depthwise_conv2d_inplace(
 ) {
     let c = channels;
     let taps = g.kh * g.kw;
-    let fits = taps <= MAX_TAPS && k.filter.len() >= taps * c && sums.len() == c && plane.len() >= g.in_h * g.in_w;
+    let fits = taps <= MAX_TAPS && k.filter.len() >= taps * c && folded.len() == c && plane.len() >= g.in_h * g.in_w;
     if g.dil_h != 1 || g.dil_w != 1 || !fits {
         return reference_inplace(g, k, buffer, channels, (out_h, out_w), plane);
     }
@@ -130,23 +129,31 @@ pub fn depthwise_conv2d_inplace(
                 }
             }
         }
-        let folded = with_bias(off.wrapping_mul(sums[ch]), k.bias, ch);
         for oy in inner.y..inner.y_end() {
             let y0 = g.origin_y(oy) as usize;
             for ox in inner.x..inner.x_end() {
                 let x0 = g.origin_x(ox) as usize;
-                let mut acc = folded;
+                let mut acc = folded[ch];
                 for ky in 0..g.kh {
                     let row = &plane[(y0 + ky) * g.in_w + x0..][..g.kw];
                     acc = acc.wrapping_add(dot(row, &wl[ky * g.kw..(ky + 1) * g.kw]));
                 }
-                buffer[ow.offset(0, oy, ox) + ch] = k.stage.requantize(acc, ch);
+                buffer[ow.offset(0, oy, ox) + ch] = k.stage.requantize_fast(acc, ch);
             }
         }
     }
 }
 
-/// Per-channel sums over the taps of a `[1, kh, kw, c]` filter.
-pub fn filter_sums(filter: &[i8], channels: usize) -> impl Iterator<Item = i32> + '_ {
-    (0..channels).map(move |ch| filter.iter().skip(ch).step_by(channels.max(1)).map(|&w| w as i32).sum())
+/// `bias[c] + input_offset·Σ_taps filter[tap][c]` for a `[1, kh, kw, c]`
+/// filter: the constant the optimized kernels start each accumulator from.
+pub fn folded_bias<'a>(
+    filter: &'a [i8],
+    channels: usize,
+    bias: Option<&'a [i32]>,
+    input_offset: i32,
+) -> impl Iterator<Item = i32> + 'a {
+    (0..channels).map(move |ch| {
+        let sum = filter.iter().skip(ch).step_by(channels.max(1)).fold(0i32, |s, &w| s.wrapping_add(w as i32));
+        with_bias(input_offset.wrapping_mul(sum), bias, ch)
+    })
 }

@@ -135,23 +135,26 @@ mod imp {
         let n = x0.len().min(x1.len()).min(w0.len()).min(w1.len());
         let (x0, x1, w0, w1) = (&x0[..n], &x1[..n], &w0[..n], &w1[..n]);
         let main = n & !3;
-        let mut acc = [0i32; 4];
-        let mut i = 0;
-        while i < main {
-            let (u, v) = (word(&w0[i..i + 4]), word(&w1[i..i + 4]));
+        let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
+        let (c0, c1) = (x0[..main].chunks_exact(4), x1[..main].chunks_exact(4));
+        let (c2, c3) = (w0[..main].chunks_exact(4), w1[..main].chunks_exact(4));
+        for (((a, b), u), v) in c0.zip(c1).zip(c2).zip(c3) {
+            let (u, v) = (word(u), word(v));
             let (ue, uo, ve, vo) = (even(u), odd(u), even(v), odd(v));
-            let a = word(&x0[i..i + 4]);
+            let a = word(a);
             let (ae, ao) = (even(a), odd(a));
-            acc[0] = smlad(ao, uo, smlad(ae, ue, acc[0]));
-            acc[1] = smlad(ao, vo, smlad(ae, ve, acc[1]));
-            let b = word(&x1[i..i + 4]);
+            a0 = smlad(ao, uo, smlad(ae, ue, a0));
+            a1 = smlad(ao, vo, smlad(ae, ve, a1));
+            let b = word(b);
             let (be, bo) = (even(b), odd(b));
-            acc[2] = smlad(bo, uo, smlad(be, ue, acc[2]));
-            acc[3] = smlad(bo, vo, smlad(be, ve, acc[3]));
-            i += 4;
+            a2 = smlad(bo, uo, smlad(be, ue, a2));
+            a3 = smlad(bo, vo, smlad(be, ve, a3));
+        }
+        if main == n {
+            return [a0, a1, a2, a3];
         }
         let t = super::portable::dot_2x2(&x0[main..], &x1[main..], &w0[main..], &w1[main..]);
-        [0, 1, 2, 3].map(|k| acc[k].wrapping_add(t[k]))
+        [a0.wrapping_add(t[0]), a1.wrapping_add(t[1]), a2.wrapping_add(t[2]), a3.wrapping_add(t[3])]
     }
 
     /// `acc + a.lo·b.lo` (bottom halfwords, signed).

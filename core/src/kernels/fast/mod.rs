@@ -3,9 +3,12 @@
 //!
 //! Two rewrites make them fast, both exact in wrapping `i32` arithmetic:
 //! - the input offset is folded out of the inner loop,
-//!   `Σ (x + off)·w = Σ x·w + off·Σ w`, with `Σ w` per output channel
-//!   computed once at prepare (`sums`); pixels whose window reaches into
-//!   the padding (where the reference skips taps) run the reference code;
+//!   `Σ (x + off)·w = Σ x·w + off·Σ w`: each accumulator starts from
+//!   `bias + off·Σ w`, computed once at prepare (`folded`); pixels whose
+//!   window reaches into the padding (where the reference skips taps) run
+//!   the reference code;
+//! - requantization uses [`QuantizedMultiplier::apply_fast`](crate::fixedpoint::QuantizedMultiplier::apply_fast)
+//!   (the reference rounding in fewer instructions);
 //! - the inner products go through [`dot`], which has one implementation
 //!   per target chosen at compile time: Armv7E-M DSP (`SXTB16` + `SMLAD`,
 //!   two MACs per instruction; feature `dsp`), wasm32 `simd128`
@@ -135,7 +138,7 @@ mod tests {
             prop_assume!(oh > 0 && ow > 0);
             let filter = &p.filter[..p.oc * p.k * p.k * p.c];
             let k = p.weighted(p.oc, filter);
-            let sums: Vec<i32> = super::conv::filter_sums(filter, p.oc).collect();
+            let sums: Vec<i32> = super::conv::folded_bias(filter, p.oc, k.bias, k.stage.input_offset).collect();
             let (region, ir) = p.window(oh, ow);
             for (iwin, input) in [(Window::full(p.n, p.h, p.w, p.c), p.input.clone()), (Window::new(p.n, ir, p.c), p.crop(ir))] {
                 let owin = Window::new(p.n, region, p.oc);
@@ -152,7 +155,7 @@ mod tests {
             prop_assume!(oh > 0 && ow > 0);
             let filter = &p.filter[..p.k * p.k * p.c];
             let k = p.weighted(p.c, filter);
-            let sums: Vec<i32> = super::depthwise::filter_sums(filter, p.c).collect();
+            let sums: Vec<i32> = super::depthwise::folded_bias(filter, p.c, k.bias, k.stage.input_offset).collect();
             let (region, ir) = p.window(oh, ow);
             for (iwin, input) in [(Window::full(p.n, p.h, p.w, p.c), p.input.clone()), (Window::new(p.n, ir, p.c), p.crop(ir))] {
                 let owin = Window::new(p.n, region, p.c);
