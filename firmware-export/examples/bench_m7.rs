@@ -1,7 +1,7 @@
 //! Cortex-M7 instructions per inference of exported firmware, under QEMU.
 //!
 //! `cargo run --release -p patchwise-firmware-export --example bench_m7 [--profile] [MODEL…]`
-//! (or `tools/bench-m7`, which installs qemu-system-arm and gcc first).
+//! (or `tools/bench-m7/run`, which installs qemu-system-arm and gcc first).
 //! `--profile` also prints where the instructions go, by function.
 //!
 //! For each model (default: every `models/*.tflite`) it exports the firmware
