@@ -104,7 +104,11 @@ impl<'a> Prepare<'a> {
         let t = self.input(k)?;
         match &self.g.tensors[t].data {
             Some(ConstData::I8(v)) => Ok(v),
-            _ => Err(Error::UnsupportedType { op_index: self.op_index, tensor: t, what: "weights must be constant int8" }),
+            _ => Err(Error::UnsupportedType {
+                op_index: self.op_index,
+                tensor: t,
+                what: "weights must be constant int8",
+            }),
         }
     }
     /// The values of the int32 constant at operand `k` if the operand is present (a bias).
@@ -112,7 +116,9 @@ impl<'a> Prepare<'a> {
         let Some(t) = self.node().input(k) else { return Ok(None) };
         match &self.g.tensors[t].data {
             Some(ConstData::I32(v)) => Ok(Some(v)),
-            _ => Err(Error::UnsupportedType { op_index: self.op_index, tensor: t, what: "bias must be constant int32" }),
+            _ => {
+                Err(Error::UnsupportedType { op_index: self.op_index, tensor: t, what: "bias must be constant int32" })
+            }
         }
     }
     /// Prepared int32 constants (folded biases).

@@ -70,7 +70,10 @@ mod portable {
     }
 }
 
-#[cfg(not(any(all(feature = "dsp", target_arch = "arm"), all(target_arch = "wasm32", target_feature = "simd128"))))]
+#[cfg(not(any(
+    all(feature = "dsp", target_arch = "arm"),
+    all(target_arch = "wasm32", target_feature = "simd128")
+)))]
 use portable as imp;
 
 /// Armv7E-M (Cortex-M4/M7): four int8 per word, `SXTB16` sign-extends the
@@ -111,7 +114,9 @@ mod imp {
     fn smlad(a: u32, b: u32, acc: i32) -> i32 {
         let r: i32;
         // SAFETY: register-only arithmetic (SMLAD may set the Q flag, which nothing here reads).
-        unsafe { asm!("smlad {0}, {1}, {2}, {3}", out(reg) r, in(reg) a, in(reg) b, in(reg) acc, options(pure, nomem, nostack)) };
+        unsafe {
+            asm!("smlad {0}, {1}, {2}, {3}", out(reg) r, in(reg) a, in(reg) b, in(reg) acc, options(pure, nomem, nostack))
+        };
         r
     }
 
@@ -162,7 +167,9 @@ mod imp {
     fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
         let r: i32;
         // SAFETY: register-only arithmetic.
-        unsafe { asm!("smlabb {0}, {1}, {2}, {3}", out(reg) r, in(reg) a, in(reg) b, in(reg) acc, options(pure, nomem, nostack)) };
+        unsafe {
+            asm!("smlabb {0}, {1}, {2}, {3}", out(reg) r, in(reg) a, in(reg) b, in(reg) acc, options(pure, nomem, nostack))
+        };
         r
     }
 
@@ -171,7 +178,9 @@ mod imp {
     fn smlatt(a: u32, b: u32, acc: i32) -> i32 {
         let r: i32;
         // SAFETY: register-only arithmetic.
-        unsafe { asm!("smlatt {0}, {1}, {2}, {3}", out(reg) r, in(reg) a, in(reg) b, in(reg) acc, options(pure, nomem, nostack)) };
+        unsafe {
+            asm!("smlatt {0}, {1}, {2}, {3}", out(reg) r, in(reg) a, in(reg) b, in(reg) acc, options(pure, nomem, nostack))
+        };
         r
     }
 

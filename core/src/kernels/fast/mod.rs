@@ -95,7 +95,11 @@ mod tests {
     fn problem(max_c: usize) -> impl Strategy<Value = Problem> {
         (
             (1usize..=2, 1usize..=11, 1usize..=11, 1usize..=max_c, 1usize..=max_c),
-            (prop::sample::select(alloc::vec![1usize, 3, 5]), 1usize..=2, prop::sample::select(alloc::vec![1usize, 1, 2])),
+            (
+                prop::sample::select(alloc::vec![1usize, 3, 5]),
+                1usize..=2,
+                prop::sample::select(alloc::vec![1usize, 1, 2]),
+            ),
             any::<bool>(),
         )
             .prop_flat_map(|((n, h, w, c, oc), (k, stride, dil), same)| {
@@ -105,30 +109,41 @@ mod tests {
                     prop::collection::vec(any::<i8>(), n * h * w * c),
                     prop::collection::vec(-127i8..=127, oc.max(1) * k * k * cmax),
                     prop::collection::vec(-5000i32..5000, cmax),
-                    (-128i32..=127, -128i32..=127, prop::sample::select(alloc::vec![(-128, 127), (-20, 127), (-128, 30)])),
+                    (
+                        -128i32..=127,
+                        -128i32..=127,
+                        prop::sample::select(alloc::vec![(-128, 127), (-20, 127), (-128, 30)]),
+                    ),
                     prop::collection::vec((1u32 << 30..u32::MAX >> 1, -12i32..2), cmax),
                     any::<(usize, usize, usize, usize)>(),
                 )
             })
-            .prop_map(|((n, h, w, c, oc, k, stride, dil, same), input, filter, bias, (zp_in, zp_out, act), m, region)| Problem {
-                n,
-                h,
-                w,
-                c,
-                oc,
-                k,
-                stride,
-                dil,
-                same,
-                input,
-                filter,
-                bias,
-                zp_in,
-                zp_out,
-                act,
-                mults: m.into_iter().map(|(q, s)| QuantizedMultiplier { multiplier: q as i32, shift: s }).collect(),
-                region,
-            })
+            .prop_map(
+                |((n, h, w, c, oc, k, stride, dil, same), input, filter, bias, (zp_in, zp_out, act), m, region)| {
+                    Problem {
+                        n,
+                        h,
+                        w,
+                        c,
+                        oc,
+                        k,
+                        stride,
+                        dil,
+                        same,
+                        input,
+                        filter,
+                        bias,
+                        zp_in,
+                        zp_out,
+                        act,
+                        mults: m
+                            .into_iter()
+                            .map(|(q, s)| QuantizedMultiplier { multiplier: q as i32, shift: s })
+                            .collect(),
+                        region,
+                    }
+                },
+            )
     }
 
     proptest! {
