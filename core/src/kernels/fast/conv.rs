@@ -50,11 +50,11 @@ pub fn conv2d(
             // Inside `inner` the window origin is never in the padding.
             let (y0, x0) = (g.origin_y(oy) as usize, g.origin_x(inner.x) as usize);
             // Kernel row `ky` of the window of the row's first pixel, from there to the window's end.
-            let rows: [usize; 2] = [iw.offset(b, y0, x0), iw.offset(b, y0 + g.kh - 1, x0)];
-            let row_step = if g.kh > 1 { (rows[1] - rows[0]) / (g.kh - 1) } else { 0 };
+            // One input row of the window further down: the next kernel row.
+            let row_step = iw.rect.w * in_c;
             let o_row = &mut output[ow.offset(b, oy, inner.x)..][..inner.w * out_c];
             let mut pixels = o_row.chunks_exact_mut(2 * out_c);
-            let mut at = rows[0];
+            let mut at = iw.offset(b, y0, x0);
             for o2 in pixels.by_ref() {
                 let (oa, ob) = o2.split_at_mut(out_c);
                 pair(input, at, at + step, row_step, g.kh, f_row, filter, f_ch, stage, folded, oa, ob);
