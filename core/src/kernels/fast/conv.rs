@@ -49,7 +49,6 @@ pub fn conv2d(
         for oy in inner.y..inner.y_end() {
             // Inside `inner` the window origin is never in the padding.
             let (y0, x0) = (g.origin_y(oy) as usize, g.origin_x(inner.x) as usize);
-            // Kernel row `ky` of the window of the row's first pixel, from there to the window's end.
             // One input row of the window further down: the next kernel row.
             let row_step = iw.rect.w * in_c;
             let o_row = &mut output[ow.offset(b, oy, inner.x)..][..inner.w * out_c];
