@@ -92,9 +92,10 @@ pub struct GreedyBySize;
 
 impl Planner for GreedyBySize {
     fn plan(&self, buffers: &[Buffer]) -> MemoryPlan {
-        let mut best = greedy(buffers, Order::Size);
+        let neighbours = overlapping(buffers);
+        let mut best = greedy(buffers, &neighbours, Order::Size);
         for order in [Order::Lifetime, Order::FirstUse] {
-            let p = greedy(buffers, order);
+            let p = greedy(buffers, &neighbours, order);
             if p.arena_size < best.arena_size {
                 best = p;
             }
@@ -110,49 +111,79 @@ enum Order {
     FirstUse,
 }
 
-fn greedy(buffers: &[Buffer], order_by: Order) -> MemoryPlan {
+/// For each non-empty buffer, the non-empty buffers live at the same time
+/// (a sweep over start steps: O(n log n + pairs), where a pairwise scan is
+/// O(n²) — the difference between a search of thousands of layouts taking
+/// seconds or milliseconds).
+fn overlapping(buffers: &[Buffer]) -> Vec<Vec<usize>> {
+    let mut by_first: Vec<usize> = (0..buffers.len()).filter(|&i| buffers[i].size > 0).collect();
+    by_first.sort_by_key(|&i| buffers[i].first);
+    let mut out: Vec<Vec<usize>> = alloc::vec![Vec::new(); buffers.len()];
+    let mut open: Vec<usize> = Vec::new();
+    for &i in &by_first {
+        let b = &buffers[i];
+        open.retain(|&j| buffers[j].last >= b.first);
+        for &j in &open {
+            out[i].push(j);
+            out[j].push(i);
+        }
+        open.push(i);
+    }
+    out
+}
+
+fn greedy(buffers: &[Buffer], neighbours: &[Vec<usize>], order_by: Order) -> MemoryPlan {
     {
         let root = roots(buffers);
-        let mut members: Vec<Vec<usize>> = alloc::vec![Vec::new(); buffers.len()];
+        // Each chain's members (in index order), its size (largest member) and
+        // live span, computed once rather than in every sort comparison.
+        let n = buffers.len();
+        let (mut size, mut first, mut last) =
+            (alloc::vec![0usize; n], alloc::vec![usize::MAX; n], alloc::vec![0usize; n]);
+        let mut count = alloc::vec![0usize; n + 1];
         for (i, &r) in root.iter().enumerate() {
-            members[r].push(i);
+            size[r] = size[r].max(buffers[i].size);
+            first[r] = first[r].min(buffers[i].first);
+            last[r] = last[r].max(buffers[i].last);
+            count[r + 1] += 1;
         }
-        let group_size = |r: usize| members[r].iter().map(|&i| buffers[i].size).max().unwrap_or(0);
-        let span = |r: usize| {
-            let first = members[r].iter().map(|&i| buffers[i].first).min().unwrap_or(0);
-            members[r].iter().map(|&i| buffers[i].last).max().unwrap_or(0) - first
-        };
-        let mut order: Vec<usize> = (0..buffers.len()).filter(|&i| root[i] == i && group_size(i) > 0).collect();
+        for r in 0..n {
+            count[r + 1] += count[r];
+        }
+        let mut members = alloc::vec![0usize; n];
+        let mut fill = count.clone();
+        for (i, &r) in root.iter().enumerate() {
+            members[fill[r]] = i;
+            fill[r] += 1;
+        }
+        let members_of = |r: usize| &members[count[r]..count[r + 1]];
+        let span = |r: usize| last[r] - first[r];
+        let mut order: Vec<usize> = (0..n).filter(|&i| root[i] == i && size[i] > 0).collect();
         // Stable tie-breaks keep plans deterministic.
         match order_by {
-            Order::Size => {
-                order.sort_by(|&a, &b| group_size(b).cmp(&group_size(a)).then(buffers[a].first.cmp(&buffers[b].first)))
-            }
+            Order::Size => order.sort_by(|&a, &b| size[b].cmp(&size[a]).then(buffers[a].first.cmp(&buffers[b].first))),
             Order::Lifetime => {
-                order.sort_by(|&a, &b| span(b).cmp(&span(a)).then(group_size(b).cmp(&group_size(a))).then(a.cmp(&b)))
+                order.sort_by(|&a, &b| span(b).cmp(&span(a)).then(size[b].cmp(&size[a])).then(a.cmp(&b)))
             }
             Order::FirstUse => {
-                order.sort_by(|&a, &b| buffers[a].first.cmp(&buffers[b].first).then(group_size(b).cmp(&group_size(a))))
+                order.sort_by(|&a, &b| buffers[a].first.cmp(&buffers[b].first).then(size[b].cmp(&size[a])))
             }
         }
         let mut offsets = alloc::vec![0usize; buffers.len()];
-        let mut placed: Vec<usize> = Vec::with_capacity(buffers.len());
+        let mut placed = alloc::vec![false; buffers.len()];
         let mut arena_size = 0;
         // Offsets forbidden for the group: [start, end) intervals.
         let mut forbidden: Vec<(usize, usize)> = Vec::new();
         for &r in &order {
             forbidden.clear();
-            for &m in &members[r] {
+            for &m in members_of(r) {
                 let b = &buffers[m];
                 if b.size == 0 {
                     continue;
                 }
-                for &q in &placed {
-                    let p = &buffers[q];
-                    if p.size > 0 && p.overlaps_in_time(b) {
-                        // Member m at offset o overlaps p iff o in (off_p - size_m, off_p + size_p).
-                        forbidden.push(((offsets[q] + 1).saturating_sub(b.size), offsets[q] + p.size));
-                    }
+                for &q in neighbours[m].iter().filter(|&&q| placed[q]) {
+                    // Member m at offset o overlaps q iff o in (off_q - size_m, off_q + size_q).
+                    forbidden.push(((offsets[q] + 1).saturating_sub(b.size), offsets[q] + buffers[q].size));
                 }
             }
             forbidden.sort_unstable();
@@ -163,10 +194,10 @@ fn greedy(buffers: &[Buffer], order_by: Order) -> MemoryPlan {
                 }
                 candidate = candidate.max(align_up(end));
             }
-            for &m in &members[r] {
+            for &m in members_of(r) {
                 offsets[m] = candidate;
                 arena_size = arena_size.max(candidate + buffers[m].size);
-                placed.push(m);
+                placed[m] = true;
             }
         }
         MemoryPlan { offsets, arena_size }
