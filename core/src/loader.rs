@@ -17,6 +17,24 @@ use crate::schema as fb;
 pub const MAX_TENSOR_BYTES: usize = 1 << 28;
 /// Largest tensor rank the loader accepts.
 pub const MAX_RANK: usize = 6;
+/// Most tensors a subgraph may declare. Microcontroller models have a few
+/// hundred; the bound keeps every later pass (validation, planning, search)
+/// within its time and memory bounds on hostile files (the README's "Limits").
+pub const MAX_TENSORS: usize = 16_384;
+/// Most operators a subgraph may declare (same reason; MobileNetV2 has 65,
+/// the detectors shipped here under 200).
+pub const MAX_OPERATORS: usize = 4_096;
+
+/// Heap that loading and planning a file may take, per byte of the file (on
+/// top of 1 MiB): the bound the fuzz targets assert on every input.
+pub const HEAP_PER_FILE_BYTE: usize = 64;
+
+fn limit(what: &'static str, value: usize, limit: usize) -> Result<()> {
+    if value > limit {
+        return Err(Error::Limit { what, value: value as u64, limit: limit as u64 });
+    }
+    Ok(())
+}
 
 fn fb_err(_: planus::Error) -> Error {
     Error::Flatbuffer("a table, vector or offset is out of bounds or malformed")
@@ -81,6 +99,7 @@ fn read(bytes: &[u8], mut outline: Option<&mut Vec<OpOutline>>) -> Result<Graph>
     let codes = model.operator_codes().map_err(fb_err)?.ok_or(Error::model("model has no operator codes"))?;
 
     let fb_tensors = sg.tensors().map_err(fb_err)?.ok_or(Error::model("subgraph has no tensors"))?;
+    limit("tensors in the subgraph", fb_tensors.len(), MAX_TENSORS)?;
     let mut tensors = Vec::with_capacity(fb_tensors.len());
     for (i, t) in fb_tensors.iter().enumerate() {
         let t = t.map_err(fb_err)?;
@@ -100,6 +119,7 @@ fn read(bytes: &[u8], mut outline: Option<&mut Vec<OpOutline>>) -> Result<Graph>
     }
 
     let fb_ops = sg.operators().map_err(fb_err)?.ok_or(Error::model("subgraph has no operators"))?;
+    limit("operators in the subgraph", fb_ops.len(), MAX_OPERATORS)?;
     let mut nodes = Vec::with_capacity(fb_ops.len());
     let mut unsupported = crate::error::UnsupportedOps::default();
     for (oi, o) in fb_ops.iter().enumerate() {
@@ -178,6 +198,7 @@ fn read(bytes: &[u8], mut outline: Option<&mut Vec<OpOutline>>) -> Result<Graph>
             None => unsupported.add(builtin_name(code), code, oi),
         }
     }
+    limit("operators once SPLIT/UNPACK are expanded into copies", nodes.len(), MAX_OPERATORS)?;
     if !unsupported.is_empty() {
         unsupported.total = fb_ops.len();
         return Err(Error::UnsupportedOps(unsupported));
