@@ -6,7 +6,6 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use npyz::WriterBuilder;
 use patchwise_core::graph::{DType, Graph, Tensor};
-use patchwise_core::preprocess;
 
 /// Largest model file read (models for microcontrollers are far smaller).
 const MAX_MODEL_BYTES: u64 = 256 << 20;
@@ -120,26 +119,22 @@ pub fn write_npy(path: &Path, t: &Tensor, data: &[u8]) -> Result<()> {
     std::fs::write(path, buf).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// An RGB8 image decoded from PNG/JPEG bytes.
-pub struct Rgb {
-    pub width: usize,
-    pub height: usize,
-    pub pixels: Vec<u8>,
-}
+pub use patchwise_image::Rgb;
 
+/// Largest image file read.
+const MAX_IMAGE_FILE_BYTES: u64 = 256 << 20;
+
+/// Decodes a PNG/JPEG file (`patchwise_image::decode`: refused beyond its size limits).
 pub fn read_image(path: &Path) -> Result<Rgb> {
-    let img = image::ImageReader::open(path)
-        .with_context(|| format!("cannot read {}", path.display()))?
-        .with_guessed_format()?;
-    let mut img = img;
-    img.limits(image::Limits::default());
-    let img = img.decode().map_err(|e| anyhow::anyhow!("{}: not a readable PNG/JPEG image: {e}", path.display()))?;
-    let rgb = img.to_rgb8();
-    Ok(Rgb { width: rgb.width() as usize, height: rgb.height() as usize, pixels: rgb.into_raw() })
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.len() > MAX_IMAGE_FILE_BYTES {
+        bail!("{}: image file larger than 256 MiB", path.display());
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    patchwise_image::decode(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// The model input bytes for an image (core's `preprocess::image_input`).
 pub fn image_to_input(img: &Rgb, t: &Tensor) -> Result<Vec<u8>> {
-    preprocess::image_input(&img.pixels, img.width, img.height, t)
-        .map_err(|e| anyhow::anyhow!("{e} (the model input is {:?} {})", t.shape, t.dtype.name()))
+    Ok(patchwise_image::to_input(img, t)?)
 }

@@ -13,9 +13,6 @@ use crate::proto::{
     Detection, ExecOut, ImageInfo, Mode, OutputSummary, Request, Response, RunOut, Sched, SearchOut, Source,
 };
 
-/// Largest image accepted (pixels), so a hostile file cannot exhaust memory.
-pub const MAX_IMAGE_PIXELS: u64 = 8192 * 8192;
-
 /// A clock in milliseconds.
 pub type Clock<'a> = &'a dyn Fn() -> f64;
 
@@ -48,34 +45,16 @@ pub fn search(model: &Source, mode: Mode, now: Clock) -> Result<SearchOut, Strin
     Ok(SearchOut::from_core(&s, now() - t0))
 }
 
-/// An RGB8 image.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Rgb {
-    pub width: usize,
-    pub height: usize,
-    pub pixels: Vec<u8>,
-}
+pub use patchwise_image::Rgb;
 
-/// Decodes PNG or JPEG bytes to RGB8.
+/// Decodes PNG or JPEG bytes to RGB8 (`patchwise_image::decode`, with its size limits).
 pub fn decode_image(bytes: &[u8]) -> Result<Rgb, String> {
-    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| format!("cannot read the image: {e}"))?;
-    if reader.format().is_none() {
-        return Err("not a PNG or JPEG image".into());
-    }
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(MAX_IMAGE_PIXELS * 4);
-    reader.limits(limits);
-    let img = reader.decode().map_err(|e| format!("not a readable PNG/JPEG image: {e}"))?;
-    let rgb = img.to_rgb8();
-    Ok(Rgb { width: rgb.width() as usize, height: rgb.height() as usize, pixels: rgb.into_raw() })
+    patchwise_image::decode(bytes).map_err(|e| e.to_string())
 }
 
 /// The model-input bytes for an image (core's `preprocess::image_input`, as the CLI does).
 pub fn image_to_input(img: &Rgb, t: &Tensor) -> Result<Vec<u8>, String> {
-    preprocess::image_input(&img.pixels, img.width, img.height, t)
-        .map_err(|e| format!("{e} (the model input is {:?} {})", t.shape, t.dtype.name()))
+    patchwise_image::to_input(img, t).map_err(|e| e.to_string())
 }
 
 /// Face boxes in source-image pixels when the model is a BlazeFace-style
