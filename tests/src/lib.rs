@@ -1,6 +1,8 @@
 //! Helpers for the workspace conformance tests: golden cases produced by
 //! `tests/golden/gen.py` with TFLite's reference kernels (BUILTIN_REF).
 
+pub mod fuzz;
+
 use std::path::{Path, PathBuf};
 
 use patchwise_cli::io::{parse_npy, Npy};

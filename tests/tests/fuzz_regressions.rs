@@ -1,0 +1,49 @@
+//! Every finding of the fuzz campaigns, kept as a named case: the input is in
+//! `fuzz/regressions/TARGET/NAME` and replayed through the target's body
+//! (`patchwise_tests::fuzz`), so it stays fixed without cargo-fuzz.
+
+use patchwise_tests::fuzz::{replay, TARGETS};
+use patchwise_tests::root;
+
+fn case(target: &str, name: &str) {
+    let path = root().join("fuzz/regressions").join(target).join(name);
+    let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    replay(target, &data);
+}
+
+/// The named cases below, as (target, file).
+const CASES: &[(&str, &str)] = &[];
+
+#[test]
+fn every_kept_finding_has_a_named_case() {
+    for t in TARGETS {
+        let dir = root().join("fuzz/regressions").join(t);
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            assert!(
+                CASES.contains(&(t, name.as_str())),
+                "fuzz/regressions/{t}/{name} has no named case in {}",
+                file!()
+            );
+        }
+    }
+    for (t, name) in CASES {
+        case(t, name);
+    }
+}
+
+#[test]
+fn the_seeds_pass_every_target() {
+    // The bodies hold on the inputs they start from (a broken property shows here before a campaign).
+    let model = std::fs::read(root().join("models/opsnet-int8.tflite")).unwrap();
+    replay("load", &model);
+    replay("plan", &model);
+    for control in [[0u8, 0], [3, 0x49], [7, 0x12]] {
+        replay("run", &[&control[..], &model].concat());
+    }
+    replay("export", &[&[2u8][..], &model].concat());
+    replay("image", &[&[5u8][..], &std::fs::read(root().join("assets/images/camera-128.png")).unwrap()].concat());
+    replay("spec", &std::fs::read(root().join("fuzz/seeds/spec/se.json")).unwrap());
+    replay("npy", &std::fs::read(root().join("tests/golden/ops/add_batch2.in0.npy")).unwrap());
+}
