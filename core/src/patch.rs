@@ -179,7 +179,7 @@ impl PatchSchedule {
             let out = node.output();
             let Some(r) = need[out] else { continue };
             let os = nhwc(&g.tensors[out].shape);
-            for t in g.activation_inputs(i).collect::<Vec<_>>() {
+            for t in g.activation_inputs(i) {
                 let s = nhwc(&g.tensors[t].shape);
                 let ir = if is_spatial_broadcast(s, os) {
                     Some(Rect::full(s[1], s[2]))
@@ -264,15 +264,19 @@ pub fn patch_layout(
     options: LayoutOptions,
 ) -> ArenaLayout {
     let split = s.split;
-    let in_stage = |t: TensorId| s.rects[0][t].is_some() || (0..s.patches()).any(|p| s.rects[p][t].is_some());
-    let bytes = |t: TensorId| {
-        let whole = (t == s.input && mode == InputMode::InArena) || s.is_whole(t) || !in_stage(t);
-        if whole {
-            g.tensors[t].bytes()
-        } else {
-            s.max_window_bytes(g, t)
-        }
-    };
+    // Each tensor's bytes, computed once (the layout asks for them once per in-place level).
+    let sizes: Vec<usize> = (0..g.tensors.len())
+        .map(|t| {
+            let in_stage = (0..s.patches()).any(|p| s.rects[p][t].is_some());
+            let whole = (t == s.input && mode == InputMode::InArena) || s.is_whole(t) || !in_stage;
+            if whole {
+                g.tensors[t].bytes()
+            } else {
+                s.max_window_bytes(g, t)
+            }
+        })
+        .collect();
+    let bytes = |t: TensorId| sizes[t];
     let keep = |t: TensorId| {
         if s.is_whole(t) || (t == s.input && mode == InputMode::InArena) {
             Some((0, split))

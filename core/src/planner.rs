@@ -92,10 +92,11 @@ pub struct GreedyBySize;
 
 impl Planner for GreedyBySize {
     fn plan(&self, buffers: &[Buffer]) -> MemoryPlan {
-        let neighbours = overlapping(buffers);
-        let mut best = greedy(buffers, &neighbours, Order::Size);
+        let chains = Chains::new(buffers);
+        let neighbours = Neighbours::new(buffers);
+        let mut best = greedy(buffers, &chains, &neighbours, Order::Size);
         for order in [Order::Lifetime, Order::FirstUse] {
-            let p = greedy(buffers, &neighbours, order);
+            let p = greedy(buffers, &chains, &neighbours, order);
             if p.arena_size < best.arena_size {
                 best = p;
             }
@@ -111,97 +112,138 @@ enum Order {
     FirstUse,
 }
 
-/// For each non-empty buffer, the non-empty buffers live at the same time
-/// (a sweep over start steps: O(n log n + pairs), where a pairwise scan is
-/// O(n²) — the difference between a search of thousands of layouts taking
-/// seconds or milliseconds).
-fn overlapping(buffers: &[Buffer]) -> Vec<Vec<usize>> {
-    let mut by_first: Vec<usize> = (0..buffers.len()).filter(|&i| buffers[i].size > 0).collect();
-    by_first.sort_by_key(|&i| buffers[i].first);
-    let mut out: Vec<Vec<usize>> = alloc::vec![Vec::new(); buffers.len()];
-    let mut open: Vec<usize> = Vec::new();
-    for &i in &by_first {
-        let b = &buffers[i];
-        open.retain(|&j| buffers[j].last >= b.first);
-        for &j in &open {
-            out[i].push(j);
-            out[j].push(i);
-        }
-        open.push(i);
-    }
-    out
+/// The pinned chains: each root's members (in index order), size (its
+/// largest member) and live steps — the same for every placement order.
+struct Chains {
+    root: Vec<usize>,
+    size: Vec<usize>,
+    first: Vec<usize>,
+    last: Vec<usize>,
+    /// Members of root `r`: `members[start[r]..start[r + 1]]`.
+    start: Vec<usize>,
+    members: Vec<usize>,
 }
 
-fn greedy(buffers: &[Buffer], neighbours: &[Vec<usize>], order_by: Order) -> MemoryPlan {
-    {
-        let root = roots(buffers);
-        // Each chain's members (in index order), its size (largest member) and
-        // live span, computed once rather than in every sort comparison.
+impl Chains {
+    fn new(buffers: &[Buffer]) -> Self {
         let n = buffers.len();
-        let (mut size, mut first, mut last) =
-            (alloc::vec![0usize; n], alloc::vec![usize::MAX; n], alloc::vec![0usize; n]);
-        let mut count = alloc::vec![0usize; n + 1];
+        let root = roots(buffers);
+        let (mut size, mut first, mut last) = (alloc::vec![0; n], alloc::vec![usize::MAX; n], alloc::vec![0; n]);
+        let mut start = alloc::vec![0usize; n + 1];
         for (i, &r) in root.iter().enumerate() {
             size[r] = size[r].max(buffers[i].size);
             first[r] = first[r].min(buffers[i].first);
             last[r] = last[r].max(buffers[i].last);
-            count[r + 1] += 1;
+            start[r + 1] += 1;
         }
         for r in 0..n {
-            count[r + 1] += count[r];
+            start[r + 1] += start[r];
         }
         let mut members = alloc::vec![0usize; n];
-        let mut fill = count.clone();
+        let mut fill = start.clone();
         for (i, &r) in root.iter().enumerate() {
             members[fill[r]] = i;
             fill[r] += 1;
         }
-        let members_of = |r: usize| &members[count[r]..count[r + 1]];
-        let span = |r: usize| last[r] - first[r];
-        let mut order: Vec<usize> = (0..n).filter(|&i| root[i] == i && size[i] > 0).collect();
-        // Stable tie-breaks keep plans deterministic.
-        match order_by {
-            Order::Size => order.sort_by(|&a, &b| size[b].cmp(&size[a]).then(buffers[a].first.cmp(&buffers[b].first))),
-            Order::Lifetime => {
-                order.sort_by(|&a, &b| span(b).cmp(&span(a)).then(size[b].cmp(&size[a])).then(a.cmp(&b)))
-            }
-            Order::FirstUse => {
-                order.sort_by(|&a, &b| buffers[a].first.cmp(&buffers[b].first).then(size[b].cmp(&size[a])))
-            }
-        }
-        let mut offsets = alloc::vec![0usize; buffers.len()];
-        let mut placed = alloc::vec![false; buffers.len()];
-        let mut arena_size = 0;
-        // Offsets forbidden for the group: [start, end) intervals.
-        let mut forbidden: Vec<(usize, usize)> = Vec::new();
-        for &r in &order {
-            forbidden.clear();
-            for &m in members_of(r) {
-                let b = &buffers[m];
-                if b.size == 0 {
-                    continue;
-                }
-                for &q in neighbours[m].iter().filter(|&&q| placed[q]) {
-                    // Member m at offset o overlaps q iff o in (off_q - size_m, off_q + size_q).
-                    forbidden.push(((offsets[q] + 1).saturating_sub(b.size), offsets[q] + buffers[q].size));
-                }
-            }
-            forbidden.sort_unstable();
-            let mut candidate = 0;
-            for &(start, end) in &forbidden {
-                if candidate < start {
-                    break;
-                }
-                candidate = candidate.max(align_up(end));
-            }
-            for &m in members_of(r) {
-                offsets[m] = candidate;
-                arena_size = arena_size.max(candidate + buffers[m].size);
-                placed[m] = true;
-            }
-        }
-        MemoryPlan { offsets, arena_size }
+        Chains { root, size, first, last, start, members }
     }
+
+    fn members(&self, r: usize) -> &[usize] {
+        &self.members[self.start[r]..self.start[r + 1]]
+    }
+}
+
+/// For each non-empty buffer, the non-empty buffers live at the same time,
+/// found by a sweep over start steps: O(n log n + pairs), where scanning
+/// every placed buffer is O(n²) — most of a search's time.
+struct Neighbours {
+    start: Vec<usize>,
+    list: Vec<usize>,
+}
+
+impl Neighbours {
+    fn new(buffers: &[Buffer]) -> Self {
+        let mut by_first: Vec<usize> = (0..buffers.len()).filter(|&i| buffers[i].size > 0).collect();
+        by_first.sort_by_key(|&i| buffers[i].first);
+        // Two sweeps: count each buffer's neighbours, then fill the lists.
+        let sweep = |visit: &mut dyn FnMut(usize, usize)| {
+            let mut open: Vec<usize> = Vec::new();
+            for &i in &by_first {
+                open.retain(|&j| buffers[j].last >= buffers[i].first);
+                for &j in &open {
+                    visit(i, j);
+                }
+                open.push(i);
+            }
+        };
+        let mut start = alloc::vec![0usize; buffers.len() + 1];
+        sweep(&mut |i, j| {
+            start[i + 1] += 1;
+            start[j + 1] += 1;
+        });
+        for i in 0..buffers.len() {
+            start[i + 1] += start[i];
+        }
+        let mut list = alloc::vec![0usize; start[buffers.len()]];
+        let mut fill = start.clone();
+        sweep(&mut |i, j| {
+            list[fill[i]] = j;
+            fill[i] += 1;
+            list[fill[j]] = i;
+            fill[j] += 1;
+        });
+        Neighbours { start, list }
+    }
+
+    fn of(&self, i: usize) -> &[usize] {
+        &self.list[self.start[i]..self.start[i + 1]]
+    }
+}
+
+fn greedy(buffers: &[Buffer], chains: &Chains, neighbours: &Neighbours, order_by: Order) -> MemoryPlan {
+    let Chains { root, size, first, last, .. } = chains;
+    let span = |r: usize| last[r] - first[r];
+    let mut order: Vec<usize> = (0..buffers.len()).filter(|&i| root[i] == i && size[i] > 0).collect();
+    // Stable tie-breaks keep plans deterministic.
+    match order_by {
+        Order::Size => order.sort_by(|&a, &b| size[b].cmp(&size[a]).then(buffers[a].first.cmp(&buffers[b].first))),
+        Order::Lifetime => order.sort_by(|&a, &b| span(b).cmp(&span(a)).then(size[b].cmp(&size[a])).then(a.cmp(&b))),
+        Order::FirstUse => {
+            order.sort_by(|&a, &b| buffers[a].first.cmp(&buffers[b].first).then(size[b].cmp(&size[a])))
+        }
+    }
+    let mut offsets = alloc::vec![0usize; buffers.len()];
+    let mut placed = alloc::vec![false; buffers.len()];
+    let mut arena_size = 0;
+    // Offsets forbidden for the chain: [start, end) intervals.
+    let mut forbidden: Vec<(usize, usize)> = Vec::new();
+    for &r in &order {
+        forbidden.clear();
+        for &m in chains.members(r) {
+            let b = &buffers[m];
+            if b.size == 0 {
+                continue;
+            }
+            for &q in neighbours.of(m).iter().filter(|&&q| placed[q]) {
+                // Member m at offset o overlaps q iff o in (off_q - size_m, off_q + size_q).
+                forbidden.push(((offsets[q] + 1).saturating_sub(b.size), offsets[q] + buffers[q].size));
+            }
+        }
+        forbidden.sort_unstable();
+        let mut candidate = 0;
+        for &(start, end) in &forbidden {
+            if candidate < start {
+                break;
+            }
+            candidate = candidate.max(align_up(end));
+        }
+        for &m in chains.members(r) {
+            offsets[m] = candidate;
+            arena_size = arena_size.max(candidate + buffers[m].size);
+            placed[m] = true;
+        }
+    }
+    MemoryPlan { offsets, arena_size }
 }
 
 /// Bytes live at each step (a pinned chain counts its largest live member).
