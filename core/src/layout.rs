@@ -147,16 +147,29 @@ impl ArenaLayout {
         let levels: &[InPlaceLevel] = if options.inplace { &InPlaceLevel::ALL } else { &[InPlaceLevel::NONE] };
         let mut best: Option<ArenaLayout> = None;
         for &level in levels {
-            let l = Self::build_with(g, planner, level, sizing);
+            // A level whose live bytes already reach the best arena cannot
+            // give a strictly smaller one: it is not planned.
+            let skip_at = best.as_ref().map(ArenaLayout::arena_size);
+            let Some(l) = Self::build_with(g, planner, level, sizing, skip_at) else { continue };
             if best.as_ref().is_none_or(|b| l.arena_size() < b.arena_size()) {
                 best = Some(l);
             }
         }
-        best.unwrap_or_else(|| Self::build_with(g, planner, InPlaceLevel::NONE, sizing))
+        match best {
+            Some(b) => b,
+            None => Self::build_with(g, planner, InPlaceLevel::NONE, sizing, None).expect("planned without a bound"),
+        }
     }
 
     /// One in-place level.
-    fn build_with(g: &Graph, planner: &dyn Planner, level: InPlaceLevel, sizing: &Sizing) -> ArenaLayout {
+    /// `None` when `skip_at` is given and the level's live bytes reach it.
+    fn build_with(
+        g: &Graph,
+        planner: &dyn Planner,
+        level: InPlaceLevel,
+        sizing: &Sizing,
+        skip_at: Option<usize>,
+    ) -> Option<ArenaLayout> {
         let InPlaceLevel { depthwise, pointwise, oldest } = level;
         let n = g.nodes.len();
         let mut last_use = alloc::vec![0usize; g.tensors.len()];
@@ -175,8 +188,13 @@ impl ArenaLayout {
             buffers.push(Buffer::new(size, step, step));
             buffers.len() - 1
         };
+        // The last step any tensor assigned to each buffer so far is read.
+        let mut alias_last_use: Vec<usize> = Vec::new();
         for &t in &g.inputs {
-            buffer_of[t] = Some(new_buffer((sizing.bytes)(t), 0, &mut buffers));
+            let b = new_buffer((sizing.bytes)(t), 0, &mut buffers);
+            buffer_of[t] = Some(b);
+            alias_last_use.resize(buffers.len(), 0);
+            alias_last_use[b] = alias_last_use[b].max(last_use[t]);
         }
         for (i, node) in g.nodes.iter().enumerate() {
             for t in node.inputs.iter().flatten() {
@@ -204,7 +222,7 @@ impl ArenaLayout {
                         // The operand's whole buffer must die here: no alias of it is read later.
                         let dies = last_use[t] == i
                             && (sizing.keep)(t).is_none_or(|(_, last)| last < i)
-                            && buffer_of.iter().enumerate().all(|(u, ub)| *ub != Some(b) || last_use[u] <= i);
+                            && alias_last_use[b] <= i;
                         // A convolution output that outlives its consumer (a block's
                         // output feeding later residuals) would pin a long chain to a
                         // large buffer; start a fresh buffer for it instead.
@@ -220,6 +238,8 @@ impl ArenaLayout {
                         let o = new_buffer((sizing.bytes)(out), i, &mut buffers);
                         buffers[o].pinned_to = Some(b);
                         buffer_of[out] = Some(o);
+                        alias_last_use.resize(buffers.len(), 0);
+                        alias_last_use[o] = alias_last_use[o].max(last_use[out]);
                         break;
                     }
                     None
@@ -229,13 +249,16 @@ impl ArenaLayout {
             if buffer_of[out].is_some() {
                 continue; // placed in place above
             }
-            buffer_of[out] = Some(match reuse {
+            let b = match reuse {
                 Some(b) => {
                     buffers[b].last = buffers[b].last.max(i);
                     b
                 }
                 None => new_buffer((sizing.bytes)(out), i, &mut buffers),
-            });
+            };
+            buffer_of[out] = Some(b);
+            alias_last_use.resize(buffers.len(), 0);
+            alias_last_use[b] = alias_last_use[b].max(last_use[out]);
         }
         for &t in &g.outputs {
             if let Some(b) = buffer_of[t] {
@@ -248,8 +271,11 @@ impl ArenaLayout {
                 buffers[*b].last = buffers[*b].last.max(last);
             }
         }
+        if skip_at.is_some_and(|best| crate::planner::live_bytes_lower_bound(&buffers) >= best) {
+            return None;
+        }
         let plan = planner.plan(&buffers);
-        ArenaLayout { buffers, buffer_of, inplace, plan }
+        Some(ArenaLayout { buffers, buffer_of, inplace, plan })
     }
 
     pub fn arena_size(&self) -> usize {

@@ -210,21 +210,55 @@ pub struct Search {
     pub candidates: Vec<Candidate>,
     /// Peak-vs-MACs Pareto front, by increasing peak.
     pub pareto: Vec<Candidate>,
+    /// Legal stage ends left untried because the search reached
+    /// [`MAX_SEARCH_WORK`] (0: every split × grid was evaluated). The latest
+    /// splits are the ones left: a patch stage pays off in the early layers.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub splits_untried: usize,
 }
 
 /// Largest grid side the search tries.
 pub const MAX_GRID: usize = 8;
 
-/// Evaluates layer-by-layer and every legal split × grid (1..=8 each way).
+/// Work the search may do, in tensor × layout-pass units (one candidate
+/// costs `(tensors + operators) × (patches + 12)`: it back-propagates every
+/// patch and plans the arena 12 times). Every shipped model and preset is
+/// searched whole (BlazeFace takes 47.5 M, MobileNetV2-1.0@224 28.2 M); a
+/// hostile graph of the loader's largest size stops at about a second
+/// (README, "Limits").
+pub const MAX_SEARCH_WORK: u64 = 56_000_000;
+
+/// What evaluating one candidate costs, in [`MAX_SEARCH_WORK`] units.
+fn candidate_work(g: &Graph, patches: usize) -> u64 {
+    ((g.tensors.len() + g.nodes.len()) as u64).saturating_mul(patches as u64 + 12)
+}
+
+/// Evaluates layer-by-layer and every legal split × grid (1..=8 each way),
+/// earliest splits first, within [`MAX_SEARCH_WORK`].
 pub fn search(g: &Graph, mode: InputMode) -> Search {
     let base = layer_layout(g);
     let base_macs = analysis::total_macs(g);
     let mut candidates =
         alloc::vec![Candidate { schedule: Schedule::LAYER_BY_LAYER, peak_bytes: base.arena_size(), macs: base_macs }];
-    for split in legal_splits(g) {
+    let splits = legal_splits(g);
+    let mut work = 0u64;
+    let mut splits_untried = 0;
+    for (k, &split) in splits.iter().enumerate() {
         let o = g.tensors[g.nodes[split].output()].nhwc();
-        for rows in 1..=MAX_GRID.min(o[1]) {
-            for cols in 1..=MAX_GRID.min(o[2]) {
+        let (max_rows, max_cols) = (MAX_GRID.min(o[1]), MAX_GRID.min(o[2]));
+        // A split is evaluated over all its grids or not at all, so its
+        // candidates never depend on where the budget ran out.
+        let split_work = (1..=max_rows)
+            .flat_map(|r| (1..=max_cols).map(move |c| r * c))
+            .map(|p| candidate_work(g, p))
+            .fold(0u64, u64::saturating_add);
+        if work.saturating_add(split_work) > MAX_SEARCH_WORK {
+            splits_untried = splits.len() - k;
+            break;
+        }
+        work += split_work;
+        for rows in 1..=max_rows {
+            for cols in 1..=max_cols {
                 let Ok(s) = PatchSchedule::new(g, split, (rows, cols)) else { continue };
                 if s.check_mode(mode).is_err() {
                     continue;
@@ -240,7 +274,21 @@ pub fn search(g: &Graph, mode: InputMode) -> Search {
         }
     }
     let pareto = pareto_front(&candidates);
-    Search { layer_peak_bytes: base.arena_size(), base_macs, candidates, pareto }
+    Search { layer_peak_bytes: base.arena_size(), base_macs, candidates, pareto, splits_untried }
+}
+
+/// Work units [`search`] spends on `g` if nothing stops it (for the README's figures and the limit's tests).
+pub fn search_work(g: &Graph) -> u64 {
+    legal_splits(g)
+        .into_iter()
+        .map(|split| {
+            let o = g.tensors[g.nodes[split].output()].nhwc();
+            (1..=MAX_GRID.min(o[1]))
+                .flat_map(|r| (1..=MAX_GRID.min(o[2])).map(move |c| r * c))
+                .map(|p| candidate_work(g, p))
+                .fold(0u64, u64::saturating_add)
+        })
+        .fold(0u64, u64::saturating_add)
 }
 
 /// Candidates not dominated in (peak, MACs), by increasing peak.
@@ -293,6 +341,7 @@ mod tests {
             base_macs: 10,
             candidates: Vec::new(),
             pareto: pareto_front(&[c(100, 10), c(50, 15), c(40, 25)]),
+            splits_untried: 0,
         };
         assert_eq!(s.best_within(60).unwrap(), c(50, 15));
         assert_eq!(s.best_within(1000).unwrap(), c(100, 10));

@@ -95,7 +95,13 @@ impl Planner for GreedyBySize {
         let chains = Chains::new(buffers);
         let neighbours = Neighbours::new(buffers);
         let mut best = greedy(buffers, &chains, &neighbours, Order::Size);
+        // No plan is below the lower bound, so once one reaches it the other
+        // orders cannot be strictly smaller: skipping them changes nothing.
+        let bound = live_bytes_lower_bound(buffers);
         for order in [Order::Lifetime, Order::FirstUse] {
+            if best.arena_size <= bound {
+                break;
+            }
             let p = greedy(buffers, &chains, &neighbours, order);
             if p.arena_size < best.arena_size {
                 best = p;
@@ -208,9 +214,7 @@ fn greedy(buffers: &[Buffer], chains: &Chains, neighbours: &Neighbours, order_by
     match order_by {
         Order::Size => order.sort_by(|&a, &b| size[b].cmp(&size[a]).then(buffers[a].first.cmp(&buffers[b].first))),
         Order::Lifetime => order.sort_by(|&a, &b| span(b).cmp(&span(a)).then(size[b].cmp(&size[a])).then(a.cmp(&b))),
-        Order::FirstUse => {
-            order.sort_by(|&a, &b| buffers[a].first.cmp(&buffers[b].first).then(size[b].cmp(&size[a])))
-        }
+        Order::FirstUse => order.sort_by(|&a, &b| buffers[a].first.cmp(&buffers[b].first).then(size[b].cmp(&size[a]))),
     }
     let mut offsets = alloc::vec![0usize; buffers.len()];
     let mut placed = alloc::vec![false; buffers.len()];
@@ -263,10 +267,51 @@ pub fn live_bytes(buffers: &[Buffer], steps: usize) -> Vec<usize> {
     live
 }
 
-/// Lower bound for any plan: the largest total size live at one step.
+/// Lower bound for any plan: the largest total size live at one step (a
+/// pinned chain counts its largest live member). O(n log n): each chain's
+/// live size is piecewise constant between its members' start and end
+/// steps, added to a difference array over steps.
 pub fn live_bytes_lower_bound(buffers: &[Buffer]) -> usize {
     let steps = buffers.iter().map(|b| b.last + 1).max().unwrap_or(0);
-    live_bytes(buffers, steps).into_iter().max().unwrap_or(0)
+    let mut delta = alloc::vec![0i128; steps + 1];
+    let chains = Chains::new(buffers);
+    let mut cuts: Vec<usize> = Vec::new();
+    for r in 0..buffers.len() {
+        let members = chains.members(r);
+        match members {
+            [] => {}
+            [m] => {
+                let b = &buffers[*m];
+                delta[b.first] += b.size as i128;
+                delta[b.last + 1] -= b.size as i128;
+            }
+            _ => {
+                // Boundaries where the chain's live set changes; between two
+                // the largest live member is constant.
+                cuts.clear();
+                cuts.extend(members.iter().flat_map(|&m| [buffers[m].first, buffers[m].last + 1]));
+                cuts.sort_unstable();
+                cuts.dedup();
+                for w in cuts.windows(2) {
+                    let size = members
+                        .iter()
+                        .map(|&m| &buffers[m])
+                        .filter(|b| b.first <= w[0] && w[0] <= b.last)
+                        .map(|b| b.size)
+                        .max()
+                        .unwrap_or(0);
+                    delta[w[0]] += size as i128;
+                    delta[w[1]] -= size as i128;
+                }
+            }
+        }
+    }
+    let (mut live, mut most) = (0i128, 0i128);
+    for d in &delta[..steps] {
+        live += d;
+        most = most.max(live);
+    }
+    most as usize
 }
 
 #[cfg(test)]
@@ -298,6 +343,26 @@ mod tests {
             let top = bufs.iter().zip(&plan.offsets).map(|(b, o)| o + b.size).max().unwrap_or(0);
             prop_assert_eq!(plan.arena_size, top);
             prop_assert!(plan.arena_size >= live_bytes_lower_bound(&bufs));
+        }
+
+        #[test]
+        fn the_lower_bound_is_the_step_by_step_maximum(bufs in buffers()) {
+            let steps = bufs.iter().map(|b| b.last + 1).max().unwrap_or(0);
+            prop_assert_eq!(live_bytes_lower_bound(&bufs), live_bytes(&bufs, steps).into_iter().max().unwrap_or(0));
+        }
+
+        #[test]
+        fn skipping_orders_at_the_lower_bound_changes_no_plan(bufs in buffers()) {
+            // The reference: all three orders, the first smallest kept.
+            let (chains, neighbours) = (Chains::new(&bufs), Neighbours::new(&bufs));
+            let mut want = greedy(&bufs, &chains, &neighbours, Order::Size);
+            for order in [Order::Lifetime, Order::FirstUse] {
+                let p = greedy(&bufs, &chains, &neighbours, order);
+                if p.arena_size < want.arena_size {
+                    want = p;
+                }
+            }
+            prop_assert_eq!(GreedyBySize.plan(&bufs), want);
         }
     }
 

@@ -1,5 +1,7 @@
 //! Speed figures for the README: `cargo bench -p patchwise-tests`.
 //! - the full schedule search on MobileNetV2-1.0@224 (target: under 1 s);
+//! - load + search of BlazeFace, and of the worst hostile graph the loader
+//!   accepts (a 4096-RELU chain, stopped by `plan::MAX_SEARCH_WORK`; bound: 1 s);
 //! - one inference of each shipped model, layer by layer and patch-based.
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -35,5 +37,18 @@ fn inference(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, search_mbv2_224, inference);
+fn load_and_search(c: &mut Criterion) {
+    let mut group = c.benchmark_group("load + search");
+    group.sample_size(10);
+    let hostile = patchwise_tests::hostile::relu_chain(patchwise_core::loader::MAX_OPERATORS, 16, 4);
+    let blazeface = std::fs::read(root().join("models/blazeface-short-int8.tflite")).unwrap();
+    for (name, bytes) in [("blazeface-short-int8", &blazeface), ("hostile 4096-RELU chain", &hostile)] {
+        group.bench_function(name, |b| {
+            b.iter(|| search(&patchwise_core::loader::load(bytes).unwrap(), InputMode::InArena))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, search_mbv2_224, load_and_search, inference);
 criterion_main!(benches);

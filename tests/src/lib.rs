@@ -2,6 +2,7 @@
 //! `tests/golden/gen.py` with TFLite's reference kernels (BUILTIN_REF).
 
 pub mod fuzz;
+pub mod hostile;
 
 use std::path::{Path, PathBuf};
 

@@ -88,11 +88,7 @@ fn edited(edit: impl FnOnce(&mut fb::Model)) -> Vec<u8> {
     let bytes = model("opsnet-int8.tflite");
     let mut m: fb::Model = fb::ModelRef::read_as_root(&bytes).unwrap().try_into().unwrap();
     edit(&mut m);
-    // Serialise without identifier, then insert "TFL3" after the root offset:
-    // every other offset in a flatbuffer is relative, so only the root moves.
-    let plain = planus::Builder::new().finish(&m, None).to_vec();
-    let root = u32::from_le_bytes(plain[..4].try_into().unwrap()) + 4;
-    [&root.to_le_bytes()[..], b"TFL3", &plain[4..]].concat()
+    patchwise_tests::hostile::serialise(&m)
 }
 
 fn tensors(m: &mut fb::Model) -> &mut Vec<fb::Tensor> {
@@ -171,4 +167,49 @@ fn out_of_range_indices_are_rejected() {
     assert!(e.to_string().contains("operator 1"), "{e}");
     let bytes = edited(|m| tensors(m)[3].buffer = 100_000);
     assert!(patchwise_core::loader::load(&bytes).is_err());
+}
+
+#[test]
+fn the_operator_and_tensor_limits_are_typed_errors_naming_the_limit() {
+    use patchwise_core::loader::{MAX_OPERATORS, MAX_TENSORS};
+    use patchwise_tests::hostile::relu_chain;
+    assert!(patchwise_core::loader::load(&relu_chain(8, 4, 2)).is_ok());
+    let e = patchwise_core::loader::load(&relu_chain(MAX_OPERATORS + 1, 2, 1)).unwrap_err();
+    assert_eq!(
+        e,
+        Error::Limit {
+            what: "operators in the subgraph",
+            value: MAX_OPERATORS as u64 + 1,
+            limit: MAX_OPERATORS as u64
+        }
+    );
+    assert!(e.to_string().contains("operators in the subgraph: 4097 is more than the limit of 4096"), "{e}");
+    let bytes = edited(|m| {
+        let t = tensors(m)[0].clone();
+        tensors(m).resize(MAX_TENSORS + 1, t);
+    });
+    let e = patchwise_core::loader::load(&bytes).unwrap_err();
+    assert!(matches!(e, Error::Limit { what: "tensors in the subgraph", .. }), "{e}");
+}
+
+#[test]
+fn the_search_of_the_largest_hostile_graph_stops_at_its_work_limit() {
+    use patchwise_core::loader::MAX_OPERATORS;
+    use patchwise_core::plan::{search, search_work, MAX_SEARCH_WORK};
+    let bytes = patchwise_tests::hostile::relu_chain(MAX_OPERATORS, 16, 4);
+    let g = patchwise_core::loader::load(&bytes).unwrap();
+    assert!(search_work(&g) > 100 * MAX_SEARCH_WORK, "not a worst case: {}", search_work(&g));
+    let s = search(&g, patchwise_core::patch::InputMode::InArena);
+    let legal = patchwise_core::patch::legal_splits(&g).len();
+    assert!(s.splits_untried > 0 && s.splits_untried < legal, "{} of {legal} untried", s.splits_untried);
+    // The splits tried are the earliest ones, each over all its grids.
+    let tried = legal - s.splits_untried;
+    assert!(s.candidates.iter().filter_map(|c| c.schedule.split).all(|sp| sp < tried));
+    assert_eq!(s.candidates.len(), 1 + tried * 64);
+    // Every shipped model is searched whole.
+    for name in ["blazeface-short-int8.tflite", "mbv2-w0.35-r144-int8.tflite", "yolofpn-int8.tflite"] {
+        let g = patchwise_core::loader::load(&model(name)).unwrap();
+        assert!(search_work(&g) <= MAX_SEARCH_WORK, "{name}: {}", search_work(&g));
+        assert_eq!(search(&g, patchwise_core::patch::InputMode::InArena).splits_untried, 0, "{name}");
+    }
 }

@@ -24,6 +24,8 @@ pub struct SearchOut {
     pub base_macs: u64,
     pub candidates: Vec<Cand>,
     pub pareto: Vec<Cand>,
+    /// Legal stage ends the search left untried (`plan::MAX_SEARCH_WORK`).
+    pub splits_untried: usize,
     pub millis: f64,
 }
 
@@ -34,6 +36,7 @@ impl SearchOut {
             base_macs: s.base_macs,
             candidates: s.candidates.clone(),
             pareto: s.pareto.clone(),
+            splits_untried: s.splits_untried,
             millis,
         }
     }
@@ -44,6 +47,7 @@ impl SearchOut {
             base_macs: self.base_macs,
             candidates: self.candidates.clone(),
             pareto: self.pareto.clone(),
+            splits_untried: self.splits_untried,
         }
     }
 }
