@@ -93,7 +93,7 @@ impl Request {
 
 /// The `plan --json` document (also what the playground's download and tests compare against).
 pub fn document(r: &Report, search: &Search, budget: Option<usize>) -> PlanDocument {
-    PlanDocument::new(r, &search.pareto, budget)
+    PlanDocument::new(r, &search.pareto, budget).with_search_limit(search.limit_note())
 }
 
 /// Prints the plan of `g`. With `without_rd = Some((base, trained))` the
@@ -189,6 +189,9 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
             None => "layer by layer".into(),
         };
         println!("  {:>10} {:>12}  {s}", c.peak_bytes, c.macs);
+    }
+    if let Some(note) = search.limit_note() {
+        println!("note: {note}");
     }
     Ok(())
 }

@@ -277,6 +277,16 @@ pub fn search(g: &Graph, mode: InputMode) -> Search {
     Search { layer_peak_bytes: base.arena_size(), base_macs, candidates, pareto, splits_untried }
 }
 
+/// [`Search::limit_note`] for a search that left `splits_untried` stage ends untried.
+pub fn search_limit_note(splits_untried: usize) -> Option<String> {
+    (splits_untried > 0).then(|| {
+        alloc::format!(
+            "the search stopped at its work limit: the last {splits_untried} legal patch-stage ends (the latest in \
+             the network) were not tried"
+        )
+    })
+}
+
 /// Work units [`search`] spends on `g` if nothing stops it (for the README's figures and the limit's tests).
 pub fn search_work(g: &Graph) -> u64 {
     legal_splits(g)
@@ -313,6 +323,11 @@ impl Search {
             .min_by(|a, b| a.macs.cmp(&b.macs).then(a.peak_bytes.cmp(&b.peak_bytes)))
             .copied()
             .ok_or(Error::BudgetUnreachable { budget, best_peak: self.smallest_peak() })
+    }
+
+    /// What the user is told when the search stopped at [`MAX_SEARCH_WORK`].
+    pub fn limit_note(&self) -> Option<String> {
+        search_limit_note(self.splits_untried)
     }
 
     pub fn smallest_peak(&self) -> usize {
@@ -429,6 +444,9 @@ pub mod document {
         /// Why patch stages end where they do (see `Report::stage_limit`).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub stage_limit: Option<String>,
+        /// Set when the search stopped at its work limit (`Search::limit_note`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub search_limit: Option<String>,
     }
 
     impl PlanDocument {
@@ -471,7 +489,14 @@ pub mod document {
                 without_rd: None,
                 note: None,
                 stage_limit: r.stage_limit.clone(),
+                search_limit: None,
             }
+        }
+
+        /// Records that the search behind the Pareto front stopped at its work limit.
+        pub fn with_search_limit(mut self, note: Option<String>) -> Self {
+            self.search_limit = note;
+            self
         }
 
         /// Adds the network without RD (`base`) side by side; `what_if`: the

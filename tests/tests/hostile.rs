@@ -206,6 +206,11 @@ fn the_search_of_the_largest_hostile_graph_stops_at_its_work_limit() {
     let tried = legal - s.splits_untried;
     assert!(s.candidates.iter().filter_map(|c| c.schedule.split).all(|sp| sp < tried));
     assert_eq!(s.candidates.len(), 1 + tried * 64);
+    // `plan --json` and the page's download say so.
+    let r = patchwise_core::plan::report(&g, s.best_within(usize::MAX).unwrap().schedule, Default::default()).unwrap();
+    let doc = patchwise_cli::plan::document(&r, &s, None);
+    let note = doc.search_limit.expect("the document names the limit");
+    assert!(note.contains(&format!("the last {} legal patch-stage ends", s.splits_untried)), "{note}");
     // Every shipped model is searched whole.
     for name in ["blazeface-short-int8.tflite", "mbv2-w0.35-r144-int8.tflite", "yolofpn-int8.tflite"] {
         let g = patchwise_core::loader::load(&model(name)).unwrap();

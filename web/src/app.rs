@@ -223,7 +223,9 @@ fn Playground() -> Html {
                     <ModelCard loaded={state.loaded.clone()} rd={state.rd} dispatch={dispatch.clone()} />
                     <Controls model={state.model.clone()} split={state.split} grid={state.grid} mode={state.mode}
                               board={state.board.map(|b| b.name)} budget={state.budget}
-                              searching={!state.search_pending.is_empty()} dispatch={dispatch.clone()} />
+                              searching={!state.search_pending.is_empty()}
+                              search_limit={state.current_search().and_then(|s| patchwise_core::plan::search_limit_note(s.splits_untried))}
+                              dispatch={dispatch.clone()} />
                 </aside>
                 <main class="content">
                     <Numbers analysis={state.analysis.clone()} budget={state.budget} board={state.board.map(|b| b.name)} />

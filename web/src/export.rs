@@ -10,6 +10,7 @@ use crate::proto::{Mode, SearchOut};
 pub fn schedule_document(r: &Report, search: Option<&SearchOut>, budget: Option<usize>) -> PlanDocument {
     let pareto: Vec<Candidate> = search.map(|s| s.pareto.clone()).unwrap_or_default();
     PlanDocument::new(r, &pareto, budget)
+        .with_search_limit(search.and_then(|s| patchwise_core::plan::search_limit_note(s.splits_untried)))
 }
 
 #[cfg(test)]

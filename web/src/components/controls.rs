@@ -21,6 +21,8 @@ pub struct ControlsProps {
     pub board: Option<&'static str>,
     pub budget: usize,
     pub searching: bool,
+    /// `Search::limit_note` of the current search, if it stopped at its work limit.
+    pub search_limit: Option<String>,
     pub dispatch: UseReducerDispatcher<State>,
 }
 
@@ -105,6 +107,9 @@ pub fn Controls(props: &ControlsProps) -> Html {
                     { format!("{} of {} operators can end a patch stage", splits.len(), g.nodes.len()) }
                     { for props.model.stage_limit.as_ref().map(|why| format!(" — stages end before {why}")) }
                 </div>
+                if let Some(note) = &props.search_limit {
+                    <div class="muted small" data-testid="search-limit">{ format!("Note: {note}.") }</div>
+                }
                 <Hint title="Why the first blocks dominate peak memory">
                     { "Early layers run at full resolution (e.g. 64×64 or 128×128 pixels) with few channels, so their \
                        activations are the largest in the network. Layer by layer, an operator needs its whole input \
