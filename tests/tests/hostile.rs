@@ -218,3 +218,45 @@ fn the_search_of_the_largest_hostile_graph_stops_at_its_work_limit() {
         assert_eq!(search(&g, patchwise_core::patch::InputMode::InArena).splits_untried, 0, "{name}");
     }
 }
+
+#[test]
+fn mutated_real_models_give_typed_errors() {
+    // The fuzz targets' bodies (typed errors, identical patch-based outputs,
+    // bounded heap) on structural mutations of every shipped model: aligned
+    // 32-bit fields set to boundary values (offsets, lengths, indices,
+    // enums), and byte flips.
+    const SPECIAL: [u32; 8] = [0, 1, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x10000, 4, 0xfffe];
+    for name in [
+        "torchconv-int8.tflite",
+        "mbv3se-int8.tflite",
+        "yolofpn-int8.tflite",
+        "blazeface-short-int8.tflite",
+        "mbv2-w0.35-r144-int8.tflite",
+    ] {
+        let original = model(name);
+        let mut rng = Rng(0xfa22 ^ original.len() as u64);
+        let (mut loaded, mut rejected) = (0, 0);
+        for k in 0..80 {
+            let mut bytes = original.clone();
+            // Flatbuffer tables and vtables sit outside the large weight
+            // buffers; aim half of the mutations at the first 4 KiB.
+            let span = if k % 2 == 0 { original.len().min(4096) } else { original.len() };
+            let at = rng.below(span / 4) * 4;
+            if k % 3 == 0 {
+                bytes[at] ^= 1 << rng.below(8);
+            } else {
+                bytes[at..at + 4].copy_from_slice(&SPECIAL[rng.below(SPECIAL.len())].to_le_bytes());
+            }
+            match patchwise_core::loader::load(&bytes) {
+                Ok(_) => loaded += 1,
+                Err(e) => {
+                    assert!(!e.to_string().is_empty());
+                    rejected += 1;
+                }
+            }
+            patchwise_tests::fuzz::load(&bytes, patchwise_tests::fuzz::unmetered);
+            patchwise_tests::fuzz::run(&[&[k as u8, (k * 7) as u8][..], &bytes].concat());
+        }
+        assert!(loaded > 0 && rejected > 0, "{name}: loaded {loaded}, rejected {rejected}");
+    }
+}
