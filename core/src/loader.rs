@@ -25,9 +25,13 @@ pub const MAX_TENSORS: usize = 16_384;
 /// the detectors shipped here under 200).
 pub const MAX_OPERATORS: usize = 4_096;
 
-/// Heap that loading and planning a file may take, per byte of the file (on
-/// top of 1 MiB): the bound the fuzz targets assert on every input.
+/// Heap that loading and planning a file may take, per byte of the file, on
+/// top of [`HEAP_SLACK`]: the bound the fuzz targets assert on every input.
 pub const HEAP_PER_FILE_BYTE: usize = 64;
+/// The constant part of the heap bound: the search's per-patch rectangles of
+/// one candidate, at most [`MAX_TENSORS`] × 64 patches × 40 bytes, whatever the
+/// file's size (flatbuffer entries may share one table).
+pub const HEAP_SLACK: usize = 64 << 20;
 
 fn limit(what: &'static str, value: usize, limit: usize) -> Result<()> {
     if value > limit {

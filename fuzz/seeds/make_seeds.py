@@ -7,6 +7,8 @@ Deterministic (seeded); `pip install pillow==11.3.0`, then
 
 import io
 import json
+import struct
+import zlib
 import pathlib
 import random
 
@@ -42,6 +44,16 @@ save("baseline.jpg", noise("RGB", (16, 9)), "JPEG", quality=80)
 save("progressive.jpg", noise("RGB", (10, 10)), "JPEG", quality=60, progressive=True)
 save("gray.jpg", noise("L", (8, 8)), "JPEG")
 save("cmyk.jpg", noise("RGB", (8, 8)).convert("CMYK"), "JPEG")
+
+# A decompression bomb: 8×8 pixels of data behind an IHDR declaring 60000×60000
+# (10.8 GB of RGB). The decoder must refuse it from the header (the page test
+# uploads it too).
+buf = io.BytesIO()
+noise("RGB", (8, 8)).save(buf, "PNG")
+png = bytearray(buf.getvalue())
+png[16:24] = struct.pack(">II", 60000, 60000)
+png[29:33] = struct.pack(">I", zlib.crc32(bytes(png[12:29])))
+(HERE / "image" / "bomb.png").write_bytes(bytes(png))
 
 
 def group(kernel, expansion, stride, out_channels, repeat, se=False):

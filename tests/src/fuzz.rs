@@ -7,7 +7,7 @@
 use patchwise_core::analysis::total_macs;
 use patchwise_core::exec::{run_measured, Executor};
 use patchwise_core::graph::{DType, Quant, Tensor};
-use patchwise_core::loader::{self, OpStatus, HEAP_PER_FILE_BYTE};
+use patchwise_core::loader::{self, OpStatus, HEAP_PER_FILE_BYTE, HEAP_SLACK};
 use patchwise_core::patch::{legal_splits, InputMode, PatchExecutor};
 use patchwise_core::plan::{self, Schedule};
 use patchwise_core::spec::{self, ArchSpec, SpecLimits};
@@ -22,8 +22,6 @@ pub fn unmetered(f: &mut dyn FnMut()) -> usize {
     0
 }
 
-/// Heap that load + plan may take beyond [`HEAP_PER_FILE_BYTE`] per file byte.
-pub const HEAP_SLACK: usize = 1 << 20;
 /// Largest arena (and so input + weights) a fuzzed model is run in: bigger
 /// graphs are legal but make one execution slow; `load` and `plan` cover them.
 pub const MAX_RUN_ARENA: usize = 4 << 20;
@@ -167,7 +165,7 @@ pub fn npy(data: &[u8], meter: Meter) {
         let elements: usize = npy.shape.iter().product();
         assert_eq!(npy.data.len(), elements * npy.dtype.size(), "shape {:?}", npy.shape);
     }
-    assert!(heap <= 16 * data.len() + HEAP_SLACK, "{heap} B of heap for {} B of .npy", data.len());
+    assert!(heap <= 16 * data.len() + (1 << 20), "{heap} B of heap for {} B of .npy", data.len());
 }
 
 /// One control byte + `.tflite` → load → firmware lowering and code

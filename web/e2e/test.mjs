@@ -48,7 +48,8 @@ let currentRd = false;
 /** `patchwise plan MODEL [--rd] ARGS --json` for the model the page has loaded (and its RD switch). */
 function cli(args) {
     const rd = currentRd ? ["--rd"] : [];
-    const out = execFileSync(BIN, ["plan", currentModel, ...rd, ...args, "--json"], { encoding: "utf8", timeout: 120_000, stdio: ["ignore", "pipe", "pipe"] });
+    const out = execFileSync(BIN, ["plan", currentModel, ...rd, ...args, "--json"],
+        { encoding: "utf8", timeout: 120_000, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 << 20 });
     return JSON.parse(out);
 }
 function cliFor(sched) {
@@ -577,6 +578,36 @@ try {
     await page.waitForSelector('[data-testid="model-name"]:has-text("yolofpn")', { timeout: WAIT });
     await matchesCli(page, "picker: yolofpn-int8");
     await page.screenshot({ path: join(OUT_DIR, "yolofpn.png"), fullPage: false });
+
+    // 18. Hostile input (fuzzing issue): the page and its worker keep working.
+    await page.setInputFiles('[data-testid="image-file"]', process.env.BOMB_IMAGE);
+    await page.waitForSelector('[data-testid="error"]:has-text("bomb.png")', { timeout: WAIT });
+    const bombErr = await page.textContent('[data-testid="error"]');
+    check("decompression-bomb PNG: refused from its header, naming the size and the limit",
+        bombErr.includes("60000×60000") && bombErr.includes("too large"), bombErr);
+    const deep = join(process.env.HOSTILE_DIR, "deep-chain.tflite");
+    await page.setInputFiles('[data-testid="model-file"]', deep);
+    await page.waitForSelector('[data-testid="model-name"]:has-text("deep-chain")', { timeout: WAIT });
+    currentModel = deep;
+    await waitReady(page);
+    await page.waitForSelector('[data-testid="search-limit"]', { timeout: 120_000 });
+    const limitNote = await page.textContent('[data-testid="search-limit"]');
+    check("4096-operator chain: the search stops at its work limit and the page says so",
+        limitNote.includes("work limit") && limitNote.includes("legal patch-stage ends"), limitNote);
+    await matchesCli(page, "4096-operator chain");
+    const huge = join(process.env.HOSTILE_DIR, "huge-arena.tflite");
+    await page.setInputFiles('[data-testid="model-file"]', huge);
+    await page.waitForSelector('[data-testid="model-name"]:has-text("huge-arena")', { timeout: WAIT });
+    currentModel = huge;
+    await waitReady(page);
+    await matchesCli(page, "216 MB arena model: analysed");
+    await page.click('[data-testid="run"]');
+    await page.waitForSelector('[data-testid="error"]:has-text("64 MiB")', { timeout: 120_000 });
+    check("216 MB arena model: the run is refused with the limit named", true);
+    await pick(page, "yolofpn-int8", join(MODEL, "..", "yolofpn-int8.tflite"));
+    await page.click('[data-testid="run"]');
+    await page.waitForSelector('[data-testid="run-identical"][data-value="true"]', { timeout: 120_000 });
+    check("after the hostile inputs the worker still runs a model: identical", true);
 
     const panics = pageErrors.filter((e) => /panicked|RuntimeError|unreachable/.test(e));
     check("no panics or uncaught errors in the page", panics.length === 0, panics.join(" | "));

@@ -13,6 +13,22 @@ use crate::proto::{
     Detection, ExecOut, ImageInfo, Mode, OutputSummary, Request, Response, RunOut, Sched, SearchOut, Source,
 };
 
+/// Largest arena the playground runs a model in (the browser's memory is
+/// shared with the page; microcontroller SRAM is at most a few MB). Larger
+/// models are analysed, and run on the host with `patchwise run`.
+pub const MAX_RUN_ARENA_BYTES: usize = 64 << 20;
+
+fn check_run_arena(what: &str, bytes: usize) -> Result<(), String> {
+    if bytes > MAX_RUN_ARENA_BYTES {
+        return Err(format!(
+            "not run: the {what} arena is {bytes} bytes, more than the {} MiB the playground runs models in \
+             (`patchwise run` runs it on the host)",
+            MAX_RUN_ARENA_BYTES >> 20
+        ));
+    }
+    Ok(())
+}
+
 /// A clock in milliseconds.
 pub type Clock<'a> = &'a dyn Fn() -> f64;
 
@@ -92,10 +108,16 @@ pub fn run(model: &Source, image: &[u8], schedule: Sched, mode: Mode, now: Clock
     if g.inputs.len() != 1 {
         return Err(format!("models with {} inputs cannot be run on an image", g.inputs.len()));
     }
-    let img = decode_image(image)?;
-    let input = image_to_input(&img, &g.tensors[g.inputs[0]])?;
     let err = |e: patchwise_core::Error| e.to_string();
     let lx = Executor::new(&g).map_err(err)?;
+    check_run_arena("layer-by-layer", lx.arena_size())?;
+    if let Some(split) = schedule.split {
+        let (_, l) =
+            plan::layout(&g, plan::Schedule { split: Some(split), grid: schedule.grid }, mode.into()).map_err(err)?;
+        check_run_arena("patch-based", l.arena_size())?;
+    }
+    let img = decode_image(image)?;
+    let input = image_to_input(&img, &g.tensors[g.inputs[0]])?;
     let m = exec::run_measured(&lx.program(), &input, now).map_err(err)?;
     let layer = ExecOut { predicted_bytes: lx.arena_size(), measured_bytes: m.arena_hwm, millis: m.elapsed };
     let layer_outputs = m.outputs;
@@ -152,6 +174,17 @@ mod tests {
     fn bundled_image_has_the_declared_size() {
         let img = decode_image(DEFAULT_IMAGE).unwrap();
         assert_eq!((img.width as u32, img.height as u32), DEFAULT_IMAGE_SIZE);
+    }
+
+    #[test]
+    fn a_model_beyond_the_run_limit_is_refused_before_allocating() {
+        // One RELU over a 1×4000×4000×3 int8 tensor: 96 MB of arena.
+        let huge = Source::Tflite(patchwise_tests::hostile::relu_chain(1, 4000, 3));
+        let c = clock();
+        let e = run(&huge, DEFAULT_IMAGE, Sched { split: None, grid: (1, 1) }, Mode::InArena, &c).unwrap_err();
+        assert!(e.contains("more than the 64 MiB the playground runs models in"), "{e}");
+        // It still loads and is searched.
+        assert!(search(&huge, Mode::InArena, &c).is_ok());
     }
 
     #[test]
