@@ -225,6 +225,10 @@ fn dtype(t: fb::TensorType, i: usize) -> Result<DType> {
         fb::TensorType::Int64 => DType::I64,
         fb::TensorType::Uint8 => DType::U8,
         fb::TensorType::Int16 => DType::I16,
+        fb::TensorType::Float16 => return Err(Error::at_tensor(
+            "float16 tensors are not supported: patchwise runs int8 models (convert with full-integer quantization)",
+            i,
+        )),
         _ => return Err(Error::at_tensor("tensor type not supported (float32, int8, int16, int32, int64, uint8)", i)),
     })
 }

@@ -12,7 +12,16 @@ fn case(target: &str, name: &str) {
 }
 
 /// The named cases below, as (target, file).
-const CASES: &[(&str, &str)] = &[];
+const CASES: &[(&str, &str)] = &[("run", "activation-range-min-above-max")];
+
+/// Finding 2 (2026-12-02, `run`, 1.3 M executions in): a mutated opsnet
+/// whose fused-RELU6 ADD output has a scale so small that `6 / scale`
+/// overflows f32 made the activation range `(-128, i32::MIN + 14)`, and the
+/// kernel's clamp panicked on `min > max`.
+#[test]
+fn run_activation_range_min_above_max() {
+    case("run", "activation-range-min-above-max");
+}
 
 #[test]
 fn every_kept_finding_has_a_named_case() {
@@ -31,6 +40,19 @@ fn every_kept_finding_has_a_named_case() {
     for (t, name) in CASES {
         case(t, name);
     }
+}
+
+/// Finding 1 (2026-12-02, `plan`, the BlazeFace seed itself): one input took
+/// 30 s in the instrumented build (two searches, 1.9 s each in release),
+/// past the second per load + plan the README promises. Fixed by a faster
+/// search (identical plans) and the `MAX_SEARCH_WORK` bound; timings are not
+/// tested, the work bound and a complete search are.
+#[test]
+fn plan_blazeface_seed_took_seconds() {
+    let bytes = std::fs::read(root().join("models/blazeface-short-int8.tflite")).unwrap();
+    let g = patchwise_core::loader::load(&bytes).unwrap();
+    assert!(patchwise_core::plan::search_work(&g) <= patchwise_core::plan::MAX_SEARCH_WORK);
+    replay("plan", &bytes);
 }
 
 #[test]

@@ -17,7 +17,8 @@ pub struct ReluParams {
 
 impl ReluParams {
     pub fn prepare(in_scale: f32, in_zp: i32, out_scale: f32, out_zp: i32, relu6: bool) -> Self {
-        let q = |f: f32| out_zp + round_f32(f / out_scale) as i32;
+        // Saturating, as in `kernels::activation_range` (a tiny scale overflows).
+        let q = |f: f32| out_zp.saturating_add(round_f32(f / out_scale) as i32);
         Self {
             input_zero_point: in_zp,
             output_zero_point: out_zp,

@@ -29,7 +29,10 @@ use crate::op::Activation;
 /// Clamp range of a fused activation for an int8 output with `scale`, `zero_point`
 /// (TFLite `CalculateActivationRangeQuantized`).
 pub fn activation_range(act: Activation, scale: f32, zero_point: i32) -> (i32, i32) {
-    let q = |f: f32| zero_point + round_f32(f / scale) as i32;
+    // Saturating: a legal but tiny scale makes `6 / scale` overflow f32 (the
+    // `as` saturates) and the sum overflow i32 (TFLite's C++ leaves both
+    // undefined); saturated, the range stays ordered, as for any sane scale.
+    let q = |f: f32| zero_point.saturating_add(round_f32(f / scale) as i32);
     let (lo, hi) = (i8::MIN as i32, i8::MAX as i32);
     match act {
         Activation::None => (lo, hi),
@@ -41,7 +44,8 @@ pub fn activation_range(act: Activation, scale: f32, zero_point: i32) -> (i32, i
 
 #[inline(always)]
 pub(crate) fn clamp_i8(x: i32, lo: i32, hi: i32) -> i8 {
-    x.clamp(lo, hi) as i8
+    // `max` then `min` rather than `clamp`, which panics when `lo > hi`.
+    x.max(lo).min(hi) as i8
 }
 
 /// Helpers the kernel tests share.
