@@ -64,10 +64,43 @@ pub struct Npy {
 
 /// Parses `.npy` bytes of the element types patchwise uses.
 pub fn parse_npy(bytes: &[u8]) -> Result<Npy> {
+    // The header's length must fit in the file before npyz reserves a buffer
+    // for it (versions 2 and 3 give it in four bytes: up to 4 GiB).
+    let header_end = match (bytes.get(..6), bytes.get(6)) {
+        (Some(b"\x93NUMPY"), Some(1)) => bytes.get(8..10).map(|b| 10 + u16::from_le_bytes([b[0], b[1]]) as u64),
+        (Some(b"\x93NUMPY"), Some(2 | 3)) => {
+            bytes.get(8..12).map(|b| 12 + u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64)
+        }
+        _ => None,
+    };
+    match header_end {
+        None => bail!("not a .npy file (no NUMPY magic and version 1, 2 or 3)"),
+        Some(end) if end > bytes.len() as u64 => {
+            bail!("the .npy header is {end} bytes long, more than the {}-byte file", bytes.len())
+        }
+        Some(_) => {}
+    }
     let npy = npyz::NpyFile::new(Cursor::new(bytes)).context("not a valid .npy file")?;
     let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
     let descr = npy.header().dtype().descr();
-    let (dtype, data) = match descr.trim_matches('\'').trim_start_matches(['<', '|', '=']) {
+    let code = descr.trim_matches('\'').trim_start_matches(['<', '|', '=']);
+    let item = match code {
+        "i1" | "u1" => 1,
+        "i2" => 2,
+        "f4" | "i4" => 4,
+        "i8" => 8,
+        other => bail!("unsupported .npy dtype {other}"),
+    };
+    // The header's shape must fit in the file before anything is allocated
+    // for it (npyz reserves the whole array from the header).
+    let declared = npy.header().len().checked_mul(item);
+    if declared.is_none_or(|b| b > bytes.len() as u64) {
+        bail!(
+            "the .npy header declares shape {shape:?} ({item}-byte elements), more data than the {}-byte file holds",
+            bytes.len()
+        );
+    }
+    let (dtype, data) = match code {
         "i1" => (DType::I8, npy.into_vec::<i8>()?.into_iter().map(|v| v as u8).collect()),
         "u1" => (DType::U8, npy.into_vec::<u8>()?),
         "f4" => (DType::F32, npy.into_vec::<f32>()?.into_iter().flat_map(f32::to_le_bytes).collect()),
@@ -137,4 +170,32 @@ pub fn read_image(path: &Path) -> Result<Rgb> {
 /// The model input bytes for an image (core's `preprocess::image_input`).
 pub fn image_to_input(img: &Rgb, t: &Tensor) -> Result<Vec<u8>> {
     Ok(patchwise_image::to_input(img, t)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_npy;
+
+    fn npy_v1(header: &str, data: &[u8]) -> Vec<u8> {
+        let mut h = header.to_string();
+        while (10 + h.len() + 1) % 64 != 0 {
+            h.push(' ');
+        }
+        h.push('\n');
+        [&b"\x93NUMPY\x01\x00"[..], &(h.len() as u16).to_le_bytes(), h.as_bytes(), data].concat()
+    }
+
+    #[test]
+    fn sizes_in_the_header_are_checked_against_the_file() {
+        let ok = npy_v1("{'descr': '|i1', 'fortran_order': False, 'shape': (2, 3), }", &[1, 2, 3, 4, 5, 6]);
+        assert_eq!(parse_npy(&ok).unwrap().data, [1, 2, 3, 4, 5, 6]);
+        let big = npy_v1("{'descr': '<i4', 'fortran_order': False, 'shape': (1000000, 1000), }", &[0; 16]);
+        let e = parse_npy(&big).err().unwrap().to_string();
+        assert!(e.contains("declares shape [1000000, 1000] (4-byte elements), more data than"), "{e}");
+        let mut long = ok.clone();
+        long[6] = 2; // version 2: a four-byte header length, here 0x2776_0076
+        let e = parse_npy(&long).err().unwrap().to_string();
+        assert!(e.contains("more than the"), "{e}");
+        assert!(parse_npy(b"not npy").is_err());
+    }
 }

@@ -12,7 +12,20 @@ fn case(target: &str, name: &str) {
 }
 
 /// The named cases below, as (target, file).
-const CASES: &[(&str, &str)] = &[("run", "activation-range-min-above-max")];
+const CASES: &[(&str, &str)] = &[("run", "activation-range-min-above-max"), ("npy", "header-shape-beyond-the-data")];
+
+/// Finding 3 (2026-12-02, `npy`, within seconds of the campaign and of CI's
+/// smoke run): a 277-byte version-3 `.npy` whose four-byte header length
+/// reads 662,372,470 made the parser (npyz) reserve 662 MB before reading:
+/// the heap bound failed. Header length and declared data are now checked
+/// against the file first.
+#[test]
+fn npy_header_shape_beyond_the_data() {
+    let data = std::fs::read(root().join("fuzz/regressions/npy/header-shape-beyond-the-data")).unwrap();
+    let e = patchwise_cli::io::parse_npy(&data).err().expect("refused").to_string();
+    assert!(e.contains("the .npy header is 662372482 bytes long, more than the 277-byte file"), "{e}");
+    case("npy", "header-shape-beyond-the-data");
+}
 
 /// Finding 2 (2026-12-02, `run`, 1.3 M executions in): a mutated opsnet
 /// whose fused-RELU6 ADD output has a scale so small that `6 / scale`
