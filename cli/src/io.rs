@@ -62,6 +62,9 @@ pub struct Npy {
     pub data: Vec<u8>,
 }
 
+/// Deepest bracket nesting read in a `.npy` header.
+const MAX_NPY_NESTING: usize = 4;
+
 /// Parses `.npy` bytes of the element types patchwise uses.
 pub fn parse_npy(bytes: &[u8]) -> Result<Npy> {
     // The header's length must fit in the file before npyz reserves a buffer
@@ -73,12 +76,31 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Npy> {
         }
         _ => None,
     };
-    match header_end {
+    let header = match header_end {
         None => bail!("not a .npy file (no NUMPY magic and version 1, 2 or 3)"),
         Some(end) if end > bytes.len() as u64 => {
             bail!("the .npy header is {end} bytes long, more than the {}-byte file", bytes.len())
         }
-        Some(_) => {}
+        Some(end) => &bytes[..end as usize],
+    };
+    // The header is a Python literal parsed by a backtracking parser that
+    // takes exponential time in its nesting (a few hundred bytes of "[[[["
+    // hang it); a simple array's header nests two levels: `{'shape': (2, 3)}`.
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for &c in header {
+        match c {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_NPY_NESTING {
+        bail!(
+            "the .npy header nests {deepest} levels deep (a plain array's nests 2; at most {MAX_NPY_NESTING} are read)"
+        );
     }
     let npy = npyz::NpyFile::new(Cursor::new(bytes)).context("not a valid .npy file")?;
     let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();

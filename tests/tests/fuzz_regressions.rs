@@ -12,7 +12,11 @@ fn case(target: &str, name: &str) {
 }
 
 /// The named cases below, as (target, file).
-const CASES: &[(&str, &str)] = &[("run", "activation-range-min-above-max"), ("npy", "header-shape-beyond-the-data")];
+const CASES: &[(&str, &str)] = &[
+    ("run", "activation-range-min-above-max"),
+    ("npy", "header-shape-beyond-the-data"),
+    ("npy", "header-nested-brackets-hang"),
+];
 
 /// Finding 3 (2026-12-02, `npy`, within seconds of the campaign and of CI's
 /// smoke run): a 277-byte version-3 `.npy` whose four-byte header length
@@ -66,6 +70,18 @@ fn plan_blazeface_seed_took_seconds() {
     let g = patchwise_core::loader::load(&bytes).unwrap();
     assert!(patchwise_core::plan::search_work(&g) <= patchwise_core::plan::MAX_SEARCH_WORK);
     replay("plan", &bytes);
+}
+
+/// Finding 5 (2026-12-02, `npy`, 49 k executions in): a 313-byte header of
+/// 90 nested `[` hung npyz's Python-literal parser (over a minute; it
+/// backtracks exponentially). Headers nesting deeper than a plain array's
+/// are refused before it runs.
+#[test]
+fn npy_header_nested_brackets_hang() {
+    let data = std::fs::read(root().join("fuzz/regressions/npy/header-nested-brackets-hang")).unwrap();
+    let e = patchwise_cli::io::parse_npy(&data).err().expect("refused").to_string();
+    assert!(e.contains("levels deep"), "{e}");
+    case("npy", "header-nested-brackets-hang");
 }
 
 #[test]
