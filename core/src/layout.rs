@@ -145,31 +145,28 @@ impl ArenaLayout {
     /// and long pinned chains can make greedy placement worse.
     pub(crate) fn build(g: &Graph, planner: &dyn Planner, options: LayoutOptions, sizing: &Sizing) -> ArenaLayout {
         let levels: &[InPlaceLevel] = if options.inplace { &InPlaceLevel::ALL } else { &[InPlaceLevel::NONE] };
+        let planned = |mut l: ArenaLayout| {
+            l.plan = planner.plan(&l.buffers);
+            l
+        };
         let mut best: Option<ArenaLayout> = None;
         for &level in levels {
+            let l = Self::unplanned(g, level, sizing);
             // A level whose live bytes already reach the best arena cannot
             // give a strictly smaller one: it is not planned.
-            let skip_at = best.as_ref().map(ArenaLayout::arena_size);
-            let Some(l) = Self::build_with(g, planner, level, sizing, skip_at) else { continue };
+            if best.as_ref().is_some_and(|b| crate::planner::live_bytes_lower_bound(&l.buffers) >= b.arena_size()) {
+                continue;
+            }
+            let l = planned(l);
             if best.as_ref().is_none_or(|b| l.arena_size() < b.arena_size()) {
                 best = Some(l);
             }
         }
-        match best {
-            Some(b) => b,
-            None => Self::build_with(g, planner, InPlaceLevel::NONE, sizing, None).expect("planned without a bound"),
-        }
+        best.unwrap_or_else(|| planned(Self::unplanned(g, InPlaceLevel::NONE, sizing)))
     }
 
-    /// One in-place level.
-    /// `None` when `skip_at` is given and the level's live bytes reach it.
-    fn build_with(
-        g: &Graph,
-        planner: &dyn Planner,
-        level: InPlaceLevel,
-        sizing: &Sizing,
-        skip_at: Option<usize>,
-    ) -> Option<ArenaLayout> {
+    /// One in-place level's buffers, not yet placed (an empty plan).
+    fn unplanned(g: &Graph, level: InPlaceLevel, sizing: &Sizing) -> ArenaLayout {
         let InPlaceLevel { depthwise, pointwise, oldest } = level;
         let n = g.nodes.len();
         let mut last_use = alloc::vec![0usize; g.tensors.len()];
@@ -271,11 +268,7 @@ impl ArenaLayout {
                 buffers[*b].last = buffers[*b].last.max(last);
             }
         }
-        if skip_at.is_some_and(|best| crate::planner::live_bytes_lower_bound(&buffers) >= best) {
-            return None;
-        }
-        let plan = planner.plan(&buffers);
-        Some(ArenaLayout { buffers, buffer_of, inplace, plan })
+        ArenaLayout { buffers, buffer_of, inplace, plan: MemoryPlan::default() }
     }
 
     pub fn arena_size(&self) -> usize {
