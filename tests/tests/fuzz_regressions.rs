@@ -16,6 +16,7 @@ const CASES: &[(&str, &str)] = &[
     ("run", "activation-range-min-above-max"),
     ("npy", "header-shape-beyond-the-data"),
     ("npy", "header-nested-brackets-hang"),
+    ("run", "resize-side-overflows-fixed-point"),
 ];
 
 /// Finding 3 (2026-12-02, `npy`, within seconds of the campaign and of CI's
@@ -38,6 +39,20 @@ fn npy_header_shape_beyond_the_data() {
 #[test]
 fn run_activation_range_min_above_max() {
     case("run", "activation-range-min-above-max");
+}
+
+/// Finding 6 (2026-12-02, `run` with integer overflow checks on, 459
+/// executions in): a mutated RESIZE_BILINEAR whose sides reach millions
+/// overflowed the 32-bit, 10-bit fixed-point source coordinates (TFLite's
+/// arithmetic, which wraps there too). Sides above `MAX_RESIZE_SIDE` are
+/// refused when the model is checked, with an error naming the limit.
+#[test]
+fn run_resize_side_overflows_fixed_point() {
+    let data = std::fs::read(root().join("fuzz/regressions/run/resize-side-overflows-fixed-point")).unwrap();
+    let e = patchwise_core::loader::load(&data[2..]).err().expect("refused").to_string();
+    assert!(e.contains("a resize's height or width"), "{e}");
+    assert!(e.contains(&patchwise_core::ops::resize::MAX_RESIZE_SIDE.to_string()), "{e}");
+    case("run", "resize-side-overflows-fixed-point");
 }
 
 #[test]

@@ -165,7 +165,9 @@ pub fn conv2d(g: &Geometry, k: &Weighted, input: &[i8], iw: Window, output: &mut
                 let i_base = iw.offset(px.b, iy, ix);
                 let fb = f_base + ty * f_row + tx * in_c;
                 for (x, w) in input[i_base..i_base + in_c].iter().zip(&k.filter[fb..fb + in_c]) {
-                    acc += (*x as i32 + k.stage.input_offset) * *w as i32;
+                    // The int32 accumulator wraps, as TFLite's does on every target (C++
+                    // leaves it undefined); the fast kernels wrap alike, so both agree.
+                    acc = acc.wrapping_add((*x as i32 + k.stage.input_offset) * *w as i32);
                 }
             }
             output[px.o + oc] = k.output(acc, oc);

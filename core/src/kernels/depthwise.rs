@@ -26,7 +26,7 @@ pub fn depthwise_conv2d(
                 let mut acc: i32 = 0;
                 for (iy, ix, ty, tx) in px.taps(g) {
                     let x = input[iw.offset(px.b, iy, ix) + ic] as i32;
-                    acc += (x + k.stage.input_offset) * k.filter[ty * f_row + tx * out_c + oc] as i32;
+                    acc = acc.wrapping_add((x + k.stage.input_offset) * k.filter[ty * f_row + tx * out_c + oc] as i32);
                 }
                 output[px.o + oc] = k.output(acc, oc);
             }
@@ -57,8 +57,10 @@ pub fn depthwise_conv2d_inplace(
         for px in g.pixels(ow, ow.rect) {
             let mut acc: i32 = 0;
             for (iy, ix, ty, tx) in px.taps(g) {
-                acc += (plane[iy * g.in_w + ix] as i32 + k.stage.input_offset)
-                    * k.filter[(ty * g.kw + tx) * c + ch] as i32;
+                acc = acc.wrapping_add(
+                    (plane[iy * g.in_w + ix] as i32 + k.stage.input_offset)
+                        * k.filter[(ty * g.kw + tx) * c + ch] as i32,
+                );
             }
             buffer[px.o + ch] = k.output(acc, ch);
         }

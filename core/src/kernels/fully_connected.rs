@@ -35,7 +35,7 @@ pub fn fully_connected(
             let w = &filter[u * depth..(u + 1) * depth];
             let mut acc: i32 = 0;
             for (a, b) in x.iter().zip(w) {
-                acc += (*a as i32 + q.input_offset) * (*b as i32 + q.filter_offset);
+                acc = acc.wrapping_add((*a as i32 + q.input_offset) * (*b as i32 + q.filter_offset));
             }
             if let Some(bias) = bias {
                 acc = acc.wrapping_add(bias[u]);

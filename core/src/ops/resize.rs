@@ -10,6 +10,10 @@ use crate::ops::{first, Eval, In, Out};
 use crate::program::Consts;
 use crate::region::Rect;
 
+/// The largest side a resize takes: its source coordinates (side × 1024 plus
+/// rounding) must fit in 32 bits.
+pub const MAX_RESIZE_SIDE: usize = 1 << 19;
+
 /// The options of both resizes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ResizeOptions {
@@ -64,6 +68,15 @@ impl ResizeOptions {
         let (is, os) = (&inp.1.shape, &out.1.shape);
         if s.len() != 2 || s[0] as usize != os[1] || s[1] as usize != os[2] || os[0] != is[0] || os[3] != is[3] {
             return Err(c.shape_err("the resize's output shape does not match its size operand", out.0));
+        }
+        // Source coordinates are 10-bit fixed point in 32 bits (as in TFLite):
+        // larger sides would overflow them.
+        if let Some(&side) = [is[1], is[2], os[1], os[2]].iter().max().filter(|&&v| v > MAX_RESIZE_SIDE) {
+            return Err(crate::error::Error::Limit {
+                what: "a resize's height or width (10-bit fixed point in 32 bits)",
+                value: side as u64,
+                limit: MAX_RESIZE_SIDE as u64,
+            });
         }
         Ok(())
     }
