@@ -55,10 +55,11 @@ pub struct ArchSpec {
 /// Keras' `_make_divisible`: round to a multiple of 8, never more than 10 % down.
 pub fn make_divisible(v: f32, divisor: usize) -> usize {
     let d = divisor as f32;
-    let mut n = ((v + d / 2.0) / d) as usize * divisor;
+    // Saturating: `as usize` saturates on absurd widths, the products must too.
+    let mut n = (((v + d / 2.0) / d) as usize).saturating_mul(divisor);
     n = n.max(divisor);
     if (n as f32) < 0.9 * v {
-        n += divisor;
+        n = n.saturating_add(divisor);
     }
     n
 }
@@ -160,7 +161,7 @@ impl ArchSpec {
             }
         }
         if let Some(g) = out.blocks.get_mut(stage_groups) {
-            g.repeat += moved;
+            g.repeat = g.repeat.saturating_add(moved);
             g.kernel = g.kernel.max(5);
         }
         out
@@ -360,13 +361,16 @@ pub fn sizes(spec: &ArchSpec) -> (u64, u64) {
     let mut act = sq(spec.resolution as u64).saturating_mul(3).max(sq(h).saturating_mul(c));
     for g in &spec.blocks {
         let out = ch(g.out_channels);
-        for rep in 0..g.repeat {
+        // Repeats after the first are identical (c = out, stride 1): their
+        // weights are added `repeat - 1` times, so a hostile repeat count
+        // costs no time.
+        for rep in 0..g.repeat.min(2) {
             let e = c.saturating_mul(g.expansion as u64);
             let expand = if g.expansion != 1 { c.saturating_mul(e) } else { 0 };
-            weights = weights
-                .saturating_add(expand)
-                .saturating_add(sq(g.kernel as u64).saturating_mul(e))
-                .saturating_add(e.saturating_mul(out));
+            let block =
+                expand.saturating_add(sq(g.kernel as u64).saturating_mul(e)).saturating_add(e.saturating_mul(out));
+            let times = if rep == 0 { 1 } else { g.repeat as u64 - 1 };
+            weights = weights.saturating_add(block.saturating_mul(times));
             act = act.max(sq(h).saturating_mul(e));
             if rep == 0 {
                 h = h.div_ceil(g.stride.max(1) as u64);
@@ -383,6 +387,7 @@ pub fn sizes(spec: &ArchSpec) -> (u64, u64) {
 /// Rejects a spec whose weights or largest activation exceed `limits`, before allocating.
 pub fn check_sizes(spec: &ArchSpec, limits: SpecLimits) -> crate::error::Result<()> {
     use crate::error::Error;
+    check_fields(spec)?;
     let (weights, act) = sizes(spec);
     if weights > limits.weights {
         return Err(Error::Limit { what: "spec: bytes of synthetic weights", value: weights, limit: limits.weights });
@@ -397,8 +402,8 @@ pub fn check_sizes(spec: &ArchSpec, limits: SpecLimits) -> crate::error::Result<
     Ok(())
 }
 
-/// Builds a spec into a validated graph (NHWC, batch 1, int8 in and out).
-pub fn build(spec: &ArchSpec) -> crate::error::Result<Built> {
+/// The field ranges `build` accepts, checked before any size is computed.
+fn check_fields(spec: &ArchSpec) -> crate::error::Result<()> {
     if spec.resolution == 0 || spec.resolution > 1024 || spec.blocks.is_empty() || spec.blocks.len() > 64 {
         return Err(crate::error::Error::model(
             "spec: resolution must be 1..1024 and there must be 1..64 block groups",
@@ -431,9 +436,17 @@ pub fn build(spec: &ArchSpec) -> crate::error::Result<Built> {
         || spec.classes == 0
         || spec.classes > 100_000
         || spec.head_channels > 8192
+        || spec.first_channels > 4096
     {
-        return Err(crate::error::Error::model("spec: width multiplier must be in (0, 4], classes 1..100000"));
+        return Err(crate::error::Error::model(
+            "spec: width multiplier must be in (0, 4], classes 1..100000, first and head channels ≤ 4096 and 8192",
+        ));
     }
+    Ok(())
+}
+
+/// Builds a spec into a validated graph (NHWC, batch 1, int8 in and out).
+pub fn build(spec: &ArchSpec) -> crate::error::Result<Built> {
     check_sizes(spec, SpecLimits::DEFAULT)?;
     let mut b = Builder { g: Graph::default(), rng: Rng(spec.seed | 1) };
     let r = spec.resolution;

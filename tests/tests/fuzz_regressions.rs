@@ -17,6 +17,9 @@ const CASES: &[(&str, &str)] = &[
     ("npy", "header-shape-beyond-the-data"),
     ("npy", "header-nested-brackets-hang"),
     ("run", "resize-side-overflows-fixed-point"),
+    ("spec", "repeat-count-loops-for-hours"),
+    ("spec", "redistribute-repeat-overflows"),
+    ("spec", "channel-rounding-overflows"),
 ];
 
 /// Finding 3 (2026-12-02, `npy`, within seconds of the campaign and of CI's
@@ -53,6 +56,29 @@ fn run_resize_side_overflows_fixed_point() {
     assert!(e.contains("a resize's height or width"), "{e}");
     assert!(e.contains(&patchwise_core::ops::resize::MAX_RESIZE_SIDE.to_string()), "{e}");
     case("run", "resize-side-overflows-fixed-point");
+}
+
+/// Finding 7 (2026-12-02, `spec`, CI's smoke run on a fresh machine and a
+/// local run 300 k executions in): a spec whose repeat count reads
+/// 266,666,666,666,666 made the size check, which runs before the field
+/// checks, loop once per repeat (a timeout), and the campaign's crash in CI
+/// (an overflow panic; its input stayed on the CI machine) led to two more
+/// found by reading the same path: RD's `repeat + moved` and the channel
+/// rounding of an absurd width overflowed. Fields are checked before sizes,
+/// sizes take repeats in closed form, the arithmetic saturates.
+#[test]
+fn spec_hostile_counts_are_refused_quickly() {
+    use patchwise_core::spec::{self, ArchSpec, SpecLimits};
+    for name in ["repeat-count-loops-for-hours", "redistribute-repeat-overflows", "channel-rounding-overflows"] {
+        let data = std::fs::read(root().join("fuzz/regressions/spec").join(name)).unwrap();
+        let s: ArchSpec = serde_json::from_slice(&data).unwrap();
+        for s in [s.clone(), s.redistribute(spec::DEFAULT_RD_STAGE_GROUPS)] {
+            let e = spec::check_sizes(&s, SpecLimits::DEFAULT).err().expect("refused").to_string();
+            assert!(e.contains("repeats 1..16") || e.contains("channels ≤ 4096"), "{name}: {e}");
+            assert_eq!(spec::build(&s).err().expect("refused").to_string(), e, "{name}");
+        }
+        case("spec", name);
+    }
 }
 
 #[test]
