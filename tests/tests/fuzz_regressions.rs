@@ -20,6 +20,7 @@ const CASES: &[(&str, &str)] = &[
     ("spec", "repeat-count-loops-for-hours"),
     ("spec", "redistribute-repeat-overflows"),
     ("spec", "channel-rounding-overflows"),
+    ("run", "binary-offset-overflows"),
 ];
 
 /// Finding 3 (2026-12-02, `npy`, within seconds of the campaign and of CI's
@@ -79,6 +80,16 @@ fn spec_hostile_counts_are_refused_quickly() {
         }
         case("spec", name);
     }
+}
+
+/// Finding 8 (2026-12-02, `run` in CI's smoke run with the fixed seed,
+/// replayed from the base64 the log printed): a mutated ADD whose scales
+/// make the output multiplier far above one overflowed int32 when the
+/// output zero point was added. TFLite's C++ wraps there on every target;
+/// the element function now wraps explicitly (also QUANTIZE's).
+#[test]
+fn run_binary_offset_overflows() {
+    case("run", "binary-offset-overflows");
 }
 
 #[test]

@@ -167,14 +167,17 @@ impl RescaledParams {
 
     #[inline(always)]
     pub fn apply(&self, a: i8, b: i8) -> i8 {
-        let a = self.input1.apply((a as i32 + self.input1_offset) * (1 << self.left_shift));
-        let b = self.input2.apply((b as i32 + self.input2_offset) * (1 << self.left_shift));
+        // int32 arithmetic that wraps, as TFLite's compiles to on every
+        // target: legal but extreme scales (an output multiplier far above
+        // one) overflow here, and the result must still be TFLite's.
+        let a = self.input1.apply((a as i32).wrapping_add(self.input1_offset).wrapping_mul(1 << self.left_shift));
+        let b = self.input2.apply((b as i32).wrapping_add(self.input2_offset).wrapping_mul(1 << self.left_shift));
         let raw = match self.kind {
-            Rescale::Add => a + b,
-            Rescale::Sub => a - b,
-            Rescale::SquaredDifference => (a - b) * (a - b),
+            Rescale::Add => a.wrapping_add(b),
+            Rescale::Sub => a.wrapping_sub(b),
+            Rescale::SquaredDifference => a.wrapping_sub(b).wrapping_mul(a.wrapping_sub(b)),
         };
-        clamp_i8(self.output.apply(raw) + self.output_offset, self.act_min, self.act_max)
+        clamp_i8(self.output.apply(raw).wrapping_add(self.output_offset), self.act_min, self.act_max)
     }
 }
 

@@ -58,8 +58,10 @@ impl Requantize {
     pub fn eval(&self, input: &[u8], output: &mut [u8]) {
         let (lo, hi) = range(self.output_unsigned);
         for (o, &x) in output.iter_mut().zip(input) {
-            let v =
-                self.multiplier.apply(value(x, self.input_unsigned) - self.input_zero_point) + self.output_zero_point;
+            let v = self
+                .multiplier
+                .apply(value(x, self.input_unsigned) - self.input_zero_point)
+                .wrapping_add(self.output_zero_point);
             *o = v.clamp(lo, hi) as u8;
         }
     }
