@@ -94,6 +94,9 @@ pub fn decode(bytes: &[u8]) -> Result<Rgb, ImageError> {
     if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(ImageError::TooLarge { width, height });
     }
+    if format == Some(ImageFormat::Png) {
+        png_palette_check(bytes)?;
+    }
     let mut r = reader(bytes)?;
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
@@ -115,6 +118,30 @@ fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
     }
     let be = |at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
     Some((be(16)?, be(20)?))
+}
+
+/// Refuses a PLTE chunk whose length is not a multiple of 3 (the PNG spec
+/// calls it an error): png 0.18.1, the newest release, panics on one when
+/// it expands the palette (fuzz finding 9, image-rs/image-png#694).
+fn png_palette_check(bytes: &[u8]) -> Result<(), ImageError> {
+    let mut at = 8usize;
+    while let Some(head) = bytes.get(at..at + 8) {
+        let len = u32::from_be_bytes(head[..4].try_into().unwrap_or_default()) as usize;
+        if &head[4..8] == b"PLTE" && len % 3 != 0 {
+            return Err(ImageError::Unreadable(format!(
+                "the PNG palette (PLTE) is {len} bytes long, not a multiple of 3"
+            )));
+        }
+        if &head[4..8] == b"IEND" {
+            break;
+        }
+        // Each chunk is length + type + data + CRC; a truncated one is left to the decoder.
+        match len.checked_add(at + 12) {
+            Some(next) => at = next,
+            None => break,
+        }
+    }
+    Ok(())
 }
 
 /// The model-input bytes for an image (core's `preprocess::image_input`: letterboxed, normalised, quantized).

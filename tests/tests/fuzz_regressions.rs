@@ -21,6 +21,7 @@ const CASES: &[(&str, &str)] = &[
     ("spec", "redistribute-repeat-overflows"),
     ("spec", "channel-rounding-overflows"),
     ("run", "binary-offset-overflows"),
+    ("image", "palette-length-not-a-multiple-of-3"),
 ];
 
 /// Finding 3 (2026-12-02, `npy`, within seconds of the campaign and of CI's
@@ -90,6 +91,19 @@ fn spec_hostile_counts_are_refused_quickly() {
 #[test]
 fn run_binary_offset_overflows() {
     case("run", "binary-offset-overflows");
+}
+
+/// Finding 9 (2026-12-02, `image` in CI's smoke run, replayed from the
+/// printed base64): a 137-byte paletted PNG whose PLTE chunk is not a
+/// multiple of 3 bytes made the png crate (0.18.1, the newest) panic while
+/// expanding the palette (image-rs/image-png#694). Such a palette is refused
+/// before the decoder runs.
+#[test]
+fn image_palette_length_not_a_multiple_of_3() {
+    let data = std::fs::read(root().join("fuzz/regressions/image/palette-length-not-a-multiple-of-3")).unwrap();
+    let e = patchwise_image::decode(&data[1..]).err().expect("refused").to_string();
+    assert!(e.contains("not a multiple of 3"), "{e}");
+    case("image", "palette-length-not-a-multiple-of-3");
 }
 
 #[test]
