@@ -126,6 +126,27 @@ pub struct PatchSchedule {
 
 impl PatchSchedule {
     pub fn new(g: &Graph, split: usize, grid: (usize, usize)) -> Result<Self> {
+        let mut s = Self::empty(g, split, grid)?;
+        let (rows, cols) = (StageAxis::new(g, &s, true, grid.0), StageAxis::new(g, &s, false, grid.1));
+        s.rects = match StageAxis::rects(&rows, &cols) {
+            Some(rects) => rects,
+            None => s.propagated_rects(g),
+        };
+        Ok(s)
+    }
+
+    /// [`PatchSchedule::new`] without the per-axis shortcut: every patch
+    /// back-propagated on its own (the reference the shortcut is tested against).
+    #[doc(hidden)]
+    pub fn new_unseparated(g: &Graph, split: usize, grid: (usize, usize)) -> Result<Self> {
+        let mut s = Self::empty(g, split, grid)?;
+        s.rects = s.propagated_rects(g);
+        Ok(s)
+    }
+
+    /// The schedule with its checks done and no rectangles yet (what
+    /// [`StageAxis::new`] needs).
+    pub fn empty(g: &Graph, split: usize, grid: (usize, usize)) -> Result<Self> {
         let (input, output) = check_split(g, split)?;
         let o = nhwc(&g.tensors[output].shape);
         if grid.0 == 0 || grid.1 == 0 || grid.0 > o[1] || grid.1 > o[2] {
@@ -134,6 +155,12 @@ impl PatchSchedule {
         let mut kept = kept_tensors(g, split);
         let input_read_later = kept.contains(&input);
         kept.retain(|&t| t != input);
+        Ok(Self { split, grid, input, output, rects: Vec::new(), kept, input_read_later })
+    }
+
+    /// Every patch's rectangles, each patch back-propagated from its own cells.
+    fn propagated_rects(&self, g: &Graph) -> Vec<Vec<Option<Rect>>> {
+        let grid = self.grid;
         let mut rects = Vec::with_capacity(grid.0 * grid.1);
         for r in 0..grid.0 {
             for c in 0..grid.1 {
@@ -143,12 +170,12 @@ impl PatchSchedule {
                     let ((y0, y1), (x0, x1)) = (cell(s[1], grid.0, r), cell(s[2], grid.1, c));
                     Rect::new(y0, x0, y1 - y0, x1 - x0)
                 };
-                let mut seeds = alloc::vec![(output, cell_of(output))];
-                seeds.extend(kept.iter().map(|&t| (t, cell_of(t))).filter(|(_, r)| !r.is_empty()));
-                rects.push(Self::back_propagate(g, split, &seeds));
+                let mut seeds = alloc::vec![(self.output, cell_of(self.output))];
+                seeds.extend(self.kept.iter().map(|&t| (t, cell_of(t))).filter(|(_, r)| !r.is_empty()));
+                rects.push(back_propagate(g, self.split, &seeds, &mut false));
             }
         }
-        Ok(Self { split, grid, input, output, rects, kept, input_read_later })
+        rects
     }
 
     /// Whether tensor `t` is held whole during the stage (the output and kept tensors).
@@ -164,37 +191,6 @@ impl PatchSchedule {
             ));
         }
         Ok(())
-    }
-
-    /// Walks the stage backwards from one patch's cells (`seeds`): each
-    /// tensor's rectangle is the union of its own cell, if any, and what its
-    /// consumers' receptive fields read.
-    fn back_propagate(g: &Graph, split: usize, seeds: &[(TensorId, Rect)]) -> Vec<Option<Rect>> {
-        let mut need: Vec<Option<Rect>> = alloc::vec![None; g.tensors.len()];
-        for &(t, r) in seeds {
-            need[t] = Some(r);
-        }
-        for i in (0..=split).rev() {
-            let node = &g.nodes[i];
-            let out = node.output();
-            let Some(r) = need[out] else { continue };
-            let os = nhwc(&g.tensors[out].shape);
-            for t in g.activation_inputs(i) {
-                let s = nhwc(&g.tensors[t].shape);
-                let ir = if is_spatial_broadcast(s, os) {
-                    Some(Rect::full(s[1], s[2]))
-                } else {
-                    node.op.input_rect(r, (s[1], s[2]), (os[1], os[2]))
-                };
-                if let Some(ir) = ir {
-                    need[t] = Some(match need[t] {
-                        Some(prev) => prev.union(&ir),
-                        None => ir,
-                    });
-                }
-            }
-        }
-        need
     }
 
     pub fn patches(&self) -> usize {
@@ -247,6 +243,146 @@ impl PatchSchedule {
     }
 }
 
+/// Walks the stage backwards from one patch's cells (`seeds`): each tensor's
+/// rectangle is the union of its own cell, if any, and what its consumers'
+/// receptive fields read. Sets `empty` when a seed or a receptive field is empty.
+fn back_propagate(g: &Graph, split: usize, seeds: &[(TensorId, Rect)], empty: &mut bool) -> Vec<Option<Rect>> {
+    let mut need: Vec<Option<Rect>> = alloc::vec![None; g.tensors.len()];
+    for &(t, r) in seeds {
+        *empty |= r.is_empty();
+        need[t] = Some(r);
+    }
+    for i in (0..=split).rev() {
+        let node = &g.nodes[i];
+        let out = node.output();
+        let Some(r) = need[out] else { continue };
+        let os = nhwc(&g.tensors[out].shape);
+        for t in g.activation_inputs(i) {
+            let s = nhwc(&g.tensors[t].shape);
+            let ir = if is_spatial_broadcast(s, os) {
+                Some(Rect::full(s[1], s[2]))
+            } else {
+                node.op.input_rect(r, (s[1], s[2]), (os[1], os[2]))
+            };
+            if let Some(ir) = ir {
+                *empty |= ir.is_empty();
+                need[t] = Some(match need[t] {
+                    Some(prev) => prev.union(&ir),
+                    None => ir,
+                });
+            }
+        }
+    }
+    need
+}
+
+/// What every stage tensor needs along one axis for each cell of an `n`-way
+/// split of that axis, the other axis taken whole.
+///
+/// Every receptive-field rule treats rows and columns independently, and the
+/// union of non-empty rectangles is the per-axis hull, so when no seed and no
+/// receptive field is empty the rectangle patch `(r, c)` needs is row cell
+/// `r`'s rows × column cell `c`'s columns: a grid costs `rows + cols`
+/// back-propagations instead of `rows × cols`, and the search shares them
+/// across all grids of a split. An empty one (a window wholly in padding, a
+/// kept tensor with fewer rows than the grid) changes how the other axis
+/// unites, so such grids take the per-patch walk.
+pub struct StageAxis {
+    /// `cells[i][t]`: `(start, len)` of tensor `t` in cell `i`; `None` outside the stage.
+    cells: Vec<Vec<Option<(usize, usize)>>>,
+    separable: bool,
+}
+
+impl StageAxis {
+    /// `vertical`: rows (else columns) of schedule `s`'s stage, split `n` ways.
+    pub fn new(g: &Graph, s: &PatchSchedule, vertical: bool, n: usize) -> Self {
+        let mut empty = false;
+        let cells = (0..n)
+            .map(|i| {
+                let cell_of = |t: TensorId| {
+                    let d = nhwc(&g.tensors[t].shape);
+                    if vertical {
+                        let (y0, y1) = cell(d[1], n, i);
+                        Rect::new(y0, 0, y1 - y0, d[2])
+                    } else {
+                        let (x0, x1) = cell(d[2], n, i);
+                        Rect::new(0, x0, d[1], x1 - x0)
+                    }
+                };
+                let mut seeds = alloc::vec![(s.output, cell_of(s.output))];
+                seeds.extend(s.kept.iter().map(|&t| (t, cell_of(t))));
+                back_propagate(g, s.split, &seeds, &mut empty)
+                    .into_iter()
+                    .map(|r| r.map(|r| if vertical { (r.y, r.h) } else { (r.x, r.w) }))
+                    .collect()
+            })
+            .collect();
+        Self { cells, separable: !empty }
+    }
+
+    /// Whether rows × columns give every patch's exact rectangles.
+    pub fn combine(rows: &Self, cols: &Self) -> bool {
+        rows.separable
+            && cols.separable
+            && rows.cells[0].iter().zip(&cols.cells[0]).all(|(r, c)| r.is_some() == c.is_some())
+    }
+
+    /// Every patch's rectangles, row-major (`None` when the axes do not combine).
+    fn rects(rows: &Self, cols: &Self) -> Option<Vec<Vec<Option<Rect>>>> {
+        Self::combine(rows, cols).then(|| {
+            rows.cells
+                .iter()
+                .flat_map(|row| {
+                    cols.cells.iter().map(move |col| {
+                        row.iter()
+                            .zip(col)
+                            .map(|(r, c)| Some(Rect::new(r.as_ref()?.0, c.as_ref()?.0, r.as_ref()?.1, c.as_ref()?.1)))
+                            .collect()
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// The arena bytes and patch-by-patch stage MACs of the grid `rows × cols`
+    /// over `s`'s stage (`s` need not hold rectangles), as [`patch_layout`] and
+    /// [`PatchSchedule::stage_macs`] give them; the axes must
+    /// [`combine`](Self::combine).
+    pub(crate) fn evaluate(g: &Graph, s: &PatchSchedule, rows: &Self, cols: &Self, mode: InputMode) -> (usize, u64) {
+        let whole = |t: TensorId| s.is_whole(t) || (t == s.input && mode == InputMode::InArena);
+        let window_bytes = |t: TensorId| {
+            rows.in_stage(t).then(|| {
+                let d = nhwc(&g.tensors[t].shape);
+                d[0] * rows.max_len(t) * cols.max_len(t) * d[3] * g.tensors[t].dtype.size()
+            })
+        };
+        let layout = stage_layout(g, s.split, &whole, &window_bytes, &GreedyBySize, LayoutOptions::default());
+        let mut macs = 0;
+        for i in 0..=s.split {
+            let out = g.nodes[i].output();
+            for (y, h) in rows.spans(out) {
+                for (x, w) in cols.spans(out) {
+                    macs += node_macs(g, i, Rect::new(y, x, h, w));
+                }
+            }
+        }
+        (layout.arena_size(), macs)
+    }
+
+    fn in_stage(&self, t: TensorId) -> bool {
+        self.cells[0][t].is_some()
+    }
+
+    /// The longest span of tensor `t` over the cells.
+    fn max_len(&self, t: TensorId) -> usize {
+        self.spans(t).map(|(_, len)| len).max().unwrap_or(0)
+    }
+
+    fn spans(&self, t: TensorId) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.cells.iter().filter_map(move |c| c[t])
+    }
+}
+
 /// MACs of node `i` computing output rectangle `r`.
 pub fn node_macs(g: &Graph, i: usize, r: Rect) -> u64 {
     let node = &g.nodes[i];
@@ -263,27 +399,32 @@ pub fn patch_layout(
     planner: &dyn Planner,
     options: LayoutOptions,
 ) -> ArenaLayout {
-    let split = s.split;
+    let whole = |t: TensorId| s.is_whole(t) || (t == s.input && mode == InputMode::InArena);
+    let window_bytes =
+        |t: TensorId| (0..s.patches()).any(|p| s.rects[p][t].is_some()).then(|| s.max_window_bytes(g, t));
+    stage_layout(g, s.split, &whole, &window_bytes, planner, options)
+}
+
+/// The arena layout of a patch stage ending at `split`: tensors held `whole`
+/// get their full size and live across the stage; the others in the stage get
+/// their largest patch window (`window_bytes`, `None` outside the stage).
+pub(crate) fn stage_layout(
+    g: &Graph,
+    split: usize,
+    whole: &dyn Fn(TensorId) -> bool,
+    window_bytes: &dyn Fn(TensorId) -> Option<usize>,
+    planner: &dyn Planner,
+    options: LayoutOptions,
+) -> ArenaLayout {
     // Each tensor's bytes, computed once (the layout asks for them once per in-place level).
     let sizes: Vec<usize> = (0..g.tensors.len())
-        .map(|t| {
-            let in_stage = (0..s.patches()).any(|p| s.rects[p][t].is_some());
-            let whole = (t == s.input && mode == InputMode::InArena) || s.is_whole(t) || !in_stage;
-            if whole {
-                g.tensors[t].bytes()
-            } else {
-                s.max_window_bytes(g, t)
-            }
+        .map(|t| match window_bytes(t) {
+            Some(b) if !whole(t) => b,
+            _ => g.tensors[t].bytes(),
         })
         .collect();
     let bytes = |t: TensorId| sizes[t];
-    let keep = |t: TensorId| {
-        if s.is_whole(t) || (t == s.input && mode == InputMode::InArena) {
-            Some((0, split))
-        } else {
-            None
-        }
-    };
+    let keep = |t: TensorId| whole(t).then_some((0, split));
     ArenaLayout::build(g, planner, options, &Sizing { bytes: &bytes, first_free_step: split + 1, keep: &keep })
 }
 

@@ -13,7 +13,7 @@ use crate::analysis;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::layout::{ArenaLayout, LayoutOptions};
-use crate::patch::{legal_splits, patch_layout, InputMode, PatchSchedule};
+use crate::patch::{legal_splits, patch_layout, InputMode, PatchSchedule, StageAxis};
 use crate::planner::{live_bytes, GreedyBySize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -221,11 +221,12 @@ pub struct Search {
 pub const MAX_GRID: usize = 8;
 
 /// Work the search may do, in tensor × layout-pass units (one candidate
-/// costs `(tensors + operators) × (patches + 12)`: it back-propagates every
-/// patch and plans the arena 12 times). Every shipped model and preset is
-/// searched whole (BlazeFace takes 47.5 M, MobileNetV2-1.0@224 28.2 M); a
-/// hostile graph of the loader's largest size stops at about a second
-/// (README, "Limits").
+/// counts `(tensors + operators) × (patches + 12)`: back-propagating every
+/// patch and planning the arena 12 times — an upper bound, as most grids share
+/// per-axis back-propagations, see [`StageAxis`]). Every shipped model and
+/// preset is searched whole (BlazeFace takes 47.5 M, MobileNetV2-1.0@224
+/// 28.2 M); a hostile graph of the loader's largest size stops well within a
+/// second (README, "Limits").
 pub const MAX_SEARCH_WORK: u64 = 56_000_000;
 
 /// What evaluating one candidate costs, in [`MAX_SEARCH_WORK`] units.
@@ -257,18 +258,28 @@ pub fn search(g: &Graph, mode: InputMode) -> Search {
             break;
         }
         work += split_work;
-        for rows in 1..=max_rows {
-            for cols in 1..=max_cols {
-                let Ok(s) = PatchSchedule::new(g, split, (rows, cols)) else { continue };
-                if s.check_mode(mode).is_err() {
-                    continue;
-                }
-                let l = patch_layout(g, &s, mode, &GreedyBySize, LayoutOptions::default());
-                let macs = base_macs + s.overhead_macs(g);
+        let Ok(stage) = PatchSchedule::empty(g, split, (1, 1)) else { continue };
+        if stage.check_mode(mode).is_err() {
+            continue;
+        }
+        let once = stage.stage_macs_once(g);
+        // Per-axis needs, shared by every grid of this split.
+        let rows: Vec<StageAxis> = (1..=max_rows).map(|n| StageAxis::new(g, &stage, true, n)).collect();
+        let cols: Vec<StageAxis> = (1..=max_cols).map(|n| StageAxis::new(g, &stage, false, n)).collect();
+        for (r, row_axis) in rows.iter().enumerate() {
+            for (c, col_axis) in cols.iter().enumerate() {
+                let grid = (r + 1, c + 1);
+                let (peak_bytes, stage_macs) = if StageAxis::combine(row_axis, col_axis) {
+                    StageAxis::evaluate(g, &stage, row_axis, col_axis, mode)
+                } else {
+                    let Ok(s) = PatchSchedule::new_unseparated(g, split, grid) else { continue };
+                    let l = patch_layout(g, &s, mode, &GreedyBySize, LayoutOptions::default());
+                    (l.arena_size(), s.stage_macs(g))
+                };
                 candidates.push(Candidate {
-                    schedule: Schedule { split: Some(split), grid: (rows, cols) },
-                    peak_bytes: l.arena_size(),
-                    macs,
+                    schedule: Schedule { split: Some(split), grid },
+                    peak_bytes,
+                    macs: base_macs + stage_macs.saturating_sub(once),
                 });
             }
         }
