@@ -97,7 +97,7 @@ impl Planner for GreedyBySize {
         let mut best = greedy(buffers, &chains, &neighbours, Order::Size);
         // No plan is below the lower bound, so once one reaches it the other
         // orders cannot be strictly smaller: skipping them changes nothing.
-        let bound = live_bytes_lower_bound(buffers);
+        let bound = lower_bound(buffers, &chains);
         for order in [Order::Lifetime, Order::FirstUse] {
             if best.arena_size <= bound {
                 break;
@@ -272,9 +272,12 @@ pub fn live_bytes(buffers: &[Buffer], steps: usize) -> Vec<usize> {
 /// live size is piecewise constant between its members' start and end
 /// steps, added to a difference array over steps.
 pub fn live_bytes_lower_bound(buffers: &[Buffer]) -> usize {
+    lower_bound(buffers, &Chains::new(buffers))
+}
+
+fn lower_bound(buffers: &[Buffer], chains: &Chains) -> usize {
     let steps = buffers.iter().map(|b| b.last + 1).max().unwrap_or(0);
     let mut delta = alloc::vec![0i128; steps + 1];
-    let chains = Chains::new(buffers);
     let mut cuts: Vec<usize> = Vec::new();
     for r in 0..buffers.len() {
         let members = chains.members(r);
