@@ -191,6 +191,44 @@ impl Graph {
         self.tensors.iter().filter_map(|t| t.data.as_ref()).map(ConstData::byte_len).sum()
     }
 
+    /// The most activation tensors (graph inputs and operator outputs) live at
+    /// one step of the layer-by-layer order: each from the step that writes it
+    /// (0 for inputs) to the last that reads it (the end for graph outputs).
+    /// The arena planner meets every pair of buffers live together, so this
+    /// bounds its time and memory (`loader::MAX_LIVE_TENSORS`).
+    pub fn most_live_activations(&self) -> usize {
+        let n = self.nodes.len();
+        let mut first = alloc::vec![usize::MAX; self.tensors.len()];
+        let mut last = alloc::vec![0usize; self.tensors.len()];
+        for &t in &self.inputs {
+            first[t] = 0;
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            for &t in node.inputs.iter().flatten() {
+                last[t] = last[t].max(i);
+            }
+            for &t in &node.outputs {
+                first[t] = first[t].min(i);
+            }
+        }
+        for &t in &self.outputs {
+            last[t] = n;
+        }
+        let mut delta = alloc::vec![0isize; n + 2];
+        for (&f, &l) in first.iter().zip(&last) {
+            if f != usize::MAX {
+                delta[f] += 1;
+                delta[l.max(f) + 1] -= 1;
+            }
+        }
+        let (mut live, mut most) = (0isize, 0isize);
+        for d in delta {
+            live += d;
+            most = most.max(live);
+        }
+        most as usize
+    }
+
     /// Number of operator nodes reading each tensor, plus one for graph outputs.
     pub fn consumers(&self) -> Vec<usize> {
         let mut n = alloc::vec![0usize; self.tensors.len()];

@@ -24,6 +24,12 @@ pub const MAX_TENSORS: usize = 16_384;
 /// Most operators a subgraph may declare (same reason; MobileNetV2 has 65,
 /// the detectors shipped here under 200).
 pub const MAX_OPERATORS: usize = 4_096;
+/// Most activation tensors live at one step ([`Graph::most_live_activations`]):
+/// the arena planner's time and memory grow with the pairs of buffers live
+/// together, and a patch stage can keep as many again live across it.
+/// The shipped models reach 8; a model over the limit would need hundreds of
+/// buffers in one microcontroller arena at once.
+pub const MAX_LIVE_TENSORS: usize = 256;
 
 /// Heap that loading and planning a file may take, per byte of the file, on
 /// top of [`HEAP_SLACK`]: the bound the fuzz targets assert on every input.
@@ -209,6 +215,7 @@ fn read(bytes: &[u8], mut outline: Option<&mut Vec<OpOutline>>) -> Result<Graph>
     }
     let graph = Graph { tensors, nodes, inputs, outputs };
     crate::validate::validate(&graph)?;
+    limit("activation tensors live at the same time", graph.most_live_activations(), MAX_LIVE_TENSORS)?;
     Ok(graph)
 }
 

@@ -220,18 +220,84 @@ pub struct Search {
 /// Largest grid side the search tries.
 pub const MAX_GRID: usize = 8;
 
-/// Work the search may do, in tensor × layout-pass units (one candidate
-/// counts `(tensors + operators) × (patches + 12)`: back-propagating every
-/// patch and planning the arena 12 times — an upper bound, as most grids share
-/// per-axis back-propagations, see [`StageAxis`]). Every shipped model and
-/// preset is searched whole (BlazeFace takes 47.5 M, MobileNetV2-1.0@224
-/// 28.2 M); a hostile graph of the loader's largest size stops well within a
-/// second (README, "Limits").
-pub const MAX_SEARCH_WORK: u64 = 56_000_000;
+/// Work the search may do, in units of one tensor or operator visited, or
+/// one pair of buffers live together visited by an arena plan (see
+/// [`split_work`]). Every shipped model and preset is searched whole (README,
+/// "Limits", has their figures); hostile graphs of the loader's largest sizes
+/// stop well within a second.
+pub const MAX_SEARCH_WORK: u64 = 48_000_000;
 
-/// What evaluating one candidate costs, in [`MAX_SEARCH_WORK`] units.
-fn candidate_work(g: &Graph, patches: usize) -> u64 {
-    ((g.tensors.len() + g.nodes.len()) as u64).saturating_mul(patches as u64 + 12)
+/// A split's stage and its per-axis needs for every grid the search tries.
+struct SplitAxes {
+    stage: PatchSchedule,
+    rows: Vec<StageAxis>,
+    cols: Vec<StageAxis>,
+}
+
+impl SplitAxes {
+    fn new(g: &Graph, split: usize) -> Option<Self> {
+        let stage = PatchSchedule::empty(g, split, (1, 1)).ok()?;
+        let o = g.tensors[stage.output].nhwc();
+        let rows = (1..=MAX_GRID.min(o[1])).map(|n| StageAxis::new(g, &stage, true, n)).collect();
+        let cols = (1..=MAX_GRID.min(o[2])).map(|n| StageAxis::new(g, &stage, false, n)).collect();
+        Some(Self { stage, rows, cols })
+    }
+}
+
+/// What evaluating every grid of a split costs, in [`MAX_SEARCH_WORK`]
+/// units: the per-axis back-propagations (one per row or column cell, over
+/// all tensors and operators); per grid, 12 arena plans (4 in-place levels
+/// × 3 placement orders), each over the tensors, operators and pairs of
+/// buffers live together, and the stage's MACs per patch; and for a grid
+/// whose axes do not combine, a back-propagation per patch.
+fn split_work(g: &Graph, a: &SplitAxes) -> u64 {
+    let tn = (g.tensors.len() + g.nodes.len()) as u64;
+    let pairs = live_pairs(g, a.stage.split);
+    let cells = |axes: &[StageAxis]| (1..=axes.len() as u64).sum::<u64>();
+    let mut work = tn.saturating_mul(cells(&a.rows) + cells(&a.cols));
+    for (r, rows) in a.rows.iter().enumerate() {
+        for (c, cols) in a.cols.iter().enumerate() {
+            let patches = ((r + 1) * (c + 1)) as u64;
+            let walk = if StageAxis::combine(rows, cols) { 0 } else { patches.saturating_mul(tn) };
+            work = work
+                .saturating_add(tn.saturating_add(pairs).saturating_mul(12))
+                .saturating_add(patches * (a.stage.split as u64 + 1))
+                .saturating_add(walk);
+        }
+    }
+    work
+}
+
+/// Pairs of activation tensors live at the same time when ops `0..=split`
+/// form a patch stage (the tensors it holds whole live across it): what the
+/// arena planner visits. O(t log t), by counting, for each tensor, the later
+/// ones that start before it ends.
+fn live_pairs(g: &Graph, split: usize) -> u64 {
+    let n = g.nodes.len();
+    let mut first = alloc::vec![usize::MAX; g.tensors.len()];
+    let mut last = alloc::vec![0usize; g.tensors.len()];
+    for &t in &g.inputs {
+        first[t] = 0;
+    }
+    for (i, node) in g.nodes.iter().enumerate() {
+        for &t in node.inputs.iter().flatten() {
+            last[t] = last[t].max(i);
+        }
+        for &t in &node.outputs {
+            first[t] = first[t].min(i);
+        }
+    }
+    for &t in &g.outputs {
+        last[t] = n;
+    }
+    for &t in g.inputs.iter().chain(&crate::patch::kept_tensors(g, split)) {
+        first[t] = 0;
+        last[t] = last[t].max(split);
+    }
+    let mut spans: Vec<(usize, usize)> =
+        first.iter().zip(&last).filter(|(&f, _)| f != usize::MAX).map(|(&f, &l)| (f, l.max(f))).collect();
+    spans.sort_unstable();
+    spans.iter().enumerate().map(|(i, &(_, l))| (spans.partition_point(|&(f, _)| f <= l) - i - 1) as u64).sum()
 }
 
 /// Evaluates layer-by-layer and every legal split × grid (1..=8 each way),
@@ -245,27 +311,20 @@ pub fn search(g: &Graph, mode: InputMode) -> Search {
     let mut work = 0u64;
     let mut splits_untried = 0;
     for (k, &split) in splits.iter().enumerate() {
-        let o = g.tensors[g.nodes[split].output()].nhwc();
-        let (max_rows, max_cols) = (MAX_GRID.min(o[1]), MAX_GRID.min(o[2]));
+        let Some(axes) = SplitAxes::new(g, split) else { continue };
         // A split is evaluated over all its grids or not at all, so its
         // candidates never depend on where the budget ran out.
-        let split_work = (1..=max_rows)
-            .flat_map(|r| (1..=max_cols).map(move |c| r * c))
-            .map(|p| candidate_work(g, p))
-            .fold(0u64, u64::saturating_add);
+        let split_work = split_work(g, &axes);
         if work.saturating_add(split_work) > MAX_SEARCH_WORK {
             splits_untried = splits.len() - k;
             break;
         }
         work += split_work;
-        let Ok(stage) = PatchSchedule::empty(g, split, (1, 1)) else { continue };
+        let SplitAxes { stage, rows, cols } = axes;
         if stage.check_mode(mode).is_err() {
             continue;
         }
         let once = stage.stage_macs_once(g);
-        // Per-axis needs, shared by every grid of this split.
-        let rows: Vec<StageAxis> = (1..=max_rows).map(|n| StageAxis::new(g, &stage, true, n)).collect();
-        let cols: Vec<StageAxis> = (1..=max_cols).map(|n| StageAxis::new(g, &stage, false, n)).collect();
         for (r, row_axis) in rows.iter().enumerate() {
             for (c, col_axis) in cols.iter().enumerate() {
                 let grid = (r + 1, c + 1);
@@ -302,13 +361,8 @@ pub fn search_limit_note(splits_untried: usize) -> Option<String> {
 pub fn search_work(g: &Graph) -> u64 {
     legal_splits(g)
         .into_iter()
-        .map(|split| {
-            let o = g.tensors[g.nodes[split].output()].nhwc();
-            (1..=MAX_GRID.min(o[1]))
-                .flat_map(|r| (1..=MAX_GRID.min(o[2])).map(move |c| r * c))
-                .map(|p| candidate_work(g, p))
-                .fold(0u64, u64::saturating_add)
-        })
+        .filter_map(|split| SplitAxes::new(g, split))
+        .map(|a| split_work(g, &a))
         .fold(0u64, u64::saturating_add)
 }
 

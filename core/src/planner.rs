@@ -164,7 +164,9 @@ impl Chains {
 /// every placed buffer is O(n²) — most of a search's time.
 struct Neighbours {
     start: Vec<usize>,
-    list: Vec<usize>,
+    /// `u32`: a pair list is the planner's largest allocation (buffers are
+    /// far fewer than 2^32: the loader's limits).
+    list: Vec<u32>,
 }
 
 impl Neighbours {
@@ -190,19 +192,19 @@ impl Neighbours {
         for i in 0..buffers.len() {
             start[i + 1] += start[i];
         }
-        let mut list = alloc::vec![0usize; start[buffers.len()]];
+        let mut list = alloc::vec![0u32; start[buffers.len()]];
         let mut fill = start.clone();
         sweep(&mut |i, j| {
-            list[fill[i]] = j;
+            list[fill[i]] = j as u32;
             fill[i] += 1;
-            list[fill[j]] = i;
+            list[fill[j]] = i as u32;
             fill[j] += 1;
         });
         Neighbours { start, list }
     }
 
-    fn of(&self, i: usize) -> &[usize] {
-        &self.list[self.start[i]..self.start[i + 1]]
+    fn of(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.list[self.start[i]..self.start[i + 1]].iter().map(|&q| q as usize)
     }
 }
 
@@ -228,7 +230,7 @@ fn greedy(buffers: &[Buffer], chains: &Chains, neighbours: &Neighbours, order_by
             if b.size == 0 {
                 continue;
             }
-            for &q in neighbours.of(m).iter().filter(|&&q| placed[q]) {
+            for q in neighbours.of(m).filter(|&q| placed[q]) {
                 // Member m at offset o overlaps q iff o in (off_q - size_m, off_q + size_q).
                 forbidden.push(((offsets[q] + 1).saturating_sub(b.size), offsets[q] + buffers[q].size));
             }

@@ -1,7 +1,9 @@
 //! Speed figures for the README: `cargo bench -p patchwise-tests`.
 //! - the full schedule search on MobileNetV2-1.0@224 (target: under 1 s);
-//! - load + search of BlazeFace, and of the worst hostile graph the loader
-//!   accepts (a 4096-RELU chain, stopped by `plan::MAX_SEARCH_WORK`; bound: 1 s);
+//! - load + search of BlazeFace, and of the worst hostile graphs the loader
+//!   accepts (a 4096-RELU chain: the most splits; a 255-RELU fan: the most
+//!   buffers live together; a PAD then 4095 RELUs: no per-axis shortcut;
+//!   each stopped by `plan::MAX_SEARCH_WORK`; bound: 1 s);
 //! - one inference of each shipped model, layer by layer and patch-based.
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -41,8 +43,15 @@ fn load_and_search(c: &mut Criterion) {
     let mut group = c.benchmark_group("load + search");
     group.sample_size(10);
     let hostile = patchwise_tests::hostile::relu_chain(patchwise_core::loader::MAX_OPERATORS, 16, 4);
+    let fan = patchwise_tests::hostile::relu_fan(patchwise_core::loader::MAX_LIVE_TENSORS - 1, 16, 4);
+    let pad = patchwise_tests::hostile::pad_then_relus(patchwise_core::loader::MAX_OPERATORS - 1, 2, 7, 4);
     let blazeface = std::fs::read(root().join("models/blazeface-short-int8.tflite")).unwrap();
-    for (name, bytes) in [("blazeface-short-int8", &blazeface), ("hostile 4096-RELU chain", &hostile)] {
+    for (name, bytes) in [
+        ("blazeface-short-int8", &blazeface),
+        ("hostile 4096-RELU chain", &hostile),
+        ("hostile 255-RELU fan", &fan),
+        ("hostile PAD then 4095 RELUs", &pad),
+    ] {
         group.bench_function(name, |b| {
             b.iter(|| search(&patchwise_core::loader::load(bytes).unwrap(), InputMode::InArena))
         });

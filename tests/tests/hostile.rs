@@ -198,9 +198,9 @@ fn the_search_of_the_largest_hostile_graph_stops_at_its_work_limit() {
     use patchwise_core::plan::{search, search_work, MAX_SEARCH_WORK};
     let bytes = patchwise_tests::hostile::relu_chain(MAX_OPERATORS, 16, 4);
     let g = patchwise_core::loader::load(&bytes).unwrap();
-    assert!(search_work(&g) > 100 * MAX_SEARCH_WORK, "not a worst case: {}", search_work(&g));
     let s = search(&g, patchwise_core::patch::InputMode::InArena);
     let legal = patchwise_core::patch::legal_splits(&g).len();
+    assert_eq!(legal, MAX_OPERATORS, "not a worst case: every operator ends a legal stage");
     assert!(s.splits_untried > 0 && s.splits_untried < legal, "{} of {legal} untried", s.splits_untried);
     // The splits tried are the earliest ones, each over all its grids.
     let tried = legal - s.splits_untried;
@@ -212,11 +212,53 @@ fn the_search_of_the_largest_hostile_graph_stops_at_its_work_limit() {
     let note = doc.search_limit.expect("the document names the limit");
     assert!(note.contains(&format!("the last {} legal patch-stage ends", s.splits_untried)), "{note}");
     // Every shipped model is searched whole.
-    for name in ["blazeface-short-int8.tflite", "mbv2-w0.35-r144-int8.tflite", "yolofpn-int8.tflite"] {
+    for name in [
+        "blazeface-short-int8.tflite",
+        "mbv2-w0.35-r144-int8.tflite",
+        "yolofpn-int8.tflite",
+        "mbv3se-int8.tflite",
+        "opsnet-int8.tflite",
+        "torchconv-int8.tflite",
+    ] {
         let g = patchwise_core::loader::load(&model(name)).unwrap();
         assert!(search_work(&g) <= MAX_SEARCH_WORK, "{name}: {}", search_work(&g));
         assert_eq!(search(&g, patchwise_core::patch::InputMode::InArena).splits_untried, 0, "{name}");
     }
+}
+
+/// The arena planner visits every pair of buffers live at the same time: a
+/// model whose activations are all live together is refused past
+/// `MAX_LIVE_TENSORS`, and below it the pairs count in the search's work.
+#[test]
+fn tensors_live_together_are_limited_and_counted() {
+    use patchwise_core::loader::MAX_LIVE_TENSORS;
+    use patchwise_core::plan::search;
+    // The input and 256 RELU outputs, all graph outputs.
+    let e = patchwise_core::loader::load(&patchwise_tests::hostile::relu_fan(MAX_LIVE_TENSORS, 16, 4)).unwrap_err();
+    assert_eq!(e.to_string(), "activation tensors live at the same time: 257 is more than the limit of 256");
+    let g = patchwise_core::loader::load(&patchwise_tests::hostile::relu_fan(MAX_LIVE_TENSORS - 1, 16, 4)).unwrap();
+    assert_eq!(g.most_live_activations(), MAX_LIVE_TENSORS);
+    let s = search(&g, patchwise_core::patch::InputMode::InArena);
+    assert!(s.splits_untried > 0, "{} splits tried", 255 - s.splits_untried);
+    for name in ["blazeface-short-int8.tflite", "yolofpn-int8.tflite", "opsnet-int8.tflite"] {
+        let g = patchwise_core::loader::load(&model(name)).unwrap();
+        assert!(g.most_live_activations() <= 8, "{name}: {}", g.most_live_activations());
+    }
+}
+
+/// A stage whose PAD border cells read no input pixel cannot take the
+/// per-axis shortcut: every patch is walked, and that walk counts in the
+/// search's work, so the search still stops at its limit.
+#[test]
+fn the_per_patch_walk_counts_in_the_search_work() {
+    use patchwise_core::patch::{InputMode, PatchSchedule, StageAxis};
+    let bytes = patchwise_tests::hostile::pad_then_relus(patchwise_core::loader::MAX_OPERATORS - 1, 2, 7, 4);
+    let g = patchwise_core::loader::load(&bytes).unwrap();
+    let stage = PatchSchedule::empty(&g, 0, (1, 1)).unwrap();
+    let (rows, cols) = (StageAxis::new(&g, &stage, true, 3), StageAxis::new(&g, &stage, false, 3));
+    assert!(!StageAxis::combine(&rows, &cols), "the PAD's border cells should be empty");
+    let s = patchwise_core::plan::search(&g, InputMode::InArena);
+    assert!(s.splits_untried > 0 && s.candidates.len() > 64, "{} untried", s.splits_untried);
 }
 
 #[test]
