@@ -8,7 +8,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "patchwise", version, about = "Patch-based (MCUNetV2) int8 inference: inspect, run, plan, export")]
+#[command(
+    name = "patchwise",
+    version,
+    about = "Patch-based (MCUNetV2) int8 inference: inspect, run, plan, explore, export"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -89,6 +93,36 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Which networks of a family (resolution × width, with and without RD)
+    /// fit a board layer by layer, which only patch-based, and the largest that fits.
+    Explore {
+        /// Board (stm32f746g-disco, nucleo-h743zi, nrf52840-dk, rpi-pico, qemu-mps2-an500).
+        #[arg(long)]
+        board: String,
+        /// mbv2 (MobileNetV2) or mcunet (the mcunet-like-r176 network).
+        #[arg(long, default_value = "mbv2")]
+        family: String,
+        /// Resolutions: LO:HI:STEP or a list (default 64:320:16).
+        #[arg(long)]
+        resolutions: Option<String>,
+        /// Width multipliers, a list (default 0.25,0.35,0.5,0.75,1.0,1.3,1.4).
+        #[arg(long)]
+        widths: Option<String>,
+        /// Receptive-field redistribution: off, on or both.
+        #[arg(long, default_value = "both")]
+        rd: String,
+        /// Classifier outputs (default 2, a person detector; 1000 for ImageNet).
+        #[arg(long)]
+        classes: Option<usize>,
+        /// Arena budget in bytes instead of the board's SRAM less the stack reserve.
+        #[arg(long)]
+        budget: Option<usize>,
+        /// Count the input as streamed from camera/flash instead of held in SRAM.
+        #[arg(long)]
+        streamed_input: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Detect faces with BlazeFace: boxes and keypoints in image pixels.
     Detect {
         model: PathBuf,
@@ -159,6 +193,19 @@ fn main() -> ExitCode {
             let sched = if split.is_some() { Some(schedule(split, grid)?) } else { None };
             patchwise_cli::export::run(&g, &name, &board, sched, streamed_input, input.as_deref(), &out)
         })(),
+        Command::Explore { board, family, resolutions, widths, rd, classes, budget, streamed_input, json } => {
+            let req = patchwise_cli::explore::Request {
+                board,
+                family,
+                streamed_input,
+                budget,
+                resolutions,
+                widths,
+                rd,
+                classes,
+            };
+            patchwise_cli::explore::explore(&req, json)
+        }
         Command::Detect { model, image, split, grid, threshold, json, out } => {
             schedule(split, grid).and_then(|s| detect::detect(&model, &image, s, threshold, json, out.as_deref()))
         }

@@ -173,3 +173,65 @@ fn inspect_marks_unsupported_operators() {
     assert!(marked[0].contains("EXP") && marked[1].contains("COS"), "{stdout}");
     assert!(stderr.contains("EXP (builtin code 47) at operator 1"), "{stderr}");
 }
+
+/// `explore`: the JSON document's shape and its frontier, which is the
+/// spec with the most MACs among those marked as fitting; bad requests name
+/// what is wrong in one line.
+#[test]
+fn explore_reports_specs_and_frontier() {
+    let out = patchwise(&[
+        "explore",
+        "--board",
+        "stm32f746g-disco",
+        "--resolutions",
+        "96:160:32",
+        "--widths",
+        "0.35,1.0",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let specs = v["specs"].as_array().unwrap();
+    assert_eq!(specs.len(), 3 * 2 * 2);
+    assert_eq!(v["budget_bytes"], 320 * 1024 - 16 * 1024);
+    for s in specs {
+        for k in [
+            "resolution",
+            "width",
+            "rd",
+            "macs",
+            "flash_bytes",
+            "layer_peak_bytes",
+            "patch_peak_bytes",
+            "fits_layer",
+            "fits_patch",
+            "schedule",
+        ] {
+            assert!(s.get(k).is_some(), "{k} missing in {s}");
+        }
+        let budget = v["budget_bytes"].as_u64().unwrap();
+        if s["fits_layer"].as_bool().unwrap() {
+            assert!(s["layer_peak_bytes"].as_u64().unwrap() <= budget);
+            assert!(s["fits_patch"].as_bool().unwrap());
+        }
+        // Patch-based never needs more SRAM than layer by layer.
+        assert!(s["patch_peak_bytes"].as_u64() <= s["layer_peak_bytes"].as_u64());
+    }
+    for (key, fits) in [("layer", "fits_layer"), ("patch", "fits_patch")] {
+        let most = specs.iter().filter(|s| s[fits].as_bool().unwrap()).map(|s| s["macs"].as_u64().unwrap()).max();
+        assert_eq!(v["frontier"][key]["macs"].as_u64(), most, "{key}");
+    }
+    // Patch-based fits a network layer by layer cannot.
+    assert!(specs.iter().any(|s| s["fits_patch"].as_bool().unwrap() && !s["fits_layer"].as_bool().unwrap()));
+    let text =
+        patchwise(&["explore", "--board", "stm32f746g-disco", "--resolutions", "96:160:32", "--widths", "0.35,1.0"]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("largest that fits (most MACs):") && text.contains("r160"), "{text}");
+    fails_with(&["explore", "--board", "esp32"], "unknown board \"esp32\" (known: stm32f746g-disco");
+    fails_with(&["explore", "--board", "rpi-pico", "--resolutions", "200:100:16"], "the sweep is empty");
+    fails_with(&["explore", "--board", "rpi-pico", "--family", "resnet"], "unknown family \"resnet\"");
+    let none =
+        patchwise(&["explore", "--board", "rpi-pico", "--budget", "1000", "--resolutions", "96", "--widths", "0.35"]);
+    let none = String::from_utf8(none.stdout).unwrap();
+    assert!(none.contains("nothing fits (the smallest peak of the sweep is"), "{none}");
+}

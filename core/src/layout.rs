@@ -87,6 +87,65 @@ pub(crate) struct Sizing<'a> {
     pub keep: &'a dyn Fn(TensorId) -> Option<(usize, usize)>,
 }
 
+/// A layout's buffers at every in-place level for one way of stretching
+/// lifetimes ([`Sizing::first_free_step`] and [`Sizing::keep`]), with the
+/// tensor each buffer is sized by. Which buffers exist, and when they live,
+/// does not depend on tensor sizes, so the search builds this once per patch
+/// stage and sizes it per grid.
+pub(crate) struct Skeleton {
+    levels: Vec<(ArenaLayout, Vec<Option<TensorId>>)>,
+}
+
+impl Skeleton {
+    /// The skeleton of `sizing`'s lifetimes (its `bytes` are not read).
+    pub(crate) fn new(g: &Graph, options: LayoutOptions, sizing: &Sizing) -> Self {
+        let levels: &[InPlaceLevel] = if options.inplace { &InPlaceLevel::ALL } else { &[InPlaceLevel::NONE] };
+        let zero = |_: TensorId| 0;
+        let lifetimes = Sizing { bytes: &zero, first_free_step: sizing.first_free_step, keep: sizing.keep };
+        Skeleton { levels: levels.iter().map(|&level| ArenaLayout::unplanned(g, level, &lifetimes)).collect() }
+    }
+
+    /// Level `k`'s buffers sized by `sizes[tensor]`, not yet placed.
+    fn sized(&self, k: usize, sizes: &[usize]) -> ArenaLayout {
+        let (l, sources) = &self.levels[k];
+        let mut l = l.clone();
+        for (b, source) in l.buffers.iter_mut().zip(sources) {
+            if let Some(t) = source {
+                b.size = sizes[*t];
+            }
+        }
+        l
+    }
+
+    /// Plans each level and keeps the smallest arena (see [`ArenaLayout::build`]).
+    pub(crate) fn build(&self, planner: &dyn Planner, sizes: &[usize]) -> ArenaLayout {
+        let mut best: Option<ArenaLayout> = None;
+        for k in 0..self.levels.len() {
+            let mut l = self.sized(k, sizes);
+            // A level whose live bytes already reach the best arena cannot
+            // give a strictly smaller one: it is not planned.
+            if best.as_ref().is_some_and(|b| crate::planner::live_bytes_lower_bound(&l.buffers) >= b.arena_size()) {
+                continue;
+            }
+            l.plan = planner.plan(&l.buffers);
+            if best.as_ref().is_none_or(|b| l.arena_size() < b.arena_size()) {
+                best = Some(l);
+            }
+        }
+        best.expect("at least one in-place level")
+    }
+
+    /// A lower bound of [`Skeleton::build`]'s arena with any planner: the
+    /// smallest over the levels of the bytes live at one step (no plan is
+    /// below its level's live bytes, and `build` keeps the smallest plan).
+    pub(crate) fn lower_bound(&self, sizes: &[usize]) -> usize {
+        (0..self.levels.len())
+            .map(|k| crate::planner::live_bytes_lower_bound(&self.sized(k, sizes).buffers))
+            .min()
+            .unwrap_or(0)
+    }
+}
+
 /// How operator `i` can run over its own input (`None`: it cannot), and its
 /// scratch bytes. Depthwise convolutions (multiplier 1) go channel by channel
 /// through one input plane; 1×1 stride-1 convolutions that do not widen the
@@ -144,29 +203,13 @@ impl ArenaLayout {
     /// smallest arena: in-place outputs are pinned to their input's offset,
     /// and long pinned chains can make greedy placement worse.
     pub(crate) fn build(g: &Graph, planner: &dyn Planner, options: LayoutOptions, sizing: &Sizing) -> ArenaLayout {
-        let levels: &[InPlaceLevel] = if options.inplace { &InPlaceLevel::ALL } else { &[InPlaceLevel::NONE] };
-        let planned = |mut l: ArenaLayout| {
-            l.plan = planner.plan(&l.buffers);
-            l
-        };
-        let mut best: Option<ArenaLayout> = None;
-        for &level in levels {
-            let l = Self::unplanned(g, level, sizing);
-            // A level whose live bytes already reach the best arena cannot
-            // give a strictly smaller one: it is not planned.
-            if best.as_ref().is_some_and(|b| crate::planner::live_bytes_lower_bound(&l.buffers) >= b.arena_size()) {
-                continue;
-            }
-            let l = planned(l);
-            if best.as_ref().is_none_or(|b| l.arena_size() < b.arena_size()) {
-                best = Some(l);
-            }
-        }
-        best.unwrap_or_else(|| planned(Self::unplanned(g, InPlaceLevel::NONE, sizing)))
+        let sizes: Vec<usize> = (0..g.tensors.len()).map(|t| (sizing.bytes)(t)).collect();
+        Skeleton::new(g, options, sizing).build(planner, &sizes)
     }
 
-    /// One in-place level's buffers, not yet placed (an empty plan).
-    fn unplanned(g: &Graph, level: InPlaceLevel, sizing: &Sizing) -> ArenaLayout {
+    /// One in-place level's buffers, not yet placed (an empty plan), and the
+    /// tensor each buffer is sized by (`None`: an in-place scratch, sized here).
+    fn unplanned(g: &Graph, level: InPlaceLevel, sizing: &Sizing) -> (ArenaLayout, Vec<Option<TensorId>>) {
         let InPlaceLevel { depthwise, pointwise, oldest } = level;
         let n = g.nodes.len();
         let mut last_use = alloc::vec![0usize; g.tensors.len()];
@@ -181,14 +224,16 @@ impl ArenaLayout {
         let mut buffer_of: Vec<Option<usize>> = alloc::vec![None; g.tensors.len()];
         let mut buffers: Vec<Buffer> = Vec::new();
         let mut inplace = alloc::vec![None; n];
-        let new_buffer = |size: usize, step: usize, buffers: &mut Vec<Buffer>| {
+        let mut sources: Vec<Option<TensorId>> = Vec::new();
+        let mut new_buffer = |size: usize, source: Option<TensorId>, step: usize, buffers: &mut Vec<Buffer>| {
             buffers.push(Buffer::new(size, step, step));
+            sources.push(source);
             buffers.len() - 1
         };
         // The last step any tensor assigned to each buffer so far is read.
         let mut alias_last_use: Vec<usize> = Vec::new();
         for &t in &g.inputs {
-            let b = new_buffer((sizing.bytes)(t), 0, &mut buffers);
+            let b = new_buffer((sizing.bytes)(t), Some(t), 0, &mut buffers);
             buffer_of[t] = Some(b);
             alias_last_use.resize(buffers.len(), 0);
             alias_last_use[b] = alias_last_use[b].max(last_use[t]);
@@ -228,11 +273,11 @@ impl ArenaLayout {
                         if !dies || !short_lived {
                             continue;
                         }
-                        let scratch = new_buffer(scratch_bytes, i, &mut buffers);
+                        let scratch = new_buffer(scratch_bytes, None, i, &mut buffers);
                         inplace[i] = Some(InPlace { scratch, kind, operand });
                         // The output gets its own buffer pinned to the operand's offset,
                         // so a larger operand buffer can die here.
-                        let o = new_buffer((sizing.bytes)(out), i, &mut buffers);
+                        let o = new_buffer((sizing.bytes)(out), Some(out), i, &mut buffers);
                         buffers[o].pinned_to = Some(b);
                         buffer_of[out] = Some(o);
                         alias_last_use.resize(buffers.len(), 0);
@@ -251,7 +296,7 @@ impl ArenaLayout {
                     buffers[b].last = buffers[b].last.max(i);
                     b
                 }
-                None => new_buffer((sizing.bytes)(out), i, &mut buffers),
+                None => new_buffer((sizing.bytes)(out), Some(out), i, &mut buffers),
             };
             buffer_of[out] = Some(b);
             alias_last_use.resize(buffers.len(), 0);
@@ -268,7 +313,7 @@ impl ArenaLayout {
                 buffers[*b].last = buffers[*b].last.max(last);
             }
         }
-        ArenaLayout { buffers, buffer_of, inplace, plan: MemoryPlan::default() }
+        (ArenaLayout { buffers, buffer_of, inplace, plan: MemoryPlan::default() }, sources)
     }
 
     pub fn arena_size(&self) -> usize {

@@ -32,6 +32,8 @@ pub mod detect;
 #[cfg(feature = "alloc")]
 pub mod exec;
 #[cfg(feature = "alloc")]
+pub mod explore;
+#[cfg(feature = "alloc")]
 pub mod graph;
 #[cfg(feature = "alloc")]
 pub mod layout;

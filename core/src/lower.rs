@@ -29,6 +29,18 @@ pub struct Pools {
     pub placed_raw: BTreeMap<TensorId, Span>,
 }
 
+impl Pools {
+    /// Bytes the pools take as firmware constants: the int8 weights and the
+    /// int32, requantization and float tables (what flash holds besides the
+    /// code and the program's structural tables).
+    pub fn flash_bytes(&self) -> usize {
+        self.bytes.len()
+            + 4 * self.i32s.len()
+            + core::mem::size_of::<QuantizedMultiplier>() * self.multipliers.len()
+            + 8 * self.f64s.len()
+    }
+}
+
 fn span(start: usize, len: usize) -> Result<Span> {
     match (u32::try_from(start), u32::try_from(len)) {
         (Ok(start), Ok(len)) if start.checked_add(len).is_some() => Ok(Span { start, len }),

@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 
 use crate::error::{Error, Result};
 use crate::graph::{nhwc, Graph, TensorId};
-use crate::layout::{ArenaLayout, LayoutOptions, Sizing};
+use crate::layout::{ArenaLayout, LayoutOptions, Sizing, Skeleton};
 use crate::lower::{lower, Lowered};
 use crate::op::Spatial;
 use crate::ops::is_spatial_broadcast;
@@ -183,6 +183,12 @@ impl PatchSchedule {
         t == self.output || self.kept.contains(&t)
     }
 
+    /// Whether the layout holds tensor `t` whole across the stage under `mode`
+    /// (also the input, when it is held in the arena).
+    pub(crate) fn holds_whole(&self, t: TensorId, mode: InputMode) -> bool {
+        self.is_whole(t) || (t == self.input && mode == InputMode::InArena)
+    }
+
     /// Checks that `mode` can run this schedule: a streamed input must not be read after the stage.
     pub fn check_mode(&self, mode: InputMode) -> Result<()> {
         if mode == InputMode::Streamed && self.input_read_later {
@@ -344,29 +350,42 @@ impl StageAxis {
         })
     }
 
-    /// The arena bytes and patch-by-patch stage MACs of the grid `rows × cols`
-    /// over `s`'s stage (`s` need not hold rectangles), as [`patch_layout`] and
-    /// [`PatchSchedule::stage_macs`] give them; the axes must
-    /// [`combine`](Self::combine).
-    pub(crate) fn evaluate(g: &Graph, s: &PatchSchedule, rows: &Self, cols: &Self, mode: InputMode) -> (usize, u64) {
-        let whole = |t: TensorId| s.is_whole(t) || (t == s.input && mode == InputMode::InArena);
+    /// Every tensor's buffer bytes under the grid `rows × cols` over `s`'s
+    /// stage (`s` need not hold rectangles), as [`patch_layout`] sizes them;
+    /// the axes must [`combine`](Self::combine).
+    pub(crate) fn sizes(g: &Graph, s: &PatchSchedule, rows: &Self, cols: &Self, mode: InputMode) -> Vec<usize> {
         let window_bytes = |t: TensorId| {
             rows.in_stage(t).then(|| {
                 let d = nhwc(&g.tensors[t].shape);
                 d[0] * rows.max_len(t) * cols.max_len(t) * d[3] * g.tensors[t].dtype.size()
             })
         };
-        let layout = stage_layout(g, s.split, &whole, &window_bytes, &GreedyBySize, LayoutOptions::default());
-        let mut macs = 0;
+        stage_sizes(g, &|t| s.holds_whole(t, mode), &window_bytes)
+    }
+
+    /// The stage's MACs patch by patch, as [`PatchSchedule::stage_macs`]
+    /// counts them: an operator's MACs are affine in its rectangle's area
+    /// (per output pixel, or a constant), so the sum over the grid's cells is
+    /// the count of one empty and one 1×1 rectangle scaled by the cell count
+    /// and by (Σ rows)·(Σ columns).
+    pub(crate) fn stage_macs(g: &Graph, s: &PatchSchedule, rows: &Self, cols: &Self) -> u64 {
+        let mut macs = 0u64;
         for i in 0..=s.split {
             let out = g.nodes[i].output();
-            for (y, h) in rows.spans(out) {
-                for (x, w) in cols.spans(out) {
-                    macs += node_macs(g, i, Rect::new(y, x, h, w));
-                }
+            if !rows.in_stage(out) {
+                continue;
             }
+            let (n, h, w) =
+                (rows.cells.len() as u64 * cols.cells.len() as u64, rows.total_len(out), cols.total_len(out));
+            let (m0, m1) = (node_macs(g, i, Rect::new(0, 0, 0, 0)), node_macs(g, i, Rect::new(0, 0, 1, 1)));
+            macs += n * m0 + m1.saturating_sub(m0) * h * w;
         }
-        (layout.arena_size(), macs)
+        macs
+    }
+
+    /// The sum of tensor `t`'s spans over the cells.
+    fn total_len(&self, t: TensorId) -> u64 {
+        self.spans(t).map(|(_, len)| len as u64).sum()
     }
 
     fn in_stage(&self, t: TensorId) -> bool {
@@ -399,33 +418,37 @@ pub fn patch_layout(
     planner: &dyn Planner,
     options: LayoutOptions,
 ) -> ArenaLayout {
-    let whole = |t: TensorId| s.is_whole(t) || (t == s.input && mode == InputMode::InArena);
-    let window_bytes =
-        |t: TensorId| (0..s.patches()).any(|p| s.rects[p][t].is_some()).then(|| s.max_window_bytes(g, t));
-    stage_layout(g, s.split, &whole, &window_bytes, planner, options)
+    stage_skeleton(g, s, mode, options).build(planner, &schedule_sizes(g, s, mode))
 }
 
-/// The arena layout of a patch stage ending at `split`: tensors held `whole`
-/// get their full size and live across the stage; the others in the stage get
-/// their largest patch window (`window_bytes`, `None` outside the stage).
-pub(crate) fn stage_layout(
+/// Every tensor's buffer bytes under `s`, as [`patch_layout`] sizes them.
+pub(crate) fn schedule_sizes(g: &Graph, s: &PatchSchedule, mode: InputMode) -> Vec<usize> {
+    let window_bytes =
+        |t: TensorId| (0..s.patches()).any(|p| s.rects[p][t].is_some()).then(|| s.max_window_bytes(g, t));
+    stage_sizes(g, &|t| s.holds_whole(t, mode), &window_bytes)
+}
+
+/// The buffers and lifetimes of `s`'s stage (the same for every grid over it).
+pub(crate) fn stage_skeleton(g: &Graph, s: &PatchSchedule, mode: InputMode, options: LayoutOptions) -> Skeleton {
+    let zero = |_: TensorId| 0;
+    let keep = |t: TensorId| s.holds_whole(t, mode).then_some((0, s.split));
+    Skeleton::new(g, options, &Sizing { bytes: &zero, first_free_step: s.split + 1, keep: &keep })
+}
+
+/// Each tensor's bytes in a patch stage's layout: tensors held `whole` get
+/// their full size, the others in the stage their largest patch window
+/// (`window_bytes`, `None` outside the stage: full size).
+fn stage_sizes(
     g: &Graph,
-    split: usize,
     whole: &dyn Fn(TensorId) -> bool,
     window_bytes: &dyn Fn(TensorId) -> Option<usize>,
-    planner: &dyn Planner,
-    options: LayoutOptions,
-) -> ArenaLayout {
-    // Each tensor's bytes, computed once (the layout asks for them once per in-place level).
-    let sizes: Vec<usize> = (0..g.tensors.len())
+) -> Vec<usize> {
+    (0..g.tensors.len())
         .map(|t| match window_bytes(t) {
             Some(b) if !whole(t) => b,
             _ => g.tensors[t].bytes(),
         })
-        .collect();
-    let bytes = |t: TensorId| sizes[t];
-    let keep = |t: TensorId| whole(t).then_some((0, split));
-    ArenaLayout::build(g, planner, options, &Sizing { bytes: &bytes, first_free_step: split + 1, keep: &keep })
+        .collect()
 }
 
 /// A graph prepared for patch-based execution in one arena: the schedule,

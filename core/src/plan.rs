@@ -13,7 +13,7 @@ use crate::analysis;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::layout::{ArenaLayout, LayoutOptions};
-use crate::patch::{legal_splits, patch_layout, InputMode, PatchSchedule, StageAxis};
+use crate::patch::{legal_splits, patch_layout, schedule_sizes, stage_skeleton, InputMode, PatchSchedule, StageAxis};
 use crate::planner::{live_bytes, GreedyBySize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -307,17 +307,32 @@ pub fn search(g: &Graph, mode: InputMode) -> Search {
     let base_macs = analysis::total_macs(g);
     let mut candidates =
         alloc::vec![Candidate { schedule: Schedule::LAYER_BY_LAYER, peak_bytes: base.arena_size(), macs: base_macs }];
+    let splits_untried = each_candidate(g, mode, base_macs, &mut |schedule, macs, arena| {
+        candidates.push(Candidate { schedule, peak_bytes: arena(false), macs })
+    });
+    let pareto = pareto_front(&candidates);
+    Search { layer_peak_bytes: base.arena_size(), base_macs, candidates, pareto, splits_untried }
+}
+
+/// Walks the patch candidates [`search`] evaluates, in its order, within
+/// [`MAX_SEARCH_WORK`]: `visit(schedule, macs, arena)` gets each one, and
+/// `arena(bound)` plans its arena (`false`) or gives a lower bound of it that
+/// plans nothing (`true`). Returns the legal splits left untried.
+fn each_candidate(
+    g: &Graph,
+    mode: InputMode,
+    base_macs: u64,
+    visit: &mut dyn FnMut(Schedule, u64, &dyn Fn(bool) -> usize),
+) -> usize {
     let splits = legal_splits(g);
     let mut work = 0u64;
-    let mut splits_untried = 0;
     for (k, &split) in splits.iter().enumerate() {
         let Some(axes) = SplitAxes::new(g, split) else { continue };
         // A split is evaluated over all its grids or not at all, so its
         // candidates never depend on where the budget ran out.
         let split_work = split_work(g, &axes);
         if work.saturating_add(split_work) > MAX_SEARCH_WORK {
-            splits_untried = splits.len() - k;
-            break;
+            return splits.len() - k;
         }
         work += split_work;
         let SplitAxes { stage, rows, cols } = axes;
@@ -325,26 +340,73 @@ pub fn search(g: &Graph, mode: InputMode) -> Search {
             continue;
         }
         let once = stage.stage_macs_once(g);
+        let skeleton = stage_skeleton(g, &stage, mode, LayoutOptions::default());
+        let arena = |sizes: &[usize], bound: bool| {
+            if bound {
+                skeleton.lower_bound(sizes)
+            } else {
+                skeleton.build(&GreedyBySize, sizes).arena_size()
+            }
+        };
         for (r, row_axis) in rows.iter().enumerate() {
             for (c, col_axis) in cols.iter().enumerate() {
                 let grid = (r + 1, c + 1);
-                let (peak_bytes, stage_macs) = if StageAxis::combine(row_axis, col_axis) {
-                    StageAxis::evaluate(g, &stage, row_axis, col_axis, mode)
+                let schedule = Schedule { split: Some(split), grid };
+                let (sizes, stage_macs) = if StageAxis::combine(row_axis, col_axis) {
+                    (
+                        StageAxis::sizes(g, &stage, row_axis, col_axis, mode),
+                        StageAxis::stage_macs(g, &stage, row_axis, col_axis),
+                    )
                 } else {
                     let Ok(s) = PatchSchedule::new_unseparated(g, split, grid) else { continue };
-                    let l = patch_layout(g, &s, mode, &GreedyBySize, LayoutOptions::default());
-                    (l.arena_size(), s.stage_macs(g))
+                    (schedule_sizes(g, &s, mode), s.stage_macs(g))
                 };
-                candidates.push(Candidate {
-                    schedule: Schedule { split: Some(split), grid },
-                    peak_bytes,
-                    macs: base_macs + stage_macs.saturating_sub(once),
-                });
+                visit(schedule, base_macs + stage_macs.saturating_sub(once), &|bound| arena(&sizes, bound));
             }
         }
     }
-    let pareto = pareto_front(&candidates);
-    Search { layer_peak_bytes: base.arena_size(), base_macs, candidates, pareto, splits_untried }
+    0
+}
+
+/// What [`search`] followed by [`Search::best_within`] and
+/// [`Search::smallest_peak`] would give, found without planning the
+/// candidates that cannot change either answer (their arena's lower bound
+/// rules them out): the design-space explorer's per-spec evaluation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Within {
+    pub layer_peak_bytes: usize,
+    pub base_macs: u64,
+    /// The schedule with the fewest MACs whose peak fits the budget (ties:
+    /// lower peak, then the earlier in the search's order), if any.
+    pub best: Option<Candidate>,
+    /// The schedule with the smallest peak (ties: fewer MACs, then earlier).
+    pub smallest: Candidate,
+    pub splits_untried: usize,
+}
+
+/// [`Within`] for `budget` bytes.
+pub fn search_within(g: &Graph, mode: InputMode, budget: usize) -> Within {
+    let base = layer_layout(g).arena_size();
+    let base_macs = analysis::total_macs(g);
+    let layer = Candidate { schedule: Schedule::LAYER_BY_LAYER, peak_bytes: base, macs: base_macs };
+    let mut best = (base <= budget).then_some(layer);
+    let mut smallest = layer;
+    let splits_untried = each_candidate(g, mode, base_macs, &mut |schedule, macs, arena| {
+        let bound = arena(true);
+        let may_fit = bound <= budget && best.is_none_or(|b| macs < b.macs || (macs == b.macs && bound < b.peak_bytes));
+        let may_be_smallest = bound < smallest.peak_bytes || (bound <= smallest.peak_bytes && macs < smallest.macs);
+        if !(may_fit || may_be_smallest) {
+            return;
+        }
+        let c = Candidate { schedule, peak_bytes: arena(false), macs };
+        if c.peak_bytes <= budget && best.is_none_or(|b| (c.macs, c.peak_bytes) < (b.macs, b.peak_bytes)) {
+            best = Some(c);
+        }
+        if (c.peak_bytes, c.macs) < (smallest.peak_bytes, smallest.macs) {
+            smallest = c;
+        }
+    });
+    Within { layer_peak_bytes: base, base_macs, best, smallest, splits_untried }
 }
 
 /// [`Search::limit_note`] for a search that left `splits_untried` stage ends untried.

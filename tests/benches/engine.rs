@@ -4,7 +4,8 @@
 //!   accepts (a 4096-RELU chain: the most splits; a 255-RELU fan: the most
 //!   buffers live together; a PAD then 4095 RELUs: no per-axis shortcut;
 //!   each stopped by `plan::MAX_SEARCH_WORK`; bound: 1 s);
-//! - one inference of each shipped model, layer by layer and patch-based.
+//! - one inference of each shipped model, layer by layer and patch-based;
+//! - the design-space explorer's default sweep (target: under 10 s).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use patchwise_core::exec::Executor;
@@ -59,5 +60,20 @@ fn load_and_search(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, search_mbv2_224, load_and_search, inference);
+/// `patchwise explore`'s default sweep (mbv2, 238 specs) for the paper's board, on every core.
+fn explore_sweep(c: &mut Criterion) {
+    use patchwise_core::explore::{Family, Sweep};
+    let board = patchwise_core::boards::board("stm32f746g-disco").unwrap();
+    let sweep = Sweep::new(Family::Mbv2);
+    let mut group = c.benchmark_group("explore");
+    group.sample_size(10);
+    group.bench_function("mbv2 default sweep, stm32f746g-disco", |b| {
+        b.iter(|| {
+            patchwise_cli::explore::evaluate_all(&sweep, board, board.arena_budget(), InputMode::InArena).unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, search_mbv2_224, load_and_search, inference, explore_sweep);
 criterion_main!(benches);
