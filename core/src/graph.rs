@@ -191,12 +191,11 @@ impl Graph {
         self.tensors.iter().filter_map(|t| t.data.as_ref()).map(ConstData::byte_len).sum()
     }
 
-    /// The most activation tensors (graph inputs and operator outputs) live at
-    /// one step of the layer-by-layer order: each from the step that writes it
-    /// (0 for inputs) to the last that reads it (the end for graph outputs).
-    /// The arena planner meets every pair of buffers live together, so this
-    /// bounds its time and memory (`loader::MAX_LIVE_TENSORS`).
-    pub fn most_live_activations(&self) -> usize {
+    /// Each activation tensor's (graph inputs' and operator outputs') live
+    /// steps in the layer-by-layer order, `(first, last)`: from the step that
+    /// writes it (0 for inputs) to the last that reads it (the end for graph
+    /// outputs); `None` for constants and unused tensors.
+    pub fn activation_spans(&self) -> Vec<Option<(usize, usize)>> {
         let n = self.nodes.len();
         let mut first = alloc::vec![usize::MAX; self.tensors.len()];
         let mut last = alloc::vec![0usize; self.tensors.len()];
@@ -214,12 +213,18 @@ impl Graph {
         for &t in &self.outputs {
             last[t] = n;
         }
-        let mut delta = alloc::vec![0isize; n + 2];
-        for (&f, &l) in first.iter().zip(&last) {
-            if f != usize::MAX {
-                delta[f] += 1;
-                delta[l.max(f) + 1] -= 1;
-            }
+        first.iter().zip(&last).map(|(&f, &l)| (f != usize::MAX).then_some((f, l.max(f)))).collect()
+    }
+
+    /// The most activation tensors live at one step of the layer-by-layer
+    /// order ([`Graph::activation_spans`]). The arena planner meets every
+    /// pair of buffers live together, so this bounds its time and memory
+    /// (`loader::MAX_LIVE_TENSORS`).
+    pub fn most_live_activations(&self) -> usize {
+        let mut delta = alloc::vec![0isize; self.nodes.len() + 2];
+        for (f, l) in self.activation_spans().into_iter().flatten() {
+            delta[f] += 1;
+            delta[l + 1] -= 1;
         }
         let (mut live, mut most) = (0isize, 0isize);
         for d in delta {

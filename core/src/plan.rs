@@ -273,29 +273,14 @@ fn split_work(g: &Graph, a: &SplitAxes) -> u64 {
 /// arena planner visits. O(t log t), by counting, for each tensor, the later
 /// ones that start before it ends.
 fn live_pairs(g: &Graph, split: usize) -> u64 {
-    let n = g.nodes.len();
-    let mut first = alloc::vec![usize::MAX; g.tensors.len()];
-    let mut last = alloc::vec![0usize; g.tensors.len()];
-    for &t in &g.inputs {
-        first[t] = 0;
-    }
-    for (i, node) in g.nodes.iter().enumerate() {
-        for &t in node.inputs.iter().flatten() {
-            last[t] = last[t].max(i);
-        }
-        for &t in &node.outputs {
-            first[t] = first[t].min(i);
-        }
-    }
-    for &t in &g.outputs {
-        last[t] = n;
-    }
+    let mut spans = g.activation_spans();
     for &t in g.inputs.iter().chain(&crate::patch::kept_tensors(g, split)) {
-        first[t] = 0;
-        last[t] = last[t].max(split);
+        if let Some((f, l)) = &mut spans[t] {
+            *f = 0;
+            *l = (*l).max(split);
+        }
     }
-    let mut spans: Vec<(usize, usize)> =
-        first.iter().zip(&last).filter(|(&f, _)| f != usize::MAX).map(|(&f, &l)| (f, l.max(f))).collect();
+    let mut spans: Vec<(usize, usize)> = spans.into_iter().flatten().collect();
     spans.sort_unstable();
     spans.iter().enumerate().map(|(i, &(_, l))| (spans.partition_point(|&(f, _)| f <= l) - i - 1) as u64).sum()
 }

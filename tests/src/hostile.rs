@@ -28,8 +28,9 @@ pub fn relu_fan(ops: usize, side: usize, channels: usize) -> Vec<u8> {
     relus(ops, side, channels, true)
 }
 
-fn relus(ops: usize, side: usize, channels: usize, fan: bool) -> Vec<u8> {
-    let tensor = |i: usize| fb::Tensor {
+/// Tensor `t{i}`: an int8 `[1, side, side, channels]` image.
+fn image(i: usize, side: usize, channels: usize) -> fb::Tensor {
+    fb::Tensor {
         shape: Some(vec![1, side as i32, side as i32, channels as i32]),
         type_: fb::TensorType::Int8,
         name: Some(format!("t{i}")),
@@ -39,7 +40,11 @@ fn relus(ops: usize, side: usize, channels: usize, fan: bool) -> Vec<u8> {
             ..Default::default()
         })),
         ..Default::default()
-    };
+    }
+}
+
+fn relus(ops: usize, side: usize, channels: usize, fan: bool) -> Vec<u8> {
+    let tensor = |i: usize| image(i, side, channels);
     let operators = (0..ops)
         .map(|i| fb::Operator {
             opcode_index: 0,
@@ -74,17 +79,7 @@ fn relus(ops: usize, side: usize, channels: usize, fan: bool) -> Vec<u8> {
 /// border cells read no input pixel on grids finer than its padding, so
 /// the search cannot take its per-axis shortcut and walks every patch.
 pub fn pad_then_relus(relus: usize, side: usize, pad: usize, channels: usize) -> Vec<u8> {
-    let image = |i: usize, s: usize| fb::Tensor {
-        shape: Some(vec![1, s as i32, s as i32, channels as i32]),
-        type_: fb::TensorType::Int8,
-        name: Some(format!("t{i}")),
-        quantization: Some(Box::new(fb::QuantizationParameters {
-            scale: Some(vec![0.05]),
-            zero_point: Some(vec![-3]),
-            ..Default::default()
-        })),
-        ..Default::default()
-    };
+    let image = |i: usize, s: usize| image(i, s, channels);
     let padded = side + 2 * pad;
     let paddings = fb::Tensor {
         shape: Some(vec![4, 2]),
