@@ -609,6 +609,74 @@ try {
     await page.waitForSelector('[data-testid="run-identical"][data-value="true"]', { timeout: 120_000 });
     check("after the hostile inputs the worker still runs a model: identical", true);
 
+    // 19. The Explore view: the sweep in the page's workers equals `patchwise explore --json` cell for cell.
+    const exploreCli = (args) => JSON.parse(execFileSync(BIN, ["explore", ...args, "--json"],
+        { encoding: "utf8", timeout: 120_000, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 }));
+    const fitOf = (s, budget) => s.fits_layer ? "layer" : s.fits_patch ? "patch"
+        : Math.min(s.patch_peak_bytes, s.layer_peak_bytes) <= budget ? "flash" : "sram";
+    const cellOf = (s, budget) => [s.resolution, s.width, s.rd, fitOf(s, budget), s.macs, s.layer_peak_bytes,
+        s.patch_peak_bytes, s.flash_bytes, s.schedule.split === null ? "none" : s.schedule.split,
+        s.schedule.split === null ? "1x1" : s.schedule.grid.join("x")].join(" ");
+    async function sweepMatches(label, args) {
+        await page.waitForSelector('[data-testid="explore-progress"][data-done="true"]', { timeout: 120_000 });
+        const millis = await page.getAttribute('[data-testid="explore-progress"]', "data-millis");
+        const want = exploreCli(args);
+        const got = await page.$$eval('[data-testid="explore-cell"]', (cells) => cells.map((c) => [
+            c.dataset.resolution, Number(c.dataset.width), c.dataset.rd === "true", c.dataset.fit, c.dataset.macs,
+            c.dataset.layerPeak, c.dataset.patchPeak, c.dataset.flash, c.dataset.split, c.dataset.grid].join(" ")));
+        // The page draws one heatmap per RD choice; the CLI lists specs resolution-major.
+        const wantCells = want.specs.map((s) => cellOf(s, want.budget_bytes)).sort();
+        got.sort();
+        const diff = wantCells.filter((c, i) => got[i] !== c);
+        check(`explore ${label}: ${wantCells.length} cells equal explore --json`, got.length === wantCells.length && diff.length === 0,
+            `${got.length} cells; first differing: ${diff[0]} vs ${got[wantCells.indexOf(diff[0])]}`);
+        for (const key of ["layer", "patch"]) {
+            const el = page.locator(`[data-testid="explore-frontier-${key}"]`);
+            const f = want.frontier[key];
+            const at = f ? [String(f.resolution), String(f.width), String(f.rd)] : [null, null, null];
+            const shown = [await el.getAttribute("data-resolution"), await el.getAttribute("data-width"), await el.getAttribute("data-rd")];
+            check(`explore ${label}: the ${key} frontier is the CLI's`, JSON.stringify(shown) === JSON.stringify(at), `${shown} vs ${at}`);
+        }
+        log(`explore ${label}: ${wantCells.length} specs in ${millis} ms in the page`);
+        return want;
+    }
+    await page.click('[data-testid="view-explore"]');
+    await page.selectOption('[data-testid="explore-board"]', "stm32f746g-disco");
+    const f746 = await sweepMatches("stm32f746g-disco mbv2", ["--board", "stm32f746g-disco"]);
+    check("explore: the analysis view is hidden", await page.locator('[data-testid="analysis"]').isHidden());
+    await page.screenshot({ path: join(OUT_DIR, "explore.png"), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    const exploreOverflow = await page.evaluate(() => document.querySelector('[data-testid="explore"]').scrollWidth <= innerWidth);
+    check("explore at 390 px: the view fits the screen width", exploreOverflow);
+    await page.screenshot({ path: join(OUT_DIR, "explore-390.png"), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    // Open the patch-based frontier: the analysis view shows it with the explorer's schedule and peak.
+    const pf = f746.frontier.patch;
+    await page.click('[data-testid="explore-frontier-patch"] button');
+    await waitReady(page);
+    await waitSchedule(page, String(pf.schedule.split), pf.schedule.grid.join("x"));
+    const opened = await numbersAsCli(page);
+    check("explore: opening a cell analyses that spec with the explorer's schedule and peak",
+        opened.patch_peak_bytes === pf.patch_peak_bytes && opened.layer_peak_bytes === pf.layer_peak_bytes
+        && (await page.textContent('[data-testid="model-name"]')).includes(`mbv2-w${pf.width}-r${pf.resolution}`)
+        && (await page.isChecked('[data-testid="rd"]')) === pf.rd,
+        JSON.stringify([opened.patch_peak_bytes, opened.layer_peak_bytes, pf]));
+    // Another board, family and input mode; then a cancelled sweep.
+    await page.click('[data-testid="view-explore"]');
+    await page.selectOption('[data-testid="explore-board"]', "nrf52840-dk");
+    await page.selectOption('[data-testid="explore-family"]', "mcunet");
+    await page.selectOption('[data-testid="explore-mode"]', "streamed");
+    await page.waitForSelector('[data-testid="explore-progress"][data-done="false"]', { timeout: WAIT });
+    await sweepMatches("nrf52840-dk mcunet streamed", ["--board", "nrf52840-dk", "--family", "mcunet", "--streamed-input"]);
+    await page.selectOption('[data-testid="explore-family"]', "mbv2");
+    await page.click('[data-testid="explore-cancel"]', { timeout: WAIT });
+    await page.waitForSelector('[data-testid="explore"][data-running="false"]', { timeout: WAIT });
+    const cancelled = await page.textContent('[data-testid="explore-progress"]');
+    const doneAt = await page.getAttribute('[data-testid="explore-progress"]', "data-value");
+    await page.waitForTimeout(1500);
+    check("explore: cancel stops the sweep and says so",
+        cancelled.includes("cancelled") && doneAt === (await page.getAttribute('[data-testid="explore-progress"]', "data-value")), cancelled);
+
     const panics = pageErrors.filter((e) => /panicked|RuntimeError|unreachable/.test(e));
     check("no panics or uncaught errors in the page", panics.length === 0, panics.join(" | "));
     if (pageErrors.length) log(`console errors: ${pageErrors.join(" | ")}`);

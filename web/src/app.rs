@@ -9,6 +9,7 @@ use crate::agent::PlanWorker;
 use crate::components::controls::Controls;
 use crate::components::drop_zone::DropZone;
 use crate::components::error_banner::ErrorBanner;
+use crate::components::explore_view::{ExploreView, OpenSpec};
 use crate::components::header::Header;
 use crate::components::memory_chart::MemoryChart;
 use crate::components::model_card::ModelCard;
@@ -52,6 +53,8 @@ fn Playground() -> Html {
                 Response::Search { id, result } => Action::SearchDone { id, result },
                 Response::Run { id, result } => Action::RunDone { id, result },
                 Response::Image { id, result } => Action::ImageDone { id, result },
+                // The Explore view's workers answer it directly.
+                Response::Explore { .. } => return,
             })
         })
     };
@@ -188,6 +191,25 @@ fn Playground() -> Html {
         Callback::from(move |_| d.dispatch(Action::DismissError))
     };
 
+    let explore = use_state(|| false);
+    let on_view = {
+        let explore = explore.clone();
+        Callback::from(move |on: bool| explore.set(on))
+    };
+    let on_open_spec = {
+        let (d, explore) = (dispatch.clone(), explore.clone());
+        Callback::from(move |o: OpenSpec| {
+            let p = &o.point;
+            d.dispatch(Action::OpenSpec {
+                spec: o.family.spec(p.resolution, p.width, false, o.classes),
+                rd: p.rd,
+                board: o.board,
+                mode: o.mode,
+            });
+            explore.set(false);
+        })
+    };
+
     let g = &state.model.graph;
     let model_summary = match g.inputs.first().map(|&t| &g.tensors[t]) {
         Some(t) => format!("{} ops · input {} {}", g.nodes.len(), fmt::shape(&t.shape), t.dtype.name()),
@@ -218,7 +240,17 @@ fn Playground() -> Html {
             </Header>
             <ErrorBanner message={state.error.clone().map(AttrValue::from)} on_dismiss={on_dismiss} />
             <RefusedModel refused={state.refused.clone()} />
-            <div class="layout" data-testid="analysis" data-ready={state.ready().to_string()}>
+            <nav class="views" role="tablist" aria-label="views">
+                <button role="tab" class={classes!("view-tab", (!*explore).then_some("on"))} aria-selected={(!*explore).to_string()}
+                        data-testid="view-analysis" onclick={on_view.reform(|_| false)}>{ "Analyse a model" }</button>
+                <button role="tab" class={classes!("view-tab", explore.then_some("on"))} aria-selected={explore.to_string()}
+                        data-testid="view-explore" onclick={on_view.reform(|_| true)}>{ "Explore the design space" }</button>
+            </nav>
+            <div class="explore-page">
+                <ExploreView board={state.board.map(|b| b.name)} mode={state.mode} visible={*explore}
+                             on_open={on_open_spec} />
+            </div>
+            <div class="layout" data-testid="analysis" data-ready={state.ready().to_string()} hidden={*explore}>
                 <aside class="side">
                     <ModelCard loaded={state.loaded.clone()} rd={state.rd} dispatch={dispatch.clone()} />
                     <Controls model={state.model.clone()} split={state.split} grid={state.grid} mode={state.mode}

@@ -9,8 +9,10 @@ use patchwise_core::patch::PatchExecutor;
 use patchwise_core::plan;
 use patchwise_core::preprocess;
 
+use patchwise_core::explore::SpecPoint;
+
 use crate::proto::{
-    Detection, ExecOut, ImageInfo, Mode, OutputSummary, Request, Response, RunOut, Sched, SearchOut, Source,
+    Detection, ExecOut, ExploreJob, ImageInfo, Mode, OutputSummary, Request, Response, RunOut, Sched, SearchOut, Source,
 };
 
 /// Largest arena the playground runs a model in (the browser's memory is
@@ -43,7 +45,18 @@ pub fn handle(req: Request, now: Clock) -> Response {
             id,
             result: decode_image(&bytes).map(|i| ImageInfo { width: i.width as u32, height: i.height as u32 }),
         },
+        Request::Explore { id, index, job } => Response::Explore { id, index, result: explore(&job) },
     }
+}
+
+/// One spec of a design-space sweep, as `patchwise explore` evaluates it.
+pub fn explore(job: &ExploreJob) -> Result<SpecPoint, String> {
+    let board = patchwise_core::explore::board(&job.board)?;
+    let mut sweep = patchwise_core::explore::Sweep::new(job.family);
+    sweep.classes = job.classes;
+    patchwise_core::explore::evaluate(&sweep, (job.resolution, job.width, job.rd), board, job.budget, job.mode).map_err(
+        |e| format!("{} r{} w{}{}: {e}", job.family.name(), job.resolution, job.width, if job.rd { " RD" } else { "" }),
+    )
 }
 
 /// The graph of a `.tflite` file or of an architecture spec (built with synthetic weights).

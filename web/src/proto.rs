@@ -1,6 +1,7 @@
 //! Messages between the page and the web worker. They carry core's own
 //! plan types (serde behind core's `serde` feature).
 
+use patchwise_core::explore::{Family, SpecPoint};
 use patchwise_core::plan::Search;
 use patchwise_core::spec::ArchSpec;
 use serde::{Deserialize, Serialize};
@@ -98,6 +99,21 @@ pub struct ImageInfo {
     pub height: u32,
 }
 
+/// One spec of a design-space sweep, for one board (`explore::evaluate`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExploreJob {
+    pub family: Family,
+    pub classes: usize,
+    pub resolution: usize,
+    pub width: f32,
+    pub rd: bool,
+    /// A board of `boards::BOARDS`, by name.
+    pub board: String,
+    /// Arena budget (bytes).
+    pub budget: usize,
+    pub mode: Mode,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
     /// `plan::search` over every legal split × grid.
@@ -106,6 +122,9 @@ pub enum Request {
     Run { id: u64, model: Source, image: Vec<u8>, schedule: Sched, mode: Mode },
     /// Decodes an image (PNG/JPEG) to check it and learn its size.
     DecodeImage { id: u64, bytes: Vec<u8> },
+    /// Evaluates spec `index` of sweep `id` (one spec a message, so several
+    /// workers share a sweep and a cancel takes effect within one spec).
+    Explore { id: u64, index: usize, job: ExploreJob },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -113,6 +132,7 @@ pub enum Response {
     Search { id: u64, result: Result<SearchOut, String> },
     Run { id: u64, result: Result<RunOut, String> },
     Image { id: u64, result: Result<ImageInfo, String> },
+    Explore { id: u64, index: usize, result: Result<SpecPoint, String> },
 }
 
 #[cfg(test)]
@@ -134,5 +154,26 @@ mod codec_tests {
         spec.blocks.push(BlockGroup { kernel: 5, expansion: 4, stride: 1, out_channels: 40, repeat: 1, se: true });
         let src = Source::Spec(spec);
         assert_eq!(round_trip(&src), src);
+    }
+
+    #[test]
+    fn an_explore_job_and_its_answer_round_trip_in_the_worker_codec() {
+        let job = ExploreJob {
+            family: Family::Mcunet,
+            classes: 2,
+            resolution: 96,
+            width: 0.35,
+            rd: true,
+            board: "nrf52840-dk".into(),
+            budget: 200_000,
+            mode: Mode::Streamed,
+        };
+        let req = Request::Explore { id: 3, index: 7, job: job.clone() };
+        assert_eq!(round_trip(&req), req);
+        let Response::Explore { result, .. } = crate::compute::handle(req, &|| 0.0) else {
+            panic!("not an explore answer")
+        };
+        let resp = Response::Explore { id: 3, index: 7, result };
+        assert_eq!(round_trip(&resp), resp);
     }
 }

@@ -271,6 +271,15 @@ pub enum Action {
     DismissError,
     Hover(Option<usize>),
     SetDetections(Option<Vec<Detection>>),
+    /// A network of the Explore view: its spec (without RD; `rd` turns RD on
+    /// as the toggle would), analysed for `board` in `mode` with the best
+    /// schedule for the board's budget once its search is in.
+    OpenSpec {
+        spec: ArchSpec,
+        rd: bool,
+        board: &'static str,
+        mode: Mode,
+    },
 }
 
 fn mime(name: &str, bytes: &[u8]) -> &'static str {
@@ -492,6 +501,23 @@ impl Reducible for State {
                             s.set_model(m);
                         }
                     }
+                }
+            }
+            Action::OpenSpec { spec, rd, board, mode } => {
+                let (old_board, old_budget, old_mode, old_rd) = (s.board, s.budget, s.mode, s.rd);
+                if let Some(b) = boards::board(board) {
+                    s.board = Some(b);
+                    s.budget = b.arena_budget();
+                }
+                s.mode = mode;
+                s.rd = rd;
+                let name = spec.name.clone();
+                match Model::from_spec(&name, Origin::SpecFile, spec) {
+                    Ok(m) => s.set_loaded(Loaded::new(m)),
+                    Err(e) => s.error = Some(e),
+                }
+                if s.error.is_some() {
+                    (s.board, s.budget, s.mode, s.rd) = (old_board, old_budget, old_mode, old_rd);
                 }
             }
             Action::LoadSpec { name, text } => {

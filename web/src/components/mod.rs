@@ -4,6 +4,7 @@ pub mod controls;
 pub mod detections;
 pub mod drop_zone;
 pub mod error_banner;
+pub mod explore_view;
 pub mod file_picker;
 pub mod header;
 pub mod hint;
