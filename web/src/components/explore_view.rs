@@ -240,7 +240,7 @@ fn progress(run: &Run) -> Html {
     };
     html! {
         <div class="explore-progress" data-testid="explore-progress" data-value={done.to_string()}
-             data-max={total.to_string()} data-millis={run.millis().map(|m| format!("{m:.0}"))}
+             data-max={total.to_string()} data-workers={run.workers.to_string()} data-millis={run.millis().map(|m| format!("{m:.0}"))}
              data-done={(run.finished_ms.is_some()).to_string()}>
             <progress max={total.to_string()} value={done.to_string()} aria-label="networks evaluated"></progress>
             <span class="small muted" aria-live="polite">{ text }</span>
