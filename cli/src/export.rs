@@ -47,6 +47,7 @@ pub fn run(
         "  arena: {} B (static), weights: {} B (flash), input: {} B",
         s.arena_bytes, s.weight_bytes, s.input_bytes
     );
+    println!("  flash: about {} B of {} B ({})", s.flash.estimate(), s.flash.flash, s.flash.breakdown());
     if out.extension().is_some_and(|e| e == "zip") {
         println!("  build and run: unzip {} && cd {} && cargo run --release", out.display(), s.crate_name);
     } else {

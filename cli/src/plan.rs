@@ -169,6 +169,18 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
     if let Some(b) = budget {
         println!("budget: {b} B -> {}", if r.patch_peak_bytes <= b { "fits" } else { "does NOT fit" });
     }
+    if let Some(board) = req.board.as_deref().and_then(boards::board) {
+        // A deployed firmware reads its input from a sensor; `export` also counts the bundled one.
+        let f = patchwise_core::fit::FlashFit::new(board, patchwise_core::fit::pool_bytes(g)?, 0);
+        println!(
+            "flash: about {} B of {} B on {} ({}) -> {}",
+            f.estimate(),
+            f.flash,
+            board.name,
+            f.breakdown(),
+            if f.fits() { "fits" } else { "does NOT fit" }
+        );
+    }
     if let Some((b, trained)) = &before {
         println!("receptive-field redistribution, side by side:");
         println!("  {:<10} {:>14} {:>14} {:>14} {:>10}", "", "layer peak B", "sched peak B", "MACs", "overhead");

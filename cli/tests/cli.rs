@@ -115,6 +115,29 @@ fn patch_based_run_matches_builtin_ref_and_its_plan() {
 }
 
 #[test]
+fn flash_is_checked_by_plan_and_export() {
+    let out = patchwise(&["plan", "models/mbv2-w0.35-r144-int8.tflite", "--board", "stm32f746g-disco"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("flash: about ")).unwrap_or_else(|| panic!("no flash line: {text}"));
+    assert!(
+        line.ends_with("of 1048576 B on stm32f746g-disco (weights and tables") || line.ends_with("-> fits"),
+        "{line}"
+    );
+    // MobileNetV2-1.0@224: 3.5 MB of weights against the board's 1 MB. Refused, nothing written.
+    let out = patchwise(&["plan", "mbv2-w1.0-r224", "--board", "stm32f746g-disco"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().any(|l| l.starts_with("flash: about ") && l.ends_with("-> does NOT fit")), "{text}");
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("fw.zip");
+    fails_with(
+        &["export", "mbv2-w1.0-r224", "--board", "stm32f746g-disco", "--out", zip.to_str().unwrap()],
+        "the firmware would not fit stm32f746g-disco's flash: about ",
+    );
+    assert!(!zip.exists(), "nothing may be written");
+}
+
+#[test]
 fn plan_without_a_fitting_schedule_names_the_floor() {
     fails_with(&["plan", "models/blazeface-short-int8.tflite", "--budget", "1000"], "smallest achievable peak");
 }

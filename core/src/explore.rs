@@ -130,23 +130,7 @@ impl Sweep {
     }
 }
 
-/// Flash an exported firmware needs besides its constant pools (weights,
-/// biases, requantization tables: [`crate::lower::Pools::flash_bytes`]): its
-/// code and structural tables. Measured by `tools/code-size` on every shipped
-/// model (2026-12-03): 99.7–122.5 kB on Armv7E-M, 97.7–120.8 kB on Armv6-M;
-/// the estimate is the largest, rounded up.
-pub fn code_bytes(board: &Board) -> usize {
-    if board.has_dsp() {
-        CODE_BYTES_DSP
-    } else {
-        CODE_BYTES_PLAIN
-    }
-}
-
-/// [`code_bytes`] on Armv7E-M (the DSP kernels): 120 KiB.
-pub const CODE_BYTES_DSP: usize = 120 * 1024;
-/// [`code_bytes`] on Armv6-M: 120 KiB.
-pub const CODE_BYTES_PLAIN: usize = 120 * 1024;
+pub use crate::fit::{code_bytes, CODE_BYTES_DSP, CODE_BYTES_PLAIN};
 
 /// One evaluated spec.
 #[derive(Clone, Debug, PartialEq)]
@@ -199,9 +183,9 @@ pub fn evaluate(
 ) -> Result<SpecPoint> {
     let g = build(&sweep.family.spec(resolution, width, rd, sweep.classes))?.graph;
     let within = plan::search_within(&g, mode, budget);
-    let pools = crate::lower::lower(&g, &plan::layer_layout(&g), None)?.pools.flash_bytes();
-    let flash_bytes = pools + code_bytes(board);
-    let flash_fits = flash_bytes <= board.flash_bytes as usize;
+    // A deployed network reads its input from a sensor: no bundled input.
+    let flash = crate::fit::FlashFit::new(board, crate::fit::pool_bytes(&g)?, 0);
+    let (flash_bytes, flash_fits) = (flash.estimate(), flash.fits());
     let chosen: Candidate = within.best.unwrap_or(within.smallest);
     Ok(SpecPoint {
         resolution,

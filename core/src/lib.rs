@@ -34,6 +34,8 @@ pub mod exec;
 #[cfg(feature = "alloc")]
 pub mod explore;
 #[cfg(feature = "alloc")]
+pub mod fit;
+#[cfg(feature = "alloc")]
 pub mod graph;
 #[cfg(feature = "alloc")]
 pub mod layout;

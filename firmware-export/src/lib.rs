@@ -34,6 +34,7 @@ use std::path::Path;
 
 use patchwise_core::boards::Board;
 use patchwise_core::exec::{run_measured, Executor};
+use patchwise_core::fit::FlashFit;
 use patchwise_core::graph::{DType, Graph};
 use patchwise_core::patch::InputMode;
 use patchwise_core::plan::{self, Candidate, Schedule};
@@ -82,6 +83,8 @@ pub enum ExportError {
     Unsupported(String),
     /// The given input does not match the model's inputs.
     Input(String),
+    /// The firmware's weights, input and code (estimated) exceed the board's flash.
+    Flash(FlashFit),
 }
 
 impl fmt::Display for ExportError {
@@ -90,6 +93,7 @@ impl fmt::Display for ExportError {
             ExportError::Core(e) => write!(f, "{e}"),
             ExportError::Unsupported(s) => write!(f, "cannot export: {s}"),
             ExportError::Input(s) => write!(f, "bad input: {s}"),
+            ExportError::Flash(fit) => write!(f, "{}", fit.not_fitting()),
         }
     }
 }
@@ -114,6 +118,8 @@ pub struct Summary {
     /// int8 constant bytes in `data/` (weights; `input.bin` excluded).
     pub weight_bytes: usize,
     pub input_bytes: usize,
+    /// The firmware's flash, estimated (it fits: [`export`] refuses otherwise).
+    pub flash: FlashFit,
     pub outputs: usize,
     /// Path of the ELF `cargo build --release` makes, relative to the project (default target dir).
     pub elf: String,
@@ -243,6 +249,10 @@ pub fn export(req: &ExportRequest) -> Result<Project, ExportError> {
     let board = req.board;
     let input = request_input(req)?;
     let lowered = Export::new(req.graph, req.schedule, req.input_mode)?;
+    let flash = FlashFit::new(board, lowered.lowered.pools.flash_bytes(), input.len());
+    if !flash.fits() {
+        return Err(ExportError::Flash(flash));
+    }
     let emitted = emit::emit(&lowered, req.model_name, board.name, &input)?;
     let crate_name = crate_name(req.model_name, board);
     let weight_bytes = emitted.data.iter().filter(|(p, _)| p.as_str() != "data/input.bin").map(|(_, b)| b.len()).sum();
@@ -255,6 +265,7 @@ pub fn export(req: &ExportRequest) -> Result<Project, ExportError> {
         arena_bytes: lowered.arena_size(),
         weight_bytes,
         input_bytes: input.len(),
+        flash,
         outputs: req.graph.outputs.len(),
         elf: format!("target/{}/release/{crate_name}", board.target),
     };

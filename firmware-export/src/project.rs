@@ -489,6 +489,13 @@ pub fn readme(board: &Board, sum: &Summary) -> String {
         board.flash_bytes, board.flash_origin, board.ram_bytes, board.ram_origin
     );
     let _ = writeln!(s, "| input | `data/input.bin` ({} B) |", sum.input_bytes);
+    let _ = writeln!(
+        s,
+        "| flash | about {} B of {} B: {} (`patchwise_core::fit`) |",
+        sum.flash.estimate(),
+        sum.flash.flash,
+        sum.flash.breakdown()
+    );
     s.push_str("\n## Layout\n\n");
     s.push_str("- `src/model.rs`: the model as static tables (operators with their prepared multipliers and shifts, arena offsets, per-patch regions) for `patchwise_core::program`, the same interpreter patchwise's host and browser executors run, so the outputs are byte-identical.\n");
     s.push_str("- `src/main.rs`: paints the arena, runs the model twice (two paints make the high-water mark exact), prints the results.\n");

@@ -14,7 +14,9 @@ use patchwise_core::graph::Graph;
 use patchwise_core::patch::InputMode;
 use patchwise_core::plan::{self, Schedule};
 use patchwise_firmware_export::run::{cargo_build, check_outputs, parse_output, run_qemu, QemuRun};
-use patchwise_firmware_export::{best_schedule, export, reference_outputs, request_input, ExportRequest, Project};
+use patchwise_firmware_export::{
+    best_schedule, export, reference_outputs, request_input, ExportError, ExportRequest, Project,
+};
 
 const QEMU_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -210,8 +212,9 @@ fn linker_error(stderr: &str) -> String {
     lines.join(" | ")
 }
 
-/// An arena larger than the board's RAM, an arena that leaves too little
-/// stack, and weights larger than its flash all fail to link, naming the region.
+/// An arena larger than the board's RAM and an arena that leaves too little
+/// stack fail to link, naming the region; weights larger than its flash are
+/// refused by the exporter, and a flash of exactly its estimate links.
 #[test]
 #[ignore = "needs qemu-system-arm and the thumb targets: run tools/firmware-test"]
 fn what_does_not_fit_fails_to_link() {
@@ -234,13 +237,19 @@ fn what_does_not_fit_fails_to_link() {
     assert!(err.contains("patchwise: region RAM") && err.contains("of stack"), "{err}");
     eprintln!("stack too small: {}", linker_error(&err));
 
-    // Weights larger than flash.
-    let small_flash = Board { flash_bytes: 256 * 1024, ..*boards::board("qemu-mps2-an500").unwrap() };
+    // Weights larger than flash: refused by the exporter, with both figures, before anything is written.
+    let qemu = *boards::board("qemu-mps2-an500").unwrap();
+    let small_flash = Board { flash_bytes: 256 * 1024, ..qemu };
     let best = best_schedule(&mbv2, &small_flash, InputMode::InArena).unwrap();
-    let p = export(&request(&mbv2, name, &small_flash, best.schedule, InputMode::InArena)).unwrap();
-    let err = build(&p, &[]).expect_err("must not link");
-    assert!(err.contains("in region 'FLASH'"), "{err}");
-    eprintln!("weights > FLASH: {}", linker_error(&err));
+    let err = export(&request(&mbv2, name, &small_flash, best.schedule, InputMode::InArena)).expect_err("refused");
+    let ExportError::Flash(fit) = &err else { panic!("not a flash error: {err}") };
+    assert!(fit.estimate() > 256 * 1024 && fit.pools > 256 * 1024, "{fit:?}");
+    assert!(err.to_string().starts_with("the firmware would not fit qemu-mps2-an500's flash: about "), "{err}");
+    eprintln!("weights > FLASH: {err}");
+    // The estimate is on the safe side: a flash of exactly the estimate links.
+    let exact = Board { flash_bytes: fit.estimate() as u32, ..qemu };
+    let p = export(&request(&mbv2, name, &exact, best.schedule, InputMode::InArena)).unwrap();
+    build(&p, &[]).unwrap_or_else(|e| panic!("a flash of the estimate must link: {}", linker_error(&e)));
 }
 
 /// A panic on the board ends the QEMU run with a failing exit code (and

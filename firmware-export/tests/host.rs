@@ -27,6 +27,12 @@ fn check(
         None => Executor::new(g).unwrap().lowered,
     };
     assert_eq!(host, e.lowered, "{name} {schedule:?} {mode:?}: exported tables differ from the executor's");
+    // The flash check (`fit`) counts the layer-by-layer pools for every schedule.
+    assert_eq!(
+        e.lowered.pools.flash_bytes(),
+        patchwise_core::fit::pool_bytes(g).unwrap(),
+        "{name} {schedule:?} {mode:?}: constant pools differ from layer by layer"
+    );
 }
 
 #[test]

@@ -428,6 +428,26 @@ try {
     const ps = await schedule(page);
     check(`${PRESET}: default is the CLI's best for the board`, ps.split === splitAttr(pb.schedule) && ps.grid === `${pb.schedule.grid[0]}x${pb.schedule.grid[1]}`, `page ${ps.split} ${ps.grid}, CLI ${JSON.stringify(pb.schedule)}`);
     await matchesCli(page, `${PRESET} without RD`);
+    // Flash: 3.7 MB of weights and tables against the board's 1 MB. The badge says so with
+    // `plan --board`'s estimate, and the firmware download refuses before downloading.
+    const planText = execFileSync(BIN, ["plan", PRESET, "--board", "stm32f746g-disco"], { encoding: "utf8", timeout: 120_000 });
+    const flashEst = /^flash: about (\d+) B of (\d+) B .* -> does NOT fit$/m.exec(planText);
+    check(`${PRESET}: the badge says the flash does not fit, with plan --board's estimate`,
+        flashEst !== null && (await page.getAttribute('[data-testid="fits"]', "data-value")) === "false"
+        && (await page.getAttribute('[data-testid="fits"]', "data-flash")) === "false"
+        && (await page.getAttribute('[data-testid="fits"]', "data-sram")) === "true"
+        && (await page.getAttribute('[data-testid="flash-estimate"]', "data-value")) === flashEst?.[1],
+        `${flashEst?.[0]} vs ${await page.textContent('[data-testid="fits"]')}`);
+    let fwDownloaded = false;
+    const onDownload = () => { fwDownloaded = true; };
+    page.on("download", onDownload);
+    await page.click('[data-testid="export-firmware"]');
+    await page.waitForSelector('[data-testid="error"]:has-text("would not fit stm32f746g-disco")', { timeout: WAIT });
+    await page.waitForTimeout(500);
+    page.off("download", onDownload);
+    const fwErr = await page.textContent('[data-testid="error"]');
+    check(`${PRESET}: the firmware download is refused with both figures`, !fwDownloaded && fwErr.includes("against 1048576 B")
+        && fwErr.includes("weights and tables"), fwErr);
     const splitsBase = (await page.getAttribute('[data-testid="split"]', "data-splits")).split(",").map(Number);
     check(`${PRESET}: the URL names the preset`, page.url().includes(`model=${PRESET}`) && !page.url().includes("rd=1"), page.url());
     const tRd = Date.now();

@@ -260,7 +260,8 @@ fn Playground() -> Html {
                               dispatch={dispatch.clone()} />
                 </aside>
                 <main class="content">
-                    <Numbers analysis={state.analysis.clone()} budget={state.budget} board={state.board.map(|b| b.name)} />
+                    <Numbers analysis={state.analysis.clone()} budget={state.budget} board={state.board.map(|b| b.name)}
+                             flash={state.flash_fit()} />
                     if state.rd {
                         <RdCompare base={state.loaded.model.clone()} rd_model={state.model.clone()}
                                    analysis={state.analysis.clone()} base_search={state.base_search().cloned()}

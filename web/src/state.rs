@@ -58,6 +58,8 @@ pub struct Model {
     pub splits: Rc<Vec<usize>>,
     /// Why no stage goes further (the first operator that cannot be in one).
     pub stage_limit: Option<Rc<str>>,
+    /// The firmware's constant pools (`fit::pool_bytes`), for the flash check.
+    pub pool_bytes: Option<usize>,
 }
 
 impl PartialEq for Model {
@@ -76,6 +78,7 @@ impl Model {
             spec: spec.map(Rc::new),
             splits: Rc::new(view::legal_splits(&graph)),
             stage_limit: patchwise_core::plan::stage_limit(&graph).map(Rc::from),
+            pool_bytes: patchwise_core::fit::pool_bytes(&graph).ok(),
             graph: Rc::new(graph),
         }
     }
@@ -408,6 +411,11 @@ impl State {
 
     pub fn schedule(&self) -> Sched {
         view::schedule(self.split, self.grid)
+    }
+
+    /// The current model's flash on the board (no bundled input: a deployment reads a sensor).
+    pub fn flash_fit(&self) -> Option<patchwise_core::fit::FlashFit> {
+        Some(patchwise_core::fit::FlashFit::new(self.board?, self.model.pool_bytes?, 0))
     }
 
     /// The search for the current model and mode, if it has arrived.

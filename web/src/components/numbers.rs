@@ -5,6 +5,8 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use patchwise_core::fit::FlashFit;
+
 use crate::fmt;
 use crate::view::Analysis;
 
@@ -14,6 +16,8 @@ pub struct NumbersProps {
     pub budget: usize,
     /// The board whose SRAM is the budget (`None`: custom).
     pub board: Option<&'static str>,
+    /// The model's flash on the board.
+    pub flash: Option<FlashFit>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -43,7 +47,9 @@ fn Kpi(p: &KpiProps) -> Html {
 pub fn Numbers(props: &NumbersProps) -> Html {
     let a = &props.analysis;
     let r = &a.report;
-    let fits = r.patch_peak_bytes <= props.budget;
+    let sram_fits = r.patch_peak_bytes <= props.budget;
+    let flash_fits = props.flash.is_none_or(|f| f.fits());
+    let fits = sram_fits && flash_fits;
     let layer_fits = r.layer_peak_bytes <= props.budget;
     let target = props.board.map_or_else(|| "the budget".to_string(), str::to_string);
     let sched = match a.schedule.split {
@@ -60,8 +66,10 @@ pub fn Numbers(props: &NumbersProps) -> Html {
                       data-mode={if a.report.input_mode == patchwise_core::patch::InputMode::InArena { "sram" } else { "streamed" }}>
                     { sched }
                 </span>
-                <span class={classes!("fit", if fits { "ok" } else { "bad" })} data-testid="fits" data-value={fits.to_string()}>
-                    { if fits { format!("✓ fits {target} ({})", fmt::kib(props.budget)) } else { format!("✗ does not fit {target} ({})", fmt::kib(props.budget)) } }
+                <span class={classes!("fit", if fits { "ok" } else { "bad" })} data-testid="fits" data-value={fits.to_string()}
+                      data-sram={sram_fits.to_string()} data-flash={flash_fits.to_string()}
+                      title={props.flash.map(|f| format!("flash: about {} of {} ({})", fmt::bytes(f.estimate()), fmt::bytes(f.flash), f.breakdown()))}>
+                    { fit_text(&target, props.budget, sram_fits, props.flash) }
                 </span>
             </div>
             <div class="kpis">
@@ -69,7 +77,7 @@ pub fn Numbers(props: &NumbersProps) -> Html {
                      text={fmt::bytes(r.layer_peak_bytes)} class={classes!((!layer_fits).then_some("over"))}
                      sub={html!{ <>{ format!("{} B", r.layer_peak_bytes) }{ if layer_fits { "" } else { " · over budget" } }</> }} />
                 <Kpi label="Patch-based peak" testid="patch-peak" value={r.patch_peak_bytes.to_string()}
-                     text={fmt::bytes(r.patch_peak_bytes)} class={classes!("accent", (!fits).then_some("over"))}
+                     text={fmt::bytes(r.patch_peak_bytes)} class={classes!("accent", (!sram_fits).then_some("over"))}
                      sub={html!{ { format!("{} B", r.patch_peak_bytes) } }} />
                 <Kpi label="Reduction" testid="reduction" value={r.reduction().to_string()}
                      text={format!("{:.2}×", r.reduction())} sub={html!{ "layer-by-layer ÷ patch-based peak" }} />
@@ -78,8 +86,37 @@ pub fn Numbers(props: &NumbersProps) -> Html {
                 <Kpi label="Overhead" testid="overhead-pct" value={r.overhead_pct.to_string()} text={fmt::pct(r.overhead_pct)}
                      sub={html!{ <span data-testid="overhead-macs" data-value={r.overhead_macs.to_string()}>{ format!("+{} MACs recomputed in halos", fmt::count(r.overhead_macs)) }</span> }} />
                 <Kpi label="Flash (weights)" testid="flash" value={r.flash_bytes.to_string()} text={fmt::bytes(r.flash_bytes)}
-                     sub={html!{ { format!("{} B", r.flash_bytes) } }} />
+                     class={classes!((!flash_fits).then_some("over"))}
+                     sub={html!{ <span data-testid="flash-estimate" data-value={props.flash.map(|f| f.estimate().to_string())}>{
+                         match props.flash {
+                             Some(f) => format!("firmware about {} of {}", fmt::bytes(f.estimate()), fmt::bytes(f.flash)),
+                             None => format!("{} B", r.flash_bytes),
+                         }
+                     }</span> }} />
             </div>
         </section>
+    }
+}
+
+/// The board badge: SRAM (the schedule's peak against the budget) and flash
+/// (weights, tables and code against the board's).
+fn fit_text(target: &str, budget: usize, sram_fits: bool, flash: Option<FlashFit>) -> String {
+    match (sram_fits, flash) {
+        (true, Some(f)) if f.fits() => {
+            format!("✓ fits {target} ({} SRAM, {} flash)", fmt::kib(budget), fmt::bytes(f.flash))
+        }
+        (true, None) => format!("✓ fits {target} ({})", fmt::kib(budget)),
+        (true, Some(f)) => format!(
+            "✗ flash: the firmware needs about {}, {target} has {}",
+            fmt::bytes(f.estimate()),
+            fmt::bytes(f.flash)
+        ),
+        (false, Some(f)) if !f.fits() => format!(
+            "✗ does not fit {target}: SRAM ({}) and flash (about {} of {})",
+            fmt::kib(budget),
+            fmt::bytes(f.estimate()),
+            fmt::bytes(f.flash)
+        ),
+        (false, _) => format!("✗ does not fit {target} ({})", fmt::kib(budget)),
     }
 }
