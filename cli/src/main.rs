@@ -177,6 +177,7 @@ fn main() -> ExitCode {
                 budget,
                 board,
                 streamed_input,
+                model_name: std::path::Path::new(&model).file_name().and_then(|n| n.to_str()).map(String::from),
             };
             plan::plan(
                 &g,

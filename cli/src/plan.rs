@@ -17,6 +17,8 @@ pub struct Request {
     pub budget: Option<usize>,
     pub board: Option<String>,
     pub streamed_input: bool,
+    /// Names the model in `--json` (its file name, preset or spec name).
+    pub model_name: Option<String>,
 }
 
 /// Parses `N` or `RxC`.
@@ -114,7 +116,7 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
         None => None,
     };
     if as_json {
-        let mut doc = document(&r, &search, budget);
+        let mut doc = document(&r, &search, budget).with_names(req.model_name.as_deref(), req.board.as_deref());
         if let Some((b, trained)) = &before {
             doc = doc.with_rd_baseline(b, *trained);
         }

@@ -534,6 +534,11 @@ pub mod document {
     /// Serialize only: its rows borrow operator names.
     #[derive(Clone, Debug, PartialEq, Serialize)]
     pub struct PlanDocument {
+        /// The model (file name, preset or spec name) and board it was planned for, when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub model: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub board: Option<String>,
         pub macs: u64,
         pub base_macs: u64,
         pub flash_bytes: usize,
@@ -565,6 +570,8 @@ pub mod document {
         /// `r` with the search's Pareto front and the budget it was checked against.
         pub fn new(r: &Report, pareto: &[Candidate], budget: Option<usize>) -> Self {
             PlanDocument {
+                model: None,
+                board: None,
                 macs: r.macs,
                 base_macs: r.base_macs,
                 flash_bytes: r.flash_bytes,
@@ -603,6 +610,13 @@ pub mod document {
                 stage_limit: r.stage_limit.clone(),
                 search_limit: None,
             }
+        }
+
+        /// Names the model and the board the plan is for.
+        pub fn with_names(mut self, model: Option<&str>, board: Option<&str>) -> Self {
+            self.model = model.map(String::from);
+            self.board = board.map(String::from);
+            self
         }
 
         /// Records that the search behind the Pareto front stopped at its work limit.

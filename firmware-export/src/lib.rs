@@ -181,20 +181,25 @@ impl Project {
 
 /// A cargo package name from the model and board names.
 pub fn crate_name(model_name: &str, board: &Board) -> String {
-    let raw = format!("{model_name}-{}", board.name).to_lowercase();
-    let mut s = String::new();
-    for c in raw.chars() {
-        let c = if c.is_ascii_alphanumeric() { c } else { '-' };
-        if !(c == '-' && (s.is_empty() || s.ends_with('-'))) {
-            s.push(c);
-        }
-    }
-    let s = s.trim_end_matches('-').to_string();
+    let s = slug(&format!("{model_name}-{}", board.name));
     if s.starts_with(|c: char| c.is_ascii_alphabetic()) {
         s
     } else {
         format!("fw-{s}")
     }
+}
+
+/// `s` lowercased, every run of other characters than ASCII letters and
+/// digits one dash, no dash at either end (`"MBv2 w1.0"` → `"mbv2-w1-0"`).
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.to_lowercase().chars() {
+        let c = if c.is_ascii_alphanumeric() { c } else { '-' };
+        if !(c == '-' && (out.is_empty() || out.ends_with('-'))) {
+            out.push(c);
+        }
+    }
+    out.trim_end_matches('-').to_string()
 }
 
 /// A deterministic input for every graph input, concatenated: int8 values

@@ -198,6 +198,35 @@ try {
     const pareto = await page.locator(".pareto circle.front").count();
     check("the Pareto chart shows the CLI's front", pareto === auto.pareto.length, `${pareto} vs ${auto.pareto.length}`);
 
+    // 1b. Layout at phone, laptop and desktop sizes: no horizontal overflow, nothing clipped; at
+    // 1280×800 the schedule controls (split to Auto) are on the first screen.
+    for (const [w, h] of [[390, 844], [1280, 800], [1920, 1080]]) {
+        await page.setViewportSize({ width: w, height: h });
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await page.waitForTimeout(200);
+        const lay = await page.evaluate(() => {
+            const over = [...document.querySelectorAll(".side > *, .content > *, .loaded-item, .actions, .kpi")]
+                .filter((el) => el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== "auto")
+                .map((el) => el.className);
+            const auto = document.querySelector('[data-testid="auto"]').getBoundingClientRect();
+            const split = document.querySelector('[data-testid="split"]').getBoundingClientRect();
+            return { sw: document.documentElement.scrollWidth, iw: innerWidth, over, autoBottom: auto.bottom, splitTop: split.top };
+        });
+        check(`layout ${w}x${h}: no horizontal overflow, nothing clipped`, lay.sw <= lay.iw && lay.over.length === 0,
+            `scrollWidth ${lay.sw} > ${lay.iw} or clipped: ${lay.over.join(", ")}`);
+        if (w === 1280) check("layout 1280x800: split slider to Auto on the first screen", lay.splitTop >= 0 && lay.autoBottom <= h, JSON.stringify(lay));
+        await page.screenshot({ path: join(OUT_DIR, `layout-${w}x${h}.png`), fullPage: false });
+    }
+    await page.setViewportSize({ width: 1440, height: 1000 });
+    // Keyboard: Tab from the top of the page reaches the model's Open… picker.
+    await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
+    let reached = false;
+    for (let i = 0; i < 12 && !reached; i++) {
+        await page.keyboard.press("Tab");
+        reached = await page.evaluate(() => document.activeElement?.dataset?.testid === "model-file");
+    }
+    check("keyboard: Tab reaches the model's Open… picker", reached);
+
     // 2. Run: byte-identical outputs, measured arena == planned arena.
     await page.click('[data-testid="run"]');
     await page.waitForSelector('[data-testid="run-identical"]', { timeout: 120_000 });
@@ -283,11 +312,15 @@ try {
     const diff = keys.filter((k) => JSON.stringify(exported[k]) !== JSON.stringify(want[k]));
     check("export equals plan --json on " + keys.join(", "), diff.length === 0, `differs on ${diff.join(", ")}`);
 
+    check("export names the model and the board", exported.model === "blazeface-short-int8.tflite" && exported.board === "stm32f746g-disco",
+        `${exported.model} ${exported.board}`);
+    const jsonName = dl.suggestedFilename();
     // 8b. Firmware: the zip download is byte-identical to `patchwise export --out X.zip`.
     const fsched = await schedule(page);
     const [fdl] = await Promise.all([page.waitForEvent("download", { timeout: WAIT }), page.click('[data-testid="export-firmware"]')]);
     const zipName = fdl.suggestedFilename();
     const board = zipName.replace(/^blazeface-short-int8-/, "").replace(/\.zip$/, "");
+    check("the JSON and the zip are named alike", jsonName === zipName.replace(/\.zip$/, "-schedule.json"), `${jsonName} vs ${zipName}`);
     const cliZip = join(OUT_DIR, "cli-firmware.zip");
     const fargs = ["export", currentModel, "--board", board, "--input", join(process.env.ASSETS, "astronaut-128.png"), "--out", cliZip];
     if (fsched.split !== "none") fargs.push("--split", fsched.split, "--grid", fsched.grid);
@@ -337,6 +370,47 @@ try {
     await page.waitForSelector('[data-testid="error"]:has-text("broken.png")', { timeout: WAIT });
     check("broken image: an error, the image stays", (await page.textContent('[data-testid="image-name"]')).includes("astronaut"));
     await page.screenshot({ path: join(OUT_DIR, "error.png"), fullPage: false });
+
+    // A file that is neither a model nor an image, dropped: said so, not called a broken image.
+    await page.evaluate(() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])], "weights.bin"));
+        const zone = document.querySelector(".drop-zone");
+        zone.dispatchEvent(new DragEvent("dragover", { bubbles: true, cancelable: true, dataTransfer: dt }));
+        zone.dispatchEvent(new DragEvent("drop", { bubbles: true, cancelable: true, dataTransfer: dt }));
+    });
+    await page.waitForSelector('[data-testid="error"]:has-text("weights.bin")', { timeout: WAIT });
+    check("a dropped .bin: neither a model nor an image", (await page.textContent('[data-testid="error"]')).includes("neither a model"));
+    // Budget: 0 and −5 are refused next to the field; the budget stays. A custom budget keeps the firmware board.
+    const budgetBefore = (await numbers(page))["patch-peak"];
+    const fitsBefore = await page.getAttribute('[data-testid="fits"]', "data-value");
+    for (const bad of ["0", "-5"]) {
+        await page.fill('[data-testid="budget-kib"]', bad);
+        await page.locator('[data-testid="budget-kib"]').dispatchEvent("change");
+        await page.waitForSelector('[data-testid="budget-error"]', { timeout: WAIT });
+        check(`budget ${bad}: refused next to the field`, (await page.textContent('[data-testid="budget-error"]')).includes("not a budget")
+            && (await page.inputValue('[data-testid="board"]')) === "stm32f746g-disco"
+            && (await page.getAttribute('[data-testid="fits"]', "data-value")) === fitsBefore);
+    }
+    await page.fill('[data-testid="budget-kib"]', "1");
+    await page.locator('[data-testid="budget-kib"]').dispatchEvent("change");
+    await page.waitForSelector('[data-testid="firmware-board-note"]', { timeout: WAIT });
+    check("custom budget: the message clears and the firmware board stays", (await page.locator('[data-testid="budget-error"]').count()) === 0
+        && (await page.textContent('[data-testid="firmware-board-note"]')).includes("stm32f746g-disco")
+        && (await page.getAttribute('[data-testid="export-firmware"]', "title")).includes("stm32f746g-disco"));
+    // Error in view: Auto at the bottom of a scrolled page with an impossible budget; the toast is on screen.
+    await page.locator('[data-testid="auto"]').scrollIntoViewIfNeeded();
+    await page.evaluate(() => window.scrollBy(0, 400));
+    await page.click('[data-testid="auto"]');
+    await page.waitForSelector('[data-testid="error"]:has-text("smallest achievable peak")', { timeout: WAIT });
+    const box = await page.locator('[data-testid="error"]').boundingBox();
+    const vp = page.viewportSize();
+    check("an impossible budget: the error is in view where the user is", box && box.y >= 0 && box.y + box.height <= vp.height && box.x >= 0,
+        JSON.stringify(box));
+    await page.selectOption('[data-testid="board"]', "stm32f746g-disco");
+    await page.click('[data-testid="dismiss-error"]');
+    check("the error is dismissed", (await page.locator('[data-testid="error"]').count()) === 0);
+    check("budget back to the board: the numbers are unchanged", (await numbers(page))["patch-peak"] === budgetBefore);
 
     // 10. The page still works after the errors: a different grid, a run.
     await page.selectOption('[data-testid="grid-rows"]', "1");

@@ -16,6 +16,7 @@ use crate::components::model_card::ModelCard;
 use crate::components::numbers::Numbers;
 use crate::components::pareto_chart::ParetoChart;
 use crate::components::patch_view::PatchView;
+use crate::components::rd_card::RdCard;
 use crate::components::rd_compare::RdCompare;
 use crate::components::refused_model::RefusedModel;
 use crate::components::run_panel::RunPanel;
@@ -39,6 +40,14 @@ pub fn App() -> Html {
 
 fn is_model(name: &str, bytes: &[u8]) -> bool {
     name.to_ascii_lowercase().ends_with(".tflite") || bytes.get(4..8) == Some(b"TFL3") || models::is_spec(name, bytes)
+}
+
+/// A PNG or JPEG by its signature or its name (a broken one still goes to the decoder, which says what is wrong).
+fn is_image(name: &str, bytes: &[u8]) -> bool {
+    let n = name.to_ascii_lowercase();
+    bytes.starts_with(b"\x89PNG")
+        || bytes.starts_with(&[0xFF, 0xD8])
+        || [".png", ".jpg", ".jpeg"].iter().any(|e| n.ends_with(e))
 }
 
 #[component]
@@ -112,12 +121,16 @@ fn Playground() -> Html {
         })
     };
     let on_drop = {
-        let (on_model, on_image) = (on_model.clone(), on_image.clone());
+        let (on_model, on_image, d) = (on_model.clone(), on_image.clone(), dispatch.clone());
         Callback::from(move |(name, bytes): (String, Vec<u8>)| {
             if is_model(&name, &bytes) {
                 on_model.emit((name, bytes))
-            } else {
+            } else if is_image(&name, &bytes) {
                 on_image.emit((name, bytes))
+            } else {
+                d.dispatch(Action::Error(format!(
+                    "{name}: neither a model (.tflite, architecture spec .json) nor an image (PNG, JPEG)"
+                )))
             }
         })
     };
@@ -151,14 +164,8 @@ fn Playground() -> Html {
                     doc = doc.with_rd_baseline(&b, what_if);
                 }
             }
-            let stem: String = state
-                .model
-                .name
-                .trim_end_matches(".tflite")
-                .trim_end_matches(".json")
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '-' })
-                .collect();
+            doc = doc.with_names(Some(&state.model.name), state.board.map(|b| b.name));
+            let stem = export::file_stem(&state.model.name, state.board);
             dom::download(
                 &format!("{stem}-schedule.json"),
                 &serde_json::to_string_pretty(&doc).unwrap_or_default(),
@@ -166,13 +173,13 @@ fn Playground() -> Html {
             );
         })
     };
-    let firmware_board = state.board.or_else(|| patchwise_core::boards::board("qemu-mps2-an500"));
+    let firmware_board = state.firmware_board;
     let on_firmware = {
         let state = state.clone();
         let dispatch = dispatch.clone();
         Callback::from(move |_| {
-            let Some(board) = state.board.or_else(|| patchwise_core::boards::board("qemu-mps2-an500")) else { return };
-            let stem = state.model.name.trim_end_matches(".tflite").trim_end_matches(".json").to_string();
+            let board = state.firmware_board;
+            let stem = export::model_stem(&state.model.name);
             match export::firmware_zip(
                 &state.model.graph,
                 &stem,
@@ -235,7 +242,7 @@ fn Playground() -> Html {
                     image_summary={format!("{}×{}", state.image.width, state.image.height)}
                     on_model={on_model} on_image={on_image} on_error={on_error}
                     on_export={on_export} on_firmware={on_firmware}
-                    firmware_board={AttrValue::from(firmware_board.map_or("", |b| b.name))} share_url={share_url}>
+                    firmware_board={AttrValue::from(firmware_board.name)} share_url={share_url}>
                 <Status tasks={tasks} ready={state.ready()} />
             </Header>
             <ErrorBanner message={state.error.clone().map(AttrValue::from)} on_dismiss={on_dismiss} />
@@ -252,16 +259,18 @@ fn Playground() -> Html {
             </div>
             <div class="layout" data-testid="analysis" data-ready={state.ready().to_string()} hidden={*explore}>
                 <aside class="side">
-                    <ModelCard loaded={state.loaded.clone()} rd={state.rd} dispatch={dispatch.clone()} />
                     <Controls model={state.model.clone()} split={state.split} grid={state.grid} mode={state.mode}
                               board={state.board.map(|b| b.name)} budget={state.budget}
+                              firmware_board={state.firmware_board.name}
                               searching={!state.search_pending.is_empty()}
                               search_limit={state.current_search().and_then(|s| patchwise_core::plan::search_limit_note(s.splits_untried))}
                               dispatch={dispatch.clone()} />
+                    <ModelCard loaded={state.loaded.clone()} dispatch={dispatch.clone()} />
+                    <RdCard loaded={state.loaded.clone()} rd={state.rd} dispatch={dispatch.clone()} />
                 </aside>
                 <main class="content">
                     <Numbers analysis={state.analysis.clone()} budget={state.budget} board={state.board.map(|b| b.name)}
-                             flash={state.flash_fit()} />
+                             flash={state.flash_fit()} searching={state.auto_pending && state.current_search().is_none()} />
                     if state.rd {
                         <RdCompare base={state.loaded.model.clone()} rd_model={state.model.clone()}
                                    analysis={state.analysis.clone()} base_search={state.base_search().cloned()}
@@ -278,7 +287,8 @@ fn Playground() -> Html {
                         <PatchView model={state.model.clone()} image={state.image.clone()} analysis={state.analysis.clone()}
                                    hover={state.hover} detections={state.detections.clone()} />
                     </div>
-                    <RunPanel run={state.run.clone()} pending={state.run_pending.is_some()} schedule={state.schedule()}
+                    <RunPanel run={state.run.clone()} pending={state.run_pending.is_some()}
+                              searching={state.auto_pending && state.current_search().is_none()} schedule={state.schedule()}
                               mode={state.mode} image_name={state.image.name.clone()} on_run={on_run} />
                 </main>
             </div>

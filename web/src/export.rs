@@ -13,6 +13,20 @@ pub fn schedule_document(r: &Report, search: Option<&SearchOut>, budget: Option<
         .with_search_limit(search.and_then(|s| patchwise_core::plan::search_limit_note(s.splits_untried)))
 }
 
+/// A model's name without its file extension (what the firmware crate is named after).
+pub fn model_stem(name: &str) -> String {
+    name.trim_end_matches(".tflite").trim_end_matches(".json").to_string()
+}
+
+/// The downloads' file stem: the firmware crate's name (model and board), or
+/// the model alone under a custom budget, so the JSON and the zip match.
+pub fn file_stem(model: &str, board: Option<&patchwise_core::boards::Board>) -> String {
+    match board {
+        Some(b) => patchwise_firmware_export::crate_name(&model_stem(model), b),
+        None => patchwise_firmware_export::slug(&model_stem(model)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +101,14 @@ pub fn firmware_zip(
 #[cfg(test)]
 mod firmware_tests {
     use super::*;
+
+    #[test]
+    fn the_json_and_the_zip_are_named_alike() {
+        let b = patchwise_core::boards::board("stm32f746g-disco").unwrap();
+        assert_eq!(file_stem("mbv2-w1.0-r224", Some(b)), "mbv2-w1-0-r224-stm32f746g-disco");
+        assert_eq!(file_stem("mbv2-w1.0-r224", Some(b)), patchwise_firmware_export::crate_name("mbv2-w1.0-r224", b));
+        assert_eq!(file_stem("My Model.tflite", None), "my-model");
+    }
 
     /// The browser's firmware zip is byte-identical to `patchwise export --out X.zip`.
     #[test]

@@ -198,6 +198,8 @@ pub struct State {
     pub board: Option<&'static Board>,
     /// Arena budget in bytes (a board's: its SRAM less `boards::STACK_RESERVE`, as the CLI's `--board`).
     pub budget: usize,
+    /// The board the firmware download is for: the last board picked (a custom budget keeps it).
+    pub firmware_board: &'static Board,
     /// The report of the current settings (recomputed on every change).
     pub analysis: Rc<Analysis>,
     /// Schedule searches by `(model id, mode)`, newest last.
@@ -322,6 +324,7 @@ impl State {
             (None, None) => boards::board(crate::DEFAULT_BOARD),
         };
         let budget = board.map(Board::arena_budget).or(settings.budget).unwrap_or(320 * 1024);
+        let firmware_board = board.or_else(|| boards::board(crate::DEFAULT_BOARD)).expect("the default board exists");
         let mode = settings.mode.unwrap_or_default();
         let g = &model.graph;
         let mut split = settings.split.flatten().filter(|s| model.splits.contains(s));
@@ -344,6 +347,7 @@ impl State {
             mode,
             board,
             budget,
+            firmware_board,
             analysis: Rc::new(analysis),
             searches: Vec::new(),
             search_pending: Vec::new(),
@@ -512,10 +516,12 @@ impl Reducible for State {
                 }
             }
             Action::OpenSpec { spec, rd, board, mode } => {
-                let (old_board, old_budget, old_mode, old_rd) = (s.board, s.budget, s.mode, s.rd);
+                let (old_board, old_budget, old_mode, old_rd, old_fw) =
+                    (s.board, s.budget, s.mode, s.rd, s.firmware_board);
                 if let Some(b) = boards::board(board) {
                     s.board = Some(b);
                     s.budget = b.arena_budget();
+                    s.firmware_board = b;
                 }
                 s.mode = mode;
                 s.rd = rd;
@@ -525,7 +531,8 @@ impl Reducible for State {
                     Err(e) => s.error = Some(e),
                 }
                 if s.error.is_some() {
-                    (s.board, s.budget, s.mode, s.rd) = (old_board, old_budget, old_mode, old_rd);
+                    (s.board, s.budget, s.mode, s.rd, s.firmware_board) =
+                        (old_board, old_budget, old_mode, old_rd, old_fw);
                 }
             }
             Action::LoadSpec { name, text } => {
@@ -546,6 +553,7 @@ impl Reducible for State {
                 s.board = name.as_deref().and_then(boards::board);
                 if let Some(b) = s.board {
                     s.budget = b.arena_budget();
+                    s.firmware_board = b;
                 }
             }
             Action::SetBudget(b) => {

@@ -20,6 +20,8 @@ pub struct ControlsProps {
     pub mode: Mode,
     pub board: Option<&'static str>,
     pub budget: usize,
+    /// The board the firmware download is for (kept under a custom budget).
+    pub firmware_board: &'static str,
     pub searching: bool,
     /// `Search::limit_note` of the current search, if it stopped at its work limit.
     pub search_limit: Option<String>,
@@ -33,6 +35,7 @@ fn select_value(e: &Event) -> String {
 #[component]
 pub fn Controls(props: &ControlsProps) -> Html {
     let g = &props.model.graph;
+    let budget_now = props.budget;
     let splits = props.model.splits.clone();
     let d = props.dispatch.clone();
 
@@ -75,14 +78,22 @@ pub fn Controls(props: &ControlsProps) -> Html {
             d.dispatch(Action::SetBoard((!v.is_empty()).then_some(v)));
         })
     };
+    // A budget that is not a positive number is refused next to the field, until a valid one is typed.
+    let budget_error = use_state(|| None::<String>);
     let on_budget = {
-        let d = d.clone();
+        let (d, budget_error) = (d.clone(), budget_error.clone());
         Callback::from(move |e: Event| {
             let v = e.target_unchecked_into::<HtmlInputElement>().value();
-            if let Ok(kib) = v.trim().parse::<f64>() {
-                if kib > 0.0 && kib.is_finite() {
+            match v.trim().parse::<f64>() {
+                Ok(kib) if kib.is_finite() && kib * 1024.0 >= 1.0 && kib <= 1e9 => {
+                    budget_error.set(None);
                     d.dispatch(Action::SetBudget((kib * 1024.0).round() as usize));
                 }
+                _ => budget_error.set(Some(format!(
+                    "{:?} is not a budget: give a positive number of KiB (e.g. 256); the budget stays {}",
+                    v.trim(),
+                    fmt::kib(budget_now)
+                ))),
             }
         })
     };
@@ -166,9 +177,15 @@ pub fn Controls(props: &ControlsProps) -> Html {
                            aria-label="budget in KiB" onchange={on_budget} />
                     <span class="muted">{ format!("KiB = {}", fmt::bytes(props.budget)) }</span>
                 </div>
+                if let Some(msg) = &*budget_error {
+                    <div class="field-error" role="alert" data-testid="budget-error">{ msg }</div>
+                }
                 if props.board.is_some() {
                     <div class="muted small">{ format!("the board's SRAM less {} kept for the stack and statics",
                         fmt::kib(patchwise_core::boards::STACK_RESERVE as usize)) }</div>
+                } else {
+                    <div class="muted small" data-testid="firmware-board-note">{ format!("a custom budget: the firmware download stays for {}",
+                        props.firmware_board) }</div>
                 }
                 <button class="button primary wide" data-testid="auto" onclick={on_auto}
                         title="Search every split and grid (plan::search) and apply the fewest-MACs schedule that fits">

@@ -1,4 +1,5 @@
-//! The last error, inline and dismissable; the page keeps what it had.
+//! The last error, as a toast fixed in view wherever the page is scrolled,
+//! until dismissed or resolved; the page keeps what it had.
 
 use yew::prelude::*;
 
@@ -13,10 +14,10 @@ pub fn ErrorBanner(props: &ErrorBannerProps) -> Html {
     let Some(msg) = props.message.clone() else { return html! {} };
     let dismiss = props.on_dismiss.reform(|_: MouseEvent| ());
     html! {
-        <div class="error" role="alert" data-testid="error">
+        <div class="error toast" role="alert" data-testid="error">
             <span class="error-icon">{ "⚠" }</span>
             <span class="error-text">{ msg }</span>
-            <button class="link" onclick={dismiss} title="Dismiss">{ "✕" }</button>
+            <button class="link" onclick={dismiss} title="Dismiss" aria-label="Dismiss" data-testid="dismiss-error">{ "✕" }</button>
         </div>
     }
 }

@@ -13,6 +13,7 @@ pub mod model_card;
 pub mod numbers;
 pub mod pareto_chart;
 pub mod patch_view;
+pub mod rd_card;
 pub mod rd_compare;
 pub mod refused_model;
 pub mod run_panel;

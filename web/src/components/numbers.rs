@@ -18,6 +18,8 @@ pub struct NumbersProps {
     pub board: Option<&'static str>,
     /// The model's flash on the board.
     pub flash: Option<FlashFit>,
+    /// The first search is under way: the schedule shown is provisional (layer by layer).
+    pub searching: bool,
 }
 
 #[derive(Properties, PartialEq)]
@@ -78,7 +80,9 @@ pub fn Numbers(props: &NumbersProps) -> Html {
                      sub={html!{ <>{ format!("{} B", r.layer_peak_bytes) }{ if layer_fits { "" } else { " · over budget" } }</> }} />
                 <Kpi label="Patch-based peak" testid="patch-peak" value={r.patch_peak_bytes.to_string()}
                      text={fmt::bytes(r.patch_peak_bytes)} class={classes!("accent", (!sram_fits).then_some("over"))}
-                     sub={html!{ { format!("{} B", r.patch_peak_bytes) } }} />
+                     sub={html!{ if props.searching {
+                         <span data-testid="searching-schedule"><span class="spinner small" aria-hidden="true"></span>{ " searching for the best schedule…" }</span>
+                     } else { { format!("{} B", r.patch_peak_bytes) } } }} />
                 <Kpi label="Reduction" testid="reduction" value={r.reduction().to_string()}
                      text={format!("{:.2}×", r.reduction())} sub={html!{ "layer-by-layer ÷ patch-based peak" }} />
                 <Kpi label="MACs" testid="macs" value={r.macs.to_string()} text={fmt::count(r.macs)}

@@ -13,6 +13,8 @@ use crate::proto::{ExecOut, Mode, RunOut, Sched};
 pub struct RunPanelProps {
     pub run: Option<Rc<RunOut>>,
     pub pending: bool,
+    /// The first search is under way and will choose the schedule: a run now would run a provisional one.
+    pub searching: bool,
     pub schedule: Sched,
     pub mode: Mode,
     pub image_name: AttrValue,
@@ -42,8 +44,11 @@ pub fn RunPanel(props: &RunPanelProps) -> Html {
         <section class="card run-card">
             <div class="card-head">
                 <h2>{ "Run" }</h2>
-                <button class="button primary" data-testid="run" {onclick} disabled={props.pending}>
-                    if props.pending { <span class="spinner small" aria-hidden="true"></span>{ " running…" } } else { { "Run on the image" } }
+                <button class="button primary" data-testid="run" {onclick} disabled={props.pending || props.searching}
+                        title={props.searching.then_some("waiting for the schedule search to choose the schedule")}>
+                    if props.pending { <span class="spinner small" aria-hidden="true"></span>{ " running…" } }
+                    else if props.searching { <span class="spinner small" aria-hidden="true"></span>{ " searching schedules…" } }
+                    else { { "Run on the image" } }
                 </button>
             </div>
             <p class="small muted">{ format!(
@@ -80,7 +85,7 @@ pub fn RunPanel(props: &RunPanelProps) -> Html {
                         </div>
                     }) }
                     if let Some(d) = &r.detections {
-                        <div class="output">{ format!("{} detections drawn on the image", d.len()) }</div>
+                        <div class="output">{ format!("{} detection{} drawn on the image", d.len(), if d.len() == 1 { "" } else { "s" }) }</div>
                     }
                 </div>
             } else if !props.pending {
