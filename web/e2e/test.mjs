@@ -463,6 +463,15 @@ try {
         check("second model: a classifier shows its top classes", (await page.locator('[data-testid="top-classes"]').count()) > 0);
         await page.evaluate(() => window.scrollTo(0, 0));
         await page.screenshot({ path: join(OUT_DIR, "second-model.png"), fullPage: true });
+        // A link of a loaded file names the file; opened elsewhere it says which file to open.
+        const fileName = other.split("/").pop();
+        await page.waitForFunction((f) => location.hash.includes(`file=${f}`), fileName, { timeout: WAIT });
+        const p2 = await context.newPage();
+        await p2.goto(page.url(), { timeout: WAIT });
+        await p2.waitForSelector('[data-testid="error"]', { timeout: WAIT });
+        const linkNote = await p2.textContent('[data-testid="error"]');
+        check("a link of a loaded file says which file to open", linkNote.includes(`made with ${fileName}`) && linkNote.includes("Open"), linkNote);
+        await p2.close();
     }
 
     // 12. RD as a what-if on a trained model whose architecture can be read back (the loaded MobileNetV2 .tflite).

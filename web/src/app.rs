@@ -246,7 +246,7 @@ fn Playground() -> Html {
                 <Status tasks={tasks} ready={state.ready()} />
             </Header>
             <ErrorBanner message={state.error.clone().map(AttrValue::from)} on_dismiss={on_dismiss} />
-            <RefusedModel refused={state.refused.clone()} />
+            <RefusedModel refused={state.refused.clone()} current={state.model.name.clone()} />
             <nav class="views" role="tablist" aria-label="views">
                 <button role="tab" class={classes!("view-tab", (!*explore).then_some("on"))} aria-selected={(!*explore).to_string()}
                         data-testid="view-analysis" onclick={on_view.reform(|_| false)}>{ "Analyse a model" }</button>

@@ -3,7 +3,8 @@
 //! the bundled model; a loaded file cannot travel in a link), `rd=1` turns
 //! receptive-field redistribution on; `split=none` is layer by layer;
 //! `budget=N` (bytes) replaces `board` for a custom budget; `input=streamed`
-//! does not count the input image in SRAM.
+//! does not count the input image in SRAM. `file=NAME` marks a view of a
+//! loaded file: the link opens the bundled model and says which file to open.
 
 use patchwise_core::boards;
 
@@ -20,6 +21,37 @@ pub struct Settings {
     pub mode: Option<Mode>,
     pub board: Option<String>,
     pub budget: Option<usize>,
+    /// The name of a loaded file the view was of (a link cannot carry the file itself).
+    pub file: Option<String>,
+}
+
+/// Percent-encodes all but ASCII letters, digits and `._-`.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            out.push(u8::from_str_radix(s.get(i + 1..i + 3)?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 fn parse_grid(v: &str) -> Option<(usize, usize)> {
@@ -71,6 +103,7 @@ impl Settings {
                 }
                 "board" => out.board = boards::board(v).map(|b| b.name.to_string()),
                 "budget" => out.budget = v.parse().ok().filter(|&b| b > 0),
+                "file" => out.file = decode(v).filter(|f| !f.is_empty() && f.len() <= 255),
                 _ => {}
             }
         }
@@ -82,6 +115,8 @@ impl Settings {
         let mut parts = Vec::new();
         if let Some(m) = &self.model {
             parts.push(format!("model={m}"));
+        } else if let Some(f) = &self.file {
+            parts.push(format!("file={}", encode(f)));
         }
         if self.rd == Some(true) {
             parts.push("rd=1".into());
@@ -120,6 +155,7 @@ mod tests {
             mode: Some(Mode::InArena),
             board: Some("stm32f746g-disco".into()),
             budget: None,
+            file: None,
         };
         assert_eq!(s.to_hash(), "split=15&grid=1x2&input=sram&board=stm32f746g-disco");
         assert_eq!(Settings::parse(&format!("#{}", s.to_hash())), s);
@@ -138,6 +174,14 @@ mod tests {
             Settings::parse("model=mcunet-like-r176-rd"),
             Settings { model: Some("mcunet-like-r176".into()), rd: Some(true), ..Default::default() }
         );
+    }
+
+    #[test]
+    fn a_loaded_file_is_named_in_the_link() {
+        let s = Settings { file: Some("my model & co.tflite".into()), split: Some(None), ..Default::default() };
+        assert_eq!(s.to_hash(), "file=my%20model%20%26%20co.tflite&split=none");
+        assert_eq!(Settings::parse(&s.to_hash()), s);
+        assert_eq!(Settings::parse("file=%ZZ").file, None);
     }
 
     #[test]

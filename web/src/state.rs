@@ -327,9 +327,11 @@ impl State {
         let firmware_board = board.or_else(|| boards::board(crate::DEFAULT_BOARD)).expect("the default board exists");
         let mode = settings.mode.unwrap_or_default();
         let g = &model.graph;
-        let mut split = settings.split.flatten().filter(|s| model.splits.contains(s));
+        // A link of a loaded file: its split and grid are of that file, not of the bundled model.
+        let from_file = settings.file.is_some() && settings.model.is_none();
+        let mut split = settings.split.flatten().filter(|s| model.splits.contains(s) && !from_file);
         let mut grid = view::clamp_grid(g, split, settings.grid.unwrap_or((2, 2)));
-        let auto_pending = settings.split.is_none() || (settings.split != Some(None) && split.is_none());
+        let auto_pending = from_file || settings.split.is_none() || (settings.split != Some(None) && split.is_none());
         let analysis = match Analysis::new(g, view::schedule(split, grid), mode) {
             Ok(a) => a,
             Err(_) => {
@@ -355,10 +357,16 @@ impl State {
             run: None,
             run_pending: None,
             image_pending: None,
-            error: None,
             refused: None,
             hover: None,
             detections: None,
+            error: settings.file.as_ref().filter(|_| from_file).map(|f| {
+                format!(
+                    "This link was made with {f}, a file loaded into the page, which a link cannot carry: showing \
+                     {} instead. Open {f} (or drop it on the page) to see that view.",
+                    crate::DEFAULT_MODEL_NAME
+                )
+            }),
         }
     }
 
@@ -446,8 +454,13 @@ impl State {
             Origin::Shipped(stem) if stem != models::BUNDLED => Some(stem.to_string()),
             _ => None,
         };
+        let file = match self.loaded.model.origin {
+            Origin::File | Origin::SpecFile => Some(self.loaded.model.name.clone()),
+            _ => None,
+        };
         Settings {
             model,
+            file,
             rd: self.rd.then_some(true),
             split: Some(self.split),
             grid: self.split.map(|_| self.grid),

@@ -27,7 +27,10 @@ pub fn MemoryChart(props: &MemoryChartProps) -> Html {
     let r = &props.analysis.report;
     let n = r.layers.len().max(1);
     let max_live = r.layers.iter().map(|l| l.layer_live_bytes.max(l.scheduled_live_bytes)).max().unwrap_or(0);
-    let top = (r.layer_peak_bytes.max(r.patch_peak_bytes).max(props.budget).max(max_live) as f64 * 1.06).max(1.0);
+    // The scale follows the model; a budget far above it is marked at the top instead of flattening the bars.
+    let data_top = r.layer_peak_bytes.max(r.patch_peak_bytes).max(max_live) as f64;
+    let budget_on_scale = props.budget as f64 <= data_top * 1.5;
+    let top = (if budget_on_scale { data_top.max(props.budget as f64) } else { data_top } * 1.06).max(1.0);
     // The margins under the short names the SVG below uses.
     #[allow(non_snake_case)]
     let crate::view::Frame { w: W, h: H, left: L, right: R, top: T, .. } = FRAME;
@@ -40,7 +43,11 @@ pub fn MemoryChart(props: &MemoryChartProps) -> Html {
     let ticks_y = ticks(top, 5);
     // Peak and budget lines, their labels pushed apart when the values are close.
     let mut lines = vec![
-        (y(props.budget as f64), "budget-line", format!("budget {}", fmt::kib(props.budget))),
+        if budget_on_scale {
+            (y(props.budget as f64), "budget-line", format!("budget {}", fmt::kib(props.budget)))
+        } else {
+            (y(top), "budget-line off-scale", format!("budget {} ↑", fmt::kib(props.budget)))
+        },
         (y(r.layer_peak_bytes as f64), "peak-line layer", format!("peak {}", fmt::bytes(r.layer_peak_bytes))),
         (y(r.patch_peak_bytes as f64), "peak-line sched", format!("peak {}", fmt::bytes(r.patch_peak_bytes))),
     ];

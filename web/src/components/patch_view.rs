@@ -15,6 +15,9 @@ use crate::proto::Detection;
 use crate::state::{Image, Model};
 use crate::view::{self, Analysis};
 
+/// Above this many patches the regions are drawn only on hover.
+const MANY_PATCHES: usize = 16;
+
 #[derive(Properties, PartialEq)]
 pub struct PatchViewProps {
     pub model: Rc<Model>,
@@ -93,10 +96,12 @@ pub fn PatchView(props: &PatchViewProps) -> Html {
                         let (x, y, w, h) = map(r);
                         let colour = patch_colour(p, n);
                         let dim = focus.is_some_and(|f| f != p);
+                        // Many overlapping outlines are a web: past MANY_PATCHES only the hovered one is drawn.
+                        let quiet = n > MANY_PATCHES && *focus != Some(p);
                         let f = focus.clone();
                         let enter = Callback::from(move |_: MouseEvent| f.set(Some(p)));
                         html! {
-                            <rect class={classes!("region", dim.then_some("dim"), (*focus == Some(p)).then_some("focus"))}
+                            <rect class={classes!("region", dim.then_some("dim"), quiet.then_some("quiet"), (*focus == Some(p)).then_some("focus"))}
                                   x={x.to_string()} y={y.to_string()} width={w.to_string()} height={h.to_string()}
                                   style={format!("stroke: {colour}; fill: {colour}")} onmouseenter={enter}>
                                 <title>{ format!("patch {}: {}×{} at ({}, {})", p + 1, r.w, r.h, r.x, r.y) }</title>
@@ -115,8 +120,9 @@ pub fn PatchView(props: &PatchViewProps) -> Html {
             <p class="small">{ what }</p>
             <p class="small muted" data-testid="patch-info">
                 { focus_info.unwrap_or_else(|| if n > 0 {
-                    format!("{n} patches; the largest reads {:.0} % of this tensor. Hover a region for its rows and columns.",
-                        largest as f64 * 100.0 / (th * tw).max(1) as f64)
+                    format!("{n} patches; the largest reads {:.0} % of this tensor. Hover a region for its rows and columns{}.",
+                        largest as f64 * 100.0 / (th * tw).max(1) as f64,
+                        if n > MANY_PATCHES { " (with this many patches, one region is drawn at a time)" } else { "" })
                 } else { String::new() }) }
             </p>
         </section>

@@ -62,7 +62,9 @@ fn schedule_cell(testid: String, g: &Model, s: Sched) -> Html {
 }
 
 /// Rows for one comparison: schedule, layer peak, patch peak, MACs, overhead.
-/// `fix`: shown under an error in the without-RD column.
+/// `fix`: shown under an error in the without-RD column. `budgeted`: both
+/// schedules were chosen for the fewest MACs within the budget, so a higher
+/// patch peak is not worse (it is what buys the MACs) and is not coloured.
 fn rows(
     prefix: &str,
     base: &Model,
@@ -70,6 +72,7 @@ fn rows(
     before: &Result<Report, String>,
     after: &Result<Report, String>,
     fix: Html,
+    budgeted: bool,
 ) -> Html {
     let err_row = |e: &str, which: &str| {
         html! {
@@ -101,7 +104,22 @@ fn rows(
                 } else {
                     change(b, a)
                 };
-                html! { <td class={classes!("delta", if better { "better" } else if a > b { "worse" } else { "" })}>{ text }</td> }
+                let neutral = budgeted && id == "patch-peak";
+                let class = if neutral {
+                    ""
+                } else if better {
+                    "better"
+                } else if a > b {
+                    "worse"
+                } else {
+                    ""
+                };
+                html! {
+                    <td class={classes!("delta", class)} title={neutral.then_some("both within the budget")}>
+                        { text }
+                        if neutral && a > b { <span class="muted small">{ " (within budget)" }</span> }
+                    </td>
+                }
             }
             _ => html! { <td></td> },
         };
@@ -235,13 +253,13 @@ pub fn RdCompare(props: &RdCompareProps) -> Html {
                         { format!("This schedule on both networks ({}) ", sched_text(sched)) }
                         <span class="muted small">{ "— the same request, as `patchwise plan MODEL --rd --split S --grid R×C`; the split is an operator index, so it can end the patch stage at a different layer in each network" }</span>
                     </th></tr>
-                    { rows("rd", &props.base, &props.rd_model, &before, &after, fix) }
+                    { rows("rd", &props.base, &props.rd_model, &before, &after, fix, false) }
                     <tr class="section"><th colspan="4">
                         { format!("Each network's fewest-MACs schedule within {target} ({}) ", fmt::kib(props.budget)) }
                         <span class="muted small">{ "— as `patchwise plan MODEL --rd --board B`" }</span>
                     </th></tr>
                     { match &*best {
-                        (Some(b), Some(r)) => rows("rd-best", &props.base, &props.rd_model, b, r, html! {}),
+                        (Some(b), Some(r)) => rows("rd-best", &props.base, &props.rd_model, b, r, html! {}, true),
                         _ => html! { <tr><td colspan="4" class="muted small">{ "searching both networks in the worker…" }</td></tr> },
                     } }
                 </tbody>

@@ -12,6 +12,8 @@ use crate::state::Refused;
 #[derive(Properties, PartialEq)]
 pub struct RefusedModelProps {
     pub refused: Option<Rc<Refused>>,
+    /// The model still analysed (the header's).
+    pub current: AttrValue,
 }
 
 #[component]
@@ -22,7 +24,8 @@ pub fn RefusedModel(props: &RefusedModelProps) -> Html {
     html! {
         <details class="card refused" open=true data-testid="refused-model">
             <summary>
-                { format!("{}: {} operators, {bad} that patchwise cannot run", r.name, r.ops.len()) }
+                { format!("{} was not loaded: {} operators, {bad} that patchwise cannot run", r.name, r.ops.len()) }
+                <span class="muted" data-testid="refused-still">{ format!(" — the page still analyses {}", props.current) }</span>
             </summary>
             <div class="table-scroll">
                 <table class="small">
