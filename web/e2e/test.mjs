@@ -198,6 +198,27 @@ try {
     const pareto = await page.locator(".pareto circle.front").count();
     check("the Pareto chart shows the CLI's front", pareto === auto.pareto.length, `${pareto} vs ${auto.pareto.length}`);
 
+    // 1a. The layer table: every row equals plan --json's layers; sortable; linked with the memory chart both ways.
+    const tableRows = await page.$$eval('[data-testid="layer-row"]', (rows) => rows.map((r) => {
+        const v = [...r.querySelectorAll("td")].map((td) => td.dataset.value);
+        return [Number(r.dataset.index), Number(v[2]), Number(v[3]), Number(v[4]), Number(v[5])];
+    }));
+    const cliRows = auto.layers.map((l) => [l.index, l.layer_live_bytes, l.scheduled_live_bytes, l.macs, l.scheduled_macs]);
+    check("layer table: every row equals plan --json's layers", JSON.stringify(tableRows) === JSON.stringify(cliRows),
+        `${tableRows.length} rows vs ${cliRows.length}`);
+    await page.click('[data-testid="sort-scheduled-live"]');
+    const topRow = await page.locator('[data-testid="layer-row"]').first().getAttribute("data-index");
+    check("layer table: sorted by live bytes under the schedule, the peak layer first",
+        auto.layers[Number(topRow)].scheduled_live_bytes === auto.patch_peak_bytes, `row ${topRow}`);
+    await page.locator('[data-testid="layer-row"]').first().focus();
+    const hotBars = await page.$$eval('[data-testid="memory-chart"] .bar.hot', (b) => b.length);
+    check("layer table → chart: a focused row lights its bar", hotBars === 1);
+    await page.locator('[data-testid="memory-chart"] .bar').nth(3).dispatchEvent("mouseenter");
+    await page.waitForSelector('[data-testid="layer-row"][data-index="3"].hot', { timeout: WAIT });
+    check("chart → layer table: a hovered bar lights its row", true);
+    await page.locator('[data-testid="memory-chart"]').dispatchEvent("mouseleave");
+    await page.click('[data-testid="sort-index"]');
+
     // 1b. Layout at phone, laptop and desktop sizes: no horizontal overflow, nothing clipped; at
     // 1280×800 the schedule controls (split to Auto) are on the first screen.
     for (const [w, h] of [[390, 844], [1280, 800], [1920, 1080]]) {
@@ -219,7 +240,14 @@ try {
     }
     await page.setViewportSize({ width: 1440, height: 1000 });
     // Keyboard: Tab from the top of the page reaches the model's Open… picker.
-    await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
+    // Start at the top of the page (the header, made focusable for the moment).
+    await page.evaluate(() => {
+        const top = document.querySelector(".topbar");
+        top.setAttribute("tabindex", "-1");
+        top.focus();
+        top.removeAttribute("tabindex");
+        window.scrollTo(0, 0);
+    });
     let reached = false;
     for (let i = 0; i < 12 && !reached; i++) {
         await page.keyboard.press("Tab");

@@ -11,6 +11,7 @@ use crate::components::drop_zone::DropZone;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::explore_view::{ExploreView, OpenSpec};
 use crate::components::header::Header;
+use crate::components::layer_table::LayerTable;
 use crate::components::memory_chart::MemoryChart;
 use crate::components::model_card::ModelCard;
 use crate::components::numbers::Numbers;
@@ -279,6 +280,8 @@ fn Playground() -> Html {
                     }
                     <MemoryChart analysis={state.analysis.clone()} budget={state.budget} hover={state.hover}
                                  dispatch={dispatch.clone()} />
+                    <LayerTable model={state.model.clone()} analysis={state.analysis.clone()} hover={state.hover}
+                                dispatch={dispatch.clone()} />
                     <div class="two">
                         <ParetoChart search={search} current={state.schedule()}
                                      current_peak={state.analysis.report.patch_peak_bytes}

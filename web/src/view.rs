@@ -110,3 +110,72 @@ impl Frame {
         (self.w - self.left - self.right, self.h - self.top - self.bottom)
     }
 }
+
+/// A column of the layer table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerCol {
+    Index,
+    Op,
+    LayerLive,
+    ScheduledLive,
+    Macs,
+    ScheduledMacs,
+    Weights,
+    Stage,
+}
+
+/// Bytes of constants (weights, biases) each operator reads.
+pub fn weight_bytes(g: &Graph) -> Vec<usize> {
+    g.nodes
+        .iter()
+        .map(|n| n.inputs.iter().flatten().filter_map(|&t| g.tensors[t].data.as_ref()).map(|d| d.byte_len()).sum())
+        .collect()
+}
+
+/// Row order of the layer table sorted by `col` (ties by operator index,
+/// so the order is stable and the same in every browser).
+pub fn sort_layers(rows: &[plan::LayerRow], weights: &[usize], col: LayerCol, descending: bool) -> Vec<usize> {
+    let key = |i: usize| -> (u64, String) {
+        let r = &rows[i];
+        match col {
+            LayerCol::Index => (r.index as u64, String::new()),
+            LayerCol::Op => (0, r.op.to_string()),
+            LayerCol::LayerLive => (r.layer_live_bytes as u64, String::new()),
+            LayerCol::ScheduledLive => (r.scheduled_live_bytes as u64, String::new()),
+            LayerCol::Macs => (r.macs, String::new()),
+            LayerCol::ScheduledMacs => (r.scheduled_macs, String::new()),
+            LayerCol::Weights => (weights.get(i).copied().unwrap_or(0) as u64, String::new()),
+            LayerCol::Stage => (r.in_patch_stage as u64, String::new()),
+        }
+    };
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|&a, &b| {
+        let o = key(a).cmp(&key(b));
+        (if descending { o.reverse() } else { o }).then(a.cmp(&b))
+    });
+    order
+}
+
+#[cfg(test)]
+mod layer_table_tests {
+    use super::*;
+    use crate::DEFAULT_MODEL;
+
+    #[test]
+    fn the_table_sorts_by_any_column_with_ties_by_index() {
+        let g = patchwise_core::loader::load(DEFAULT_MODEL).unwrap();
+        let a = Analysis::new(&g, Sched { split: Some(15), grid: (1, 2) }, Mode::InArena).unwrap();
+        let rows = &a.report.layers;
+        let w = weight_bytes(&g);
+        assert_eq!(w.iter().sum::<usize>(), g.flash_bytes(), "each constant of BlazeFace is read by one operator");
+        let by_live = sort_layers(rows, &w, LayerCol::LayerLive, true);
+        assert_eq!(rows[by_live[0]].layer_live_bytes, a.report.layer_peak_bytes);
+        let by_sched = sort_layers(rows, &w, LayerCol::ScheduledLive, true);
+        assert_eq!(rows[by_sched[0]].scheduled_live_bytes, a.report.patch_peak_bytes);
+        assert_eq!(sort_layers(rows, &w, LayerCol::Index, false), (0..rows.len()).collect::<Vec<_>>());
+        let stage = sort_layers(rows, &w, LayerCol::Stage, true);
+        assert!(stage[..16].iter().all(|&i| rows[i].in_patch_stage) && stage[..16].windows(2).all(|p| p[0] < p[1]));
+        let ops = sort_layers(rows, &w, LayerCol::Op, false);
+        assert!(ops.windows(2).all(|p| rows[p[0]].op <= rows[p[1]].op));
+    }
+}

@@ -8,6 +8,7 @@ pub mod explore_view;
 pub mod file_picker;
 pub mod header;
 pub mod hint;
+pub mod layer_table;
 pub mod memory_chart;
 pub mod model_card;
 pub mod numbers;
