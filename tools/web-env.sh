@@ -18,10 +18,14 @@ web_env_setup() {
         apt_install nodejs npm || fail "cannot install node"
     fi
 
-    step "playwright-core (npm, into web/e2e/node_modules; no browser download)"
-    want_pw=$(sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' web/e2e/package.json)
-    have_pw=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' web/e2e/node_modules/playwright-core/package.json 2>/dev/null || true)
-    if [ "$have_pw" != "$want_pw" ]; then
+    step "playwright-core and axe-core (npm, into web/e2e/node_modules; no browser download)"
+    local stale=0 pkg want have
+    for pkg in playwright-core axe-core; do
+        want=$(sed -n "s/.*\"$pkg\": \"\(.*\)\".*/\1/p" web/e2e/package.json)
+        have=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "web/e2e/node_modules/$pkg/package.json" 2>/dev/null || true)
+        [ "$have" = "$want" ] || stale=1
+    done
+    if [ "$stale" = 1 ]; then
         (cd web/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 300 npm ci --no-audit --no-fund --loglevel=error) \
             || fail "npm ci failed"
     fi

@@ -149,6 +149,15 @@ async function waitSchedule(page, split, grid) {
     await page.waitForSelector(sel, { timeout: WAIT });
 }
 
+/** axe-core (npm) on the page: the serious and critical violations, one line each. */
+const AXE = readFileSync(new URL("./node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
+async function axeViolations(page) {
+    await page.evaluate(AXE);
+    const r = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
+    return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => `${v.id} (${v.nodes.length}: ${v.nodes.slice(0, 2).map((n) => n.target.join(" ")).join(", ")})`);
+}
+
 const pageErrors = [];
 let context;
 try {
@@ -239,6 +248,8 @@ try {
         await page.screenshot({ path: join(OUT_DIR, `layout-${w}x${h}.png`), fullPage: false });
     }
     await page.setViewportSize({ width: 1440, height: 1000 });
+    const axeAnalysis = await axeViolations(page);
+    check("axe-core: no serious or critical violations in the analysis view", axeAnalysis.length === 0, axeAnalysis.join("; "));
     // Keyboard: Tab from the top of the page reaches the model's Open… picker.
     // Start at the top of the page (the header, made focusable for the moment).
     await page.evaluate(() => {
@@ -775,6 +786,8 @@ try {
     await page.selectOption('[data-testid="explore-board"]', "stm32f746g-disco");
     const f746 = await sweepMatches("stm32f746g-disco mbv2", ["--board", "stm32f746g-disco"]);
     check("explore: the analysis view is hidden", await page.locator('[data-testid="analysis"]').isHidden());
+    const axeExplore = await axeViolations(page);
+    check("axe-core: no serious or critical violations in the Explore view", axeExplore.length === 0, axeExplore.join("; "));
     await page.screenshot({ path: join(OUT_DIR, "explore.png"), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     const exploreOverflow = await page.evaluate(() => document.querySelector('[data-testid="explore"]').scrollWidth <= innerWidth);

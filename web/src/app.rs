@@ -248,16 +248,16 @@ fn Playground() -> Html {
             </Header>
             <ErrorBanner message={state.error.clone().map(AttrValue::from)} on_dismiss={on_dismiss} />
             <RefusedModel refused={state.refused.clone()} current={state.model.name.clone()} />
-            <nav class="views" role="tablist" aria-label="views">
+            <nav class="views" aria-label="views"><div class="view-tabs" role="tablist">
                 <button role="tab" class={classes!("view-tab", (!*explore).then_some("on"))} aria-selected={(!*explore).to_string()}
                         data-testid="view-analysis" onclick={on_view.reform(|_| false)}>{ "Analyse a model" }</button>
                 <button role="tab" class={classes!("view-tab", explore.then_some("on"))} aria-selected={explore.to_string()}
                         data-testid="view-explore" onclick={on_view.reform(|_| true)}>{ "Explore the design space" }</button>
-            </nav>
-            <div class="explore-page">
+            </div></nav>
+            <main class="explore-page">
                 <ExploreView board={state.board.map(|b| b.name)} mode={state.mode} visible={*explore}
                              on_open={on_open_spec} />
-            </div>
+            </main>
             <div class="layout" data-testid="analysis" data-ready={state.ready().to_string()} hidden={*explore}>
                 <aside class="side">
                     <Controls model={state.model.clone()} split={state.split} grid={state.grid} mode={state.mode}

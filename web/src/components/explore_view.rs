@@ -364,7 +364,7 @@ fn cell(
                             data-rd={rd.to_string()} data-fit={fit.name()} data-macs={p.macs.to_string()}
                             data-layer-peak={p.layer_peak_bytes.to_string()} data-patch-peak={p.patch_peak_bytes.to_string()}
                             data-flash={p.flash_bytes.to_string()} data-split={split} data-grid={grid}
-                            title={title.clone()} aria-label={title} onclick={open(run, p, on_open)}>
+                            title={title} onclick={open(run, p, on_open)}>
                         { explorer::short_macs(p.macs) }
                         if let Some(m) = m { <span class="hm-mark">{ m }</span> }
                     </button>
