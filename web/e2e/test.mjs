@@ -751,6 +751,32 @@ try {
     await page.waitForSelector('[data-testid="run-identical"][data-value="true"]', { timeout: 120_000 });
     check("after the hostile inputs the worker still runs a model: identical", true);
 
+    // 18b. Keyboard only: open a model with the Open… picker (Tab, Enter), then apply a Pareto point (Enter).
+    await page.evaluate(() => {
+        const top = document.querySelector(".topbar");
+        top.setAttribute("tabindex", "-1");
+        top.focus();
+        top.removeAttribute("tabindex");
+    });
+    await page.keyboard.press("Tab");
+    const onPicker = await page.evaluate(() => document.activeElement?.dataset?.testid === "model-file");
+    const [chooser] = await Promise.all([page.waitForEvent("filechooser", { timeout: WAIT }), page.keyboard.press("Enter")]);
+    await chooser.setFiles(process.env.OTHER_MODEL);
+    await page.waitForSelector('[data-testid="model-name"]:has-text("mbv2-w0.35-r144-int8")', { timeout: WAIT });
+    await waitReady(page);
+    const front = page.locator(".pareto circle.front").last();
+    const kbWant = { split: await front.getAttribute("data-split"), grid: await front.getAttribute("data-grid") };
+    await front.focus();
+    await page.keyboard.press("Enter");
+    await waitSchedule(page, kbWant.split, kbWant.split === "none" ? undefined : kbWant.grid);
+    check("keyboard: a model opened with Tab and Enter, a Pareto point applied with Enter", onPicker, JSON.stringify(kbWant));
+    const region = page.locator('[data-testid="patch-view"] .region').first();
+    if (await region.count()) {
+        await region.focus();
+        check("keyboard: a focused patch region shows its rows and columns",
+            (await page.textContent('[data-testid="patch-info"]')).startsWith("patch 1 of"));
+    }
+
     // 19. The Explore view: the sweep in the page's workers equals `patchwise explore --json` cell for cell.
     const exploreCli = (args) => JSON.parse(execFileSync(BIN, ["explore", ...args, "--json"],
         { encoding: "utf8", timeout: 120_000, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 }));

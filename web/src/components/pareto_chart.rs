@@ -73,11 +73,24 @@ pub fn ParetoChart(props: &ParetoChartProps) -> Html {
         let d = props.dispatch.clone();
         let s = c.schedule;
         let onclick = Callback::from(move |_: MouseEvent| d.dispatch(Action::Apply(s)));
+        // The Pareto points are in the tab order (Enter or Space applies one); the thousands of others are not.
+        let d = props.dispatch.clone();
+        let onkeydown = Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" || e.key() == " " {
+                e.prevent_default();
+                d.dispatch(Action::Apply(s));
+            }
+        });
         let fits = c.peak_bytes <= props.budget;
+        let name = format!("{}: peak {}, {} MACs", label(&c.schedule), fmt::bytes(c.peak_bytes), fmt::count(c.macs));
         html! {
             <circle class={classes!(if front { "front" } else { "cand" }, (!fits).then_some("over"))}
                     cx={format!("{:.1}", x(c.peak_bytes as f64))} cy={format!("{:.1}", y(c.macs as f64))}
-                    r={if front { "4.5" } else { "2.2" }} {onclick}>
+                    r={if front { "4.5" } else { "2.2" }} {onclick}
+                    tabindex={front.then_some("0")} role={front.then_some("button")} aria-label={front.then_some(name)}
+                    onkeydown={front.then_some(onkeydown)}
+                    data-split={c.schedule.split.map_or_else(|| "none".to_string(), |s| s.to_string())}
+                    data-grid={format!("{}x{}", c.schedule.grid.0, c.schedule.grid.1)}>
                 <title>{ format!("{}\npeak {} · {} MACs{}", label(&c.schedule), fmt::bytes(c.peak_bytes), fmt::count(c.macs),
                                  if front { " (Pareto-optimal)" } else { "" }) }</title>
             </circle>
@@ -94,7 +107,7 @@ pub fn ParetoChart(props: &ParetoChartProps) -> Html {
                     all.len(), fmt::millis(search.millis), front.len(),
                     if off_chart > 0 { format!(" · {off_chart} dominated ones off the chart") } else { String::new() }) }</span>
             </div>
-            <svg class="chart pareto" viewBox={format!("0 0 {W} {H}")} role="img" data-testid="pareto-chart"
+            <svg class="chart pareto" viewBox={format!("0 0 {W} {H}")} role="group" data-testid="pareto-chart"
                  aria-label="Peak SRAM against MACs for every schedule">
                 { for xt.iter().map(|&v| html! {
                     <g class="tick">

@@ -100,10 +100,13 @@ pub fn PatchView(props: &PatchViewProps) -> Html {
                         let quiet = n > MANY_PATCHES && *focus != Some(p);
                         let f = focus.clone();
                         let enter = Callback::from(move |_: MouseEvent| f.set(Some(p)));
+                        let f = focus.clone();
+                        let onfocus = Callback::from(move |_: FocusEvent| f.set(Some(p)));
                         html! {
                             <rect class={classes!("region", dim.then_some("dim"), quiet.then_some("quiet"), (*focus == Some(p)).then_some("focus"))}
                                   x={x.to_string()} y={y.to_string()} width={w.to_string()} height={h.to_string()}
-                                  style={format!("stroke: {colour}; fill: {colour}")} onmouseenter={enter}>
+                                  style={format!("stroke: {colour}; fill: {colour}")} onmouseenter={enter} {onfocus}
+                                  tabindex="0" aria-label={format!("patch {} of {n}: {}×{} at ({}, {})", p + 1, r.w, r.h, r.x, r.y)}>
                                 <title>{ format!("patch {}: {}×{} at ({}, {})", p + 1, r.w, r.h, r.x, r.y) }</title>
                             </rect>
                         }
