@@ -227,6 +227,15 @@ try {
     check("chart → layer table: a hovered bar lights its row", true);
     await page.locator('[data-testid="memory-chart"]').dispatchEvent("mouseleave");
     await page.click('[data-testid="sort-index"]');
+    // The graph view: one node per operator, the split marked, linked with the table.
+    const gv = page.locator('[data-testid="graph-view"]');
+    check("graph view: one node per operator and the split of the schedule",
+        Number(await gv.getAttribute("data-nodes")) === auto.layers.length && (await page.locator('[data-testid="graph-node"]').count()) === auto.layers.length
+        && (await gv.getAttribute("data-split")) === s0.split);
+    await page.locator('[data-testid="graph-node"][data-index="7"]').dispatchEvent("mouseenter");
+    await page.waitForSelector('[data-testid="layer-row"][data-index="7"].hot', { timeout: WAIT });
+    check("graph → layer table: a hovered node lights its row", (await page.locator('[data-testid="memory-chart"] .bar.hot').count()) === 1);
+    await page.locator('[data-testid="memory-chart"]').dispatchEvent("mouseleave");
 
     // 1b. Layout at phone, laptop and desktop sizes: no horizontal overflow, nothing clipped; at
     // 1280×800 the schedule controls (split to Auto) are on the first screen.
@@ -760,7 +769,13 @@ try {
     });
     await page.keyboard.press("Tab");
     const onPicker = await page.evaluate(() => document.activeElement?.dataset?.testid === "model-file");
-    const [chooser] = await Promise.all([page.waitForEvent("filechooser", { timeout: WAIT }), page.keyboard.press("Enter")]);
+    // Enter or Space opens a file input's chooser (Chromium sometimes drops the first key after a re-render).
+    let chooser = null;
+    for (const key of ["Enter", "Space", "Enter"]) {
+        [chooser] = await Promise.all([page.waitForEvent("filechooser", { timeout: 10_000 }).catch(() => null), page.keyboard.press(key)]);
+        if (chooser) break;
+    }
+    if (!chooser) throw new Error("the Open… picker did not open by keyboard");
     await chooser.setFiles(process.env.OTHER_MODEL);
     await page.waitForSelector('[data-testid="model-name"]:has-text("mbv2-w0.35-r144-int8")', { timeout: WAIT });
     await waitReady(page);

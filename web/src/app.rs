@@ -10,6 +10,7 @@ use crate::components::controls::Controls;
 use crate::components::drop_zone::DropZone;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::explore_view::{ExploreView, OpenSpec};
+use crate::components::graph_view::GraphView;
 use crate::components::header::Header;
 use crate::components::layer_table::LayerTable;
 use crate::components::memory_chart::MemoryChart;
@@ -282,6 +283,8 @@ fn Playground() -> Html {
                                  dispatch={dispatch.clone()} />
                     <LayerTable model={state.model.clone()} analysis={state.analysis.clone()} hover={state.hover}
                                 dispatch={dispatch.clone()} />
+                    <GraphView model={state.model.clone()} analysis={state.analysis.clone()} hover={state.hover}
+                               dispatch={dispatch.clone()} />
                     <div class="two">
                         <ParetoChart search={search} current={state.schedule()}
                                      current_peak={state.analysis.report.patch_peak_bytes}

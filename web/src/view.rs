@@ -179,3 +179,51 @@ mod layer_table_tests {
         assert!(ops.windows(2).all(|p| rows[p[0]].op <= rows[p[1]].op));
     }
 }
+
+/// An activation tensor from the operator that writes it to one that reads
+/// it, for the graph view; `from: None` is a graph input, `to: None` a graph output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphEdge {
+    pub from: Option<usize>,
+    pub to: Option<usize>,
+    pub tensor: TensorId,
+    pub bytes: usize,
+}
+
+/// Every activation edge of `g`, in execution order of the reader.
+pub fn graph_edges(g: &Graph) -> Vec<GraphEdge> {
+    let mut producer = vec![None; g.tensors.len()];
+    for (i, n) in g.nodes.iter().enumerate() {
+        for &t in &n.outputs {
+            producer[t] = Some(i);
+        }
+    }
+    let mut edges = Vec::new();
+    for (j, n) in g.nodes.iter().enumerate() {
+        for t in n.inputs.iter().flatten().copied().filter(|&t| !g.tensors[t].is_const()) {
+            edges.push(GraphEdge { from: producer[t], to: Some(j), tensor: t, bytes: g.tensors[t].bytes() });
+        }
+    }
+    for &t in &g.outputs {
+        edges.push(GraphEdge { from: producer[t], to: None, tensor: t, bytes: g.tensors[t].bytes() });
+    }
+    edges
+}
+
+#[cfg(test)]
+mod graph_view_tests {
+    use super::*;
+
+    #[test]
+    fn blazeface_edges_are_its_activation_reads() {
+        let g = patchwise_core::loader::load(crate::DEFAULT_MODEL).unwrap();
+        let e = graph_edges(&g);
+        let reads: usize =
+            g.nodes.iter().map(|n| n.inputs.iter().flatten().filter(|&&t| !g.tensors[t].is_const()).count()).sum();
+        assert_eq!(e.len(), reads + g.outputs.len());
+        assert_eq!(e[0], GraphEdge { from: None, to: Some(0), tensor: g.inputs[0], bytes: 128 * 128 * 3 });
+        // Residual ADDs read a tensor written several operators earlier.
+        assert!(e.iter().any(|x| matches!((x.from, x.to), (Some(a), Some(b)) if b > a + 1)));
+        assert_eq!(e.iter().filter(|x| x.to.is_none()).count(), 2);
+    }
+}

@@ -6,6 +6,7 @@ pub mod drop_zone;
 pub mod error_banner;
 pub mod explore_view;
 pub mod file_picker;
+pub mod graph_view;
 pub mod header;
 pub mod hint;
 pub mod layer_table;
