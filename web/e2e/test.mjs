@@ -509,6 +509,12 @@ try {
         const p = await page.getAttribute('[data-testid="run-predicted"]', "data-value");
         check("second model run: measured == planned", m === p, `${m} vs ${p}`);
         check("second model: a classifier shows its top classes", (await page.locator('[data-testid="top-classes"]').count()) > 0);
+        // A labels file (one name per line) names the classes.
+        await page.setInputFiles('[data-testid="model-file"]', { name: "vww-labels.txt", mimeType: "text/plain", buffer: Buffer.from("no person\nperson\n") });
+        await page.waitForSelector('[data-testid="labels-note"]', { timeout: WAIT });
+        const named = await page.textContent('[data-testid="top-classes"]');
+        check("a labels file names the top classes", (named.includes("person (class 1)") || named.includes("no person (class 0)"))
+            && (await page.textContent('[data-testid="labels-note"]')).includes("vww-labels.txt"), named);
         await page.evaluate(() => window.scrollTo(0, 0));
         await page.screenshot({ path: join(OUT_DIR, "second-model.png"), fullPage: true });
         // A link of a loaded file names the file; opened elsewhere it says which file to open.

@@ -108,6 +108,8 @@ fn Playground() -> Html {
         Callback::from(move |(name, bytes): (String, Vec<u8>)| {
             d.dispatch(if models::is_spec(&name, &bytes) {
                 Action::LoadSpec { text: String::from_utf8_lossy(&bytes).into_owned(), name }
+            } else if name.to_ascii_lowercase().ends_with(".txt") {
+                Action::LoadLabels { text: String::from_utf8_lossy(&bytes).into_owned(), name }
             } else {
                 Action::LoadModel { name, bytes }
             })
@@ -127,11 +129,13 @@ fn Playground() -> Html {
         Callback::from(move |(name, bytes): (String, Vec<u8>)| {
             if is_model(&name, &bytes) {
                 on_model.emit((name, bytes))
+            } else if name.to_ascii_lowercase().ends_with(".txt") {
+                d.dispatch(Action::LoadLabels { text: String::from_utf8_lossy(&bytes).into_owned(), name })
             } else if is_image(&name, &bytes) {
                 on_image.emit((name, bytes))
             } else {
                 d.dispatch(Action::Error(format!(
-                    "{name}: neither a model (.tflite, architecture spec .json) nor an image (PNG, JPEG)"
+                    "{name}: neither a model (.tflite, architecture spec .json), an image (PNG, JPEG) nor class labels (.txt)"
                 )))
             }
         })
@@ -295,7 +299,8 @@ fn Playground() -> Html {
                     </div>
                     <RunPanel run={state.run.clone()} pending={state.run_pending.is_some()}
                               searching={state.auto_pending && state.current_search().is_none()} schedule={state.schedule()}
-                              mode={state.mode} image_name={state.image.name.clone()} on_run={on_run} />
+                              mode={state.mode} image_name={state.image.name.clone()} on_run={on_run}
+                              labels={state.labels.clone()} />
                 </main>
             </div>
             <footer class="foot muted small">

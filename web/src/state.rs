@@ -220,6 +220,8 @@ pub struct State {
     pub hover: Option<usize>,
     /// Boxes to draw over the image (filled by a detector's decoder).
     pub detections: Option<Rc<Vec<Detection>>>,
+    /// Class names from a labels file (its name, one name per line), kept across models.
+    pub labels: Option<Rc<(String, Vec<String>)>>,
 }
 
 /// A `.tflite` that did not load, as the loader outlines it.
@@ -276,6 +278,11 @@ pub enum Action {
     DismissError,
     Hover(Option<usize>),
     SetDetections(Option<Vec<Detection>>),
+    /// A labels file: one class name per line.
+    LoadLabels {
+        name: String,
+        text: String,
+    },
     /// A network of the Explore view: its spec (without RD; `rd` turns RD on
     /// as the toggle would), analysed for `board` in `mode` with the best
     /// schedule for the board's budget once its search is in.
@@ -360,6 +367,7 @@ impl State {
             refused: None,
             hover: None,
             detections: None,
+            labels: None,
             error: settings.file.as_ref().filter(|_| from_file).map(|f| {
                 format!(
                     "This link was made with {f}, a file loaded into the page, which a link cannot carry: showing \
@@ -526,6 +534,17 @@ impl Reducible for State {
                             s.set_model(m);
                         }
                     }
+                }
+            }
+            Action::LoadLabels { name, text } => {
+                let names: Vec<String> = text.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
+                if names.is_empty() || names.len() > 100_000 {
+                    s.error = Some(format!(
+                        "{name}: not a labels file (one class name per line; found {} names)",
+                        names.len()
+                    ));
+                } else {
+                    s.labels = Some(Rc::new((name, names)));
                 }
             }
             Action::OpenSpec { spec, rd, board, mode } => {

@@ -53,7 +53,7 @@ pub fn Header(props: &HeaderProps) -> Html {
             </div>
             <div class="loaded">
                 { loaded_item("model", "model-name", &props.model_name, &props.model_summary, html! {
-                    <FilePicker label="Open…" title="Load a .tflite model or an architecture spec .json (or drop one on the page)" accept=".tflite,.json,application/json,application/octet-stream" testid="model-file"
+                    <FilePicker label="Open…" title="Load a .tflite model, an architecture spec .json or a classifier's labels .txt (or drop one on the page)" accept=".tflite,.json,.txt,application/json,application/octet-stream,text/plain" testid="model-file"
                         on_file={props.on_model.clone()} on_error={props.on_error.clone()} />
                 }) }
                 { loaded_item("image", "image-name", &props.image_name, &props.image_summary, html! {

@@ -19,6 +19,8 @@ pub struct RunPanelProps {
     pub mode: Mode,
     pub image_name: AttrValue,
     pub on_run: Callback<()>,
+    /// Class names from a dropped labels file (one per line), and its name.
+    pub labels: Option<Rc<(String, Vec<String>)>>,
 }
 
 fn exec_row(name: &str, testid: &str, e: &ExecOut) -> Html {
@@ -79,8 +81,15 @@ pub fn RunPanel(props: &RunPanelProps) -> Html {
                             <code>{ format!("{} {}", fmt::shape(&o.shape), o.dtype) }</code>
                             if let Some(top) = &o.top {
                                 <ul class="top" data-testid="top-classes">
-                                    { for top.iter().map(|(c, s)| html! { <li>{ format!("class {c}: {s:.4}") }</li> }) }
+                                    { for top.iter().map(|(c, s)| {
+                                        let name = props.labels.as_ref().and_then(|l| l.1.get(*c));
+                                        html! { <li>{ match name {
+                                            Some(n) => format!("{n} (class {c}): {s:.4}"),
+                                            None => format!("class {c}: {s:.4}"),
+                                        } }</li> }
+                                    }) }
                                 </ul>
+                                { label_note(props.labels.as_deref(), o.shape.last().copied().unwrap_or(0)) }
                             }
                         </div>
                     }) }
@@ -92,5 +101,22 @@ pub fn RunPanel(props: &RunPanelProps) -> Html {
                 <p class="placeholder small">{ "Not run yet." }</p>
             }
         </section>
+    }
+}
+
+/// Which labels file names the classes, and whether its length matches the output's.
+fn label_note(labels: Option<&(String, Vec<String>)>, classes: usize) -> Html {
+    match labels {
+        None => {
+            html! { <div class="muted small">{ "Drop a labels file (.txt, one class name per line) to name the classes." }</div> }
+        }
+        Some((name, l)) if l.len() == classes => {
+            html! { <div class="muted small" data-testid="labels-note">{ format!("class names from {name}") }</div> }
+        }
+        Some((name, l)) => html! {
+            <div class="note small" data-testid="labels-note">
+                { format!("{name} has {} names, the output has {classes} classes: names are matched by line, the rest unnamed", l.len()) }
+            </div>
+        },
     }
 }
