@@ -288,13 +288,23 @@ fn live_pairs(g: &Graph, split: usize) -> u64 {
 /// Evaluates layer-by-layer and every legal split × grid (1..=8 each way),
 /// earliest splits first, within [`MAX_SEARCH_WORK`].
 pub fn search(g: &Graph, mode: InputMode) -> Search {
+    search_observed(g, mode, &mut |_, _| {})
+}
+
+/// [`search`], calling `progress(done, total)` after each legal split (of
+/// `total`) is evaluated, so a page can show how far the search is.
+pub fn search_observed(g: &Graph, mode: InputMode, progress: &mut dyn FnMut(usize, usize)) -> Search {
     let base = layer_layout(g);
     let base_macs = analysis::total_macs(g);
     let mut candidates =
         alloc::vec![Candidate { schedule: Schedule::LAYER_BY_LAYER, peak_bytes: base.arena_size(), macs: base_macs }];
-    let splits_untried = each_candidate(g, mode, base_macs, &mut |schedule, macs, arena| {
-        candidates.push(Candidate { schedule, peak_bytes: arena(false), macs })
-    });
+    let splits_untried = each_candidate(
+        g,
+        mode,
+        base_macs,
+        &mut |schedule, macs, arena| candidates.push(Candidate { schedule, peak_bytes: arena(false), macs }),
+        progress,
+    );
     let pareto = pareto_front(&candidates);
     Search { layer_peak_bytes: base.arena_size(), base_macs, candidates, pareto, splits_untried }
 }
@@ -308,10 +318,12 @@ fn each_candidate(
     mode: InputMode,
     base_macs: u64,
     visit: &mut dyn FnMut(Schedule, u64, &dyn Fn(bool) -> usize),
+    progress: &mut dyn FnMut(usize, usize),
 ) -> usize {
     let splits = legal_splits(g);
     let mut work = 0u64;
     for (k, &split) in splits.iter().enumerate() {
+        progress(k, splits.len());
         let Some(axes) = SplitAxes::new(g, split) else { continue };
         // A split is evaluated over all its grids or not at all, so its
         // candidates never depend on where the budget ran out.
@@ -376,7 +388,7 @@ pub fn search_within(g: &Graph, mode: InputMode, budget: usize) -> Within {
     let layer = Candidate { schedule: Schedule::LAYER_BY_LAYER, peak_bytes: base, macs: base_macs };
     let mut best = (base <= budget).then_some(layer);
     let mut smallest = layer;
-    let splits_untried = each_candidate(g, mode, base_macs, &mut |schedule, macs, arena| {
+    let mut visit = |schedule, macs, arena: &dyn Fn(bool) -> usize| {
         let bound = arena(true);
         let may_fit = bound <= budget && best.is_none_or(|b| macs < b.macs || (macs == b.macs && bound < b.peak_bytes));
         let may_be_smallest = bound < smallest.peak_bytes || (bound <= smallest.peak_bytes && macs < smallest.macs);
@@ -390,7 +402,8 @@ pub fn search_within(g: &Graph, mode: InputMode, budget: usize) -> Within {
         if (c.peak_bytes, c.macs) < (smallest.peak_bytes, smallest.macs) {
             smallest = c;
         }
-    });
+    };
+    let splits_untried = each_candidate(g, mode, base_macs, &mut visit, &mut |_, _| {});
     Within { layer_peak_bytes: base, base_macs, best, smallest, splits_untried }
 }
 

@@ -744,6 +744,10 @@ try {
         bombErr.includes("60000×60000") && bombErr.includes("too large"), bombErr);
     const deep = join(process.env.HOSTILE_DIR, "deep-chain.tflite");
     await page.setInputFiles('[data-testid="model-file"]', deep);
+    // The search of 4096 operators takes a moment: the header shows a determinate bar from the worker.
+    await page.waitForSelector('[data-testid="search-progress"]', { timeout: WAIT });
+    const prog = await page.evaluate(() => { const p = document.querySelector('[data-testid="search-progress"]'); return p ? [p.value, p.max] : null; });
+    check("a long search shows its progress (stage ends done of total)", prog !== null && prog[1] > 1000 && prog[0] <= prog[1], JSON.stringify(prog));
     await page.waitForSelector('[data-testid="model-name"]:has-text("deep-chain")', { timeout: WAIT });
     currentModel = deep;
     await waitReady(page);

@@ -18,6 +18,7 @@ impl Worker for PlanWorker {
     fn update(&mut self, _scope: &WorkerScope<Self>, _msg: ()) {}
 
     fn received(&mut self, scope: &WorkerScope<Self>, msg: Request, id: HandlerId) {
-        scope.respond(id, crate::compute::handle(msg, &crate::dom::now));
+        let out = crate::compute::handle_observed(msg, &crate::dom::now, &mut |p| scope.respond(id, p));
+        scope.respond(id, out);
     }
 }

@@ -65,6 +65,7 @@ fn Playground() -> Html {
                 Response::Run { id, result } => Action::RunDone { id, result },
                 Response::Image { id, result } => Action::ImageDone { id, result },
                 // The Explore view's workers answer it directly.
+                Response::SearchProgress { id, done, total } => Action::SearchProgress { id, done, total },
                 Response::Explore { .. } => return,
             })
         })
@@ -229,8 +230,16 @@ fn Playground() -> Html {
         None => format!("{} ops", g.nodes.len()),
     };
     let mut tasks: Vec<AttrValue> = Vec::new();
+    // The progress of the pending search the page last heard from.
+    let progress = state
+        .search_progress
+        .filter(|(id, _, _)| state.search_pending.iter().any(|(i, _)| i == id))
+        .map(|(_, done, total)| (done, total));
     if !state.search_pending.is_empty() {
-        tasks.push("searching schedules".into());
+        tasks.push(match progress {
+            Some((done, total)) => format!("searching schedules ({done} of {total} stage ends)").into(),
+            None => "searching schedules".into(),
+        });
     }
     if state.run_pending.is_some() {
         tasks.push("running the model".into());
@@ -249,7 +258,7 @@ fn Playground() -> Html {
                     on_model={on_model} on_image={on_image} on_error={on_error}
                     on_export={on_export} on_firmware={on_firmware}
                     firmware_board={AttrValue::from(firmware_board.name)} share_url={share_url}>
-                <Status tasks={tasks} ready={state.ready()} />
+                <Status tasks={tasks} ready={state.ready()} progress={progress} />
             </Header>
             <ErrorBanner message={state.error.clone().map(AttrValue::from)} on_dismiss={on_dismiss} />
             <RefusedModel refused={state.refused.clone()} current={state.model.name.clone()} />

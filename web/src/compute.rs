@@ -36,8 +36,27 @@ pub type Clock<'a> = &'a dyn Fn() -> f64;
 
 /// Answers one worker request.
 pub fn handle(req: Request, now: Clock) -> Response {
+    handle_observed(req, now, &mut |_| {})
+}
+
+/// Least time between two progress messages of a search (ms).
+const PROGRESS_EVERY_MS: f64 = 50.0;
+
+/// [`handle`], sending a search's progress through `progress` on the way
+/// (at most every [`PROGRESS_EVERY_MS`]).
+pub fn handle_observed(req: Request, now: Clock, progress: &mut dyn FnMut(Response)) -> Response {
     match req {
-        Request::Search { id, model, mode } => Response::Search { id, result: search(&model, mode, now) },
+        Request::Search { id, model, mode } => {
+            let mut last = f64::MIN;
+            let mut tick = |done: usize, total: usize| {
+                let t = now();
+                if t - last >= PROGRESS_EVERY_MS {
+                    last = t;
+                    progress(Response::SearchProgress { id, done, total });
+                }
+            };
+            Response::Search { id, result: search(&model, mode, now, &mut tick) }
+        }
         Request::Run { id, model, image, schedule, mode } => {
             Response::Run { id, result: run(&model, &image, schedule, mode, now) }
         }
@@ -67,10 +86,15 @@ pub fn load(model: &Source) -> Result<Graph, String> {
     }
 }
 
-pub fn search(model: &Source, mode: Mode, now: Clock) -> Result<SearchOut, String> {
+pub fn search(
+    model: &Source,
+    mode: Mode,
+    now: Clock,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<SearchOut, String> {
     let g = load(model)?;
     let t0 = now();
-    let s = plan::search(&g, mode.into());
+    let s = plan::search_observed(&g, mode, progress);
     Ok(SearchOut::from_core(&s, now() - t0))
 }
 
@@ -197,7 +221,7 @@ mod tests {
         let e = run(&huge, DEFAULT_IMAGE, Sched { split: None, grid: (1, 1) }, Mode::InArena, &c).unwrap_err();
         assert!(e.contains("more than the 64 MiB the playground runs models in"), "{e}");
         // It still loads and is searched.
-        assert!(search(&huge, Mode::InArena, &c).is_ok());
+        assert!(search(&huge, Mode::InArena, &c, &mut |_, _| {}).is_ok());
     }
 
     #[test]
@@ -240,9 +264,32 @@ mod tests {
     }
 
     #[test]
+    fn a_search_reports_its_progress_on_the_way() {
+        let t = std::cell::Cell::new(0.0);
+        let c = || {
+            t.set(t.get() + 100.0);
+            t.get()
+        };
+        let mut seen = Vec::new();
+        let out = handle_observed(Request::Search { id: 4, model: bundled(), mode: Mode::InArena }, &c, &mut |r| {
+            seen.push(r)
+        });
+        assert!(matches!(out, Response::Search { id: 4, result: Ok(_) }));
+        let splits = patchwise_core::patch::legal_splits(&load(&bundled()).unwrap()).len();
+        let done: Vec<usize> = seen
+            .iter()
+            .map(|r| match r {
+                Response::SearchProgress { id: 4, done, total } if *total == splits => *done,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(done, (0..splits).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn search_matches_core() {
         let c = clock();
-        let s = search(&bundled(), Mode::InArena, &c).unwrap();
+        let s = search(&bundled(), Mode::InArena, &c, &mut |_, _| {}).unwrap();
         let g = load(&bundled()).unwrap();
         assert_eq!(s.to_core(), plan::search(&g, patchwise_core::patch::InputMode::InArena));
     }

@@ -129,10 +129,29 @@ pub enum Request {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Response {
-    Search { id: u64, result: Result<SearchOut, String> },
-    Run { id: u64, result: Result<RunOut, String> },
-    Image { id: u64, result: Result<ImageInfo, String> },
-    Explore { id: u64, index: usize, result: Result<SpecPoint, String> },
+    Search {
+        id: u64,
+        result: Result<SearchOut, String>,
+    },
+    Run {
+        id: u64,
+        result: Result<RunOut, String>,
+    },
+    Image {
+        id: u64,
+        result: Result<ImageInfo, String>,
+    },
+    Explore {
+        id: u64,
+        index: usize,
+        result: Result<SpecPoint, String>,
+    },
+    /// How far search `id` is: `done` of `total` legal stage ends evaluated.
+    SearchProgress {
+        id: u64,
+        done: usize,
+        total: usize,
+    },
 }
 
 #[cfg(test)]

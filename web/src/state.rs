@@ -222,6 +222,8 @@ pub struct State {
     pub detections: Option<Rc<Vec<Detection>>>,
     /// Class names from a labels file (its name, one name per line), kept across models.
     pub labels: Option<Rc<(String, Vec<String>)>>,
+    /// The latest progress of a pending search: `(request id, done, total)`.
+    pub search_progress: Option<(u64, usize, usize)>,
 }
 
 /// A `.tflite` that did not load, as the loader outlines it.
@@ -259,6 +261,12 @@ pub enum Action {
     SearchDone {
         id: u64,
         result: Result<SearchOut, String>,
+    },
+    /// Search `id` has evaluated `done` of `total` legal stage ends.
+    SearchProgress {
+        id: u64,
+        done: usize,
+        total: usize,
     },
     RunStarted(u64),
     RunDone {
@@ -368,6 +376,7 @@ impl State {
             hover: None,
             detections: None,
             labels: None,
+            search_progress: None,
             error: settings.file.as_ref().filter(|_| from_file).map(|f| {
                 format!(
                     "This link was made with {f}, a file loaded into the page, which a link cannot carry: showing \
@@ -601,6 +610,11 @@ impl Reducible for State {
                 s.auto()
             }
             Action::SearchStarted { id, key } => s.search_pending.push((id, key)),
+            Action::SearchProgress { id, done, total } => {
+                if s.search_pending.iter().any(|(i, _)| *i == id) {
+                    s.search_progress = Some((id, done, total));
+                }
+            }
             Action::SearchDone { id, result } => {
                 let Some(at) = s.search_pending.iter().position(|(i, _)| *i == id) else {
                     return Rc::new(s);
