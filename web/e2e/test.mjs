@@ -239,7 +239,7 @@ try {
 
     // 1b. Layout at phone, laptop and desktop sizes: no horizontal overflow, nothing clipped; at
     // 1280×800 the schedule controls (split to Auto) are on the first screen.
-    for (const [w, h] of [[390, 844], [1280, 800], [1920, 1080]]) {
+    for (const [w, h] of [[360, 740], [390, 844], [1280, 800], [1920, 1080], [2560, 1440]]) {
         await page.setViewportSize({ width: w, height: h });
         await page.evaluate(() => window.scrollTo(0, 0));
         await page.waitForTimeout(200);
@@ -745,8 +745,11 @@ try {
     const deep = join(process.env.HOSTILE_DIR, "deep-chain.tflite");
     await page.setInputFiles('[data-testid="model-file"]', deep);
     // The search of 4096 operators takes a moment: the header shows a determinate bar from the worker.
-    await page.waitForSelector('[data-testid="search-progress"]', { timeout: WAIT });
-    const prog = await page.evaluate(() => { const p = document.querySelector('[data-testid="search-progress"]'); return p ? [p.value, p.max] : null; });
+    // (read when it is seen: the bar goes as soon as the search lands)
+    const prog = await (await page.waitForFunction(() => {
+        const p = document.querySelector('[data-testid="search-progress"]');
+        return p ? [p.value, p.max] : null;
+    }, null, { timeout: WAIT, polling: "raf" })).jsonValue();
     check("a long search shows its progress (stage ends done of total)", prog !== null && prog[1] > 1000 && prog[0] <= prog[1], JSON.stringify(prog));
     await page.waitForSelector('[data-testid="model-name"]:has-text("deep-chain")', { timeout: WAIT });
     currentModel = deep;
