@@ -96,6 +96,7 @@ impl NdCopy {
 
     /// The copy's extent per input dimension: the output shape with the
     /// dropped dimensions put back as 1 and the inserted ones (all 1) left out.
+    #[cfg(feature = "alloc")]
     fn extent(&self, out: &[usize]) -> Option<[usize; MAX_RANK]> {
         let r = self.rank as usize;
         let mut e = [1; MAX_RANK];
