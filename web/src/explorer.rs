@@ -248,11 +248,6 @@ impl Explorer {
             }
         }
     }
-
-    /// Whether the last sweep was of the current setup (else its results are stale).
-    pub fn current(&self) -> bool {
-        self.run.as_ref().is_some_and(|r| r.setup == self.setup)
-    }
 }
 
 #[cfg(target_arch = "wasm32")]
