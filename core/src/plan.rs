@@ -548,9 +548,9 @@ pub mod document {
     #[derive(Clone, Debug, PartialEq, Serialize)]
     pub struct PlanDocument {
         /// The model (file name, preset or spec name) and board it was planned for, when known.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub model: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none")]
         pub board: Option<String>,
         pub macs: u64,
         pub base_macs: u64,

@@ -44,6 +44,11 @@ fn is_model(name: &str, bytes: &[u8]) -> bool {
     name.to_ascii_lowercase().ends_with(".tflite") || bytes.get(4..8) == Some(b"TFL3") || models::is_spec(name, bytes)
 }
 
+/// A classifier's labels file: one class name per line.
+fn is_labels(name: &str) -> bool {
+    name.to_ascii_lowercase().ends_with(".txt")
+}
+
 /// A PNG or JPEG by its signature or its name (a broken one still goes to the decoder, which says what is wrong).
 fn is_image(name: &str, bytes: &[u8]) -> bool {
     let n = name.to_ascii_lowercase();
@@ -109,7 +114,7 @@ fn Playground() -> Html {
         Callback::from(move |(name, bytes): (String, Vec<u8>)| {
             d.dispatch(if models::is_spec(&name, &bytes) {
                 Action::LoadSpec { text: String::from_utf8_lossy(&bytes).into_owned(), name }
-            } else if name.to_ascii_lowercase().ends_with(".txt") {
+            } else if is_labels(&name) {
                 Action::LoadLabels { text: String::from_utf8_lossy(&bytes).into_owned(), name }
             } else {
                 Action::LoadModel { name, bytes }
@@ -128,10 +133,8 @@ fn Playground() -> Html {
     let on_drop = {
         let (on_model, on_image, d) = (on_model.clone(), on_image.clone(), dispatch.clone());
         Callback::from(move |(name, bytes): (String, Vec<u8>)| {
-            if is_model(&name, &bytes) {
+            if is_model(&name, &bytes) || is_labels(&name) {
                 on_model.emit((name, bytes))
-            } else if name.to_ascii_lowercase().ends_with(".txt") {
-                d.dispatch(Action::LoadLabels { text: String::from_utf8_lossy(&bytes).into_owned(), name })
             } else if is_image(&name, &bytes) {
                 on_image.emit((name, bytes))
             } else {
@@ -230,11 +233,8 @@ fn Playground() -> Html {
         None => format!("{} ops", g.nodes.len()),
     };
     let mut tasks: Vec<AttrValue> = Vec::new();
-    // The progress of the pending search the page last heard from.
-    let progress = state
-        .search_progress
-        .filter(|(id, _, _)| state.search_pending.iter().any(|(i, _)| i == id))
-        .map(|(_, done, total)| (done, total));
+    // The progress of the pending search the page last heard from (cleared when it lands).
+    let progress = state.search_progress.map(|(_, done, total)| (done, total));
     if !state.search_pending.is_empty() {
         tasks.push(match progress {
             Some((done, total)) => format!("searching schedules ({done} of {total} stage ends)").into(),
@@ -285,7 +285,7 @@ fn Playground() -> Html {
                 </aside>
                 <main class="content">
                     <Numbers analysis={state.analysis.clone()} budget={state.budget} board={state.board.map(|b| b.name)}
-                             flash={state.flash_fit()} searching={state.auto_pending && state.current_search().is_none()} />
+                             flash={state.flash_fit()} searching={state.provisional()} />
                     if state.rd {
                         <RdCompare base={state.loaded.model.clone()} rd_model={state.model.clone()}
                                    analysis={state.analysis.clone()} base_search={state.base_search().cloned()}
@@ -307,7 +307,7 @@ fn Playground() -> Html {
                                    hover={state.hover} detections={state.detections.clone()} />
                     </div>
                     <RunPanel run={state.run.clone()} pending={state.run_pending.is_some()}
-                              searching={state.auto_pending && state.current_search().is_none()} schedule={state.schedule()}
+                              searching={state.provisional()} schedule={state.schedule()}
                               mode={state.mode} image_name={state.image.name.clone()} on_run={on_run}
                               labels={state.labels.clone()} />
                 </main>

@@ -442,6 +442,11 @@ impl State {
         view::schedule(self.split, self.grid)
     }
 
+    /// The first search is under way and will choose the schedule: the one shown is provisional.
+    pub fn provisional(&self) -> bool {
+        self.auto_pending && self.current_search().is_none()
+    }
+
     /// The current model's flash on the board (no bundled input: a deployment reads a sensor).
     pub fn flash_fit(&self) -> Option<patchwise_core::fit::FlashFit> {
         Some(patchwise_core::fit::FlashFit::new(self.board?, self.model.pool_bytes?, 0))
@@ -557,23 +562,22 @@ impl Reducible for State {
                 }
             }
             Action::OpenSpec { spec, rd, board, mode } => {
-                let (old_board, old_budget, old_mode, old_rd, old_fw) =
-                    (s.board, s.budget, s.mode, s.rd, s.firmware_board);
-                if let Some(b) = boards::board(board) {
-                    s.board = Some(b);
-                    s.budget = b.arena_budget();
-                    s.firmware_board = b;
-                }
-                s.mode = mode;
-                s.rd = rd;
                 let name = spec.name.clone();
                 match Model::from_spec(&name, Origin::SpecFile, spec) {
-                    Ok(m) => s.set_loaded(Loaded::new(m)),
                     Err(e) => s.error = Some(e),
-                }
-                if s.error.is_some() {
-                    (s.board, s.budget, s.mode, s.rd, s.firmware_board) =
-                        (old_board, old_budget, old_mode, old_rd, old_fw);
+                    // Tried on a copy: on an error the page keeps all it had, board and mode included.
+                    Ok(m) => {
+                        let mut t = s.clone();
+                        if let Some(b) = boards::board(board) {
+                            (t.board, t.budget, t.firmware_board) = (Some(b), b.arena_budget(), b);
+                        }
+                        (t.mode, t.rd) = (mode, rd);
+                        t.set_loaded(Loaded::new(m));
+                        match t.error.take() {
+                            None => s = t,
+                            Some(e) => s.error = Some(e),
+                        }
+                    }
                 }
             }
             Action::LoadSpec { name, text } => {
@@ -620,6 +624,9 @@ impl Reducible for State {
                     return Rc::new(s);
                 };
                 let (_, key) = s.search_pending.remove(at);
+                if s.search_progress.is_some_and(|(i, _, _)| i == id) {
+                    s.search_progress = None;
+                }
                 let current = key == (s.model.id, s.mode);
                 match result {
                     Ok(out) => {

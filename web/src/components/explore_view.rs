@@ -226,17 +226,11 @@ fn family_label(f: Family) -> &'static str {
 
 fn progress(run: &Run) -> Html {
     let (done, total) = (run.done(), run.points.len());
+    let workers = format!("{} worker{}", run.workers, if run.workers == 1 { "" } else { "s" });
     let text = match (run.millis(), run.cancelled) {
         (_, true) => format!("cancelled after {done} of {total} networks"),
-        (Some(ms), _) => format!(
-            "{total} networks in {} on {} worker{}",
-            fmt::millis(ms),
-            run.workers,
-            if run.workers == 1 { "" } else { "s" }
-        ),
-        (None, _) => {
-            format!("{done} of {total} networks · {} worker{}", run.workers, if run.workers == 1 { "" } else { "s" })
-        }
+        (Some(ms), _) => format!("{total} networks in {} on {workers}", fmt::millis(ms)),
+        (None, _) => format!("{done} of {total} networks · {workers}"),
     };
     html! {
         <div class="explore-progress" data-testid="explore-progress" data-value={done.to_string()}

@@ -94,10 +94,7 @@ pub fn GraphView(props: &GraphViewProps) -> Html {
                         let cx = x(i as f64 + 1.0);
                         let in_stage = split.is_some_and(|s| i <= s);
                         let hot = props.hover == Some(i);
-                        let d = props.dispatch.clone();
-                        let enter = Callback::from(move |_: MouseEvent| d.dispatch(Action::Hover(Some(i))));
-                        let d = props.dispatch.clone();
-                        let focus = Callback::from(move |_: FocusEvent| d.dispatch(Action::Hover(Some(i))));
+                        let (enter, focus) = super::hover_op(&props.dispatch, i);
                         let out = &g.tensors[node.output()];
                         let name = node.op.name();
                         html! {

@@ -88,10 +88,7 @@ pub fn LayerTable(props: &LayerTableProps) -> Html {
                     <tbody>
                         { for order.iter().map(|&i| {
                             let r = &rows[i];
-                            let d = props.dispatch.clone();
-                            let enter = Callback::from(move |_: MouseEvent| d.dispatch(Action::Hover(Some(i))));
-                            let d = props.dispatch.clone();
-                            let focus = Callback::from(move |_: FocusEvent| d.dispatch(Action::Hover(Some(i))));
+                            let (enter, focus) = super::hover_op(&props.dispatch, i);
                             let hot = props.hover == Some(i);
                             html! {
                                 <tr tabindex="0" data-testid="layer-row" data-index={i.to_string()}

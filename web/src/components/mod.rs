@@ -56,6 +56,19 @@ pub fn ticks_between(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     t
 }
 
+/// The callbacks that make an operator `i` the hovered one (pointer and
+/// keyboard focus alike), linking a view with the memory chart and the others.
+pub fn hover_op(
+    d: &yew::UseReducerDispatcher<crate::state::State>,
+    i: usize,
+) -> (yew::Callback<web_sys::MouseEvent>, yew::Callback<web_sys::FocusEvent>) {
+    let (a, b) = (d.clone(), d.clone());
+    (
+        yew::Callback::from(move |_| a.dispatch(crate::state::Action::Hover(Some(i)))),
+        yew::Callback::from(move |_| b.dispatch(crate::state::Action::Hover(Some(i)))),
+    )
+}
+
 /// A distinct colour for patch `i` of `n`.
 pub fn patch_colour(i: usize, n: usize) -> String {
     let hue = (i as f64 * 360.0 / n.max(1) as f64 + 200.0) % 360.0;
