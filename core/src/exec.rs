@@ -13,6 +13,7 @@ use crate::layout::{ArenaLayout, LayoutOptions};
 use crate::lower::{lower, Lowered};
 use crate::planner::{GreedyBySize, Planner};
 use crate::program::Program;
+pub use crate::program::Step;
 
 /// A graph prepared for layer-by-layer execution in one arena.
 pub struct Executor<'g> {
@@ -73,6 +74,16 @@ pub struct Measured {
 /// after a run, so the larger high-water mark is exactly the bytes written.
 /// Both runs must give the same outputs. `clock` times the last run.
 pub fn run_measured(p: &Program, input: &[u8], clock: &dyn Fn() -> f64) -> Result<Measured> {
+    run_measured_observed(p, input, clock, &mut |_, _| {})
+}
+
+/// [`run_measured`], telling `observe` which of the two runs (0, 1) is at which step.
+pub fn run_measured_observed(
+    p: &Program,
+    input: &[u8],
+    clock: &dyn Fn() -> f64,
+    observe: &mut dyn FnMut(usize, Step),
+) -> Result<Measured> {
     let sizes: Vec<usize> = p
         .inputs
         .iter()
@@ -84,7 +95,7 @@ pub fn run_measured(p: &Program, input: &[u8], clock: &dyn Fn() -> f64) -> Resul
     }
     let mut arena = alloc::vec![0u8; p.arena_size];
     let mut m = Measured { outputs: Vec::new(), arena_hwm: 0, elapsed: 0.0 };
-    for byte in [0xAA, 0x55] {
+    for (pass, byte) in [0xAA, 0x55].into_iter().enumerate() {
         paint(&mut arena, byte);
         let (mut at, mut streamed) = (0, None);
         for (i, &n) in sizes.iter().enumerate() {
@@ -97,7 +108,7 @@ pub fn run_measured(p: &Program, input: &[u8], clock: &dyn Fn() -> f64) -> Resul
             }
         }
         let t0 = clock();
-        p.run(&mut arena, streamed)?;
+        p.run_observed(&mut arena, streamed, |s| observe(pass, s))?;
         m.elapsed = clock() - t0;
         m.arena_hwm = m.arena_hwm.max(high_water_mark(&arena, byte));
         let outputs = (0..p.outputs.len()).map(|i| p.output(&arena, i).map(<[u8]>::to_vec)).collect::<Result<_>>()?;

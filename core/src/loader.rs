@@ -67,6 +67,12 @@ pub struct OpOutline {
     /// Shapes of the operator's tensors (`None`: an omitted optional operand).
     pub inputs: Vec<Option<Vec<usize>>>,
     pub outputs: Vec<Vec<usize>>,
+    /// The activation tensors it reads (not constants): `(index in the
+    /// file's tensor list, elements)`. With `writes`, the data flow of a
+    /// model that does not load, so a page can draw it.
+    pub reads: Vec<(usize, usize)>,
+    /// Its output tensors, by index.
+    pub writes: Vec<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -177,6 +183,13 @@ fn read(bytes: &[u8], mut outline: Option<&mut Vec<OpOutline>>) -> Result<Graph>
                 status,
                 inputs: ins.iter().map(|t| t.map(|t| tensors[t].shape.clone())).collect(),
                 outputs: outs.iter().map(|&t| tensors[t].shape.clone()).collect(),
+                reads: ins
+                    .iter()
+                    .flatten()
+                    .filter(|&&t| !tensors[t].is_const())
+                    .map(|&t| (t, tensors[t].shape.iter().fold(1usize, |n, &d| n.saturating_mul(d))))
+                    .collect(),
+                writes: outs.clone(),
             });
             if decoded.is_err() {
                 continue;

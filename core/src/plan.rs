@@ -291,50 +291,119 @@ pub fn search(g: &Graph, mode: InputMode) -> Search {
     search_observed(g, mode, &mut |_, _| {})
 }
 
-/// [`search`], calling `progress(done, total)` after each legal split (of
+/// [`search`], calling `progress(done, total)` before each legal split (of
 /// `total`) is evaluated, so a page can show how far the search is.
 pub fn search_observed(g: &Graph, mode: InputMode, progress: &mut dyn FnMut(usize, usize)) -> Search {
-    let base = layer_layout(g);
-    let base_macs = analysis::total_macs(g);
-    let mut candidates =
-        alloc::vec![Candidate { schedule: Schedule::LAYER_BY_LAYER, peak_bytes: base.arena_size(), macs: base_macs }];
-    let splits_untried = each_candidate(
-        g,
-        mode,
-        base_macs,
-        &mut |schedule, macs, arena| candidates.push(Candidate { schedule, peak_bytes: arena(false), macs }),
-        progress,
-    );
-    let pareto = pareto_front(&candidates);
-    Search { layer_peak_bytes: base.arena_size(), base_macs, candidates, pareto, splits_untried }
+    let mut run = SearchRun::new(g, mode);
+    loop {
+        let (done, total) = run.progress();
+        if done == total {
+            break;
+        }
+        progress(done, total);
+        run.step(g);
+    }
+    run.finish()
 }
 
-/// Walks the patch candidates [`search`] evaluates, in its order, within
-/// [`MAX_SEARCH_WORK`]: `visit(schedule, macs, arena)` gets each one, and
-/// `arena(bound)` plans its arena (`false`) or gives a lower bound of it that
-/// plans nothing (`true`). Returns the legal splits left untried.
-fn each_candidate(
-    g: &Graph,
+/// A [`search`] taken one legal split at a time, so a caller that must stay
+/// responsive (a web worker between two messages) can pause it, report how
+/// far it is, and drop it to cancel. Stepped to the end, [`finish`](Self::finish)
+/// gives exactly what [`search`] gives. Every call takes the graph it was made with.
+#[derive(Clone, Debug)]
+pub struct SearchRun {
     mode: InputMode,
+    walk: Walk,
+    layer_peak_bytes: usize,
     base_macs: u64,
-    visit: &mut dyn FnMut(Schedule, u64, &dyn Fn(bool) -> usize),
-    progress: &mut dyn FnMut(usize, usize),
-) -> usize {
-    let splits = legal_splits(g);
-    let mut work = 0u64;
-    for (k, &split) in splits.iter().enumerate() {
-        progress(k, splits.len());
-        let Some(axes) = SplitAxes::new(g, split) else { continue };
+    candidates: Vec<Candidate>,
+}
+
+impl SearchRun {
+    /// Plans layer by layer (the first candidate); no split evaluated yet.
+    pub fn new(g: &Graph, mode: InputMode) -> Self {
+        let layer_peak_bytes = layer_layout(g).arena_size();
+        let base_macs = analysis::total_macs(g);
+        let first = Candidate { schedule: Schedule::LAYER_BY_LAYER, peak_bytes: layer_peak_bytes, macs: base_macs };
+        SearchRun { mode, walk: Walk::new(g), layer_peak_bytes, base_macs, candidates: alloc::vec![first] }
+    }
+
+    /// `(done, total)`: legal splits evaluated (or given up at the work limit) of all.
+    pub fn progress(&self) -> (usize, usize) {
+        self.walk.progress()
+    }
+
+    /// Evaluates the next legal split over every grid; `false` once none is left.
+    pub fn step(&mut self, g: &Graph) -> bool {
+        let candidates = &mut self.candidates;
+        self.walk.step(g, self.mode, self.base_macs, &mut |schedule, macs, arena| {
+            candidates.push(Candidate { schedule, peak_bytes: arena(false), macs })
+        })
+    }
+
+    pub fn finish(self) -> Search {
+        let pareto = pareto_front(&self.candidates);
+        Search {
+            layer_peak_bytes: self.layer_peak_bytes,
+            base_macs: self.base_macs,
+            candidates: self.candidates,
+            pareto,
+            splits_untried: self.walk.untried(),
+        }
+    }
+}
+
+/// The patch candidates [`search`] evaluates, in its order, within
+/// [`MAX_SEARCH_WORK`], one legal split a step: `visit(schedule, macs, arena)`
+/// gets each one, and `arena(bound)` plans its arena (`false`) or gives a
+/// lower bound of it that plans nothing (`true`).
+#[derive(Clone, Debug)]
+struct Walk {
+    splits: Vec<usize>,
+    /// The next split to evaluate.
+    next: usize,
+    work: u64,
+    /// Set when the work limit stopped the walk: the splits left untried.
+    stopped: Option<usize>,
+}
+
+impl Walk {
+    fn new(g: &Graph) -> Self {
+        Walk { splits: legal_splits(g), next: 0, work: 0, stopped: None }
+    }
+
+    fn progress(&self) -> (usize, usize) {
+        let total = self.splits.len();
+        (if self.stopped.is_some() { total } else { self.next }, total)
+    }
+
+    fn untried(&self) -> usize {
+        self.stopped.unwrap_or(0)
+    }
+
+    /// Evaluates the next split; `false` once the walk is over.
+    fn step(
+        &mut self,
+        g: &Graph,
+        mode: InputMode,
+        base_macs: u64,
+        visit: &mut dyn FnMut(Schedule, u64, &dyn Fn(bool) -> usize),
+    ) -> bool {
+        let k = self.next;
+        let Some(&split) = self.splits.get(k).filter(|_| self.stopped.is_none()) else { return false };
+        self.next += 1;
+        let Some(axes) = SplitAxes::new(g, split) else { return true };
         // A split is evaluated over all its grids or not at all, so its
         // candidates never depend on where the budget ran out.
         let split_work = split_work(g, &axes);
-        if work.saturating_add(split_work) > MAX_SEARCH_WORK {
-            return splits.len() - k;
+        if self.work.saturating_add(split_work) > MAX_SEARCH_WORK {
+            self.stopped = Some(self.splits.len() - k);
+            return false;
         }
-        work += split_work;
+        self.work += split_work;
         let SplitAxes { stage, rows, cols } = axes;
         if stage.check_mode(mode).is_err() {
-            continue;
+            return true;
         }
         let once = stage.stage_macs_once(g);
         let skeleton = stage_skeleton(g, &stage, mode, LayoutOptions::default());
@@ -361,8 +430,8 @@ fn each_candidate(
                 visit(schedule, base_macs + stage_macs.saturating_sub(once), &|bound| arena(&sizes, bound));
             }
         }
+        true
     }
-    0
 }
 
 /// What [`search`] followed by [`Search::best_within`] and
@@ -403,7 +472,9 @@ pub fn search_within(g: &Graph, mode: InputMode, budget: usize) -> Within {
             smallest = c;
         }
     };
-    let splits_untried = each_candidate(g, mode, base_macs, &mut visit, &mut |_, _| {});
+    let mut walk = Walk::new(g);
+    while walk.step(g, mode, base_macs, &mut visit) {}
+    let splits_untried = walk.untried();
     Within { layer_peak_bytes: base, base_macs, best, smallest, splits_untried }
 }
 

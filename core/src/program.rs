@@ -20,6 +20,15 @@ use crate::literal_struct;
 use crate::ops::{full, In, Kernel, Out};
 use crate::region::{Rect, Window};
 
+/// Where a run is (see [`Program::run_observed`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The node about to run.
+    pub node: usize,
+    /// The patch it runs in (`None`: layer by layer, whole tensors).
+    pub patch: Option<usize>,
+}
+
 /// Index of a tensor in [`Program::tensors`].
 pub type TensorIndex = u16;
 
@@ -250,11 +259,18 @@ impl<'a> Program<'a> {
     /// streams it (read patch by patch, never copied whole into the arena).
     /// Does not allocate.
     pub fn run(&self, arena: &mut [u8], streamed: Option<&[u8]>) -> Result<()> {
+        self.run_observed(arena, streamed, |_| {})
+    }
+
+    /// [`run`](Self::run), telling `at` which node runs next (in the patch
+    /// stage, in which patch) before it runs: a page shows where a run is,
+    /// a timeline replays it. With a no-op `at` this is `run`.
+    pub fn run_observed(&self, arena: &mut [u8], streamed: Option<&[u8]>, mut at: impl FnMut(Step)) -> Result<()> {
         if arena.len() < self.arena_size {
             return Err(Error::ArenaTooSmall { needed: self.arena_size, got: arena.len() });
         }
         let Some(plan) = &self.patch else {
-            return self.run_layers(arena, 0..self.nodes.len());
+            return self.run_layers(arena, 0..self.nodes.len(), &mut at);
         };
         if plan.split >= self.nodes.len() {
             return Err(Error::Schedule("split index is past the last operator"));
@@ -267,10 +283,11 @@ impl<'a> Program<'a> {
             for (i, node) in self.nodes[..=plan.split].iter().enumerate() {
                 let Some(region) = plan.rect(p, self.tensor(node.output)?) else { continue };
                 let out_place = self.place(plan, p, node.output)?;
+                at(Step { node: i, patch: Some(p) });
                 self.run_node(i, arena, out_place, region, &|t| self.place(plan, p, t))?;
             }
         }
-        self.run_layers(arena, plan.split + 1..self.nodes.len())
+        self.run_layers(arena, plan.split + 1..self.nodes.len(), &mut at)
     }
 
     /// Where tensor `t` lives during patch `p`: the stage's output, its kept
@@ -318,9 +335,10 @@ impl<'a> Program<'a> {
     }
 
     /// Runs nodes `ops` whose tensors all live whole in the arena (layer by layer).
-    fn run_layers(&self, arena: &mut [u8], ops: Range<usize>) -> Result<()> {
+    fn run_layers(&self, arena: &mut [u8], ops: Range<usize>, at: &mut impl FnMut(Step)) -> Result<()> {
         for i in ops {
             let node = &self.nodes[i];
+            at(Step { node: i, patch: None });
             if let Some(ip) = node.inplace {
                 self.run_inplace(node, ip, arena)?;
                 continue;

@@ -302,3 +302,33 @@ fn mutated_real_models_give_typed_errors() {
         assert!(loaded > 0 && rejected > 0, "{name}: loaded {loaded}, rejected {rejected}");
     }
 }
+
+/// The page's worker takes a search one split a message (so it can be
+/// cancelled between two): stepped to the end it is the one-call search,
+/// also when the work limit stops it, and its progress only grows.
+#[test]
+fn a_stepped_search_is_the_search_also_at_its_work_limit() {
+    use patchwise_core::loader::MAX_OPERATORS;
+    use patchwise_core::patch::InputMode;
+    use patchwise_core::plan::{search, SearchRun};
+    let limited = patchwise_core::loader::load(&patchwise_tests::hostile::relu_chain(MAX_OPERATORS, 16, 4)).unwrap();
+    let blazeface = patchwise_core::loader::load(
+        &std::fs::read(patchwise_tests::root().join("models/blazeface-short-int8.tflite")).unwrap(),
+    )
+    .unwrap();
+    for (name, g) in [("relu chain", &limited), ("blazeface", &blazeface)] {
+        for mode in [InputMode::InArena, InputMode::Streamed] {
+            let mut run = SearchRun::new(g, mode);
+            let mut last = run.progress();
+            assert_eq!(last.0, 0, "{name}");
+            while run.step(g) {
+                let p = run.progress();
+                assert!(p.0 > last.0 && p.1 == last.1, "{name}: progress {last:?} then {p:?}");
+                last = p;
+            }
+            assert_eq!(run.progress().0, run.progress().1, "{name}: a finished search is at its end");
+            assert!(!run.step(g), "{name}: a finished search stays finished");
+            assert_eq!(run.finish(), search(g, mode), "{name} {mode:?}");
+        }
+    }
+}

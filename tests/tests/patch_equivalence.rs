@@ -180,3 +180,31 @@ fn yolofpn_every_split() {
 fn torchconv_every_split() {
     check_model("torchconv-int8.tflite", &[(1, 1), (2, 3)]);
 }
+
+/// What a page shows of a run and a timeline replays: an observed run visits
+/// each patch-stage node once per patch (patches in order), then every later
+/// node once, whole — and observing changes no output byte.
+#[test]
+fn an_observed_run_visits_the_stage_per_patch_then_the_rest() {
+    let g = load("blazeface-short-int8.tflite");
+    let input = golden_input("blazeface-short-int8");
+    let split = legal_splits(&g)[3];
+    let ex = PatchExecutor::new(&g, split, (2, 2), InputMode::InArena).unwrap();
+    let mut steps = Vec::new();
+    let m = exec::run_measured_observed(&ex.program(), &input, &|| 0.0, &mut |pass, s| {
+        if pass == 0 {
+            steps.push(s)
+        }
+    })
+    .unwrap();
+    assert_eq!(m.outputs, exec::run_measured(&ex.program(), &input, &|| 0.0).unwrap().outputs);
+    let (stage, rest): (Vec<exec::Step>, Vec<exec::Step>) = steps.iter().partition(|s| s.patch.is_some());
+    for p in 0..4 {
+        let nodes: Vec<usize> = stage.iter().filter(|s| s.patch == Some(p)).map(|s| s.node).collect();
+        assert_eq!(nodes, (0..=split).collect::<Vec<_>>(), "patch {p}");
+    }
+    assert!(stage.windows(2).all(|w| w[0].patch <= w[1].patch), "patches run in order");
+    assert_eq!(rest.iter().map(|s| s.node).collect::<Vec<_>>(), (split + 1..g.nodes.len()).collect::<Vec<_>>());
+    assert_eq!(steps.len(), stage.len() + rest.len());
+    assert!(steps.iter().position(|s| s.patch.is_none()) == Some(stage.len()), "the rest runs after every patch");
+}
