@@ -177,6 +177,10 @@ try {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            // The camera: Chromium's fake device, allowed without asking, playing the face video tools/web-test made.
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            `--use-file-for-fake-video-capture=${process.env.FAKE_CAMERA}`,
         ],
     });
     context.setDefaultTimeout(WAIT);
@@ -293,6 +297,21 @@ try {
     const drawn = Number(await page.getAttribute('[data-testid="detections"]', "data-count"));
     check("detect: boxes drawn on the image == CLI detect", drawn === faces.length && drawn >= 1, `${drawn} vs ${faces.length}`);
 
+    // The camera: the fake camera plays the same face (a Y4M of astronaut-128.png); the page runs the
+    // detector on its frames in a worker, under the patch schedule, continuously, and draws the boxes.
+    await page.click('[data-testid="camera-start"]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="camera-fps"]')?.dataset.frames ?? 0) >= 8, null, { timeout: 60_000 });
+    const camFps = Number(await page.getAttribute('[data-testid="camera-fps"]', "data-value"));
+    const camBoxes = Number(await page.getAttribute('[data-testid="camera-detections"]', "data-count"));
+    const camText = await page.textContent('[data-testid="camera"]');
+    check("camera: the detector runs on the fake camera's frames at ≥ 1 frame/s, patch-based, and finds the face",
+        camFps >= 1 && camBoxes >= 1 && camText.includes(`patch-based: split ${s0.split}`), `${camFps} fps, ${camBoxes} boxes | ${camText}`);
+    log(`camera: ${camFps} frames/s, ${camBoxes} box(es)`);
+    await page.locator('[data-testid="camera"]').scrollIntoViewIfNeeded();
+    await page.locator('[data-testid="camera"]').screenshot({ path: join(OUT_DIR, "camera.png") });
+    await page.click('[data-testid="camera-stop"]');
+    check("camera: stopped", (await page.getAttribute('[data-testid="camera"]', "data-phase")) === "off");
+
     // Hover a patch-stage layer so the screenshot shows the regions there.
     const bars = page.locator(".memory g.bar.in-stage");
     await page.mouse.move(1, 1);
@@ -405,6 +424,10 @@ try {
     check("unsupported ops: every one named, the operators listed with them marked",
         unsupportedErr.includes("EXP (builtin code 47)") && unsupportedErr.includes("COS") && marked.length === 2
             && marked[0].includes("EXP") && marked[1].includes("COS"), `${unsupportedErr} | ${marked}`);
+    const refusedNodes = await page.$$eval('[data-testid="refused-graph-node"]', (ns) => ns.map((n) => [n.dataset.unsupported, n.getAttribute("aria-label")]));
+    check("unsupported ops: the refused model's graph is drawn, its unsupported ops marked",
+        refusedNodes.length === marked.length + (await page.locator('[data-testid="refused-model"] tbody tr:not(.unsupported)').count())
+            && refusedNodes.filter(([u]) => u === "true").map(([, l]) => l.split(":")[0]).join(",") === "EXP,COS", JSON.stringify(refusedNodes));
     check("unsupported ops: the page says the previous model is still analysed",
         unsupportedErr.includes("is still the model analysed")
             && (await page.textContent('[data-testid="model-name"]')).includes("blazeface"), unsupportedErr);
@@ -517,6 +540,19 @@ try {
             && (await page.textContent('[data-testid="labels-note"]')).includes("vww-labels.txt"), named);
         await page.evaluate(() => window.scrollTo(0, 0));
         await page.screenshot({ path: join(OUT_DIR, "second-model.png"), fullPage: true });
+        // A classifier whose labels file is packed in it (TFLite metadata's associated files) names its classes.
+        await page.setInputFiles('[data-testid="model-file"]', process.env.LABELLED_MODEL);
+        await page.waitForSelector('[data-testid="model-name"]:has-text("mbv2-labelled")', { timeout: WAIT });
+        await waitReady(page);
+        await page.click('[data-testid="run"]');
+        await page.waitForSelector('[data-testid="run-identical"][data-value="true"]', { timeout: 120_000 });
+        const packedNames = await page.textContent('[data-testid="top-classes"]');
+        const packedNote = await page.textContent('[data-testid="labels-note"]');
+        check("a labels file packed in the model names its classes", /packed-(no|yes) \(class [01]\)/.test(packedNames)
+            && packedNote.includes("labels.txt, packed in mbv2-labelled.tflite"), `${packedNames} | ${packedNote}`);
+        await page.setInputFiles('[data-testid="model-file"]', other);
+        await page.waitForSelector(`[data-testid="model-name"]:has-text("${other.split("/").pop()}")`, { timeout: WAIT });
+        await waitReady(page);
         // A link of a loaded file names the file; opened elsewhere it says which file to open.
         const fileName = other.split("/").pop();
         await page.waitForFunction((f) => location.hash.includes(`file=${f}`), fileName, { timeout: WAIT });
@@ -629,6 +665,13 @@ try {
     // Run the 300 M-MAC network with RD under its patch schedule (synthetic weights) in the worker.
     const tRun = Date.now();
     await page.click('[data-testid="run"]');
+    // A run of seconds says where it is: which of its runs, which patch, which op (from the worker).
+    const runStep = await (await page.waitForFunction((patched) => {
+        const t = document.querySelector('[data-testid="status-text"]')?.textContent ?? "";
+        const re = patched ? /running under the schedule \(run [12] of 2\): patch \d+ of \d+, op \d+ · [A-Z_0-9]+ → / : /running layer by layer \(run [12] of 2\): op \d+ · [A-Z_0-9]+ → /;
+        return re.test(t) ? t : null;
+    }, rs.split !== "none", { timeout: 120_000, polling: "raf" })).jsonValue();
+    check("a running model shows which op (and patch) it is in", !!runStep, runStep);
     await page.waitForSelector('[data-testid="run-identical"]', { timeout: 120_000 });
     check(`${PRESET} RD run (split ${rs.split}, ${rs.grid}): outputs identical`, (await page.getAttribute('[data-testid="run-identical"]', "data-value")) === "true");
     const bm = await page.getAttribute('[data-testid="run-measured"]', "data-value");
@@ -746,13 +789,28 @@ try {
     await page.setInputFiles('[data-testid="model-file"]', deep);
     // The search of 4096 operators takes a moment: the header shows a determinate bar from the worker.
     // (read when it is seen: the bar goes as soon as the search lands)
+    // Read when it is seen, and cancel the search in the same frame (it lasts well under a second).
     const prog = await (await page.waitForFunction(() => {
         const p = document.querySelector('[data-testid="search-progress"]');
-        return p ? [p.value, p.max] : null;
+        const cancel = document.querySelector('[data-testid="search-cancel"]');
+        if (!p || !cancel) return null;
+        const seen = [p.value, p.max];
+        cancel.click();
+        return seen;
     }, null, { timeout: WAIT, polling: "raf" })).jsonValue();
     check("a long search shows its progress (stage ends done of total)", prog !== null && prog[1] > 1000 && prog[0] <= prog[1], JSON.stringify(prog));
     await page.waitForSelector('[data-testid="model-name"]:has-text("deep-chain")', { timeout: WAIT });
     currentModel = deep;
+    // Cancelled: the worker dropped it between two slices; the page says so and keeps working.
+    await page.waitForSelector('[data-testid="search-cancelled"]', { timeout: WAIT });
+    await page.waitForTimeout(300);
+    check("a cancelled search: no bar, nothing busy, the schedule left to the user",
+        (await page.locator('[data-testid="search-progress"]').count()) === 0
+        && (await page.getAttribute('[data-testid="status"]', "data-busy")) === "false"
+        && (await schedule(page)).split === "none", JSON.stringify(await schedule(page)));
+    await page.click('[data-testid="search-again"]');
+    // (the search limit note below appears only once this new search has landed)
+    await page.waitForSelector('[data-testid="search-cancelled"]', { state: "detached", timeout: WAIT });
     await waitReady(page);
     await page.waitForSelector('[data-testid="search-limit"]', { timeout: 120_000 });
     const limitNote = await page.textContent('[data-testid="search-limit"]');

@@ -4,7 +4,8 @@ use yew_agent::worker::{HandlerId, Worker, WorkerScope};
 
 use crate::proto::{Request, Response};
 
-pub struct PlanWorker;
+/// The worker's [`Session`](crate::compute::Session): searches under way between two messages.
+pub struct PlanWorker(crate::compute::Session);
 
 impl Worker for PlanWorker {
     type Message = ();
@@ -12,13 +13,12 @@ impl Worker for PlanWorker {
     type Output = Response;
 
     fn create(_scope: &WorkerScope<Self>) -> Self {
-        PlanWorker
+        PlanWorker(Default::default())
     }
 
     fn update(&mut self, _scope: &WorkerScope<Self>, _msg: ()) {}
 
     fn received(&mut self, scope: &WorkerScope<Self>, msg: Request, id: HandlerId) {
-        let out = crate::compute::handle_observed(msg, &crate::dom::now, &mut |p| scope.respond(id, p));
-        scope.respond(id, out);
+        self.0.handle(msg, &crate::dom::now, &mut |r| scope.respond(id, r));
     }
 }

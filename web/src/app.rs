@@ -3,9 +3,10 @@
 use std::rc::Rc;
 
 use yew::prelude::*;
-use yew_agent::worker::{use_worker_bridge, WorkerProvider};
+use yew_agent::worker::{use_worker_bridge, UseWorkerBridgeHandle, WorkerProvider};
 
 use crate::agent::PlanWorker;
+use crate::components::camera_view::CameraView;
 use crate::components::controls::Controls;
 use crate::components::drop_zone::DropZone;
 use crate::components::error_banner::ErrorBanner;
@@ -57,30 +58,54 @@ fn is_image(name: &str, bytes: &[u8]) -> bool {
         || [".png", ".jpg", ".jpeg"].iter().any(|e| n.ends_with(e))
 }
 
+/// What a run is doing, for the status line: which of its runs, which patch, which op.
+fn run_step_text(state: &State, at: crate::proto::RunAt) -> String {
+    let g = &state.model.graph;
+    let op = if at.node < g.nodes.len() { crate::view::op_label(g, at.node) } else { format!("op {}", at.node) };
+    let which = if at.scheduled() { "under the schedule" } else { "layer by layer" };
+    let pass = at.pass % 2 + 1;
+    let patch = match at.patch {
+        Some(p) => format!("patch {} of {}, ", p + 1, state.grid.0 * state.grid.1),
+        None => String::new(),
+    };
+    format!("running {which} (run {pass} of 2): {patch}{op} (of {} ops)", g.nodes.len())
+}
+
 #[component]
 fn Playground() -> Html {
     let state = use_reducer(|| State::initial(&Settings::parse(&dom::url_settings())));
     let dispatch = state.dispatcher();
 
+    // The bridge, for its own callback: a search's progress asks the worker to go on
+    // (one slice a message, so that a cancel is heard between two).
+    let slot: Rc<std::cell::RefCell<Option<UseWorkerBridgeHandle<PlanWorker>>>> = use_mut_ref(|| None);
     let bridge = {
-        let d = dispatch.clone();
+        let (d, slot) = (dispatch.clone(), slot.clone());
         use_worker_bridge::<PlanWorker, _>(move |resp: Response| {
             d.dispatch(match resp {
                 Response::Search { id, result } => Action::SearchDone { id, result },
                 Response::Run { id, result } => Action::RunDone { id, result },
                 Response::Image { id, result } => Action::ImageDone { id, result },
-                // The Explore view's workers answer it directly.
-                Response::SearchProgress { id, done, total } => Action::SearchProgress { id, done, total },
-                Response::Explore { .. } => return,
+                Response::SearchProgress { id, done, total } => {
+                    // A cancelled search's worker state is gone: this continue is ignored.
+                    if let Some(b) = slot.borrow().as_ref() {
+                        b.send(Request::SearchContinue { id });
+                    }
+                    Action::SearchProgress { id, done, total }
+                }
+                Response::RunProgress { id, at } => Action::RunProgress { id, at },
+                // The Explore view's and the camera's workers answer them directly.
+                Response::Explore { .. } | Response::CameraReady { .. } | Response::Frame { .. } => return,
             })
         })
     };
+    *slot.borrow_mut() = Some(bridge.clone());
 
     // Search whenever the model or the input mode changes (with RD on, the
     // model without RD too, for the side-by-side view), unless already known.
     {
         let (bridge, d, st) = (bridge.clone(), dispatch.clone(), state.clone());
-        use_effect_with((state.model.id, state.loaded.model.id, state.rd, state.mode), move |_| {
+        use_effect_with((state.model.id, state.loaded.model.id, state.rd, state.mode, state.search_epoch), move |_| {
             let mut wanted = vec![st.model.clone()];
             if st.rd {
                 wanted.push(st.loaded.model.clone());
@@ -203,6 +228,19 @@ fn Playground() -> Html {
             }
         })
     };
+    let on_cancel_search = {
+        let (d, bridge, state) = (dispatch.clone(), bridge.clone(), state.clone());
+        Callback::from(move |_| {
+            for &(id, _) in &state.search_pending {
+                bridge.send(Request::SearchCancel { id });
+            }
+            d.dispatch(Action::CancelSearch)
+        })
+    };
+    let on_search_again = {
+        let d = dispatch.clone();
+        Callback::from(move |_| d.dispatch(Action::SearchAgain))
+    };
     let on_dismiss = {
         let d = dispatch.clone();
         Callback::from(move |_| d.dispatch(Action::DismissError))
@@ -242,7 +280,10 @@ fn Playground() -> Html {
         });
     }
     if state.run_pending.is_some() {
-        tasks.push("running the model".into());
+        tasks.push(match state.run_at {
+            Some(at) => run_step_text(&state, at).into(),
+            None => "running the model".into(),
+        });
     }
     if state.image_pending.is_some() {
         tasks.push("decoding the image".into());
@@ -258,7 +299,9 @@ fn Playground() -> Html {
                     on_model={on_model} on_image={on_image} on_error={on_error}
                     on_export={on_export} on_firmware={on_firmware}
                     firmware_board={AttrValue::from(firmware_board.name)} share_url={share_url}>
-                <Status tasks={tasks} ready={state.ready()} progress={progress} />
+                <Status tasks={tasks} ready={state.ready()} progress={progress}
+                        on_cancel={(!state.search_pending.is_empty()).then_some(on_cancel_search)}
+                        on_search_again={state.cancelled().then_some(on_search_again)} />
             </Header>
             <ErrorBanner message={state.error.clone().map(AttrValue::from)} on_dismiss={on_dismiss} />
             <RefusedModel refused={state.refused.clone()} current={state.model.name.clone()} />
@@ -302,7 +345,7 @@ fn Playground() -> Html {
                         <ParetoChart search={search} current={state.schedule()}
                                      current_peak={state.analysis.report.patch_peak_bytes}
                                      current_macs={state.analysis.report.macs} budget={state.budget}
-                                     searching={state.current_search().is_none()} dispatch={dispatch.clone()} />
+                                     searching={state.current_search().is_none() && !state.cancelled()} dispatch={dispatch.clone()} />
                         <PatchView model={state.model.clone()} image={state.image.clone()} analysis={state.analysis.clone()}
                                    hover={state.hover} detections={state.detections.clone()} />
                     </div>
@@ -310,6 +353,8 @@ fn Playground() -> Html {
                               searching={state.provisional()} schedule={state.schedule()}
                               mode={state.mode} image_name={state.image.name.clone()} on_run={on_run}
                               labels={state.labels.clone()} />
+                    <CameraView model={state.model.clone()} schedule={state.schedule()} mode={state.mode}
+                                labels={state.labels.clone()} />
                 </main>
             </div>
             <footer class="foot muted small">

@@ -12,7 +12,8 @@ use patchwise_core::preprocess;
 use patchwise_core::explore::SpecPoint;
 
 use crate::proto::{
-    Detection, ExecOut, ExploreJob, ImageInfo, Mode, OutputSummary, Request, Response, RunOut, Sched, SearchOut, Source,
+    Detection, ExecOut, ExploreJob, ImageInfo, Mode, OutputSummary, Request, Response, RunAt, RunOut, Sched, SearchOut,
+    Source,
 };
 
 /// Largest arena the playground runs a model in (the browser's memory is
@@ -34,37 +35,201 @@ fn check_run_arena(what: &str, bytes: usize) -> Result<(), String> {
 /// A clock in milliseconds.
 pub type Clock<'a> = &'a dyn Fn() -> f64;
 
-/// Answers one worker request.
+/// Answers one worker request at once: a search runs to its end (native
+/// tests and tools; the worker takes searches a slice at a time, [`Session`]).
 pub fn handle(req: Request, now: Clock) -> Response {
-    handle_observed(req, now, &mut |_| {})
+    match req {
+        Request::Search { id, model, mode } => Response::Search { id, result: search(&model, mode, now) },
+        other => answer(other, now, &mut |_| {}),
+    }
 }
 
-/// Least time between two progress messages of a search (ms).
-const PROGRESS_EVERY_MS: f64 = 50.0;
+/// Least time between two progress messages of a run (ms).
+pub const PROGRESS_EVERY_MS: f64 = 50.0;
 
-/// [`handle`], sending a search's progress through `progress` on the way
-/// (at most every [`PROGRESS_EVERY_MS`]).
-pub fn handle_observed(req: Request, now: Clock, progress: &mut dyn FnMut(Response)) -> Response {
+/// How long a search runs before it reports and waits for the page (ms).
+/// A cancel takes effect within one slice (and the legal split it is in).
+pub const SEARCH_SLICE_MS: f64 = 50.0;
+
+/// A search under way in the worker.
+struct Pending {
+    id: u64,
+    graph: Graph,
+    run: plan::SearchRun,
+    /// Time spent searching so far (not waiting between slices).
+    millis: f64,
+}
+
+/// The worker's state between two messages: the searches under way, each
+/// stepped one slice per message so that the worker stays free to hear a
+/// cancel (a web worker cannot be interrupted in the middle of a task).
+#[derive(Default)]
+pub struct Session {
+    searches: Vec<Pending>,
+    camera: Option<Camera>,
+}
+
+/// A model prepared for the camera: lowered once under its schedule, with
+/// its arena, so that a frame costs one preprocessing and one run.
+pub struct Camera {
+    graph: Graph,
+    lowered: patchwise_core::lower::Lowered,
+    arena: Vec<u8>,
+}
+
+impl Camera {
+    pub fn new(model: &Source, schedule: Sched, mode: Mode) -> Result<Self, String> {
+        let graph = load(model)?;
+        if graph.inputs.len() != 1 {
+            return Err(format!("models with {} inputs cannot be run on a camera", graph.inputs.len()));
+        }
+        let err = |e: patchwise_core::Error| e.to_string();
+        let lowered = match schedule.split {
+            None => Executor::new(&graph).map_err(err)?.lowered,
+            Some(split) => PatchExecutor::new(&graph, split, schedule.grid, mode).map_err(err)?.lowered,
+        };
+        check_run_arena("camera", lowered.arena_size)?;
+        let arena = vec![0; lowered.arena_size];
+        Ok(Camera { graph, lowered, arena })
+    }
+
+    pub fn arena_size(&self) -> usize {
+        self.arena.len()
+    }
+
+    /// Runs the model on one RGB8 frame.
+    pub fn frame(&mut self, img: &Rgb, now: Clock) -> Result<crate::proto::FrameOut, String> {
+        let g = &self.graph;
+        let input = image_to_input(img, &g.tensors[g.inputs[0]])?;
+        let p = self.lowered.program();
+        let err = |e: patchwise_core::Error| e.to_string();
+        let t0 = now();
+        if p.is_streamed(0) {
+            p.run(&mut self.arena, Some(&input)).map_err(err)?;
+        } else {
+            p.input_mut(&mut self.arena, 0).map_err(err)?.copy_from_slice(&input);
+            p.run(&mut self.arena, None).map_err(err)?;
+        }
+        let millis = now() - t0;
+        let outputs: Vec<Vec<u8>> = (0..p.outputs.len())
+            .map(|i| p.output(&self.arena, i).map(<[u8]>::to_vec))
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
+        let top = g
+            .outputs
+            .iter()
+            .zip(&outputs)
+            .find_map(|(&t, data)| patchwise_core::analysis::top_classes(&g.tensors[t], data, 5));
+        Ok(crate::proto::FrameOut { detections: detections(g, &outputs, img), top, millis })
+    }
+}
+
+/// The largest camera frame the worker takes (pixels a side).
+pub const MAX_FRAME_SIDE: u32 = 1280;
+
+fn frame_image(width: u32, height: u32, rgb: Vec<u8>) -> Result<Rgb, String> {
+    if width == 0 || height == 0 || width > MAX_FRAME_SIDE || height > MAX_FRAME_SIDE {
+        return Err(format!("a {width}×{height} frame: frames are 1 to {MAX_FRAME_SIDE} pixels a side"));
+    }
+    if rgb.len() != width as usize * height as usize * 3 {
+        return Err(format!("a {width}×{height} frame of {} bytes, not RGB8", rgb.len()));
+    }
+    Ok(Rgb { width: width as usize, height: height as usize, pixels: rgb })
+}
+
+impl Session {
+    /// Handles one request; every answer (progress included) goes through `respond`.
+    pub fn handle(&mut self, req: Request, now: Clock, respond: &mut dyn FnMut(Response)) {
+        match req {
+            Request::Search { id, model, mode } => match load(&model) {
+                Err(e) => respond(Response::Search { id, result: Err(e) }),
+                Ok(graph) => {
+                    let t0 = now();
+                    let run = plan::SearchRun::new(&graph, mode);
+                    self.searches.push(Pending { id, graph, run, millis: now() - t0 });
+                    self.slice(id, now, respond);
+                }
+            },
+            Request::SearchContinue { id } => self.slice(id, now, respond),
+            Request::SearchCancel { id } => self.searches.retain(|p| p.id != id),
+            Request::CameraStart { id, model, schedule, mode } => {
+                self.camera = None; // the previous model's arena goes first
+                let result = Camera::new(&model, schedule, mode).map(|c| {
+                    let n = c.arena_size();
+                    self.camera = Some(c);
+                    n
+                });
+                respond(Response::CameraReady { id, result })
+            }
+            Request::Frame { id, width, height, rgb } => {
+                let result = match (&mut self.camera, frame_image(width, height, rgb)) {
+                    (None, _) => Err("the camera's model is not prepared".to_string()),
+                    (_, Err(e)) => Err(e),
+                    (Some(c), Ok(img)) => c.frame(&img, now),
+                };
+                respond(Response::Frame { id, result })
+            }
+            other => {
+                let out = answer(other, now, respond);
+                respond(out)
+            }
+        }
+    }
+
+    /// Searches under way (started, neither done nor cancelled).
+    pub fn searches(&self) -> usize {
+        self.searches.len()
+    }
+
+    /// Steps search `id` for up to [`SEARCH_SLICE_MS`]: its result when it
+    /// is done, else its progress.
+    fn slice(&mut self, id: u64, now: Clock, respond: &mut dyn FnMut(Response)) {
+        let Some(at) = self.searches.iter().position(|p| p.id == id) else { return };
+        let p = &mut self.searches[at];
+        let t0 = now();
+        while p.run.step(&p.graph) {
+            let t = now();
+            if t - t0 >= SEARCH_SLICE_MS {
+                p.millis += t - t0;
+                let (done, total) = p.run.progress();
+                return respond(Response::SearchProgress { id, done, total });
+            }
+        }
+        let mut p = self.searches.remove(at);
+        p.millis += now() - t0;
+        respond(Response::Search { id, result: Ok(SearchOut::from_core(&p.run.finish(), p.millis)) });
+    }
+}
+
+/// Answers a request other than a search's, sending a run's progress
+/// through `progress` on the way (at most every [`PROGRESS_EVERY_MS`]).
+fn answer(req: Request, now: Clock, progress: &mut dyn FnMut(Response)) -> Response {
     match req {
-        Request::Search { id, model, mode } => {
+        Request::Run { id, model, image, schedule, mode } => {
             let mut last = f64::MIN;
-            let mut tick = |done: usize, total: usize| {
+            let mut tick = |at: RunAt| {
                 let t = now();
                 if t - last >= PROGRESS_EVERY_MS {
                     last = t;
-                    progress(Response::SearchProgress { id, done, total });
+                    progress(Response::RunProgress { id, at });
                 }
             };
-            Response::Search { id, result: search(&model, mode, now, &mut tick) }
-        }
-        Request::Run { id, model, image, schedule, mode } => {
-            Response::Run { id, result: run(&model, &image, schedule, mode, now) }
+            Response::Run { id, result: run_observed(&model, &image, schedule, mode, now, &mut tick) }
         }
         Request::DecodeImage { id, bytes } => Response::Image {
             id,
             result: decode_image(&bytes).map(|i| ImageInfo { width: i.width as u32, height: i.height as u32 }),
         },
         Request::Explore { id, index, job } => Response::Explore { id, index, result: explore(&job) },
+        Request::Search { id, .. } | Request::SearchContinue { id } | Request::SearchCancel { id } => {
+            Response::Search { id, result: Err("a search is handled by the worker's session".into()) }
+        }
+        Request::CameraStart { id, .. } => {
+            Response::CameraReady { id, result: Err("the camera is handled by the worker's session".into()) }
+        }
+        Request::Frame { id, .. } => {
+            Response::Frame { id, result: Err("the camera is handled by the worker's session".into()) }
+        }
     }
 }
 
@@ -86,15 +251,11 @@ pub fn load(model: &Source) -> Result<Graph, String> {
     }
 }
 
-pub fn search(
-    model: &Source,
-    mode: Mode,
-    now: Clock,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<SearchOut, String> {
+/// A whole search at once.
+pub fn search(model: &Source, mode: Mode, now: Clock) -> Result<SearchOut, String> {
     let g = load(model)?;
     let t0 = now();
-    let s = plan::search_observed(&g, mode, progress);
+    let s = plan::search(&g, mode);
     Ok(SearchOut::from_core(&s, now() - t0))
 }
 
@@ -141,6 +302,18 @@ pub fn detections(g: &Graph, outputs: &[Vec<u8>], img: &Rgb) -> Option<Vec<Detec
 /// Runs `model` on `image` layer by layer (`exec::Executor`) and under
 /// `schedule` (`patch::PatchExecutor`), and compares their outputs.
 pub fn run(model: &Source, image: &[u8], schedule: Sched, mode: Mode, now: Clock) -> Result<RunOut, String> {
+    run_observed(model, image, schedule, mode, now, &mut |_| {})
+}
+
+/// [`run`], telling `at` where each of its four runs is.
+pub fn run_observed(
+    model: &Source,
+    image: &[u8],
+    schedule: Sched,
+    mode: Mode,
+    now: Clock,
+    at: &mut dyn FnMut(RunAt),
+) -> Result<RunOut, String> {
     let g = load(model)?;
     if g.inputs.len() != 1 {
         return Err(format!("models with {} inputs cannot be run on an image", g.inputs.len()));
@@ -155,7 +328,10 @@ pub fn run(model: &Source, image: &[u8], schedule: Sched, mode: Mode, now: Clock
     }
     let img = decode_image(image)?;
     let input = image_to_input(&img, &g.tensors[g.inputs[0]])?;
-    let m = exec::run_measured(&lx.program(), &input, now).map_err(err)?;
+    let m = exec::run_measured_observed(&lx.program(), &input, now, &mut |pass, s| {
+        at(RunAt { pass: pass as u8, node: s.node, patch: s.patch })
+    })
+    .map_err(err)?;
     let layer = ExecOut { predicted_bytes: lx.arena_size(), measured_bytes: m.arena_hwm, millis: m.elapsed };
     let layer_outputs = m.outputs;
 
@@ -163,7 +339,10 @@ pub fn run(model: &Source, image: &[u8], schedule: Sched, mode: Mode, now: Clock
         None => (layer.clone(), layer_outputs.clone()),
         Some(split) => {
             let px = PatchExecutor::new(&g, split, schedule.grid, mode).map_err(err)?;
-            let m = exec::run_measured(&px.program(), &input, now).map_err(err)?;
+            let m = exec::run_measured_observed(&px.program(), &input, now, &mut |pass, s| {
+                at(RunAt { pass: 2 + pass as u8, node: s.node, patch: s.patch })
+            })
+            .map_err(err)?;
             (ExecOut { predicted_bytes: px.arena_size(), measured_bytes: m.arena_hwm, millis: m.elapsed }, m.outputs)
         }
     };
@@ -221,7 +400,7 @@ mod tests {
         let e = run(&huge, DEFAULT_IMAGE, Sched { split: None, grid: (1, 1) }, Mode::InArena, &c).unwrap_err();
         assert!(e.contains("more than the 64 MiB the playground runs models in"), "{e}");
         // It still loads and is searched.
-        assert!(search(&huge, Mode::InArena, &c, &mut |_, _| {}).is_ok());
+        assert!(search(&huge, Mode::InArena, &c).is_ok());
     }
 
     #[test]
@@ -263,19 +442,29 @@ mod tests {
         assert_eq!(result.unwrap(), ImageInfo { width: 128, height: 128 });
     }
 
-    #[test]
-    fn a_search_reports_its_progress_on_the_way() {
+    /// A clock that moves 100 ms at every reading: every slice ends after one split.
+    fn slow_clock() -> impl Fn() -> f64 {
         let t = std::cell::Cell::new(0.0);
-        let c = || {
+        move || {
             t.set(t.get() + 100.0);
             t.get()
-        };
+        }
+    }
+
+    #[test]
+    fn a_search_goes_a_slice_a_message_and_reports_its_progress() {
+        let c = slow_clock();
+        let mut session = Session::default();
         let mut seen = Vec::new();
-        let out = handle_observed(Request::Search { id: 4, model: bundled(), mode: Mode::InArena }, &c, &mut |r| {
-            seen.push(r)
-        });
-        assert!(matches!(out, Response::Search { id: 4, result: Ok(_) }));
-        let splits = patchwise_core::patch::legal_splits(&load(&bundled()).unwrap()).len();
+        session.handle(Request::Search { id: 4, model: bundled(), mode: Mode::InArena }, &c, &mut |r| seen.push(r));
+        while let Some(Response::SearchProgress { id, .. }) = seen.last() {
+            let id = *id;
+            session.handle(Request::SearchContinue { id }, &c, &mut |r| seen.push(r));
+        }
+        let Some(Response::Search { id: 4, result: Ok(out) }) = seen.pop() else { panic!("{seen:?}") };
+        let g = load(&bundled()).unwrap();
+        assert_eq!(out.to_core(), plan::search(&g, Mode::InArena));
+        let splits = patchwise_core::patch::legal_splits(&g).len();
         let done: Vec<usize> = seen
             .iter()
             .map(|r| match r {
@@ -283,13 +472,99 @@ mod tests {
                 other => panic!("{other:?}"),
             })
             .collect();
-        assert_eq!(done, (0..splits).collect::<Vec<_>>());
+        assert_eq!(done, (1..=splits).collect::<Vec<_>>(), "one split a slice on this clock");
+        assert_eq!(session.searches(), 0);
+    }
+
+    #[test]
+    fn a_cancelled_search_stops_between_two_slices_and_answers_nothing_more() {
+        let c = slow_clock();
+        let mut session = Session::default();
+        let mut seen = Vec::new();
+        session.handle(Request::Search { id: 5, model: bundled(), mode: Mode::Streamed }, &c, &mut |r| seen.push(r));
+        session.handle(Request::Search { id: 6, model: bundled(), mode: Mode::InArena }, &c, &mut |r| seen.push(r));
+        assert_eq!(session.searches(), 2);
+        session.handle(Request::SearchCancel { id: 5 }, &c, &mut |r| seen.push(r));
+        assert_eq!(session.searches(), 1);
+        let before = seen.len();
+        // A continue the page sent before it heard of the cancel is ignored.
+        session.handle(Request::SearchContinue { id: 5 }, &c, &mut |r| seen.push(r));
+        assert_eq!(seen.len(), before);
+        // The other search goes on.
+        session.handle(Request::SearchContinue { id: 6 }, &c, &mut |r| seen.push(r));
+        assert!(matches!(seen.last(), Some(Response::SearchProgress { id: 6, .. })), "{:?}", seen.last());
+    }
+
+    #[test]
+    fn a_run_says_which_op_it_is_in() {
+        let c = slow_clock();
+        let mut session = Session::default();
+        let mut seen = Vec::new();
+        let schedule = Sched { split: Some(15), grid: (1, 2) };
+        let req =
+            Request::Run { id: 7, model: bundled(), image: DEFAULT_IMAGE.to_vec(), schedule, mode: Mode::InArena };
+        session.handle(req, &c, &mut |r| seen.push(r));
+        let Some(Response::Run { id: 7, result: Ok(out) }) = seen.pop() else { panic!() };
+        assert!(out.identical);
+        let at: Vec<RunAt> = seen
+            .iter()
+            .map(|r| match r {
+                Response::RunProgress { id: 7, at } => *at,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let nodes = load(&bundled()).unwrap().nodes.len();
+        // The clock moves 100 ms a reading, so every step is reported: all four runs, in order.
+        for pass in 0..RunAt::PASSES {
+            let steps: Vec<&RunAt> = at.iter().filter(|a| a.pass == pass).collect();
+            let patched = steps.iter().filter(|a| a.patch.is_some()).count();
+            if pass < 2 {
+                assert_eq!(steps.iter().map(|a| a.node).collect::<Vec<_>>(), (0..nodes).collect::<Vec<_>>());
+            } else {
+                assert_eq!(patched, 2 * 16, "pass {pass}: the 16 stage ops in each of 2 patches");
+                assert_eq!(steps.len() - patched, nodes - 16);
+            }
+        }
+        assert!(at.windows(2).all(|w| w[0].pass <= w[1].pass));
+    }
+
+    #[test]
+    fn camera_frames_are_the_run_of_the_same_image_under_the_schedule() {
+        let c = clock();
+        let mut session = Session::default();
+        let mut seen = Vec::new();
+        let schedule = Sched { split: Some(15), grid: (2, 2) };
+        for mode in [Mode::InArena, Mode::Streamed] {
+            session.handle(Request::CameraStart { id: 1, model: bundled(), schedule, mode }, &c, &mut |r| seen.push(r));
+            let Some(Response::CameraReady { result: Ok(arena), .. }) = seen.pop() else { panic!("{seen:?}") };
+            let g = load(&bundled()).unwrap();
+            assert_eq!(arena, plan::report(&g, schedule.into(), mode.into()).unwrap().patch_peak_bytes);
+            let img = decode_image(DEFAULT_IMAGE).unwrap();
+            let want = run(&bundled(), DEFAULT_IMAGE, schedule, mode, &c).unwrap();
+            // Twice: the arena is reused from frame to frame.
+            for _ in 0..2 {
+                let (width, height) = (img.width as u32, img.height as u32);
+                let req = Request::Frame { id: 2, width, height, rgb: img.pixels.clone() };
+                session.handle(req, &c, &mut |r| seen.push(r));
+                let Some(Response::Frame { id: 2, result: Ok(f) }) = seen.pop() else { panic!("{seen:?}") };
+                assert_eq!(f.detections, want.detections);
+                assert!(f.detections.as_ref().is_some_and(|d| !d.is_empty()), "the bundled image has a face");
+            }
+        }
+        // Bad frames are errors.
+        for (w, h, n) in [(0, 4, 0), (4, 4, 47), (5000, 1, 15000)] {
+            session.handle(Request::Frame { id: 3, width: w, height: h, rgb: vec![0; n] }, &c, &mut |r| seen.push(r));
+            assert!(matches!(seen.pop(), Some(Response::Frame { result: Err(_), .. })));
+        }
+        let mut fresh = Session::default();
+        fresh.handle(Request::Frame { id: 4, width: 1, height: 1, rgb: vec![0; 3] }, &c, &mut |r| seen.push(r));
+        assert!(matches!(seen.pop(), Some(Response::Frame { result: Err(e), .. }) if e.contains("not prepared")));
     }
 
     #[test]
     fn search_matches_core() {
         let c = clock();
-        let s = search(&bundled(), Mode::InArena, &c, &mut |_, _| {}).unwrap();
+        let s = search(&bundled(), Mode::InArena, &c).unwrap();
         let g = load(&bundled()).unwrap();
         assert_eq!(s.to_core(), plan::search(&g, patchwise_core::patch::InputMode::InArena));
     }

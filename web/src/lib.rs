@@ -7,7 +7,7 @@
 //!   computations ([`compute`]), the messages between page and worker
 //!   ([`proto`]), the models it offers and their receptive-field
 //!   redistribution ([`models`]), the numbers the page shows ([`view`],
-//!   [`fmt`]), the Explore view's sweep state ([`explorer`]), the schedule export ([`export`]) and the shareable URL ([`share`]);
+//!   [`fmt`]), the Explore view's sweep state ([`explorer`]), the camera's ([`camera`]), the schedule export ([`export`]) and the shareable URL ([`share`]);
 //! - browser-only code, compiled for `wasm32` only: the app state
 //!   (`state`), the worker agent (`agent`), and one function component per
 //!   file under `components`.
@@ -15,6 +15,7 @@
 //! Two binaries: `app` (the page) and `worker` (the web worker that runs the
 //! schedule search and the models, so the page never freezes).
 
+pub mod camera;
 pub mod compute;
 pub mod explorer;
 pub mod export;

@@ -188,3 +188,119 @@ mod tests {
         assert_eq!(parse_spec("ok.json", &ok).unwrap(), ArchSpec::preset("mcunet-like-r176").unwrap());
     }
 }
+
+/// Most class names a labels file may hold (the page's and the packed files').
+pub const MAX_LABELS: usize = 100_000;
+
+/// Class names, one a line (blank lines skipped).
+pub fn parse_labels(text: &str) -> Vec<String> {
+    text.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect()
+}
+
+/// The classes of a classifier: `N` of its first `[1, N]` output.
+pub fn classes(g: &Graph) -> Option<usize> {
+    g.outputs.iter().map(|&t| &g.tensors[t].shape).find(|s| s.len() == 2 && s[0] == 1 && s[1] >= 2).map(|s| s[1])
+}
+
+/// A labels file packed in a `.tflite`: TFLite metadata's associated files
+/// are a zip appended to the flatbuffer (stored, not compressed, so that
+/// they can be read in place). The one `.txt` whose names are as many as
+/// the classifier's classes is its labels file: `(file name, names)`. A
+/// file without such a zip, or whose zip is damaged, has none.
+pub fn packed_labels(bytes: &[u8], g: &Graph) -> Option<(String, Vec<String>)> {
+    use std::io::Read;
+    let n = classes(g)?;
+    // Only the tail can be a zip appended to the model: skip the parse when there is no end record.
+    let tail = &bytes[bytes.len().saturating_sub(64 * 1024 + 22)..];
+    if !tail.windows(4).any(|w| w == b"PK\x05\x06") {
+        return None;
+    }
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).ok()?;
+    let mut found = None;
+    for i in 0..zip.len() {
+        let Ok(mut f) = zip.by_index(i) else { continue };
+        let name = f.name().to_string();
+        // Labels files are small; a huge entry is not one (and is not read).
+        if !name.to_ascii_lowercase().ends_with(".txt") || f.size() > 16 << 20 {
+            continue;
+        }
+        let mut text = String::new();
+        if f.read_to_string(&mut text).is_err() {
+            continue;
+        }
+        let names = parse_labels(&text);
+        if names.len() == n {
+            if found.is_some() {
+                return None; // two candidates: naming classes wrongly is worse than not at all
+            }
+            found = Some((name, names));
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod packed_labels_tests {
+    use super::*;
+
+    /// `model` with a stored zip of `files` appended. `absolute`: its offsets
+    /// count from the start of the file, as Python's zipfile in append mode
+    /// writes them (what TFLite's metadata populator uses); else from the
+    /// zip's own start, as a zip concatenated to the model has them.
+    fn zipped(model: &[u8], files: &[(&str, &str)], absolute: bool) -> Vec<u8> {
+        use std::io::Write;
+        let mut c = std::io::Cursor::new(if absolute { model.to_vec() } else { Vec::new() });
+        c.set_position(c.get_ref().len() as u64);
+        let mut z = zip::ZipWriter::new(c);
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for (name, text) in files {
+            z.start_file(*name, opts).unwrap();
+            z.write_all(text.as_bytes()).unwrap();
+        }
+        let zip = z.finish().unwrap().into_inner();
+        if absolute {
+            zip
+        } else {
+            [model, &zip].concat()
+        }
+    }
+
+    fn with_zip(model: &[u8], files: &[(&str, &str)]) -> Vec<u8> {
+        zipped(model, files, true)
+    }
+
+    fn mbv2() -> Vec<u8> {
+        std::fs::read(patchwise_tests::root().join("models/mbv2-w0.35-r144-int8.tflite")).unwrap()
+    }
+
+    #[test]
+    fn the_labels_file_packed_with_a_classifier_names_its_classes() {
+        let m = mbv2();
+        let g = patchwise_core::loader::load(&m).unwrap();
+        assert_eq!(classes(&g), Some(2));
+        let bytes = with_zip(&m, &[("readme.txt", "a\nb\nc\n"), ("labels.txt", "cat\n\ndog\n")]);
+        // The model still loads with its zip appended.
+        assert_eq!(patchwise_core::loader::load(&bytes).unwrap().nodes.len(), g.nodes.len());
+        let want = Some(("labels.txt".into(), vec!["cat".into(), "dog".into()]));
+        assert_eq!(packed_labels(&bytes, &g), want);
+        assert_eq!(packed_labels(&zipped(&m, &[("labels.txt", "cat\ndog")], false), &g), want);
+    }
+
+    #[test]
+    fn no_labels_without_a_zip_a_count_that_fits_or_with_two_that_fit() {
+        let m = mbv2();
+        let g = patchwise_core::loader::load(&m).unwrap();
+        assert_eq!(packed_labels(&m, &g), None);
+        assert_eq!(packed_labels(&with_zip(&m, &[("labels.txt", "a\nb\nc")]), &g), None);
+        assert_eq!(packed_labels(&with_zip(&m, &[("x.txt", "a\nb"), ("y.txt", "c\nd")]), &g), None);
+        // A damaged zip is no labels, not an error.
+        let mut bad = with_zip(&m, &[("labels.txt", "a\nb")]);
+        let n = bad.len();
+        bad[n - 10] ^= 0xFF;
+        bad.truncate(n - 3);
+        assert_eq!(packed_labels(&bad, &g), None);
+        // A detector has no classes to name.
+        let bf = patchwise_core::loader::load(crate::DEFAULT_MODEL).unwrap();
+        assert_eq!(packed_labels(&with_zip(crate::DEFAULT_MODEL, &[("labels.txt", "face")]), &bf), None);
+    }
+}

@@ -92,6 +92,17 @@ pub struct RunOut {
     pub detections: Option<Vec<Detection>>,
 }
 
+/// The model run once on a camera frame, under the camera's schedule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FrameOut {
+    /// Boxes in frame pixels, for a detector.
+    pub detections: Option<Vec<Detection>>,
+    /// `(class, score)` highest first, for a classifier.
+    pub top: Option<Vec<(usize, f32)>>,
+    /// The inference alone (ms): preprocessing and decoding excluded.
+    pub millis: f64,
+}
+
 /// An image the worker decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageInfo {
@@ -116,8 +127,13 @@ pub struct ExploreJob {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
-    /// `plan::search` over every legal split × grid.
+    /// `plan::search` over every legal split × grid, taken a slice at a time:
+    /// the worker answers `SearchProgress` until the page asks it to go on.
     Search { id: u64, model: Source, mode: Mode },
+    /// Goes on with search `id` for another slice (ignored once it is done or cancelled).
+    SearchContinue { id: u64 },
+    /// Drops search `id` (the worker is between two slices, so it stops at once).
+    SearchCancel { id: u64 },
     /// Runs the model on the image layer by layer and under `schedule`.
     Run { id: u64, model: Source, image: Vec<u8>, schedule: Sched, mode: Mode },
     /// Decodes an image (PNG/JPEG) to check it and learn its size.
@@ -125,6 +141,10 @@ pub enum Request {
     /// Evaluates spec `index` of sweep `id` (one spec a message, so several
     /// workers share a sweep and a cancel takes effect within one spec).
     Explore { id: u64, index: usize, job: ExploreJob },
+    /// Prepares the camera's model under `schedule` once (lowered, its arena allocated).
+    CameraStart { id: u64, model: Source, schedule: Sched, mode: Mode },
+    /// Runs the camera's model on one frame (RGB8, row-major).
+    Frame { id: u64, width: u32, height: u32, rgb: Vec<u8> },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -147,11 +167,46 @@ pub enum Response {
         result: Result<SpecPoint, String>,
     },
     /// How far search `id` is: `done` of `total` legal stage ends evaluated.
+    /// The search waits for a `SearchContinue`.
     SearchProgress {
         id: u64,
         done: usize,
         total: usize,
     },
+    /// The camera's model is ready: its arena bytes.
+    CameraReady {
+        id: u64,
+        result: Result<usize, String>,
+    },
+    Frame {
+        id: u64,
+        result: Result<FrameOut, String>,
+    },
+    /// Where run `id` is (sent at most every `compute::PROGRESS_EVERY_MS`).
+    RunProgress {
+        id: u64,
+        at: RunAt,
+    },
+}
+
+/// A step of a [`Request::Run`]: which of its four runs (layer by layer
+/// twice, then the schedule twice: two arena paints each), and the node
+/// about to run, in which patch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunAt {
+    /// 0..4: 0 and 1 layer by layer, 2 and 3 under the schedule.
+    pub pass: u8,
+    pub node: usize,
+    /// `None`: layer by layer, whole tensors.
+    pub patch: Option<usize>,
+}
+
+impl RunAt {
+    pub const PASSES: u8 = 4;
+
+    pub fn scheduled(&self) -> bool {
+        self.pass >= 2
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use patchwise_core::spec::ArchSpec;
 use yew::prelude::*;
 
 use crate::models;
-use crate::proto::{Detection, ImageInfo, Mode, RunOut, Sched, SearchOut, Source};
+use crate::proto::{Detection, ImageInfo, Mode, RunAt, RunOut, Sched, SearchOut, Source};
 use crate::share::Settings;
 use crate::view::{self, Analysis};
 
@@ -224,6 +224,13 @@ pub struct State {
     pub labels: Option<Rc<(String, Vec<String>)>>,
     /// The latest progress of a pending search: `(request id, done, total)`.
     pub search_progress: Option<(u64, usize, usize)>,
+    /// The user cancelled the searches under way: the schedule is theirs to
+    /// set until they search again (or pick another model or input mode).
+    pub search_cancelled: bool,
+    /// Bumped by "search again", to start the searches anew.
+    pub search_epoch: u32,
+    /// Where the pending run is.
+    pub run_at: Option<RunAt>,
 }
 
 /// A `.tflite` that did not load, as the loader outlines it.
@@ -267,6 +274,14 @@ pub enum Action {
         id: u64,
         done: usize,
         total: usize,
+    },
+    /// The searches under way are dropped (the page told the worker).
+    CancelSearch,
+    /// Searches the current model again after a cancel.
+    SearchAgain,
+    RunProgress {
+        id: u64,
+        at: RunAt,
     },
     RunStarted(u64),
     RunDone {
@@ -377,6 +392,9 @@ impl State {
             detections: None,
             labels: None,
             search_progress: None,
+            search_cancelled: false,
+            search_epoch: 0,
+            run_at: None,
             error: settings.file.as_ref().filter(|_| from_file).map(|f| {
                 format!(
                     "This link was made with {f}, a file loaded into the page, which a link cannot carry: showing \
@@ -403,6 +421,7 @@ impl State {
         self.grid = (2, 2);
         self.run = None;
         self.run_pending = None;
+        self.run_at = None;
         self.detections = None;
         self.hover = None;
         self.error = None;
@@ -440,6 +459,11 @@ impl State {
 
     pub fn schedule(&self) -> Sched {
         view::schedule(self.split, self.grid)
+    }
+
+    /// The searches of the current model were cancelled and none is in.
+    pub fn cancelled(&self) -> bool {
+        self.search_cancelled && self.current_search().is_none()
     }
 
     /// The first search is under way and will choose the schedule: the one shown is provisional.
@@ -551,8 +575,8 @@ impl Reducible for State {
                 }
             }
             Action::LoadLabels { name, text } => {
-                let names: Vec<String> = text.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
-                if names.is_empty() || names.len() > 100_000 {
+                let names = models::parse_labels(&text);
+                if names.is_empty() || names.len() > models::MAX_LABELS {
                     s.error = Some(format!(
                         "{name}: not a labels file (one class name per line; found {} names)",
                         names.len()
@@ -613,7 +637,28 @@ impl Reducible for State {
                 s.error = None;
                 s.auto()
             }
-            Action::SearchStarted { id, key } => s.search_pending.push((id, key)),
+            Action::SearchStarted { id, key } => {
+                s.search_cancelled = false;
+                s.search_pending.push((id, key))
+            }
+            Action::CancelSearch => {
+                if !s.search_pending.is_empty() {
+                    s.search_pending.clear();
+                    s.search_progress = None;
+                    s.search_cancelled = true;
+                    s.auto_pending = false;
+                }
+            }
+            Action::SearchAgain => {
+                s.search_cancelled = false;
+                s.auto_pending = s.current_search().is_none();
+                s.search_epoch += 1;
+            }
+            Action::RunProgress { id, at } => {
+                if s.run_pending == Some(id) {
+                    s.run_at = Some(at);
+                }
+            }
             Action::SearchProgress { id, done, total } => {
                 if s.search_pending.iter().any(|(i, _)| *i == id) {
                     s.search_progress = Some((id, done, total));
@@ -647,12 +692,16 @@ impl Reducible for State {
                     }
                 }
             }
-            Action::RunStarted(id) => s.run_pending = Some(id),
+            Action::RunStarted(id) => {
+                s.run_pending = Some(id);
+                s.run_at = None;
+            }
             Action::RunDone { id, result } => {
                 if s.run_pending != Some(id) {
                     return Rc::new(s);
                 }
                 s.run_pending = None;
+                s.run_at = None;
                 match result {
                     Ok(r) => {
                         s.detections = r.detections.clone().map(Rc::new);
@@ -664,7 +713,11 @@ impl Reducible for State {
             Action::LoadModel { name, bytes } => match patchwise_core::loader::load(&bytes) {
                 Ok(graph) => {
                     s.refused = None;
+                    let packed = models::packed_labels(&bytes, &graph);
                     s.set_loaded(Loaded::new(Model::tflite(&name, bytes, graph)));
+                    if let (Some((file, names)), None) = (packed, &s.error) {
+                        s.labels = Some(Rc::new((format!("{file}, packed in {name}"), names)));
+                    }
                 }
                 Err(e) => {
                     s.error = Some(format!("{name}: {e} — {} is still the model analysed", s.model.name));

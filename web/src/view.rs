@@ -1,6 +1,7 @@
 //! What the page shows about a schedule, computed with core's `plan`.
 
 use patchwise_core::graph::{Graph, TensorId};
+use patchwise_core::loader::{OpOutline, OpStatus};
 use patchwise_core::patch::{self, PatchSchedule};
 use patchwise_core::plan::{self, Report, MAX_GRID};
 use patchwise_core::region::Rect;
@@ -210,6 +211,119 @@ pub fn graph_edges(g: &Graph) -> Vec<GraphEdge> {
     edges
 }
 
+/// What the graph view draws: operators in execution order, edges between them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Drawing {
+    pub nodes: Vec<DrawNode>,
+    pub edges: Vec<DrawEdge>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DrawNode {
+    pub op: &'static str,
+    /// The output shape, as `fmt::shape` prints it.
+    pub out: String,
+    /// The tooltip.
+    pub title: String,
+    /// An operator patchwise cannot run (a model that did not load).
+    pub unsupported: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DrawEdge {
+    pub from: Option<usize>,
+    pub to: Option<usize>,
+    /// Bytes (a loaded model) or elements (an outline, whose types may not be known).
+    pub size: usize,
+    pub title: String,
+}
+
+impl Drawing {
+    pub fn of_graph(g: &Graph) -> Self {
+        let nodes = g
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let out = &g.tensors[n.output()];
+                DrawNode {
+                    op: n.op.name(),
+                    out: crate::fmt::shape(&out.shape),
+                    title: format!(
+                        "op {i} · {} → {} ({})",
+                        n.op.name(),
+                        crate::fmt::shape(&out.shape),
+                        crate::fmt::bytes(out.bytes())
+                    ),
+                    unsupported: false,
+                }
+            })
+            .collect();
+        let edges = graph_edges(g)
+            .into_iter()
+            .map(|e| {
+                let t = &g.tensors[e.tensor];
+                DrawEdge {
+                    from: e.from,
+                    to: e.to,
+                    size: e.bytes,
+                    title: format!("{} {} · {}", t.name, crate::fmt::shape(&t.shape), crate::fmt::bytes(e.bytes)),
+                }
+            })
+            .collect();
+        Drawing { nodes, edges }
+    }
+
+    /// A file that did not load, as the loader outlines it: its unsupported
+    /// operators marked. Tensors no operator writes are the graph's inputs;
+    /// tensors no operator reads, its outputs.
+    pub fn of_outline(ops: &[OpOutline]) -> Self {
+        let mut producer = std::collections::HashMap::new();
+        for (i, o) in ops.iter().enumerate() {
+            for &t in &o.writes {
+                producer.insert(t, i);
+            }
+        }
+        let read: std::collections::HashSet<usize> = ops.iter().flat_map(|o| o.reads.iter().map(|r| r.0)).collect();
+        let nodes = ops
+            .iter()
+            .map(|o| {
+                let out = o.outputs.first().map(|s| crate::fmt::shape(s)).unwrap_or_default();
+                let unsupported = o.status != OpStatus::Supported;
+                let note = match &o.status {
+                    OpStatus::Supported => String::new(),
+                    OpStatus::Unsupported => " · not supported".into(),
+                    OpStatus::Invalid(e) => format!(" · {e}"),
+                };
+                DrawNode {
+                    op: o.name, title: format!("op {} · {} → {out}{note}", o.index, o.name), out, unsupported
+                }
+            })
+            .collect();
+        let mut edges = Vec::new();
+        for (j, o) in ops.iter().enumerate() {
+            for &(t, n) in &o.reads {
+                let title = format!("tensor {t} · {n} elements");
+                edges.push(DrawEdge { from: producer.get(&t).copied(), to: Some(j), size: n, title });
+            }
+        }
+        for (i, o) in ops.iter().enumerate() {
+            for (&t, shape) in o.writes.iter().zip(&o.outputs) {
+                if !read.contains(&t) {
+                    let n = shape.iter().fold(1usize, |n, &d| n.saturating_mul(d));
+                    edges.push(DrawEdge {
+                        from: Some(i),
+                        to: None,
+                        size: n,
+                        title: format!("tensor {t} · {n} elements"),
+                    });
+                }
+            }
+        }
+        Drawing { nodes, edges }
+    }
+}
+
 #[cfg(test)]
 mod graph_view_tests {
     use super::*;
@@ -225,5 +339,36 @@ mod graph_view_tests {
         // Residual ADDs read a tensor written several operators earlier.
         assert!(e.iter().any(|x| matches!((x.from, x.to), (Some(a), Some(b)) if b > a + 1)));
         assert_eq!(e.iter().filter(|x| x.to.is_none()).count(), 2);
+    }
+
+    /// A loaded model's outline draws as the model does: same nodes, same edges (sizes in elements).
+    #[test]
+    fn an_outline_draws_the_same_data_flow_as_its_graph() {
+        let g = patchwise_core::loader::load(crate::DEFAULT_MODEL).unwrap();
+        let ops = patchwise_core::loader::outline(crate::DEFAULT_MODEL).unwrap();
+        let (a, b) = (Drawing::of_graph(&g), Drawing::of_outline(&ops));
+        assert_eq!(
+            a.nodes.iter().map(|n| (n.op, &n.out)).collect::<Vec<_>>(),
+            b.nodes.iter().map(|n| (n.op, &n.out)).collect::<Vec<_>>()
+        );
+        let ends = |d: &Drawing| {
+            let mut v: Vec<_> = d.edges.iter().map(|e| (e.from, e.to)).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(ends(&a), ends(&b));
+        assert!(b.nodes.iter().all(|n| !n.unsupported));
+    }
+
+    #[test]
+    fn an_unsupported_model_draws_with_its_unsupported_ops_marked() {
+        let bytes =
+            std::fs::read(patchwise_tests::root().join("tests/golden/fixtures/unsupported-ops.tflite")).unwrap();
+        let ops = patchwise_core::loader::outline(&bytes).unwrap();
+        let d = Drawing::of_outline(&ops);
+        let marked: Vec<&str> = d.nodes.iter().filter(|n| n.unsupported).map(|n| n.op).collect();
+        assert_eq!(marked, ["EXP", "COS"]);
+        assert_eq!(d.nodes.len(), ops.len());
+        assert!(d.edges.iter().any(|e| e.from.is_none()) && d.edges.iter().any(|e| e.to.is_none()));
     }
 }

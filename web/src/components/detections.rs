@@ -14,13 +14,15 @@ pub struct DetectionsProps {
     pub scale: f32,
     pub pad_x: f32,
     pub pad_y: f32,
+    #[prop_or("detections")]
+    pub testid: &'static str,
 }
 
 #[component]
 pub fn Detections(props: &DetectionsProps) -> Html {
     let m = |x: f32, y: f32| (x * props.scale + props.pad_x, y * props.scale + props.pad_y);
     html! {
-        <g class="detections" data-testid="detections" data-count={props.detections.len().to_string()}>
+        <g class="detections" data-testid={props.testid} data-count={props.detections.len().to_string()}>
             { for props.detections.iter().map(|d| {
                 let (x0, y0) = m(d.xmin, d.ymin);
                 let (x1, y1) = m(d.xmax, d.ymax);

@@ -8,7 +8,6 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::fmt;
 use crate::state::{Action, Model, State};
 use crate::view::{self, Analysis};
 
@@ -36,21 +35,11 @@ fn width(bytes: usize) -> f64 {
 
 #[component]
 pub fn GraphView(props: &GraphViewProps) -> Html {
-    let g = &props.model.graph;
-    let edges = {
+    let drawing = {
         let m = props.model.clone();
-        use_memo(props.model.id, move |_| view::graph_edges(&m.graph))
+        use_memo(props.model.id, move |_| view::Drawing::of_graph(&m.graph))
     };
-    let n = g.nodes.len();
-    // Slot 0 is the graph input, 1..=n the operators, n + 1 the graph outputs.
-    let slot = |node: Option<usize>, input_side: bool| match node {
-        Some(i) => i as f64 + 1.0,
-        None if input_side => 0.0,
-        None => n as f64 + 1.0,
-    };
-    let w = x(n as f64 + 1.0) + LEFT;
-    let split = props.analysis.schedule.split;
-    let stage = split.map(|s| (x(0.5), x(s as f64 + 1.5)));
+    let n = drawing.nodes.len();
     let d = props.dispatch.clone();
     let leave = Callback::from(move |_: MouseEvent| d.dispatch(Action::Hover(None)));
     html! {
@@ -58,61 +47,105 @@ pub fn GraphView(props: &GraphViewProps) -> Html {
             <div class="card-head">
                 <h2>{ "Graph" }</h2>
                 <span class="muted small">
-                    { format!("{n} operators in execution order · {} activation edges · width ∝ log bytes", edges.len()) }
+                    { format!("{n} operators in execution order · {} activation edges · width ∝ log bytes", drawing.edges.len()) }
                 </span>
             </div>
             <div class="graph-scroll" onmouseleave={leave}>
-                <svg class="graph" width={format!("{w:.0}")} height={format!("{H:.0}")} viewBox={format!("0 0 {w:.0} {H:.0}")}
-                     data-testid="graph-view" data-nodes={n.to_string()} data-edges={edges.len().to_string()}
-                     data-split={split.map_or_else(|| "none".to_string(), |s| s.to_string())} role="group"
-                     aria-label="the model's operators and activation tensors">
-                    if let Some((x0, x1)) = stage {
-                        <rect class="stage-band" x={format!("{x0:.1}")} y="4" width={format!("{:.1}", x1 - x0)} height={format!("{:.0}", H - 8.0)} />
-                        <line class="split-line" data-testid="graph-split" x1={format!("{x1:.1}")} x2={format!("{x1:.1}")} y1="4" y2={format!("{:.0}", H - 4.0)} />
-                        <text class="stage-label" x={format!("{:.1}", x0 + 4.0)} y="16">{ "patch stage" }</text>
-                    }
-                    { for edges.iter().map(|e| {
-                        let (a, b) = (x(slot(e.from, true)), x(slot(e.to, false)));
-                        let span = slot(e.to, false) - slot(e.from, true);
-                        let path = if span <= 1.0 {
-                            format!("M{a:.1},{BASE} L{b:.1},{BASE}")
-                        } else {
-                            let h = (14.0 + 10.0 * span.log2()).min(BASE - 12.0);
-                            format!("M{a:.1},{BASE} C{a:.1},{:.1} {b:.1},{:.1} {b:.1},{BASE}", BASE - h, BASE - h)
-                        };
-                        let t = &g.tensors[e.tensor];
-                        html! {
-                            <path class={classes!("edge", (span > 1.0).then_some("skip"))} d={path}
-                                  style={format!("stroke-width: {:.2}", width(e.bytes))}>
-                                <title>{ format!("{} {} · {}", t.name, fmt::shape(&t.shape), fmt::bytes(e.bytes)) }</title>
-                            </path>
-                        }
-                    }) }
-                    <circle class="io" cx={format!("{:.1}", x(0.0))} cy={BASE.to_string()} r="5"><title>{ "graph input" }</title></circle>
-                    <circle class="io" cx={format!("{:.1}", x(n as f64 + 1.0))} cy={BASE.to_string()} r="5"><title>{ "graph outputs" }</title></circle>
-                    { for g.nodes.iter().enumerate().map(|(i, node)| {
-                        let cx = x(i as f64 + 1.0);
-                        let in_stage = split.is_some_and(|s| i <= s);
-                        let hot = props.hover == Some(i);
-                        let (enter, focus) = super::hover_op(&props.dispatch, i);
-                        let out = &g.tensors[node.output()];
-                        let name = node.op.name();
-                        html! {
-                            <g class={classes!("node", in_stage.then_some("in-stage"), hot.then_some("hot"))}
-                               data-testid="graph-node" data-index={i.to_string()} tabindex="0" role="button"
-                               aria-label={format!("{}: op {i} {name} → {}", short(name), fmt::shape(&out.shape))}
-                               onmouseenter={enter} onfocus={focus}>
-                                <rect x={format!("{:.1}", cx - 8.0)} y={format!("{:.1}", BASE - 8.0)} width="16" height="16" rx="4" />
-                                <text class="node-label" transform={format!("translate({:.1},{:.1}) rotate(55)", cx - 2.0, BASE + 14.0)}>
-                                    { short(name) }
-                                </text>
-                                <title>{ format!("op {i} · {name} → {} ({})", fmt::shape(&out.shape), fmt::bytes(out.bytes())) }</title>
-                            </g>
-                        }
-                    }) }
-                </svg>
+                <GraphSvg drawing={drawing} split={props.analysis.schedule.split} hover={props.hover}
+                          dispatch={Some(props.dispatch.clone())} />
             </div>
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct GraphSvgProps {
+    pub drawing: Rc<view::Drawing>,
+    /// The patch stage's last operator.
+    #[prop_or_default]
+    pub split: Option<usize>,
+    #[prop_or_default]
+    pub hover: Option<usize>,
+    /// Links hovered or focused nodes with the layer table and the memory chart (`None`: a model not analysed).
+    #[prop_or_default]
+    pub dispatch: Option<UseReducerDispatcher<State>>,
+    /// Prefix of the test ids (`graph`: `graph-view`, `graph-node`, `graph-split`).
+    #[prop_or("graph")]
+    pub testid: &'static str,
+}
+
+/// The drawing itself: a model's, or the outline of a file that did not load.
+#[component]
+pub fn GraphSvg(props: &GraphSvgProps) -> Html {
+    let dr = &props.drawing;
+    let n = dr.nodes.len();
+    // Slot 0 is the graph input, 1..=n the operators, n + 1 the graph outputs.
+    let slot = |node: Option<usize>, input_side: bool| match node {
+        Some(i) => i as f64 + 1.0,
+        None if input_side => 0.0,
+        None => n as f64 + 1.0,
+    };
+    let w = x(n as f64 + 1.0) + LEFT;
+    let split = props.split;
+    let stage = split.map(|s| (x(0.5), x(s as f64 + 1.5)));
+    let unsupported = dr.nodes.iter().filter(|d| d.unsupported).count();
+    html! {
+        <svg class="graph" width={format!("{w:.0}")} height={format!("{H:.0}")} viewBox={format!("0 0 {w:.0} {H:.0}")}
+             data-testid={format!("{}-view", props.testid)} data-nodes={n.to_string()} data-edges={dr.edges.len().to_string()}
+             data-unsupported={unsupported.to_string()}
+             data-split={split.map_or_else(|| "none".to_string(), |s| s.to_string())} role="group"
+             aria-label="the model's operators and activation tensors">
+            if let Some((x0, x1)) = stage {
+                <rect class="stage-band" x={format!("{x0:.1}")} y="4" width={format!("{:.1}", x1 - x0)} height={format!("{:.0}", H - 8.0)} />
+                <line class="split-line" data-testid={format!("{}-split", props.testid)} x1={format!("{x1:.1}")} x2={format!("{x1:.1}")} y1="4" y2={format!("{:.0}", H - 4.0)} />
+                <text class="stage-label" x={format!("{:.1}", x0 + 4.0)} y="16">{ "patch stage" }</text>
+            }
+            { for dr.edges.iter().map(|e| {
+                let (a, b) = (x(slot(e.from, true)), x(slot(e.to, false)));
+                let span = slot(e.to, false) - slot(e.from, true);
+                let path = if span <= 1.0 {
+                    format!("M{a:.1},{BASE} L{b:.1},{BASE}")
+                } else {
+                    let h = (14.0 + 10.0 * span.log2()).min(BASE - 12.0);
+                    format!("M{a:.1},{BASE} C{a:.1},{:.1} {b:.1},{:.1} {b:.1},{BASE}", BASE - h, BASE - h)
+                };
+                html! {
+                    <path class={classes!("edge", (span > 1.0).then_some("skip"))} d={path}
+                          style={format!("stroke-width: {:.2}", width(e.size))}>
+                        <title>{ e.title.clone() }</title>
+                    </path>
+                }
+            }) }
+            <circle class="io" cx={format!("{:.1}", x(0.0))} cy={BASE.to_string()} r="5"><title>{ "graph input" }</title></circle>
+            <circle class="io" cx={format!("{:.1}", x(n as f64 + 1.0))} cy={BASE.to_string()} r="5"><title>{ "graph outputs" }</title></circle>
+            { for dr.nodes.iter().enumerate().map(|(i, node)| {
+                let cx = x(i as f64 + 1.0);
+                let in_stage = split.is_some_and(|s| i <= s);
+                let hot = props.hover == Some(i);
+                let (enter, focus) = match &props.dispatch {
+                    Some(d) => {
+                        let (e, f) = super::hover_op(d, i);
+                        (Some(e), Some(f))
+                    }
+                    None => (None, None),
+                };
+                let name = node.op;
+                let state = if node.unsupported { " (not supported)" } else { "" };
+                html! {
+                    <g class={classes!("node", in_stage.then_some("in-stage"), hot.then_some("hot"), node.unsupported.then_some("unsupported"))}
+                       data-testid={format!("{}-node", props.testid)} data-unsupported={node.unsupported.to_string()}
+                       data-index={i.to_string()} tabindex="0" role="button"
+                       aria-label={format!("{}: op {i} {name} → {}{state}", short(name), node.out)}
+                       onmouseenter={enter} onfocus={focus}>
+                        <rect x={format!("{:.1}", cx - 8.0)} y={format!("{:.1}", BASE - 8.0)} width="16" height="16" rx="4" />
+                        <text class="node-label" transform={format!("translate({:.1},{:.1}) rotate(55)", cx - 2.0, BASE + 14.0)}>
+                            { short(name) }
+                        </text>
+                        <title>{ node.title.clone() }</title>
+                    </g>
+                }
+            }) }
+        </svg>
     }
 }
 

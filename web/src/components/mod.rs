@@ -1,5 +1,6 @@
 //! One function component per file, each with its own `Props`.
 
+pub mod camera_view;
 pub mod controls;
 pub mod detections;
 pub mod drop_zone;

@@ -37,7 +37,7 @@ pub fn ParetoChart(props: &ParetoChartProps) -> Html {
         return html! {
             <section class="card chart-card">
                 <div class="card-head"><h2>{ "Schedule search" }</h2></div>
-                <div class="placeholder">{ if props.searching { "searching every split × grid in the worker…" } else { "no search yet" } }</div>
+                <div class="placeholder">{ if props.searching { "searching every split × grid in the worker…" } else { "no search: it was cancelled (search again from the status line)" } }</div>
             </section>
         };
     };

@@ -1,7 +1,7 @@
-//! Receptive-field redistribution side by side: the network without and with
-//! RD under the same schedule request (what `patchwise plan MODEL --rd` prints
-//! as `without_rd`), each network's best schedule for the budget, and the
-//! architecture change itself.
+//! Receptive-field redistribution side by side: each network's best schedule
+//! for the budget first (always a schedule of both), then the two networks
+//! under the same schedule request (what `patchwise plan MODEL --rd` prints
+//! as `without_rd`), and the architecture change itself.
 
 use std::rc::Rc;
 
@@ -75,10 +75,11 @@ fn rows(
     budgeted: bool,
 ) -> Html {
     let err_row = |e: &str, which: &str| {
+        let fix_applies = which == "before" && !budgeted;
         html! {
             <td class="muted small" data-testid={format!("{prefix}-{which}-error")} data-error={e.to_string()}>
-                { format!("not a schedule of this network: {e}") }
-                if which == "before" { { fix.clone() } }
+                { if fix_applies { format!("this split ends no patch stage of the network without RD ({e}); `plan --rd` refuses the same request") } else { e.to_string() } }
+                if fix_applies { { fix.clone() } }
             </td>
         }
     };
@@ -250,11 +251,6 @@ pub fn RdCompare(props: &RdCompareProps) -> Html {
                 </thead>
                 <tbody>
                     <tr class="section"><th colspan="4">
-                        { format!("This schedule on both networks ({}) ", sched_text(sched)) }
-                        <span class="muted small">{ "— the same request, as `patchwise plan MODEL --rd --split S --grid R×C`; the split is an operator index, so it can end the patch stage at a different layer in each network" }</span>
-                    </th></tr>
-                    { rows("rd", &props.base, &props.rd_model, &before, &after, fix, false) }
-                    <tr class="section"><th colspan="4">
                         { format!("Each network's fewest-MACs schedule within {target} ({}) ", fmt::kib(props.budget)) }
                         <span class="muted small">{ "— as `patchwise plan MODEL --rd --board B`" }</span>
                     </th></tr>
@@ -262,6 +258,11 @@ pub fn RdCompare(props: &RdCompareProps) -> Html {
                         (Some(b), Some(r)) => rows("rd-best", &props.base, &props.rd_model, b, r, html! {}, true),
                         _ => html! { <tr><td colspan="4" class="muted small">{ "searching both networks in the worker…" }</td></tr> },
                     } }
+                    <tr class="section"><th colspan="4">
+                        { format!("This schedule on both networks ({}) ", sched_text(sched)) }
+                        <span class="muted small">{ "— the same request, as `patchwise plan MODEL --rd --split S --grid R×C`; the split is an operator index, so it can end the patch stage at a different layer in each network" }</span>
+                    </th></tr>
+                    { rows("rd", &props.base, &props.rd_model, &before, &after, fix, false) }
                 </tbody>
             </table>
             if let (Some(b), Some(r)) = (before_spec.as_ref(), props.rd_model.spec.as_deref()) {

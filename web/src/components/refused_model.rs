@@ -7,6 +7,7 @@ use std::rc::Rc;
 use patchwise_core::loader::OpStatus;
 use yew::prelude::*;
 
+use crate::components::graph_view::GraphSvg;
 use crate::state::Refused;
 
 #[derive(Properties, PartialEq)]
@@ -18,6 +19,15 @@ pub struct RefusedModelProps {
 
 #[component]
 pub fn RefusedModel(props: &RefusedModelProps) -> Html {
+    let drawing = {
+        let r = props.refused.clone();
+        use_memo(r.as_ref().map(|r| (r.name.clone(), r.ops.len())), move |_| {
+            Rc::new(
+                r.map(|r| crate::view::Drawing::of_outline(&r.ops))
+                    .unwrap_or(crate::view::Drawing { nodes: vec![], edges: vec![] }),
+            )
+        })
+    };
     let Some(r) = props.refused.clone() else { return html! {} };
     let bad = r.ops.iter().filter(|o| o.status != OpStatus::Supported).count();
     let shape = |s: Option<&Vec<usize>>| s.map(|s| format!("{s:?}")).unwrap_or_default();
@@ -27,6 +37,9 @@ pub fn RefusedModel(props: &RefusedModelProps) -> Html {
                 { format!("{} was not loaded: {} operators, {bad} that patchwise cannot run", r.name, r.ops.len()) }
                 <span class="muted" data-testid="refused-still">{ format!(" — the page still analyses {}", props.current) }</span>
             </summary>
+            <div class="graph-scroll">
+                <GraphSvg drawing={(*drawing).clone()} testid="refused-graph" />
+            </div>
             <div class="table-scroll">
                 <table class="small">
                     <thead><tr><th>{ "#" }</th><th>{ "operator" }</th><th>{ "input" }</th><th>{ "output" }</th><th></th></tr></thead>
