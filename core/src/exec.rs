@@ -59,6 +59,10 @@ impl<'g> Executor<'g> {
     }
 }
 
+/// The two bytes [`run_measured`] paints the arena with, run by run: a byte
+/// a run wrote cannot hold both after it.
+pub const PAINTS: [u8; 2] = [0xAA, 0x55];
+
 /// A measured run: the outputs and the arena's exact high-water mark.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Measured {
@@ -74,15 +78,16 @@ pub struct Measured {
 /// after a run, so the larger high-water mark is exactly the bytes written.
 /// Both runs must give the same outputs. `clock` times the last run.
 pub fn run_measured(p: &Program, input: &[u8], clock: &dyn Fn() -> f64) -> Result<Measured> {
-    run_measured_observed(p, input, clock, &mut |_, _| {})
+    run_measured_observed(p, input, clock, &mut |_, _, _| {})
 }
 
-/// [`run_measured`], telling `observe` which of the two runs (0, 1) is at which step.
+/// [`run_measured`], telling `observe` which of the two runs (0, 1) is at
+/// which step, with the arena before that step's node runs.
 pub fn run_measured_observed(
     p: &Program,
     input: &[u8],
     clock: &dyn Fn() -> f64,
-    observe: &mut dyn FnMut(usize, Step),
+    observe: &mut dyn FnMut(usize, Step, &[u8]),
 ) -> Result<Measured> {
     let sizes: Vec<usize> = p
         .inputs
@@ -95,7 +100,7 @@ pub fn run_measured_observed(
     }
     let mut arena = alloc::vec![0u8; p.arena_size];
     let mut m = Measured { outputs: Vec::new(), arena_hwm: 0, elapsed: 0.0 };
-    for (pass, byte) in [0xAA, 0x55].into_iter().enumerate() {
+    for (pass, byte) in PAINTS.into_iter().enumerate() {
         paint(&mut arena, byte);
         let (mut at, mut streamed) = (0, None);
         for (i, &n) in sizes.iter().enumerate() {
@@ -108,7 +113,7 @@ pub fn run_measured_observed(
             }
         }
         let t0 = clock();
-        p.run_observed(&mut arena, streamed, |s| observe(pass, s))?;
+        p.run_observed(&mut arena, streamed, |s, a| observe(pass, s, a))?;
         m.elapsed = clock() - t0;
         m.arena_hwm = m.arena_hwm.max(high_water_mark(&arena, byte));
         let outputs = (0..p.outputs.len()).map(|i| p.output(&arena, i).map(<[u8]>::to_vec)).collect::<Result<_>>()?;

@@ -56,6 +56,8 @@ pub mod schema;
 pub mod spec;
 #[cfg(feature = "alloc")]
 pub mod validate;
+#[cfg(feature = "alloc")]
+pub mod watch;
 
 pub use error::{Error, Result};
 #[cfg(feature = "alloc")]

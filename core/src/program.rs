@@ -259,13 +259,19 @@ impl<'a> Program<'a> {
     /// streams it (read patch by patch, never copied whole into the arena).
     /// Does not allocate.
     pub fn run(&self, arena: &mut [u8], streamed: Option<&[u8]>) -> Result<()> {
-        self.run_observed(arena, streamed, |_| {})
+        self.run_observed(arena, streamed, |_, _| {})
     }
 
     /// [`run`](Self::run), telling `at` which node runs next (in the patch
-    /// stage, in which patch) before it runs: a page shows where a run is,
-    /// a timeline replays it. With a no-op `at` this is `run`.
-    pub fn run_observed(&self, arena: &mut [u8], streamed: Option<&[u8]>, mut at: impl FnMut(Step)) -> Result<()> {
+    /// stage, in which patch) before it runs, with the arena as it is then:
+    /// a page shows where a run is, a timeline measures what each step wrote.
+    /// With a no-op `at` this is `run`.
+    pub fn run_observed(
+        &self,
+        arena: &mut [u8],
+        streamed: Option<&[u8]>,
+        mut at: impl FnMut(Step, &[u8]),
+    ) -> Result<()> {
         if arena.len() < self.arena_size {
             return Err(Error::ArenaTooSmall { needed: self.arena_size, got: arena.len() });
         }
@@ -283,7 +289,7 @@ impl<'a> Program<'a> {
             for (i, node) in self.nodes[..=plan.split].iter().enumerate() {
                 let Some(region) = plan.rect(p, self.tensor(node.output)?) else { continue };
                 let out_place = self.place(plan, p, node.output)?;
-                at(Step { node: i, patch: Some(p) });
+                at(Step { node: i, patch: Some(p) }, arena);
                 self.run_node(i, arena, out_place, region, &|t| self.place(plan, p, t))?;
             }
         }
@@ -335,10 +341,10 @@ impl<'a> Program<'a> {
     }
 
     /// Runs nodes `ops` whose tensors all live whole in the arena (layer by layer).
-    fn run_layers(&self, arena: &mut [u8], ops: Range<usize>, at: &mut impl FnMut(Step)) -> Result<()> {
+    fn run_layers(&self, arena: &mut [u8], ops: Range<usize>, at: &mut impl FnMut(Step, &[u8])) -> Result<()> {
         for i in ops {
             let node = &self.nodes[i];
-            at(Step { node: i, patch: None });
+            at(Step { node: i, patch: None }, arena);
             if let Some(ip) = node.inplace {
                 self.run_inplace(node, ip, arena)?;
                 continue;

@@ -191,7 +191,7 @@ fn an_observed_run_visits_the_stage_per_patch_then_the_rest() {
     let split = legal_splits(&g)[3];
     let ex = PatchExecutor::new(&g, split, (2, 2), InputMode::InArena).unwrap();
     let mut steps = Vec::new();
-    let m = exec::run_measured_observed(&ex.program(), &input, &|| 0.0, &mut |pass, s| {
+    let m = exec::run_measured_observed(&ex.program(), &input, &|| 0.0, &mut |pass, s, _| {
         if pass == 0 {
             steps.push(s)
         }

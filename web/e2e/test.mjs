@@ -658,6 +658,13 @@ try {
     check(`${PRESET} RD: plan --rd --board's without_rd is the best without RD`, JSON.stringify(rdBest.without_rd.schedule) === JSON.stringify(pb.schedule) && rdBest.without_rd.patch_peak_bytes === pb.patch_peak_bytes && rdBest.without_rd.macs === pb.macs);
     check(`${PRESET} RD: the URL carries model and rd`, page.url().includes(`model=${PRESET}`) && page.url().includes("rd=1"), page.url());
     check(`${PRESET} RD: the architecture change is shown`, (await page.locator('[data-testid="rd-arch"] td.changed').count()) > 0);
+    // The RD view at phone width: its wide tables scroll inside their card, the page does not.
+    const rdViewport = page.viewportSize();
+    await page.setViewportSize({ width: 390, height: 844 });
+    const rdOverflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+    check(`${PRESET} RD at 390 px: no horizontal overflow`, rdOverflow <= 0, `${rdOverflow} px too wide`);
+    await page.locator('[data-testid="rd-compare"]').screenshot({ path: join(OUT_DIR, "rd-compare-390.png") });
+    await page.setViewportSize(rdViewport);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(OUT_DIR, "rd.png"), fullPage: true });
     await page.locator('[data-testid="rd-compare"]').screenshot({ path: join(OUT_DIR, "rd-compare.png") });

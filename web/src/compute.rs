@@ -328,7 +328,7 @@ pub fn run_observed(
     }
     let img = decode_image(image)?;
     let input = image_to_input(&img, &g.tensors[g.inputs[0]])?;
-    let m = exec::run_measured_observed(&lx.program(), &input, now, &mut |pass, s| {
+    let m = exec::run_measured_observed(&lx.program(), &input, now, &mut |pass, s, _| {
         at(RunAt { pass: pass as u8, node: s.node, patch: s.patch })
     })
     .map_err(err)?;
@@ -339,7 +339,7 @@ pub fn run_observed(
         None => (layer.clone(), layer_outputs.clone()),
         Some(split) => {
             let px = PatchExecutor::new(&g, split, schedule.grid, mode).map_err(err)?;
-            let m = exec::run_measured_observed(&px.program(), &input, now, &mut |pass, s| {
+            let m = exec::run_measured_observed(&px.program(), &input, now, &mut |pass, s, _| {
                 at(RunAt { pass: 2 + pass as u8, node: s.node, patch: s.patch })
             })
             .map_err(err)?;

@@ -269,7 +269,7 @@ pub fn RdCompare(props: &RdCompareProps) -> Html {
                 <details class="hint" open=true>
                     <summary>{ "What RD changed in the architecture" }</summary>
                     <div class="hint-body">
-                        { arch_table(b, r) }
+                        <div class="wide-scroll">{ arch_table(b, r) }</div>
                         <p class="small muted">{ format!(
                             "The patch stage RD assumes is the first conv and the first {} block groups (the layers at 1/2, 1/4 and 1/8 \
                              resolution): their depthwise kernels become 3×3 and each loses a block; the next group takes the blocks, \
