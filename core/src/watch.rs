@@ -20,6 +20,7 @@ use crate::region::Rect;
 
 /// An arena buffer of the layout: the tensors it holds, where and when.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct WatchBuffer {
     pub offset: usize,
     pub size: usize,
@@ -33,6 +34,7 @@ pub struct WatchBuffer {
 
 /// One step of the run: node `node` (in patch `patch`) has just run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct WatchStep {
     pub node: usize,
     pub patch: Option<usize>,
@@ -46,6 +48,7 @@ pub struct WatchStep {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Timeline {
     /// The planned arena.
     pub arena_size: usize,

@@ -195,6 +195,25 @@ try {
     await page.goto(BASE_URL, { timeout: WAIT });
     await waitReady(page);
     log(`analysis ready ${((Date.now() - tLoad) / 1000).toFixed(1)}s after navigation`);
+    // 0. A first visit gets the guided tour: five steps, each ringing its real control; once done it is not shown again.
+    await page.waitForSelector('[data-testid="tour"]', { timeout: WAIT });
+    const tourSteps = [];
+    for (let k = 0; k < 5; k++) {
+        const id = await page.getAttribute('[data-testid="tour"]', "data-target");
+        const ringed = await page.evaluate((id) => {
+            const el = document.querySelector(`[data-testid="${id}"]`);
+            return !!el && (el.closest(".switch") ?? el).classList.contains("tour-target");
+        }, id);
+        tourSteps.push(`${id}${ringed ? "" : " (not ringed)"}`);
+        if (k === 1) await page.screenshot({ path: join(OUT_DIR, "tour.png") });
+        await page.click('[data-testid="tour-next"]');
+    }
+    check("the guided tour: five steps over the peak, split, grid, watch and RD controls, each ringed",
+        tourSteps.join(",") === "patch-peak,split,grid-rows,view-watch,rd" && (await page.locator('[data-testid="tour"]').count()) === 0, tourSteps.join(", "));
+    await page.reload({ timeout: WAIT });
+    await waitReady(page);
+    await page.waitForTimeout(300);
+    check("the guided tour is not shown again once done", (await page.locator('[data-testid="tour"]').count()) === 0);
     const auto = cli(["--board", "stm32f746g-disco"]);
     const s0 = await schedule(page);
     check(
@@ -311,6 +330,77 @@ try {
     await page.locator('[data-testid="camera"]').screenshot({ path: join(OUT_DIR, "camera.png") });
     await page.click('[data-testid="camera-stop"]');
     check("camera: stopped", (await page.getAttribute('[data-testid="camera"]', "data-phase")) === "off");
+
+    // Watch it run (teaching mode): step through the patch schedule's run; the live bytes at several
+    // steps are the plan's per-layer figures, and played to the end the high-water marks are the
+    // planned arenas (the schedule's and, beside it, layer by layer's). Then the same for layer by layer.
+    async function watchRun(label, want) {
+        await page.click('[data-testid="view-watch"]');
+        await page.waitForSelector('[data-testid="watch-map"]', { timeout: WAIT });
+        const steps = Number(await page.getAttribute('[data-testid="watch-steps"]', "data-value"));
+        const seek = async (k) => {
+            await page.locator('[data-testid="watch-seek"]').evaluate((el, v) => {
+                el.value = String(v);
+                el.dispatchEvent(new Event("input", { bubbles: true }));
+            }, k);
+            await page.waitForSelector(`[data-testid="watch-step"][data-value="${k}"]`, { timeout: WAIT });
+        };
+        let liveOk = true;
+        const seen = [];
+        for (const k of [1, Math.floor(steps / 4), Math.floor(steps / 2), steps - 1, steps]) {
+            await seek(k);
+            const node = Number(await page.getAttribute('[data-testid="watch-node"]', "data-value"));
+            const live = Number(await page.getAttribute('[data-testid="watch-live"]', "data-value"));
+            const row = want.layers[node];
+            const planned = want.schedule.split === null ? row.layer_live_bytes : row.scheduled_live_bytes;
+            liveOk &&= live === planned;
+            seen.push(`step ${k}: op ${node} ${live}/${planned}`);
+            if (k === Math.floor(steps / 4) || k === Math.floor(steps / 2)) {
+                await page.locator('[data-testid="watch"]').screenshot({ path: join(OUT_DIR, `watch-${label}-${k}.png`) });
+            }
+        }
+        check(`watch ${label}: the live bytes at five steps are the plan's per-layer figures`, liveOk, seen.join("; "));
+        const watchAxe = await axeViolations(page);
+        check(`watch ${label}: axe-core finds no serious or critical violations`, watchAxe.length === 0, watchAxe.join("; "));
+        // Keyboard: from the step-back button, Tab reaches play; Enter plays (fastest speed) to the end.
+        await page.selectOption('[data-testid="watch-speed"]', "4");
+        await seek(0);
+        await page.focus('[data-testid="watch-back"]');
+        await page.keyboard.press("Tab");
+        const onPlay = await page.evaluate(() => document.activeElement?.dataset?.testid === "watch-play");
+        await page.keyboard.press("Enter");
+        await page.waitForSelector(`[data-testid="watch-step"][data-value="${steps}"]`, { timeout: 60_000 });
+        const hwm = Number(await page.getAttribute('[data-testid="watch-hwm"]', "data-value"));
+        const layerHwm = Number(await page.getAttribute('[data-testid="watch-layer-hwm"]', "data-value"));
+        const planned = want.schedule.split === null ? want.layer_peak_bytes : want.patch_peak_bytes;
+        check(`watch ${label}: played to the end by keyboard, the high-water marks are the planned arenas`,
+            onPlay && hwm === planned && layerHwm === want.layer_peak_bytes, `${hwm} vs ${planned}, layer ${layerHwm} vs ${want.layer_peak_bytes}, play focused ${onPlay}`);
+        await page.locator('[data-testid="watch"]').screenshot({ path: join(OUT_DIR, `watch-${label}-end.png`) });
+        // At phone width the view fits the screen.
+        const watchViewport = page.viewportSize();
+        await page.setViewportSize({ width: 390, height: 844 });
+        await seek(Math.floor(steps / 3));
+        const watchOverflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+        check(`watch ${label} at 390 px: no horizontal overflow`, watchOverflow <= 0, `${watchOverflow} px too wide`);
+        await page.screenshot({ path: join(OUT_DIR, `watch-${label}-390.png`), fullPage: true });
+        await page.setViewportSize(watchViewport);
+        await page.click('[data-testid="view-analysis"]');
+        return steps;
+    }
+    const watchWant = cliFor(await schedule(page));
+    const patchSteps = await watchRun("patch", watchWant);
+    check("watch: a patch schedule's run has a step per stage op per patch, then one per op",
+        patchSteps === watchWant.layers.filter((l) => l.in_patch_stage).length * watchWant.schedule.grid[0] * watchWant.schedule.grid[1]
+            + watchWant.layers.filter((l) => !l.in_patch_stage).length, `${patchSteps} steps`);
+    await page.locator('[data-testid="split"]').evaluate((el) => {
+        el.value = "0";
+        el.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    await waitSchedule(page, "none");
+    const layerSteps = await watchRun("layers", cliFor(await schedule(page)));
+    check("watch: layer by layer has one step per op", layerSteps === watchWant.layers.length, `${layerSteps}`);
+    await page.click('[data-testid="auto"]');
+    await waitSchedule(page, s0.split, s0.grid);
 
     // Hover a patch-stage layer so the screenshot shows the regions there.
     const bars = page.locator(".memory g.bar.in-stage");

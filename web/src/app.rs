@@ -24,6 +24,8 @@ use crate::components::rd_compare::RdCompare;
 use crate::components::refused_model::RefusedModel;
 use crate::components::run_panel::RunPanel;
 use crate::components::status::Status;
+use crate::components::tour::Tour;
+use crate::components::watch_view::WatchView;
 use crate::proto::{Request, Response};
 use crate::share::Settings;
 use crate::state::{next_id, Action, Origin, PendingImage, State};
@@ -71,6 +73,14 @@ fn run_step_text(state: &State, at: crate::proto::RunAt) -> String {
     format!("running {which} (run {pass} of 2): {patch}{op} (of {} ops)", g.nodes.len())
 }
 
+/// The page's views, one tab each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tab {
+    Analysis,
+    Watch,
+    Explore,
+}
+
 #[component]
 fn Playground() -> Html {
     let state = use_reducer(|| State::initial(&Settings::parse(&dom::url_settings())));
@@ -94,8 +104,11 @@ fn Playground() -> Html {
                     Action::SearchProgress { id, done, total }
                 }
                 Response::RunProgress { id, at } => Action::RunProgress { id, at },
-                // The Explore view's and the camera's workers answer them directly.
-                Response::Explore { .. } | Response::CameraReady { .. } | Response::Frame { .. } => return,
+                // The Explore, camera and watch views' own workers answer them.
+                Response::Explore { .. }
+                | Response::CameraReady { .. }
+                | Response::Frame { .. }
+                | Response::Watch { .. } => return,
             })
         })
     };
@@ -246,11 +259,20 @@ fn Playground() -> Html {
         Callback::from(move |_| d.dispatch(Action::DismissError))
     };
 
-    let explore = use_state(|| false);
-    let on_view = {
-        let explore = explore.clone();
-        Callback::from(move |on: bool| explore.set(on))
+    let tab = use_state(|| Tab::Analysis);
+    let tour = use_state(|| 0u32);
+    let on_tour = {
+        let (tour, tab) = (tour.clone(), tab.clone());
+        Callback::from(move |_: MouseEvent| {
+            tab.set(Tab::Analysis); // the tour points at the analysis controls
+            tour.set(*tour + 1)
+        })
     };
+    let on_view = {
+        let tab = tab.clone();
+        Callback::from(move |t: Tab| tab.set(t))
+    };
+    let explore = tab.clone();
     let on_open_spec = {
         let (d, explore) = (dispatch.clone(), explore.clone());
         Callback::from(move |o: OpenSpec| {
@@ -261,7 +283,7 @@ fn Playground() -> Html {
                 board: o.board,
                 mode: o.mode,
             });
-            explore.set(false);
+            explore.set(Tab::Analysis);
         })
     };
 
@@ -306,16 +328,21 @@ fn Playground() -> Html {
             <ErrorBanner message={state.error.clone().map(AttrValue::from)} on_dismiss={on_dismiss} />
             <RefusedModel refused={state.refused.clone()} current={state.model.name.clone()} />
             <nav class="views" aria-label="views"><div class="view-tabs" role="tablist">
-                <button role="tab" class={classes!("view-tab", (!*explore).then_some("on"))} aria-selected={(!*explore).to_string()}
-                        data-testid="view-analysis" onclick={on_view.reform(|_| false)}>{ "Analyse a model" }</button>
-                <button role="tab" class={classes!("view-tab", explore.then_some("on"))} aria-selected={explore.to_string()}
-                        data-testid="view-explore" onclick={on_view.reform(|_| true)}>{ "Explore the design space" }</button>
+                { for [(Tab::Analysis, "view-analysis", "Analyse a model"), (Tab::Watch, "view-watch", "Watch it run"), (Tab::Explore, "view-explore", "Explore the design space")]
+                    .into_iter().map(|(t, id, label)| html! {
+                        <button role="tab" class={classes!("view-tab", (*tab == t).then_some("on"))} aria-selected={(*tab == t).to_string()}
+                                data-testid={id} onclick={on_view.reform(move |_| t)}>{ label }</button>
+                    }) }
             </div></nav>
             <main class="explore-page">
-                <ExploreView board={state.board.map(|b| b.name)} mode={state.mode} visible={*explore}
+                <ExploreView board={state.board.map(|b| b.name)} mode={state.mode} visible={*tab == Tab::Explore}
                              on_open={on_open_spec} />
             </main>
-            <div class="layout" data-testid="analysis" data-ready={state.ready().to_string()} hidden={*explore}>
+            <main class="watch-page" hidden={*tab != Tab::Watch}>
+                <WatchView model={state.model.clone()} image={state.image.clone()} analysis={state.analysis.clone()}
+                           visible={*tab == Tab::Watch} />
+            </main>
+            <div class="layout" data-testid="analysis" data-ready={state.ready().to_string()} hidden={*tab != Tab::Analysis}>
                 <aside class="side">
                     <Controls model={state.model.clone()} split={state.split} grid={state.grid} mode={state.mode}
                               board={state.board.map(|b| b.name)} budget={state.budget}
@@ -359,8 +386,10 @@ fn Playground() -> Html {
             </div>
             <footer class="foot muted small">
                 { "patchwise · everything runs in your browser (Rust → WebAssembly); nothing is uploaded. \
-                   Drop a .tflite model, an architecture spec .json or a PNG/JPEG image anywhere on the page." }
+                   Drop a .tflite model, an architecture spec .json or a PNG/JPEG image anywhere on the page. " }
+                <button class="link-button" data-testid="tour-restart" onclick={on_tour}>{ "Take the tour" }</button>
             </footer>
+            <Tour restart={*tour} />
         </DropZone>
     }
 }

@@ -216,6 +216,9 @@ fn answer(req: Request, now: Clock, progress: &mut dyn FnMut(Response)) -> Respo
             };
             Response::Run { id, result: run_observed(&model, &image, schedule, mode, now, &mut tick) }
         }
+        Request::Watch { id, model, image, schedule, mode } => {
+            Response::Watch { id, result: watch(&model, &image, schedule, mode) }
+        }
         Request::DecodeImage { id, bytes } => Response::Image {
             id,
             result: decode_image(&bytes).map(|i| ImageInfo { width: i.width as u32, height: i.height as u32 }),
@@ -297,6 +300,28 @@ pub fn detections(g: &Graph, outputs: &[Vec<u8>], img: &Rgb) -> Option<Vec<Detec
     let input = g.tensors[*g.inputs.first()?].nhwc();
     let letterbox = preprocess::Letterbox::fit(img.width, img.height, input[2], input[1]);
     detect::detect(&outs, &letterbox, detect::DEFAULT_THRESHOLD).ok()
+}
+
+/// The run of `model` on `image` step by step under `schedule`, and layer by layer.
+pub fn watch(model: &Source, image: &[u8], schedule: Sched, mode: Mode) -> Result<crate::proto::WatchOut, String> {
+    let g = load(model)?;
+    if g.inputs.len() != 1 {
+        return Err(format!("models with {} inputs cannot be run on an image", g.inputs.len()));
+    }
+    let err = |e: patchwise_core::Error| e.to_string();
+    check_run_arena("layer-by-layer", plan::layer_layout(&g).arena_size())?;
+    if schedule.split.is_some() {
+        check_run_arena("patch-based", plan::layout(&g, schedule, mode).map_err(err)?.1.arena_size())?;
+    }
+    let img = decode_image(image)?;
+    let input = image_to_input(&img, &g.tensors[g.inputs[0]])?;
+    let timeline = |s: Sched| patchwise_core::watch::Timeline::measure(&g, s, mode, &input).map_err(err);
+    Ok(crate::proto::WatchOut {
+        schedule,
+        mode,
+        scheduled: timeline(schedule)?,
+        layers: timeline(Sched::LAYER_BY_LAYER)?,
+    })
 }
 
 /// Runs `model` on `image` layer by layer (`exec::Executor`) and under

@@ -7,7 +7,7 @@
 //!   computations ([`compute`]), the messages between page and worker
 //!   ([`proto`]), the models it offers and their receptive-field
 //!   redistribution ([`models`]), the numbers the page shows ([`view`],
-//!   [`fmt`]), the Explore view's sweep state ([`explorer`]), the camera's ([`camera`]), the schedule export ([`export`]) and the shareable URL ([`share`]);
+//!   [`fmt`]), the Explore view's sweep state ([`explorer`]), the camera's ([`camera`]), the "watch it run" view's ([`watch`]), the schedule export ([`export`]) and the shareable URL ([`share`]);
 //! - browser-only code, compiled for `wasm32` only: the app state
 //!   (`state`), the worker agent (`agent`), and one function component per
 //!   file under `components`.
@@ -24,6 +24,7 @@ pub mod models;
 pub mod proto;
 pub mod share;
 pub mod view;
+pub mod watch;
 
 #[cfg(target_arch = "wasm32")]
 pub mod agent;

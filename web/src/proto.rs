@@ -92,6 +92,17 @@ pub struct RunOut {
     pub detections: Option<Vec<Detection>>,
 }
 
+/// A schedule's run step by step, and the layer-by-layer run beside it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WatchOut {
+    pub schedule: Sched,
+    pub mode: Mode,
+    pub scheduled: Timeline,
+    pub layers: Timeline,
+}
+
+pub use patchwise_core::watch::Timeline;
+
 /// The model run once on a camera frame, under the camera's schedule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FrameOut {
@@ -141,6 +152,8 @@ pub enum Request {
     /// Evaluates spec `index` of sweep `id` (one spec a message, so several
     /// workers share a sweep and a cancel takes effect within one spec).
     Explore { id: u64, index: usize, job: ExploreJob },
+    /// The run of the model on the image, step by step, under `schedule` and layer by layer (`watch::Timeline`).
+    Watch { id: u64, model: Source, image: Vec<u8>, schedule: Sched, mode: Mode },
     /// Prepares the camera's model under `schedule` once (lowered, its arena allocated).
     CameraStart { id: u64, model: Source, schedule: Sched, mode: Mode },
     /// Runs the camera's model on one frame (RGB8, row-major).
@@ -172,6 +185,10 @@ pub enum Response {
         id: u64,
         done: usize,
         total: usize,
+    },
+    Watch {
+        id: u64,
+        result: Result<WatchOut, String>,
     },
     /// The camera's model is ready: its arena bytes.
     CameraReady {

@@ -21,6 +21,8 @@ pub mod rd_compare;
 pub mod refused_model;
 pub mod run_panel;
 pub mod status;
+pub mod tour;
+pub mod watch_view;
 
 /// Round tick values from 0 to at least `max`: about `n` of them.
 pub fn ticks(max: f64, n: usize) -> Vec<f64> {

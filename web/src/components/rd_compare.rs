@@ -241,7 +241,7 @@ pub fn RdCompare(props: &RdCompareProps) -> Html {
                     <span class="what-if-tag" data-testid="rd-compare-what-if">{ "what if: the weights would have to be retrained" }</span>
                 }
             </div>
-            <table class="rd-table">
+            <div class="wide-scroll"><table class="rd-table">
                 <colgroup><col class="c-label" /><col class="c-side" /><col class="c-side" /><col class="c-change" /></colgroup>
                 <thead>
                     <tr><th></th>
@@ -264,7 +264,7 @@ pub fn RdCompare(props: &RdCompareProps) -> Html {
                     </th></tr>
                     { rows("rd", &props.base, &props.rd_model, &before, &after, fix, false) }
                 </tbody>
-            </table>
+            </table></div>
             if let (Some(b), Some(r)) = (before_spec.as_ref(), props.rd_model.spec.as_deref()) {
                 <details class="hint" open=true>
                     <summary>{ "What RD changed in the architecture" }</summary>
