@@ -360,7 +360,8 @@ fn Playground() -> Html {
                         <RdCompare base={state.loaded.model.clone()} rd_model={state.model.clone()}
                                    analysis={state.analysis.clone()} base_search={state.base_search().cloned()}
                                    rd_search={state.current_search().cloned()} budget={state.budget}
-                                   board={state.board.map(|b| b.name)} dispatch={dispatch.clone()} />
+                                   board={state.board.map(|b| b.name)} cancelled={state.search_cancelled}
+                                   dispatch={dispatch.clone()} />
                     }
                     <MemoryChart analysis={state.analysis.clone()} budget={state.budget} hover={state.hover}
                                  dispatch={dispatch.clone()} />

@@ -46,6 +46,13 @@ pub fn binary(
     so: [usize; 4],
     op: impl Fn(i8, i8) -> i8,
 ) {
+    if sa == so && sb == so {
+        // No broadcast (residual ADDs): one pass over the three slices.
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            *o = op(x, y);
+        }
+        return;
+    }
     let mut o = out.iter_mut();
     broadcast(sa, sb, so, |ia, ib| {
         if let Some(o) = o.next() {

@@ -74,7 +74,7 @@ pub(crate) fn prepare_hard_swish(p: &mut crate::lower::Prepare) -> Result<HardSw
 
 impl Eval for ReluParams {
     fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
-        map_i8(inputs, out, region, |x, o| ReluParams::eval(self, x, o))
+        map_i8(inputs, out, region, |x, o| crate::kernels::fast::activation::relu(self, x, o))
     }
 }
 

@@ -145,4 +145,17 @@ macro_rules! binary_eval {
         }
     )*};
 }
-binary_eval!(MulParams, RescaledParams, Extremum, PreluParams);
+binary_eval!(Extremum, PreluParams);
+
+// The optimized element functions (the reference `apply`s stay their oracle).
+impl Eval for RescaledParams {
+    fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
+        eval_binary(inputs, out, region, |a, b| crate::kernels::fast::binary::rescaled(self, a, b))
+    }
+}
+
+impl Eval for MulParams {
+    fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
+        eval_binary(inputs, out, region, |a, b| crate::kernels::fast::binary::mul(self, a, b))
+    }
+}

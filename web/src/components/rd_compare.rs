@@ -26,6 +26,9 @@ pub struct RdCompareProps {
     pub rd_search: Option<Rc<SearchOut>>,
     pub budget: usize,
     pub board: Option<&'static str>,
+    /// The searches were cancelled (no best schedule to show until they run again).
+    #[prop_or_default]
+    pub cancelled: bool,
     pub dispatch: UseReducerDispatcher<State>,
 }
 
@@ -256,6 +259,7 @@ pub fn RdCompare(props: &RdCompareProps) -> Html {
                     </th></tr>
                     { match &*best {
                         (Some(b), Some(r)) => rows("rd-best", &props.base, &props.rd_model, b, r, html! {}, true),
+                        _ if props.cancelled => html! { <tr><td colspan="4" class="muted small">{ "the search was cancelled: search again from the status line" }</td></tr> },
                         _ => html! { <tr><td colspan="4" class="muted small">{ "searching both networks in the worker…" }</td></tr> },
                     } }
                     <tr class="section"><th colspan="4">

@@ -129,17 +129,83 @@ pub fn depthwise_conv2d_inplace(
                 }
             }
         }
-        for oy in inner.y..inner.y_end() {
-            let y0 = g.origin_y(oy) as usize;
-            for ox in inner.x..inner.x_end() {
-                let x0 = g.origin_x(ox) as usize;
-                let mut acc = folded[ch];
-                for ky in 0..g.kh {
-                    let row = &plane[(y0 + ky) * g.in_w + x0..][..g.kw];
-                    acc = acc.wrapping_add(dot(row, &wl[ky * g.kw..(ky + 1) * g.kw]));
-                }
-                buffer[ow.offset(0, oy, ox) + ch] = k.stage.requantize_fast(acc, ch);
+        if (g.kh, g.kw) == (3, 3) {
+            interior_3x3(g, k, folded[ch], &wl, plane, buffer, ow, inner, ch);
+        } else {
+            interior_any(g, k, folded[ch], &wl, plane, buffer, ow, inner, ch);
+        }
+    }
+}
+
+/// The interior of one channel for any kernel: each kernel row is a
+/// contiguous run of `kw` bytes of the plane.
+#[allow(clippy::too_many_arguments)]
+fn interior_any(
+    g: &Geometry,
+    k: &Weighted,
+    folded: i32,
+    wl: &[i8; MAX_TAPS],
+    plane: &[i8],
+    buffer: &mut [i8],
+    ow: Window,
+    inner: Rect,
+    ch: usize,
+) {
+    for oy in inner.y..inner.y_end() {
+        let y0 = g.origin_y(oy) as usize;
+        for ox in inner.x..inner.x_end() {
+            let x0 = g.origin_x(ox) as usize;
+            let mut acc = folded;
+            for ky in 0..g.kh {
+                let row = &plane[(y0 + ky) * g.in_w + x0..][..g.kw];
+                acc = acc.wrapping_add(dot(row, &wl[ky * g.kw..(ky + 1) * g.kw]));
             }
+            buffer[ow.offset(0, oy, ox) + ch] = k.stage.requantize_fast(acc, ch);
+        }
+    }
+}
+
+/// The interior of one channel of a 3×3 in-place depthwise (MobileNet's
+/// case, a third of its instructions on a Cortex-M7): the nine weights in
+/// registers, the three input rows sliced once per output row, and nine
+/// products per pixel with no loop around them (written out: this measured
+/// 2.5 % fewer instructions on mbv2 than constant-length loops). Nine int8
+/// products sum to at most 9·128² in magnitude, so only the add of `folded`
+/// can wrap.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn interior_3x3(
+    g: &Geometry,
+    k: &Weighted,
+    folded: i32,
+    wl: &[i8; MAX_TAPS],
+    plane: &[i8],
+    buffer: &mut [i8],
+    ow: Window,
+    inner: Rect,
+    ch: usize,
+) {
+    let w: [i32; 9] = core::array::from_fn(|t| wl[t] as i32);
+    let (in_w, c) = (g.in_w, ow.c);
+    for oy in inner.y..inner.y_end() {
+        let y0 = g.origin_y(oy) as usize;
+        let rows = &plane[y0 * in_w..(y0 + 3) * in_w];
+        let (r0, rest) = rows.split_at(in_w);
+        let (r1, r2) = rest.split_at(in_w);
+        let line = ow.offset(0, oy, 0) + ch;
+        for ox in inner.x..inner.x_end() {
+            let x0 = g.origin_x(ox) as usize;
+            let (a, b, d) = (&r0[x0..x0 + 3], &r1[x0..x0 + 3], &r2[x0..x0 + 3]);
+            let s = a[0] as i32 * w[0]
+                + a[1] as i32 * w[1]
+                + a[2] as i32 * w[2]
+                + b[0] as i32 * w[3]
+                + b[1] as i32 * w[4]
+                + b[2] as i32 * w[5]
+                + d[0] as i32 * w[6]
+                + d[1] as i32 * w[7]
+                + d[2] as i32 * w[8];
+            buffer[line + ox * c] = k.stage.requantize_fast(folded.wrapping_add(s), ch);
         }
     }
 }
