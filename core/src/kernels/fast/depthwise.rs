@@ -37,7 +37,7 @@ pub fn depthwise_conv2d(
     }
     let inner = interior(g, region);
     for band in border(region, inner) {
-        reference(g, 1, k, input, iw, output, ow, band);
+        border_band(g, k, input, iw, output, ow, band);
     }
     let f_row = g.kw * c;
     for b in 0..ow.n {
@@ -69,6 +69,57 @@ pub fn depthwise_conv2d(
                         }
                     }
                     output[o + ch] = k.stage.requantize_fast(acc.wrapping_add(folded[ch]), ch);
+                }
+            }
+        }
+    }
+}
+
+/// Pixels whose window reaches into the padding (depth multiplier 1): the
+/// reference skips the padded taps, so each pixel sums its valid taps only,
+/// `Σ x·w + off·Σ w` over them in blocks of [`LANES`] channels, from the
+/// bias. (BlazeFace's 5×5 windows put an eighth of its depthwise pixels here.)
+#[allow(clippy::too_many_arguments)]
+fn border_band(g: &Geometry, k: &Weighted, input: &[i8], iw: Window, output: &mut [i8], ow: Window, band: Rect) {
+    let c = ow.c;
+    let off = k.stage.input_offset;
+    let f_row = g.kw * c;
+    for b in 0..ow.n {
+        for oy in band.y..band.y_end() {
+            let y0 = g.origin_y(oy);
+            let ky = (-y0).max(0) as usize..((g.in_h as isize - y0).min(g.kh as isize)).max(0) as usize;
+            for ox in band.x..band.x_end() {
+                let x0 = g.origin_x(ox);
+                let kx = (-x0).max(0) as usize..((g.in_w as isize - x0).min(g.kw as isize)).max(0) as usize;
+                let o = ow.offset(b, oy, ox);
+                let at = |ty: usize, tx: usize| iw.offset(b, (y0 + ty as isize) as usize, (x0 + tx as isize) as usize);
+                let mut ch = 0;
+                while ch + LANES <= c {
+                    let (mut acc, mut wsum) = ([0i32; LANES], [0i32; LANES]);
+                    for ty in ky.clone() {
+                        for tx in kx.clone() {
+                            let w = &k.filter[ty * f_row + tx * c + ch..][..LANES];
+                            mac_lanes(&mut acc, &input[at(ty, tx) + ch..], w);
+                            for (s, &v) in wsum.iter_mut().zip(w) {
+                                *s += v as i32;
+                            }
+                        }
+                    }
+                    for l in 0..LANES {
+                        let v = with_bias(acc[l].wrapping_add(off.wrapping_mul(wsum[l])), k.bias, ch + l);
+                        output[o + ch + l] = k.stage.requantize_fast(v, ch + l);
+                    }
+                    ch += LANES;
+                }
+                for ch in ch..c {
+                    let mut acc = 0i32;
+                    for ty in ky.clone() {
+                        for tx in kx.clone() {
+                            let x = input[at(ty, tx) + ch] as i32 + off;
+                            acc = acc.wrapping_add(x * k.filter[ty * f_row + tx * c + ch] as i32);
+                        }
+                    }
+                    output[o + ch] = k.stage.requantize_fast(with_bias(acc, k.bias, ch), ch);
                 }
             }
         }
