@@ -922,7 +922,13 @@ try {
     await matchesCli(page, "216 MB arena model: analysed");
     await page.click('[data-testid="run"]');
     await page.waitForSelector('[data-testid="error"]:has-text("64 MiB")', { timeout: 120_000 });
-    check("216 MB arena model: the run is refused with the limit named", true);
+    const hugeErr = await page.textContent('[data-testid="error"]');
+    check("216 MB arena model: the run is refused with the limit named", hugeErr.includes("more than the 64 MiB the playground runs models in"), hugeErr);
+    await page.click('[data-testid="camera-start"]');
+    await page.waitForSelector('[data-testid="camera-error"]:has-text("64 MiB")', { timeout: 60_000 });
+    check("216 MB arena model: the camera is refused in its card, and released",
+        (await page.getAttribute('[data-testid="camera"]', "data-phase")) === "off"
+            && (await page.locator('[data-testid="camera-start"]').count()) === 1);
     await pick(page, "yolofpn-int8", join(MODEL, "..", "yolofpn-int8.tflite"));
     await page.click('[data-testid="run"]');
     await page.waitForSelector('[data-testid="run-identical"][data-value="true"]', { timeout: 120_000 });

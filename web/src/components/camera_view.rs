@@ -95,10 +95,14 @@ fn next_frame(s: Shared, session: u64, dispatch: UseReducerDispatcher<Reducer>) 
         Ok(None) => {
             gloo::timers::callback::Timeout::new(30, move || next_frame(s, session, dispatch)).forget();
         }
-        Err(e) => dispatch.dispatch(CameraAction::Failed(e)),
+        Err(e) => {
+            stop(&s);
+            dispatch.dispatch(CameraAction::Failed(e))
+        }
     }
 }
 
+/// Releases the camera and the worker (the camera's light goes off).
 fn stop(s: &Shared) {
     s.bridge.borrow_mut().take(); // the worker closes once idle
     if let Some(stream) = s.stream.borrow_mut().take() {
@@ -122,6 +126,8 @@ fn spawn(s: &Shared, dispatch: &UseReducerDispatcher<Reducer>) -> WorkerBridge<P
                 d.dispatch(CameraAction::Ready { session: id, result });
                 if ok {
                     next_frame(s.clone(), id, d.clone());
+                } else if s.session.get() == id {
+                    stop(&s); // the model cannot run: the error says why, nothing stays open
                 }
             }
             Response::Frame { id, result } => {
@@ -130,6 +136,8 @@ fn spawn(s: &Shared, dispatch: &UseReducerDispatcher<Reducer>) -> WorkerBridge<P
                 d.dispatch(CameraAction::Frame { session: id, size, result, now: crate::dom::now() });
                 if ok {
                     next_frame(s.clone(), id, d.clone());
+                } else if s.session.get() == id {
+                    stop(&s);
                 }
             }
             _ => {}
@@ -207,6 +215,7 @@ pub fn CameraView(props: &CameraViewProps) -> Html {
         let (schedule, mode) = (props.schedule, props.mode);
         Callback::from(move |_: MouseEvent| {
             let (s, d, model) = (s.clone(), d.clone(), model.clone());
+            stop(&s); // a camera left open by an earlier failure
             d.dispatch(CameraAction::Start { session: 0 });
             wasm_bindgen_futures::spawn_local(async move {
                 match open_camera().await {
