@@ -102,6 +102,13 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Npy> {
             "the .npy header nests {deepest} levels deep (a plain array's nests 2; at most {MAX_NPY_NESTING} are read)"
         );
     }
+    // npyz multiplies the shape's dimensions unchecked while it reads the
+    // header (a shape of (5, 2^64 - 1) overflows), so the count is taken first.
+    if let Some(dims) = header_shape(header) {
+        if dims.iter().try_fold(1u64, |n, &d| n.checked_mul(d?)).is_none() {
+            bail!("the .npy header declares a shape whose element count does not fit in 64 bits");
+        }
+    }
     let npy = npyz::NpyFile::new(Cursor::new(bytes)).context("not a valid .npy file")?;
     let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
     let descr = npy.header().dtype().descr();
@@ -115,7 +122,7 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Npy> {
     };
     // The header's shape must fit in the file before anything is allocated
     // for it (npyz reserves the whole array from the header).
-    let declared = npy.header().len().checked_mul(item);
+    let declared = npy.shape().iter().try_fold(item, |n: u64, &d| n.checked_mul(d));
     if declared.is_none_or(|b| b > bytes.len() as u64) {
         bail!(
             "the .npy header declares shape {shape:?} ({item}-byte elements), more data than the {}-byte file holds",
@@ -132,6 +139,23 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Npy> {
         other => bail!("unsupported .npy dtype {other}"),
     };
     Ok(Npy { shape, dtype, data })
+}
+
+/// The dimensions of a header's `'shape': (…)` entry, each `None` where it
+/// does not fit in 64 bits; `None` when the header has no such entry of
+/// plain integers (npyz then judges it).
+fn header_shape(header: &[u8]) -> Option<Vec<Option<u64>>> {
+    let at = header.windows(7).position(|w| w == b"'shape'" || w == b"\"shape\"")?;
+    let rest = &header[at + 7..];
+    let open = rest.iter().position(|&c| c == b'(')?;
+    let close = rest[open..].iter().position(|&c| c == b')')? + open;
+    let dims = rest[open + 1..close].split(|&c| c == b',').map(|d| d.trim_ascii()).filter(|d| !d.is_empty());
+    dims.map(|d| {
+        d.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| d.iter().try_fold(0u64, |n, &c| n.checked_mul(10)?.checked_add(u64::from(c - b'0'))))
+    })
+    .collect()
 }
 
 /// A tensor's raw little-endian bytes read from `.npy`, checked against `t`.

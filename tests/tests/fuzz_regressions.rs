@@ -16,6 +16,7 @@ const CASES: &[(&str, &str)] = &[
     ("run", "activation-range-min-above-max"),
     ("npy", "header-shape-beyond-the-data"),
     ("npy", "header-nested-brackets-hang"),
+    ("npy", "shape-product-overflows"),
     ("run", "resize-side-overflows-fixed-point"),
     ("spec", "repeat-count-loops-for-hours"),
     ("spec", "redistribute-repeat-overflows"),
@@ -148,6 +149,17 @@ fn npy_header_nested_brackets_hang() {
     let e = patchwise_cli::io::parse_npy(&data).err().expect("refused").to_string();
     assert!(e.contains("levels deep"), "{e}");
     case("npy", "header-nested-brackets-hang");
+}
+
+/// Finding 10 (2026-12-03, `npy`, CI's 15 s smoke run): a 156-byte header
+/// declaring shape (5, 2^64 - 1) overflowed npyz's unchecked element count
+/// (a panic under overflow checks). The count is now multiplied checked.
+#[test]
+fn npy_shape_product_overflows() {
+    let data = std::fs::read(root().join("fuzz/regressions/npy/shape-product-overflows")).unwrap();
+    let e = patchwise_cli::io::parse_npy(&data).err().expect("refused").to_string();
+    assert!(e.contains("element count does not fit in 64 bits"), "{e}");
+    case("npy", "shape-product-overflows");
 }
 
 #[test]
