@@ -360,7 +360,7 @@ impl StageAxis {
                 d[0] * rows.max_len(t) * cols.max_len(t) * d[3] * g.tensors[t].dtype.size()
             })
         };
-        stage_sizes(g, &|t| s.holds_whole(t, mode), &window_bytes)
+        stage_sizes(g, s.split, &|t| s.holds_whole(t, mode), &window_bytes)
     }
 
     /// The stage's MACs patch by patch, as [`PatchSchedule::stage_macs`]
@@ -425,7 +425,7 @@ pub fn patch_layout(
 pub(crate) fn schedule_sizes(g: &Graph, s: &PatchSchedule, mode: InputMode) -> Vec<usize> {
     let window_bytes =
         |t: TensorId| (0..s.patches()).any(|p| s.rects[p][t].is_some()).then(|| s.max_window_bytes(g, t));
-    stage_sizes(g, &|t| s.holds_whole(t, mode), &window_bytes)
+    stage_sizes(g, s.split, &|t| s.holds_whole(t, mode), &window_bytes)
 }
 
 /// The buffers and lifetimes of `s`'s stage (the same for every grid over it).
@@ -437,16 +437,25 @@ pub(crate) fn stage_skeleton(g: &Graph, s: &PatchSchedule, mode: InputMode, opti
 
 /// Each tensor's bytes in a patch stage's layout: tensors held `whole` get
 /// their full size, the others in the stage their largest patch window
-/// (`window_bytes`, `None` outside the stage: full size).
+/// (`window_bytes`, `None` outside the stage: full size). A tensor the stage
+/// `0..=split` produces that no patch computes is dead (nothing reads it and
+/// it is no output): the patches skip its operator, so it takes no bytes.
 fn stage_sizes(
     g: &Graph,
+    split: usize,
     whole: &dyn Fn(TensorId) -> bool,
     window_bytes: &dyn Fn(TensorId) -> Option<usize>,
 ) -> Vec<usize> {
+    let mut dead = alloc::vec![false; g.tensors.len()];
+    for n in &g.nodes[..=split] {
+        dead[n.output()] = true;
+    }
     (0..g.tensors.len())
         .map(|t| match window_bytes(t) {
-            Some(b) if !whole(t) => b,
-            _ => g.tensors[t].bytes(),
+            _ if whole(t) => g.tensors[t].bytes(),
+            Some(b) => b,
+            None if dead[t] => 0,
+            None => g.tensors[t].bytes(),
         })
         .collect()
 }

@@ -17,6 +17,7 @@ const CASES: &[(&str, &str)] = &[
     ("npy", "header-shape-beyond-the-data"),
     ("npy", "header-nested-brackets-hang"),
     ("npy", "shape-product-overflows"),
+    ("run", "dead-stage-tensor-planned"),
     ("run", "resize-side-overflows-fixed-point"),
     ("spec", "repeat-count-loops-for-hours"),
     ("spec", "redistribute-repeat-overflows"),
@@ -160,6 +161,21 @@ fn npy_shape_product_overflows() {
     let e = patchwise_cli::io::parse_npy(&data).err().expect("refused").to_string();
     assert!(e.contains("element count does not fit in 64 bits"), "{e}");
     case("npy", "shape-product-overflows");
+}
+
+/// Finding 11 (2026-12-04, `run`, a 60 s local campaign): a mutated SPLIT_V
+/// case whose outputs list names the input twice, so the first split's
+/// output is read by nothing. Under a patch stage over it no patch computes
+/// that tensor (its operator is skipped), yet the layout gave it a 40-byte
+/// buffer: planned 360 B, measured 308 B. Dead stage tensors now take no bytes.
+#[test]
+fn run_dead_stage_tensor_planned() {
+    use patchwise_core::patch::{InputMode, PatchExecutor};
+    let data = std::fs::read(root().join("fuzz/regressions/run/dead-stage-tensor-planned")).unwrap();
+    let g = patchwise_core::loader::load(&data[2..]).unwrap();
+    let px = PatchExecutor::new(&g, 1, (3, 2), InputMode::InArena).unwrap();
+    assert_eq!(px.arena_size(), 308);
+    case("run", "dead-stage-tensor-planned");
 }
 
 #[test]
