@@ -5,7 +5,7 @@ use anyhow::{bail, Context, Result};
 use patchwise_core::boards;
 use patchwise_core::graph::Graph;
 use patchwise_core::patch::InputMode;
-use patchwise_core::plan::document::PlanDocument;
+use patchwise_core::plan::document::{LatencyDoc, PlanDocument, LATENCY_BASIS};
 use patchwise_core::plan::{self, Report, Schedule, Search};
 
 /// How the user asked for a schedule.
@@ -116,7 +116,9 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
         None => None,
     };
     if as_json {
-        let mut doc = document(&r, &search, budget).with_names(req.model_name.as_deref(), req.board.as_deref());
+        let mut doc = document(&r, &search, budget)
+            .with_names(req.model_name.as_deref(), req.board.as_deref())
+            .with_latency(g, mode);
         if let Some((b, trained)) = &before {
             doc = doc.with_rd_baseline(b, *trained);
         }
@@ -183,6 +185,9 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
             if f.fits() { "fits" } else { "does NOT fit" }
         );
     }
+    if let Some(l) = LatencyDoc::new(g, r.schedule, mode) {
+        print_latency(&l, req.board.as_deref());
+    }
     if let Some((b, trained)) = &before {
         println!("receptive-field redistribution, side by side:");
         println!("  {:<10} {:>14} {:>14} {:>14} {:>10}", "", "layer peak B", "sched peak B", "MACs", "overhead");
@@ -208,4 +213,25 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
         println!("note: {note}");
     }
     Ok(())
+}
+
+/// The estimated time per board (only `board`'s, when one is named).
+fn print_latency(l: &LatencyDoc, board: Option<&str>) {
+    let rows: Vec<_> = l.boards.iter().filter(|b| board.is_none_or(|n| n == b.board)).collect();
+    if rows.is_empty() {
+        if let Some(n) = board {
+            println!("latency: no estimate for {n} (only the Armv7E-M build's instruction costs are measured)");
+        }
+        return;
+    }
+    println!("latency ({LATENCY_BASIS}):");
+    for b in rows {
+        println!(
+            "  {:<18} {:>4} MHz  {:>9.1} ms  (layer by layer {:.1} ms)",
+            b.board, b.clock_mhz, b.ms, b.layer_by_layer_ms
+        );
+    }
+    if !l.unmeasured_ops.is_empty() {
+        println!("  rough: {} priced with the pooled cost (not measured)", l.unmeasured_ops.join(", "));
+    }
 }

@@ -24,6 +24,9 @@ pub struct Board {
     /// probe-rs chip name (empty for QEMU).
     pub probe_chip: &'static str,
     pub output: OutputChannel,
+    /// Core clock the latency estimate divides by (the board's usual
+    /// maximum; QEMU's mps2 machines model a 25 MHz system clock).
+    pub clock_hz: u32,
 }
 
 impl Board {
@@ -45,6 +48,7 @@ pub const BOARDS: &[Board] = &[
         ram_bytes: 320 * 1024,
         probe_chip: "STM32F746NGHx",
         output: OutputChannel::Rtt,
+        clock_hz: 216_000_000,
     },
     Board {
         name: "nucleo-h743zi",
@@ -56,6 +60,7 @@ pub const BOARDS: &[Board] = &[
         ram_bytes: 512 * 1024,
         probe_chip: "STM32H743ZITx",
         output: OutputChannel::Rtt,
+        clock_hz: 480_000_000,
     },
     Board {
         name: "nrf52840-dk",
@@ -67,6 +72,7 @@ pub const BOARDS: &[Board] = &[
         ram_bytes: 256 * 1024,
         probe_chip: "nRF52840_xxAA",
         output: OutputChannel::Rtt,
+        clock_hz: 64_000_000,
     },
     Board {
         name: "rpi-pico",
@@ -78,6 +84,7 @@ pub const BOARDS: &[Board] = &[
         ram_bytes: 264 * 1024,
         probe_chip: "RP2040",
         output: OutputChannel::Rtt,
+        clock_hz: 125_000_000,
     },
     Board {
         name: "qemu-mps2-an500",
@@ -89,6 +96,7 @@ pub const BOARDS: &[Board] = &[
         ram_bytes: 320 * 1024,
         probe_chip: "",
         output: OutputChannel::Semihosting,
+        clock_hz: 25_000_000,
     },
 ];
 

@@ -38,6 +38,8 @@ pub mod fit;
 #[cfg(feature = "alloc")]
 pub mod graph;
 #[cfg(feature = "alloc")]
+pub mod latency;
+#[cfg(feature = "alloc")]
 pub mod layout;
 #[cfg(feature = "alloc")]
 pub mod loader;

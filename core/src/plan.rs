@@ -648,6 +648,67 @@ pub mod document {
         /// Set when the search stopped at its work limit (`Search::limit_note`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub search_limit: Option<String>,
+        /// Estimated time per board ([`crate::latency`]).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub latency: Option<LatencyDoc>,
+    }
+
+    /// Estimated milliseconds per board, from measured instruction costs.
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    pub struct LatencyDoc {
+        /// What the figures are: an estimate from instruction counts.
+        pub basis: String,
+        /// The cost table's source (commit and command).
+        pub cost_model: String,
+        /// Estimated instructions per inference under the schedule, and layer by layer.
+        pub instructions: u64,
+        pub layer_by_layer_instructions: u64,
+        /// Per operator, under the schedule (over all its patches).
+        pub layer_instructions: Vec<u64>,
+        /// Operators priced with the pooled fallback (their class was not measured).
+        pub unmeasured_ops: Vec<String>,
+        pub boards: Vec<BoardLatency>,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    pub struct BoardLatency {
+        pub board: String,
+        pub clock_mhz: f64,
+        pub ms: f64,
+        pub layer_by_layer_ms: f64,
+    }
+
+    /// The basis every latency figure states.
+    pub const LATENCY_BASIS: &str =
+        "estimate from Cortex-M7 instruction counts under QEMU, at one instruction per cycle (not a measured time)";
+
+    impl LatencyDoc {
+        /// The estimate of `schedule` on `g` for every board with a cost model
+        /// (`None` when the schedule cannot be stepped).
+        pub fn new(g: &crate::graph::Graph, schedule: Schedule, mode: InputMode) -> Option<Self> {
+            let model = &crate::latency::cortex_m7::CORTEX_M7;
+            let e = crate::latency::estimate(g, schedule, mode, model).ok()?;
+            let l = crate::latency::estimate(g, Schedule::LAYER_BY_LAYER, mode, model).ok()?;
+            let boards = crate::boards::BOARDS
+                .iter()
+                .filter(|b| crate::latency::for_board(b).is_some())
+                .map(|b| BoardLatency {
+                    board: b.name.to_string(),
+                    clock_mhz: f64::from(b.clock_hz) / 1e6,
+                    ms: e.millis(b.clock_hz),
+                    layer_by_layer_ms: l.millis(b.clock_hz),
+                })
+                .collect();
+            Some(LatencyDoc {
+                basis: LATENCY_BASIS.to_string(),
+                cost_model: model.source.to_string(),
+                instructions: e.instructions.round() as u64,
+                layer_by_layer_instructions: l.instructions.round() as u64,
+                layer_instructions: e.per_node.iter().map(|&x| x.round() as u64).collect(),
+                unmeasured_ops: e.unmeasured,
+                boards,
+            })
+        }
     }
 
     impl PlanDocument {
@@ -693,7 +754,15 @@ pub mod document {
                 note: None,
                 stage_limit: r.stage_limit.clone(),
                 search_limit: None,
+                latency: None,
             }
+        }
+
+        /// Adds the latency estimate of the document's schedule on `g`.
+        pub fn with_latency(mut self, g: &crate::graph::Graph, mode: InputMode) -> Self {
+            let s = Schedule { split: self.schedule.split, grid: (self.schedule.grid[0], self.schedule.grid[1]) };
+            self.latency = LatencyDoc::new(g, s, mode);
+            self
         }
 
         /// Names the model and the board the plan is for.

@@ -77,6 +77,9 @@ panic-rtt-target = "0.2"
 [features]
 # Panics right after the banner: checks that a failure ends the run with a failing exit code.
 panic-check = []
+# Calls `patchwise_step()` before each step (an operator, or an operator in one patch), so an
+# instruction-counting tool can measure each step (patchwise's latency cost model is fitted so).
+step-markers = []
 
 [profile.release]
 opt-level = 3
@@ -290,7 +293,10 @@ fn infer(arena: &mut [u8]) {
         }
     }
     patchwise_inference_start();
+    #[cfg(not(feature = "step-markers"))]
     let result = m.run(arena, streamed);
+    #[cfg(feature = "step-markers")]
+    let result = m.run_observed(arena, streamed, |_, _| patchwise_step());
     patchwise_inference_end();
     result.unwrap_or_else(|e| panic!("inference failed: {e}"));
 }
@@ -315,6 +321,16 @@ pub extern "C" fn patchwise_inference_start() {
 pub extern "C" fn patchwise_inference_end() {
     // SAFETY: as in `patchwise_inference_start`.
     unsafe { core::ptr::write_volatile(core::ptr::addr_of_mut!(MARKER), 2) };
+}
+
+/// Entered before each step of an inference when built with the
+/// `step-markers` feature (see [`patchwise_inference_start`]).
+#[cfg(feature = "step-markers")]
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn patchwise_step() {
+    // SAFETY: as in `patchwise_inference_start`.
+    unsafe { core::ptr::write_volatile(core::ptr::addr_of_mut!(MARKER), 3) };
 }
 
 /// FNV-1a over every output, to check that the two runs agree.
@@ -533,6 +549,6 @@ pub fn readme(board: &Board, sum: &Summary) -> String {
         s.push_str("cycles <DWT cycles of one inference>\n");
     }
     s.push_str("done\n```\n\n");
-    s.push_str("`arena_hwm` is measured (the arena is painted before each run) and equals the planned arena. `stack_used` is measured from the stack painted at reset (cortex-m-rt's `paint-stack`). `cargo build --release --features panic-check` builds a variant that panics on purpose, to check that a failure is reported.\n");
+    s.push_str("`arena_hwm` is measured (the arena is painted before each run) and equals the planned arena. `stack_used` is measured from the stack painted at reset (cortex-m-rt's `paint-stack`). `cargo build --release --features panic-check` builds a variant that panics on purpose, to check that a failure is reported; `--features step-markers` one that calls `patchwise_step()` before each operator (in each patch), for tools that measure steps.\n");
     s
 }

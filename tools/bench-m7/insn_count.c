@@ -12,6 +12,11 @@
  * address and the instructions executed in it over the whole run ("<pc> <n>"),
  * which the bench maps to functions.
  *
+ * With `step=ADDR` (the `patchwise_step` marker of a firmware built with the
+ * `step-markers` feature) it also writes "step <instructions since start>"
+ * each time a step begins within an inference, so the bench can attribute
+ * the instructions of one inference to its steps.
+ *
  * The declarations below are this plugin's own, for the part of the API it
  * uses (Debian ships no qemu-plugin.h). */
 #include <inttypes.h>
@@ -47,7 +52,7 @@ __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 static uint64_t executed;     /* every instruction so far (single vCPU) */
 static uint64_t start_at;     /* `executed` when the start marker was entered */
 static int started;
-static uint64_t start_pc, end_pc;
+static uint64_t start_pc, end_pc, step_pc;
 static FILE *out;
 static unsigned inferences;
 
@@ -61,6 +66,11 @@ static void on_start(unsigned int vcpu, void *u) {
     (void)vcpu; (void)u;
     start_at = executed;
     started = 1;
+}
+
+static void on_step(unsigned int vcpu, void *u) {
+    (void)vcpu; (void)u;
+    if (started) fprintf(out, "step %" PRIu64 "\n", executed - start_at);
 }
 
 static void on_end(unsigned int vcpu, void *u) {
@@ -90,6 +100,8 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
          * instructions from entering the start marker to entering the end one. */
         if (pc == start_pc) qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
         if (pc == end_pc) qemu_plugin_register_vcpu_insn_exec_cb(insn, on_end, QEMU_PLUGIN_CB_NO_REGS, NULL);
+        if (step_pc && pc == step_pc)
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_step, QEMU_PLUGIN_CB_NO_REGS, NULL);
         qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &executed, 1);
     }
 }
@@ -113,6 +125,7 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
         if (strncmp(argv[i], "start=", 6) == 0) start_pc = strtoull(argv[i] + 6, NULL, 0) & ~1ull;
         else if (strncmp(argv[i], "end=", 4) == 0) end_pc = strtoull(argv[i] + 4, NULL, 0) & ~1ull;
         else if (strncmp(argv[i], "out=", 4) == 0) path = argv[i] + 4;
+        else if (strncmp(argv[i], "step=", 5) == 0) step_pc = strtoull(argv[i] + 5, NULL, 0) & ~1ull;
         else if (strncmp(argv[i], "profile=", 8) == 0) {
             profile = fopen(argv[i] + 8, "w");
             if (!profile) { perror(argv[i] + 8); return -1; }

@@ -238,6 +238,16 @@ try {
     const cliRows = auto.layers.map((l) => [l.index, l.layer_live_bytes, l.scheduled_live_bytes, l.macs, l.scheduled_macs]);
     check("layer table: every row equals plan --json's layers", JSON.stringify(tableRows) === JSON.stringify(cliRows),
         `${tableRows.length} rows vs ${cliRows.length}`);
+    // The latency estimate (issue 11): the figure and the layer table's µs column are plan --json's.
+    const cliLat = auto.latency?.boards.find((b) => b.board === "stm32f746g-disco");
+    const pageMs = Number(await page.getAttribute('[data-testid="latency"]', "data-value"));
+    check("latency: the page's estimate on stm32f746g-disco is plan --json's",
+        cliLat && Math.abs(pageMs - cliLat.ms) < 1e-3 * cliLat.ms, `page ${pageMs} ms, CLI ${cliLat?.ms}`);
+    const pageUs = await page.$$eval('[data-testid="layer-row"]', (rows) => rows.map((r) => Number([...r.querySelectorAll("td")][8].dataset.value)));
+    const cliUs = auto.latency.layer_instructions.map((n) => n / cliLat.clock_mhz);
+    check("latency: every layer's µs is plan --json's instructions ÷ the clock",
+        pageUs.length === cliUs.length && pageUs.every((u, i) => Math.abs(u - cliUs[i]) <= 0.05 + 1e-6 * cliUs[i]),
+        `${pageUs.slice(0, 4)} vs ${cliUs.slice(0, 4).map((u) => u.toFixed(1))}`);
     await page.click('[data-testid="sort-scheduled-live"]');
     const topRow = await page.locator('[data-testid="layer-row"]').first().getAttribute("data-index");
     check("layer table: sorted by live bytes under the schedule, the peak layer first",
@@ -469,6 +479,8 @@ try {
     const diff = keys.filter((k) => JSON.stringify(exported[k]) !== JSON.stringify(want[k]));
     check("export equals plan --json on " + keys.join(", "), diff.length === 0, `differs on ${diff.join(", ")}`);
 
+    check("export carries plan --json's latency estimate", JSON.stringify(exported.latency) === JSON.stringify(want.latency),
+        `${JSON.stringify(exported.latency?.boards?.[0])} vs ${JSON.stringify(want.latency?.boards?.[0])}`);
     check("export names the model and the board", exported.model === "blazeface-short-int8.tflite" && exported.board === "stm32f746g-disco",
         `${exported.model} ${exported.board}`);
     const jsonName = dl.suggestedFilename();

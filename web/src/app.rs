@@ -213,6 +213,7 @@ fn Playground() -> Html {
                 }
             }
             doc = doc.with_names(Some(&state.model.name), state.board.map(|b| b.name));
+            doc.latency = state.analysis.latency.clone();
             let stem = export::file_stem(&state.model.name, state.board);
             dom::download(
                 &format!("{stem}-schedule.json"),
@@ -366,7 +367,7 @@ fn Playground() -> Html {
                     <MemoryChart analysis={state.analysis.clone()} budget={state.budget} hover={state.hover}
                                  dispatch={dispatch.clone()} />
                     <LayerTable model={state.model.clone()} analysis={state.analysis.clone()} hover={state.hover}
-                                dispatch={dispatch.clone()} />
+                                board={state.board.map(|b| b.name)} dispatch={dispatch.clone()} />
                     <GraphView model={state.model.clone()} analysis={state.analysis.clone()} hover={state.hover}
                                dispatch={dispatch.clone()} />
                     <div class="two">

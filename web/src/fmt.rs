@@ -71,6 +71,15 @@ pub fn millis(ms: f64) -> String {
     }
 }
 
+/// Microseconds: `"850"`, `"12.3 k"` (a table column headed µs).
+pub fn micros(us: f64) -> String {
+    if us < 10_000.0 {
+        format!("{us:.0}")
+    } else {
+        format!("{:.1} k", us / 1000.0)
+    }
+}
+
 /// A shape as `32×32×24` (batch dropped when it is 1).
 pub fn shape(s: &[usize]) -> String {
     let s = if s.len() > 1 && s[0] == 1 { &s[1..] } else { s };

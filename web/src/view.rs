@@ -3,10 +3,14 @@
 use patchwise_core::graph::{Graph, TensorId};
 use patchwise_core::loader::{OpOutline, OpStatus};
 use patchwise_core::patch::{self, PatchSchedule};
+use patchwise_core::plan::document::{BoardLatency, LatencyDoc};
 use patchwise_core::plan::{self, Report, MAX_GRID};
 use patchwise_core::region::Rect;
 
 use crate::proto::{Mode, Sched};
+
+/// The board latency is shown for under a custom budget.
+pub const LATENCY_DEFAULT_BOARD: &str = "stm32f746g-disco";
 
 /// The report of one schedule and, for a patch stage, its regions.
 #[derive(Clone, Debug, PartialEq)]
@@ -15,6 +19,8 @@ pub struct Analysis {
     pub mode: Mode,
     pub report: Report,
     pub patches: Option<PatchSchedule>,
+    /// Estimated time per board (`plan --json`'s `latency`).
+    pub latency: Option<LatencyDoc>,
 }
 
 impl Analysis {
@@ -24,10 +30,21 @@ impl Analysis {
             Some(s) => Some(PatchSchedule::new(g, s, schedule.grid).map_err(|e| e.to_string())?),
             None => None,
         };
-        Ok(Self { schedule, mode, report, patches })
+        let latency = LatencyDoc::new(g, schedule.into(), mode.into());
+        Ok(Self { schedule, mode, report, patches, latency })
     }
 
     /// Each patch's rectangle of tensor `t` (empty outside the patch stage).
+    /// The latency estimate on `board`, or on the STM32F746 (the paper's
+    /// board) under a custom budget; `Err` says why there is none.
+    pub fn board_latency(&self, board: Option<&str>) -> Result<&BoardLatency, String> {
+        let name = board.unwrap_or(LATENCY_DEFAULT_BOARD);
+        let l = self.latency.as_ref().ok_or("no estimate for this schedule")?;
+        l.boards.iter().find(|b| b.board == name).ok_or_else(|| {
+            format!("no estimate for {name}: only the Armv7E-M (Cortex-M4/M7) build's instruction costs are measured")
+        })
+    }
+
     pub fn rects(&self, t: TensorId) -> Vec<Rect> {
         match &self.patches {
             Some(p) => p.rects.iter().filter_map(|r| r[t]).collect(),
@@ -123,6 +140,7 @@ pub enum LayerCol {
     ScheduledMacs,
     Weights,
     Stage,
+    Latency,
 }
 
 /// Bytes of constants (weights, biases) each operator reads.
@@ -135,7 +153,13 @@ pub fn weight_bytes(g: &Graph) -> Vec<usize> {
 
 /// Row order of the layer table sorted by `col` (ties by operator index,
 /// so the order is stable and the same in every browser).
-pub fn sort_layers(rows: &[plan::LayerRow], weights: &[usize], col: LayerCol, descending: bool) -> Vec<usize> {
+pub fn sort_layers(
+    rows: &[plan::LayerRow],
+    weights: &[usize],
+    latency: &[u64],
+    col: LayerCol,
+    descending: bool,
+) -> Vec<usize> {
     let key = |i: usize| -> (u64, String) {
         let r = &rows[i];
         match col {
@@ -147,6 +171,7 @@ pub fn sort_layers(rows: &[plan::LayerRow], weights: &[usize], col: LayerCol, de
             LayerCol::ScheduledMacs => (r.scheduled_macs, String::new()),
             LayerCol::Weights => (weights.get(i).copied().unwrap_or(0) as u64, String::new()),
             LayerCol::Stage => (r.in_patch_stage as u64, String::new()),
+            LayerCol::Latency => (latency.get(i).copied().unwrap_or(0), String::new()),
         }
     };
     let mut order: Vec<usize> = (0..rows.len()).collect();
@@ -169,15 +194,30 @@ mod layer_table_tests {
         let rows = &a.report.layers;
         let w = weight_bytes(&g);
         assert_eq!(w.iter().sum::<usize>(), g.flash_bytes(), "each constant of BlazeFace is read by one operator");
-        let by_live = sort_layers(rows, &w, LayerCol::LayerLive, true);
+        let by_live = sort_layers(rows, &w, &[], LayerCol::LayerLive, true);
         assert_eq!(rows[by_live[0]].layer_live_bytes, a.report.layer_peak_bytes);
-        let by_sched = sort_layers(rows, &w, LayerCol::ScheduledLive, true);
+        let by_sched = sort_layers(rows, &w, &[], LayerCol::ScheduledLive, true);
         assert_eq!(rows[by_sched[0]].scheduled_live_bytes, a.report.patch_peak_bytes);
-        assert_eq!(sort_layers(rows, &w, LayerCol::Index, false), (0..rows.len()).collect::<Vec<_>>());
-        let stage = sort_layers(rows, &w, LayerCol::Stage, true);
+        assert_eq!(sort_layers(rows, &w, &[], LayerCol::Index, false), (0..rows.len()).collect::<Vec<_>>());
+        let stage = sort_layers(rows, &w, &[], LayerCol::Stage, true);
         assert!(stage[..16].iter().all(|&i| rows[i].in_patch_stage) && stage[..16].windows(2).all(|p| p[0] < p[1]));
-        let ops = sort_layers(rows, &w, LayerCol::Op, false);
+        let ops = sort_layers(rows, &w, &[], LayerCol::Op, false);
         assert!(ops.windows(2).all(|p| rows[p[0]].op <= rows[p[1]].op));
+        let lat = &a.latency.as_ref().unwrap().layer_instructions;
+        let by_lat = sort_layers(rows, &w, lat, LayerCol::Latency, true);
+        assert_eq!(lat[by_lat[0]], *lat.iter().max().unwrap());
+    }
+
+    #[test]
+    fn the_latency_is_the_boards_or_the_papers_board_or_says_why_not() {
+        let g = patchwise_core::loader::load(DEFAULT_MODEL).unwrap();
+        let a = Analysis::new(&g, Sched { split: Some(15), grid: (1, 2) }, Mode::InArena).unwrap();
+        assert_eq!(a.board_latency(None).unwrap().board, LATENCY_DEFAULT_BOARD);
+        let h7 = a.board_latency(Some("nucleo-h743zi")).unwrap();
+        assert_eq!(h7.clock_mhz, 480.0);
+        assert!(h7.ms < a.board_latency(None).unwrap().ms, "480 MHz is faster than 216 MHz");
+        let e = a.board_latency(Some("rpi-pico")).unwrap_err();
+        assert!(e.contains("no estimate for rpi-pico"), "{e}");
     }
 }
 

@@ -17,10 +17,12 @@ pub struct LayerTableProps {
     pub model: Rc<Model>,
     pub analysis: Rc<Analysis>,
     pub hover: Option<usize>,
+    /// The board the latency column is estimated for (`None`: custom budget).
+    pub board: Option<&'static str>,
     pub dispatch: UseReducerDispatcher<State>,
 }
 
-const COLUMNS: [(LayerCol, &str, &str); 8] = [
+const COLUMNS: [(LayerCol, &str, &str); 9] = [
     (LayerCol::Index, "#", "index"),
     (LayerCol::Op, "operator", "op"),
     (LayerCol::LayerLive, "live, layer by layer", "layer-live"),
@@ -29,6 +31,7 @@ const COLUMNS: [(LayerCol, &str, &str); 8] = [
     (LayerCol::ScheduledMacs, "MACs, this schedule", "scheduled-macs"),
     (LayerCol::Weights, "weights", "weights"),
     (LayerCol::Stage, "patch stage", "stage"),
+    (LayerCol::Latency, "est. µs", "latency"),
 ];
 
 #[component]
@@ -39,7 +42,18 @@ pub fn LayerTable(props: &LayerTableProps) -> Html {
         use_memo(props.model.id, move |_| view::weight_bytes(&m.graph))
     };
     let rows = &props.analysis.report.layers;
-    let order = view::sort_layers(rows, &weights, sort.0, sort.1);
+    let a = &props.analysis;
+    let instructions: &[u64] = a.latency.as_ref().map_or(&[], |l| &l.layer_instructions);
+    let board = a.board_latency(props.board);
+    let order = view::sort_layers(rows, &weights, instructions, sort.0, sort.1);
+    let micros = |i: usize| match (&board, instructions.get(i)) {
+        (Ok(b), Some(&n)) => Some(n as f64 / b.clock_mhz),
+        _ => None,
+    };
+    let latency_note = match &board {
+        Ok(b) => format!(" · est. µs on {} at {} MHz, from instruction counts", b.board, b.clock_mhz),
+        Err(e) => format!(" · {e}"),
+    };
     let peak_layer = props.analysis.report.layer_peak_bytes;
     let peak_sched = props.analysis.report.patch_peak_bytes;
 
@@ -80,7 +94,7 @@ pub fn LayerTable(props: &LayerTableProps) -> Html {
         <section class="card layer-card">
             <div class="card-head">
                 <h2>{ "Layers" }</h2>
-                <span class="muted small">{ format!("{} operators · click a heading to sort · the peak rows in bold", rows.len()) }</span>
+                <span class="muted small">{ format!("{} operators · click a heading to sort · the peak rows in bold{latency_note}", rows.len()) }</span>
             </div>
             <div class="table-scroll layer-scroll" onmouseleave={leave}>
                 <table class="layer-table" data-testid="layer-table">
@@ -104,6 +118,9 @@ pub fn LayerTable(props: &LayerTableProps) -> Html {
                                     <td class="num" data-value={r.scheduled_macs.to_string()}>{ fmt::count(r.scheduled_macs) }</td>
                                     <td class="num" data-value={weights[i].to_string()}>{ fmt::bytes(weights[i]) }</td>
                                     <td>{ if r.in_patch_stage { "✓" } else { "" } }</td>
+                                    <td class="num" data-value={micros(i).map(|u| format!("{u:.1}"))}>
+                                        { micros(i).map_or_else(|| "—".to_string(), fmt::micros) }
+                                    </td>
                                 </tr>
                             }
                         }) }

@@ -7,6 +7,8 @@ use yew::prelude::*;
 
 use patchwise_core::fit::FlashFit;
 
+use patchwise_core::plan::document::LATENCY_BASIS;
+
 use crate::fmt;
 use crate::view::Analysis;
 
@@ -89,6 +91,7 @@ pub fn Numbers(props: &NumbersProps) -> Html {
                      sub={html!{ { format!("{} layer by layer", fmt::count(r.base_macs)) } }} />
                 <Kpi label="Overhead" testid="overhead-pct" value={r.overhead_pct.to_string()} text={fmt::pct(r.overhead_pct)}
                      sub={html!{ <span data-testid="overhead-macs" data-value={r.overhead_macs.to_string()}>{ format!("+{} MACs recomputed in halos", fmt::count(r.overhead_macs)) }</span> }} />
+                { latency_kpi(a, props.board) }
                 <Kpi label="Flash (weights)" testid="flash" value={r.flash_bytes.to_string()} text={fmt::bytes(r.flash_bytes)}
                      class={classes!((!flash_fits).then_some("over"))}
                      sub={html!{ <span data-testid="flash-estimate" data-value={props.flash.map(|f| f.estimate().to_string())}>{
@@ -99,6 +102,30 @@ pub fn Numbers(props: &NumbersProps) -> Html {
                      }</span> }} />
             </div>
         </section>
+    }
+}
+
+/// The estimated time on the board (or the STM32F746 under a custom budget).
+fn latency_kpi(a: &Analysis, board: Option<&str>) -> Html {
+    match a.board_latency(board) {
+        Ok(b) => {
+            let rough = a.latency.as_ref().map_or(String::new(), |l| {
+                if l.unmeasured_ops.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · rough: {} not measured", l.unmeasured_ops.join(", "))
+                }
+            });
+            html! {
+                <Kpi label="Latency (estimate)" testid="latency" value={format!("{:.3}", b.ms)} text={fmt::millis(b.ms)}
+                     sub={html!{ <span title={LATENCY_BASIS} data-testid="latency-basis">{ format!(
+                         "on {} at {} MHz, from instruction counts · {} layer by layer{rough}",
+                         b.board, b.clock_mhz, fmt::millis(b.layer_by_layer_ms)) }</span> }} />
+            }
+        }
+        Err(e) => html! {
+            <Kpi label="Latency (estimate)" testid="latency" value="" text="—" sub={html!{ e }} />
+        },
     }
 }
 

@@ -1,0 +1,54 @@
+//! Cortex-M7 instruction costs per operator class, fitted on per-step
+//! instruction counts of the exported firmware under QEMU (mps2-an500):
+//! written by `tools/bench-m7/run --costs at 89b5245`; do not edit.
+//!
+//! Fitted on every shipped model under its board schedule and a second
+//! (layer by layer, or the smallest peak); the estimate next to what was
+//! measured (firmware with step markers):
+//!
+//! | model | schedule | measured | estimated | error |
+//! |---|---|---:|---:|---:|
+//! | blazeface-short-int8 | ops 0..=15, 1×2 patches | 261,195,094 | 255,260,998 | -2.3 % |
+//! | blazeface-short-int8 | ops 0..=31, 8×8 patches | 1,001,906,182 | 963,133,910 | -3.9 % |
+//! | mbv2-w0.35-r144-int8 | layer by layer | 194,777,800 | 205,718,972 | +5.6 % |
+//! | mbv3se-int8 | ops 0..=1, 8×8 patches | 130,481,283 | 133,423,553 | +2.3 % |
+//! | mbv3se-int8 | ops 0..=2, 2×3 patches | 138,705,654 | 133,636,584 | -3.7 % |
+//! | opsnet-int8 | ops 0..=2, 5×7 patches | 22,260,899 | 16,426,928 | -26.2 % |
+//! | opsnet-int8 | ops 0..=12, 7×8 patches | 90,499,444 | 74,671,100 | -17.5 % |
+//! | torchconv-int8 | layer by layer | 28,868,573 | 36,472,153 | +26.3 % |
+//! | yolofpn-int8 | layer by layer | 115,490,327 | 113,775,913 | -1.5 % |
+
+use super::{CostModel, OpCost};
+
+#[rustfmt::skip]
+pub const CORTEX_M7: CostModel = CostModel {
+    name: "Cortex-M7 (thumbv7em-none-eabihf, dsp), QEMU instruction counts",
+    source: "tools/bench-m7/run --costs at 89b5245",
+    per_inference: 78.0,
+    ops: &[
+        OpCost { op: "ADD", form: "", per_step: 7457.6, per_mac: 0.0000, per_element: 55.5217, samples: 494 },
+        OpCost { op: "AVERAGE_POOL_2D", form: "", per_step: 4809.8, per_mac: 0.0000, per_element: 278.9440, samples: 58 },
+        OpCost { op: "CONCATENATION", form: "", per_step: 2044.9, per_mac: 0.0000, per_element: 1.5610, samples: 63 },
+        OpCost { op: "CONV_2D", form: "1x1", per_step: 4546.4, per_mac: 2.1776, per_element: 85.7464, samples: 667 },
+        OpCost { op: "CONV_2D", form: "kxk", per_step: 13093.9, per_mac: 3.6182, per_element: 129.2372, samples: 348 },
+        OpCost { op: "DEPTHWISE_CONV_2D", form: "3x3", per_step: 18814.7, per_mac: 21.5586, per_element: 0.0000, samples: 509 },
+        OpCost { op: "DEPTHWISE_CONV_2D", form: "kxk", per_step: 0.0, per_mac: 18.3562, per_element: 0.0000, samples: 16 },
+        OpCost { op: "DEQUANTIZE", form: "", per_step: 487.0, per_mac: 0.0000, per_element: 143.0207, samples: 5 },
+        OpCost { op: "FULLY_CONNECTED", form: "", per_step: 574.5, per_mac: 6.9961, per_element: 445.2797, samples: 12 },
+        OpCost { op: "HARD_SWISH", form: "", per_step: 801.7, per_mac: 0.0000, per_element: 71.0422, samples: 163 },
+        OpCost { op: "LEAKY_RELU", form: "", per_step: 417.2, per_mac: 0.0000, per_element: 60.0001, samples: 6 },
+        OpCost { op: "LOGISTIC", form: "", per_step: 473.0, per_mac: 0.0000, per_element: 0.0000, samples: 2 },
+        OpCost { op: "MAX_POOL_2D", form: "", per_step: 8009.3, per_mac: 0.0000, per_element: 181.6687, samples: 190 },
+        OpCost { op: "MEAN", form: "", per_step: 843775.5, per_mac: 0.0000, per_element: 1374.4380, samples: 24 },
+        OpCost { op: "MUL", form: "", per_step: 881.3, per_mac: 0.0000, per_element: 71.3166, samples: 36 },
+        OpCost { op: "PAD", form: "", per_step: 571.4, per_mac: 0.0000, per_element: 21.9788, samples: 433 },
+        OpCost { op: "QUANTIZE", form: "", per_step: 797.2, per_mac: 0.0000, per_element: 36.9536, samples: 101 },
+        OpCost { op: "RELU", form: "", per_step: 26424.5, per_mac: 0.0000, per_element: 4.7471, samples: 417 },
+        OpCost { op: "RESHAPE", form: "", per_step: 58.6, per_mac: 0.0000, per_element: 0.0000, samples: 9 },
+        OpCost { op: "RESIZE_BILINEAR", form: "", per_step: 553095.0, per_mac: 0.0000, per_element: 0.0000, samples: 2 },
+        OpCost { op: "RESIZE_NEAREST_NEIGHBOR", form: "", per_step: 0.0, per_mac: 0.0000, per_element: 3.4354, samples: 2 },
+        OpCost { op: "SOFTMAX", form: "", per_step: 896.3, per_mac: 0.0000, per_element: 377.3344, samples: 5 },
+        OpCost { op: "TRANSPOSE", form: "", per_step: 285.2, per_mac: 0.0000, per_element: 115.4021, samples: 2 },
+    ],
+    fallback: OpCost { op: "*", form: "", per_step: 5639.1, per_mac: 5.1050, per_element: 1.6031, samples: 3564 },
+};
