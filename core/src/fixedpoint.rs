@@ -101,6 +101,39 @@ impl QuantizedMultiplier {
     }
 }
 
+impl QuantizedMultiplier {
+    /// The multiplier with [`apply_fast`](Self::apply_fast)'s shift amounts
+    /// worked out once, for a loop over pixels of one channel.
+    pub const fn prepared(self) -> PreparedMultiplier {
+        let left = if self.shift > 0 { self.shift as u32 } else { 0 };
+        let right = if self.shift > 0 { 0 } else { (-self.shift) as u32 };
+        let mask = ((1u64 << right) - 1) as i32;
+        PreparedMultiplier { q: self, left, right, mask, half: mask >> 1 }
+    }
+}
+
+/// [`QuantizedMultiplier::prepared`]: `apply` is `apply_fast` (and `apply`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PreparedMultiplier {
+    q: QuantizedMultiplier,
+    left: u32,
+    right: u32,
+    mask: i32,
+    half: i32,
+}
+
+impl PreparedMultiplier {
+    #[inline(always)]
+    pub fn apply(self, x: i32) -> i32 {
+        if self.q.multiplier == i32::MIN {
+            return self.q.apply(x);
+        }
+        let x = x.wrapping_shl(self.left);
+        let high = ((x as i64 * self.q.multiplier as i64 + (1 << 30)) >> 31) as i32;
+        (high >> self.right) + ((high & self.mask) > self.half + (high < 0) as i32) as i32
+    }
+}
+
 /// Round half away from zero, as `std::round`/`TfLiteRound` do.
 #[inline]
 pub fn round_f32(x: f32) -> f32 {
@@ -116,6 +149,12 @@ mod tests {
         fn apply_fast_is_apply(x: i32, m in 0i32..=i32::MAX, shift in -31i32..=30) {
             let q = QuantizedMultiplier { multiplier: m, shift };
             proptest::prop_assert_eq!(q.apply_fast(x), q.apply(x));
+        }
+
+        #[test]
+        fn prepared_is_apply(x: i32, m in proptest::prelude::any::<i32>(), shift in -31i32..=30) {
+            let q = QuantizedMultiplier { multiplier: m, shift };
+            proptest::prop_assert_eq!(q.prepared().apply(x), q.apply(x));
         }
 
         #[test]

@@ -119,6 +119,30 @@ impl OutputStage<'_> {
         let m = if self.multipliers.len() == 1 { self.multipliers[0] } else { self.multipliers[ch] };
         clamp_i8(m.apply_fast(acc).saturating_add(self.output_offset), self.act_min, self.act_max)
     }
+    /// Channel `ch`'s requantization with its constants worked out once
+    /// (for a loop over that channel's pixels).
+    #[inline(always)]
+    pub fn channel(&self, ch: usize) -> ChannelStage {
+        let m = if self.multipliers.len() == 1 { self.multipliers[0] } else { self.multipliers[ch] };
+        ChannelStage { m: m.prepared(), out: self.output_offset, lo: self.act_min, hi: self.act_max }
+    }
+}
+
+/// One channel of an [`OutputStage`]: `requantize(acc)` is the stage's
+/// `requantize(acc, ch)`.
+#[derive(Clone, Copy, Debug)]
+pub struct ChannelStage {
+    m: crate::fixedpoint::PreparedMultiplier,
+    out: i32,
+    lo: i32,
+    hi: i32,
+}
+
+impl ChannelStage {
+    #[inline(always)]
+    pub fn requantize(&self, acc: i32) -> i8 {
+        clamp_i8(self.m.apply(acc).saturating_add(self.out), self.lo, self.hi)
+    }
 }
 
 /// A weighted kernel's constants: requantization, int8 weights and optional bias.

@@ -161,22 +161,25 @@ pub fn depthwise_conv2d_inplace(
         for (t, w) in wl.iter_mut().take(taps).enumerate() {
             *w = k.filter[t * c + ch];
         }
-        // The border pixels of this channel, as the reference computes them.
+        let q = k.stage.channel(ch);
+        // The border pixels of this channel: each sums its valid taps only
+        // (their ranges found once per pixel), from the bias, as the reference.
         for band in border(ow.rect, inner) {
             for oy in band.y..band.y_end() {
+                let y0 = g.origin_y(oy);
+                let ky = (-y0).max(0) as usize..((g.in_h as isize - y0).min(g.kh as isize)).max(0) as usize;
                 for ox in band.x..band.x_end() {
-                    let (y0, x0) = (g.origin_y(oy), g.origin_x(ox));
+                    let x0 = g.origin_x(ox);
+                    let kx = (-x0).max(0) as usize..((g.in_w as isize - x0).min(g.kw as isize)).max(0) as usize;
                     let mut acc = 0i32;
-                    for ky in 0..g.kh {
-                        for kx in 0..g.kw {
-                            let (iy, ix) = (y0 + ky as isize, x0 + kx as isize);
-                            if iy >= 0 && ix >= 0 && (iy as usize) < g.in_h && (ix as usize) < g.in_w {
-                                let x = plane[iy as usize * g.in_w + ix as usize] as i32 + off;
-                                acc = acc.wrapping_add(x * wl[ky * g.kw + kx] as i32);
-                            }
+                    for ty in ky.clone() {
+                        let row = ((y0 + ty as isize) as usize * g.in_w) as isize + x0;
+                        for tx in kx.clone() {
+                            let x = plane[(row + tx as isize) as usize] as i32 + off;
+                            acc = acc.wrapping_add(x * wl[ty * g.kw + tx] as i32);
                         }
                     }
-                    buffer[ow.offset(0, oy, ox) + ch] = k.output(acc, ch);
+                    buffer[ow.offset(0, oy, ox) + ch] = q.requantize(with_bias(acc, k.bias, ch));
                 }
             }
         }
@@ -202,6 +205,7 @@ fn interior_any(
     inner: Rect,
     ch: usize,
 ) {
+    let q = k.stage.channel(ch);
     for oy in inner.y..inner.y_end() {
         let y0 = g.origin_y(oy) as usize;
         for ox in inner.x..inner.x_end() {
@@ -211,7 +215,7 @@ fn interior_any(
                 let row = &plane[(y0 + ky) * g.in_w + x0..][..g.kw];
                 acc = acc.wrapping_add(dot(row, &wl[ky * g.kw..(ky + 1) * g.kw]));
             }
-            buffer[ow.offset(0, oy, ox) + ch] = k.stage.requantize_fast(acc, ch);
+            buffer[ow.offset(0, oy, ox) + ch] = q.requantize(acc);
         }
     }
 }
@@ -238,6 +242,10 @@ fn interior_3x3(
 ) {
     let w: [i32; 9] = core::array::from_fn(|t| wl[t] as i32);
     let (in_w, c) = (g.in_w, ow.c);
+    if g.stride_w == 1 && !inner.is_empty() {
+        return interior_3x3_stride1(g, k, folded, &w, plane, buffer, ow, inner, ch);
+    }
+    let q = k.stage.channel(ch);
     for oy in inner.y..inner.y_end() {
         let y0 = g.origin_y(oy) as usize;
         let rows = &plane[y0 * in_w..(y0 + 3) * in_w];
@@ -256,7 +264,53 @@ fn interior_3x3(
                 + d[0] as i32 * w[6]
                 + d[1] as i32 * w[7]
                 + d[2] as i32 * w[8];
-            buffer[line + ox * c] = k.stage.requantize_fast(folded.wrapping_add(s), ch);
+            buffer[line + ox * c] = q.requantize(folded.wrapping_add(s));
+        }
+    }
+}
+
+/// [`interior_3x3`] with a horizontal stride of 1: the window slides one
+/// column per pixel, so each pixel loads the three bytes of its new column
+/// and keeps the other six from the pixel before (in registers).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn interior_3x3_stride1(
+    g: &Geometry,
+    k: &Weighted,
+    folded: i32,
+    w: &[i32; 9],
+    plane: &[i8],
+    buffer: &mut [i8],
+    ow: Window,
+    inner: Rect,
+    ch: usize,
+) {
+    let (in_w, c, n) = (g.in_w, ow.c, inner.w);
+    let x0 = g.origin_x(inner.x) as usize;
+    let q = k.stage.channel(ch);
+    for oy in inner.y..inner.y_end() {
+        let y0 = g.origin_y(oy) as usize;
+        // The n + 2 bytes of each input row the n pixels read.
+        let r0 = &plane[y0 * in_w + x0..][..n + 2];
+        let r1 = &plane[(y0 + 1) * in_w + x0..][..n + 2];
+        let r2 = &plane[(y0 + 2) * in_w + x0..][..n + 2];
+        let out = &mut buffer[ow.offset(0, oy, inner.x) + ch..];
+        let (mut a0, mut a1) = (r0[0] as i32, r0[1] as i32);
+        let (mut b0, mut b1) = (r1[0] as i32, r1[1] as i32);
+        let (mut d0, mut d1) = (r2[0] as i32, r2[1] as i32);
+        for (i, ((&a2, &b2), &d2)) in r0[2..].iter().zip(&r1[2..]).zip(&r2[2..]).enumerate() {
+            let (a2, b2, d2) = (a2 as i32, b2 as i32, d2 as i32);
+            let s = a0 * w[0]
+                + a1 * w[1]
+                + a2 * w[2]
+                + b0 * w[3]
+                + b1 * w[4]
+                + b2 * w[5]
+                + d0 * w[6]
+                + d1 * w[7]
+                + d2 * w[8];
+            out[i * c] = q.requantize(folded.wrapping_add(s));
+            (a0, a1, b0, b1, d0, d1) = (a1, a2, b1, b2, d1, d2);
         }
     }
 }
