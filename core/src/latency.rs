@@ -14,7 +14,7 @@
 use crate::error::Result;
 use crate::graph::Graph;
 use crate::op::Op;
-use crate::patch::{node_macs, InputMode, PatchSchedule};
+use crate::patch::{node_macs, InputMode};
 use crate::plan::Schedule;
 use crate::region::Rect;
 use alloc::string::{String, ToString};
@@ -31,21 +31,32 @@ pub struct Step {
     pub macs: u64,
     /// Output elements the step computes.
     pub elements: u64,
+    /// The layout runs the operator in place over its input (a different
+    /// kernel for DEPTHWISE_CONV_2D).
+    pub in_place: bool,
 }
 
 /// The steps of `schedule`, in the interpreter's order.
 pub fn steps(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<Vec<Step>> {
+    let (patches, layout) = crate::plan::layout(g, schedule, mode)?;
+    let in_place = |i: usize| layout.inplace[i].is_some();
     let whole = |i: usize| {
         let out = &g.tensors[g.nodes[i].output()];
         let d = out.nhwc();
         let all = Rect::new(0, 0, d[1], d[2]);
-        Step { node: i, patch: None, macs: node_macs(g, i, all), elements: out.elements() as u64 }
+        Step {
+            node: i,
+            patch: None,
+            macs: node_macs(g, i, all),
+            elements: out.elements() as u64,
+            in_place: in_place(i),
+        }
     };
-    let Some(split) = schedule.split else {
+    let Some(s) = patches else {
         return Ok((0..g.nodes.len()).map(whole).collect());
     };
-    let s = PatchSchedule::new(g, split, schedule.grid)?;
     s.check_mode(mode)?;
+    let split = s.split;
     let mut out = Vec::new();
     for p in 0..s.patches() {
         for i in 0..=split {
@@ -57,6 +68,7 @@ pub fn steps(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<Vec<Step>
                 patch: Some(p),
                 macs: node_macs(g, i, r),
                 elements: (d[0] * r.area() * d[3]) as u64,
+                in_place: in_place(i),
             });
         }
     }
@@ -64,14 +76,23 @@ pub fn steps(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<Vec<Step>
     Ok(out)
 }
 
-/// An operator class: its TFLite name, and for the convolutions the kernel
-/// form the optimized kernels specialize ("1x1", "3x3", "kxk").
-pub fn class(g: &Graph, node: usize) -> (&'static str, &'static str) {
-    let op = &g.nodes[node].op;
+/// A step's operator class: its TFLite name, and for the convolutions the
+/// kernel form the optimized kernels specialize ("1x1", "3x3", "kxk"; a
+/// depthwise convolution in place over its input runs another kernel).
+pub fn class(g: &Graph, step: &Step) -> (&'static str, &'static str) {
+    let op = &g.nodes[step.node].op;
     let form = match op {
+        // Dilated convolutions take the reference kernel.
+        Op::Conv2d(c) if c.h.dilation != 1 || c.w.dilation != 1 => "dilated",
+        Op::DepthwiseConv2d(c) if c.h.dilation != 1 || c.w.dilation != 1 => "dilated",
         Op::Conv2d(c) if c.h.kernel == 1 && c.w.kernel == 1 => "1x1",
-        Op::DepthwiseConv2d(c) if c.h.kernel == 3 && c.w.kernel == 3 => "3x3",
-        Op::Conv2d(_) | Op::DepthwiseConv2d(_) => "kxk",
+        Op::Conv2d(_) => "kxk",
+        Op::DepthwiseConv2d(c) => match (c.h.kernel == 3 && c.w.kernel == 3, step.in_place) {
+            (true, false) => "3x3",
+            (true, true) => "3x3 in place",
+            (false, false) => "kxk",
+            (false, true) => "kxk in place",
+        },
         _ => "",
     };
     (op.name(), form)
@@ -142,7 +163,7 @@ pub fn estimate(g: &Graph, schedule: Schedule, mode: InputMode, model: &CostMode
     let mut per_node = alloc::vec![0.0; g.nodes.len()];
     let mut unmeasured = Vec::new();
     for s in steps(g, schedule, mode)? {
-        let class = class(g, s.node);
+        let class = class(g, &s);
         let (cost, measured) = model.cost(class);
         let name = || if class.1.is_empty() { class.0.to_string() } else { alloc::format!("{} {}", class.0, class.1) };
         if !measured && !unmeasured.contains(&name()) {

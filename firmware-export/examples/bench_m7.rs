@@ -286,7 +286,7 @@ fn fit_costs(bench: &Bench, models: &[(String, Graph)], reuse: bool) {
                 let sample =
                     Sample { macs: s.macs as f64, elements: s.elements as f64, insns: (next - m.steps[k]) as f64 };
                 all.push(sample);
-                by_class.entry(latency::class(g, s.node)).or_default().push(sample);
+                by_class.entry(latency::class(g, s)).or_default().push(sample);
             }
             eprintln!(
                 "bench_m7: {name}, {}: {} instructions, {} steps",

@@ -82,13 +82,14 @@ fn an_estimate_prices_every_step_by_its_class() {
     let e = latency::estimate(&g, s, InputMode::InArena, &model).unwrap();
     let mut want = vec![0.0; g.nodes.len()];
     for st in latency::steps(&g, s, InputMode::InArena).unwrap() {
-        let c = if latency::class(&g, st.node) == ("CONV_2D", "1x1") { &OPS[0] } else { &fallback };
+        let c = if latency::class(&g, &st) == ("CONV_2D", "1x1") { &OPS[0] } else { &fallback };
         want[st.node] += c.per_step + c.per_mac * st.macs as f64 + c.per_element * st.elements as f64;
     }
     assert_eq!(e.per_node, want);
     assert_eq!(e.instructions, 1000.0 + want.iter().sum::<f64>());
     let unmeasured: Vec<&str> = e.unmeasured.iter().map(String::as_str).collect();
-    assert!(unmeasured.contains(&"DEPTHWISE_CONV_2D 3x3") && unmeasured.contains(&"CONV_2D kxk"), "{unmeasured:?}");
+    assert!(unmeasured.iter().any(|c| c.starts_with("DEPTHWISE_CONV_2D 3x3")), "{unmeasured:?}");
+    assert!(unmeasured.contains(&"CONV_2D kxk"), "{unmeasured:?}");
     assert!(!unmeasured.contains(&"CONV_2D 1x1"), "{unmeasured:?}");
     // 216 MHz, one instruction per cycle.
     assert!((e.millis(216_000_000) - e.instructions / 216e3).abs() < 1e-9);
