@@ -9,7 +9,7 @@
 //! padding run the reference kernel.
 
 use super::conv::{border, interior};
-use super::dot::{dot, mac_lanes, LANES};
+use super::dot::{dot, mac_lanes, mac_taps, Taps, LANES};
 use crate::kernels::conv::{with_bias, Geometry, Weighted};
 use crate::kernels::depthwise::{depthwise_conv2d as reference, depthwise_conv2d_inplace as reference_inplace};
 use crate::region::{Rect, Window};
@@ -40,19 +40,29 @@ pub fn depthwise_conv2d(
         border_band(g, k, input, iw, output, ow, band);
     }
     let f_row = g.kw * c;
+    // A 3×3 window's nine taps, from its origin, in the input and the filter.
+    let row = iw.rect.w * c;
+    let xt: Taps<9> = Taps::new(core::array::from_fn(|t| t / 3 * row + t % 3 * c));
+    let wt: Taps<9> = Taps::new(core::array::from_fn(|t| t * c));
+    let three = (g.kh, g.kw) == (3, 3);
     for b in 0..ow.n {
         for oy in inner.y..inner.y_end() {
             let y0 = g.origin_y(oy) as usize;
             for ox in inner.x..inner.x_end() {
                 let x0 = g.origin_x(ox) as usize;
                 let o = ow.offset(b, oy, ox);
+                let origin = iw.offset(b, y0, x0);
                 let mut ch = 0;
                 while ch + LANES <= c {
                     let mut acc = [0i32; LANES];
-                    for ky in 0..g.kh {
-                        let (i, f) = (iw.offset(b, y0 + ky, x0) + ch, ky * f_row + ch);
-                        for kx in 0..g.kw {
-                            mac_lanes(&mut acc, &input[i + kx * c..], &k.filter[f + kx * c..]);
+                    if three {
+                        mac_taps(&mut acc, input, origin + ch, &xt, k.filter, ch, &wt);
+                    } else {
+                        for ky in 0..g.kh {
+                            let (i, f) = (iw.offset(b, y0 + ky, x0) + ch, ky * f_row + ch);
+                            for kx in 0..g.kw {
+                                mac_lanes(&mut acc, &input[i + kx * c..], &k.filter[f + kx * c..]);
+                            }
                         }
                     }
                     for (l, a) in acc.iter().enumerate() {

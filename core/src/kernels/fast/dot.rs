@@ -32,6 +32,41 @@ pub fn mac_lanes(acc: &mut [i32; LANES], x: &[i8], w: &[i8]) {
     imp::mac_lanes(acc, x, w)
 }
 
+/// Offsets of a window's taps from its origin, with their maximum (so one
+/// bounds check covers every tap).
+#[derive(Clone, Copy, Debug)]
+pub struct Taps<const T: usize> {
+    pub at: [usize; T],
+    pub max: usize,
+}
+
+impl<const T: usize> Taps<T> {
+    pub fn new(at: [usize; T]) -> Self {
+        Self { at, max: at.iter().copied().max().unwrap_or(0) }
+    }
+}
+
+/// `acc[l] += Σ_t x[xb + xt.at[t] + l]·w[wb + wt.at[t] + l]` for each of the
+/// [`LANES`] lanes: a depthwise pixel's whole window over one block of channels.
+#[inline]
+pub fn mac_taps<const T: usize>(
+    acc: &mut [i32; LANES],
+    x: &[i8],
+    xb: usize,
+    xt: &Taps<T>,
+    w: &[i8],
+    wb: usize,
+    wt: &Taps<T>,
+) {
+    #[cfg(all(feature = "dsp", target_arch = "arm"))]
+    if xb + xt.max + LANES <= x.len() && wb + wt.max + LANES <= w.len() {
+        return imp::mac_taps_checked(acc, x, xb, xt, w, wb, wt);
+    }
+    for t in 0..T {
+        imp::mac_lanes(acc, &x[xb + xt.at[t]..], &w[wb + wt.at[t]..]);
+    }
+}
+
 /// The plain form: LLVM vectorizes it where the target has vectors (SSE2
 /// `pmaddwd` on x86-64), and it is the tail of the other forms.
 #[allow(dead_code)]
@@ -85,8 +120,12 @@ mod imp {
 
     #[inline(always)]
     fn word(c: &[i8]) -> u32 {
-        // One (unaligned) LDR: Armv7-M allows unaligned word loads.
-        u32::from_le_bytes([c[0] as u8, c[1] as u8, c[2] as u8, c[3] as u8])
+        let c = &c[..4];
+        // One (unaligned) LDR: Armv7-M allows unaligned word loads. Written
+        // as a byte array, LLVM kept four LDRBs and three ORRs in the
+        // depthwise kernel's loop.
+        // SAFETY: `c` holds four bytes; any four bytes are a valid `u32`.
+        u32::from_le(unsafe { core::ptr::read_unaligned(c.as_ptr().cast::<u32>()) })
     }
 
     /// Bytes 0 and 2 sign-extended into the two halfwords.
@@ -182,6 +221,40 @@ mod imp {
             asm!("smlatt {0}, {1}, {2}, {3}", out(reg) r, in(reg) a, in(reg) b, in(reg) acc, options(pure, nomem, nostack))
         };
         r
+    }
+
+    /// [`super::mac_taps`] once its bounds are checked: every tap's word
+    /// read with one unaligned LDR, no check between them.
+    #[inline(always)]
+    pub fn mac_taps_checked<const T: usize>(
+        acc: &mut [i32; super::LANES],
+        x: &[i8],
+        xb: usize,
+        xt: &super::Taps<T>,
+        w: &[i8],
+        wb: usize,
+        wt: &super::Taps<T>,
+    ) {
+        debug_assert!(xb + xt.max + 4 <= x.len() && wb + wt.max + 4 <= w.len());
+        let (xp, wp) = (x.as_ptr(), w.as_ptr());
+        let (mut a0, mut a1, mut a2, mut a3) = (acc[0], acc[1], acc[2], acc[3]);
+        for t in 0..T {
+            // SAFETY: the caller checked `xb + max(xt) + 4 <= x.len()` and the
+            // same for `w`, so each four-byte read is inside its slice; any
+            // four bytes are a valid `u32`.
+            let (a, b) = unsafe {
+                (
+                    core::ptr::read_unaligned(xp.add(xb + xt.at[t]).cast::<u32>()),
+                    core::ptr::read_unaligned(wp.add(wb + wt.at[t]).cast::<u32>()),
+                )
+            };
+            let (ae, be, ao, bo) = (even(a), even(b), odd(a), odd(b));
+            a0 = smlabb(ae, be, a0);
+            a2 = smlatt(ae, be, a2);
+            a1 = smlabb(ao, bo, a1);
+            a3 = smlatt(ao, bo, a3);
+        }
+        *acc = [a0, a1, a2, a3];
     }
 
     /// Four channels per word: even bytes are lanes 0 and 2, odd bytes lanes 1 and 3.
