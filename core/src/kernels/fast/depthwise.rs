@@ -10,7 +10,7 @@
 
 use super::conv::{border, interior};
 use super::dot::{dot, mac_lanes, mac_taps, Taps, LANES};
-use crate::kernels::conv::{with_bias, Geometry, Weighted};
+use crate::kernels::conv::{with_bias, ChannelStage, Geometry, Weighted};
 use crate::kernels::depthwise::{depthwise_conv2d as reference, depthwise_conv2d_inplace as reference_inplace};
 use crate::region::{Rect, Window};
 
@@ -45,24 +45,40 @@ pub fn depthwise_conv2d(
     let xt: Taps<9> = Taps::new(core::array::from_fn(|t| t / 3 * row + t % 3 * c));
     let wt: Taps<9> = Taps::new(core::array::from_fn(|t| t * c));
     let three = (g.kh, g.kw) == (3, 3);
+    // 3×3: channel blocks outermost, so that each block's requantization
+    // constants are worked out once for all its pixels.
+    let blocks = if three { c / LANES * LANES } else { 0 };
+    for ch in (0..blocks).step_by(LANES) {
+        let q: [ChannelStage; LANES] = core::array::from_fn(|l| k.stage.channel(ch + l));
+        let f: [i32; LANES] = core::array::from_fn(|l| folded[ch + l]);
+        for b in 0..ow.n {
+            for oy in inner.y..inner.y_end() {
+                let y0 = g.origin_y(oy) as usize;
+                for ox in inner.x..inner.x_end() {
+                    let origin = iw.offset(b, y0, g.origin_x(ox) as usize);
+                    let mut acc = f;
+                    mac_taps(&mut acc, input, origin + ch, &xt, k.filter, ch, &wt);
+                    let o = ow.offset(b, oy, ox) + ch;
+                    for (l, out) in output[o..o + LANES].iter_mut().enumerate() {
+                        *out = q[l].requantize(acc[l]);
+                    }
+                }
+            }
+        }
+    }
     for b in 0..ow.n {
         for oy in inner.y..inner.y_end() {
             let y0 = g.origin_y(oy) as usize;
             for ox in inner.x..inner.x_end() {
                 let x0 = g.origin_x(ox) as usize;
                 let o = ow.offset(b, oy, ox);
-                let origin = iw.offset(b, y0, x0);
-                let mut ch = 0;
+                let mut ch = blocks;
                 while ch + LANES <= c {
                     let mut acc = [0i32; LANES];
-                    if three {
-                        mac_taps(&mut acc, input, origin + ch, &xt, k.filter, ch, &wt);
-                    } else {
-                        for ky in 0..g.kh {
-                            let (i, f) = (iw.offset(b, y0 + ky, x0) + ch, ky * f_row + ch);
-                            for kx in 0..g.kw {
-                                mac_lanes(&mut acc, &input[i + kx * c..], &k.filter[f + kx * c..]);
-                            }
+                    for ky in 0..g.kh {
+                        let (i, f) = (iw.offset(b, y0 + ky, x0) + ch, ky * f_row + ch);
+                        for kx in 0..g.kw {
+                            mac_lanes(&mut acc, &input[i + kx * c..], &k.filter[f + kx * c..]);
                         }
                     }
                     for (l, a) in acc.iter().enumerate() {

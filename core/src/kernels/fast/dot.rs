@@ -239,20 +239,37 @@ mod imp {
         let (xp, wp) = (x.as_ptr(), w.as_ptr());
         let (mut a0, mut a1, mut a2, mut a3) = (acc[0], acc[1], acc[2], acc[3]);
         for t in 0..T {
+            // One tap as one block, so that LLVM keeps the taps in order
+            // (unrolled and regrouped by lane, it spilled every word to the
+            // stack): two word loads, four extends, four halfword MACs.
             // SAFETY: the caller checked `xb + max(xt) + 4 <= x.len()` and the
-            // same for `w`, so each four-byte read is inside its slice; any
-            // four bytes are a valid `u32`.
-            let (a, b) = unsafe {
-                (
-                    core::ptr::read_unaligned(xp.add(xb + xt.at[t]).cast::<u32>()),
-                    core::ptr::read_unaligned(wp.add(wb + wt.at[t]).cast::<u32>()),
-                )
-            };
-            let (ae, be, ao, bo) = (even(a), even(b), odd(a), odd(b));
-            a0 = smlabb(ae, be, a0);
-            a2 = smlatt(ae, be, a2);
-            a1 = smlabb(ao, bo, a1);
-            a3 = smlatt(ao, bo, a3);
+            // same for `w`, so each four-byte read is inside its slice (LDR
+            // may be unaligned on Armv7-M); the rest is register arithmetic.
+            unsafe {
+                asm!(
+                    "ldr {a}, [{xp}]",
+                    "ldr {b}, [{wp}]",
+                    "sxtb16 {ae}, {a}",
+                    "sxtb16 {be}, {b}",
+                    "sxtb16 {a}, {a}, ror #8",
+                    "sxtb16 {b}, {b}, ror #8",
+                    "smlabb {a0}, {ae}, {be}, {a0}",
+                    "smlatt {a2}, {ae}, {be}, {a2}",
+                    "smlabb {a1}, {a}, {b}, {a1}",
+                    "smlatt {a3}, {a}, {b}, {a3}",
+                    xp = in(reg) xp.add(xb + xt.at[t]),
+                    wp = in(reg) wp.add(wb + wt.at[t]),
+                    a = out(reg) _,
+                    b = out(reg) _,
+                    ae = out(reg) _,
+                    be = out(reg) _,
+                    a0 = inout(reg) a0,
+                    a1 = inout(reg) a1,
+                    a2 = inout(reg) a2,
+                    a3 = inout(reg) a3,
+                    options(pure, readonly, nostack),
+                );
+            }
         }
         *acc = [a0, a1, a2, a3];
     }
