@@ -59,8 +59,15 @@ pub fn mac_taps<const T: usize>(
     wt: &Taps<T>,
 ) {
     #[cfg(all(feature = "dsp", target_arch = "arm"))]
-    if xb + xt.max + LANES <= x.len() && wb + wt.max + LANES <= w.len() {
-        return imp::mac_taps_checked(acc, x, xb, xt, w, wb, wt);
+    {
+        // Checked sums: the unchecked reads rely on this test, so it must not
+        // wrap (every tap offset is at most `max`).
+        let fits = |b: usize, max: usize, len: usize| {
+            b.checked_add(max).and_then(|e| e.checked_add(LANES)).is_some_and(|e| e <= len)
+        };
+        if fits(xb, xt.max, x.len()) && fits(wb, wt.max, w.len()) {
+            return imp::mac_taps_checked(acc, x, xb, xt, w, wb, wt);
+        }
     }
     for t in 0..T {
         imp::mac_lanes(acc, &x[xb + xt.at[t]..], &w[wb + wt.at[t]..]);
@@ -235,7 +242,7 @@ mod imp {
         wb: usize,
         wt: &super::Taps<T>,
     ) {
-        debug_assert!(xb + xt.max + 4 <= x.len() && wb + wt.max + 4 <= w.len());
+        debug_assert!(xb + xt.max + super::LANES <= x.len() && wb + wt.max + super::LANES <= w.len());
         let (xp, wp) = (x.as_ptr(), w.as_ptr());
         let (mut a0, mut a1, mut a2, mut a3) = (acc[0], acc[1], acc[2], acc[3]);
         for t in 0..T {
