@@ -691,7 +691,7 @@ pub mod document {
             let l = crate::latency::estimate(g, Schedule::LAYER_BY_LAYER, mode, model).ok()?;
             let boards = crate::boards::BOARDS
                 .iter()
-                .filter(|b| crate::latency::for_board(b).is_some())
+                .filter(|b| crate::latency::for_board(b) == Some(model))
                 .map(|b| BoardLatency {
                     board: b.name.to_string(),
                     clock_mhz: f64::from(b.clock_hz) / 1e6,

@@ -34,7 +34,6 @@ impl Analysis {
         Ok(Self { schedule, mode, report, patches, latency })
     }
 
-    /// Each patch's rectangle of tensor `t` (empty outside the patch stage).
     /// The latency estimate on `board`, or on the STM32F746 (the paper's
     /// board) under a custom budget; `Err` says why there is none.
     pub fn board_latency(&self, board: Option<&str>) -> Result<&BoardLatency, String> {
@@ -45,6 +44,7 @@ impl Analysis {
         })
     }
 
+    /// Each patch's rectangle of tensor `t` (empty outside the patch stage).
     pub fn rects(&self, t: TensorId) -> Vec<Rect> {
         match &self.patches {
             Some(p) => p.rects.iter().filter_map(|r| r[t]).collect(),

@@ -6,7 +6,6 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use patchwise_core::fit::FlashFit;
-
 use patchwise_core::plan::document::LATENCY_BASIS;
 
 use crate::fmt;
@@ -109,13 +108,11 @@ pub fn Numbers(props: &NumbersProps) -> Html {
 fn latency_kpi(a: &Analysis, board: Option<&str>) -> Html {
     match a.board_latency(board) {
         Ok(b) => {
-            let rough = a.latency.as_ref().map_or(String::new(), |l| {
-                if l.unmeasured_ops.is_empty() {
-                    String::new()
-                } else {
-                    format!(" · rough: {} not measured", l.unmeasured_ops.join(", "))
-                }
-            });
+            let rough = a
+                .latency
+                .as_ref()
+                .filter(|l| !l.unmeasured_ops.is_empty())
+                .map_or(String::new(), |l| format!(" · rough: {} not measured", l.unmeasured_ops.join(", ")));
             html! {
                 <Kpi label="Latency (estimate)" testid="latency" value={format!("{:.3}", b.ms)} text={fmt::millis(b.ms)}
                      sub={html!{ <span title={LATENCY_BASIS} data-testid="latency-basis">{ format!(
