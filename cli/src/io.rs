@@ -103,10 +103,12 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Npy> {
         );
     }
     // npyz multiplies the shape's dimensions unchecked while it reads the
-    // header (a shape of (5, 2^64 - 1) overflows), so the count is taken first.
+    // header (its element count and its strides: (5, 2^64 - 1) overflows, and
+    // so does (0, 10^10, 2^64 - 1), whose count is 0), so the product of the
+    // nonzero dimensions, which bounds every product npyz takes, is checked first.
     if let Some(dims) = header_shape(header) {
-        if dims.iter().try_fold(1u64, |n, &d| n.checked_mul(d?)).is_none() {
-            bail!("the .npy header declares a shape whose element count does not fit in 64 bits");
+        if dims.iter().try_fold(1u64, |n, &d| if d? == 0 { Some(n) } else { n.checked_mul(d?) }).is_none() {
+            bail!("the .npy header declares a shape whose nonzero dimensions multiply past 64 bits");
         }
     }
     let npy = npyz::NpyFile::new(Cursor::new(bytes)).context("not a valid .npy file")?;

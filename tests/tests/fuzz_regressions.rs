@@ -17,6 +17,7 @@ const CASES: &[(&str, &str)] = &[
     ("npy", "header-shape-beyond-the-data"),
     ("npy", "header-nested-brackets-hang"),
     ("npy", "shape-product-overflows"),
+    ("npy", "shape-strides-overflow"),
     ("run", "dead-stage-tensor-planned"),
     ("run", "resize-side-overflows-fixed-point"),
     ("spec", "repeat-count-loops-for-hours"),
@@ -159,7 +160,7 @@ fn npy_header_nested_brackets_hang() {
 fn npy_shape_product_overflows() {
     let data = std::fs::read(root().join("fuzz/regressions/npy/shape-product-overflows")).unwrap();
     let e = patchwise_cli::io::parse_npy(&data).err().expect("refused").to_string();
-    assert!(e.contains("element count does not fit in 64 bits"), "{e}");
+    assert!(e.contains("dimensions multiply past 64 bits"), "{e}");
     case("npy", "shape-product-overflows");
 }
 
@@ -176,6 +177,17 @@ fn run_dead_stage_tensor_planned() {
     let px = PatchExecutor::new(&g, 1, (3, 2), InputMode::InArena).unwrap();
     assert_eq!(px.arena_size(), 308);
     case("run", "dead-stage-tensor-planned");
+}
+
+/// Finding 12 (2026-12-04, `npy`, CI's smoke run): shape (0, 10^10,
+/// 2^64 - 1) has 0 elements but overflowed npyz's strides. The product of
+/// the nonzero dimensions is now checked.
+#[test]
+fn npy_shape_strides_overflow() {
+    let data = std::fs::read(root().join("fuzz/regressions/npy/shape-strides-overflow")).unwrap();
+    let e = patchwise_cli::io::parse_npy(&data).err().expect("refused").to_string();
+    assert!(e.contains("dimensions multiply past 64 bits"), "{e}");
+    case("npy", "shape-strides-overflow");
 }
 
 #[test]
