@@ -18,6 +18,7 @@ const CASES: &[(&str, &str)] = &[
     ("npy", "header-nested-brackets-hang"),
     ("npy", "shape-product-overflows"),
     ("npy", "shape-strides-overflow"),
+    ("npy", "shape-not-plain-integers"),
     ("run", "dead-stage-tensor-planned"),
     ("run", "resize-side-overflows-fixed-point"),
     ("spec", "repeat-count-loops-for-hours"),
@@ -143,13 +144,14 @@ fn plan_blazeface_seed_took_seconds() {
 
 /// Finding 5 (2026-12-02, `npy`, 49 k executions in): a 313-byte header of
 /// 90 nested `[` hung npyz's Python-literal parser (over a minute; it
-/// backtracks exponentially). Headers nesting deeper than a plain array's
-/// are refused before it runs.
+/// backtracks exponentially). Since finding 13 the header is read by a
+/// strict one-pass parser, which names the first thing a numpy header
+/// cannot hold.
 #[test]
 fn npy_header_nested_brackets_hang() {
     let data = std::fs::read(root().join("fuzz/regressions/npy/header-nested-brackets-hang")).unwrap();
     let e = patchwise_cli::io::parse_npy(&data).err().expect("refused").to_string();
-    assert!(e.contains("levels deep"), "{e}");
+    assert!(e.contains("the .npy header has a key \"r\""), "{e}");
     case("npy", "header-nested-brackets-hang");
 }
 
@@ -188,6 +190,19 @@ fn npy_shape_strides_overflow() {
     let e = patchwise_cli::io::parse_npy(&data).err().expect("refused").to_string();
     assert!(e.contains("dimensions multiply past 64 bits"), "{e}");
     case("npy", "shape-strides-overflow");
+}
+
+/// Finding 13 (2026-12-04, `npy`, CI's smoke run on the fix for 12): a
+/// dimension written `0000000000000000010000000+000`, which npyz's Python
+/// literal parser evaluated (and then multiplied unchecked) but the
+/// plain-integer pre-check skipped. The header is now read by patchwise's
+/// own strict parser, and npyz reads no untrusted header at all.
+#[test]
+fn npy_shape_not_plain_integers() {
+    let data = std::fs::read(root().join("fuzz/regressions/npy/shape-not-plain-integers")).unwrap();
+    let e = patchwise_cli::io::parse_npy(&data).err().expect("refused").to_string();
+    assert!(e.contains("shape is not a tuple of integers"), "{e}");
+    case("npy", "shape-not-plain-integers");
 }
 
 #[test]
