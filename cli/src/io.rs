@@ -91,7 +91,10 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Npy> {
         "f4" => (DType::F32, 4),
         "i4" => (DType::I32, 4),
         "i8" => (DType::I64, 8),
-        _ => bail!("unsupported .npy dtype {:?} (int8, uint8, int16, int32, int64 or float32, little-endian)", header.descr),
+        _ => bail!(
+            "unsupported .npy dtype {:?} (int8, uint8, int16, int32, int64 or float32, little-endian)",
+            header.descr
+        ),
     };
     // An empty array may carry any other dimension; only the nonzero ones
     // have to multiply within 64 bits for the shape to mean anything.
@@ -347,7 +350,10 @@ mod tests {
         assert_eq!(parse_npy(&ok).unwrap().data, [1, 2, 3, 4, 5, 6]);
         let big = npy_v1("{'descr': '<i4', 'fortran_order': False, 'shape': (1000000, 1000), }", &[0; 16]);
         let e = parse_npy(&big).err().unwrap().to_string();
-        assert!(e.contains("declares shape [1000000, 1000] (4-byte elements), but the file holds 16 data bytes"), "{e}");
+        assert!(
+            e.contains("declares shape [1000000, 1000] (4-byte elements), but the file holds 16 data bytes"),
+            "{e}"
+        );
         let mut long = ok.clone();
         long[6] = 2; // version 2: a four-byte header length, here 0x2776_0076
         let e = parse_npy(&long).err().unwrap().to_string();
@@ -360,12 +366,18 @@ mod tests {
         let read = |h: &str, data: &[u8]| parse_npy(&npy_v1(h, data)).map(|n| (n.shape, n.data));
         let refused = |h: &str| read(h, &[]).err().unwrap().to_string();
         assert_eq!(read("{\"descr\":\"|u1\",\"fortran_order\":False,\"shape\":(3,)}", &[7, 8, 9]).unwrap().0, [3]);
-        assert_eq!(read("{'descr': '<i1', 'fortran_order': False, 'shape': (), }", &[5]).unwrap().0, Vec::<usize>::new());
+        assert_eq!(
+            read("{'descr': '<i1', 'fortran_order': False, 'shape': (), }", &[5]).unwrap().0,
+            Vec::<usize>::new()
+        );
         assert_eq!(read("{'shape': (2L, 1L), 'fortran_order': False, 'descr': '|i1'}", &[1, 2]).unwrap().0, [2, 1]);
         // Column-major bytes come back in C order: [[1, 2, 3], [4, 5, 6]] is stored 1 4 2 5 3 6.
         let f = read("{'descr': '|i1', 'fortran_order': True, 'shape': (2, 3), }", &[1, 4, 2, 5, 3, 6]).unwrap();
         assert_eq!(f.1, [1, 2, 3, 4, 5, 6]);
-        assert_eq!(read("{'descr': '<i1', 'fortran_order': False, 'shape': (0, 99999999999), }", &[]).unwrap().0[1], 99999999999);
+        assert_eq!(
+            read("{'descr': '<i1', 'fortran_order': False, 'shape': (0, 99999999999), }", &[]).unwrap().0[1],
+            99999999999
+        );
         for (header, message) in [
             ("{'descr': '<i1', 'fortran_order': False, 'shape': (1+1,), }", "not a tuple of integers"),
             ("{'descr': '<i1', 'fortran_order': False, 'shape': (2,), 'shape': (1,)}", "gives \"shape\" twice"),

@@ -61,12 +61,12 @@ pub fn steps(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<Vec<Step>
     for p in 0..s.patches() {
         for i in 0..=split {
             let t = g.nodes[i].output();
-            let Some(r) = s.rects[p][t] else { continue };
+            let (Some(r), Some(macs)) = (s.computed(p, t), s.patch_macs(g, p, i)) else { continue };
             let d = g.tensors[t].nhwc();
             out.push(Step {
                 node: i,
                 patch: Some(p),
-                macs: node_macs(g, i, r),
+                macs,
                 elements: (d[0] * r.area() * d[3]) as u64,
                 in_place: in_place(i),
             });

@@ -73,6 +73,8 @@ pub struct ArenaLayout {
     pub buffer_of: Vec<Option<usize>>,
     /// Per operator: `Some` when it runs in place over its input.
     pub inplace: Vec<Option<InPlace>>,
+    /// Halo caches of a patch stage: `(tensor, row cache buffer, column cache buffer)`.
+    pub caches: Vec<(TensorId, usize, usize)>,
     pub plan: MemoryPlan,
 }
 
@@ -119,9 +121,24 @@ impl Skeleton {
 
     /// Plans each level and keeps the smallest arena (see [`ArenaLayout::build`]).
     pub(crate) fn build(&self, planner: &dyn Planner, sizes: &[usize]) -> ArenaLayout {
+        self.build_with(planner, sizes, &[])
+    }
+
+    /// [`Skeleton::build`] with halo caches: `(tensor, row cache, column
+    /// cache)` buffers added to every level, recorded in [`ArenaLayout::caches`].
+    pub(crate) fn build_with(
+        &self,
+        planner: &dyn Planner,
+        sizes: &[usize],
+        caches: &[(TensorId, Buffer, Buffer)],
+    ) -> ArenaLayout {
         let mut best: Option<ArenaLayout> = None;
         for k in 0..self.levels.len() {
             let mut l = self.sized(k, sizes);
+            for &(t, rows, cols) in caches {
+                l.buffers.extend([rows, cols]);
+                l.caches.push((t, l.buffers.len() - 2, l.buffers.len() - 1));
+            }
             // A level whose live bytes already reach the best arena cannot
             // give a strictly smaller one: it is not planned.
             if best.as_ref().is_some_and(|b| crate::planner::live_bytes_lower_bound(&l.buffers) >= b.arena_size()) {
@@ -313,7 +330,7 @@ impl ArenaLayout {
                 buffers[*b].last = buffers[*b].last.max(last);
             }
         }
-        (ArenaLayout { buffers, buffer_of, inplace, plan: MemoryPlan::default() }, sources)
+        (ArenaLayout { buffers, buffer_of, inplace, caches: Vec::new(), plan: MemoryPlan::default() }, sources)
     }
 
     pub fn arena_size(&self) -> usize {

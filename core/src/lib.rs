@@ -20,6 +20,7 @@ extern crate alloc;
 pub mod arena;
 pub mod error;
 pub mod fixedpoint;
+pub mod halo;
 pub mod kernels;
 pub mod literal;
 pub mod op;

@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 use crate::error::{Error, Result};
 use crate::fixedpoint::QuantizedMultiplier;
 use crate::graph::{ConstData, Graph, Node as GraphNode, Tensor as GraphTensor, TensorId};
+use crate::halo::Cache;
 use crate::layout::ArenaLayout;
 use crate::patch::{InputMode, PatchSchedule};
 use crate::program::{self, Consts, Node, Operand, PatchPlan, Program, Span, TensorIndex, MAX_OPERANDS};
@@ -199,6 +200,8 @@ pub struct LoweredPatch {
     pub rects: Vec<Option<Rect>>,
     /// Stage tensors held whole besides the output.
     pub kept: Vec<TensorIndex>,
+    /// Cached tensors and their caches (module `halo`).
+    pub caches: Vec<Cache>,
 }
 
 /// A lowered graph: the owned tables of a [`Program`].
@@ -282,6 +285,7 @@ pub fn lower(g: &Graph, layout: &ArenaLayout, patch: Option<(&PatchSchedule, Inp
             streamed: mode == InputMode::Streamed,
             rects: s.rects.iter().flat_map(|r| columns.iter().map(move |&t| r[t])).collect(),
             kept: s.kept.iter().map(|&t| idx(t)).collect::<Result<_>>()?,
+            caches: caches(g, s, mode, layout, &idx)?,
             columns,
         }),
     };
@@ -297,6 +301,35 @@ pub fn lower(g: &Graph, layout: &ArenaLayout, patch: Option<(&PatchSchedule, Inp
         arena_size: layout.arena_size(),
         patch: lowered_patch,
     })
+}
+
+/// The program's cache table: every cached tensor, with the offsets of its
+/// caches where `layout` placed them (none for a tensor held whole).
+fn caches(
+    g: &Graph,
+    s: &PatchSchedule,
+    mode: InputMode,
+    layout: &ArenaLayout,
+    idx: &dyn Fn(TensorId) -> Result<TensorIndex>,
+) -> Result<Vec<Cache>> {
+    let dims = crate::patch::cache_dims(g, s, mode);
+    let mut out = Vec::new();
+    for t in (0..g.tensors.len()).filter(|&t| s.is_cached(t)) {
+        let mut c = match dims.iter().find(|(d, _)| *d == t) {
+            Some(&(_, c)) => {
+                let &(_, rows, cols) = layout
+                    .caches
+                    .iter()
+                    .find(|(d, _, _)| *d == t)
+                    .ok_or(Error::at_tensor("a cached tensor has no cache buffers in the layout", t))?;
+                Cache { rows_at: layout.plan.offsets[rows], cols_at: layout.plan.offsets[cols], ..c }
+            }
+            None => Cache::default(),
+        };
+        c.tensor = idx(t)?;
+        out.push(c);
+    }
+    Ok(out)
 }
 
 impl Lowered {
@@ -324,6 +357,8 @@ impl Lowered {
                 columns: p.columns.len(),
                 rects: &p.rects,
                 kept: &p.kept,
+                grid_cols: p.grid.1,
+                caches: &p.caches,
             }),
         }
     }

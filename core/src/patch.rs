@@ -17,7 +17,7 @@ use crate::layout::{ArenaLayout, LayoutOptions, Sizing, Skeleton};
 use crate::lower::{lower, Lowered};
 use crate::op::Spatial;
 use crate::ops::is_spatial_broadcast;
-use crate::planner::{GreedyBySize, Planner};
+use crate::planner::{Buffer, GreedyBySize, Planner};
 use crate::program::Program;
 use crate::region::{Rect, Window};
 
@@ -30,6 +30,18 @@ pub enum InputMode {
     #[default]
     InArena,
     Streamed,
+}
+
+/// What a patch schedule does with the halos its patches share: recompute
+/// them in every patch (MCUNetV2) or cache them so that each pixel of each
+/// stage tensor is computed once (module [`halo`](crate::halo)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum Halo {
+    #[default]
+    Recompute,
+    Cache,
 }
 
 /// Checks that ops `0..=split` can form a patch stage and returns the stage's
@@ -122,6 +134,13 @@ pub struct PatchSchedule {
     pub kept: Vec<TensorId>,
     /// The network reads its input after the stage (so the input cannot be streamed).
     pub input_read_later: bool,
+    /// Per tensor, whether its halo is cached (empty: nothing is, every
+    /// patch recomputes its halos).
+    pub cached: Vec<bool>,
+    /// `computed[p][t]`: the part of `rects[p][t]` patch `p` computes (the
+    /// rest comes from caches or stays from earlier patches); empty when
+    /// nothing is cached (then it is all of `rects`).
+    pub computed: Vec<Vec<Option<Rect>>>,
 }
 
 impl PatchSchedule {
@@ -133,6 +152,69 @@ impl PatchSchedule {
             None => s.propagated_rects(g),
         };
         Ok(s)
+    }
+
+    /// A schedule under `halo`. Caching covers every stage tensor whose
+    /// windows are products of per-axis spans that only move forward along
+    /// the grid (the others, if any, recompute); [`PatchSchedule::new`] is
+    /// `Halo::Recompute`.
+    pub fn with_halo(g: &Graph, split: usize, grid: (usize, usize), halo: Halo) -> Result<Self> {
+        match halo {
+            Halo::Recompute => Self::new(g, split, grid),
+            Halo::Cache => Self::with_cached(g, split, grid, &|_| true),
+        }
+    }
+
+    /// A schedule caching the halos of the stage tensors `want` picks (where
+    /// caching is possible, see [`PatchSchedule::with_halo`]).
+    pub fn with_cached(g: &Graph, split: usize, grid: (usize, usize), want: &dyn Fn(TensorId) -> bool) -> Result<Self> {
+        let mut s = Self::empty(g, split, grid)?;
+        let (rows, cols, cached) = cached_axes(g, &s, want);
+        let nt = g.tensors.len();
+        let (mut rects, mut computed) = (Vec::new(), Vec::new());
+        for r in 0..grid.0 {
+            for c in 0..grid.1 {
+                rects.push((0..nt).map(|t| Some(span_rect(rows[t][r]?, cols[t][c]?))).collect::<Vec<_>>());
+            }
+        }
+        let at = |r: Option<usize>, c: Option<usize>, t: TensorId| -> Option<Rect> {
+            let (r, c) = (r.filter(|&r| r < grid.0)?, c.filter(|&c| c < grid.1)?);
+            rects[r * grid.1 + c][t]
+        };
+        for r in 0..grid.0 {
+            for c in 0..grid.1 {
+                let p = r * grid.1 + c;
+                computed.push(
+                    (0..nt)
+                        .map(|t| {
+                            let here = rects[p][t]?;
+                            if !cached[t] {
+                                return Some(here);
+                            }
+                            let (up, left) = (at(r.checked_sub(1), Some(c), t), at(Some(r), c.checked_sub(1), t));
+                            Some(crate::halo::split(here, up, left, None, None).computed)
+                        })
+                        .collect(),
+                );
+            }
+        }
+        s.rects = rects;
+        s.computed = computed;
+        s.cached = cached;
+        Ok(s)
+    }
+
+    /// Whether tensor `t`'s halo is cached.
+    pub fn is_cached(&self, t: TensorId) -> bool {
+        self.cached.get(t).copied().unwrap_or(false)
+    }
+
+    /// The part of tensor `t`'s window patch `p` computes.
+    pub fn computed(&self, p: usize, t: TensorId) -> Option<Rect> {
+        match self.computed.get(p) {
+            Some(row) => row[t],
+            None => self.rects[p][t],
+        }
     }
 
     /// [`PatchSchedule::new`] without the per-axis shortcut: every patch
@@ -155,7 +237,17 @@ impl PatchSchedule {
         let mut kept = kept_tensors(g, split);
         let input_read_later = kept.contains(&input);
         kept.retain(|&t| t != input);
-        Ok(Self { split, grid, input, output, rects: Vec::new(), kept, input_read_later })
+        Ok(Self {
+            split,
+            grid,
+            input,
+            output,
+            rects: Vec::new(),
+            kept,
+            input_read_later,
+            cached: Vec::new(),
+            computed: Vec::new(),
+        })
     }
 
     /// Every patch's rectangles, each patch back-propagated from its own cells.
@@ -209,19 +301,18 @@ impl PatchSchedule {
         self.rects[p][t].map(|r| Window::new(s[0], r, s[3]))
     }
 
+    /// MACs of stage node `i` in patch `p` (`None`: it does not run there).
+    /// A cached tensor's producer with nothing new to compute only moves its
+    /// cached strips: no MACs.
+    pub fn patch_macs(&self, g: &Graph, p: usize, i: usize) -> Option<u64> {
+        let out = g.nodes[i].output();
+        let r = self.computed(p, out)?;
+        Some(if self.is_cached(out) && r.is_empty() { 0 } else { node_macs(g, i, r) })
+    }
+
     /// MACs of the stage executed patch by patch.
     pub fn stage_macs(&self, g: &Graph) -> u64 {
-        let mut total = 0;
-        for p in 0..self.patches() {
-            for i in 0..=self.split {
-                let node = &g.nodes[i];
-                let out = node.output();
-                if let Some(r) = self.rects[p][out] {
-                    total += node_macs(g, i, r);
-                }
-            }
-        }
-        total
+        (0..self.patches()).flat_map(|p| (0..=self.split).filter_map(move |i| self.patch_macs(g, p, i))).sum()
     }
 
     /// MACs of the stage's operators executed once, layer by layer.
@@ -280,6 +371,138 @@ fn back_propagate(g: &Graph, split: usize, seeds: &[(TensorId, Rect)], empty: &m
         }
     }
     need
+}
+
+/// `[start, start + len)` rows × columns.
+fn span_rect((y, h): (usize, usize), (x, w): (usize, usize)) -> Rect {
+    Rect::new(y, x, h, w)
+}
+
+/// Under halo caching, what every stage tensor needs per grid row
+/// (`rows[t][r]`, `(start, len)`) and per grid column, and which tensors are
+/// cached. Walking the stage backwards, a tensor's spans are known once its
+/// consumers are done; it is cached when `want` picks it, the stage computes
+/// it and its spans' starts only move forward along both axes (the caches
+/// hold what the previous patch left), and its producer then computes only
+/// the part of each span past the previous cell's end, whose receptive field
+/// is what its inputs need. A span is the hull of what the consumers read: rows and
+/// columns stay independent, so every window is row span × column span.
+#[allow(clippy::type_complexity)]
+fn cached_axes(
+    g: &Graph,
+    s: &PatchSchedule,
+    want: &dyn Fn(TensorId) -> bool,
+) -> (Vec<Vec<Option<(usize, usize)>>>, Vec<Vec<Option<(usize, usize)>>>, Vec<bool>) {
+    let nt = g.tensors.len();
+    let (gr, gc) = s.grid;
+    let mut rows: Vec<Vec<Option<(usize, usize)>>> = alloc::vec![alloc::vec![None; gr]; nt];
+    let mut cols: Vec<Vec<Option<(usize, usize)>>> = alloc::vec![alloc::vec![None; gc]; nt];
+    let mut cached = alloc::vec![false; nt];
+    let hull = |a: Option<(usize, usize)>, b: (usize, usize)| match a {
+        Some(a) if a.1 > 0 && b.1 > 0 => {
+            let (s, e) = (a.0.min(b.0), (a.0 + a.1).max(b.0 + b.1));
+            Some((s, e - s))
+        }
+        Some(a) if b.1 == 0 => Some(a),
+        _ => Some(b),
+    };
+    for &t in core::iter::once(&s.output).chain(&s.kept) {
+        let d = nhwc(&g.tensors[t].shape);
+        for r in 0..gr {
+            let (y0, y1) = cell(d[1], gr, r);
+            rows[t][r] = Some((y0, y1 - y0));
+        }
+        for c in 0..gc {
+            let (x0, x1) = cell(d[2], gc, c);
+            cols[t][c] = Some((x0, x1 - x0));
+        }
+    }
+    // The part of each span the producer computes, given whether it caches.
+    let fresh = |spans: &[Option<(usize, usize)>], cache: bool| -> Vec<Option<(usize, usize)>> {
+        (0..spans.len())
+            .map(|i| {
+                let (start, len) = spans[i]?;
+                let prev_end = i.checked_sub(1).and_then(|j| spans[j]).filter(|p| p.1 > 0).map(|(s, l)| s + l);
+                match prev_end {
+                    Some(e) if cache => {
+                        let from = e.clamp(start, start + len);
+                        Some((from, start + len - from))
+                    }
+                    _ => Some((start, len)),
+                }
+            })
+            .collect()
+    };
+    // The caches hold what the previous window holds from the next one's
+    // start on, and each window saves to the row (column) cache only what no
+    // earlier window of its grid row (column) computed: starts must move
+    // forward, with no empty span (a window `halo::split` skips) between
+    // two others.
+    let forward = |spans: &[Option<(usize, usize)>]| {
+        let nonempty: Vec<usize> = (0..spans.len()).filter(|&i| spans[i].is_some_and(|s| s.1 > 0)).collect();
+        nonempty.windows(2).all(|w| w[1] == w[0] + 1 && spans[w[1]].map(|s| s.0) >= spans[w[0]].map(|s| s.0))
+    };
+    // A window reaching less far than the previous one is widened to the
+    // same end (what it gains comes from the cache): ends then move forward,
+    // which keeps the strips each window saves disjoint.
+    let widen = |spans: &mut [Option<(usize, usize)>]| {
+        let mut end = 0;
+        for s in spans.iter_mut().flatten().filter(|s| s.1 > 0) {
+            end = end.max(s.0 + s.1);
+            s.1 = end - s.0;
+        }
+    };
+    for i in (0..=s.split).rev() {
+        let node = &g.nodes[i];
+        let out = node.output();
+        if rows[out].iter().all(Option::is_none) || cols[out].iter().all(Option::is_none) {
+            continue;
+        }
+        cached[out] = want(out) && forward(&rows[out]) && forward(&cols[out]);
+        if cached[out] {
+            widen(&mut rows[out]);
+            widen(&mut cols[out]);
+        }
+        let (fr, fc) = (fresh(&rows[out], cached[out]), fresh(&cols[out], cached[out]));
+        let os = nhwc(&g.tensors[out].shape);
+        for t in g.activation_inputs(i) {
+            let is = nhwc(&g.tensors[t].shape);
+            let broadcast = is_spatial_broadcast(is, os);
+            // One axis at a time: the other taken whole (rules treat axes independently).
+            let read = |r: Rect| -> Option<Rect> {
+                if broadcast {
+                    Some(Rect::full(is[1], is[2]))
+                } else {
+                    node.op.input_rect(r, (is[1], is[2]), (os[1], os[2]))
+                }
+            };
+            // An empty part still makes the input present (its producer runs
+            // over an empty region, as in a recompute schedule).
+            for (k, f) in fr.iter().enumerate() {
+                match *f {
+                    Some((_, 0)) => rows[t][k] = hull(rows[t][k], (0, 0)),
+                    Some((y, h)) => {
+                        if let Some(ir) = read(Rect::new(y, 0, h, os[2])) {
+                            rows[t][k] = hull(rows[t][k], (ir.y, ir.h));
+                        }
+                    }
+                    None => {}
+                }
+            }
+            for (k, f) in fc.iter().enumerate() {
+                match *f {
+                    Some((_, 0)) => cols[t][k] = hull(cols[t][k], (0, 0)),
+                    Some((x, w)) => {
+                        if let Some(ir) = read(Rect::new(0, x, os[1], w)) {
+                            cols[t][k] = hull(cols[t][k], (ir.x, ir.w));
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+    (rows, cols, cached)
 }
 
 /// What every stage tensor needs along one axis for each cell of an `n`-way
@@ -418,7 +641,51 @@ pub fn patch_layout(
     planner: &dyn Planner,
     options: LayoutOptions,
 ) -> ArenaLayout {
-    stage_skeleton(g, s, mode, options).build(planner, &schedule_sizes(g, s, mode))
+    let caches: Vec<_> = cache_dims(g, s, mode)
+        .into_iter()
+        .map(|(t, c)| {
+            let d = nhwc(&g.tensors[t].shape);
+            let (n, ch, elem) = (d[0], d[3], g.tensors[t].dtype.size());
+            let buffer = |bytes| Buffer::new(bytes, 0, s.split);
+            (t, buffer(c.row_bytes(n, ch, elem)), buffer(c.col_bytes(n, ch, elem)))
+        })
+        .collect();
+    stage_skeleton(g, s, mode, options).build_with(planner, &schedule_sizes(g, s, mode), &caches)
+}
+
+/// The caches of every cached tensor `s`'s patches hold in a window (a
+/// tensor held whole needs none), sized by the largest strip the patches
+/// save (module [`halo`](crate::halo)); offsets are left 0.
+pub fn cache_dims(g: &Graph, s: &PatchSchedule, mode: InputMode) -> Vec<(TensorId, crate::halo::Cache)> {
+    let (gr, gc) = s.grid;
+    let mut out = Vec::new();
+    for t in (0..g.tensors.len()).filter(|&t| s.is_cached(t) && !s.holds_whole(t, mode)) {
+        let mut c = crate::halo::Cache::default();
+        let (mut x0, mut x1) = (usize::MAX, 0);
+        for p in 0..s.patches() {
+            let Some(here) = s.rects[p][t] else { continue };
+            let (r, col) = (p / gc, p % gc);
+            let at = |q: Option<usize>| q.filter(|&q| q < gr * gc).and_then(|q| s.rects[q][t]);
+            let split = crate::halo::split(
+                here,
+                None,
+                None,
+                at((r + 1 < gr).then_some(p + gc)),
+                at((col + 1 < gc).then_some(p + 1)),
+            );
+            if !split.bottom_out.is_empty() {
+                c.rows = c.rows.max(split.bottom_out.h);
+                (x0, x1) = (x0.min(split.bottom_out.x), x1.max(split.bottom_out.x_end()));
+            }
+            if !split.right_out.is_empty() {
+                c.col_rows = c.col_rows.max(split.right_out.h);
+                c.cols = c.cols.max(split.right_out.w);
+            }
+        }
+        c.cols_span = if x1 > x0 { (x0, x1 - x0) } else { (0, 0) };
+        out.push((t, c));
+    }
+    out
 }
 
 /// Every tensor's buffer bytes under `s`, as [`patch_layout`] sizes them.
@@ -472,7 +739,22 @@ pub struct PatchExecutor<'g> {
 
 impl<'g> PatchExecutor<'g> {
     pub fn new(graph: &'g Graph, split: usize, grid: (usize, usize), mode: InputMode) -> Result<Self> {
-        let schedule = PatchSchedule::new(graph, split, grid)?;
+        Self::from_schedule(graph, PatchSchedule::new(graph, split, grid)?, mode)
+    }
+
+    /// The executor of `split` and `grid` under `halo`.
+    pub fn with_halo(
+        graph: &'g Graph,
+        split: usize,
+        grid: (usize, usize),
+        mode: InputMode,
+        halo: Halo,
+    ) -> Result<Self> {
+        Self::from_schedule(graph, PatchSchedule::with_halo(graph, split, grid, halo)?, mode)
+    }
+
+    /// The executor of a schedule built elsewhere (e.g. with [`PatchSchedule::with_cached`]).
+    pub fn from_schedule(graph: &'g Graph, schedule: PatchSchedule, mode: InputMode) -> Result<Self> {
         schedule.check_mode(mode)?;
         let layout = patch_layout(graph, &schedule, mode, &GreedyBySize, LayoutOptions::default());
         let lowered = lower(graph, &layout, Some((&schedule, mode)))?;

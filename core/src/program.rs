@@ -15,6 +15,7 @@ use crate::arena::{as_i8, as_i8_mut, split_two, Io, Io2};
 pub use crate::arena::{high_water_mark, paint};
 use crate::error::{Error, Result};
 use crate::fixedpoint::QuantizedMultiplier;
+use crate::halo::{self, Cache};
 use crate::kernels;
 use crate::literal_struct;
 use crate::ops::{full, In, Kernel, Out};
@@ -193,11 +194,35 @@ pub struct PatchPlan<'a> {
     pub rects: &'a [Option<Rect>],
     /// Stage tensors held whole besides the output (read after the stage).
     pub kept: &'a [TensorIndex],
+    /// Columns of the patch grid (patches run in raster order).
+    pub grid_cols: usize,
+    /// Stage tensors whose halos are cached rather than recomputed (module `halo`).
+    pub caches: &'a [Cache],
 }
 
 impl PatchPlan<'_> {
     fn rect(&self, p: usize, t: &Tensor) -> Option<Rect> {
         t.stage.and_then(|c| self.rects.get(p * self.columns + c as usize).copied().flatten())
+    }
+
+    /// Whether tensor `t` lives whole across the stage (the output, kept
+    /// tensors, and the input unless it is streamed).
+    fn holds_whole(&self, t: TensorIndex) -> bool {
+        t == self.output || self.kept.contains(&t) || (t == self.input && !self.streamed)
+    }
+
+    /// How patch `p` splits cached tensor `t`'s window `here` (module `halo`).
+    fn halo(&self, p: usize, t: &Tensor, here: Rect) -> halo::Split {
+        let cols = self.grid_cols.max(1);
+        let at = |q: Option<usize>| q.filter(|&q| q < self.patches).and_then(|q| self.rect(q, t));
+        let col = p % cols;
+        halo::split(
+            here,
+            at(p.checked_sub(cols)),
+            at((col > 0).then(|| p - 1)),
+            at(Some(p + cols)),
+            at((col + 1 < cols).then_some(p + 1)),
+        )
     }
 }
 
@@ -287,10 +312,26 @@ impl<'a> Program<'a> {
                 self.copy_input_patch(plan, p, src, arena)?;
             }
             for (i, node) in self.nodes[..=plan.split].iter().enumerate() {
-                let Some(region) = plan.rect(p, self.tensor(node.output)?) else { continue };
+                let out = self.tensor(node.output)?;
+                let Some(region) = plan.rect(p, out) else { continue };
                 let out_place = self.place(plan, p, node.output)?;
                 at(Step { node: i, patch: Some(p) }, arena);
-                self.run_node(i, arena, out_place, region, &|t| self.place(plan, p, t))?;
+                let Some(cache) = plan.caches.iter().find(|c| c.tensor == node.output) else {
+                    self.run_node(i, arena, out_place, region, &|t| self.place(plan, p, t))?;
+                    continue;
+                };
+                // A tensor held whole keeps what earlier patches computed in place.
+                let window = !plan.holds_whole(node.output);
+                let split = plan.halo(p, out, region);
+                if window {
+                    self.cache_copies(cache, out, &split, &out_place, arena, true)?;
+                }
+                if !split.computed.is_empty() {
+                    self.run_node(i, arena, out_place.clone(), split.computed, &|t| self.place(plan, p, t))?;
+                }
+                if window {
+                    self.cache_copies(cache, out, &split, &out_place, arena, false)?;
+                }
             }
         }
         self.run_layers(arena, plan.split + 1..self.nodes.len(), &mut at)
@@ -301,9 +342,8 @@ impl<'a> Program<'a> {
     /// tensor as its window.
     fn place(&self, plan: &PatchPlan, p: usize, t: TensorIndex) -> Result<Place> {
         let tensor = self.tensor(t)?;
-        let whole = t == plan.output || plan.kept.contains(&t) || (t == plan.input && !plan.streamed);
         let start = tensor.offset;
-        if whole {
+        if plan.holds_whole(t) {
             return Ok((start..start + tensor.bytes, tensor.full()));
         }
         let r = plan.rect(p, tensor).ok_or(Error::Schedule("a patch reads a tensor it does not compute"))?;
@@ -313,6 +353,45 @@ impl<'a> Program<'a> {
             return Err(Error::Program("a patch window is larger than its tensor's buffer"));
         }
         Ok((start..start + len, w))
+    }
+
+    /// Moves a cached tensor's shared strips between its window (`window`)
+    /// and its caches: into the window before its producer runs (`fill`),
+    /// out to the caches after. A tensor held whole has no caches.
+    fn cache_copies(
+        &self,
+        cache: &Cache,
+        t: &Tensor,
+        split: &halo::Split,
+        window: &Place,
+        arena: &mut [u8],
+        fill: bool,
+    ) -> Result<()> {
+        let (n, c, elem) = (t.shape[0], t.shape[3], t.elem);
+        let here = window.1.rect;
+        let strips = [
+            // Row cache rows are relative to the first row of the window that reads them.
+            (cache.rows_at, cache.row_bytes(n, c, elem), if fill { split.top_in } else { split.bottom_out }, true),
+            (cache.cols_at, cache.col_bytes(n, c, elem), if fill { split.left_in } else { split.right_out }, false),
+        ];
+        for (at, bytes, strip, rows) in strips {
+            if strip.is_empty() {
+                continue;
+            }
+            let cw = match (rows, fill) {
+                (true, true) => cache.row_window(n, here.y, c),
+                (true, false) => cache.row_window(n, strip.y, c),
+                (false, true) => cache.col_window(n, here.y, here.x, c),
+                (false, false) => cache.col_window(n, here.y, strip.x, c),
+            };
+            let (win, cache_bytes) = split_two(arena, window.0.clone(), at..at + bytes)?;
+            if fill {
+                halo::copy_rect(cache_bytes, cw, win, window.1, strip, elem)?;
+            } else {
+                halo::copy_rect(win, window.1, cache_bytes, cw, strip, elem)?;
+            }
+        }
+        Ok(())
     }
 
     /// Copies the input rows patch `p` reads from the whole streamed input.

@@ -100,11 +100,12 @@ impl Timeline {
         for (k, s) in order.iter().enumerate() {
             let o = nhwc(&g.tensors[g.nodes[s.node].output()].shape);
             let full = Rect::full(o[1], o[2]);
-            let rect = match (s.patch, stage) {
-                (Some(p), Some(st)) => st.rects[p][g.nodes[s.node].output()].unwrap_or(full),
-                _ => full,
+            let (rect, step_macs) = match (s.patch, stage) {
+                (Some(p), Some(st)) => {
+                    (st.computed(p, g.nodes[s.node].output()).unwrap_or(full), st.patch_macs(g, p, s.node).unwrap_or(0))
+                }
+                _ => (full, node_macs(g, s.node, full)),
             };
-            let step_macs = node_macs(g, s.node, rect);
             if s.patch.is_some() {
                 if done.len() <= s.node {
                     done.resize_with(s.node + 1, Vec::new);

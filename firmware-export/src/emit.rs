@@ -73,6 +73,7 @@ pub fn emit(e: &Export, model_name: &str, board: &str, input: &[u8]) -> Result<E
     let _ = writeln!(s, "#![allow(unused_imports, clippy::all)]\n");
     s.push_str(
         "use patchwise_core::ops::*;
+use patchwise_core::halo::Cache;
 use patchwise_core::program::{Consts, InPlace, InPlaceKind, Node, Operand, PatchPlan, Program, Tensor};
 use patchwise_core::region::Rect;
 
@@ -96,8 +97,8 @@ use patchwise_core::region::Rect;
     let patch = match p.patch {
         None => "None".to_string(),
         Some(pp) => format!(
-            "Some(PatchPlan {{ split: {}, patches: {}, input: {}, output: {}, streamed: {}, columns: {}, rects: &RECTS, kept: &{:?} }})",
-            pp.split, pp.patches, pp.input, pp.output, pp.streamed, pp.columns, pp.kept
+            "Some(PatchPlan {{ split: {}, patches: {}, input: {}, output: {}, streamed: {}, columns: {}, rects: &RECTS, kept: &{:?}, grid_cols: {}, caches: &CACHES }})",
+            pp.split, pp.patches, pp.input, pp.output, pp.streamed, pp.columns, pp.kept, pp.grid_cols
         ),
     };
     let _ = writeln!(
@@ -190,6 +191,12 @@ use patchwise_core::region::Rect;
                 })
                 .collect();
             let _ = writeln!(s, "    // patch {k}\n    {},", row.join(", "));
+        }
+        s.push_str("];\n");
+        let _ = writeln!(s, "/// Stage tensors whose halos are cached, and where their caches live.");
+        let _ = writeln!(s, "static CACHES: [Cache; {}] = [", lp.caches.len());
+        for c in &lp.caches {
+            let _ = writeln!(s, "    {},", lit(c));
         }
         s.push_str("];\n");
     }

@@ -4,7 +4,7 @@
 
 use patchwise_core::exec;
 use patchwise_core::graph::Graph;
-use patchwise_core::patch::{legal_splits, InputMode, PatchExecutor};
+use patchwise_core::patch::{legal_splits, Halo, InputMode, PatchExecutor};
 use patchwise_tests::{root, run_layers};
 
 fn load(name: &str) -> Graph {
@@ -22,11 +22,25 @@ pub fn run_patched(
     split: usize,
     grid: (usize, usize),
     mode: InputMode,
+    halo: Halo,
     input: &[u8],
 ) -> (Vec<Vec<u8>>, usize, usize) {
-    let ex = PatchExecutor::new(g, split, grid, mode).unwrap();
+    let ex = PatchExecutor::with_halo(g, split, grid, mode, halo).unwrap();
     let m = exec::run_measured(&ex.program(), input, &|| 0.0).unwrap();
     (m.outputs, m.arena_hwm, ex.arena_size())
+}
+
+/// Under halo caching the stage computes each pixel of each tensor once: its
+/// MACs equal the stage's once-through MACs, never more than recomputing.
+fn check_cached_macs(g: &Graph, split: usize, grid: (usize, usize)) -> (u64, u64, u64) {
+    use patchwise_core::patch::PatchSchedule;
+    let re = PatchSchedule::new(g, split, grid).unwrap();
+    let ca = PatchSchedule::with_halo(g, split, grid, Halo::Cache).unwrap();
+    let (once, recompute, cache) = (re.stage_macs_once(g), re.stage_macs(g), ca.stage_macs(g));
+    assert!(cache <= recompute, "split {split} grid {grid:?}: caching computes more ({cache} > {recompute})");
+    // On the shipped models every stage tensor is cached and each of its pixels computed exactly once.
+    assert_eq!(cache, once, "split {split} grid {grid:?}: a cached schedule recomputes");
+    (once, recompute, cache)
 }
 
 fn check_model(name: &str, grids: &[(usize, usize)]) {
@@ -44,6 +58,8 @@ fn check_model(name: &str, grids: &[(usize, usize)]) {
     let stride = branching.len().div_ceil(10).max(1);
     let sampled: Vec<usize> = branching.iter().copied().step_by(stride).collect();
     let mut checked = 0;
+    // Halo MACs beyond once-through, summed over the schedules: recomputed, cached.
+    let mut excess = (0u64, 0u64);
     for &split in &splits {
         let grids = if !branching.contains(&split) {
             grids
@@ -58,24 +74,31 @@ fn check_model(name: &str, grids: &[(usize, usize)]) {
                 continue;
             }
             for mode in [InputMode::InArena, InputMode::Streamed] {
-                let (got, measured, planned) = run_patched(&g, split, grid, mode, &input);
-                assert_eq!(
-                    got, want,
-                    "{name} split {split} grid {grid:?} {mode:?}: output differs from layer-by-layer"
-                );
-                assert_eq!(
-                    measured, planned,
-                    "{name} split {split} grid {grid:?} {mode:?}: measured arena differs from the plan"
-                );
-                checked += 1;
+                for halo in [Halo::Recompute, Halo::Cache] {
+                    let (got, measured, planned) = run_patched(&g, split, grid, mode, halo, &input);
+                    assert_eq!(
+                        got, want,
+                        "{name} split {split} grid {grid:?} {mode:?} {halo:?}: output differs from layer-by-layer"
+                    );
+                    assert_eq!(
+                        measured, planned,
+                        "{name} split {split} grid {grid:?} {mode:?} {halo:?}: measured arena differs from the plan"
+                    );
+                    checked += 1;
+                }
             }
+            let (once, recompute, cache) = check_cached_macs(&g, split, grid);
+            excess.0 += recompute - once;
+            excess.1 += cache - once;
         }
     }
     eprintln!(
-        "{name}: {} legal splits ({} keep tensors whole, {} of those checked), {checked} schedules checked",
+        "{name}: {} legal splits ({} keep tensors whole, {} of those checked), {checked} schedules checked; halo MACs recomputed {}, cached {}",
         splits.len(),
         branching.len(),
-        sampled.len()
+        sampled.len(),
+        excess.0,
+        excess.1
     );
 }
 
@@ -118,10 +141,12 @@ fn every_local_op_case_runs_patch_based_like_the_reference() {
                 if s.check_mode(mode).is_err() {
                     continue;
                 }
-                let (got, measured, planned) = run_patched(&g, 0, grid, mode, &case.inputs[0].data);
-                let want: Vec<&Vec<u8>> = case.outputs.iter().map(|o| &o.data).collect();
-                assert_eq!(got.iter().collect::<Vec<_>>(), want, "{} grid {grid:?} {mode:?}", case.name);
-                assert_eq!(measured, planned, "{} grid {grid:?} {mode:?}: arena", case.name);
+                for halo in [Halo::Recompute, Halo::Cache] {
+                    let (got, measured, planned) = run_patched(&g, 0, grid, mode, halo, &case.inputs[0].data);
+                    let want: Vec<&Vec<u8>> = case.outputs.iter().map(|o| &o.data).collect();
+                    assert_eq!(got.iter().collect::<Vec<_>>(), want, "{} grid {grid:?} {mode:?} {halo:?}", case.name);
+                    assert_eq!(measured, planned, "{} grid {grid:?} {mode:?} {halo:?}: arena", case.name);
+                }
             }
         }
         *checked.entry(g.nodes[0].op.name()).or_default() += 1;

@@ -5,7 +5,7 @@
 //! `tests/proptest-regressions/` and replayed first.
 
 use patchwise_core::exec;
-use patchwise_core::patch::{legal_splits, InputMode, PatchExecutor};
+use patchwise_core::patch::{legal_splits, Halo, InputMode, PatchExecutor};
 use patchwise_core::spec::{build, ArchSpec, BlockGroup};
 use patchwise_tests::run_layers;
 use proptest::prelude::*;
@@ -62,11 +62,13 @@ proptest! {
         for split in legal_splits(&g) {
             let o = g.tensors[g.nodes[split].output()].nhwc();
             let grid = (rows.min(o[1]), cols.min(o[2]));
-            let ex = PatchExecutor::new(&g, split, grid, mode).unwrap();
-            let m = exec::run_measured(&ex.program(), &input, &|| 0.0).unwrap();
-            let (got, measured) = (m.outputs, m.arena_hwm);
-            prop_assert_eq!(&got, &want, "split {} grid {:?}", split, grid);
-            prop_assert_eq!(measured, ex.arena_size(), "split {} grid {:?}", split, grid);
+            for halo in [Halo::Recompute, Halo::Cache] {
+                let ex = PatchExecutor::with_halo(&g, split, grid, mode, halo).unwrap();
+                let m = exec::run_measured(&ex.program(), &input, &|| 0.0).unwrap();
+                let (got, measured) = (m.outputs, m.arena_hwm);
+                prop_assert_eq!(&got, &want, "split {} grid {:?} {:?}", split, grid, halo);
+                prop_assert_eq!(measured, ex.arena_size(), "split {} grid {:?} {:?}", split, grid, halo);
+            }
         }
     }
 }
