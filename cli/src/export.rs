@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use patchwise_core::boards;
 use patchwise_core::graph::Graph;
 use patchwise_core::patch::InputMode;
-use patchwise_core::plan::Schedule;
+use patchwise_core::plan::{self, HaloChoice, Schedule};
 use patchwise_firmware_export::{best_schedule, export, ExportRequest};
 
 use crate::run::load_input;
@@ -20,6 +20,7 @@ pub fn run(
     board: &str,
     schedule: Option<Schedule>,
     streamed: bool,
+    halo: HaloChoice,
     input: Option<&Path>,
     out: &Path,
 ) -> Result<()> {
@@ -30,7 +31,12 @@ pub fn run(
     let mode = if streamed { InputMode::Streamed } else { InputMode::InArena };
     let schedule = match schedule {
         Some(s) => s,
-        None => best_schedule(g, board, mode)?.schedule,
+        None if halo == HaloChoice::Recompute => best_schedule(g, board, mode)?.schedule,
+        // The fewest-MAC schedule that fits, among those whose halos are cached too.
+        None => {
+            let search = plan::search(g, mode).with_halo(g, mode, halo);
+            search.best_within(patchwise_firmware_export::arena_budget(board))?.schedule
+        }
     };
     let input = input.map(|p| load_input(g, p)).transpose()?;
     let req = ExportRequest { graph: g, model_name, board, schedule, input_mode: mode, input };

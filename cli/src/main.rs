@@ -38,6 +38,9 @@ enum Command {
         /// Patch grid: N or RxC (with --split).
         #[arg(long, requires = "split")]
         grid: Option<String>,
+        /// Halos shared by neighbouring patches: recompute them (MCUNetV2), cache them, or auto.
+        #[arg(long, default_value = "recompute")]
+        halo: String,
         /// Write each output as DIR/output_<i>.npy.
         #[arg(long)]
         output_dir: Option<PathBuf>,
@@ -67,6 +70,9 @@ enum Command {
         /// Count the input as streamed from camera/flash instead of held in SRAM.
         #[arg(long)]
         streamed_input: bool,
+        /// Halos shared by neighbouring patches: recompute them (MCUNetV2), cache them, or auto.
+        #[arg(long, default_value = "recompute")]
+        halo: String,
         #[arg(long)]
         json: bool,
     },
@@ -89,6 +95,9 @@ enum Command {
         /// Stream the input patch by patch instead of holding it in SRAM.
         #[arg(long)]
         streamed_input: bool,
+        /// Halos shared by neighbouring patches: recompute them (MCUNetV2), cache them, or auto.
+        #[arg(long, default_value = "recompute")]
+        halo: String,
         /// Directory to write the crate into, or a `.zip` file.
         #[arg(long)]
         out: PathBuf,
@@ -133,6 +142,9 @@ enum Command {
         /// Patch grid: N or RxC (with --split).
         #[arg(long, requires = "split")]
         grid: Option<String>,
+        /// Halos shared by neighbouring patches: recompute them (MCUNetV2) or cache them.
+        #[arg(long, default_value = "recompute")]
+        halo: String,
         /// Minimum score (MediaPipe's min_score_thresh).
         #[arg(long, default_value_t = patchwise_core::detect::DEFAULT_THRESHOLD)]
         threshold: f32,
@@ -145,9 +157,15 @@ enum Command {
 }
 
 /// `--split S --grid RxC`, or layer by layer.
-fn schedule(split: Option<usize>, grid: Option<String>) -> anyhow::Result<patchwise_core::plan::Schedule> {
+fn schedule(split: Option<usize>, grid: Option<String>, halo: &str) -> anyhow::Result<patchwise_core::plan::Schedule> {
+    let halo = plan::parse_halo(halo)?;
+    if halo == patchwise_core::plan::HaloChoice::Auto {
+        anyhow::bail!("--halo auto chooses against a budget: use it with `plan`; here give recompute or cache");
+    }
     Ok(match (split, grid) {
-        (Some(s), Some(g)) => patchwise_core::plan::Schedule { split: Some(s), grid: plan::parse_grid(&g)? },
+        (Some(s), Some(g)) => {
+            patchwise_core::plan::Schedule::patched(s, plan::parse_grid(&g)?).with_halo(plan::halo_of(halo))
+        }
         _ => patchwise_core::plan::Schedule::LAYER_BY_LAYER,
     })
 }
@@ -164,11 +182,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect { model, json } => run::inspect(&model, json),
-        Command::Run { model, input, split, grid, output_dir, json } => {
+        Command::Run { model, input, split, grid, halo, output_dir, json } => {
             let inputs: Vec<&std::path::Path> = input.iter().map(PathBuf::as_path).collect();
-            schedule(split, grid).and_then(|s| run::run(&model, &inputs, s, output_dir.as_deref(), json))
+            schedule(split, grid, &halo).and_then(|s| run::run(&model, &inputs, s, output_dir.as_deref(), json))
         }
-        Command::Plan { model, rd, split, grid, budget, board, streamed_input, json } => (|| {
+        Command::Plan { model, rd, split, grid, budget, board, streamed_input, halo, json } => (|| {
             let g = patchwise_cli::io::read_graph(&model, rd)?;
             let before = if rd { Some(patchwise_cli::io::read_graph(&model, false)?) } else { None };
             let req = plan::Request {
@@ -177,6 +195,7 @@ fn main() -> ExitCode {
                 budget,
                 board,
                 streamed_input,
+                halo: plan::parse_halo(&halo)?,
                 model_name: std::path::Path::new(&model).file_name().and_then(|n| n.to_str()).map(String::from),
             };
             plan::plan(
@@ -188,11 +207,12 @@ fn main() -> ExitCode {
                 }),
             )
         })(),
-        Command::Export { model, board, input, split, grid, streamed_input, out } => (|| {
+        Command::Export { model, board, input, split, grid, streamed_input, halo, out } => (|| {
             let g = patchwise_cli::io::read_graph(&model, false)?;
             let name = std::path::Path::new(&model).file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
-            let sched = if split.is_some() { Some(schedule(split, grid)?) } else { None };
-            patchwise_cli::export::run(&g, &name, &board, sched, streamed_input, input.as_deref(), &out)
+            let sched = if split.is_some() { Some(schedule(split, grid, &halo)?) } else { None };
+            let halo = plan::parse_halo(&halo)?;
+            patchwise_cli::export::run(&g, &name, &board, sched, streamed_input, halo, input.as_deref(), &out)
         })(),
         Command::Explore { board, family, resolutions, widths, rd, classes, budget, streamed_input, json } => {
             let req = patchwise_cli::explore::Request {
@@ -207,9 +227,8 @@ fn main() -> ExitCode {
             };
             patchwise_cli::explore::explore(&req, json)
         }
-        Command::Detect { model, image, split, grid, threshold, json, out } => {
-            schedule(split, grid).and_then(|s| detect::detect(&model, &image, s, threshold, json, out.as_deref()))
-        }
+        Command::Detect { model, image, split, grid, halo, threshold, json, out } => schedule(split, grid, &halo)
+            .and_then(|s| detect::detect(&model, &image, s, threshold, json, out.as_deref())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

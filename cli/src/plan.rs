@@ -4,9 +4,10 @@
 use anyhow::{bail, Context, Result};
 use patchwise_core::boards;
 use patchwise_core::graph::Graph;
+use patchwise_core::patch::Halo;
 use patchwise_core::patch::InputMode;
 use patchwise_core::plan::document::{LatencyDoc, PlanDocument, LATENCY_BASIS};
-use patchwise_core::plan::{self, Report, Schedule, Search};
+use patchwise_core::plan::{self, Candidate, HaloChoice, Report, Schedule, Search};
 
 /// How the user asked for a schedule.
 #[derive(Clone, Debug, Default)]
@@ -19,6 +20,27 @@ pub struct Request {
     pub streamed_input: bool,
     /// Names the model in `--json` (its file name, preset or spec name).
     pub model_name: Option<String>,
+    /// `--halo recompute|cache|auto`.
+    pub halo: HaloChoice,
+}
+
+/// Parses `recompute`, `cache` or `auto`.
+pub fn parse_halo(s: &str) -> Result<HaloChoice> {
+    match s {
+        "recompute" => Ok(HaloChoice::Recompute),
+        "cache" => Ok(HaloChoice::Cache),
+        "auto" => Ok(HaloChoice::Auto),
+        _ => bail!("--halo {s:?}: expected recompute (MCUNetV2), cache or auto"),
+    }
+}
+
+/// The one halo mode a schedule given by hand runs under (`auto`: decided
+/// in [`Request::resolve`] against the budget).
+pub fn halo_of(choice: HaloChoice) -> Halo {
+    match choice {
+        HaloChoice::Cache => Halo::Cache,
+        _ => Halo::Recompute,
+    }
 }
 
 /// Parses `N` or `RxC`.
@@ -65,7 +87,30 @@ impl Request {
     pub fn resolve(&self, g: &Graph, search: &Search) -> Result<Schedule> {
         let budget = self.budget()?;
         match (self.split, self.grid) {
-            (Some(Some(split)), grid) => Ok(Schedule { split: Some(split), grid: grid.unwrap_or((4, 4)) }),
+            (Some(Some(split)), grid) => {
+                let s = Schedule::patched(split, grid.unwrap_or((4, 4)));
+                match self.halo {
+                    HaloChoice::Recompute => Ok(s),
+                    HaloChoice::Cache => Ok(s.with_halo(Halo::Cache)),
+                    // The fewer MACs within the budget (ties: the lower peak); recompute if neither fits.
+                    HaloChoice::Auto => {
+                        let eval = |s: Schedule| {
+                            plan::report(g, s, self.mode()).ok().map(|r| Candidate {
+                                schedule: s,
+                                peak_bytes: r.patch_peak_bytes,
+                                macs: r.macs,
+                            })
+                        };
+                        let both = [eval(s), eval(s.with_halo(Halo::Cache))];
+                        Ok(both
+                            .into_iter()
+                            .flatten()
+                            .filter(|c| budget.is_none_or(|b| c.peak_bytes <= b))
+                            .min_by(|a, b| a.macs.cmp(&b.macs).then(a.peak_bytes.cmp(&b.peak_bytes)))
+                            .map_or(s, |c| c.schedule))
+                    }
+                }
+            }
             (None, Some(_)) => bail!("--grid needs --split (an operator index or auto)"),
             // `--split auto --grid RxC`: the split with the smallest peak at that grid.
             (Some(None), Some(grid)) => search
@@ -103,13 +148,13 @@ pub fn document(r: &Report, search: &Search, budget: Option<usize>) -> PlanDocum
 /// side (`trained`: the original is a trained model, so RD is a what-if).
 pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph, bool)>) -> Result<()> {
     let mode = req.mode();
-    let search = plan::search(g, mode);
+    let search = plan::search(g, mode).with_halo(g, mode, req.halo);
     let schedule = req.resolve(g, &search)?;
     let r = plan::report(g, schedule, mode)?;
     let budget = req.budget()?;
     let before = match without_rd {
         Some((base, trained)) => {
-            let bs = plan::search(base, mode);
+            let bs = plan::search(base, mode).with_halo(base, mode, req.halo);
             let sched = req.resolve(base, &bs)?;
             Some((plan::report(base, sched, mode)?, trained))
         }
@@ -150,9 +195,12 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
         );
     }
     match r.schedule.split {
-        Some(s) => {
-            println!("schedule: patch stage = ops 0..={s} (marked *), grid {}x{}", r.schedule.grid.0, r.schedule.grid.1)
-        }
+        Some(s) => println!(
+            "schedule: patch stage = ops 0..={s} (marked *), grid {}x{}, halos {}",
+            r.schedule.grid.0,
+            r.schedule.grid.1,
+            halo_text(r.schedule.halo)
+        ),
         None => println!("schedule: layer by layer (no patching)"),
     }
     if let Some(why) = &r.stage_limit {
@@ -204,7 +252,12 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
     println!("Pareto front (peak B, MACs, schedule):");
     for c in &search.pareto {
         let s = match c.schedule.split {
-            Some(s) => format!("split {s} grid {}x{}", c.schedule.grid.0, c.schedule.grid.1),
+            Some(s) => format!(
+                "split {s} grid {}x{}{}",
+                c.schedule.grid.0,
+                c.schedule.grid.1,
+                if c.schedule.halo == Halo::Cache { ", halos cached" } else { "" }
+            ),
             None => "layer by layer".into(),
         };
         println!("  {:>10} {:>12}  {s}", c.peak_bytes, c.macs);
@@ -213,6 +266,14 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
         println!("note: {note}");
     }
     Ok(())
+}
+
+/// How a schedule's patches treat their halos, for the text report.
+pub fn halo_text(h: Halo) -> &'static str {
+    match h {
+        Halo::Recompute => "recomputed (MCUNetV2)",
+        Halo::Cache => "cached (each stage pixel computed once; row and column caches in the arena)",
+    }
 }
 
 /// The estimated time per board (only `board`'s, when one is named).

@@ -194,7 +194,7 @@ pub fn execute_scheduled(g: &Graph, input: &[u8], schedule: Schedule) -> Result<
             (ex.arena_size(), exec::run_measured(&ex.program(), input, &clock)?)
         }
         Some(split) => {
-            let ex = PatchExecutor::new(g, split, schedule.grid, InputMode::InArena)?;
+            let ex = PatchExecutor::with_halo(g, split, schedule.grid, InputMode::InArena, schedule.halo)?;
             (ex.arena_size(), exec::run_measured(&ex.program(), input, &clock)?)
         }
     };

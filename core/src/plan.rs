@@ -13,7 +13,9 @@ use crate::analysis;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::layout::{ArenaLayout, LayoutOptions};
-use crate::patch::{legal_splits, patch_layout, schedule_sizes, stage_skeleton, InputMode, PatchSchedule, StageAxis};
+use crate::patch::{
+    legal_splits, patch_layout, schedule_sizes, stage_skeleton, Halo, InputMode, PatchSchedule, StageAxis,
+};
 use crate::planner::{live_bytes, GreedyBySize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -23,10 +25,23 @@ pub struct Schedule {
     pub split: Option<usize>,
     /// `(rows, cols)` of the patch grid (`(1, 1)` without patching).
     pub grid: (usize, usize),
+    /// Whether the patches recompute the halos they share or cache them.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub halo: Halo,
 }
 
 impl Schedule {
-    pub const LAYER_BY_LAYER: Schedule = Schedule { split: None, grid: (1, 1) };
+    pub const LAYER_BY_LAYER: Schedule = Schedule { split: None, grid: (1, 1), halo: Halo::Recompute };
+
+    /// Ops `0..=split` patch by patch over `grid`, recomputing halos (MCUNetV2).
+    pub const fn patched(split: usize, grid: (usize, usize)) -> Schedule {
+        Schedule { split: Some(split), grid, halo: Halo::Recompute }
+    }
+
+    /// The same schedule under `halo`.
+    pub const fn with_halo(self, halo: Halo) -> Schedule {
+        Schedule { halo, ..self }
+    }
 }
 
 /// One operator's row in a report.
@@ -125,7 +140,7 @@ pub fn layout(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<(Option<
     match schedule.split {
         None => Ok((None, layer_layout(g))),
         Some(split) => {
-            let s = PatchSchedule::new(g, split, schedule.grid)?;
+            let s = PatchSchedule::with_halo(g, split, schedule.grid, schedule.halo)?;
             let l = patch_layout(g, &s, mode, &GreedyBySize, LayoutOptions::default());
             Ok((Some(s), l))
         }
@@ -146,9 +161,7 @@ pub fn report(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<Report> 
     for (i, info) in infos.into_iter().enumerate() {
         let in_stage = schedule.split.is_some_and(|s| i <= s);
         let scheduled = match &patch {
-            Some(p) if in_stage => (0..p.patches())
-                .filter_map(|k| p.rects[k][g.nodes[i].output()].map(|r| crate::patch::node_macs(g, i, r)))
-                .sum(),
+            Some(p) if in_stage => (0..p.patches()).filter_map(|k| p.patch_macs(g, k, i)).sum(),
             _ => info.macs,
         };
         overhead += scheduled.saturating_sub(info.macs);
@@ -417,7 +430,7 @@ impl Walk {
         for (r, row_axis) in rows.iter().enumerate() {
             for (c, col_axis) in cols.iter().enumerate() {
                 let grid = (r + 1, c + 1);
-                let schedule = Schedule { split: Some(split), grid };
+                let schedule = Schedule::patched(split, grid);
                 let (sizes, stage_macs) = if StageAxis::combine(row_axis, col_axis) {
                     (
                         StageAxis::sizes(g, &stage, row_axis, col_axis, mode),
@@ -510,7 +523,60 @@ pub fn pareto_front(candidates: &[Candidate]) -> Vec<Candidate> {
     front
 }
 
+/// Which halo families a search's answer may come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum HaloChoice {
+    /// Patches recompute their halos (MCUNetV2).
+    #[default]
+    Recompute,
+    /// Patches cache their halos.
+    Cache,
+    /// Whichever is better for the budget.
+    Auto,
+}
+
+/// A schedule re-planned under halo caching: its peak and MACs, as
+/// [`report`] counts them (`once[i]`: node `i`'s MACs layer by layer).
+fn cached_candidate(g: &Graph, schedule: Schedule, mode: InputMode, once: &[u64]) -> Result<Candidate> {
+    let split = schedule.split.ok_or(Error::Schedule("layer by layer has no halos to cache"))?;
+    let s = PatchSchedule::with_halo(g, split, schedule.grid, Halo::Cache)?;
+    s.check_mode(mode)?;
+    let layout = patch_layout(g, &s, mode, &GreedyBySize, LayoutOptions::default());
+    let overhead: u64 = (0..=split)
+        .map(|i| (0..s.patches()).filter_map(|k| s.patch_macs(g, k, i)).sum::<u64>().saturating_sub(once[i]))
+        .sum();
+    Ok(Candidate {
+        schedule: schedule.with_halo(Halo::Cache),
+        peak_bytes: layout.arena_size(),
+        macs: once.iter().sum::<u64>() + overhead,
+    })
+}
+
 impl Search {
+    /// The search's answers under `choice`: for `Cache` and `Auto`, every
+    /// evaluated patch schedule is re-planned with its halos cached (module
+    /// [`halo`](crate::halo)), and the front is that family's (`Cache`,
+    /// with layer by layer) or both families' together (`Auto`).
+    pub fn with_halo(&self, g: &Graph, mode: InputMode, choice: HaloChoice) -> Search {
+        if choice == HaloChoice::Recompute {
+            return self.clone();
+        }
+        let once: Vec<u64> = analysis::layers(g).iter().map(|l| l.macs).collect();
+        let cached = self
+            .candidates
+            .iter()
+            .filter(|c| c.schedule.split.is_some())
+            .filter_map(|c| cached_candidate(g, c.schedule, mode, &once).ok());
+        let mut candidates: Vec<Candidate> = match choice {
+            HaloChoice::Cache => self.candidates.iter().filter(|c| c.schedule.split.is_none()).copied().collect(),
+            _ => self.candidates.clone(),
+        };
+        candidates.extend(cached);
+        Search { pareto: pareto_front(&candidates), candidates, ..self.clone() }
+    }
+
     /// The schedule with the fewest MACs whose peak fits `budget` (ties: lower peak).
     pub fn best_within(&self, budget: usize) -> Result<Candidate> {
         self.pareto
@@ -573,17 +639,26 @@ pub mod document {
     use serde::{Deserialize, Serialize};
 
     use super::{Candidate, LayerRow, Report, Schedule};
-    use crate::patch::InputMode;
+    use crate::patch::{Halo, InputMode};
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
     pub struct ScheduleDoc {
         pub split: Option<usize>,
         pub grid: [usize; 2],
+        /// `"recompute"` or `"cache"` (absent in older documents: recompute).
+        #[serde(default)]
+        pub halo: Halo,
     }
 
     impl From<Schedule> for ScheduleDoc {
         fn from(s: Schedule) -> Self {
-            ScheduleDoc { split: s.split, grid: [s.grid.0, s.grid.1] }
+            ScheduleDoc { split: s.split, grid: [s.grid.0, s.grid.1], halo: s.halo }
+        }
+    }
+
+    impl From<ScheduleDoc> for Schedule {
+        fn from(s: ScheduleDoc) -> Self {
+            Schedule { split: s.split, grid: (s.grid[0], s.grid[1]), halo: s.halo }
         }
     }
 
@@ -593,6 +668,8 @@ pub mod document {
         pub grid: [usize; 2],
         pub peak_bytes: usize,
         pub macs: u64,
+        #[serde(default)]
+        pub halo: Halo,
     }
 
     #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -736,6 +813,7 @@ pub mod document {
                         grid: [c.schedule.grid.0, c.schedule.grid.1],
                         peak_bytes: c.peak_bytes,
                         macs: c.macs,
+                        halo: c.schedule.halo,
                     })
                     .collect(),
                 stages: r
@@ -760,8 +838,7 @@ pub mod document {
 
         /// Adds the latency estimate of the document's schedule on `g`.
         pub fn with_latency(mut self, g: &crate::graph::Graph, mode: InputMode) -> Self {
-            let s = Schedule { split: self.schedule.split, grid: (self.schedule.grid[0], self.schedule.grid[1]) };
-            self.latency = LatencyDoc::new(g, s, mode);
+            self.latency = LatencyDoc::new(g, self.schedule.into(), mode);
             self
         }
 

@@ -70,7 +70,7 @@ impl Timeline {
                 Self::record(g, &ex.layout, None, &ex.program(), input)
             }
             Some(split) => {
-                let ex = PatchExecutor::new(g, split, schedule.grid, mode)?;
+                let ex = PatchExecutor::with_halo(g, split, schedule.grid, mode, schedule.halo)?;
                 Self::record(g, &ex.layout, Some(&ex.schedule), &ex.program(), input)
             }
         }

@@ -48,11 +48,12 @@ fn name(s: &str) -> String {
 pub fn schedule_text(e: &Export) -> String {
     match (&e.patch, e.schedule.split) {
         (Some(p), Some(split)) => format!(
-            "patches: ops 0..={split} on a {}x{} grid ({} patches), input {}",
+            "patches: ops 0..={split} on a {}x{} grid ({} patches), input {}{}",
             p.grid.0,
             p.grid.1,
             p.patches(),
-            if e.mode == InputMode::Streamed { "streamed" } else { "in the arena" }
+            if e.mode == InputMode::Streamed { "streamed" } else { "in the arena" },
+            if e.schedule.halo == patchwise_core::patch::Halo::Cache { ", halos cached" } else { "" }
         ),
         _ => "layer-by-layer".to_string(),
     }

@@ -173,8 +173,33 @@ fn branching_non_square_stage_in_qemu() {
         .rev()
         .find(|&s| !patchwise_core::patch::kept_tensors(&g, s).is_empty())
         .expect("a branching split");
-    let schedule = Schedule { split: Some(split), grid: (2, 3) };
+    let schedule = Schedule::patched(split, (2, 3));
     run_and_check(&g, &request(&g, name, board, schedule, InputMode::Streamed));
+}
+
+/// Halo caching on the board: BlazeFace's smallest streamed schedule with its
+/// halos cached (64 KiB, no recomputed MACs) and the detector's branching
+/// stage with cached halos, each equal to the host byte for byte, the
+/// measured arena equal to the plan (caches included).
+#[test]
+#[ignore = "needs qemu-system-arm and the thumb targets: run tools/firmware-test"]
+fn cached_halos_in_qemu() {
+    use patchwise_core::patch::Halo;
+    use patchwise_core::plan::HaloChoice;
+    let board = qemu_board();
+    let g = common::load("blazeface-short-int8");
+    let s = plan::search(&g, InputMode::Streamed).with_halo(&g, InputMode::Streamed, HaloChoice::Cache);
+    let smallest = s.pareto.first().expect("pareto front").schedule;
+    assert_eq!(smallest.halo, Halo::Cache);
+    run_and_check(&g, &request(&g, "blazeface-short-int8", board, smallest, InputMode::Streamed));
+    let g = common::load("yolofpn-int8");
+    let split = patchwise_core::patch::legal_splits(&g)
+        .into_iter()
+        .rev()
+        .find(|&s| !patchwise_core::patch::kept_tensors(&g, s).is_empty())
+        .expect("a branching split");
+    let schedule = Schedule::patched(split, (3, 4)).with_halo(Halo::Cache);
+    run_and_check(&g, &request(&g, "yolofpn-int8", board, schedule, InputMode::InArena));
 }
 
 /// Every board's export builds for its target (opsnet with its best

@@ -46,7 +46,7 @@ fn opsnet_every_schedule_matches_the_executors() {
         // Every legal split, on grids from one cell to 8×8 (where the stage output is large enough).
         for split in legal_splits(&g) {
             for grid in [(1, 1), (1, 2), (2, 1), (2, 3), (3, 3), (4, 4), (5, 7), (8, 8)] {
-                let schedule = Schedule { split: Some(split), grid };
+                let schedule = Schedule::patched(split, grid);
                 if PatchSchedule::new(&g, split, grid).is_ok() {
                     check("opsnet", &g, schedule, mode, &input, &want);
                     n += 1;

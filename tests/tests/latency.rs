@@ -52,8 +52,8 @@ fn the_steps_are_the_interpreters_and_their_macs_the_reports() {
         for &k in [splits.first(), splits.last()].into_iter().flatten() {
             let o = g.tensors[g.nodes[k].output()].nhwc();
             let grid = (3.min(o[1]), 2.min(o[2]));
-            schedules.push((Schedule { split: Some(k), grid }, InputMode::InArena));
-            schedules.push((Schedule { split: Some(k), grid }, InputMode::Streamed));
+            schedules.push((Schedule::patched(k, grid), InputMode::InArena));
+            schedules.push((Schedule::patched(k, grid), InputMode::Streamed));
         }
         for (s, mode) in schedules {
             let Ok(r) = plan::report(&g, s, mode) else { continue };
@@ -78,7 +78,7 @@ fn an_estimate_prices_every_step_by_its_class() {
         &[OpCost { op: "CONV_2D", form: "1x1", per_step: 100.0, per_mac: 2.0, per_element: 3.0, samples: 1 }];
     let fallback = OpCost { op: "*", form: "", per_step: 7.0, per_mac: 5.0, per_element: 0.5, samples: 1 };
     let model = CostModel { name: "test", source: "test", per_inference: 1000.0, ops: OPS, fallback };
-    let s = Schedule { split: Some(legal_splits(&g)[2]), grid: (2, 2) };
+    let s = Schedule::patched(legal_splits(&g)[2], (2, 2));
     let e = latency::estimate(&g, s, InputMode::InArena, &model).unwrap();
     let mut want = vec![0.0; g.nodes.len()];
     for st in latency::steps(&g, s, InputMode::InArena).unwrap() {
@@ -98,8 +98,7 @@ fn an_estimate_prices_every_step_by_its_class() {
 #[test]
 fn the_plan_document_estimates_every_armv7em_board_and_no_other() {
     let g = load("blazeface-short-int8");
-    let l =
-        plan::document::LatencyDoc::new(&g, Schedule { split: Some(15), grid: (1, 2) }, InputMode::InArena).unwrap();
+    let l = plan::document::LatencyDoc::new(&g, Schedule::patched(15, (1, 2)), InputMode::InArena).unwrap();
     let names: Vec<&str> = l.boards.iter().map(|b| b.board.as_str()).collect();
     assert_eq!(names, ["stm32f746g-disco", "nucleo-h743zi", "nrf52840-dk", "qemu-mps2-an500"]);
     for b in &l.boards {

@@ -24,7 +24,7 @@ fn mobilenet_v2_224_layer_peak_and_4x4_patch_peak() {
     // The patch stage ends with the first block at 28×28.
     let split = built.group_ends[2] + 3; // expand, depthwise (stride 2), project of the first 28×28 block
     assert_eq!(g.tensors[g.nodes[split].output()].shape, [1, 28, 28, 32]);
-    let patched = report(g, Schedule { split: Some(split), grid: (4, 4) }, InputMode::Streamed).unwrap();
+    let patched = report(g, Schedule::patched(split, (4, 4)), InputMode::Streamed).unwrap();
     assert!(within(patched.patch_peak_bytes, 172.0), "4x4 patch-based peak {} B", patched.patch_peak_bytes);
     let reduction = layer.layer_peak_bytes as f64 / patched.patch_peak_bytes as f64;
     assert!((7.5..=8.5).contains(&reduction), "reduction {reduction:.2}x");

@@ -84,7 +84,7 @@ fn the_timeline_of_every_shipped_model_is_its_measured_run() {
                     continue;
                 }
                 for mode in [InputMode::InArena, InputMode::Streamed] {
-                    let s = Schedule { split: Some(*split), grid };
+                    let s = Schedule::patched(*split, grid);
                     if plan::report(&g, s, mode).is_ok() {
                         check(&g, &input, s, mode, &format!("{name} split {split} {grid:?} {mode:?}"));
                     }
@@ -98,7 +98,7 @@ fn the_timeline_of_every_shipped_model_is_its_measured_run() {
 fn a_patch_timeline_runs_each_patch_through_the_stage_before_the_rest() {
     let g = load("blazeface-short-int8.tflite");
     let input = golden_input("blazeface-short-int8");
-    let t = Timeline::measure(&g, Schedule { split: Some(15), grid: (2, 2) }, InputMode::InArena, &input).unwrap();
+    let t = Timeline::measure(&g, Schedule::patched(15, (2, 2)), InputMode::InArena, &input).unwrap();
     assert_eq!(t.patches, 4);
     let stage: Vec<(Option<usize>, usize)> = t.steps.iter().take(64).map(|s| (s.patch, s.node)).collect();
     let want: Vec<(Option<usize>, usize)> = (0..4).flat_map(|p| (0..16).map(move |n| (Some(p), n))).collect();

@@ -86,7 +86,9 @@ impl Camera {
         let err = |e: patchwise_core::Error| e.to_string();
         let lowered = match schedule.split {
             None => Executor::new(&graph).map_err(err)?.lowered,
-            Some(split) => PatchExecutor::new(&graph, split, schedule.grid, mode).map_err(err)?.lowered,
+            Some(split) => {
+                PatchExecutor::with_halo(&graph, split, schedule.grid, mode, schedule.halo).map_err(err)?.lowered
+            }
         };
         check_run_arena("camera", lowered.arena_size)?;
         let arena = vec![0; lowered.arena_size];
@@ -348,7 +350,8 @@ pub fn run_observed(
     check_run_arena("layer-by-layer", lx.arena_size())?;
     if let Some(split) = schedule.split {
         let (_, l) =
-            plan::layout(&g, plan::Schedule { split: Some(split), grid: schedule.grid }, mode.into()).map_err(err)?;
+            plan::layout(&g, plan::Schedule::patched(split, schedule.grid).with_halo(schedule.halo), mode.into())
+                .map_err(err)?;
         check_run_arena("patch-based", l.arena_size())?;
     }
     let img = decode_image(image)?;
@@ -363,7 +366,7 @@ pub fn run_observed(
     let (scheduled, sched_outputs) = match schedule.split {
         None => (layer.clone(), layer_outputs.clone()),
         Some(split) => {
-            let px = PatchExecutor::new(&g, split, schedule.grid, mode).map_err(err)?;
+            let px = PatchExecutor::with_halo(&g, split, schedule.grid, mode, schedule.halo).map_err(err)?;
             let m = exec::run_measured_observed(&px.program(), &input, now, &mut |pass, s, _| {
                 at(RunAt { pass: 2 + pass as u8, node: s.node, patch: s.patch })
             })
@@ -422,7 +425,7 @@ mod tests {
         // One RELU over a 1×4000×4000×3 int8 tensor: 96 MB of arena.
         let huge = Source::Tflite(patchwise_tests::hostile::relu_chain(1, 4000, 3));
         let c = clock();
-        let e = run(&huge, DEFAULT_IMAGE, Sched { split: None, grid: (1, 1) }, Mode::InArena, &c).unwrap_err();
+        let e = run(&huge, DEFAULT_IMAGE, Sched::LAYER_BY_LAYER, Mode::InArena, &c).unwrap_err();
         assert!(e.contains("more than the 64 MiB the playground runs models in"), "{e}");
         // It still loads and is searched.
         assert!(search(&huge, Mode::InArena, &c).is_ok());
@@ -439,7 +442,7 @@ mod tests {
     fn runs_are_identical_and_measured_equals_predicted() {
         let c = clock();
         for mode in [Mode::InArena, Mode::Streamed] {
-            let sched = Sched { split: Some(15), grid: (1, 2) };
+            let sched = Sched::patched(15, (1, 2));
             let r = run(&bundled(), DEFAULT_IMAGE, sched, mode, &c).unwrap();
             assert!(r.identical);
             assert_eq!(r.layer.measured_bytes, r.layer.predicted_bytes);
@@ -525,7 +528,7 @@ mod tests {
         let c = slow_clock();
         let mut session = Session::default();
         let mut seen = Vec::new();
-        let schedule = Sched { split: Some(15), grid: (1, 2) };
+        let schedule = Sched::patched(15, (1, 2));
         let req =
             Request::Run { id: 7, model: bundled(), image: DEFAULT_IMAGE.to_vec(), schedule, mode: Mode::InArena };
         session.handle(req, &c, &mut |r| seen.push(r));
@@ -558,7 +561,7 @@ mod tests {
         let c = clock();
         let mut session = Session::default();
         let mut seen = Vec::new();
-        let schedule = Sched { split: Some(15), grid: (2, 2) };
+        let schedule = Sched::patched(15, (2, 2));
         for mode in [Mode::InArena, Mode::Streamed] {
             session.handle(Request::CameraStart { id: 1, model: bundled(), schedule, mode }, &c, &mut |r| seen.push(r));
             let Some(Response::CameraReady { result: Ok(arena), .. }) = seen.pop() else { panic!("{seen:?}") };

@@ -51,9 +51,9 @@ mod tests {
     fn same_document_as_the_cli() {
         let g = patchwise_core::loader::load(DEFAULT_MODEL).unwrap();
         for (sched, mode) in [
-            (Sched { split: Some(15), grid: (1, 2) }, InputMode::InArena),
+            (Sched::patched(15, (1, 2)), InputMode::InArena),
             (Sched::LAYER_BY_LAYER, InputMode::Streamed),
-            (Sched { split: Some(31), grid: (4, 8) }, InputMode::Streamed),
+            (Sched::patched(31, (4, 8)), InputMode::Streamed),
         ] {
             let search = plan::search(&g, mode);
             let r = plan::report(&g, sched, mode).unwrap();
@@ -118,7 +118,7 @@ mod firmware_tests {
         let image = root.join("assets/images/astronaut-128.png");
         let g = patchwise_core::loader::load(&std::fs::read(&model).unwrap()).unwrap();
         let board = patchwise_core::boards::board("stm32f746g-disco").unwrap();
-        let schedule = patchwise_core::plan::Schedule { split: Some(15), grid: (1, 2) };
+        let schedule = patchwise_core::plan::Schedule::patched(15, (1, 2));
         let (name, zip) = firmware_zip(
             &g,
             "blazeface-short-int8",
@@ -138,6 +138,7 @@ mod firmware_tests {
             "stm32f746g-disco",
             Some(schedule),
             false,
+            patchwise_core::plan::HaloChoice::Recompute,
             Some(&image),
             &out,
         )

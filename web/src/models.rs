@@ -128,7 +128,7 @@ mod tests {
             assert!(!what_if);
             let ours = build(&rd).unwrap();
             let cli = patchwise_cli::io::read_graph(name, true).unwrap();
-            let sched = Schedule { split: Some(8), grid: (3, 3) };
+            let sched = Schedule::patched(8, (3, 3));
             assert_eq!(
                 plan::report(&ours, sched, InputMode::Streamed).unwrap(),
                 plan::report(&cli, sched, InputMode::Streamed).unwrap(),

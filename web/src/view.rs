@@ -27,7 +27,7 @@ impl Analysis {
     pub fn new(g: &Graph, schedule: Sched, mode: Mode) -> Result<Self, String> {
         let report = plan::report(g, schedule.into(), mode.into()).map_err(|e| e.to_string())?;
         let patches = match schedule.split {
-            Some(s) => Some(PatchSchedule::new(g, s, schedule.grid).map_err(|e| e.to_string())?),
+            Some(s) => Some(PatchSchedule::with_halo(g, s, schedule.grid, schedule.halo).map_err(|e| e.to_string())?),
             None => None,
         };
         let latency = LatencyDoc::new(g, schedule.into(), mode.into());
@@ -80,7 +80,7 @@ pub fn clamp_grid(g: &Graph, split: Option<usize>, grid: (usize, usize)) -> (usi
 pub fn schedule(split: Option<usize>, grid: (usize, usize)) -> Sched {
     match split {
         None => Sched::LAYER_BY_LAYER,
-        Some(s) => Sched { split: Some(s), grid },
+        Some(s) => Sched::patched(s, grid),
     }
 }
 
@@ -103,10 +103,10 @@ mod tests {
     #[test]
     fn analysis_of_the_cli_default() {
         let g = patchwise_core::loader::load(DEFAULT_MODEL).unwrap();
-        let a = Analysis::new(&g, Sched { split: Some(15), grid: (1, 2) }, Mode::InArena).unwrap();
+        let a = Analysis::new(&g, Sched::patched(15, (1, 2)), Mode::InArena).unwrap();
         assert_eq!(a.report.patch_peak_bytes, 259_328);
         assert_eq!(a.rects(g.inputs[0]).len(), 2);
-        assert!(Analysis::new(&g, Sched { split: Some(15), grid: (99, 1) }, Mode::InArena).is_err());
+        assert!(Analysis::new(&g, Sched::patched(15, (99, 1)), Mode::InArena).is_err());
         assert_eq!(clamp_grid(&g, Some(15), (99, 0)).1, 1);
     }
 }
@@ -190,7 +190,7 @@ mod layer_table_tests {
     #[test]
     fn the_table_sorts_by_any_column_with_ties_by_index() {
         let g = patchwise_core::loader::load(DEFAULT_MODEL).unwrap();
-        let a = Analysis::new(&g, Sched { split: Some(15), grid: (1, 2) }, Mode::InArena).unwrap();
+        let a = Analysis::new(&g, Sched::patched(15, (1, 2)), Mode::InArena).unwrap();
         let rows = &a.report.layers;
         let w = weight_bytes(&g);
         assert_eq!(w.iter().sum::<usize>(), g.flash_bytes(), "each constant of BlazeFace is read by one operator");
@@ -211,7 +211,7 @@ mod layer_table_tests {
     #[test]
     fn the_latency_is_the_boards_or_the_papers_board_or_says_why_not() {
         let g = patchwise_core::loader::load(DEFAULT_MODEL).unwrap();
-        let a = Analysis::new(&g, Sched { split: Some(15), grid: (1, 2) }, Mode::InArena).unwrap();
+        let a = Analysis::new(&g, Sched::patched(15, (1, 2)), Mode::InArena).unwrap();
         assert_eq!(a.board_latency(None).unwrap().board, LATENCY_DEFAULT_BOARD);
         let h7 = a.board_latency(Some("nucleo-h743zi")).unwrap();
         assert_eq!(h7.clock_mhz, 480.0);

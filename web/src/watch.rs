@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn playing_to_the_end_reaches_the_planned_arena() {
-        for schedule in [Sched { split: Some(15), grid: (2, 2) }, Sched::LAYER_BY_LAYER] {
+        for schedule in [Sched::patched(15, (2, 2)), Sched::LAYER_BY_LAYER] {
             let mut w = loaded(schedule);
             let out = w.out.clone().unwrap();
             let n = w.steps();
@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn stepping_stays_within_the_run_and_pauses_it() {
-        let mut w = loaded(Sched { split: Some(15), grid: (1, 2) });
+        let mut w = loaded(Sched::patched(15, (1, 2)));
         w.apply(WatchAction::Step(-1));
         assert_eq!(w.step, 0);
         w.apply(WatchAction::Play);
