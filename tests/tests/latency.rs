@@ -7,7 +7,7 @@
 use patchwise_core::exec::Executor;
 use patchwise_core::graph::Graph;
 use patchwise_core::latency::{self, CostModel, OpCost};
-use patchwise_core::patch::{legal_splits, InputMode, PatchExecutor};
+use patchwise_core::patch::{legal_splits, Halo, InputMode, PatchExecutor};
 use patchwise_core::plan::{self, Schedule};
 use patchwise_tests::root;
 
@@ -36,7 +36,7 @@ fn observed(g: &Graph, s: Schedule, mode: InputMode) -> Vec<(usize, Option<usize
             run(e.program(), e.arena_size());
         }
         Some(k) => {
-            let e = PatchExecutor::new(g, k, s.grid, mode).unwrap();
+            let e = PatchExecutor::with_halo(g, k, s.grid, mode, s.halo).unwrap();
             run(e.program(), e.arena_size());
         }
     }
@@ -52,8 +52,10 @@ fn the_steps_are_the_interpreters_and_their_macs_the_reports() {
         for &k in [splits.first(), splits.last()].into_iter().flatten() {
             let o = g.tensors[g.nodes[k].output()].nhwc();
             let grid = (3.min(o[1]), 2.min(o[2]));
-            schedules.push((Schedule::patched(k, grid), InputMode::InArena));
-            schedules.push((Schedule::patched(k, grid), InputMode::Streamed));
+            for halo in [Halo::Recompute, Halo::Cache] {
+                schedules.push((Schedule::patched(k, grid).with_halo(halo), InputMode::InArena));
+                schedules.push((Schedule::patched(k, grid).with_halo(halo), InputMode::Streamed));
+            }
         }
         for (s, mode) in schedules {
             let Ok(r) = plan::report(&g, s, mode) else { continue };

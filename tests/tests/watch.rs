@@ -7,6 +7,7 @@
 use patchwise_core::exec;
 use patchwise_core::graph::Graph;
 use patchwise_core::patch::{legal_splits, InputMode};
+use patchwise_core::patch::Halo;
 use patchwise_core::plan::{self, Schedule};
 use patchwise_core::watch::Timeline;
 use patchwise_tests::root;
@@ -64,7 +65,7 @@ impl Ex<'_> {
 fn exec_program(g: &Graph, s: Schedule, mode: InputMode) -> Ex<'_> {
     match s.split {
         None => Ex::L(exec::Executor::new(g).unwrap()),
-        Some(k) => Ex::P(patchwise_core::patch::PatchExecutor::new(g, k, s.grid, mode).unwrap()),
+        Some(k) => Ex::P(patchwise_core::patch::PatchExecutor::with_halo(g, k, s.grid, mode, s.halo).unwrap()),
     }
 }
 
@@ -84,9 +85,11 @@ fn the_timeline_of_every_shipped_model_is_its_measured_run() {
                     continue;
                 }
                 for mode in [InputMode::InArena, InputMode::Streamed] {
-                    let s = Schedule::patched(*split, grid);
-                    if plan::report(&g, s, mode).is_ok() {
-                        check(&g, &input, s, mode, &format!("{name} split {split} {grid:?} {mode:?}"));
+                    for halo in [Halo::Recompute, Halo::Cache] {
+                        let s = Schedule::patched(*split, grid).with_halo(halo);
+                        if plan::report(&g, s, mode).is_ok() {
+                            check(&g, &input, s, mode, &format!("{name} split {split} {grid:?} {mode:?} {halo:?}"));
+                        }
                     }
                 }
             }
