@@ -8,7 +8,7 @@ use patchwise_core::analysis::total_macs;
 use patchwise_core::exec::{run_measured, Executor};
 use patchwise_core::graph::{DType, Quant, Tensor};
 use patchwise_core::loader::{self, OpStatus, HEAP_PER_FILE_BYTE, HEAP_SLACK};
-use patchwise_core::patch::{legal_splits, InputMode, PatchExecutor};
+use patchwise_core::patch::{legal_splits, Halo, InputMode, PatchExecutor};
 use patchwise_core::plan::{self, Schedule};
 use patchwise_core::spec::{self, ArchSpec, SpecLimits};
 
@@ -78,7 +78,8 @@ pub fn plan(data: &[u8], meter: Meter) {
 }
 
 /// Two control bytes + `.tflite` → load → run layer by layer and under a
-/// legal patch schedule the control bytes pick, in arenas of the planned
+/// legal patch schedule the control bytes pick (grid, input mode, halos recomputed or
+/// cached), in arenas of the planned
 /// size: outputs byte-identical, measured high-water marks equal to the plans.
 pub fn run(data: &[u8]) {
     let Some(([a, b], model)) = control::<2>(data) else { return };
@@ -107,8 +108,9 @@ pub fn run(data: &[u8]) {
     let o = g.tensors[g.nodes[split].output()].nhwc();
     let grid = (1 + usize::from(b & 7) % o[1].min(8), 1 + usize::from(b >> 3 & 7) % o[2].min(8));
     let mode = if b & 0x40 != 0 { InputMode::Streamed } else { InputMode::InArena };
-    let Ok(px) = PatchExecutor::new(&g, split, grid, mode) else { return };
-    let at = format!("split {split} grid {grid:?} {mode:?}");
+    let halo = if b & 0x80 != 0 { Halo::Cache } else { Halo::Recompute };
+    let Ok(px) = PatchExecutor::with_halo(&g, split, grid, mode, halo) else { return };
+    let at = format!("split {split} grid {grid:?} {mode:?} {halo:?}");
     let patched = run_measured(&px.program(), &input, &|| 0.0)
         .unwrap_or_else(|e| panic!("{at}: layer by layer ran, patch-based failed: {e}"));
     assert!(patched.outputs == layer.outputs, "{at}: output differs from layer by layer");

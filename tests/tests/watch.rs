@@ -6,8 +6,8 @@
 
 use patchwise_core::exec;
 use patchwise_core::graph::Graph;
-use patchwise_core::patch::{legal_splits, InputMode};
 use patchwise_core::patch::Halo;
+use patchwise_core::patch::{legal_splits, InputMode};
 use patchwise_core::plan::{self, Schedule};
 use patchwise_core::watch::Timeline;
 use patchwise_tests::root;
