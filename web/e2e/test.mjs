@@ -55,6 +55,7 @@ function cli(args) {
 function cliFor(sched) {
     const args = sched.split === "none" ? [] : ["--split", sched.split, "--grid", sched.grid];
     if (sched.mode === "streamed") args.push("--streamed-input");
+    if (sched.halo === "cache" && sched.split !== "none") args.push("--halo", "cache");
     return cli(args);
 }
 
@@ -88,6 +89,7 @@ async function schedule(page) {
         split: await el.getAttribute("data-split", { timeout: WAIT }),
         grid: await el.getAttribute("data-grid", { timeout: WAIT }),
         mode: await el.getAttribute("data-mode", { timeout: WAIT }),
+        halo: await el.getAttribute("data-halo", { timeout: WAIT }),
     };
 }
 /** The page's numbers equal the CLI's for the page's own schedule. */
@@ -104,6 +106,7 @@ async function matchesCli(page, label) {
     return check(`${label}: numbers equal the CLI's (split ${s.split}, grid ${s.grid}, input ${s.mode})`, all) ? want : null;
 }
 const INPUT_SWITCH = '.switch:has([data-testid="input-in-sram"])';
+const HALO_SWITCH = '.switch:has([data-testid="halo-cache"])';
 const RD_SWITCH = '.switch:has([data-testid="rd"])';
 const RD_METRICS = [
     ["layer-peak", "layer_peak_bytes"],
@@ -446,6 +449,16 @@ try {
     await page.click(INPUT_SWITCH);
     await page.waitForSelector('[data-testid="schedule"][data-mode="streamed"]', { timeout: WAIT });
     await matchesCli(page, "streamed input");
+    // 4b. Halo caching (issue 14), streamed: the numbers are plan --halo cache's; no halo MACs left.
+    await page.click(HALO_SWITCH);
+    await page.waitForSelector('[data-testid="schedule"][data-halo="cache"]', { timeout: WAIT });
+    const cached = await matchesCli(page, "halos cached, streamed input");
+    check("halos cached: no recomputed MACs", cached && cached.overhead_macs === 0, cached ? `overhead ${cached.overhead_macs}` : "");
+    await page.waitForFunction(() => location.hash.includes("halo=cache"), null, { timeout: WAIT }).catch(() => {});
+    check("the URL carries halo=cache", page.url().includes("halo=cache"), page.url());
+    await page.screenshot({ path: join(OUT_DIR, "halo-cache.png") });
+    await page.click(HALO_SWITCH);
+    await page.waitForSelector('[data-testid="schedule"][data-halo="recompute"]', { timeout: WAIT });
     await page.click(INPUT_SWITCH);
     await page.waitForSelector('[data-testid="schedule"][data-mode="sram"]', { timeout: WAIT });
     await waitReady(page);

@@ -345,7 +345,7 @@ fn Playground() -> Html {
             </main>
             <div class="layout" data-testid="analysis" data-ready={state.ready().to_string()} hidden={*tab != Tab::Analysis}>
                 <aside class="side">
-                    <Controls model={state.model.clone()} split={state.split} grid={state.grid} mode={state.mode}
+                    <Controls model={state.model.clone()} split={state.split} grid={state.grid} mode={state.mode} halo={state.halo}
                               board={state.board.map(|b| b.name)} budget={state.budget}
                               firmware_board={state.firmware_board.name}
                               searching={!state.search_pending.is_empty()}

@@ -3,7 +3,7 @@
 //! the bundled model; a loaded file cannot travel in a link), `rd=1` turns
 //! receptive-field redistribution on; `split=none` is layer by layer;
 //! `budget=N` (bytes) replaces `board` for a custom budget; `input=streamed`
-//! does not count the input image in SRAM. `file=NAME` marks a view of a
+//! does not count the input image in SRAM, `halo=cache` caches the patches' halos. `file=NAME` marks a view of a
 //! loaded file: the link opens the bundled model and says which file to open.
 
 use patchwise_core::boards;
@@ -18,6 +18,8 @@ pub struct Settings {
     /// `Some(None)`: layer by layer; `None`: not given (search and pick the best).
     pub split: Option<Option<usize>>,
     pub grid: Option<(usize, usize)>,
+    /// `halo=cache`: the patches cache their halos (absent: recompute).
+    pub cache_halos: bool,
     pub mode: Option<Mode>,
     pub board: Option<String>,
     pub budget: Option<usize>,
@@ -94,6 +96,7 @@ impl Settings {
                     }
                 }
                 "grid" => out.grid = parse_grid(v),
+                "halo" => out.cache_halos = v == "cache",
                 "input" => {
                     out.mode = match v {
                         "sram" => Some(Mode::InArena),
@@ -128,6 +131,9 @@ impl Settings {
         }
         if let (Some(Some(_)), Some((r, c))) = (self.split, self.grid) {
             parts.push(format!("grid={r}x{c}"));
+            if self.cache_halos {
+                parts.push("halo=cache".into());
+            }
         }
         if let Some(m) = self.mode {
             parts.push(format!("input={}", if m == Mode::InArena { "sram" } else { "streamed" }));
@@ -152,6 +158,7 @@ mod tests {
             rd: None,
             split: Some(Some(15)),
             grid: Some((1, 2)),
+            cache_halos: false,
             mode: Some(Mode::InArena),
             board: Some("stm32f746g-disco".into()),
             budget: None,
@@ -159,6 +166,9 @@ mod tests {
         };
         assert_eq!(s.to_hash(), "split=15&grid=1x2&input=sram&board=stm32f746g-disco");
         assert_eq!(Settings::parse(&format!("#{}", s.to_hash())), s);
+        let h = Settings { cache_halos: true, ..s.clone() };
+        assert_eq!(h.to_hash(), "split=15&grid=1x2&halo=cache&input=sram&board=stm32f746g-disco");
+        assert_eq!(Settings::parse(&h.to_hash()), h);
         let c = Settings { split: Some(None), mode: Some(Mode::Streamed), budget: Some(1000), ..Default::default() };
         assert_eq!(Settings::parse(&c.to_hash()), c);
         let p = Settings {

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use patchwise_core::boards::{self, Board};
 use patchwise_core::graph::Graph;
+use patchwise_core::patch::Halo;
 use patchwise_core::spec::ArchSpec;
 use yew::prelude::*;
 
@@ -194,6 +195,8 @@ pub struct State {
     /// `(rows, cols)`; ignored without a split.
     pub grid: (usize, usize),
     pub mode: Mode,
+    /// Whether the patches recompute their shared halos (MCUNetV2) or cache them.
+    pub halo: Halo,
     /// The board whose SRAM sets the budget (`None`: a custom budget).
     pub board: Option<&'static Board>,
     /// Arena budget in bytes (a board's: its SRAM less `boards::STACK_RESERVE`, as the CLI's `--board`).
@@ -254,6 +257,8 @@ pub enum Action {
     SetRows(usize),
     SetCols(usize),
     SetMode(Mode),
+    /// Recompute or cache the halos neighbouring patches share.
+    SetHalo(Halo),
     /// A board preset by name (`None`: custom budget).
     SetBoard(Option<String>),
     SetBudget(usize),
@@ -362,10 +367,11 @@ impl State {
         let mut split = settings.split.flatten().filter(|s| model.splits.contains(s) && !from_file);
         let mut grid = view::clamp_grid(g, split, settings.grid.unwrap_or((2, 2)));
         let auto_pending = from_file || settings.split.is_none() || (settings.split != Some(None) && split.is_none());
-        let analysis = match Analysis::new(g, view::schedule(split, grid), mode) {
+        let mut halo = if settings.cache_halos && split.is_some() { Halo::Cache } else { Halo::Recompute };
+        let analysis = match Analysis::new(g, view::schedule(split, grid).with_halo(halo), mode) {
             Ok(a) => a,
             Err(_) => {
-                (split, grid) = (None, (2, 2));
+                (split, grid, halo) = (None, (2, 2), Halo::Recompute);
                 Analysis::new(g, Sched::LAYER_BY_LAYER, mode).expect("layer by layer always plans")
             }
         };
@@ -377,6 +383,7 @@ impl State {
             split,
             grid,
             mode,
+            halo,
             board,
             budget,
             firmware_board,
@@ -458,7 +465,7 @@ impl State {
     }
 
     pub fn schedule(&self) -> Sched {
-        view::schedule(self.split, self.grid)
+        view::schedule(self.split, self.grid).with_halo(self.halo)
     }
 
     /// The searches of the current model were cancelled and none is in.
@@ -510,6 +517,7 @@ impl State {
             rd: self.rd.then_some(true),
             split: Some(self.split),
             grid: self.split.map(|_| self.grid),
+            cache_halos: self.halo == Halo::Cache,
             mode: Some(self.mode),
             board: self.board.map(|b| b.name.to_string()),
             budget: Some(self.budget),
@@ -518,10 +526,14 @@ impl State {
 
     /// Re-plans with new settings; on a schedule the graph rejects, keeps the old ones.
     fn replan(&mut self, split: Option<usize>, grid: (usize, usize), mode: Mode) {
+        self.replan_halo(split, grid, mode, self.halo)
+    }
+
+    fn replan_halo(&mut self, split: Option<usize>, grid: (usize, usize), mode: Mode, halo: Halo) {
         let grid = view::clamp_grid(&self.model.graph, split, grid);
-        match Analysis::new(&self.model.graph, view::schedule(split, grid), mode) {
+        match Analysis::new(&self.model.graph, view::schedule(split, grid).with_halo(halo), mode) {
             Ok(a) => {
-                (self.split, self.grid, self.mode) = (split, grid, mode);
+                (self.split, self.grid, self.mode, self.halo) = (split, grid, mode, halo);
                 self.analysis = Rc::new(a);
             }
             Err(e) => self.error = Some(e),
@@ -618,6 +630,7 @@ impl Reducible for State {
             Action::SetRows(r) => s.replan(s.split, (r, s.grid.1), s.mode),
             Action::SetCols(c) => s.replan(s.split, (s.grid.0, c), s.mode),
             Action::SetMode(m) => s.replan(s.split, s.grid, m),
+            Action::SetHalo(h) => s.replan_halo(s.split, s.grid, s.mode, h),
             Action::SetBoard(name) => {
                 s.board = name.as_deref().and_then(boards::board);
                 if let Some(b) = s.board {

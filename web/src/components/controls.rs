@@ -3,6 +3,7 @@
 use std::rc::Rc;
 
 use patchwise_core::boards::BOARDS;
+use patchwise_core::patch::Halo;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -18,6 +19,7 @@ pub struct ControlsProps {
     pub split: Option<usize>,
     pub grid: (usize, usize),
     pub mode: Mode,
+    pub halo: Halo,
     pub board: Option<&'static str>,
     pub budget: usize,
     /// The board the firmware download is for (kept under a custom budget).
@@ -69,6 +71,13 @@ pub fn Controls(props: &ControlsProps) -> Html {
         Callback::from(move |e: Event| {
             let checked = e.target_unchecked_into::<HtmlInputElement>().checked();
             d.dispatch(Action::SetMode(if checked { Mode::InArena } else { Mode::Streamed }));
+        })
+    };
+    let on_halo = {
+        let d = d.clone();
+        Callback::from(move |e: Event| {
+            let checked = e.target_unchecked_into::<HtmlInputElement>().checked();
+            d.dispatch(Action::SetHalo(if checked { Halo::Cache } else { Halo::Recompute }));
         })
     };
     let on_board = {
@@ -158,6 +167,23 @@ pub fn Controls(props: &ControlsProps) -> Html {
                         "TFLite Micro's convention: the whole input stays in the arena during the patch stage."
                     } else {
                         "Streamed patch by patch from a camera or flash (the MCUNetV2 paper's convention)."
+                    } }
+                </div>
+            </div>
+
+            <div class="control">
+                <label class="switch">
+                    <input type="checkbox" checked={props.halo == Halo::Cache} data-testid="halo-cache"
+                        disabled={props.split.is_none()} onchange={on_halo} />
+                    <span class="switch-track" aria-hidden="true"></span>
+                    <span>{ "Cache halos instead of recomputing them" }</span>
+                </label>
+                <div class="muted small">
+                    { if props.halo == Halo::Cache {
+                        "Beyond MCUNetV2: each patch keeps the rows and columns its neighbours share in row and \
+                         column caches in the arena, so every stage pixel is computed once (no halo MACs; the caches count in the peak)."
+                    } else {
+                        "MCUNetV2: every patch recomputes the halo it shares with its neighbours (the MAC overhead)."
                     } }
                 </div>
             </div>

@@ -56,7 +56,12 @@ pub fn Numbers(props: &NumbersProps) -> Html {
     let layer_fits = r.layer_peak_bytes <= props.budget;
     let target = props.board.map_or_else(|| "the budget".to_string(), str::to_string);
     let sched = match a.schedule.split {
-        Some(s) => format!("split {s} · grid {}×{}", a.schedule.grid.0, a.schedule.grid.1),
+        Some(s) => format!(
+            "split {s} · grid {}×{}{}",
+            a.schedule.grid.0,
+            a.schedule.grid.1,
+            if a.schedule.halo == patchwise_core::patch::Halo::Cache { " · halos cached" } else { "" }
+        ),
         None => "layer by layer".into(),
     };
     html! {
@@ -66,7 +71,8 @@ pub fn Numbers(props: &NumbersProps) -> Html {
                 <span class="schedule-tag" data-testid="schedule"
                       data-split={a.schedule.split.map_or("none".into(), |s| s.to_string())}
                       data-grid={format!("{}x{}", a.schedule.grid.0, a.schedule.grid.1)}
-                      data-mode={if a.report.input_mode == patchwise_core::patch::InputMode::InArena { "sram" } else { "streamed" }}>
+                      data-mode={if a.report.input_mode == patchwise_core::patch::InputMode::InArena { "sram" } else { "streamed" }}
+                      data-halo={if a.schedule.halo == patchwise_core::patch::Halo::Cache { "cache" } else { "recompute" }}>
                     { sched }
                 </span>
                 <span class={classes!("fit", if fits { "ok" } else { "bad" })} data-testid="fits" data-value={fits.to_string()}
