@@ -540,8 +540,9 @@ impl State {
         }
     }
 
+    /// Applies a schedule the search found (the Pareto chart, Auto, the explorer), with its halo mode.
     fn apply(&mut self, s: Sched) {
-        self.replan(s.split, if s.split.is_some() { s.grid } else { self.grid }, self.mode);
+        self.replan_halo(s.split, if s.split.is_some() { s.grid } else { self.grid }, self.mode, s.halo);
     }
 
     /// Applies the best schedule within the budget if the search is here; else waits for it.
@@ -552,7 +553,7 @@ impl State {
         };
         self.auto_pending = false;
         match search.to_core().best_within(self.budget) {
-            Ok(c) => self.apply(c.schedule.into()),
+            Ok(c) => self.apply(c.schedule),
             Err(e) => self.error = Some(e.to_string()),
         }
     }

@@ -172,23 +172,6 @@ pub fn Controls(props: &ControlsProps) -> Html {
             </div>
 
             <div class="control">
-                <label class="switch">
-                    <input type="checkbox" checked={props.halo == Halo::Cache} data-testid="halo-cache"
-                        disabled={props.split.is_none()} onchange={on_halo} />
-                    <span class="switch-track" aria-hidden="true"></span>
-                    <span>{ "Cache halos instead of recomputing them" }</span>
-                </label>
-                <div class="muted small">
-                    { if props.halo == Halo::Cache {
-                        "Beyond MCUNetV2: each patch keeps the rows and columns its neighbours share in row and \
-                         column caches in the arena, so every stage pixel is computed once (no halo MACs; the caches count in the peak)."
-                    } else {
-                        "MCUNetV2: every patch recomputes the halo it shares with its neighbours (the MAC overhead)."
-                    } }
-                </div>
-            </div>
-
-            <div class="control">
                 <label for="board">{ "Arena budget" }</label>
                 <select id="board" data-testid="board" onchange={on_board}>
                     { for BOARDS.iter().map(|b| html! {
@@ -217,6 +200,22 @@ pub fn Controls(props: &ControlsProps) -> Html {
                         title="Search every split and grid (plan::search) and apply the fewest-MACs schedule that fits">
                     { if props.searching { "Searching…" } else { "Auto: best schedule for this budget" } }
                 </button>
+            </div>
+
+            <div class="control">
+                <label class="switch">
+                    <input type="checkbox" checked={props.halo == Halo::Cache} data-testid="halo-cache"
+                        disabled={props.split.is_none()} onchange={on_halo} />
+                    <span class="switch-track" aria-hidden="true"></span>
+                    <span>{ "Cache halos instead of recomputing them" }</span>
+                </label>
+                <div class="muted small">
+                    { if props.halo == Halo::Cache {
+                        "Beyond MCUNetV2: shared rows and columns stay in arena caches; each stage pixel is computed once."
+                    } else {
+                        "MCUNetV2: each patch recomputes the halo it shares (the MAC overhead)."
+                    } }
+                </div>
             </div>
         </section>
     }
