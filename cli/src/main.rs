@@ -41,6 +41,9 @@ enum Command {
         /// Halos shared by neighbouring patches: recompute them (MCUNetV2), cache them, or auto.
         #[arg(long, default_value = "recompute")]
         halo: String,
+        /// A schedule from `plan --json` (the whole document or its `schedule`), instead of --split/--grid/--halo.
+        #[arg(long, conflicts_with_all = ["split", "grid"])]
+        schedule: Option<PathBuf>,
         /// Write each output as DIR/output_<i>.npy.
         #[arg(long)]
         output_dir: Option<PathBuf>,
@@ -98,6 +101,9 @@ enum Command {
         /// Halos shared by neighbouring patches: recompute them (MCUNetV2), cache them, or auto.
         #[arg(long, default_value = "recompute")]
         halo: String,
+        /// A schedule from `plan --json` (the whole document or its `schedule`), instead of --split/--grid/--halo.
+        #[arg(long, conflicts_with_all = ["split", "grid"])]
+        schedule: Option<PathBuf>,
         /// Directory to write the crate into, or a `.zip` file.
         #[arg(long)]
         out: PathBuf,
@@ -145,6 +151,9 @@ enum Command {
         /// Halos shared by neighbouring patches: recompute them (MCUNetV2) or cache them.
         #[arg(long, default_value = "recompute")]
         halo: String,
+        /// A schedule from `plan --json` (the whole document or its `schedule`), instead of --split/--grid/--halo.
+        #[arg(long, conflicts_with_all = ["split", "grid"])]
+        schedule: Option<PathBuf>,
         /// Minimum score (MediaPipe's min_score_thresh).
         #[arg(long, default_value_t = patchwise_core::detect::DEFAULT_THRESHOLD)]
         threshold: f32,
@@ -154,6 +163,19 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+/// `--schedule FILE`, or `--split S --grid RxC --halo H`, or layer by layer.
+fn schedule_or_file(
+    file: Option<&std::path::Path>,
+    split: Option<usize>,
+    grid: Option<String>,
+    halo: &str,
+) -> anyhow::Result<patchwise_core::plan::Schedule> {
+    match file {
+        Some(f) => Ok(plan::read_schedule(f)?.0),
+        None => schedule(split, grid, halo),
+    }
 }
 
 /// `--split S --grid RxC`, or layer by layer.
@@ -182,9 +204,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect { model, json } => run::inspect(&model, json),
-        Command::Run { model, input, split, grid, halo, output_dir, json } => {
+        Command::Run { model, input, split, grid, halo, schedule: file, output_dir, json } => {
             let inputs: Vec<&std::path::Path> = input.iter().map(PathBuf::as_path).collect();
-            schedule(split, grid, &halo).and_then(|s| run::run(&model, &inputs, s, output_dir.as_deref(), json))
+            schedule_or_file(file.as_deref(), split, grid, &halo)
+                .and_then(|s| run::run(&model, &inputs, s, output_dir.as_deref(), json))
         }
         Command::Plan { model, rd, split, grid, budget, board, streamed_input, halo, json } => (|| {
             let g = patchwise_cli::io::read_graph(&model, rd)?;
@@ -207,10 +230,15 @@ fn main() -> ExitCode {
                 }),
             )
         })(),
-        Command::Export { model, board, input, split, grid, streamed_input, halo, out } => (|| {
+        Command::Export { model, board, input, split, grid, streamed_input, halo, schedule: file, out } => (|| {
             let g = patchwise_cli::io::read_graph(&model, false)?;
             let name = std::path::Path::new(&model).file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
-            let sched = if split.is_some() { Some(schedule(split, grid, &halo)?) } else { None };
+            let (sched, streamed_input) = match file.as_deref().map(plan::read_schedule).transpose()? {
+                // A plan document says how it counted the input; a bare schedule keeps --streamed-input.
+                Some((s, sram)) => (Some(s), sram.map_or(streamed_input, |in_sram| !in_sram)),
+                None if split.is_some() => (Some(schedule(split, grid, &halo)?), streamed_input),
+                None => (None, streamed_input),
+            };
             let halo = plan::parse_halo(&halo)?;
             patchwise_cli::export::run(&g, &name, &board, sched, streamed_input, halo, input.as_deref(), &out)
         })(),
@@ -227,8 +255,10 @@ fn main() -> ExitCode {
             };
             patchwise_cli::explore::explore(&req, json)
         }
-        Command::Detect { model, image, split, grid, halo, threshold, json, out } => schedule(split, grid, &halo)
-            .and_then(|s| detect::detect(&model, &image, s, threshold, json, out.as_deref())),
+        Command::Detect { model, image, split, grid, halo, schedule: file, threshold, json, out } => {
+            schedule_or_file(file.as_deref(), split, grid, &halo)
+                .and_then(|s| detect::detect(&model, &image, s, threshold, json, out.as_deref()))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

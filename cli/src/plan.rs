@@ -24,6 +24,29 @@ pub struct Request {
     pub halo: HaloChoice,
 }
 
+/// The schedule in a file `plan --json` wrote: the whole document, or its
+/// `schedule` object (`{"split", "grid", "halo"}`), and whether the document
+/// counted the input in SRAM (`None` for a bare schedule).
+pub fn read_schedule(path: &std::path::Path) -> Result<(Schedule, Option<bool>)> {
+    use patchwise_core::plan::document::ScheduleDoc;
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+    let (doc, sram) = match v.get("schedule") {
+        Some(s) => (s.clone(), v.get("input_in_sram").and_then(serde_json::Value::as_bool)),
+        None => (v, None),
+    };
+    let s: ScheduleDoc = serde_json::from_value(doc).with_context(|| {
+        format!(
+            "{}: expected plan --json's document or its schedule, {{\"split\", \"grid\", \"halo\"}}",
+            path.display()
+        )
+    })?;
+    if s.grid[0] == 0 || s.grid[1] == 0 {
+        bail!("{}: the schedule's grid has a zero side", path.display());
+    }
+    Ok((s.into(), sram))
+}
+
 /// Parses `recompute`, `cache` or `auto`.
 pub fn parse_halo(s: &str) -> Result<HaloChoice> {
     match s {

@@ -258,3 +258,48 @@ fn explore_reports_specs_and_frontier() {
     let none = String::from_utf8(none.stdout).unwrap();
     assert!(none.contains("nothing fits (the smallest peak of the sweep is"), "{none}");
 }
+
+/// Halo caching from the CLI: `plan --halo cache` chooses a schedule, `run
+/// --schedule` takes the document plan printed (and its bare `schedule`),
+/// and the run equals TFLite's reference output with the planned arena.
+#[test]
+fn a_cached_halo_schedule_from_plan_runs_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = "models/mbv2-w0.35-r144-int8.tflite";
+    let plan = patchwise(&["plan", model, "--split", "auto", "--halo", "cache", "--budget", "100000", "--json"]);
+    assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
+    let p: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(p["schedule"]["halo"], "cache");
+    assert_eq!(p["overhead_macs"], 0, "cached halos recompute nothing");
+    let doc = dir.path().join("plan.json");
+    std::fs::write(&doc, &plan.stdout).unwrap();
+    let bare = dir.path().join("schedule.json");
+    std::fs::write(&bare, serde_json::to_vec(&p["schedule"]).unwrap()).unwrap();
+    let want = npy_data(&root().join("tests/golden/models/mbv2-w0.35-r144-int8.astronaut-144.out0.npy"));
+    for file in [&doc, &bare] {
+        let out_dir = dir.path().join(file.file_stem().unwrap());
+        let out = patchwise(&[
+            "run",
+            model,
+            "--input",
+            "assets/images/astronaut-144.png",
+            "--schedule",
+            file.to_str().unwrap(),
+            "--output-dir",
+            out_dir.to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["predicted_arena_bytes"], p["patch_peak_bytes"], "plan and run disagree on the arena");
+        assert_eq!(v["predicted_arena_bytes"], v["measured_arena_bytes"]);
+        assert_eq!(npy_data(&out_dir.join("output_0.npy")), want);
+    }
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, b"{\"split\": 3}").unwrap();
+    fails_with(
+        &["run", model, "--input", "assets/images/astronaut-144.png", "--schedule", junk.to_str().unwrap()],
+        "expected plan --json's document or its schedule",
+    );
+    fails_with(&["plan", model, "--halo", "sometimes"], "expected recompute (MCUNetV2), cache or auto");
+}
