@@ -66,6 +66,29 @@ pub fn split(here: Rect, above: Option<Rect>, left: Option<Rect>, below: Option<
     }
 }
 
+/// [`split`] for window `here` of patch `p` of a raster grid of `patches`
+/// patches, `cols` a row, its neighbours' windows of the same tensor read
+/// with `window` (the schedule's sizes and MACs and the interpreter all ask
+/// this, so they see the same neighbours).
+pub fn split_in_grid(
+    here: Rect,
+    p: usize,
+    patches: usize,
+    cols: usize,
+    window: impl Fn(usize) -> Option<Rect>,
+) -> Split {
+    let cols = cols.max(1);
+    let col = p % cols;
+    let at = |q: Option<usize>| q.filter(|&q| q < patches).and_then(&window);
+    split(
+        here,
+        at(p.checked_sub(cols)),
+        at((col > 0).then(|| p - 1)),
+        at(Some(p + cols)),
+        at((col + 1 < cols).then_some(p + 1)),
+    )
+}
+
 /// A cached tensor: where its caches live and how they are laid out (a
 /// tensor held whole needs none: its rows and columns are 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

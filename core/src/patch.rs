@@ -177,26 +177,19 @@ impl PatchSchedule {
                 rects.push((0..nt).map(|t| Some(span_rect(rows[t][r]?, cols[t][c]?))).collect::<Vec<_>>());
             }
         }
-        let at = |r: Option<usize>, c: Option<usize>, t: TensorId| -> Option<Rect> {
-            let (r, c) = (r.filter(|&r| r < grid.0)?, c.filter(|&c| c < grid.1)?);
-            rects[r * grid.1 + c][t]
-        };
-        for r in 0..grid.0 {
-            for c in 0..grid.1 {
-                let p = r * grid.1 + c;
-                computed.push(
-                    (0..nt)
-                        .map(|t| {
-                            let here = rects[p][t]?;
-                            if !cached[t] {
-                                return Some(here);
-                            }
-                            let (up, left) = (at(r.checked_sub(1), Some(c), t), at(Some(r), c.checked_sub(1), t));
-                            Some(crate::halo::split(here, up, left, None, None).computed)
-                        })
-                        .collect(),
-                );
-            }
+        let patches = rects.len();
+        for p in 0..patches {
+            computed.push(
+                (0..nt)
+                    .map(|t| {
+                        let here = rects[p][t]?;
+                        if !cached[t] {
+                            return Some(here);
+                        }
+                        Some(crate::halo::split_in_grid(here, p, patches, grid.1, |q| rects[q][t]).computed)
+                    })
+                    .collect(),
+            );
         }
         s.rects = rects;
         s.computed = computed;
@@ -657,22 +650,13 @@ pub fn patch_layout(
 /// tensor held whole needs none), sized by the largest strip the patches
 /// save (module [`halo`](crate::halo)); offsets are left 0.
 pub fn cache_dims(g: &Graph, s: &PatchSchedule, mode: InputMode) -> Vec<(TensorId, crate::halo::Cache)> {
-    let (gr, gc) = s.grid;
     let mut out = Vec::new();
     for t in (0..g.tensors.len()).filter(|&t| s.is_cached(t) && !s.holds_whole(t, mode)) {
         let mut c = crate::halo::Cache::default();
         let (mut x0, mut x1) = (usize::MAX, 0);
         for p in 0..s.patches() {
             let Some(here) = s.rects[p][t] else { continue };
-            let (r, col) = (p / gc, p % gc);
-            let at = |q: Option<usize>| q.filter(|&q| q < gr * gc).and_then(|q| s.rects[q][t]);
-            let split = crate::halo::split(
-                here,
-                None,
-                None,
-                at((r + 1 < gr).then_some(p + gc)),
-                at((col + 1 < gc).then_some(p + 1)),
-            );
+            let split = crate::halo::split_in_grid(here, p, s.patches(), s.grid.1, |q| s.rects[q][t]);
             if !split.bottom_out.is_empty() {
                 c.rows = c.rows.max(split.bottom_out.h);
                 (x0, x1) = (x0.min(split.bottom_out.x), x1.max(split.bottom_out.x_end()));

@@ -213,16 +213,7 @@ impl PatchPlan<'_> {
 
     /// How patch `p` splits cached tensor `t`'s window `here` (module `halo`).
     fn halo(&self, p: usize, t: &Tensor, here: Rect) -> halo::Split {
-        let cols = self.grid_cols.max(1);
-        let at = |q: Option<usize>| q.filter(|&q| q < self.patches).and_then(|q| self.rect(q, t));
-        let col = p % cols;
-        halo::split(
-            here,
-            at(p.checked_sub(cols)),
-            at((col > 0).then(|| p - 1)),
-            at(Some(p + cols)),
-            at((col + 1 < cols).then_some(p + 1)),
-        )
+        halo::split_in_grid(here, p, self.patches, self.grid_cols, |q| self.rect(q, t))
     }
 }
 
