@@ -98,15 +98,21 @@ pub fn image_input(
 ) -> crate::Result<alloc::vec::Vec<u8>> {
     use crate::error::Error;
     use crate::graph::DType;
-    let [n, h, w, c] = t.nhwc();
-    if n != 1 || c != 3 || t.shape.len() != 4 {
-        return Err(Error::shape("the model input is not an RGB image tensor [1, H, W, 3]", None, None));
-    }
+    // Channels last as TFLite converters write it, or channels first as a
+    // PyTorch conversion keeps it ([1, 3, H, W], TRANSPOSE inside the model).
+    let (h, w, planar) = match t.shape[..] {
+        [1, h, w, 3] => (h, w, false),
+        [1, 3, h, w] => (h, w, true),
+        _ => return Err(Error::shape("the model input is not an RGB image tensor [1, H, W, 3] or [1, 3, H, W]", None, None)),
+    };
     if pixels.len() != width * height * 3 {
         return Err(Error::BufferSize { what: "RGB image", expected: width * height * 3, got: pixels.len() });
     }
     let mut rgb = alloc::vec![0u8; h * w * 3];
     letterbox_rgb(pixels, width, height, &mut rgb, w, h);
+    if planar {
+        rgb = (0..3).flat_map(|c| rgb.iter().skip(c).step_by(3).copied().collect::<alloc::vec::Vec<_>>()).collect();
+    }
     match t.dtype {
         DType::I8 => {
             let (scale, zp) =
@@ -125,5 +131,41 @@ pub fn image_input(
         }
         DType::F32 => Ok(rgb.iter().flat_map(|&p| normalise(p).to_le_bytes()).collect()),
         _ => Err(Error::model("the model input type cannot take an image (int8, uint8 or float32 only)")),
+    }
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use crate::graph::{DType, Quant, Tensor};
+    use alloc::string::ToString;
+    use alloc::vec::Vec;
+
+    fn input(dtype: DType, shape: &[usize]) -> Tensor {
+        let quant = if dtype == DType::F32 { Quant::None } else { Quant::PerTensor { scale: 1.0 / 128.0, zero_point: 0 } };
+        Tensor { name: "input".into(), dtype, shape: shape.to_vec(), quant, data: None }
+    }
+
+    #[test]
+    fn a_channels_first_input_gets_the_channels_last_values_as_planes() {
+        // 5×4 pixels, each channel its own pattern, fed to a 4×6 (H×W) input: letterboxed.
+        let (w, h) = (5, 4);
+        let pixels: Vec<u8> = (0..w * h * 3).map(|i| (i * 37 % 251) as u8).collect();
+        for dtype in [DType::F32, DType::I8, DType::U8] {
+            let size = dtype.size();
+            let last = image_input(&pixels, w, h, &input(dtype, &[1, 4, 6, 3])).unwrap();
+            let first = image_input(&pixels, w, h, &input(dtype, &[1, 3, 4, 6])).unwrap();
+            assert_eq!(first.len(), last.len());
+            for p in 0..4 * 6 {
+                for c in 0..3 {
+                    let (a, b) = ((p * 3 + c) * size, (c * 4 * 6 + p) * size);
+                    assert_eq!(last[a..a + size], first[b..b + size], "{dtype:?} pixel {p} channel {c}");
+                }
+            }
+        }
+        for shape in [&[1, 4, 6, 4][..], &[1, 4, 6], &[2, 3, 4, 6], &[1, 1, 4, 6]] {
+            let e = image_input(&pixels, w, h, &input(DType::I8, shape)).unwrap_err();
+            assert!(e.to_string().contains("not an RGB image tensor"), "{shape:?}: {e}");
+        }
     }
 }
