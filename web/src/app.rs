@@ -104,6 +104,7 @@ fn Playground() -> Html {
                     Action::SearchProgress { id, done, total }
                 }
                 Response::RunProgress { id, at } => Action::RunProgress { id, at },
+                Response::Time { id, result } => Action::TimeDone { id, result },
                 // The Explore, camera and watch views' own workers answer them.
                 Response::Explore { .. }
                 | Response::CameraReady { .. }
@@ -193,6 +194,21 @@ fn Playground() -> Html {
                 image: state.image.bytes.to_vec(),
                 schedule: state.schedule(),
                 mode: state.mode,
+            });
+        })
+    };
+    let on_time = {
+        let (d, bridge, state) = (dispatch.clone(), bridge.clone(), state.clone());
+        Callback::from(move |_| {
+            let id = next_id();
+            d.dispatch(Action::TimeStarted(id));
+            bridge.send(Request::Time {
+                id,
+                model: (*state.model.source).clone(),
+                image: state.image.bytes.to_vec(),
+                schedule: state.schedule(),
+                mode: state.mode,
+                runs: crate::components::run_panel::TIME_RUNS,
             });
         })
     };
@@ -381,7 +397,9 @@ fn Playground() -> Html {
                     <RunPanel run={state.run.clone()} pending={state.run_pending.is_some()}
                               searching={state.provisional()} schedule={state.schedule()}
                               mode={state.mode} image_name={state.image.name.clone()} on_run={on_run}
-                              labels={state.labels.clone()} />
+                              labels={state.labels.clone()} timing={state.timing.clone()}
+                              timing_pending={state.timing_pending.is_some()} timing_error={state.timing_error.clone()} {on_time}
+                              overhead_pct={state.analysis.report.overhead_pct} />
                     <CameraView model={state.model.clone()} schedule={state.schedule()} mode={state.mode}
                                 labels={state.labels.clone()} />
                 </main>

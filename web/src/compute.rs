@@ -13,7 +13,7 @@ use patchwise_core::explore::SpecPoint;
 
 use crate::proto::{
     Detection, ExecOut, ExploreJob, ImageInfo, Mode, OutputSummary, Request, Response, RunAt, RunOut, Sched, SearchOut,
-    Source,
+    Source, TimeOut,
 };
 
 /// Largest arena the playground runs a model in (the browser's memory is
@@ -69,12 +69,57 @@ pub struct Session {
     camera: Option<Camera>,
 }
 
-/// A model prepared for the camera: lowered once under its schedule, with
-/// its arena, so that a frame costs one preprocessing and one run.
-pub struct Camera {
-    graph: Graph,
+/// A model lowered once under a schedule, with its arena: an inference is
+/// then one program run (the camera's frames, the timing runs).
+pub struct Prepared {
     lowered: patchwise_core::lower::Lowered,
     arena: Vec<u8>,
+}
+
+impl Prepared {
+    /// `what` names the arena in the refusal when it is too large to run here.
+    pub fn new(graph: &Graph, schedule: Sched, mode: Mode, what: &str) -> Result<Self, String> {
+        let err = |e: patchwise_core::Error| e.to_string();
+        let lowered = match schedule.split {
+            None => Executor::new(graph).map_err(err)?.lowered,
+            Some(split) => {
+                PatchExecutor::with_halo(graph, split, schedule.grid, mode, schedule.halo).map_err(err)?.lowered
+            }
+        };
+        check_run_arena(what, lowered.arena_size)?;
+        let arena = vec![0; lowered.arena_size];
+        Ok(Prepared { lowered, arena })
+    }
+
+    pub fn arena_size(&self) -> usize {
+        self.arena.len()
+    }
+
+    /// Runs the program on the model input's bytes (streamed from `input`
+    /// when the schedule streams it, else copied into the arena first).
+    pub fn infer(&mut self, input: &[u8]) -> Result<(), String> {
+        let p = self.lowered.program();
+        let err = |e: patchwise_core::Error| e.to_string();
+        if p.is_streamed(0) {
+            p.run(&mut self.arena, Some(input)).map_err(err)
+        } else {
+            p.input_mut(&mut self.arena, 0).map_err(err)?.copy_from_slice(input);
+            p.run(&mut self.arena, None).map_err(err)
+        }
+    }
+
+    /// The outputs of the last run.
+    pub fn outputs(&self) -> Result<Vec<Vec<u8>>, String> {
+        let p = self.lowered.program();
+        (0..p.outputs.len()).map(|i| p.output(&self.arena, i).map(<[u8]>::to_vec).map_err(|e| e.to_string())).collect()
+    }
+}
+
+/// A model prepared for the camera under its schedule: a frame costs one
+/// preprocessing and one run.
+pub struct Camera {
+    graph: Graph,
+    model: Prepared,
 }
 
 impl Camera {
@@ -83,40 +128,22 @@ impl Camera {
         if graph.inputs.len() != 1 {
             return Err(format!("models with {} inputs cannot be run on a camera", graph.inputs.len()));
         }
-        let err = |e: patchwise_core::Error| e.to_string();
-        let lowered = match schedule.split {
-            None => Executor::new(&graph).map_err(err)?.lowered,
-            Some(split) => {
-                PatchExecutor::with_halo(&graph, split, schedule.grid, mode, schedule.halo).map_err(err)?.lowered
-            }
-        };
-        check_run_arena("camera", lowered.arena_size)?;
-        let arena = vec![0; lowered.arena_size];
-        Ok(Camera { graph, lowered, arena })
+        let model = Prepared::new(&graph, schedule, mode, "camera")?;
+        Ok(Camera { graph, model })
     }
 
     pub fn arena_size(&self) -> usize {
-        self.arena.len()
+        self.model.arena_size()
     }
 
     /// Runs the model on one RGB8 frame.
     pub fn frame(&mut self, img: &Rgb, now: Clock) -> Result<crate::proto::FrameOut, String> {
         let g = &self.graph;
         let input = image_to_input(img, &g.tensors[g.inputs[0]])?;
-        let p = self.lowered.program();
-        let err = |e: patchwise_core::Error| e.to_string();
         let t0 = now();
-        if p.is_streamed(0) {
-            p.run(&mut self.arena, Some(&input)).map_err(err)?;
-        } else {
-            p.input_mut(&mut self.arena, 0).map_err(err)?.copy_from_slice(&input);
-            p.run(&mut self.arena, None).map_err(err)?;
-        }
+        self.model.infer(&input)?;
         let millis = now() - t0;
-        let outputs: Vec<Vec<u8>> = (0..p.outputs.len())
-            .map(|i| p.output(&self.arena, i).map(<[u8]>::to_vec))
-            .collect::<Result<_, _>>()
-            .map_err(err)?;
+        let outputs = self.model.outputs()?;
         let top = g
             .outputs
             .iter()
@@ -124,6 +151,52 @@ impl Camera {
             .find_map(|(&t, data)| patchwise_core::analysis::top_classes(&g.tensors[t], data, 5));
         Ok(crate::proto::FrameOut { detections: detections(g, &outputs, img), top, millis })
     }
+}
+
+/// Most timing runs one request takes.
+pub const MAX_TIME_RUNS: u32 = 500;
+
+/// Times `model`'s inference on `image`, `runs` times layer by layer and
+/// under `schedule`, alternately (so that a busy moment of the machine
+/// weighs on both alike). One untimed run of each comes first: it warms the
+/// caches and checks that the two agree byte for byte.
+pub fn time(model: &Source, image: &[u8], schedule: Sched, mode: Mode, runs: u32, now: Clock) -> Result<TimeOut, String> {
+    if runs == 0 || runs > MAX_TIME_RUNS {
+        return Err(format!("{runs} timing runs: 1 to {MAX_TIME_RUNS} are taken"));
+    }
+    let g = load(model)?;
+    if g.inputs.len() != 1 {
+        return Err(format!("models with {} inputs cannot be run on an image", g.inputs.len()));
+    }
+    let input = image_to_input(&decode_image(image)?, &g.tensors[g.inputs[0]])?;
+    let mut layer = Prepared::new(&g, Sched::LAYER_BY_LAYER, mode, "layer-by-layer")?;
+    let mut patched = match schedule.split {
+        Some(_) => Some(Prepared::new(&g, schedule, mode, "patch-based")?),
+        None => None,
+    };
+    layer.infer(&input)?;
+    if let Some(p) = &mut patched {
+        p.infer(&input)?;
+        if p.outputs()? != layer.outputs()? {
+            return Err("the schedule's outputs differ from layer by layer's: not timed".into());
+        }
+    }
+    let timed = |m: &mut Prepared| -> Result<f64, String> {
+        let t0 = now();
+        m.infer(&input)?;
+        Ok(now() - t0)
+    };
+    let (mut l, mut s) = (Vec::with_capacity(runs as usize), Vec::with_capacity(runs as usize));
+    for _ in 0..runs {
+        l.push(timed(&mut layer)?);
+        if let Some(p) = &mut patched {
+            s.push(timed(p)?);
+        }
+    }
+    if patched.is_none() {
+        s = l.clone();
+    }
+    Ok(TimeOut { schedule, mode, layer: l, scheduled: s })
 }
 
 /// The largest camera frame the worker takes (pixels a side).
@@ -226,6 +299,9 @@ fn answer(req: Request, now: Clock, progress: &mut dyn FnMut(Response)) -> Respo
             result: decode_image(&bytes).map(|i| ImageInfo { width: i.width as u32, height: i.height as u32 }),
         },
         Request::Explore { id, index, job } => Response::Explore { id, index, result: explore(&job) },
+        Request::Time { id, model, image, schedule, mode, runs } => {
+            Response::Time { id, result: time(&model, &image, schedule, mode, runs, now) }
+        }
         Request::Search { id, .. } | Request::SearchContinue { id } | Request::SearchCancel { id } => {
             Response::Search { id, result: Err("a search is handled by the worker's session".into()) }
         }
@@ -587,6 +663,47 @@ mod tests {
         let mut fresh = Session::default();
         fresh.handle(Request::Frame { id: 4, width: 1, height: 1, rgb: vec![0; 3] }, &c, &mut |r| seen.push(r));
         assert!(matches!(seen.pop(), Some(Response::Frame { result: Err(e), .. }) if e.contains("not prepared")));
+    }
+
+    #[test]
+    fn timing_takes_one_sample_per_run_of_each_and_refuses_what_it_cannot_time() {
+        // Each reading of this clock is 100 ms on: one sample is 100 ms.
+        let c = slow_clock();
+        let img = DEFAULT_IMAGE.to_vec();
+        for (schedule, mode) in [(Sched::patched(15, (1, 2)), Mode::InArena), (Sched::patched(15, (2, 2)).with_halo(patchwise_core::patch::Halo::Cache), Mode::Streamed)] {
+            let req = Request::Time { id: 8, model: bundled(), image: img.clone(), schedule, mode, runs: 3 };
+            let Response::Time { id: 8, result: Ok(t) } = handle(req, &c) else { panic!() };
+            assert_eq!((t.schedule, t.mode), (schedule, mode));
+            assert_eq!((t.layer, t.scheduled), (vec![100.0; 3], vec![100.0; 3]));
+        }
+        // Without a split the schedule is layer by layer: its samples are the same runs.
+        let t = time(&bundled(), &img, Sched::LAYER_BY_LAYER, Mode::InArena, 2, &c).unwrap();
+        assert_eq!(t.scheduled, t.layer);
+        for runs in [0, MAX_TIME_RUNS + 1] {
+            let e = time(&bundled(), &img, Sched::LAYER_BY_LAYER, Mode::InArena, runs, &c).unwrap_err();
+            assert!(e.contains("timing runs"), "{e}");
+        }
+        let e = time(&bundled(), b"not an image", Sched::LAYER_BY_LAYER, Mode::InArena, 1, &c).unwrap_err();
+        assert!(!e.is_empty());
+        assert_eq!(crate::proto::median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(crate::proto::median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert_eq!(crate::proto::median(&[]), 0.0);
+    }
+
+    #[test]
+    fn every_shipped_model_can_be_timed_layer_by_layer_and_under_its_smallest_schedule() {
+        // What tools/bench-web inference times: each picker model on the bundled image.
+        let c = slow_clock();
+        for m in crate::models::SHIPPED {
+            let model = Source::Tflite(m.bytes.to_vec());
+            let g = load(&model).unwrap();
+            let smallest = plan::search(&g, patchwise_core::patch::InputMode::InArena).pareto[0].schedule;
+            for schedule in [Sched::LAYER_BY_LAYER, smallest] {
+                let t = time(&model, DEFAULT_IMAGE, schedule, Mode::InArena, 1, &c)
+                    .unwrap_or_else(|e| panic!("{}: {schedule:?}: {e}", m.stem));
+                assert_eq!((t.layer.len(), t.scheduled.len()), (1, 1), "{}", m.stem);
+            }
+        }
     }
 
     #[test]

@@ -158,6 +158,9 @@ pub enum Request {
     CameraStart { id: u64, model: Source, schedule: Sched, mode: Mode },
     /// Runs the camera's model on one frame (RGB8, row-major).
     Frame { id: u64, width: u32, height: u32, rgb: Vec<u8> },
+    /// Times the inference alone, `runs` times layer by layer and under
+    /// `schedule` (alternately, each lowered once into its own arena).
+    Time { id: u64, model: Source, image: Vec<u8>, schedule: Sched, mode: Mode, runs: u32 },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -204,6 +207,34 @@ pub enum Response {
         id: u64,
         at: RunAt,
     },
+    Time {
+        id: u64,
+        result: Result<TimeOut, String>,
+    },
+}
+
+/// Inference times in the worker: the program run on input bytes already in
+/// its arena (no loading, lowering, image decoding, arena painting or output
+/// decoding), once per sample.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimeOut {
+    pub schedule: Sched,
+    pub mode: Mode,
+    /// One time per run (ms), layer by layer.
+    pub layer: Vec<f64>,
+    /// One time per run (ms), under the schedule (the same runs again without a split).
+    pub scheduled: Vec<f64>,
+}
+
+/// The median of some times (ms; 0 for none).
+pub fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
 }
 
 /// A step of a [`Request::Run`]: which of its four runs (layer by layer

@@ -11,7 +11,7 @@ use patchwise_core::spec::ArchSpec;
 use yew::prelude::*;
 
 use crate::models;
-use crate::proto::{Detection, ImageInfo, Mode, RunAt, RunOut, Sched, SearchOut, Source};
+use crate::proto::{Detection, ImageInfo, Mode, RunAt, RunOut, Sched, SearchOut, Source, TimeOut};
 use crate::share::Settings;
 use crate::view::{self, Analysis};
 
@@ -213,6 +213,11 @@ pub struct State {
     pub auto_pending: bool,
     pub run: Option<Rc<RunOut>>,
     pub run_pending: Option<u64>,
+    /// The last inference timing of this model, and the one under way.
+    pub timing: Option<Rc<TimeOut>>,
+    pub timing_pending: Option<u64>,
+    /// Why the last timing was refused (shown in the timing section).
+    pub timing_error: Option<String>,
     pub image_pending: Option<PendingImage>,
     /// The last error (a core `Error`'s text), shown inline.
     pub error: Option<String>,
@@ -289,6 +294,11 @@ pub enum Action {
         at: RunAt,
     },
     RunStarted(u64),
+    TimeStarted(u64),
+    TimeDone {
+        id: u64,
+        result: Result<TimeOut, String>,
+    },
     RunDone {
         id: u64,
         result: Result<RunOut, String>,
@@ -393,6 +403,9 @@ impl State {
             auto_pending,
             run: None,
             run_pending: None,
+            timing: None,
+            timing_pending: None,
+            timing_error: None,
             image_pending: None,
             refused: None,
             hover: None,
@@ -429,6 +442,9 @@ impl State {
         self.run = None;
         self.run_pending = None;
         self.run_at = None;
+        self.timing = None;
+        self.timing_pending = None;
+        self.timing_error = None;
         self.detections = None;
         self.hover = None;
         self.error = None;
@@ -722,6 +738,20 @@ impl Reducible for State {
                         s.run = Some(Rc::new(r));
                     }
                     Err(e) => s.error = Some(format!("run: {e}")),
+                }
+            }
+            Action::TimeStarted(id) => {
+                s.timing_pending = Some(id);
+                s.timing_error = None;
+            }
+            Action::TimeDone { id, result } => {
+                if s.timing_pending != Some(id) {
+                    return Rc::new(s);
+                }
+                s.timing_pending = None;
+                match result {
+                    Ok(t) => s.timing = Some(Rc::new(t)),
+                    Err(e) => s.timing_error = Some(format!("Not timed: {e}")),
                 }
             }
             Action::LoadModel { name, bytes } => match patchwise_core::loader::load(&bytes) {

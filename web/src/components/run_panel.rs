@@ -7,7 +7,10 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use crate::fmt;
-use crate::proto::{ExecOut, Mode, RunOut, Sched};
+use crate::proto::{median, ExecOut, Mode, RunOut, Sched, TimeOut};
+
+/// Runs of each a timing takes (odd: the median is one of them).
+pub const TIME_RUNS: u32 = 21;
 
 #[derive(Properties, PartialEq)]
 pub struct RunPanelProps {
@@ -19,6 +22,13 @@ pub struct RunPanelProps {
     pub mode: Mode,
     pub image_name: AttrValue,
     pub on_run: Callback<()>,
+    pub timing: Option<Rc<TimeOut>>,
+    pub timing_pending: bool,
+    #[prop_or_default]
+    pub timing_error: Option<String>,
+    pub on_time: Callback<()>,
+    /// The schedule's MACs over layer by layer's, in percent (for the timing's comparison).
+    pub overhead_pct: f64,
     /// Class names from a dropped labels file (one per line), and its name.
     pub labels: Option<Rc<(String, Vec<String>)>>,
 }
@@ -100,6 +110,7 @@ pub fn RunPanel(props: &RunPanelProps) -> Html {
             } else if !props.pending {
                 <p class="placeholder small">{ "Not run yet." }</p>
             }
+            { timing(props) }
         </section>
     }
 }
@@ -118,5 +129,76 @@ fn label_note(labels: Option<&(String, Vec<String>)>, classes: usize) -> Html {
                 { format!("{name} has {} names, the output has {classes} classes: names are matched by line, the rest unnamed", l.len()) }
             </div>
         },
+    }
+}
+
+/// The inference alone, timed in the worker: the median and range of each.
+fn timing(props: &RunPanelProps) -> Html {
+    let onclick = props.on_time.reform(|_: MouseEvent| ());
+    let busy = props.timing_pending || props.pending || props.searching;
+    let row = |name: String, testid: &str, xs: &[f64]| {
+        let (lo, hi) = xs.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        let m = median(xs);
+        html! {
+            <tr>
+                <th scope="row">{ name }</th>
+                <td data-testid={format!("{testid}-median")} data-value={m.to_string()}
+                    data-samples={xs.iter().map(f64::to_string).collect::<Vec<_>>().join(" ")}>{ fmt::millis(m) }</td>
+                <td class="muted">{ format!("{} – {}", fmt::millis(lo), fmt::millis(hi)) }</td>
+            </tr>
+        }
+    };
+    html! {
+        <div class="timing" data-testid="timing">
+            <div class="card-head">
+                <h3>{ "Speed in this browser" }</h3>
+                <button class="button" data-testid="time" {onclick} disabled={busy}>
+                    if props.timing_pending { <span class="spinner small" aria-hidden="true"></span>{ " timing…" } }
+                    else { { format!("Time the inference ({TIME_RUNS} runs)") } }
+                </button>
+            </div>
+            <p class="small muted">{ "The int8 program alone, in the web worker (WebAssembly SIMD): each run starts from the \
+                input bytes in its arena, without loading, decoding the image or painting. Layer by layer and the \
+                schedule take turns, so a busy moment weighs on both." }</p>
+            if let Some(e) = props.timing_error.as_ref() {
+                <div class="error inline" role="alert" data-testid="time-error">{ e.clone() }</div>
+            }
+            if let Some(t) = props.timing.as_ref() {
+                if t.schedule != props.schedule || t.mode != props.mode {
+                    <p class="note">{ "Settings changed since this timing — time again for the new schedule." }</p>
+                }
+                <table class="run-table">
+                    <thead><tr><th></th><th>{ format!("median of {}", t.layer.len()) }</th><th>{ "range" }</th></tr></thead>
+                    <tbody>
+                        { row("layer by layer".into(), "time-layer", &t.layer) }
+                        if t.schedule.split.is_some() {
+                            { row(format!("this schedule ({})", sched_name(t.schedule)), "time-scheduled", &t.scheduled) }
+                        }
+                    </tbody>
+                </table>
+                if t.schedule.split.is_some() {
+                    { slowdown(median(&t.layer), median(&t.scheduled), props.overhead_pct, t.schedule == props.schedule && t.mode == props.mode) }
+                }
+            }
+        </div>
+    }
+}
+
+fn sched_name(s: Sched) -> String {
+    match s.split {
+        Some(split) => format!("ops 0..={split}, {}×{}", s.grid.0, s.grid.1),
+        None => "layer by layer".into(),
+    }
+}
+
+/// The schedule's time over layer by layer's, next to its MAC overhead.
+fn slowdown(layer: f64, scheduled: f64, macs_pct: f64, current: bool) -> Html {
+    let pct = if layer > 0.0 { (scheduled / layer - 1.0) * 100.0 } else { 0.0 };
+    html! {
+        <p class="small" data-testid="time-overhead" data-value={pct.to_string()}>
+            { format!("Time under the schedule vs layer by layer: {pct:+.1} %") }
+            if current { { format!(" (MACs: {macs_pct:+.1} %)") } }
+            { "." }
+        </p>
     }
 }
