@@ -323,6 +323,16 @@ try {
     const lp = await page.getAttribute('[data-testid="run-layer-predicted"]', "data-value");
     check("run: layer-by-layer measured == planned", lm === lp, `${lm} vs ${lp}`);
     log(`run times: layer ${await page.getAttribute('[data-testid="run-layer-time"]', "data-value")} ms, patch ${await page.getAttribute('[data-testid="run-time"]', "data-value")} ms`);
+    // Timing: one sample per run of each (layer by layer, the schedule), taken in the worker; the
+    // figures themselves are bench-web's (tests never assert a time).
+    await page.click('[data-testid="time"]');
+    await page.waitForSelector('[data-testid="time-scheduled-median"]', { timeout: 120_000 });
+    const nSamples = async (id) => (await page.getAttribute(`[data-testid="${id}"]`, "data-samples")).split(" ").filter(Boolean).length;
+    const [tl, ts] = [await nSamples("time-layer-median"), await nSamples("time-scheduled-median")];
+    check("time: 21 runs of layer by layer and of the schedule, their overhead next to the MACs'",
+        tl === 21 && ts === 21 && (await page.textContent('[data-testid="time-overhead"]')).includes("MACs:"), `${tl}, ${ts}`);
+    await page.locator('[data-testid="timing"]').scrollIntoViewIfNeeded();
+    await page.locator('[data-testid="timing"]').screenshot({ path: join(OUT_DIR, "timing.png") });
     // Detection: the faces drawn on the image are the CLI's `detect` faces.
     const faces = JSON.parse(execFileSync(BIN, ["detect", currentModel, join(process.env.ASSETS, "astronaut-128.png"), "--json"], { encoding: "utf8", timeout: 60_000 })).detections;
     await page.waitForSelector('[data-testid="detections"]', { timeout: 30_000 });
@@ -705,6 +715,14 @@ try {
         cliWhy = String(e.stderr);
     }
     check("BlazeFace: says why RD is unavailable, as the CLI does", /MobileNetV2\/MCUNet-style/.test(why) && /MobileNetV2\/MCUNet-style/.test(cliWhy), `${why} | ${cliWhy}`);
+
+    // A PyTorch conversion's channels-first float input ([1, 3, 64, 64]) takes the photo too.
+    await pick(page, "torchconv-int8", join(MODEL, "..", "torchconv-int8.tflite"));
+    const staleRun = await page.$('[data-testid="run-identical"]');
+    await page.click('[data-testid="run"]');
+    await page.waitForSelector('[data-testid="run-identical"]', { timeout: 120_000 });
+    check("torchconv (NCHW float input): runs on the image, byte-identical", staleRun === null
+        && (await page.getAttribute('[data-testid="run-identical"]', "data-value")) === "true");
 
     // 14. The preset mbv2-w1.0-r224 without and with RD, against `plan mbv2-w1.0-r224 [--rd]`.
     const PRESET = "mbv2-w1.0-r224";
