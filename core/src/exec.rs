@@ -10,7 +10,7 @@ pub use crate::arena::{high_water_mark, paint};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::layout::{ArenaLayout, LayoutOptions};
-use crate::lower::{lower, Lowered};
+use crate::lower::{lower_packed, Lowered, Packing};
 use crate::planner::{GreedyBySize, Planner};
 use crate::program::Program;
 pub use crate::program::Step;
@@ -29,7 +29,7 @@ impl<'g> Executor<'g> {
 
     pub fn with_options(graph: &'g Graph, planner: &dyn Planner, options: LayoutOptions) -> Result<Self> {
         let layout = ArenaLayout::layer_by_layer(graph, planner, options);
-        let lowered = lower(graph, &layout, None)?;
+        let lowered = lower_packed(graph, &layout, None, Packing::HOST)?;
         Ok(Self { graph, layout, lowered })
     }
 

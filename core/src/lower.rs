@@ -55,11 +55,29 @@ fn push<T: Copy>(pool: &mut Vec<T>, items: impl IntoIterator<Item = T>) -> Resul
     span(start, pool.len() - start)
 }
 
+/// Constant forms a lowering prepares for the optimized kernels besides the
+/// model's own: the host's and the browser's programs pack them, a board's
+/// program does not (flash holds every constant twice otherwise, and the
+/// DSP kernels read the model's layout).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Packing {
+    /// CONV_2D filters in the blocks of [`crate::kernels::fast::packed`].
+    pub conv: bool,
+}
+
+impl Packing {
+    /// The model's constants only (boards: the firmware export, flash estimates).
+    pub const NONE: Packing = Packing { conv: false };
+    /// Everything the host's and the browser's kernels read faster packed.
+    pub const HOST: Packing = Packing { conv: true };
+}
+
 /// What an op's `prepare` sees: node `op_index` of the graph, and the pools.
 pub struct Prepare<'a> {
     pub g: &'a Graph,
     pub op_index: usize,
     pools: &'a mut Pools,
+    pub packing: Packing,
 }
 
 impl<'a> Prepare<'a> {
@@ -148,6 +166,10 @@ impl<'a> Prepare<'a> {
     pub fn bytes(&mut self, b: &[u8]) -> Result<Span> {
         push(&mut self.pools.bytes, b.iter().copied())
     }
+    /// Prepared int8 constants (a packed filter).
+    pub fn i8s(&mut self, v: impl IntoIterator<Item = i8>) -> Result<Span> {
+        push(&mut self.pools.bytes, v.into_iter().map(|x| x as u8))
+    }
 }
 
 impl Pools {
@@ -221,8 +243,19 @@ pub struct Lowered {
     pub patch: Option<LoweredPatch>,
 }
 
-/// Lowers `g` with `layout`; `patch` is the schedule the layout was built for.
+/// Lowers `g` with `layout` for a board ([`Packing::NONE`]); `patch` is the
+/// schedule the layout was built for.
 pub fn lower(g: &Graph, layout: &ArenaLayout, patch: Option<(&PatchSchedule, InputMode)>) -> Result<Lowered> {
+    lower_packed(g, layout, patch, Packing::NONE)
+}
+
+/// [`lower`], preparing the constant forms `packing` asks for.
+pub fn lower_packed(
+    g: &Graph,
+    layout: &ArenaLayout,
+    patch: Option<(&PatchSchedule, InputMode)>,
+    packing: Packing,
+) -> Result<Lowered> {
     let mut index = alloc::vec![None; g.tensors.len()];
     let mut column_of = alloc::vec![None; g.tensors.len()];
     let mut columns = Vec::new();
@@ -268,7 +301,7 @@ pub fn lower(g: &Graph, layout: &ArenaLayout, patch: Option<(&PatchSchedule, Inp
         if n == 0 || n > MAX_OPERANDS {
             return Err(Error::at_op("an operator needs 1 to 8 data operands", i));
         }
-        let kernel = node.op.prepare(&mut Prepare { g, op_index: i, pools: &mut pools })?;
+        let kernel = node.op.prepare(&mut Prepare { g, op_index: i, pools: &mut pools, packing })?;
         let inplace = layout.inplace[i].map(|ip| {
             let r = layout.buffer(ip.scratch);
             program::InPlace { kind: ip.kind, operand: ip.operand, scratch: (r.start, r.end - r.start) }

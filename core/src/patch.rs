@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 use crate::error::{Error, Result};
 use crate::graph::{nhwc, Graph, TensorId};
 use crate::layout::{ArenaLayout, LayoutOptions, Sizing, Skeleton};
-use crate::lower::{lower, Lowered};
+use crate::lower::{lower_packed, Lowered, Packing};
 use crate::op::Spatial;
 use crate::ops::is_spatial_broadcast;
 use crate::planner::{Buffer, GreedyBySize, Planner};
@@ -741,7 +741,7 @@ impl<'g> PatchExecutor<'g> {
     pub fn from_schedule(graph: &'g Graph, schedule: PatchSchedule, mode: InputMode) -> Result<Self> {
         schedule.check_mode(mode)?;
         let layout = patch_layout(graph, &schedule, mode, &GreedyBySize, LayoutOptions::default());
-        let lowered = lower(graph, &layout, Some((&schedule, mode)))?;
+        let lowered = lower_packed(graph, &layout, Some((&schedule, mode)), Packing::HOST)?;
         Ok(Self { graph, schedule, layout, mode, lowered })
     }
 

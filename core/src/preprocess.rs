@@ -103,7 +103,13 @@ pub fn image_input(
     let (h, w, planar) = match t.shape[..] {
         [1, h, w, 3] => (h, w, false),
         [1, 3, h, w] => (h, w, true),
-        _ => return Err(Error::shape("the model input is not an RGB image tensor [1, H, W, 3] or [1, 3, H, W]", None, None)),
+        _ => {
+            return Err(Error::shape(
+                "the model input is not an RGB image tensor [1, H, W, 3] or [1, 3, H, W]",
+                None,
+                None,
+            ))
+        }
     };
     if pixels.len() != width * height * 3 {
         return Err(Error::BufferSize { what: "RGB image", expected: width * height * 3, got: pixels.len() });
@@ -142,7 +148,8 @@ mod tests {
     use alloc::vec::Vec;
 
     fn input(dtype: DType, shape: &[usize]) -> Tensor {
-        let quant = if dtype == DType::F32 { Quant::None } else { Quant::PerTensor { scale: 1.0 / 128.0, zero_point: 0 } };
+        let quant =
+            if dtype == DType::F32 { Quant::None } else { Quant::PerTensor { scale: 1.0 / 128.0, zero_point: 0 } };
         Tensor { name: "input".into(), dtype, shape: shape.to_vec(), quant, data: None }
     }
 

@@ -5,6 +5,7 @@
 mod common;
 
 use patchwise_core::exec::Executor;
+use patchwise_core::lower::lower;
 use patchwise_core::patch::{legal_splits, InputMode, PatchExecutor, PatchSchedule};
 use patchwise_core::plan::{self, Schedule};
 use patchwise_firmware_export::{reference_outputs, run_static, seeded_input, Export};
@@ -21,12 +22,21 @@ fn check(
     let run = run_static(&e, input).unwrap_or_else(|e| panic!("{name} {schedule:?} {mode:?}: {e}"));
     assert_eq!(run.outputs, want, "{name} {schedule:?} {mode:?}: outputs differ from layer by layer");
     assert_eq!(run.arena_hwm, e.arena_size(), "{name} {schedule:?} {mode:?}: high-water mark");
-    // The exporter lowers exactly the tables the host executor runs.
-    let host = match schedule.split {
-        Some(split) => PatchExecutor::new(g, split, schedule.grid, mode).unwrap().lowered,
-        None => Executor::new(g).unwrap().lowered,
+    // The exporter lowers the host executor's layout and schedule to the
+    // same tables, but for the filters the host packs for its kernels.
+    let (host, packed) = match schedule.split {
+        Some(split) => {
+            let x = PatchExecutor::new(g, split, schedule.grid, mode).unwrap();
+            (lower(g, &x.layout, Some((&x.schedule, x.mode))).unwrap(), x.lowered)
+        }
+        None => {
+            let x = Executor::new(g).unwrap();
+            (lower(g, &x.layout, None).unwrap(), x.lowered)
+        }
     };
     assert_eq!(host, e.lowered, "{name} {schedule:?} {mode:?}: exported tables differ from the executor's");
+    let same = |l: &patchwise_core::lower::Lowered| (l.tensors.clone(), l.arena_size, l.patch.clone(), l.nodes.len());
+    assert_eq!(same(&packed), same(&e.lowered), "{name} {schedule:?} {mode:?}: the host's packed program differs");
     // The flash check (`fit`) counts the layer-by-layer pools for every schedule.
     assert_eq!(
         e.lowered.pools.flash_bytes(),

@@ -160,7 +160,14 @@ pub const MAX_TIME_RUNS: u32 = 500;
 /// under `schedule`, alternately (so that a busy moment of the machine
 /// weighs on both alike). One untimed run of each comes first: it warms the
 /// caches and checks that the two agree byte for byte.
-pub fn time(model: &Source, image: &[u8], schedule: Sched, mode: Mode, runs: u32, now: Clock) -> Result<TimeOut, String> {
+pub fn time(
+    model: &Source,
+    image: &[u8],
+    schedule: Sched,
+    mode: Mode,
+    runs: u32,
+    now: Clock,
+) -> Result<TimeOut, String> {
     if runs == 0 || runs > MAX_TIME_RUNS {
         return Err(format!("{runs} timing runs: 1 to {MAX_TIME_RUNS} are taken"));
     }
@@ -670,7 +677,10 @@ mod tests {
         // Each reading of this clock is 100 ms on: one sample is 100 ms.
         let c = slow_clock();
         let img = DEFAULT_IMAGE.to_vec();
-        for (schedule, mode) in [(Sched::patched(15, (1, 2)), Mode::InArena), (Sched::patched(15, (2, 2)).with_halo(patchwise_core::patch::Halo::Cache), Mode::Streamed)] {
+        for (schedule, mode) in [
+            (Sched::patched(15, (1, 2)), Mode::InArena),
+            (Sched::patched(15, (2, 2)).with_halo(patchwise_core::patch::Halo::Cache), Mode::Streamed),
+        ] {
             let req = Request::Time { id: 8, model: bundled(), image: img.clone(), schedule, mode, runs: 3 };
             let Response::Time { id: 8, result: Ok(t) } = handle(req, &c) else { panic!() };
             assert_eq!((t.schedule, t.mode), (schedule, mode));

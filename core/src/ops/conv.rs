@@ -5,6 +5,7 @@ use crate::error::Error;
 use crate::error::Result;
 use crate::kernels::conv::{Geometry, OutputStage, Weighted};
 use crate::kernels::fast::conv::conv2d;
+use crate::kernels::fast::packed;
 use crate::literal_struct;
 use crate::op::{window_rect, Activation, Axis, Padding};
 use crate::ops::{first, Eval, In, Out};
@@ -73,8 +74,11 @@ pub struct ConvKernel {
     pub weights: Weights,
     /// `bias[oc] + input_offset·Σ filter[oc]` per output channel: where the optimized kernel's accumulators start.
     pub folded: Span,
+    /// The filter [`pack`](crate::kernels::fast::packed::pack)ed for the
+    /// host's and the browser's kernel; empty on boards ([`crate::lower::Packing`]).
+    pub packed: Span,
 }
-literal_struct!(ConvKernel { geom, weights, folded });
+literal_struct!(ConvKernel { geom, weights, folded, packed });
 literal_struct!(Geometry { in_h, in_w, kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left });
 
 /// Geometry of a sliding window over operand 0 producing the output.
@@ -136,7 +140,13 @@ impl Conv2d {
         let oc = p.shape(p.output())[3];
         let (filter, bias) = (p.weight_data(1)?, p.bias_data(2)?);
         let folded = p.i32s(crate::kernels::fast::conv::folded_bias(filter, oc, bias, weights.input_offset))?;
-        Ok(ConvKernel { geom, weights, folded })
+        let packed = match p.packing.conv {
+            true => {
+                p.i8s(crate::kernels::fast::packed::pack(filter, oc, geom.kh, geom.kw * p.shape(p.input(0)?)[3]))?
+            }
+            false => Span::default(),
+        };
+        Ok(ConvKernel { geom, weights, folded, packed })
     }
 }
 
@@ -145,7 +155,13 @@ impl Eval for ConvKernel {
         let x = first(inputs)?;
         let k = self.weights.resolve(c)?;
         let (xd, od) = (crate::arena::as_i8(x.data), crate::arena::as_i8_mut(out.data));
-        conv2d(&self.geom, &k, c.i32(self.folded)?, xd, x.win, od, out.win, region);
+        let folded = c.i32(self.folded)?;
+        // Boards' programs never pack (and their builds leave the packed kernel out).
+        if cfg!(target_arch = "arm") || self.packed.len == 0 {
+            conv2d(&self.geom, &k, folded, xd, x.win, od, out.win, region)
+        } else {
+            packed::conv2d(&self.geom, &k, folded, c.i8(self.packed)?, xd, x.win, od, out.win, region)
+        }
         Ok(())
     }
 }

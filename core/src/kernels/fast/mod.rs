@@ -24,6 +24,7 @@ pub mod binary;
 pub mod conv;
 pub mod depthwise;
 pub mod dot;
+pub mod packed;
 
 #[cfg(test)]
 mod tests {
@@ -164,6 +165,57 @@ mod tests {
                 super::conv::conv2d(&g, &k, &sums, &input, iwin, &mut got, owin, region);
                 prop_assert_eq!(got, want);
             }
+        }
+
+        #[test]
+        fn packed_conv_equals_the_reference(p in problem(20)) {
+            let (g, oh, ow) = p.geometry();
+            prop_assume!(oh > 0 && ow > 0);
+            let filter = &p.filter[..p.oc * p.k * p.k * p.c];
+            let k = p.weighted(p.oc, filter);
+            let sums: Vec<i32> = super::conv::folded_bias(filter, p.oc, k.bias, k.stage.input_offset).collect();
+            let packed: Vec<i8> = super::packed::pack(filter, p.oc, p.k, p.k * p.c).collect();
+            let (region, ir) = p.window(oh, ow);
+            for (iwin, input) in [(Window::full(p.n, p.h, p.w, p.c), p.input.clone()), (Window::new(p.n, ir, p.c), p.crop(ir))] {
+                let owin = Window::new(p.n, region, p.oc);
+                let (mut want, mut got) = (alloc::vec![0i8; owin.len()], alloc::vec![1i8; owin.len()]);
+                crate::kernels::conv::conv2d(&g, &k, &input, iwin, &mut want, owin, region);
+                super::packed::conv2d(&g, &k, &sums, &packed, &input, iwin, &mut got, owin, region);
+                prop_assert_eq!(got, want);
+            }
+        }
+
+        /// The vectorized requantization over its whole domain: any
+        /// multiplier (i32::MIN included), every shift, any output offset.
+        #[test]
+        fn packed_conv_requantizes_as_the_reference(
+            input in prop::collection::vec(any::<i8>(), 5 * 12),
+            filter in prop::collection::vec(any::<i8>(), 11 * 12),
+            bias in prop::collection::vec(any::<i32>(), 11),
+            mults in prop::collection::vec((any::<i32>(), -31i32..=30), 11),
+            special in prop::sample::select(alloc::vec![i32::MIN, i32::MAX, 0, 1, 1 << 30]),
+            zp_in in -128i32..=127,
+            zp_out in prop_oneof![-128i32..=127, any::<i32>()],
+            per_channel in any::<bool>(),
+        ) {
+            let (c, oc) = (12, 11);
+            let (g, oh, ow) = square_window(1, 5, 1, 1, 1, false);
+            let mut mults: Vec<QuantizedMultiplier> =
+                mults.into_iter().map(|(multiplier, shift)| QuantizedMultiplier { multiplier, shift }).collect();
+            mults[3].multiplier = special;
+            if !per_channel {
+                mults.truncate(1);
+            }
+            let stage = OutputStage { input_offset: -zp_in, output_offset: zp_out, act_min: -128, act_max: 127, multipliers: &mults };
+            let k = Weighted { stage, filter: &filter, bias: Some(&bias) };
+            let sums: Vec<i32> = super::conv::folded_bias(&filter, oc, k.bias, k.stage.input_offset).collect();
+            let packed: Vec<i8> = super::packed::pack(&filter, oc, 1, c).collect();
+            let (iwin, owin) = (Window::full(1, 1, 5, c), Window::full(1, oh, ow, oc));
+            let region = Rect::full(oh, ow);
+            let (mut want, mut got) = (alloc::vec![0i8; owin.len()], alloc::vec![1i8; owin.len()]);
+            crate::kernels::conv::conv2d(&g, &k, &input, iwin, &mut want, owin, region);
+            super::packed::conv2d(&g, &k, &sums, &packed, &input, iwin, &mut got, owin, region);
+            prop_assert_eq!(got, want);
         }
 
         #[test]
