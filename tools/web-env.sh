@@ -8,15 +8,21 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# Node and npm (Debian's, when the machine has none): the e2e tests, the
+# benchmarks and core's wasm32-wasip1 unit tests (tools/wasi-run.mjs) use them.
+need_node() {
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        step "installing node and npm"
+        apt_install nodejs npm || fail "cannot install node"
+    fi
+}
+
 web_env_setup() {
     if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
         step "installing Debian's chromium and chromium-driver"
         apt_install chromium chromium-driver || fail "cannot install chromium"
     fi
-    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-        step "installing node and npm"
-        apt_install nodejs npm || fail "cannot install node"
-    fi
+    need_node
 
     step "playwright-core and axe-core (npm, into web/e2e/node_modules; no browser download)"
     local stale=0 pkg want have

@@ -150,21 +150,14 @@ impl Row<'_, '_> {
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 mod imp {
     use super::{OutputStage, Row, Shape, OCB};
+    use crate::kernels::conv::ChannelStage;
 
-    pub struct Requant {
-        /// Output offset, activation minimum and maximum.
-        stage: (i32, i32, i32),
-        multipliers: [crate::fixedpoint::QuantizedMultiplier; OCB],
-    }
+    /// The block's channels' requantization, worked out once.
+    pub struct Requant([ChannelStage; OCB]);
 
     impl Requant {
         pub fn new(stage: &OutputStage, oc: usize, lanes: usize) -> Self {
-            let mut multipliers = [Default::default(); OCB];
-            for (l, m) in multipliers.iter_mut().enumerate().take(lanes) {
-                let ch = if stage.multipliers.len() == 1 { 0 } else { oc + l };
-                *m = stage.multipliers[ch];
-            }
-            Requant { stage: (stage.output_offset, stage.act_min, stage.act_max), multipliers }
+            Requant(core::array::from_fn(|l| stage.channel(if l < lanes { oc + l } else { oc })))
         }
     }
 
@@ -187,12 +180,10 @@ mod imp {
                 }
             }
         }
-        let q = r.rq;
-        let (off, lo, hi) = q.stage;
         for (p, acc) in acc.iter().enumerate() {
             let out = &mut r.output[o + p * s.out_c..][..r.lanes];
             for (l, y) in out.iter_mut().enumerate() {
-                *y = crate::kernels::clamp_i8(q.multipliers[l].apply_fast(acc[l]).saturating_add(off), lo, hi);
+                *y = r.rq.0[l].requantize(acc[l]);
             }
         }
     }
