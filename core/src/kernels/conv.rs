@@ -124,6 +124,11 @@ impl OutputStage<'_> {
     #[inline(always)]
     pub fn channel(&self, ch: usize) -> ChannelStage {
         let m = if self.multipliers.len() == 1 { self.multipliers[0] } else { self.multipliers[ch] };
+        self.with(m)
+    }
+    /// The requantization of a channel with multiplier `m` under this stage's offset and clamp.
+    #[inline(always)]
+    pub fn with(&self, m: crate::fixedpoint::QuantizedMultiplier) -> ChannelStage {
         ChannelStage { m: m.prepared(), out: self.output_offset, lo: self.act_min, hi: self.act_max }
     }
 }

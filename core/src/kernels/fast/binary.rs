@@ -41,6 +41,11 @@ pub fn rescaled_run(p: &RescaledParams, a: &[i8], b: &[i8], out: &mut [i8]) {
         })
     };
     let (t1, t2) = (side(p.input1, p.input1_offset), side(p.input2, p.input2_offset));
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let (a, b, out) = {
+        let done = simd::run(p, &t1, &t2, a, b, out);
+        (&a[done..], &b[done..], &mut out[done..])
+    };
     for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
         let (u, v) = (t1[x as u8 as usize], t2[y as u8 as usize]);
         let raw = match p.kind {
@@ -49,6 +54,48 @@ pub fn rescaled_run(p: &RescaledParams, a: &[i8], b: &[i8], out: &mut [i8]) {
             Rescale::SquaredDifference => u.wrapping_sub(v).wrapping_mul(u.wrapping_sub(v)),
         };
         *o = clamp_i8(p.output.apply_fast(raw).wrapping_add(p.output_offset), p.act_min, p.act_max);
+    }
+}
+
+/// wasm32 `simd128`: a tabulated run eight elements at a time, the output
+/// rescale, offset and clamp as vectors (the tables stay scalar loads).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    #![allow(unsafe_code)]
+    use super::super::requant::Block;
+    use crate::kernels::binary::{Rescale, RescaledParams};
+    use crate::kernels::conv::OutputStage;
+    use core::arch::wasm32::*;
+
+    /// Computes the first multiple of eight elements; returns how many (0
+    /// where the output multiplier or clamp is outside the vector form).
+    pub fn run(p: &RescaledParams, t1: &[i32; 256], t2: &[i32; 256], a: &[i8], b: &[i8], out: &mut [i8]) -> usize {
+        let m = [p.output];
+        let stage = OutputStage { input_offset: 0, output_offset: 0, act_min: 0, act_max: 0, multipliers: &m };
+        let q = Block::new(&stage, 0, 4);
+        if !q.is_vector() || p.act_min < -128 || p.act_max > 127 {
+            return 0;
+        }
+        let n = out.len().min(a.len()).min(b.len()) / 8 * 8;
+        let (off, lo, hi) = (i32x4_splat(p.output_offset), i32x4_splat(p.act_min), i32x4_splat(p.act_max));
+        let raw = |i: usize| {
+            let (u, v) = (t1[a[i] as u8 as usize], t2[b[i] as u8 as usize]);
+            match p.kind {
+                Rescale::Add => u.wrapping_add(v),
+                Rescale::Sub => u.wrapping_sub(v),
+                Rescale::SquaredDifference => u.wrapping_sub(v).wrapping_mul(u.wrapping_sub(v)),
+            }
+        };
+        // `apply_fast(raw).wrapping_add(offset)`, clamped: in [-128, 127], so the narrows are exact.
+        let lanes = |r: v128| i32x4_min(i32x4_max(i32x4_add(q.multiply(r, 0), off), lo), hi);
+        for (i, o) in (0..n).step_by(8).zip(out.chunks_exact_mut(8)) {
+            let r0 = i32x4(raw(i), raw(i + 1), raw(i + 2), raw(i + 3));
+            let r1 = i32x4(raw(i + 4), raw(i + 5), raw(i + 6), raw(i + 7));
+            let h = i16x8_narrow_i32x4(lanes(r0), lanes(r1));
+            // SAFETY: `o` is a chunk of eight bytes.
+            unsafe { v128_store64_lane::<0>(i8x16_narrow_i16x8(h, h), o.as_mut_ptr().cast()) };
+        }
+        n
     }
 }
 

@@ -10,7 +10,8 @@
 
 use super::conv::{border, interior};
 use super::dot::{dot, mac_lanes, mac_taps, Taps, LANES};
-use crate::kernels::conv::{with_bias, ChannelStage, Geometry, Weighted};
+use super::requant::Block;
+use crate::kernels::conv::{with_bias, Geometry, Weighted};
 use crate::kernels::depthwise::{depthwise_conv2d as reference, depthwise_conv2d_inplace as reference_inplace};
 use crate::region::{Rect, Window};
 
@@ -45,23 +46,33 @@ pub fn depthwise_conv2d(
     let xt: Taps<9> = Taps::new(core::array::from_fn(|t| t / 3 * row + t % 3 * c));
     let wt: Taps<9> = Taps::new(core::array::from_fn(|t| t * c));
     let three = (g.kh, g.kw) == (3, 3);
-    // 3×3: channel blocks outermost, so that each block's requantization
-    // constants are worked out once for all its pixels.
-    let blocks = if three { c / LANES * LANES } else { 0 };
-    for ch in (0..blocks).step_by(LANES) {
-        let q: [ChannelStage; LANES] = core::array::from_fn(|l| k.stage.channel(ch + l));
+    // Channel blocks outermost, so that each block's requantization
+    // constants are worked out once for all its pixels (and, on wasm, the
+    // block requantizes as vectors).
+    // A last partial block overlaps the one before it (its channels are
+    // computed twice, to the same bytes): cheaper than a scalar tail.
+    let tail = (c % LANES != 0 && c > LANES).then(|| c - LANES);
+    for ch in (0..c / LANES).map(|i| i * LANES).chain(tail) {
+        let q = Block::new(&k.stage, ch, LANES);
         let f: [i32; LANES] = core::array::from_fn(|l| folded[ch + l]);
         for b in 0..ow.n {
             for oy in inner.y..inner.y_end() {
                 let y0 = g.origin_y(oy) as usize;
                 for ox in inner.x..inner.x_end() {
-                    let origin = iw.offset(b, y0, g.origin_x(ox) as usize);
+                    let x0 = g.origin_x(ox) as usize;
                     let mut acc = f;
-                    mac_taps(&mut acc, input, origin + ch, &xt, k.filter, ch, &wt);
-                    let o = ow.offset(b, oy, ox) + ch;
-                    for (l, out) in output[o..o + LANES].iter_mut().enumerate() {
-                        *out = q[l].requantize(acc[l]);
+                    if three {
+                        mac_taps(&mut acc, input, iw.offset(b, y0, x0) + ch, &xt, k.filter, ch, &wt);
+                    } else {
+                        for ky in 0..g.kh {
+                            let (i, w) = (iw.offset(b, y0 + ky, x0) + ch, ky * f_row + ch);
+                            for kx in 0..g.kw {
+                                mac_lanes(&mut acc, &input[i + kx * c..], &k.filter[w + kx * c..]);
+                            }
+                        }
                     }
+                    let o = ow.offset(b, oy, ox) + ch;
+                    q.store(&acc, &mut output[o..o + LANES]);
                 }
             }
         }
@@ -72,21 +83,8 @@ pub fn depthwise_conv2d(
             for ox in inner.x..inner.x_end() {
                 let x0 = g.origin_x(ox) as usize;
                 let o = ow.offset(b, oy, ox);
-                let mut ch = blocks;
-                while ch + LANES <= c {
-                    let mut acc = [0i32; LANES];
-                    for ky in 0..g.kh {
-                        let (i, f) = (iw.offset(b, y0 + ky, x0) + ch, ky * f_row + ch);
-                        for kx in 0..g.kw {
-                            mac_lanes(&mut acc, &input[i + kx * c..], &k.filter[f + kx * c..]);
-                        }
-                    }
-                    for (l, a) in acc.iter().enumerate() {
-                        output[o + ch + l] = k.stage.requantize_fast(a.wrapping_add(folded[ch + l]), ch + l);
-                    }
-                    ch += LANES;
-                }
-                for ch in ch..c {
+                // Fewer channels than a block.
+                for ch in if c < LANES { 0 } else { c }..c {
                     let mut acc = 0i32;
                     for ky in 0..g.kh {
                         let (i, f) = (iw.offset(b, y0 + ky, x0) + ch, ky * f_row + ch);
@@ -266,6 +264,10 @@ fn interior_3x3(
     inner: Rect,
     ch: usize,
 ) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if g.stride_w <= 2 && !inner.is_empty() {
+        return simd::interior_3x3(g, k, folded, wl, plane, buffer, ow, inner, ch);
+    }
     let w: [i32; 9] = core::array::from_fn(|t| wl[t] as i32);
     let (in_w, c) = (g.in_w, ow.c);
     if g.stride_w == 1 && !inner.is_empty() {
@@ -337,6 +339,92 @@ fn interior_3x3_stride1(
                 + d2 * w[8];
             out[i * c] = q.requantize(folded.wrapping_add(s));
             (a0, a1, b0, b1, d0, d1) = (a1, a2, b1, b2, d1, d2);
+        }
+    }
+}
+
+/// wasm32 `simd128`: the in-place 3×3 interior eight pixels of a row at a
+/// time (pixels in the lanes, as the plane holds one channel), each tap one
+/// load, two widening multiplies by the splatted weight and two adds; the
+/// channel's eight results requantized as vectors and written to their
+/// NHWC places. Stride 2 loads sixteen bytes and keeps the even ones.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    #![allow(unsafe_code)]
+    use super::super::requant::Block;
+    use crate::kernels::conv::{Geometry, OutputStage, Weighted};
+    use crate::region::{Rect, Window};
+    use core::arch::wasm32::*;
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub fn interior_3x3(
+        g: &Geometry,
+        k: &Weighted,
+        folded: i32,
+        wl: &[i8; super::MAX_TAPS],
+        plane: &[i8],
+        buffer: &mut [i8],
+        ow: Window,
+        inner: Rect,
+        ch: usize,
+    ) {
+        let (in_w, c, sw) = (g.in_w, ow.c, g.stride_w);
+        let m = [k.stage.multipliers[if k.stage.multipliers.len() == 1 { 0 } else { ch }]];
+        let q = Block::new(&OutputStage { multipliers: &m, ..k.stage }, 0, 8);
+        let w: [v128; 9] = core::array::from_fn(|t| i16x8_splat(wl[t] as i16));
+        let scalar = k.stage.channel(ch);
+        // Bytes a group's tap reads from its first column: 8 at stride 1, 16 at stride 2.
+        let span = if sw == 1 { 8 } else { 16 };
+        for oy in inner.y..inner.y_end() {
+            let y0 = g.origin_y(oy) as usize;
+            let line = ow.offset(0, oy, 0) + ch;
+            let mut ox = inner.x;
+            while ox < inner.x_end() {
+                let x0 = g.origin_x(ox) as usize;
+                // The group's last read (row y0 + 2, column x0 + 2 + span) inside the plane.
+                let fits = ox + 8 <= inner.x_end() && (y0 + 2) * in_w + x0 + 2 + span <= plane.len();
+                if !fits {
+                    let mut s = folded;
+                    for t in 0..9 {
+                        let v = plane[(y0 + t / 3) * in_w + x0 + t % 3] as i32 * wl[t] as i32;
+                        s = s.wrapping_add(v);
+                    }
+                    buffer[line + ox * c] = scalar.requantize(s);
+                    ox += 1;
+                    continue;
+                }
+                let (mut a0, mut a1) = (i32x4_splat(folded), i32x4_splat(folded));
+                for (t, w) in w.iter().enumerate() {
+                    let at = (y0 + t / 3) * in_w + x0 + t % 3;
+                    // SAFETY: `fits` checked that the furthest tap's `span` bytes lie inside `plane`.
+                    let v = unsafe {
+                        let p = plane.as_ptr().add(at);
+                        if sw == 1 {
+                            i16x8_load_extend_i8x8(p.cast())
+                        } else {
+                            let b = v128_load(p.cast());
+                            i16x8_extend_low_i8x16(
+                                i8x16_shuffle::<0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14>(b, b),
+                            )
+                        }
+                    };
+                    a0 = i32x4_add(a0, i32x4_extmul_low_i16x8(v, *w));
+                    a1 = i32x4_add(a1, i32x4_extmul_high_i16x8(v, *w));
+                }
+                let mut lanes = [0i32; 8];
+                // SAFETY: two v128 are the 32 bytes of `[i32; 8]`.
+                unsafe {
+                    v128_store(lanes.as_mut_ptr().cast(), a0);
+                    v128_store(lanes.as_mut_ptr().add(4).cast(), a1);
+                }
+                let mut out = [0i8; 8];
+                q.store(&lanes, &mut out);
+                for (i, &y) in out.iter().enumerate() {
+                    buffer[line + (ox + i) * c] = y;
+                }
+                ox += 8;
+            }
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod conv;
 pub mod depthwise;
 pub mod dot;
 pub mod packed;
+pub mod requant;
 
 #[cfg(test)]
 mod tests {
@@ -96,8 +97,13 @@ mod tests {
     }
 
     fn problem(max_c: usize) -> impl Strategy<Value = Problem> {
+        problem_sized(max_c, 11)
+    }
+
+    /// Problems up to `max_w` pixels wide (the wasm kernels' 8-pixel groups need wide rows).
+    fn problem_sized(max_c: usize, max_w: usize) -> impl Strategy<Value = Problem> {
         (
-            (1usize..=2, 1usize..=11, 1usize..=11, 1usize..=max_c, 1usize..=max_c),
+            (1usize..=2, 1usize..=11, 1usize..=max_w, 1usize..=max_c, 1usize..=max_c),
             (
                 prop::sample::select(alloc::vec![1usize, 3, 5]),
                 1usize..=2,
@@ -216,6 +222,25 @@ mod tests {
             crate::kernels::conv::conv2d(&g, &k, &input, iwin, &mut want, owin, region);
             super::packed::conv2d(&g, &k, &sums, &packed, &input, iwin, &mut got, owin, region);
             prop_assert_eq!(got, want);
+        }
+
+        /// The in-place depthwise on rows wide enough for several 8-pixel groups at stride 2.
+        #[test]
+        fn wide_inplace_depthwise_equals_the_reference(p in problem_sized(5, 48)) {
+            let (g, oh, ow) = p.geometry();
+            prop_assume!(oh > 0 && ow > 0);
+            let filter = &p.filter[..p.k * p.k * p.c];
+            let k = p.weighted(p.c, filter);
+            let sums: Vec<i32> = super::depthwise::folded_bias(filter, p.c, k.bias, k.stage.input_offset).collect();
+            let img = &p.input[..p.h * p.w * p.c];
+            let len = (oh * ow * p.c).max(img.len());
+            let (mut want, mut got) = (img.to_vec(), img.to_vec());
+            want.resize(len, 0);
+            got.resize(len, 0);
+            let mut plane = alloc::vec![0i8; p.h * p.w];
+            crate::kernels::depthwise::depthwise_conv2d_inplace(&g, &k, &mut want, p.c, (oh, ow), &mut plane);
+            super::depthwise::depthwise_conv2d_inplace(&g, &k, &sums, &mut got, p.c, (oh, ow), &mut plane);
+            prop_assert_eq!(&got[..oh * ow * p.c], &want[..oh * ow * p.c]);
         }
 
         #[test]

@@ -15,7 +15,8 @@
 //! [`crate::lower::Packing`]): there the [`conv`](super::conv) kernel runs.
 #![allow(unsafe_code)]
 
-use crate::kernels::conv::{conv2d as reference, Geometry, OutputStage, Weighted};
+use super::requant::Block;
+use crate::kernels::conv::{conv2d as reference, Geometry, Weighted};
 use crate::region::{Rect, Window};
 
 /// Output channels per packed block (two `i32x4` accumulators a pixel).
@@ -87,7 +88,7 @@ pub fn conv2d(
         let lanes = OCB.min(out_c - oc);
         let mut bias = [0i32; OCB];
         bias[..lanes].copy_from_slice(&folded[oc..oc + lanes]);
-        let rq = imp::Requant::new(&k.stage, oc, lanes);
+        let rq = Block::new(&k.stage, oc, lanes);
         for b in 0..ow.n {
             for oy in inner.y..inner.y_end() {
                 // Inside `inner` the window origin is never in the padding.
@@ -125,7 +126,7 @@ struct Row<'a, 'b> {
     /// The block's packed weights.
     w: &'a [i8],
     bias: &'a [i32; OCB],
-    rq: &'a imp::Requant,
+    rq: &'a Block,
     /// Channels of the block that exist (the last block may be short).
     lanes: usize,
 }
@@ -149,17 +150,7 @@ impl Row<'_, '_> {
 /// Plain Rust (x86-64 and every target without a SIMD form).
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 mod imp {
-    use super::{OutputStage, Row, Shape, OCB};
-    use crate::kernels::conv::ChannelStage;
-
-    /// The block's channels' requantization, worked out once.
-    pub struct Requant([ChannelStage; OCB]);
-
-    impl Requant {
-        pub fn new(stage: &OutputStage, oc: usize, lanes: usize) -> Self {
-            Requant(core::array::from_fn(|l| stage.channel(if l < lanes { oc + l } else { oc })))
-        }
-    }
+    use super::{Row, Shape, OCB};
 
     /// `P` pixels × the block's channels.
     #[inline(always)]
@@ -181,10 +172,7 @@ mod imp {
             }
         }
         for (p, acc) in acc.iter().enumerate() {
-            let out = &mut r.output[o + p * s.out_c..][..r.lanes];
-            for (l, y) in out.iter_mut().enumerate() {
-                *y = r.rq.0[l].requantize(acc[l]);
-            }
+            r.rq.store(acc, &mut r.output[o + p * s.out_c..][..r.lanes]);
         }
     }
 }
@@ -195,118 +183,8 @@ mod imp {
 /// `i16` pairs, and `i32x4.dot_i16x8_s` adds both products per lane.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod imp {
-    use super::{OutputStage, Row, Shape, OCB};
+    use super::{Row, Shape, OCB};
     use core::arch::wasm32::*;
-
-    /// The requantization of four channels, as lane vectors (see
-    /// [`crate::fixedpoint::PreparedMultiplier::apply`], whose arithmetic
-    /// this is): `x·2^left`, the rounding doubling high multiply as one
-    /// widening `i64x2` multiply-add and shift, and the rounding right shift
-    /// by a per-lane `right` (wasm shifts take one amount for all lanes) as
-    /// `floor(high / 2^right)` = `(high · 2^(32 − right)) >> 32` in `i64`,
-    /// with the remainder `high − q·2^right` for the rounding.
-    #[derive(Clone, Copy)]
-    struct Quad {
-        left: v128,
-        m: v128,
-        /// `2^(32 − right)` in two `i64x2`.
-        down: [v128; 2],
-        /// `2^right` (wrapping: `i32::MIN` for 31).
-        pow: v128,
-        /// `(2^right − 1) >> 1`.
-        half: v128,
-    }
-
-    pub struct Requant {
-        quads: [Quad; OCB / 4],
-        out: v128,
-        lo: v128,
-        hi: v128,
-        /// Some channel's multiplier is outside the vector form's domain:
-        /// the block requantizes lane by lane (never for converter output).
-        scalar: Option<[crate::fixedpoint::QuantizedMultiplier; OCB]>,
-        stage: (i32, i32, i32),
-    }
-
-    impl Requant {
-        pub fn new(stage: &OutputStage, oc: usize, lanes: usize) -> Self {
-            let mut ms = [crate::fixedpoint::QuantizedMultiplier { multiplier: 0, shift: 0 }; OCB];
-            for (l, m) in ms.iter_mut().enumerate().take(lanes) {
-                *m = stage.multipliers[if stage.multipliers.len() == 1 { 0 } else { oc + l }];
-            }
-            // The vector form needs `x << left` to be `x · 2^left` (left ≤ 30),
-            // `right ≤ 31`, and the multiplier not i32::MIN (whose product
-            // with itself the reference saturates).
-            let vector = ms.iter().all(|m| m.multiplier != i32::MIN && (-31..=30).contains(&m.shift));
-            let out_ok = stage.output_offset.unsigned_abs() < 1 << 24;
-            let quad = |q: &[crate::fixedpoint::QuantizedMultiplier]| {
-                let left = |m: &crate::fixedpoint::QuantizedMultiplier| 1i32 << m.shift.max(0);
-                let right = |m: &crate::fixedpoint::QuantizedMultiplier| (-m.shift).max(0) as u32;
-                let down = |a: usize, b: usize| i64x2(1i64 << (32 - right(&q[a])), 1i64 << (32 - right(&q[b])));
-                let pow = |m| 1u32.wrapping_shl(right(m)) as i32;
-                let half = |m| (((1u64 << right(m)) - 1) >> 1) as i32;
-                Quad {
-                    left: i32x4(left(&q[0]), left(&q[1]), left(&q[2]), left(&q[3])),
-                    m: i32x4(q[0].multiplier, q[1].multiplier, q[2].multiplier, q[3].multiplier),
-                    down: [down(0, 1), down(2, 3)],
-                    pow: i32x4(pow(&q[0]), pow(&q[1]), pow(&q[2]), pow(&q[3])),
-                    half: i32x4(half(&q[0]), half(&q[1]), half(&q[2]), half(&q[3])),
-                }
-            };
-            let safe: [crate::fixedpoint::QuantizedMultiplier; OCB] =
-                if vector { ms } else { [crate::fixedpoint::QuantizedMultiplier { multiplier: 0, shift: 0 }; OCB] };
-            Requant {
-                quads: [quad(&safe[0..4]), quad(&safe[4..8])],
-                out: i32x4_splat(stage.output_offset),
-                lo: i32x4_splat(stage.act_min),
-                hi: i32x4_splat(stage.act_max),
-                scalar: if vector && out_ok { None } else { Some(ms) },
-                stage: (stage.output_offset, stage.act_min, stage.act_max),
-            }
-        }
-
-        /// Four channels' accumulators to their outputs, as `i32` lanes.
-        #[inline(always)]
-        fn quad(&self, x: v128, k: usize) -> v128 {
-            let c = &self.quads[k];
-            let x = i32x4_mul(x, c.left);
-            let round = i64x2_splat(1 << 30);
-            let h0 = i64x2_shr(i64x2_add(i64x2_extmul_low_i32x4(x, c.m), round), 31);
-            let h1 = i64x2_shr(i64x2_add(i64x2_extmul_high_i32x4(x, c.m), round), 31);
-            let q0 = i64x2_shr(i64x2_mul(h0, c.down[0]), 32);
-            let q1 = i64x2_shr(i64x2_mul(h1, c.down[1]), 32);
-            let high = i32x4_shuffle::<0, 2, 4, 6>(h0, h1);
-            let q = i32x4_shuffle::<0, 2, 4, 6>(q0, q1);
-            let rem = i32x4_sub(high, i32x4_mul(q, c.pow));
-            // Half away from zero: a negative value rounds up only past the half.
-            let threshold = i32x4_sub(c.half, i32x4_lt(high, i32x4_splat(0)));
-            let v = i32x4_sub(q, i32x4_gt(rem, threshold));
-            // `saturating_add(out)` then clamp: |v| ≤ 2^30 cannot overflow with |out| < 2^24.
-            let limit = 1 << 30;
-            let v = i32x4_add(i32x4_min(i32x4_max(v, i32x4_splat(-limit)), i32x4_splat(limit)), self.out);
-            i32x4_min(i32x4_max(v, self.lo), self.hi)
-        }
-
-        /// Eight accumulators to eight int8 (in the low eight bytes).
-        #[inline(always)]
-        fn bytes(&self, a: [v128; 2]) -> v128 {
-            if let Some(ms) = &self.scalar {
-                let mut lanes = [0i32; OCB];
-                // SAFETY: two v128 are 32 bytes, as is `[i32; 8]`.
-                unsafe {
-                    v128_store(lanes.as_mut_ptr().cast(), a[0]);
-                    v128_store(lanes.as_mut_ptr().add(4).cast(), a[1]);
-                }
-                let (out, lo, hi) = self.stage;
-                let b = |l: usize| crate::kernels::clamp_i8(ms[l].apply_fast(lanes[l]).saturating_add(out), lo, hi);
-                return i8x16(b(0), b(1), b(2), b(3), b(4), b(5), b(6), b(7), 0, 0, 0, 0, 0, 0, 0, 0);
-            }
-            let (v0, v1) = (self.quad(a[0], 0), self.quad(a[1], 1));
-            // Every lane is in [-128, 127] by now: the saturating narrows are exact.
-            let h = i16x8_narrow_i32x4(v0, v1);
-            i8x16_narrow_i16x8(h, h)
-        }
-    }
 
     /// `P` pixels × the block's channels.
     #[inline(always)]
@@ -351,17 +229,13 @@ mod imp {
             }
         }
         for (p, acc) in acc.iter().enumerate() {
-            let b = r.rq.bytes(*acc);
-            let at = o + p * s.out_c;
-            if r.lanes == OCB {
-                // SAFETY: the caller checked `o + (pixels − 1)·out_c + lanes ≤ output.len()`.
-                unsafe { v128_store64_lane::<0>(b, r.output.as_mut_ptr().add(at) as *mut u64) };
-            } else {
-                let mut tmp = [0i8; 16];
-                // SAFETY: 16 bytes into a 16-byte array.
-                unsafe { v128_store(tmp.as_mut_ptr().cast(), b) };
-                r.output[at..at + r.lanes].copy_from_slice(&tmp[..r.lanes]);
+            let mut lanes = [0i32; OCB];
+            // SAFETY: two v128 are the 32 bytes of `[i32; 8]`.
+            unsafe {
+                v128_store(lanes.as_mut_ptr().cast(), acc[0]);
+                v128_store(lanes.as_mut_ptr().add(4).cast(), acc[1]);
             }
+            r.rq.store(&lanes, &mut r.output[o + p * s.out_c..][..r.lanes]);
         }
     }
 

@@ -1,0 +1,239 @@
+//! Requantization of a block of up to [`MAX`] channels at once: what the
+//! optimized kernels do with a pixel's accumulators, equal to
+//! [`OutputStage::requantize`] lane by lane.
+//!
+//! On wasm32 `simd128` four channels are one vector (see [`Block`]); elsewhere
+//! each lane goes through [`PreparedMultiplier`](crate::fixedpoint::PreparedMultiplier),
+//! its constants worked out once for the block.
+#![allow(unsafe_code)]
+
+use crate::fixedpoint::QuantizedMultiplier;
+use crate::kernels::conv::OutputStage;
+
+/// Most channels one [`Block`] holds.
+pub const MAX: usize = 16;
+
+/// The multipliers of channels `ch..ch + lanes` (zero past `lanes`).
+fn multipliers(stage: &OutputStage, ch: usize, lanes: usize) -> [QuantizedMultiplier; MAX] {
+    let mut ms = [QuantizedMultiplier { multiplier: 0, shift: 0 }; MAX];
+    for (l, m) in ms.iter_mut().enumerate().take(lanes.min(MAX)) {
+        *m = stage.multipliers[if stage.multipliers.len() == 1 { 0 } else { ch + l }];
+    }
+    ms
+}
+
+pub use imp::Block;
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod imp {
+    use super::{multipliers, OutputStage, MAX};
+    use crate::kernels::conv::ChannelStage;
+
+    /// Channels `ch..ch + lanes` of an output stage.
+    pub struct Block {
+        q: [ChannelStage; MAX],
+    }
+
+    impl Block {
+        pub fn new(stage: &OutputStage, ch: usize, lanes: usize) -> Self {
+            let ms = multipliers(stage, ch, lanes);
+            Block { q: core::array::from_fn(|l| stage.with(ms[l])) }
+        }
+
+        /// `out[l]` = lane `l` of `acc` requantized, for each `l < out.len()` (≤ `N`).
+        #[inline(always)]
+        pub fn store<const N: usize>(&self, acc: &[i32; N], out: &mut [i8]) {
+            for (l, o) in out.iter_mut().enumerate().take(N) {
+                *o = self.q[l].requantize(acc[l]);
+            }
+        }
+    }
+}
+
+/// wasm32 `simd128`: the arithmetic of
+/// [`PreparedMultiplier::apply`](crate::fixedpoint::PreparedMultiplier::apply)
+/// on four lanes: `x·2^left`, the rounding doubling high multiply as one
+/// widening `i64x2` multiply-add and shift, and the rounding right shift by
+/// a per-lane `right` (wasm shifts take one amount for all lanes) as
+/// `floor(high / 2^right)` = `(high · 2^(32 − right)) >> 32` in `i64`, with
+/// the remainder `high − q·2^right` deciding the rounding.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod imp {
+    use super::{multipliers, OutputStage, MAX};
+    use crate::fixedpoint::QuantizedMultiplier;
+    use core::arch::wasm32::*;
+
+    #[derive(Clone, Copy)]
+    struct Quad {
+        left: v128,
+        m: v128,
+        /// `2^(32 − right)` in two `i64x2`.
+        down: [v128; 2],
+        /// `2^right` (wrapping: `i32::MIN` for 31).
+        pow: v128,
+        /// `(2^right − 1) >> 1`.
+        half: v128,
+    }
+
+    impl Quad {
+        fn new(q: &[QuantizedMultiplier]) -> Self {
+            let left = |m: &QuantizedMultiplier| 1i32 << m.shift.max(0);
+            let right = |m: &QuantizedMultiplier| (-m.shift).max(0) as u32;
+            let down = |a: usize, b: usize| i64x2(1i64 << (32 - right(&q[a])), 1i64 << (32 - right(&q[b])));
+            let pow = |m| 1u32.wrapping_shl(right(m)) as i32;
+            let half = |m| (((1u64 << right(m)) - 1) >> 1) as i32;
+            Quad {
+                left: i32x4(left(&q[0]), left(&q[1]), left(&q[2]), left(&q[3])),
+                m: i32x4(q[0].multiplier, q[1].multiplier, q[2].multiplier, q[3].multiplier),
+                down: [down(0, 1), down(2, 3)],
+                pow: i32x4(pow(&q[0]), pow(&q[1]), pow(&q[2]), pow(&q[3])),
+                half: i32x4(half(&q[0]), half(&q[1]), half(&q[2]), half(&q[3])),
+            }
+        }
+    }
+
+    /// Channels `ch..ch + lanes` of an output stage.
+    pub struct Block {
+        quads: [Quad; MAX / 4],
+        out: v128,
+        lo: v128,
+        hi: v128,
+        /// Some multiplier is outside the vector form's domain: the block
+        /// requantizes lane by lane (never for converter output).
+        scalar: Option<[QuantizedMultiplier; MAX]>,
+        stage: (i32, i32, i32),
+    }
+
+    impl Block {
+        pub fn new(stage: &OutputStage, ch: usize, lanes: usize) -> Self {
+            let ms = multipliers(stage, ch, lanes);
+            // The vector form needs `x << left` to be `x · 2^left` (left ≤ 30),
+            // `right ≤ 31`, and no multiplier i32::MIN (whose product with
+            // itself the reference saturates).
+            let vector = ms.iter().all(|m| m.multiplier != i32::MIN && (-31..=30).contains(&m.shift))
+                && stage.output_offset.unsigned_abs() < 1 << 24;
+            let safe = if vector { ms } else { [QuantizedMultiplier { multiplier: 0, shift: 0 }; MAX] };
+            Block {
+                quads: core::array::from_fn(|k| Quad::new(&safe[4 * k..4 * k + 4])),
+                out: i32x4_splat(stage.output_offset),
+                lo: i32x4_splat(stage.act_min),
+                hi: i32x4_splat(stage.act_max),
+                scalar: if vector { None } else { Some(ms) },
+                stage: (stage.output_offset, stage.act_min, stage.act_max),
+            }
+        }
+
+        /// The block is requantized as vectors (its multipliers are all in the vector form's domain).
+        pub fn is_vector(&self) -> bool {
+            self.scalar.is_none()
+        }
+
+        /// Four channels' accumulators to their outputs, as `i32` lanes.
+        #[inline(always)]
+        fn quad(&self, x: v128, k: usize) -> v128 {
+            let v = self.multiply(x, k);
+            // `saturating_add(out)` then clamp: |v| ≤ 2^30 cannot overflow with |out| < 2^24.
+            let limit = 1 << 30;
+            let v = i32x4_add(i32x4_min(i32x4_max(v, i32x4_splat(-limit)), i32x4_splat(limit)), self.out);
+            i32x4_min(i32x4_max(v, self.lo), self.hi)
+        }
+
+        /// `apply(x)` of quad `k`'s four multipliers, lane by lane (only
+        /// when [`is_vector`](Self::is_vector)).
+        #[inline(always)]
+        pub fn multiply(&self, x: v128, k: usize) -> v128 {
+            let c = &self.quads[k];
+            let x = i32x4_mul(x, c.left);
+            let round = i64x2_splat(1 << 30);
+            let h0 = i64x2_shr(i64x2_add(i64x2_extmul_low_i32x4(x, c.m), round), 31);
+            let h1 = i64x2_shr(i64x2_add(i64x2_extmul_high_i32x4(x, c.m), round), 31);
+            let q0 = i64x2_shr(i64x2_mul(h0, c.down[0]), 32);
+            let q1 = i64x2_shr(i64x2_mul(h1, c.down[1]), 32);
+            let high = i32x4_shuffle::<0, 2, 4, 6>(h0, h1);
+            let q = i32x4_shuffle::<0, 2, 4, 6>(q0, q1);
+            let rem = i32x4_sub(high, i32x4_mul(q, c.pow));
+            // Half away from zero: a negative value rounds up only past the half.
+            let threshold = i32x4_sub(c.half, i32x4_lt(high, i32x4_splat(0)));
+            i32x4_sub(q, i32x4_gt(rem, threshold))
+        }
+
+        #[inline(always)]
+        fn load(acc: &[i32], at: usize) -> v128 {
+            i32x4(acc[at], acc[at + 1], acc[at + 2], acc[at + 3])
+        }
+
+        /// `out[l]` = lane `l` of `acc` requantized, for each `l < out.len()` (≤ `N`, `N` 4, 8 or 16).
+        #[inline(always)]
+        pub fn store<const N: usize>(&self, acc: &[i32; N], out: &mut [i8]) {
+            let n = out.len().min(N);
+            if let Some(ms) = &self.scalar {
+                let (off, lo, hi) = self.stage;
+                for (l, o) in out.iter_mut().enumerate().take(n) {
+                    *o = crate::kernels::clamp_i8(ms[l].apply_fast(acc[l]).saturating_add(off), lo, hi);
+                }
+                return;
+            }
+            let mut v = [self.quad(Self::load(acc, 0), 0), i32x4_splat(0), i32x4_splat(0), i32x4_splat(0)];
+            for (k, v) in v.iter_mut().enumerate().take(N / 4).skip(1) {
+                *v = self.quad(Self::load(acc, 4 * k), k);
+            }
+            // Every lane is in [-128, 127] by now: the saturating narrows are exact.
+            let bytes = i8x16_narrow_i16x8(i16x8_narrow_i32x4(v[0], v[1]), i16x8_narrow_i32x4(v[2], v[3]));
+            if n == 16 {
+                // SAFETY: `out` holds 16 bytes.
+                unsafe { v128_store(out.as_mut_ptr().cast(), bytes) };
+            } else if n == 8 {
+                // SAFETY: `out` holds 8 bytes.
+                unsafe { v128_store64_lane::<0>(bytes, out.as_mut_ptr().cast()) };
+            } else {
+                let mut tmp = [0i8; 16];
+                // SAFETY: 16 bytes into a 16-byte array.
+                unsafe { v128_store(tmp.as_mut_ptr().cast(), bytes) };
+                out[..n].copy_from_slice(&tmp[..n]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every lane as the reference's requantization, over the whole
+        /// domain: any accumulator, any multiplier (i32::MIN included),
+        /// every shift, any output offset and clamp, short blocks.
+        #[test]
+        fn a_block_requantizes_as_the_reference(
+            acc in prop::array::uniform16(any::<i32>()),
+            ms in prop::collection::vec((any::<i32>(), -31i32..=30), 20),
+            special in prop::sample::select(alloc::vec![i32::MIN, i32::MAX, 0, 1, 1 << 30, -1]),
+            out in prop_oneof![-128i32..=127, any::<i32>()],
+            clamp in prop::sample::select(alloc::vec![(-128, 127), (-20, 127), (-128, 30), (5, -5)]),
+            ch in 0usize..4,
+            lanes in 1usize..=16,
+            per_channel in any::<bool>(),
+        ) {
+            let mut ms: Vec<QuantizedMultiplier> =
+                ms.into_iter().map(|(multiplier, shift)| QuantizedMultiplier { multiplier, shift }).collect();
+            ms[ch + 2].multiplier = special;
+            if !per_channel {
+                ms.truncate(1);
+            }
+            let stage = OutputStage { input_offset: 0, output_offset: out, act_min: clamp.0, act_max: clamp.1, multipliers: &ms };
+            let b = Block::new(&stage, ch, lanes);
+            let want: Vec<i8> = (0..lanes).map(|l| stage.requantize(acc[l], ch + l)).collect();
+            let mut got = alloc::vec![0i8; lanes];
+            b.store(&acc, &mut got);
+            prop_assert_eq!(&got, &want);
+            if lanes <= 8 {
+                let acc8: [i32; 8] = core::array::from_fn(|l| acc[l]);
+                let mut got = alloc::vec![0i8; lanes];
+                b.store(&acc8, &mut got);
+                prop_assert_eq!(&got, &want);
+            }
+        }
+    }
+}
