@@ -412,14 +412,8 @@ mod simd {
                     a0 = i32x4_add(a0, i32x4_extmul_low_i16x8(v, *w));
                     a1 = i32x4_add(a1, i32x4_extmul_high_i16x8(v, *w));
                 }
-                let mut lanes = [0i32; 8];
-                // SAFETY: two v128 are the 32 bytes of `[i32; 8]`.
-                unsafe {
-                    v128_store(lanes.as_mut_ptr().cast(), a0);
-                    v128_store(lanes.as_mut_ptr().add(4).cast(), a1);
-                }
                 let mut out = [0i8; 8];
-                q.store(&lanes, &mut out);
+                q.store_vectors(&[a0, a1], &mut out);
                 for (i, &y) in out.iter().enumerate() {
                     buffer[line + (ox + i) * c] = y;
                 }

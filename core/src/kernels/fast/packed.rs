@@ -229,13 +229,7 @@ mod imp {
             }
         }
         for (p, acc) in acc.iter().enumerate() {
-            let mut lanes = [0i32; OCB];
-            // SAFETY: two v128 are the 32 bytes of `[i32; 8]`.
-            unsafe {
-                v128_store(lanes.as_mut_ptr().cast(), acc[0]);
-                v128_store(lanes.as_mut_ptr().add(4).cast(), acc[1]);
-            }
-            r.rq.store(&lanes, &mut r.output[o + p * s.out_c..][..r.lanes]);
+            r.rq.store_vectors(acc, &mut r.output[o + p * s.out_c..][..r.lanes]);
         }
     }
 

@@ -165,17 +165,31 @@ mod imp {
         /// `out[l]` = lane `l` of `acc` requantized, for each `l < out.len()` (≤ `N`, `N` 4, 8 or 16).
         #[inline(always)]
         pub fn store<const N: usize>(&self, acc: &[i32; N], out: &mut [i8]) {
-            let n = out.len().min(N);
+            let v: [v128; MAX / 4] =
+                core::array::from_fn(|k| if 4 * k + 4 <= N { Self::load(acc, 4 * k) } else { i32x4_splat(0) });
+            self.store_vectors(&v[..N / 4], out)
+        }
+
+        /// [`store`](Self::store) of accumulators already in vectors (four lanes each, 1 to 4 of them).
+        #[inline(always)]
+        pub fn store_vectors(&self, acc: &[v128], out: &mut [i8]) {
+            let n = out.len().min(4 * acc.len());
             if let Some(ms) = &self.scalar {
+                let mut lanes = [0i32; MAX];
+                for (k, v) in acc.iter().enumerate().take(MAX / 4) {
+                    // SAFETY: lanes 4k..4k + 4 of a 16-lane array (k < 4).
+                    unsafe { v128_store(lanes.as_mut_ptr().add(4 * k).cast(), *v) };
+                }
                 let (off, lo, hi) = self.stage;
                 for (l, o) in out.iter_mut().enumerate().take(n) {
-                    *o = crate::kernels::clamp_i8(ms[l].apply_fast(acc[l]).saturating_add(off), lo, hi);
+                    *o = crate::kernels::clamp_i8(ms[l].apply_fast(lanes[l]).saturating_add(off), lo, hi);
                 }
                 return;
             }
-            let mut v = [self.quad(Self::load(acc, 0), 0), i32x4_splat(0), i32x4_splat(0), i32x4_splat(0)];
-            for (k, v) in v.iter_mut().enumerate().take(N / 4).skip(1) {
-                *v = self.quad(Self::load(acc, 4 * k), k);
+            let zero = i32x4_splat(0);
+            let mut v = [zero; MAX / 4];
+            for (k, (v, a)) in v.iter_mut().zip(acc).enumerate() {
+                *v = self.quad(*a, k);
             }
             // Every lane is in [-128, 127] by now: the saturating narrows are exact.
             let bytes = i8x16_narrow_i16x8(i16x8_narrow_i32x4(v[0], v[1]), i16x8_narrow_i32x4(v[2], v[3]));
