@@ -7,7 +7,7 @@ use patchwise_core::graph::Graph;
 use patchwise_core::patch::Halo;
 use patchwise_core::patch::InputMode;
 use patchwise_core::plan::document::{LatencyDoc, PlanDocument, LATENCY_BASIS};
-use patchwise_core::plan::{self, Candidate, HaloChoice, Report, Schedule, Search};
+use patchwise_core::plan::{self, HaloChoice, Report, Schedule, Search};
 
 /// How the user asked for a schedule.
 #[derive(Clone, Debug, Default)]
@@ -115,23 +115,13 @@ impl Request {
                 match self.halo {
                     HaloChoice::Recompute => Ok(s),
                     HaloChoice::Cache => Ok(s.with_halo(Halo::Cache)),
-                    // The fewer MACs within the budget (ties: the lower peak); recompute if neither fits.
-                    HaloChoice::Auto => {
-                        let eval = |s: Schedule| {
-                            plan::report(g, s, self.mode()).ok().map(|r| Candidate {
-                                schedule: s,
-                                peak_bytes: r.patch_peak_bytes,
-                                macs: r.macs,
-                            })
-                        };
-                        let both = [eval(s), eval(s.with_halo(Halo::Cache))];
-                        Ok(both
-                            .into_iter()
-                            .flatten()
-                            .filter(|c| budget.is_none_or(|b| c.peak_bytes <= b))
-                            .min_by(|a, b| a.macs.cmp(&b.macs).then(a.peak_bytes.cmp(&b.peak_bytes)))
-                            .map_or(s, |c| c.schedule))
-                    }
+                    // Recompute, cache or a per-layer mixture: the fewest MACs within the
+                    // budget (ties: the lower peak); recompute if none fits.
+                    HaloChoice::Auto => Ok(plan::halo_choices(g, s, self.mode())
+                        .into_iter()
+                        .filter(|c| budget.is_none_or(|b| c.peak_bytes <= b))
+                        .min_by(|a, b| a.macs.cmp(&b.macs).then(a.peak_bytes.cmp(&b.peak_bytes)))
+                        .map_or(s, |c| c.schedule)),
                 }
             }
             (None, Some(_)) => bail!("--grid needs --split (an operator index or auto)"),
@@ -275,12 +265,9 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
     println!("Pareto front (peak B, MACs, schedule):");
     for c in &search.pareto {
         let s = match c.schedule.split {
-            Some(s) => format!(
-                "split {s} grid {}x{}{}",
-                c.schedule.grid.0,
-                c.schedule.grid.1,
-                if c.schedule.halo == Halo::Cache { ", halos cached" } else { "" }
-            ),
+            Some(s) => {
+                format!("split {s} grid {}x{}{}", c.schedule.grid.0, c.schedule.grid.1, halo_suffix(c.schedule.halo))
+            }
             None => "layer by layer".into(),
         };
         println!("  {:>10} {:>12}  {s}", c.peak_bytes, c.macs);
@@ -292,10 +279,24 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
 }
 
 /// How a schedule's patches treat their halos, for the text report.
-pub fn halo_text(h: Halo) -> &'static str {
+pub fn halo_text(h: Halo) -> String {
     match h {
-        Halo::Recompute => "recomputed (MCUNetV2)",
-        Halo::Cache => "cached (each stage pixel computed once; row and column caches in the arena)",
+        Halo::Recompute => "recomputed (MCUNetV2)".into(),
+        Halo::Cache => "cached (each stage pixel computed once; row and column caches in the arena)".into(),
+        Halo::Layers(set) if set.is_empty() => "recomputed (no stage operator caches)".into(),
+        Halo::Layers(set) => format!(
+            "cached at the outputs of ops {} (row and column caches in the arena), recomputed elsewhere",
+            set.ops().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+        ),
+    }
+}
+
+/// `, halos cached` / `, halos cached at ops 3,5` after a schedule in a list.
+pub fn halo_suffix(h: Halo) -> String {
+    if h == Halo::Recompute {
+        String::new()
+    } else {
+        format!(", {}", h.label())
     }
 }
 

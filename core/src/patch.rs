@@ -41,7 +41,124 @@ pub enum InputMode {
 pub enum Halo {
     #[default]
     Recompute,
+    /// Every stage tensor whose windows allow it.
     Cache,
+    /// The outputs of these stage operators (where their windows allow it);
+    /// the others recompute their halos. A per-layer choice: caching a wide
+    /// early tensor can cost more arena than the halos it saves.
+    Layers(CacheSet),
+}
+
+/// A set of stage operators (indices below [`CacheSet::LIMIT`]) whose
+/// outputs cache their halos; in JSON, the list of their indices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct CacheSet(u64);
+
+impl CacheSet {
+    /// Operators from this index on always recompute under [`Halo::Layers`].
+    pub const LIMIT: usize = 64;
+
+    /// The set of `ops`; `None` if one is at or past [`CacheSet::LIMIT`].
+    pub fn of(ops: impl IntoIterator<Item = usize>) -> Option<Self> {
+        ops.into_iter().try_fold(CacheSet(0), |s, i| (i < Self::LIMIT).then(|| CacheSet(s.0 | 1 << i)))
+    }
+
+    /// The set whose bit `i` stands for operator `i`.
+    pub const fn from_bits(bits: u64) -> Self {
+        CacheSet(bits)
+    }
+
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+
+    pub fn contains(self, op: usize) -> bool {
+        op < Self::LIMIT && self.0 >> op & 1 == 1
+    }
+
+    /// The operators in increasing order.
+    pub fn ops(self) -> impl Iterator<Item = usize> {
+        (0..Self::LIMIT).filter(move |&i| self.contains(i))
+    }
+
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for CacheSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.ops())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for CacheSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        let ops = <Vec<usize> as serde::Deserialize>::deserialize(d)?;
+        CacheSet::of(ops.iter().copied()).ok_or_else(|| {
+            serde::de::Error::custom(alloc::format!(
+                "a cached operator index must be below {} (the per-layer halo choice covers the first {} operators)",
+                CacheSet::LIMIT,
+                CacheSet::LIMIT
+            ))
+        })
+    }
+}
+
+impl core::fmt::Display for Halo {
+    /// `recompute`, `cache`, or `cache ops 3,5,6` (what the CLI and the page print).
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Halo::Recompute => f.write_str("recompute"),
+            Halo::Cache => f.write_str("cache"),
+            Halo::Layers(set) => {
+                f.write_str("cache ops ")?;
+                if set.is_empty() {
+                    return f.write_str("none");
+                }
+                for (k, i) in set.ops().enumerate() {
+                    if k > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{i}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Halo {
+    /// What a schedule's one-line summary adds: nothing (recompute), `halos
+    /// cached`, or `halos cached at ops 3,5` (the CLI, the page and the
+    /// exported crate's README say the same).
+    pub fn label(self) -> alloc::string::String {
+        use alloc::string::ToString;
+        match self {
+            Halo::Recompute => alloc::string::String::new(),
+            Halo::Cache => "halos cached".into(),
+            Halo::Layers(set) if set.is_empty() => "no halo cached".into(),
+            Halo::Layers(_) => {
+                let s = self.to_string();
+                alloc::format!("halos cached at {}", s.trim_start_matches("cache "))
+            }
+        }
+    }
+
+    /// Whether any halo is cached.
+    pub fn caches(self) -> bool {
+        match self {
+            Halo::Recompute => false,
+            Halo::Cache => true,
+            Halo::Layers(set) => !set.is_empty(),
+        }
+    }
 }
 
 /// Checks that ops `0..=split` can form a patch stage and returns the stage's
@@ -162,6 +279,13 @@ impl PatchSchedule {
         match halo {
             Halo::Recompute => Self::new(g, split, grid),
             Halo::Cache => Self::with_cached(g, split, grid, &|_| true),
+            Halo::Layers(set) => {
+                let mut want = alloc::vec![false; g.tensors.len()];
+                for i in set.ops().filter(|&i| i <= split && i < g.nodes.len()) {
+                    want[g.nodes[i].output()] = true;
+                }
+                Self::with_cached(g, split, grid, &|t| want[t])
+            }
         }
     }
 
@@ -644,6 +768,19 @@ pub fn patch_layout(
         })
         .collect();
     stage_skeleton(g, s, mode, options).build_with(planner, &schedule_sizes(g, s, mode), &caches)
+}
+
+/// The arena bytes of each cached tensor's row and column caches under `s`
+/// (what [`patch_layout`] plans for them).
+pub fn cache_bytes(g: &Graph, s: &PatchSchedule, mode: InputMode) -> Vec<(TensorId, usize)> {
+    cache_dims(g, s, mode)
+        .into_iter()
+        .map(|(t, c)| {
+            let d = nhwc(&g.tensors[t].shape);
+            let (n, ch, elem) = (d[0], d[3], g.tensors[t].dtype.size());
+            (t, c.row_bytes(n, ch, elem) + c.col_bytes(n, ch, elem))
+        })
+        .collect()
 }
 
 /// The caches of every cached tensor `s`'s patches hold in a window (a

@@ -11,10 +11,11 @@ use alloc::vec::Vec;
 
 use crate::analysis;
 use crate::error::{Error, Result};
-use crate::graph::Graph;
+use crate::graph::{Graph, TensorId};
 use crate::layout::{ArenaLayout, LayoutOptions};
 use crate::patch::{
-    legal_splits, patch_layout, schedule_sizes, stage_skeleton, Halo, InputMode, PatchSchedule, StageAxis,
+    cache_bytes, legal_splits, patch_layout, schedule_sizes, stage_skeleton, CacheSet, Halo, InputMode, PatchSchedule,
+    StageAxis,
 };
 use crate::planner::{live_bytes, GreedyBySize};
 
@@ -537,43 +538,123 @@ pub enum HaloChoice {
     Auto,
 }
 
-/// A schedule re-planned under halo caching: its peak and MACs, as
-/// [`report`] counts them (`once[i]`: node `i`'s MACs layer by layer).
-fn cached_candidate(g: &Graph, schedule: Schedule, mode: InputMode, once: &[u64]) -> Result<Candidate> {
+/// A patch schedule re-planned under `halo`: the candidate (peak and MACs
+/// as [`report`] counts them; `once[i]`: node `i`'s MACs layer by layer) and
+/// its patch schedule.
+fn halo_candidate(
+    g: &Graph,
+    schedule: Schedule,
+    halo: Halo,
+    mode: InputMode,
+    once: &[u64],
+) -> Result<(Candidate, PatchSchedule)> {
     let split = schedule.split.ok_or(Error::Schedule("layer by layer has no halos to cache"))?;
-    let s = PatchSchedule::with_halo(g, split, schedule.grid, Halo::Cache)?;
+    let s = PatchSchedule::with_halo(g, split, schedule.grid, halo)?;
     s.check_mode(mode)?;
     let layout = patch_layout(g, &s, mode, &GreedyBySize, LayoutOptions::default());
     let overhead: u64 = (0..=split)
         .map(|i| (0..s.patches()).filter_map(|k| s.patch_macs(g, k, i)).sum::<u64>().saturating_sub(once[i]))
         .sum();
-    Ok(Candidate {
-        schedule: schedule.with_halo(Halo::Cache),
+    let c = Candidate {
+        schedule: schedule.with_halo(halo),
         peak_bytes: layout.arena_size(),
         macs: once.iter().sum::<u64>() + overhead,
-    })
+    };
+    Ok((c, s))
 }
+
+/// The per-layer mixtures between a schedule's fully cached form `all` and
+/// recomputing: the stage operators whose outputs `all` caches, ordered by
+/// the arena bytes of their caches, are given back to recomputation widest
+/// first, one more at a time (caching a wide early tensor can cost more arena
+/// than the halos it saves; DeFiNES's cache-or-recompute choice per layer,
+/// along one greedy path instead of all 2^n subsets).
+fn layered_candidates(
+    g: &Graph,
+    schedule: Schedule,
+    all: &PatchSchedule,
+    mode: InputMode,
+    once: &[u64],
+) -> Vec<Candidate> {
+    let op_of = |t: TensorId| (0..=all.split).find(|&i| g.nodes[i].output() == t);
+    let mut widest: Vec<(usize, usize)> = cache_bytes(g, all, mode)
+        .into_iter()
+        .filter_map(|(t, bytes)| Some((op_of(t)?, bytes)))
+        .filter(|&(i, _)| i < CacheSet::LIMIT)
+        .collect();
+    widest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    (1..widest.len())
+        .filter_map(|k| {
+            let set = CacheSet::of(widest[k..].iter().map(|&(i, _)| i))?;
+            halo_candidate(g, schedule, Halo::Layers(set), mode, once).ok().map(|(c, _)| c)
+        })
+        .collect()
+}
+
+/// Every halo choice `auto` weighs for one split and grid: recomputing, caching
+/// every halo, and the per-layer mixtures between them ([`layered_candidates`]).
+pub fn halo_choices(g: &Graph, schedule: Schedule, mode: InputMode) -> Vec<Candidate> {
+    let once: Vec<u64> = analysis::layers(g).iter().map(|l| l.macs).collect();
+    let base = schedule.with_halo(Halo::Recompute);
+    let mut out: Vec<Candidate> =
+        halo_candidate(g, base, Halo::Recompute, mode, &once).map(|(c, _)| c).into_iter().collect();
+    if let Ok((cached, all)) = halo_candidate(g, base, Halo::Cache, mode, &once) {
+        out.push(cached);
+        out.extend(layered_candidates(g, base, &all, mode, &once));
+    }
+    out
+}
+
+/// Schedules whose per-layer mixtures the `Auto` search tries: those with
+/// the [`LAYERED_SHORTLIST`] smallest peaks with every halo recomputed and
+/// with every halo cached (a mixture's peak lies near both; trying every
+/// schedule's mixtures would take 10–30 s on the shipped models).
+fn layered_shortlist(recomputed: &[Candidate], cached: &[Candidate]) -> Vec<Schedule> {
+    let mut out: Vec<Schedule> = Vec::new();
+    for family in [recomputed, cached] {
+        let mut by_peak: Vec<&Candidate> = family.iter().filter(|c| c.schedule.split.is_some()).collect();
+        by_peak.sort_by(|a, b| a.peak_bytes.cmp(&b.peak_bytes).then(a.macs.cmp(&b.macs)));
+        for c in by_peak.into_iter().take(LAYERED_SHORTLIST) {
+            let s = c.schedule.with_halo(Halo::Recompute);
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
+/// How many schedules of each family [`layered_shortlist`] takes.
+pub const LAYERED_SHORTLIST: usize = 6;
 
 impl Search {
     /// The search's answers under `choice`: for `Cache` and `Auto`, every
     /// evaluated patch schedule is re-planned with its halos cached (module
-    /// [`halo`](crate::halo)), and the front is that family's (`Cache`,
-    /// with layer by layer) or both families' together (`Auto`).
+    /// [`halo`](crate::halo)); `Auto` also tries the per-layer mixtures of
+    /// [`layered_candidates`] of the schedules [`layered_shortlist`] picks. The front is the cached family's
+    /// (`Cache`, with layer by layer) or every family's together (`Auto`).
     pub fn with_halo(&self, g: &Graph, mode: InputMode, choice: HaloChoice) -> Search {
         if choice == HaloChoice::Recompute {
             return self.clone();
         }
         let once: Vec<u64> = analysis::layers(g).iter().map(|l| l.macs).collect();
-        let cached = self
-            .candidates
-            .iter()
-            .filter(|c| c.schedule.split.is_some())
-            .filter_map(|c| cached_candidate(g, c.schedule, mode, &once).ok());
         let mut candidates: Vec<Candidate> = match choice {
             HaloChoice::Cache => self.candidates.iter().filter(|c| c.schedule.split.is_none()).copied().collect(),
             _ => self.candidates.clone(),
         };
-        candidates.extend(cached);
+        let first_cached = candidates.len();
+        for c in self.candidates.iter().filter(|c| c.schedule.split.is_some()) {
+            if let Ok((cached, _)) = halo_candidate(g, c.schedule, Halo::Cache, mode, &once) {
+                candidates.push(cached);
+            }
+        }
+        if choice == HaloChoice::Auto {
+            for schedule in layered_shortlist(&self.candidates, &candidates[first_cached..]) {
+                let Ok((_, all)) = halo_candidate(g, schedule, Halo::Cache, mode, &once) else { continue };
+                let layered = layered_candidates(g, schedule, &all, mode, &once);
+                candidates.extend(layered);
+            }
+        }
         Search { pareto: pareto_front(&candidates), candidates, ..self.clone() }
     }
 
@@ -645,7 +726,7 @@ pub mod document {
     pub struct ScheduleDoc {
         pub split: Option<usize>,
         pub grid: [usize; 2],
-        /// `"recompute"` or `"cache"` (absent in older documents: recompute).
+        /// `"recompute"`, `"cache"` or `{"layers": [ops]}` (a per-layer choice; absent in older documents: recompute).
         #[serde(default)]
         pub halo: Halo,
     }

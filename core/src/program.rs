@@ -308,7 +308,10 @@ impl<'a> Program<'a> {
                 let out_place = self.place(plan, p, node.output)?;
                 at(Step { node: i, patch: Some(p) }, arena);
                 let Some(cache) = plan.caches.iter().find(|c| c.tensor == node.output) else {
-                    self.run_node(i, arena, out_place, region, &|t| self.place(plan, p, t))?;
+                    // Empty when every consumer caches and takes nothing new from this patch.
+                    if !region.is_empty() {
+                        self.run_node(i, arena, out_place, region, &|t| self.place(plan, p, t))?;
+                    }
                     continue;
                 };
                 // A tensor held whole keeps what earlier patches computed in place.

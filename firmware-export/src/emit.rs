@@ -53,7 +53,10 @@ pub fn schedule_text(e: &Export) -> String {
             p.grid.1,
             p.patches(),
             if e.mode == InputMode::Streamed { "streamed" } else { "in the arena" },
-            if e.schedule.halo == patchwise_core::patch::Halo::Cache { ", halos cached" } else { "" }
+            match e.schedule.halo {
+                patchwise_core::patch::Halo::Recompute => String::new(),
+                h => format!(", {}", h.label()),
+            }
         ),
         _ => "layer-by-layer".to_string(),
     }

@@ -4,7 +4,7 @@
 
 use patchwise_core::exec;
 use patchwise_core::graph::Graph;
-use patchwise_core::patch::{legal_splits, Halo, InputMode, PatchExecutor};
+use patchwise_core::patch::{legal_splits, CacheSet, Halo, InputMode, PatchExecutor};
 use patchwise_tests::{root, run_layers};
 
 fn load(name: &str) -> Graph {
@@ -69,12 +69,14 @@ fn check_model(name: &str, grids: &[(usize, usize)]) {
             continue;
         };
         let o = g.tensors[g.nodes[split].output()].nhwc();
-        for &grid in grids {
+        for (k, &grid) in grids.iter().enumerate() {
             if grid.0 > o[1] || grid.1 > o[2] {
                 continue;
             }
+            // On each split's first grid also a per-layer mixture: every other stage op cached.
+            let mixed = CacheSet::of((split % 2..=split).step_by(2)).map(Halo::Layers);
             for mode in [InputMode::InArena, InputMode::Streamed] {
-                for halo in [Halo::Recompute, Halo::Cache] {
+                for halo in [Halo::Recompute, Halo::Cache].into_iter().chain(mixed.filter(|_| k == 0)) {
                     let (got, measured, planned) = run_patched(&g, split, grid, mode, halo, &input);
                     assert_eq!(
                         got, want,

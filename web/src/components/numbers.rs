@@ -60,7 +60,10 @@ pub fn Numbers(props: &NumbersProps) -> Html {
             "split {s} · grid {}×{}{}",
             a.schedule.grid.0,
             a.schedule.grid.1,
-            if a.schedule.halo == patchwise_core::patch::Halo::Cache { " · halos cached" } else { "" }
+            match a.schedule.halo {
+                patchwise_core::patch::Halo::Recompute => String::new(),
+                h => format!(" · {}", h.label()),
+            }
         ),
         None => "layer by layer".into(),
     };
@@ -72,7 +75,7 @@ pub fn Numbers(props: &NumbersProps) -> Html {
                       data-split={a.schedule.split.map_or("none".into(), |s| s.to_string())}
                       data-grid={format!("{}x{}", a.schedule.grid.0, a.schedule.grid.1)}
                       data-mode={if a.report.input_mode == patchwise_core::patch::InputMode::InArena { "sram" } else { "streamed" }}
-                      data-halo={if a.schedule.halo == patchwise_core::patch::Halo::Cache { "cache" } else { "recompute" }}>
+                      data-halo={a.schedule.halo.to_string()}>
                     { sched }
                 </span>
                 <span class={classes!("fit", if fits { "ok" } else { "bad" })} data-testid="fits" data-value={fits.to_string()}
