@@ -179,7 +179,8 @@ fn branching_non_square_stage_in_qemu() {
 
 /// Halo caching on the board: BlazeFace's smallest streamed schedule with its
 /// halos cached (64 KiB, no recomputed MACs) and the detector's branching
-/// stage with cached halos, each equal to the host byte for byte, the
+/// stage with cached halos (all of them, and every other operator's), each
+/// equal to the host byte for byte, the
 /// measured arena equal to the plan (caches included).
 #[test]
 #[ignore = "needs qemu-system-arm and the thumb targets: run tools/firmware-test"]
@@ -200,6 +201,10 @@ fn cached_halos_in_qemu() {
         .expect("a branching split");
     let schedule = Schedule::patched(split, (3, 4)).with_halo(Halo::Cache);
     run_and_check(&g, &request(&g, "yolofpn-int8", board, schedule, InputMode::InArena));
+    // A per-layer choice: every other stage operator caches, the rest recompute.
+    let set = patchwise_core::patch::CacheSet::of((0..=split).step_by(2)).expect("a short stage");
+    let schedule = Schedule::patched(split, (3, 4)).with_halo(Halo::Layers(set));
+    run_and_check(&g, &request(&g, "yolofpn-int8", board, schedule, InputMode::Streamed));
 }
 
 /// Every board's export builds for its target (opsnet with its best
