@@ -860,9 +860,9 @@ pub mod document {
             Some(LatencyDoc {
                 basis: LATENCY_BASIS.to_string(),
                 cost_model: model.source.to_string(),
-                instructions: e.instructions.round() as u64,
-                layer_by_layer_instructions: l.instructions.round() as u64,
-                layer_instructions: e.per_node.iter().map(|&x| x.round() as u64).collect(),
+                instructions: libm::round(e.instructions) as u64,
+                layer_by_layer_instructions: libm::round(l.instructions) as u64,
+                layer_instructions: e.per_node.iter().map(|&x| libm::round(x) as u64).collect(),
                 unmeasured_ops: e.unmeasured,
                 boards,
             })
