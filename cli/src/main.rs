@@ -38,7 +38,7 @@ enum Command {
         /// Patch grid: N or RxC (with --split).
         #[arg(long, requires = "split")]
         grid: Option<String>,
-        /// Halos shared by neighbouring patches: recompute them (MCUNetV2), cache them, or auto.
+        /// Halos shared by neighbouring patches: recompute them (MCUNetV2), cache them, or auto (the fewer MACs within the budget, per-layer mixtures included).
         #[arg(long, default_value = "recompute")]
         halo: String,
         /// A schedule from `plan --json` (the whole document or its `schedule`), instead of --split/--grid/--halo.
@@ -73,7 +73,7 @@ enum Command {
         /// Count the input as streamed from camera/flash instead of held in SRAM.
         #[arg(long)]
         streamed_input: bool,
-        /// Halos shared by neighbouring patches: recompute them (MCUNetV2), cache them, or auto.
+        /// Halos shared by neighbouring patches: recompute them (MCUNetV2), cache them, or auto (the fewer MACs within the budget, per-layer mixtures included).
         #[arg(long, default_value = "recompute")]
         halo: String,
         #[arg(long)]
@@ -98,7 +98,7 @@ enum Command {
         /// Stream the input patch by patch instead of holding it in SRAM.
         #[arg(long)]
         streamed_input: bool,
-        /// Halos shared by neighbouring patches: recompute them (MCUNetV2), cache them, or auto.
+        /// Halos shared by neighbouring patches: recompute them (MCUNetV2), cache them, or auto (the fewer MACs within the budget, per-layer mixtures included).
         #[arg(long, default_value = "recompute")]
         halo: String,
         /// A schedule from `plan --json` (the whole document or its `schedule`), instead of --split/--grid/--halo.
