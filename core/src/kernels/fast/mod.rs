@@ -155,6 +155,24 @@ mod tests {
             )
     }
 
+    /// In place (one image): the buffer holds the input, then the output from offset 0.
+    fn inplace_equals_the_reference(p: &Problem) -> Result<(), TestCaseError> {
+        let (g, oh, ow) = p.geometry();
+        let filter = &p.filter[..p.k * p.k * p.c];
+        let k = p.weighted(p.c, filter);
+        let sums: Vec<i32> = super::depthwise::folded_bias(filter, p.c, k.bias, k.stage.input_offset).collect();
+        let img = &p.input[..p.h * p.w * p.c];
+        let len = (oh * ow * p.c).max(img.len());
+        let (mut want, mut got) = (img.to_vec(), img.to_vec());
+        want.resize(len, 0);
+        got.resize(len, 0);
+        let mut plane = alloc::vec![0i8; p.h * p.w];
+        crate::kernels::depthwise::depthwise_conv2d_inplace(&g, &k, &mut want, p.c, (oh, ow), &mut plane);
+        super::depthwise::depthwise_conv2d_inplace(&g, &k, &sums, &mut got, p.c, (oh, ow), &mut plane);
+        prop_assert_eq!(&got[..oh * ow * p.c], &want[..oh * ow * p.c]);
+        Ok(())
+    }
+
     proptest! {
         #[test]
         fn conv_equals_the_reference(p in problem(20)) {
@@ -227,20 +245,9 @@ mod tests {
         /// The in-place depthwise on rows wide enough for several 8-pixel groups at stride 2.
         #[test]
         fn wide_inplace_depthwise_equals_the_reference(p in problem_sized(5, 48)) {
-            let (g, oh, ow) = p.geometry();
+            let (_, oh, ow) = p.geometry();
             prop_assume!(oh > 0 && ow > 0);
-            let filter = &p.filter[..p.k * p.k * p.c];
-            let k = p.weighted(p.c, filter);
-            let sums: Vec<i32> = super::depthwise::folded_bias(filter, p.c, k.bias, k.stage.input_offset).collect();
-            let img = &p.input[..p.h * p.w * p.c];
-            let len = (oh * ow * p.c).max(img.len());
-            let (mut want, mut got) = (img.to_vec(), img.to_vec());
-            want.resize(len, 0);
-            got.resize(len, 0);
-            let mut plane = alloc::vec![0i8; p.h * p.w];
-            crate::kernels::depthwise::depthwise_conv2d_inplace(&g, &k, &mut want, p.c, (oh, ow), &mut plane);
-            super::depthwise::depthwise_conv2d_inplace(&g, &k, &sums, &mut got, p.c, (oh, ow), &mut plane);
-            prop_assert_eq!(&got[..oh * ow * p.c], &want[..oh * ow * p.c]);
+            inplace_equals_the_reference(&p)?;
         }
 
         #[test]
@@ -258,16 +265,7 @@ mod tests {
                 super::depthwise::depthwise_conv2d(&g, 1, &k, &sums, &input, iwin, &mut got, owin, region);
                 prop_assert_eq!(got, want);
             }
-            // In place (one image): the buffer holds the input, then the output from offset 0.
-            let img = &p.input[..p.h * p.w * p.c];
-            let len = (oh * ow * p.c).max(img.len());
-            let (mut want, mut got) = (img.to_vec(), img.to_vec());
-            want.resize(len, 0);
-            got.resize(len, 0);
-            let mut plane = alloc::vec![0i8; p.h * p.w];
-            crate::kernels::depthwise::depthwise_conv2d_inplace(&g, &k, &mut want, p.c, (oh, ow), &mut plane);
-            super::depthwise::depthwise_conv2d_inplace(&g, &k, &sums, &mut got, p.c, (oh, ow), &mut plane);
-            prop_assert_eq!(&got[..oh * ow * p.c], &want[..oh * ow * p.c]);
+            inplace_equals_the_reference(&p)?;
         }
     }
 }
