@@ -284,10 +284,9 @@ pub fn halo_text(h: Halo) -> String {
         Halo::Recompute => "recomputed (MCUNetV2)".into(),
         Halo::Cache => "cached (each stage pixel computed once; row and column caches in the arena)".into(),
         Halo::Layers(set) if set.is_empty() => "recomputed (no stage operator caches)".into(),
-        Halo::Layers(set) => format!(
-            "cached at the outputs of ops {} (row and column caches in the arena), recomputed elsewhere",
-            set.ops().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
-        ),
+        Halo::Layers(set) => {
+            format!("cached at the outputs of ops {set} (row and column caches in the arena), recomputed elsewhere")
+        }
     }
 }
 

@@ -68,10 +68,6 @@ impl CacheSet {
         CacheSet(bits)
     }
 
-    pub const fn bits(self) -> u64 {
-        self.0
-    }
-
     pub fn contains(self, op: usize) -> bool {
         op < Self::LIMIT && self.0 >> op & 1 == 1
     }
@@ -79,10 +75,6 @@ impl CacheSet {
     /// The operators in increasing order.
     pub fn ops(self) -> impl Iterator<Item = usize> {
         (0..Self::LIMIT).filter(move |&i| self.contains(i))
-    }
-
-    pub fn len(self) -> usize {
-        self.0.count_ones() as usize
     }
 
     pub fn is_empty(self) -> bool {
@@ -111,25 +103,29 @@ impl<'de> serde::Deserialize<'de> for CacheSet {
     }
 }
 
+impl core::fmt::Display for CacheSet {
+    /// `3,5,6`, or `none`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.is_empty() {
+            return f.write_str("none");
+        }
+        for (k, i) in self.ops().enumerate() {
+            if k > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{i}")?;
+        }
+        Ok(())
+    }
+}
+
 impl core::fmt::Display for Halo {
     /// `recompute`, `cache`, or `cache ops 3,5,6` (what the CLI and the page print).
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Halo::Recompute => f.write_str("recompute"),
             Halo::Cache => f.write_str("cache"),
-            Halo::Layers(set) => {
-                f.write_str("cache ops ")?;
-                if set.is_empty() {
-                    return f.write_str("none");
-                }
-                for (k, i) in set.ops().enumerate() {
-                    if k > 0 {
-                        f.write_str(",")?;
-                    }
-                    write!(f, "{i}")?;
-                }
-                Ok(())
-            }
+            Halo::Layers(set) => write!(f, "cache ops {set}"),
         }
     }
 }
@@ -139,24 +135,11 @@ impl Halo {
     /// cached`, or `halos cached at ops 3,5` (the CLI, the page and the
     /// exported crate's README say the same).
     pub fn label(self) -> alloc::string::String {
-        use alloc::string::ToString;
         match self {
             Halo::Recompute => alloc::string::String::new(),
             Halo::Cache => "halos cached".into(),
             Halo::Layers(set) if set.is_empty() => "no halo cached".into(),
-            Halo::Layers(_) => {
-                let s = self.to_string();
-                alloc::format!("halos cached at {}", s.trim_start_matches("cache "))
-            }
-        }
-    }
-
-    /// Whether any halo is cached.
-    pub fn caches(self) -> bool {
-        match self {
-            Halo::Recompute => false,
-            Halo::Cache => true,
-            Halo::Layers(set) => !set.is_empty(),
+            Halo::Layers(set) => alloc::format!("halos cached at ops {set}"),
         }
     }
 }

@@ -630,9 +630,10 @@ pub const LAYERED_SHORTLIST: usize = 6;
 impl Search {
     /// The search's answers under `choice`: for `Cache` and `Auto`, every
     /// evaluated patch schedule is re-planned with its halos cached (module
-    /// [`halo`](crate::halo)); `Auto` also tries the per-layer mixtures of
-    /// [`layered_candidates`] of the schedules [`layered_shortlist`] picks. The front is the cached family's
-    /// (`Cache`, with layer by layer) or every family's together (`Auto`).
+    /// [`halo`](crate::halo)); `Auto` also tries the per-layer mixtures
+    /// ([`layered_candidates`]) of the schedules [`layered_shortlist`] picks.
+    /// The front is the cached family's (`Cache`, with layer by layer) or
+    /// every family's together (`Auto`).
     pub fn with_halo(&self, g: &Graph, mode: InputMode, choice: HaloChoice) -> Search {
         if choice == HaloChoice::Recompute {
             return self.clone();
@@ -650,7 +651,10 @@ impl Search {
         }
         if choice == HaloChoice::Auto {
             for schedule in layered_shortlist(&self.candidates, &candidates[first_cached..]) {
-                let Ok((_, all)) = halo_candidate(g, schedule, Halo::Cache, mode, &once) else { continue };
+                // Rebuilt rather than kept from the loop above: every candidate's per-patch
+                // rectangles together would take hundreds of MB; the layout is not needed again.
+                let Some(split) = schedule.split else { continue };
+                let Ok(all) = PatchSchedule::with_halo(g, split, schedule.grid, Halo::Cache) else { continue };
                 let layered = layered_candidates(g, schedule, &all, mode, &once);
                 candidates.extend(layered);
             }
