@@ -150,6 +150,88 @@ impl ChannelStage {
     }
 }
 
+/// One channel's requantization, as the optimized kernels' pixel loops take
+/// it: [`ChannelStage`] for any accumulator, [`NarrowStage`] for bounded ones.
+pub trait Requantize: Copy {
+    fn requantize(&self, acc: i32) -> i8;
+}
+
+impl Requantize for ChannelStage {
+    #[inline(always)]
+    fn requantize(&self, acc: i32) -> i8 {
+        ChannelStage::requantize(self, acc)
+    }
+}
+
+/// Most `|acc|` a channel of a weighted kernel can reach: `|bias|` plus
+/// `taps` products of an input with the offset applied (`|x + off| ≤ 255`)
+/// and an int8 weight (`|w| ≤ 128`).
+#[inline(always)]
+pub fn acc_bound(bias: Option<&[i32]>, ch: usize, taps: usize) -> u64 {
+    let b = bias.map_or(0, |b| b[ch].unsigned_abs() as u64);
+    b + 255 * 128 * taps as u64
+}
+
+/// A channel's requantization for accumulators whose magnitude is known to
+/// be small (`|acc| · 2^(left + 1) < 2^31`, see [`OutputStage::narrow`]):
+/// the reference's result in fewer steps. With `y = acc · 2^(left + 1)`
+/// exact, the rounding doubling high multiply `(x·m + 2^30) >> 31` is
+/// `(y·m + 2^31) >> 32` (`SMMULR` on Armv7E-M), and since `|high| < 2^30`
+/// the rounding right shift (half away from zero) is
+/// `(high + 2^(right−1) − [high < 0]) >> right` without overflow. `high` is
+/// negative only where `acc·m` is, and where `acc·m < 0` but `high = 0` the
+/// extra −1 does not change the result (`(2^(right−1) − 1) >> right = 0`),
+/// so the sign test reads `acc ^ m` and does not wait for the multiply.
+#[derive(Clone, Copy, Debug)]
+pub struct NarrowStage {
+    m: i32,
+    left1: u32,
+    right: u32,
+    /// `2^(right − 1)`, or 0 when `right` is 0.
+    round: i32,
+    /// −1 when `right > 0` (negative values round down one more), else 0.
+    nz: i32,
+    out: i32,
+    lo: i32,
+    hi: i32,
+}
+
+impl Requantize for NarrowStage {
+    #[inline(always)]
+    fn requantize(&self, acc: i32) -> i8 {
+        let y = acc.wrapping_shl(self.left1);
+        let t = self.round + (((acc ^ self.m) >> 31) & self.nz);
+        // `t + high` in one widening multiply-accumulate (`SMMLAR`).
+        let q = ((((t as i64) << 32) + y as i64 * self.m as i64 + (1i64 << 31)) >> 32) as i32 >> self.right;
+        clamp_i8(q + self.out, self.lo, self.hi)
+    }
+}
+
+impl OutputStage<'_> {
+    /// Channel `ch`'s [`NarrowStage`] for accumulators with `|acc| ≤ bound`,
+    /// if that form is exact for all of them: `bound · 2^(left + 1) < 2^31`
+    /// (so `y` and `high` cannot overflow), `right ≤ 31`, and an output
+    /// offset below 2^30 (so adding it cannot overflow either).
+    #[inline(always)]
+    pub fn narrow(&self, ch: usize, bound: u64) -> Option<NarrowStage> {
+        let m = if self.multipliers.len() == 1 { self.multipliers[0] } else { self.multipliers[ch] };
+        let (left, right) = (m.shift.max(0) as u32, (-(m.shift as i64)).max(0) as u32);
+        if left > 29 || right > 31 || bound >= 1u64 << (30 - left) || self.output_offset.unsigned_abs() >= 1 << 30 {
+            return None;
+        }
+        Some(NarrowStage {
+            m: m.multiplier,
+            left1: left + 1,
+            right,
+            round: ((1i64 << right) >> 1) as i32,
+            nz: if right > 0 { -1 } else { 0 },
+            out: self.output_offset,
+            lo: self.act_min,
+            hi: self.act_max,
+        })
+    }
+}
+
 /// A weighted kernel's constants: requantization, int8 weights and optional bias.
 #[derive(Clone, Copy, Debug)]
 pub struct Weighted<'a> {
@@ -348,5 +430,56 @@ mod tests {
             conv2d(&g, &p.weighted(), &sub, Window::new(1, ir, p.c), &mut out, owin, region);
             prop_assert_eq!(out, crate::kernels::testing::crop(&want, ow, p.oc, region));
         }
+
+        /// The narrow form equals the reference requantization for every
+        /// accumulator within the bound it was made for: any multiplier
+        /// (negative and `i32::MIN` included), every shift, any output offset
+        /// and clamp it accepts.
+        #[test]
+        fn narrow_stage_is_the_reference_within_its_bound(
+            multiplier in prop_oneof![any::<i32>(), Just(i32::MIN), Just(i32::MAX), (1i32 << 30)..=i32::MAX],
+            shift in -40i32..=32,
+            out in prop_oneof![-128i32..=127, any::<i32>()],
+            clamp in prop::sample::select(alloc::vec![(-128, 127), (-20, 127), (-128, 30), (i32::MIN, i32::MAX)]),
+            bound in prop_oneof![0u64..1 << 31, Just((1u64 << 30) - 1), Just(1u64 << 29)],
+            accs in prop::collection::vec(any::<i64>(), 16),
+        ) {
+            let mults = [QuantizedMultiplier { multiplier, shift }];
+            let stage = OutputStage { input_offset: 0, output_offset: out, act_min: clamp.0, act_max: clamp.1, multipliers: &mults };
+            let Some(n) = stage.narrow(0, bound) else {
+                // Refused only outside its domain.
+                let left = shift.max(0) as u32;
+                prop_assert!(left > 29 || shift < -31 || bound >= 1 << (30 - left) || out.unsigned_abs() >= 1 << 30);
+                return Ok(());
+            };
+            let b = bound as i64;
+            for acc in accs.iter().map(|a| a.rem_euclid(2 * b + 1) - b).chain([-b, b, 0, -1, 1]) {
+                let acc = acc as i32;
+                prop_assert_eq!(Requantize::requantize(&n, acc), stage.requantize(acc, 0), "acc {}", acc);
+            }
+        }
+    }
+
+    #[test]
+    fn narrow_stage_refuses_what_could_overflow() {
+        let m = |shift| [QuantizedMultiplier { multiplier: i32::MAX, shift }];
+        let stage = |ms: &'static [QuantizedMultiplier; 1], out| OutputStage {
+            input_offset: 0,
+            output_offset: out,
+            act_min: -128,
+            act_max: 127,
+            multipliers: ms,
+        };
+        static M0: [QuantizedMultiplier; 1] = [QuantizedMultiplier { multiplier: i32::MAX, shift: 0 }];
+        static M3: [QuantizedMultiplier; 1] = [QuantizedMultiplier { multiplier: i32::MAX, shift: 3 }];
+        assert_eq!(m(0), M0);
+        assert!(stage(&M0, 0).narrow(0, (1 << 30) - 1).is_some());
+        assert!(stage(&M0, 0).narrow(0, 1 << 30).is_none());
+        assert!(stage(&M3, 0).narrow(0, (1 << 27) - 1).is_some());
+        assert!(stage(&M3, 0).narrow(0, 1 << 27).is_none());
+        assert!(stage(&M0, 1 << 30).narrow(0, 0).is_none());
+        assert!(stage(&M0, -(1 << 30) + 1).narrow(0, 0).is_some());
+        // A 3x3x512 convolution with a large bias is still narrow at shift <= 0.
+        assert!(acc_bound(Some(&[1 << 24]), 0, 3 * 3 * 512) < 1 << 30);
     }
 }

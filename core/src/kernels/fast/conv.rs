@@ -3,13 +3,18 @@
 //! Pixels whose whole window lies inside the input (all of a 1×1
 //! convolution's, nearly all of a k×k one's) start from
 //! `bias + input_offset·Σw` (prepared once, [`folded_bias`]) and accumulate
-//! `Σ x·w` through [`dot_2x2`] on two neighbouring pixels × two output
-//! channels, one kernel row at a time (with dilation 1 a row of taps is
-//! `kw·in_c` contiguous bytes in NHWC). The other pixels, and dilated
+//! `Σ x·w` through [`FilterPair::dot_2x2`] on two neighbouring pixels × two
+//! output channels, one kernel row at a time (with dilation 1 a row of taps
+//! is `kw·in_c` contiguous bytes in NHWC). Output channel pairs are the
+//! outer loop: a pair's filters are set up once (widened for `SMLAD` on
+//! Armv7E-M) and its requantization constants worked out once, for every
+//! pixel — the short [`NarrowStage`] when the accumulators are provably
+//! small, as they are for converter output. The other pixels, and dilated
 //! convolutions, run the reference kernel.
 
-use super::dot::{dot, dot_2x2};
-use crate::kernels::conv::{conv2d as reference, with_bias, Geometry, Weighted};
+use super::dot::{dot, FilterPair};
+use super::requant::{store_strided, RUN};
+use crate::kernels::conv::{acc_bound, conv2d as reference, with_bias, Geometry, NarrowStage, Requantize, Weighted};
 use crate::region::{Rect, Window};
 
 /// Computes `region` of the output into `output` (window `ow`), like the
@@ -42,102 +47,108 @@ pub fn conv2d(
         return;
     }
     let filter = &k.filter[..out_c * f_ch];
-    let stage = &k.stage;
-    // Input step between neighbouring output pixels, and the output bytes of a pixel pair.
-    let step = g.stride_w * in_c;
-    for b in 0..ow.n {
-        for oy in inner.y..inner.y_end() {
-            // Inside `inner` the window origin is never in the padding.
-            let (y0, x0) = (g.origin_y(oy) as usize, g.origin_x(inner.x) as usize);
-            // One input row of the window further down: the next kernel row.
-            let row_step = iw.rect.w * in_c;
-            let o_row = &mut output[ow.offset(b, oy, inner.x)..][..inner.w * out_c];
-            let mut pixels = o_row.chunks_exact_mut(2 * out_c);
-            let mut at = iw.offset(b, y0, x0);
-            for o2 in pixels.by_ref() {
-                let (oa, ob) = o2.split_at_mut(out_c);
-                pair(input, at, at + step, row_step, g.kh, f_row, filter, f_ch, stage, folded, oa, ob);
-                at += 2 * step;
-            }
-            let last = pixels.into_remainder();
-            if !last.is_empty() {
-                single(input, at, row_step, g.kh, f_row, filter, f_ch, stage, folded, last);
-            }
-        }
-    }
-}
-
-/// Two neighbouring output pixels (windows at input offsets `a`, `b`), every output channel.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn pair(
-    input: &[i8],
-    a: usize,
-    b: usize,
-    row_step: usize,
-    kh: usize,
-    f_row: usize,
-    filter: &[i8],
-    f_ch: usize,
-    stage: &crate::kernels::conv::OutputStage,
-    folded: &[i32],
-    oa: &mut [i8],
-    ob: &mut [i8],
-) {
-    let out_c = oa.len();
-    let mut f2 = filter.chunks_exact(2 * f_ch);
+    let px = Pixels { g, iw, ow, inner, step: g.stride_w * in_c, row_step: iw.rect.w * in_c };
+    let mut pair = FilterPair::new();
+    let mut acc = [[0i32; RUN]; 2];
+    let narrow = |oc: usize| k.stage.narrow(oc, acc_bound(k.bias, oc, f_ch));
     let mut oc = 0;
-    for f in f2.by_ref() {
-        let (f0, f1) = f.split_at(f_ch);
-        let mut acc = [folded[oc], folded[oc + 1], folded[oc], folded[oc + 1]];
-        for ky in 0..kh {
-            let (xa, xb) = (&input[a + ky * row_step..][..f_row], &input[b + ky * row_step..][..f_row]);
-            let d = dot_2x2(xa, xb, &f0[ky * f_row..][..f_row], &f1[ky * f_row..][..f_row]);
-            for (s, v) in acc.iter_mut().zip(d) {
-                *s = s.wrapping_add(v);
-            }
+    while oc + 2 <= out_c {
+        pair.load(&filter[oc * f_ch..][..f_ch], &filter[(oc + 1) * f_ch..][..f_ch], g.kh, f_row);
+        let f = (folded[oc], folded[oc + 1]);
+        match (narrow(oc), narrow(oc + 1)) {
+            (Some(r0), Some(r1)) => pairs::<NarrowStage>(&px, &pair, input, output, &mut acc, oc, f, (r0, r1)),
+            _ => pairs(&px, &pair, input, output, &mut acc, oc, f, (k.stage.channel(oc), k.stage.channel(oc + 1))),
         }
-        oa[oc] = stage.requantize_fast(acc[0], oc);
-        oa[oc + 1] = stage.requantize_fast(acc[1], oc + 1);
-        ob[oc] = stage.requantize_fast(acc[2], oc);
-        ob[oc + 1] = stage.requantize_fast(acc[3], oc + 1);
         oc += 2;
     }
-    let f0 = f2.remainder();
-    if oc < out_c && !f0.is_empty() {
-        let (mut s, mut t) = (folded[oc], folded[oc]);
-        for ky in 0..kh {
-            let w = &f0[ky * f_row..][..f_row];
-            s = s.wrapping_add(dot(&input[a + ky * row_step..][..f_row], w));
-            t = t.wrapping_add(dot(&input[b + ky * row_step..][..f_row], w));
-        }
-        oa[oc] = stage.requantize_fast(s, oc);
-        ob[oc] = stage.requantize_fast(t, oc);
+    if oc < out_c {
+        single(&px, &filter[oc * f_ch..][..f_ch], f_row, input, output, oc, folded[oc], k.stage.channel(oc));
     }
 }
 
-/// One output pixel (window at input offset `a`), every output channel.
+/// Where the interior pixels are: the geometry, windows, the interior
+/// rectangle, and the input steps to the next pixel and the next kernel row.
+struct Pixels<'a> {
+    g: &'a Geometry,
+    iw: Window,
+    ow: Window,
+    inner: Rect,
+    step: usize,
+    row_step: usize,
+}
+
+impl Pixels<'_> {
+    /// For each batch and output row of the interior: the input offset of its
+    /// first pixel's window and the output offset of that pixel.
+    #[inline(always)]
+    fn rows(&self, mut f: impl FnMut(usize, usize)) {
+        for b in 0..self.ow.n {
+            for oy in self.inner.y..self.inner.y_end() {
+                // Inside `inner` the window origin is never in the padding.
+                let (y0, x0) = (self.g.origin_y(oy) as usize, self.g.origin_x(self.inner.x) as usize);
+                f(self.iw.offset(b, y0, x0), self.ow.offset(b, oy, self.inner.x));
+            }
+        }
+    }
+}
+
+/// Output channels `oc` and `oc + 1` of every interior pixel: each output row
+/// in runs of up to [`RUN`] pixels, first the accumulators two pixels at a
+/// time into `acc`, then each channel's run requantized in a loop of its own
+/// (its constants stay in registers there; mixed into the accumulation loop
+/// they were spilled and reloaded for every pixel).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn single(
+fn pairs<R: Requantize>(
+    px: &Pixels,
+    pair: &FilterPair,
     input: &[i8],
-    a: usize,
-    row_step: usize,
-    kh: usize,
-    f_row: usize,
-    filter: &[i8],
-    f_ch: usize,
-    stage: &crate::kernels::conv::OutputStage,
-    folded: &[i32],
-    out: &mut [i8],
+    output: &mut [i8],
+    acc: &mut [[i32; RUN]; 2],
+    oc: usize,
+    (f0, f1): (i32, i32),
+    (r0, r1): (R, R),
 ) {
-    for (oc, (f, o)) in filter.chunks_exact(f_ch).zip(out.iter_mut()).enumerate() {
-        let mut s = folded[oc];
-        for ky in 0..kh {
-            s = s.wrapping_add(dot(&input[a + ky * row_step..][..f_row], &f[ky * f_row..][..f_row]));
+    let out_c = px.ow.c;
+    px.rows(|at, o| {
+        let mut done = 0;
+        while done < px.inner.w {
+            let n = (px.inner.w - done).min(RUN);
+            let [a0, a1] = acc;
+            let (a0, a1) = (&mut a0[..n], &mut a1[..n]);
+            pair.run(input, at + done * px.step, px.step, px.row_step, (f0, f1), a0, a1);
+            let first = o + done * out_c + oc;
+            let span = (n - 1) * out_c + 1;
+            store_strided(r0, a0, &mut output[first..first + span], out_c);
+            store_strided(r1, a1, &mut output[first + 1..first + 1 + span], out_c);
+            done += n;
         }
-        *o = stage.requantize_fast(s, oc);
-    }
+    });
+}
+
+/// Output channel `oc` (filter `f`) of every interior pixel.
+#[allow(clippy::too_many_arguments)]
+fn single(
+    px: &Pixels,
+    f: &[i8],
+    f_row: usize,
+    input: &[i8],
+    output: &mut [i8],
+    oc: usize,
+    folded: i32,
+    r: crate::kernels::conv::ChannelStage,
+) {
+    let out_c = px.ow.c;
+    px.rows(|mut at, o| {
+        for ox in 0..px.inner.w {
+            let mut s = folded;
+            for (ky, w) in f.chunks_exact(f_row).enumerate() {
+                s = s.wrapping_add(dot(&input[at + ky * px.row_step..][..f_row], w));
+            }
+            output[o + ox * out_c + oc] = r.requantize(s);
+            at += px.step;
+        }
+    });
 }
 
 /// The part of `region` whose windows lie wholly inside the input (empty if none).

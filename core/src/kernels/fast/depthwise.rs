@@ -10,8 +10,8 @@
 
 use super::conv::{border, interior};
 use super::dot::{dot, mac_lanes, mac_taps, Taps, LANES};
-use super::requant::Block;
-use crate::kernels::conv::{with_bias, Geometry, Weighted};
+use super::requant::{store_strided, Block, RUN};
+use crate::kernels::conv::{acc_bound, with_bias, Geometry, NarrowStage, Requantize, Weighted};
 use crate::kernels::depthwise::{depthwise_conv2d as reference, depthwise_conv2d_inplace as reference_inplace};
 use crate::region::{Rect, Window};
 
@@ -178,12 +178,26 @@ pub fn depthwise_conv2d_inplace(
     let inner = interior(g, ow.rect);
     let off = k.stage.input_offset;
     let mut wl = [0i8; MAX_TAPS];
+    // Every pixel of a 3×3 kernel through one path, the padding read as
+    // the input zero point (not on wasm, whose vector kernel reads the plane).
+    let padded = cfg!(not(all(target_arch = "wasm32", target_feature = "simd128")))
+        && (g.kh, g.kw) == (3, 3)
+        && (-128..=127).contains(&-off)
+        && g.in_w <= ZP_ROW;
+    let zp_row = [(-off) as i8; ZP_ROW];
     for ch in 0..c {
-        for (p, v) in plane.iter_mut().take(g.in_h * g.in_w).enumerate() {
-            *v = buffer[p * c + ch];
-        }
+        gather(plane, buffer, ch, c, g.in_h * g.in_w);
         for (t, w) in wl.iter_mut().take(taps).enumerate() {
             *w = k.filter[t * c + ch];
+        }
+        if padded {
+            let w: [i8; 9] = core::array::from_fn(|t| wl[t]);
+            let zp = &zp_row[..g.in_w];
+            match k.stage.narrow(ch, acc_bound(k.bias, ch, 9)) {
+                Some(r) => padded_3x3::<NarrowStage>(g, folded[ch], &w, plane, buffer, ow, inner, ch, zp, r),
+                None => padded_3x3(g, folded[ch], &w, plane, buffer, ow, inner, ch, zp, k.stage.channel(ch)),
+            }
+            continue;
         }
         let q = k.stage.channel(ch);
         // The border pixels of this channel: each sums its valid taps only
@@ -211,6 +225,94 @@ pub fn depthwise_conv2d_inplace(
             interior_3x3(g, k, folded[ch], &wl, plane, buffer, ow, inner, ch);
         } else {
             interior_any(g, k, folded[ch], &wl, plane, buffer, ow, inner, ch);
+        }
+    }
+}
+
+/// `plane[p] = buffer[p·c + ch]` for the `n` pixels: channel `ch` of an NHWC
+/// buffer as a plane.
+#[allow(unsafe_code)]
+fn gather(plane: &mut [i8], buffer: &[i8], ch: usize, c: usize, n: usize) {
+    let Some(last) = n.checked_sub(1) else { return };
+    assert!(n <= plane.len() && last.checked_mul(c).and_then(|e| e.checked_add(ch)).is_some_and(|e| e < buffer.len()));
+    let mut src = buffer[ch..].as_ptr();
+    for v in &mut plane[..n] {
+        // SAFETY: read `p` is at `ch + p·c ≤ ch + (n − 1)·c < buffer.len()`
+        // (the assert); the pointer passes the end only after the last read,
+        // with `wrapping_add`, and is not read again.
+        *v = unsafe { *src };
+        src = src.wrapping_add(c);
+    }
+}
+
+/// Widest input row [`padded_3x3`] takes (its row of zero points is on the stack).
+const ZP_ROW: usize = 320;
+
+/// Every pixel of one channel of a 3×3 in-place depthwise, the border ones
+/// included, as if the plane were padded with the input zero point `zp`:
+/// its products with the weights the folded bias cancels
+/// (`(zp + off)·w = 0`, as the reference's skipped taps contribute
+/// nothing), so every accumulator is `folded + Σ x·w` over nine taps. Rows
+/// above and below the plane read `zp_row`; the few pixels whose window
+/// crosses the left or right edge sum their taps one by one; the others go
+/// through [`accumulate_3x3`]. Each run is requantized by [`store_strided`].
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn padded_3x3<R: Requantize>(
+    g: &Geometry,
+    folded: i32,
+    w: &[i8; 9],
+    plane: &[i8],
+    buffer: &mut [i8],
+    ow: Window,
+    inner: Rect,
+    ch: usize,
+    zp_row: &[i8],
+    r: R,
+) {
+    let (in_w, in_h, c, sw) = (g.in_w, g.in_h, ow.c, g.stride_w);
+    let (out_h, out_w) = (ow.rect.h, ow.rect.w);
+    // Columns whose windows lie inside the row (none: `inner` is empty).
+    let (x_lo, x_hi) = if inner.is_empty() { (0, 0) } else { (inner.x, inner.x_end()) };
+    let zp = zp_row[0];
+    let mut acc = [0i32; RUN];
+    for oy in 0..out_h {
+        let y0 = g.origin_y(oy);
+        let rows: [&[i8]; 3] = core::array::from_fn(|t| {
+            let iy = y0 + t as isize;
+            if iy < 0 || iy >= in_h as isize {
+                zp_row
+            } else {
+                &plane[iy as usize * in_w..][..in_w]
+            }
+        });
+        // One pixel crossing the left or right edge, tap by tap.
+        let edge = |ox: usize| {
+            let x0 = g.origin_x(ox);
+            let mut s = 0i32;
+            for (t, row) in rows.iter().enumerate() {
+                for tx in 0..3 {
+                    let ix = x0 + tx as isize;
+                    let v = if ix < 0 || ix >= in_w as isize { zp } else { row[ix as usize] };
+                    s += v as i32 * w[3 * t + tx] as i32;
+                }
+            }
+            folded.wrapping_add(s)
+        };
+        let mut done = 0;
+        while done < out_w {
+            let end = (done + RUN).min(out_w);
+            let (a, b) = (x_lo.clamp(done, end), x_hi.clamp(done, end).max(x_lo.clamp(done, end)));
+            for ox in (done..a).chain(b..end) {
+                acc[ox - done] = edge(ox);
+            }
+            if a < b {
+                accumulate_3x3(rows, g.origin_x(a) as usize, sw, folded, w, &mut acc[a - done..b - done]);
+            }
+            let n = end - done;
+            let o = ow.offset(0, oy, done) + ch;
+            store_strided(r, &acc[..n], &mut buffer[o..o + (n - 1) * c + 1], c);
+            done = end;
         }
     }
 }
@@ -245,10 +347,11 @@ fn interior_any(
 }
 
 /// The interior of one channel of a 3×3 in-place depthwise (MobileNet's
-/// case, a third of its instructions on a Cortex-M7): the nine weights in
-/// registers, the three input rows sliced once per output row, and nine
-/// products per pixel with no loop around them (written out: this measured
-/// 2.5 % fewer instructions on mbv2 than constant-length loops). Nine int8
+/// case, a third of its instructions on a Cortex-M7): each output row in
+/// runs of up to [`RUN`] pixels, first the accumulators ([`accumulate_3x3`],
+/// the nine weights in registers), then the run requantized by
+/// [`store_strided`] with the channel's constants in registers — the short
+/// [`NarrowStage`] when the accumulators are provably small. Nine int8
 /// products sum to at most 9·128² in magnitude, so only the add of `folded`
 /// can wrap.
 #[allow(clippy::too_many_arguments)]
@@ -268,65 +371,70 @@ fn interior_3x3(
     if g.stride_w <= 2 && !inner.is_empty() {
         return simd::interior_3x3(g, k, folded, wl, plane, buffer, ow, inner, ch);
     }
-    let w: [i32; 9] = core::array::from_fn(|t| wl[t] as i32);
-    let (in_w, c) = (g.in_w, ow.c);
-    if g.stride_w == 1 && !inner.is_empty() {
-        return interior_3x3_stride1(g, k, folded, &w, plane, buffer, ow, inner, ch);
+    if inner.is_empty() {
+        return;
     }
-    let q = k.stage.channel(ch);
-    for oy in inner.y..inner.y_end() {
-        let y0 = g.origin_y(oy) as usize;
-        let rows = &plane[y0 * in_w..(y0 + 3) * in_w];
-        let (r0, rest) = rows.split_at(in_w);
-        let (r1, r2) = rest.split_at(in_w);
-        let line = ow.offset(0, oy, 0) + ch;
-        for ox in inner.x..inner.x_end() {
-            let x0 = g.origin_x(ox) as usize;
-            let (a, b, d) = (&r0[x0..x0 + 3], &r1[x0..x0 + 3], &r2[x0..x0 + 3]);
-            let s = a[0] as i32 * w[0]
-                + a[1] as i32 * w[1]
-                + a[2] as i32 * w[2]
-                + b[0] as i32 * w[3]
-                + b[1] as i32 * w[4]
-                + b[2] as i32 * w[5]
-                + d[0] as i32 * w[6]
-                + d[1] as i32 * w[7]
-                + d[2] as i32 * w[8];
-            buffer[line + ox * c] = q.requantize(folded.wrapping_add(s));
-        }
+    let w: [i8; 9] = core::array::from_fn(|t| wl[t]);
+    match k.stage.narrow(ch, acc_bound(k.bias, ch, 9)) {
+        Some(r) => rows_3x3::<NarrowStage>(g, folded, &w, plane, buffer, ow, inner, ch, r),
+        None => rows_3x3(g, folded, &w, plane, buffer, ow, inner, ch, k.stage.channel(ch)),
     }
 }
 
-/// [`interior_3x3`] with a horizontal stride of 1: the window slides one
-/// column per pixel, so each pixel loads the three bytes of its new column
-/// and keeps the other six from the pixel before (in registers).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn interior_3x3_stride1(
+fn rows_3x3<R: Requantize>(
     g: &Geometry,
-    k: &Weighted,
     folded: i32,
-    w: &[i32; 9],
+    w: &[i8; 9],
     plane: &[i8],
     buffer: &mut [i8],
     ow: Window,
     inner: Rect,
     ch: usize,
+    r: R,
 ) {
-    let (in_w, c, n) = (g.in_w, ow.c, inner.w);
+    let (in_w, c, sw) = (g.in_w, ow.c, g.stride_w);
     let x0 = g.origin_x(inner.x) as usize;
-    let q = k.stage.channel(ch);
+    let mut acc = [0i32; RUN];
     for oy in inner.y..inner.y_end() {
         let y0 = g.origin_y(oy) as usize;
-        // The n + 2 bytes of each input row the n pixels read.
-        let r0 = &plane[y0 * in_w + x0..][..n + 2];
-        let r1 = &plane[(y0 + 1) * in_w + x0..][..n + 2];
-        let r2 = &plane[(y0 + 2) * in_w + x0..][..n + 2];
-        let out = &mut buffer[ow.offset(0, oy, inner.x) + ch..];
+        let mut done = 0;
+        while done < inner.w {
+            let n = (inner.w - done).min(RUN);
+            let at = y0 * in_w + x0 + done * sw;
+            let rows = [&plane[at..], &plane[at + in_w..], &plane[at + 2 * in_w..]];
+            accumulate_3x3(rows, 0, sw, folded, w, &mut acc[..n]);
+            let o = ow.offset(0, oy, inner.x + done) + ch;
+            store_strided(r, &acc[..n], &mut buffer[o..o + (n - 1) * c + 1], c);
+            done += n;
+        }
+    }
+}
+
+/// `acc[i]` = `folded` + the 3×3 window whose rows start at `rows[t][x + i·stride]`
+/// against `w`, for a run of pixels of one output row.
+#[inline(always)]
+fn accumulate_3x3(rows: [&[i8]; 3], x: usize, stride: usize, folded: i32, w: &[i8; 9], acc: &mut [i32]) {
+    let n = acc.len();
+    if n == 0 {
+        return;
+    }
+    let span = (n - 1) * stride + 3;
+    let rows = rows.map(|r| &r[x..][..span]);
+    #[cfg(all(feature = "dsp", target_arch = "arm"))]
+    if stride <= 2 {
+        return dsp::accumulate_3x3(rows, stride, folded, w, acc);
+    }
+    let w: [i32; 9] = core::array::from_fn(|t| w[t] as i32);
+    if stride == 1 {
+        // The window slides one column per pixel: each pixel loads the three
+        // bytes of its new column and keeps the other six from the pixel before.
+        let [r0, r1, r2] = rows;
         let (mut a0, mut a1) = (r0[0] as i32, r0[1] as i32);
         let (mut b0, mut b1) = (r1[0] as i32, r1[1] as i32);
         let (mut d0, mut d1) = (r2[0] as i32, r2[1] as i32);
-        for (i, ((&a2, &b2), &d2)) in r0[2..].iter().zip(&r1[2..]).zip(&r2[2..]).enumerate() {
+        for (o, ((&a2, &b2), &d2)) in acc.iter_mut().zip(r0[2..].iter().zip(&r1[2..]).zip(&r2[2..])) {
             let (a2, b2, d2) = (a2 as i32, b2 as i32, d2 as i32);
             let s = a0 * w[0]
                 + a1 * w[1]
@@ -337,8 +445,159 @@ fn interior_3x3_stride1(
                 + d0 * w[6]
                 + d1 * w[7]
                 + d2 * w[8];
-            out[i * c] = q.requantize(folded.wrapping_add(s));
+            *o = folded.wrapping_add(s);
             (a0, a1, b0, b1, d0, d1) = (a1, a2, b1, b2, d1, d2);
+        }
+        return;
+    }
+    for (i, o) in acc.iter_mut().enumerate() {
+        let x = i * stride;
+        let (a, b, d) = (&rows[0][x..x + 3], &rows[1][x..x + 3], &rows[2][x..x + 3]);
+        let s = a[0] as i32 * w[0]
+            + a[1] as i32 * w[1]
+            + a[2] as i32 * w[2]
+            + b[0] as i32 * w[3]
+            + b[1] as i32 * w[4]
+            + b[2] as i32 * w[5]
+            + d[0] as i32 * w[6]
+            + d[1] as i32 * w[7]
+            + d[2] as i32 * w[8];
+        *o = folded.wrapping_add(s);
+    }
+}
+
+/// Armv7E-M: the 3×3 window two pixels at a time. One word of a row holds
+/// `p0..p3`; `SXTB16` makes `e = (p0, p2)` and `o = (p1, p3)`, and each
+/// row's outer weights are packed as `(w0, w2)`. At stride 1 pixel 0 takes
+/// `SMLAD(e, (w0, w2)) + p1·w1` and pixel 1 `SMLAD(o, (w0, w2)) + p2·w1`
+/// (`SMLAxy` picks `p1`, `p2` and the row's `w1` from halfwords): 22
+/// instructions for 18 MACs. At stride 2 pixel 1 reads `p2..p4`: `p2·w0`,
+/// `p3·w1` from the halves and `p4·w2` from one more byte: 27 for 18. The
+/// weights stay in five registers.
+#[cfg(all(feature = "dsp", target_arch = "arm"))]
+mod dsp {
+    #![allow(unsafe_code)]
+    use core::arch::asm;
+
+    fn halves(lo: i8, hi: i8) -> u32 {
+        (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16)
+    }
+
+    // Not inlined: its registers are its own.
+    #[inline(never)]
+    pub fn accumulate_3x3(rows: [&[i8]; 3], stride: usize, folded: i32, w: &[i8; 9], acc: &mut [i32]) {
+        let n = acc.len();
+        // Each row holds the (n − 1)·stride + 3 bytes the run reads (the caller sliced them).
+        assert!(n > 0 && (stride == 1 || stride == 2) && rows.iter().all(|r| r.len() >= (n - 1) * stride + 3));
+        let (w0, w1, w2) = (halves(w[0], w[2]), halves(w[3], w[5]), halves(w[6], w[8]));
+        let (m01, m2) = (halves(w[1], w[4]), halves(w[7], 0));
+        let [r0, r1, r2] = rows.map(|r| r.as_ptr());
+        let mut i = 0;
+        while i + 2 <= n {
+            let (mut a, mut b) = (folded, folded);
+            let x = i * stride;
+            // SAFETY: pixels i and i + 1 read bytes x..x + 4 of each row at
+            // stride 1 (x + 4 = i + 4 ≤ n + 2) and x..x + 5 at stride 2
+            // (2i + 5 ≤ 2n + 1), inside the row by the assert. LDR may be
+            // unaligned on Armv7-M; the rest is register arithmetic.
+            unsafe {
+                let (p0, p1, p2) = (r0.add(x), r1.add(x), r2.add(x));
+                if stride == 1 {
+                    asm!(
+                        "ldr {t}, [{p0}]",
+                        "sxtb16 {e}, {t}",
+                        "sxtb16 {o}, {t}, ror #8",
+                        "smlad {a}, {e}, {w0}, {a}",
+                        "smlad {b}, {o}, {w0}, {b}",
+                        "smlabb {a}, {o}, {m01}, {a}",
+                        "smlatb {b}, {e}, {m01}, {b}",
+                        "ldr {t}, [{p1}]",
+                        "sxtb16 {e}, {t}",
+                        "sxtb16 {o}, {t}, ror #8",
+                        "smlad {a}, {e}, {w1}, {a}",
+                        "smlad {b}, {o}, {w1}, {b}",
+                        "smlabt {a}, {o}, {m01}, {a}",
+                        "smlatt {b}, {e}, {m01}, {b}",
+                        "ldr {t}, [{p2}]",
+                        "sxtb16 {e}, {t}",
+                        "sxtb16 {o}, {t}, ror #8",
+                        "smlad {a}, {e}, {w2}, {a}",
+                        "smlad {b}, {o}, {w2}, {b}",
+                        "smlabb {a}, {o}, {m2}, {a}",
+                        "smlatb {b}, {e}, {m2}, {b}",
+                        p0 = in(reg) p0,
+                        p1 = in(reg) p1,
+                        p2 = in(reg) p2,
+                        w0 = in(reg) w0,
+                        w1 = in(reg) w1,
+                        w2 = in(reg) w2,
+                        m01 = in(reg) m01,
+                        m2 = in(reg) m2,
+                        t = out(reg) _,
+                        e = out(reg) _,
+                        o = out(reg) _,
+                        a = inout(reg) a,
+                        b = inout(reg) b,
+                        options(pure, readonly, nostack),
+                    );
+                } else {
+                    asm!(
+                        "ldr {t}, [{p0}]",
+                        "sxtb16 {e}, {t}",
+                        "sxtb16 {o}, {t}, ror #8",
+                        "ldrsb {t}, [{p0}, #4]",
+                        "smlad {a}, {e}, {w0}, {a}",
+                        "smlabb {a}, {o}, {m01}, {a}",
+                        "smlatb {b}, {e}, {w0}, {b}",
+                        "smlatb {b}, {o}, {m01}, {b}",
+                        "smlabt {b}, {t}, {w0}, {b}",
+                        "ldr {t}, [{p1}]",
+                        "sxtb16 {e}, {t}",
+                        "sxtb16 {o}, {t}, ror #8",
+                        "ldrsb {t}, [{p1}, #4]",
+                        "smlad {a}, {e}, {w1}, {a}",
+                        "smlabt {a}, {o}, {m01}, {a}",
+                        "smlatb {b}, {e}, {w1}, {b}",
+                        "smlatt {b}, {o}, {m01}, {b}",
+                        "smlabt {b}, {t}, {w1}, {b}",
+                        "ldr {t}, [{p2}]",
+                        "sxtb16 {e}, {t}",
+                        "sxtb16 {o}, {t}, ror #8",
+                        "ldrsb {t}, [{p2}, #4]",
+                        "smlad {a}, {e}, {w2}, {a}",
+                        "smlabb {a}, {o}, {m2}, {a}",
+                        "smlatb {b}, {e}, {w2}, {b}",
+                        "smlatb {b}, {o}, {m2}, {b}",
+                        "smlabt {b}, {t}, {w2}, {b}",
+                        p0 = in(reg) p0,
+                        p1 = in(reg) p1,
+                        p2 = in(reg) p2,
+                        w0 = in(reg) w0,
+                        w1 = in(reg) w1,
+                        w2 = in(reg) w2,
+                        m01 = in(reg) m01,
+                        m2 = in(reg) m2,
+                        t = out(reg) _,
+                        e = out(reg) _,
+                        o = out(reg) _,
+                        a = inout(reg) a,
+                        b = inout(reg) b,
+                        options(pure, readonly, nostack),
+                    );
+                }
+            }
+            acc[i] = a;
+            acc[i + 1] = b;
+            i += 2;
+        }
+        if i < n {
+            let mut s = 0i32;
+            for (r, row) in rows.iter().enumerate() {
+                for t in 0..3 {
+                    s += row[i * stride + t] as i32 * w[3 * r + t] as i32;
+                }
+            }
+            acc[i] = folded.wrapping_add(s);
         }
     }
 }

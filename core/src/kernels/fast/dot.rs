@@ -20,6 +20,114 @@ pub fn dot_2x2(x0: &[i8], x1: &[i8], w0: &[i8], w1: &[i8]) -> [i32; 4] {
     imp::dot_2x2(x0, x1, w0, w1)
 }
 
+/// Capacity of a [`FilterPair`]'s widened copy in words: two filters of up
+/// to this many taps (on Armv7E-M; 1.5 KiB of stack).
+pub const PAIR_WORDS: usize = 384;
+
+/// Two output channels' filters (`kh` rows of `f_row` bytes each), set up
+/// once for [`dot_2x2`](Self::dot_2x2) against every pixel pair of a layer.
+///
+/// On Armv7E-M the filters are widened into a copy on the stack, each group
+/// of four taps as four words `[w0 even, w0 odd, w1 even, w1 odd]` (the
+/// halfword pairs `SXTB16` makes of an input word), so the inner loop loads
+/// them ready for `SMLAD` and only the inputs are extended: 18 instructions
+/// per 16 MACs, the accumulators in registers.
+pub struct FilterPair<'a> {
+    w0: &'a [i8],
+    w1: &'a [i8],
+    kh: usize,
+    f_row: usize,
+    #[cfg(all(feature = "dsp", target_arch = "arm"))]
+    wide: Option<[u32; PAIR_WORDS]>,
+}
+
+impl<'a> FilterPair<'a> {
+    pub fn new() -> Self {
+        FilterPair {
+            w0: &[],
+            w1: &[],
+            kh: 0,
+            f_row: 0,
+            #[cfg(all(feature = "dsp", target_arch = "arm"))]
+            wide: None,
+        }
+    }
+
+    /// Takes filters `w0` and `w1` (at least `kh·f_row` bytes each).
+    pub fn load(&mut self, w0: &'a [i8], w1: &'a [i8], kh: usize, f_row: usize) {
+        let n = kh * f_row;
+        (self.w0, self.w1, self.kh, self.f_row) = (&w0[..n], &w1[..n], kh, f_row);
+        #[cfg(all(feature = "dsp", target_arch = "arm"))]
+        imp::widen(self);
+    }
+
+    /// `[x_a·w0, x_a·w1, x_b·w0, x_b·w1]` summed over the filters' rows, the
+    /// windows at input offsets `a` and `b` and each row `row_step` further.
+    #[inline(always)]
+    pub fn dot_2x2(&self, input: &[i8], a: usize, b: usize, row_step: usize) -> [i32; 4] {
+        let mut acc = [0i32; 4];
+        for ky in 0..self.kh {
+            let (xa, xb) = (&input[a + ky * row_step..][..self.f_row], &input[b + ky * row_step..][..self.f_row]);
+            let (w0, w1) = (&self.w0[ky * self.f_row..][..self.f_row], &self.w1[ky * self.f_row..][..self.f_row]);
+            let d = imp::dot_2x2(xa, xb, w0, w1);
+            for (s, v) in acc.iter_mut().zip(d) {
+                *s = s.wrapping_add(v);
+            }
+        }
+        acc
+    }
+
+    /// A run of pixels: `a0[i]` and `a1[i]` are `f0`/`f1` plus the window at
+    /// input offset `x + i·step` (rows `row_step` apart) against `w0`/`w1`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub fn run(
+        &self,
+        input: &[i8],
+        x: usize,
+        step: usize,
+        row_step: usize,
+        (f0, f1): (i32, i32),
+        a0: &mut [i32],
+        a1: &mut [i32],
+    ) {
+        let n = a0.len().min(a1.len());
+        if n == 0 {
+            return;
+        }
+        #[cfg(all(feature = "dsp", target_arch = "arm"))]
+        if let Some(wide) = &self.wide {
+            // The last window's last byte: every other window ends before it.
+            let end = (n - 1)
+                .checked_mul(step)
+                .and_then(|o| o.checked_add(x))
+                .and_then(|o| o.checked_add((self.kh - 1) * row_step + self.f_row));
+            if end.is_some_and(|e| e <= input.len()) {
+                return imp::run_wide(self, wide, input, x, step, row_step, (f0, f1), &mut a0[..n], &mut a1[..n]);
+            }
+        }
+        let mut i = 0;
+        while i + 2 <= n {
+            let a = x + i * step;
+            let d = self.dot_2x2(input, a, a + step, row_step);
+            (a0[i], a0[i + 1]) = (f0.wrapping_add(d[0]), f0.wrapping_add(d[2]));
+            (a1[i], a1[i + 1]) = (f1.wrapping_add(d[1]), f1.wrapping_add(d[3]));
+            i += 2;
+        }
+        if i < n {
+            let a = x + i * step;
+            let d = self.dot_2x2(input, a, a, row_step);
+            (a0[i], a1[i]) = (f0.wrapping_add(d[0]), f1.wrapping_add(d[1]));
+        }
+    }
+}
+
+impl Default for FilterPair<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Channels a depthwise accumulator block holds: what fits the target's registers.
 #[cfg(target_arch = "arm")]
 pub const LANES: usize = 4;
@@ -206,6 +314,135 @@ mod imp {
         }
         let t = super::portable::dot_2x2(&x0[main..], &x1[main..], &w0[main..], &w1[main..]);
         [a0.wrapping_add(t[0]), a1.wrapping_add(t[1]), a2.wrapping_add(t[2]), a3.wrapping_add(t[3])]
+    }
+
+    /// Halfwords `lo` and `hi` in one word.
+    #[inline(always)]
+    fn halves(lo: i8, hi: i8) -> u32 {
+        (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16)
+    }
+
+    /// Fills the pair's widened copy, or leaves it empty when the filters
+    /// do not fit (the pair then reads them as bytes).
+    pub fn widen(p: &mut super::FilterPair) {
+        let groups = p.f_row / 4;
+        if p.kh * groups * 4 > super::PAIR_WORDS || groups == 0 {
+            p.wide = None;
+            return;
+        }
+        let wide = p.wide.get_or_insert([0; super::PAIR_WORDS]);
+        let mut at = 0;
+        for ky in 0..p.kh {
+            for g in 0..groups {
+                let i = ky * p.f_row + 4 * g;
+                let (u, v) = (&p.w0[i..i + 4], &p.w1[i..i + 4]);
+                wide[at] = halves(u[0], u[2]);
+                wide[at + 1] = halves(u[1], u[3]);
+                wide[at + 2] = halves(v[0], v[2]);
+                wide[at + 3] = halves(v[1], v[3]);
+                at += 4;
+            }
+        }
+    }
+
+    /// [`super::FilterPair::run`] once every window is known to lie inside
+    /// `input`: two pixels at a time, each kernel row four taps a step in
+    /// one `asm!` block (two input words, four extends, four widened
+    /// weights, eight `SMLAD`s), then the row's last `f_row % 4` taps as
+    /// bytes. Not inlined: its registers are its own (inlined, the caller's
+    /// state spilled around the loop).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    pub fn run_wide(
+        p: &super::FilterPair,
+        wide: &[u32; super::PAIR_WORDS],
+        input: &[i8],
+        x: usize,
+        step: usize,
+        row_step: usize,
+        (f0, f1): (i32, i32),
+        a0: &mut [i32],
+        a1: &mut [i32],
+    ) {
+        let n = a0.len().min(a1.len());
+        let groups = p.f_row / 4;
+        let main = 4 * groups;
+        debug_assert!(p.kh * main <= super::PAIR_WORDS && n > 0);
+        debug_assert!(x + (n - 1) * step + (p.kh - 1) * row_step + p.f_row <= input.len());
+        let mut i = 0;
+        while i < n {
+            // The second pixel of the pair, or the first again for a last odd one.
+            let off = if i + 1 < n { step } else { 0 };
+            let (mut c0, mut c1, mut c2, mut c3) = (f0, f1, f0, f1);
+            let mut wp = wide.as_ptr();
+            for ky in 0..p.kh {
+                let row = x + i * step + ky * row_step;
+                // SAFETY: the caller checked that the last window ends inside
+                // `input`; windows `i` and `i + 1` (at `row` and `row + off`)
+                // come before it, so every word read at `x` and `x + off`
+                // (the row's first `main` bytes) lies in `input`. `wp` walks
+                // the `kh·main` words `widen` wrote (≤ PAIR_WORDS). LDR may be
+                // unaligned on Armv7-M; the rest is register arithmetic.
+                unsafe {
+                    let mut x = input.as_ptr().add(row);
+                    for _ in 0..groups {
+                        asm!(
+                            "ldr {b}, [{x}, {off}]",
+                            "ldr {a}, [{x}], #4",
+                            "ldr {w}, [{wp}], #4",
+                            "sxtb16 {ae}, {a}",
+                            "sxtb16 {be}, {b}",
+                            "smlad {c0}, {ae}, {w}, {c0}",
+                            "smlad {c2}, {be}, {w}, {c2}",
+                            "ldr {w}, [{wp}], #4",
+                            "sxtb16 {a}, {a}, ror #8",
+                            "sxtb16 {b}, {b}, ror #8",
+                            "smlad {c0}, {a}, {w}, {c0}",
+                            "smlad {c2}, {b}, {w}, {c2}",
+                            "ldr {w}, [{wp}], #4",
+                            "smlad {c1}, {ae}, {w}, {c1}",
+                            "smlad {c3}, {be}, {w}, {c3}",
+                            "ldr {w}, [{wp}], #4",
+                            "smlad {c1}, {a}, {w}, {c1}",
+                            "smlad {c3}, {b}, {w}, {c3}",
+                            x = inout(reg) x,
+                            wp = inout(reg) wp,
+                            off = in(reg) off,
+                            a = out(reg) _,
+                            b = out(reg) _,
+                            ae = out(reg) _,
+                            be = out(reg) _,
+                            w = out(reg) _,
+                            c0 = inout(reg) c0,
+                            c1 = inout(reg) c1,
+                            c2 = inout(reg) c2,
+                            c3 = inout(reg) c3,
+                            options(readonly, nostack),
+                        );
+                    }
+                }
+                if main < p.f_row {
+                    let w = ky * p.f_row;
+                    let t = super::portable::dot_2x2(
+                        &input[row + main..row + p.f_row],
+                        &input[row + off + main..row + off + p.f_row],
+                        &p.w0[w + main..w + p.f_row],
+                        &p.w1[w + main..w + p.f_row],
+                    );
+                    c0 = c0.wrapping_add(t[0]);
+                    c1 = c1.wrapping_add(t[1]);
+                    c2 = c2.wrapping_add(t[2]);
+                    c3 = c3.wrapping_add(t[3]);
+                }
+            }
+            a0[i] = c0;
+            a1[i] = c1;
+            if off != 0 {
+                a0[i + 1] = c2;
+                a1[i + 1] = c3;
+            }
+            i += 2;
+        }
     }
 
     /// `acc + a.lo·b.lo` (bottom halfwords, signed).

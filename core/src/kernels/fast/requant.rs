@@ -8,7 +8,7 @@
 #![allow(unsafe_code)]
 
 use crate::fixedpoint::QuantizedMultiplier;
-use crate::kernels::conv::OutputStage;
+use crate::kernels::conv::{OutputStage, Requantize};
 
 /// Most channels one [`Block`] holds.
 pub const MAX: usize = 16;
@@ -23,6 +23,28 @@ fn multipliers(stage: &OutputStage, ch: usize, lanes: usize) -> [QuantizedMultip
 }
 
 pub use imp::Block;
+
+/// Pixels a kernel accumulates into a stack buffer before it requantizes
+/// them with [`store_strided`].
+pub const RUN: usize = 32;
+
+/// `out[i·stride] = r(acc[i])` for each accumulator: one channel of a run
+/// of NHWC pixels. A function of its own so that the channel's constants
+/// get registers of their own (inlined into a kernel's loop they were
+/// spilled and reloaded for every pixel).
+#[inline(never)]
+pub fn store_strided<R: Requantize>(r: R, acc: &[i32], out: &mut [i8], stride: usize) {
+    let Some(last) = acc.len().checked_sub(1) else { return };
+    assert!(last.checked_mul(stride).is_some_and(|e| e < out.len()));
+    let mut o = out.as_mut_ptr();
+    for &a in acc {
+        // SAFETY: write `i` is at `i·stride ≤ (acc.len() − 1)·stride < out.len()`
+        // (the assert); the pointer steps past the end only after the last
+        // write, with `wrapping_add`, and is not used again.
+        unsafe { *o = r.requantize(a) };
+        o = o.wrapping_add(stride);
+    }
+}
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 mod imp {
