@@ -153,13 +153,32 @@ impl ChannelStage {
 /// One channel's requantization, as the optimized kernels' pixel loops take
 /// it: [`ChannelStage`] for any accumulator, [`NarrowStage`] for bounded ones.
 pub trait Requantize: Copy {
-    fn requantize(&self, acc: i32) -> i8;
+    /// The rescaled accumulator plus the output offset, before the clamp.
+    fn unclamped(&self, acc: i32) -> i32;
+    /// The activation's clamp `(lo, hi)`.
+    fn clamp(&self) -> (i32, i32);
+    #[inline(always)]
+    fn requantize(&self, acc: i32) -> i8 {
+        let (lo, hi) = self.clamp();
+        clamp_i8(self.unclamped(acc), lo, hi)
+    }
+    /// The clamp is int8's whole range (no activation, or RELU6 on the
+    /// converter's `[0, 6]` output range): a kernel's loop may clamp with
+    /// constants (`SSAT` on Armv7E-M).
+    #[inline(always)]
+    fn full_range(&self) -> bool {
+        self.clamp() == (-128, 127)
+    }
 }
 
 impl Requantize for ChannelStage {
     #[inline(always)]
-    fn requantize(&self, acc: i32) -> i8 {
-        ChannelStage::requantize(self, acc)
+    fn unclamped(&self, acc: i32) -> i32 {
+        self.m.apply(acc).saturating_add(self.out)
+    }
+    #[inline(always)]
+    fn clamp(&self) -> (i32, i32) {
+        (self.lo, self.hi)
     }
 }
 
@@ -198,12 +217,16 @@ pub struct NarrowStage {
 
 impl Requantize for NarrowStage {
     #[inline(always)]
-    fn requantize(&self, acc: i32) -> i8 {
+    fn unclamped(&self, acc: i32) -> i32 {
         let y = acc.wrapping_shl(self.left1);
         let t = self.round + (((acc ^ self.m) >> 31) & self.nz);
         // `t + high` in one widening multiply-accumulate (`SMMLAR`).
         let q = ((((t as i64) << 32) + y as i64 * self.m as i64 + (1i64 << 31)) >> 32) as i32 >> self.right;
-        clamp_i8(q + self.out, self.lo, self.hi)
+        q + self.out
+    }
+    #[inline(always)]
+    fn clamp(&self) -> (i32, i32) {
+        (self.lo, self.hi)
     }
 }
 

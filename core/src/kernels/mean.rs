@@ -46,12 +46,31 @@ impl MeanParams {
 
     /// `shape` is NHWC (right-aligned), `axes` a bit mask over those four dims.
     pub fn eval(&self, input: &[i8], shape: [usize; 4], axes: u32, output: &mut [i8]) {
+        let [n, h, w, c] = shape;
+        if axes == 0b0110 && h * w * c > 0 && input.len() >= n * h * w * c && output.len() >= n * c {
+            // Over height and width (global average pooling, every
+            // classifier's head): the same sums, each channel read with a
+            // stride instead of through `reduce`'s iterator chain.
+            let hw = h * w;
+            for (img, out) in input.chunks_exact(hw * c).zip(output.chunks_exact_mut(c)).take(n) {
+                for (ch, o) in out.iter_mut().enumerate() {
+                    let sum = img[ch..].iter().step_by(c).fold(0i32, |s, &v| s.wrapping_add(v as i32));
+                    *o = self.finish(sum);
+                }
+            }
+            return;
+        }
         reduce(input, shape, axes, output, |values| {
-            let sum = values.fold(0i32, |s, v| s.wrapping_add(v as i32));
-            let centred = sum.wrapping_sub(self.input_zero_point.wrapping_mul(self.count));
-            let v = multiply_by_quantized_multiplier(centred, self.multiplier, self.shift);
-            clamp_i8(v.saturating_add(self.output_zero_point), -128, 127)
+            self.finish(values.fold(0i32, |s, v| s.wrapping_add(v as i32)))
         })
+    }
+
+    /// The output of one reduced sum.
+    #[inline(always)]
+    fn finish(&self, sum: i32) -> i8 {
+        let centred = sum.wrapping_sub(self.input_zero_point.wrapping_mul(self.count));
+        let v = multiply_by_quantized_multiplier(centred, self.multiplier, self.shift);
+        clamp_i8(v.saturating_add(self.output_zero_point), -128, 127)
     }
 }
 
@@ -111,6 +130,22 @@ mod tests {
             if axes == 0b1111 {
                 prop_assert_eq!(maxes[0], *input.iter().max().unwrap());
             }
+        }
+
+        /// The spatial fast path gives `reduce`'s bytes exactly.
+        #[test]
+        fn spatial_mean_is_the_general_walk(
+            shape in [1usize..=2, 1usize..=6, 1usize..=6, 1usize..=9],
+            (si, zi, so, zo) in (0.001f32..0.2, -128i32..=127, 0.001f32..0.2, -128i32..=127),
+            input in prop::collection::vec(any::<i8>(), 2 * 6 * 6 * 9),
+        ) {
+            let [n, h, w, c] = shape;
+            let input = &input[..n * h * w * c];
+            let p = MeanParams::prepare(si, zi, so, zo, h * w);
+            let (mut fast, mut general) = (alloc::vec![0i8; n * c], alloc::vec![0i8; n * c]);
+            p.eval(input, shape, 0b0110, &mut fast);
+            reduce(input, shape, 0b0110, &mut general, |v| p.finish(v.fold(0i32, |s, x| s.wrapping_add(x as i32))));
+            prop_assert_eq!(fast, general);
         }
 
         #[test]

@@ -316,12 +316,6 @@ mod imp {
         [a0.wrapping_add(t[0]), a1.wrapping_add(t[1]), a2.wrapping_add(t[2]), a3.wrapping_add(t[3])]
     }
 
-    /// Halfwords `lo` and `hi` in one word.
-    #[inline(always)]
-    fn halves(lo: i8, hi: i8) -> u32 {
-        (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16)
-    }
-
     /// Fills the pair's widened copy, or leaves it empty when the filters
     /// do not fit (the pair then reads them as bytes).
     pub fn widen(p: &mut super::FilterPair) {
@@ -331,17 +325,13 @@ mod imp {
             return;
         }
         let wide = p.wide.get_or_insert([0; super::PAIR_WORDS]);
-        let mut at = 0;
-        for ky in 0..p.kh {
-            for g in 0..groups {
-                let i = ky * p.f_row + 4 * g;
-                let (u, v) = (&p.w0[i..i + 4], &p.w1[i..i + 4]);
-                wide[at] = halves(u[0], u[2]);
-                wide[at + 1] = halves(u[1], u[3]);
-                wide[at + 2] = halves(v[0], v[2]);
-                wide[at + 3] = halves(v[1], v[3]);
-                at += 4;
-            }
+        let main = 4 * groups;
+        let rows = p.w0.chunks_exact(p.f_row).zip(p.w1.chunks_exact(p.f_row));
+        // Each word's two halfword pairs are what `SXTB16` makes of it.
+        let words = rows.flat_map(|(u, v)| u[..main].chunks_exact(4).zip(v[..main].chunks_exact(4)));
+        for (out, (u, v)) in wide.chunks_exact_mut(4).zip(words) {
+            let (u, v) = (word(u), word(v));
+            out.copy_from_slice(&[even(u), odd(u), even(v), odd(v)]);
         }
     }
 
@@ -369,6 +359,9 @@ mod imp {
         let main = 4 * groups;
         debug_assert!(p.kh * main <= super::PAIR_WORDS && n > 0);
         debug_assert!(x + (n - 1) * step + (p.kh - 1) * row_step + p.f_row <= input.len());
+        if p.kh == 1 && main == p.f_row {
+            return run_rows1(wide, groups, input, x, step, (f0, f1), a0, a1);
+        }
         let mut i = 0;
         while i < n {
             // The second pixel of the pair, or the first again for a last odd one.
@@ -442,6 +435,78 @@ mod imp {
                 a1[i + 1] = c3;
             }
             i += 2;
+        }
+    }
+
+    /// [`run_wide`] for a filter of one row of whole groups (every 1×1
+    /// convolution with a multiple of four input channels): no row loop, no
+    /// tail, the pointers stepped rather than recomputed.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn run_rows1(
+        wide: &[u32; super::PAIR_WORDS],
+        groups: usize,
+        input: &[i8],
+        x: usize,
+        step: usize,
+        (f0, f1): (i32, i32),
+        a0: &mut [i32],
+        a1: &mut [i32],
+    ) {
+        let n = a0.len().min(a1.len());
+        let (a0, a1) = (&mut a0[..n], &mut a1[..n]);
+        let mut at = x;
+        for (o0, o1) in a0.chunks_mut(2).zip(a1.chunks_mut(2)) {
+            // The second pixel of the pair, or the first again for a last odd one.
+            let off = if o0.len() == 2 { step } else { 0 };
+            let (mut c0, mut c1, mut c2, mut c3) = (f0, f1, f0, f1);
+            // SAFETY: as in `run_wide` (the caller checked that the last
+            // window, `x + (n − 1)·step + 4·groups`, ends inside `input`).
+            unsafe {
+                let (mut xp, mut wp) = (input.as_ptr().add(at), wide.as_ptr());
+                for _ in 0..groups {
+                    asm!(
+                        "ldr {b}, [{x}, {off}]",
+                        "ldr {a}, [{x}], #4",
+                        "ldr {w}, [{wp}], #4",
+                        "sxtb16 {ae}, {a}",
+                        "sxtb16 {be}, {b}",
+                        "smlad {c0}, {ae}, {w}, {c0}",
+                        "smlad {c2}, {be}, {w}, {c2}",
+                        "ldr {w}, [{wp}], #4",
+                        "sxtb16 {a}, {a}, ror #8",
+                        "sxtb16 {b}, {b}, ror #8",
+                        "smlad {c0}, {a}, {w}, {c0}",
+                        "smlad {c2}, {b}, {w}, {c2}",
+                        "ldr {w}, [{wp}], #4",
+                        "smlad {c1}, {ae}, {w}, {c1}",
+                        "smlad {c3}, {be}, {w}, {c3}",
+                        "ldr {w}, [{wp}], #4",
+                        "smlad {c1}, {a}, {w}, {c1}",
+                        "smlad {c3}, {b}, {w}, {c3}",
+                        x = inout(reg) xp,
+                        wp = inout(reg) wp,
+                        off = in(reg) off,
+                        a = out(reg) _,
+                        b = out(reg) _,
+                        ae = out(reg) _,
+                        be = out(reg) _,
+                        w = out(reg) _,
+                        c0 = inout(reg) c0,
+                        c1 = inout(reg) c1,
+                        c2 = inout(reg) c2,
+                        c3 = inout(reg) c3,
+                        options(readonly, nostack),
+                    );
+                }
+            }
+            o0[0] = c0;
+            o1[0] = c1;
+            if off != 0 {
+                o0[1] = c2;
+                o1[1] = c3;
+            }
+            at += 2 * step;
         }
     }
 

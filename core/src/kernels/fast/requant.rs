@@ -37,6 +37,14 @@ pub fn store_strided<R: Requantize>(r: R, acc: &[i32], out: &mut [i8], stride: u
     let Some(last) = acc.len().checked_sub(1) else { return };
     assert!(last.checked_mul(stride).is_some_and(|e| e < out.len()));
     let mut o = out.as_mut_ptr();
+    if r.full_range() {
+        for &a in acc {
+            // SAFETY: as below.
+            unsafe { *o = r.unclamped(a).clamp(-128, 127) as i8 };
+            o = o.wrapping_add(stride);
+        }
+        return;
+    }
     for &a in acc {
         // SAFETY: write `i` is at `i·stride ≤ (acc.len() − 1)·stride < out.len()`
         // (the assert); the pointer steps past the end only after the last
