@@ -9,8 +9,9 @@
 //! outer loop: a pair's filters are set up once (widened for `SMLAD` on
 //! Armv7E-M) and its requantization constants worked out once, for every
 //! pixel — the short [`NarrowStage`] when the accumulators are provably
-//! small, as they are for converter output. The other pixels, and dilated
-//! convolutions, run the reference kernel.
+//! small, as they are for converter output. Pixels whose window reaches
+//! into the padding read it as the input zero point from a stack copy of
+//! the window ([`border_band`]); dilated convolutions run the reference kernel.
 
 use super::dot::{dot, FilterPair};
 use super::requant::{store_strided, RUN};
@@ -40,13 +41,13 @@ pub fn conv2d(
         return reference(g, k, input, iw, output, ow, region);
     }
     let inner = interior(g, region);
+    let filter = &k.filter[..out_c * f_ch];
     for band in border(region, inner) {
-        reference(g, k, input, iw, output, ow, band);
+        border_band(g, k, filter, folded, input, iw, output, ow, band);
     }
     if inner.is_empty() {
         return;
     }
-    let filter = &k.filter[..out_c * f_ch];
     let px = Pixels { g, iw, ow, inner, step: g.stride_w * in_c, row_step: iw.rect.w * in_c };
     let mut pair = FilterPair::new();
     let mut acc = [[0i32; RUN]; 2];
@@ -124,6 +125,60 @@ fn pairs<R: Requantize>(
             done += n;
         }
     });
+}
+
+/// Most taps (`kh·kw·in_c`) [`border_band`] copies a window of.
+const WINDOW: usize = 512;
+
+/// Pixels whose window reaches into the padding (dilation 1): each window
+/// is copied to the stack with its padded taps set to the input zero point,
+/// whose products the folded bias cancels (`(zp + off)·w = 0`, as the
+/// reference's skipped taps contribute nothing), then every output channel
+/// is `folded + dot(window, filter)`. Wider windows run the reference.
+#[allow(clippy::too_many_arguments)]
+fn border_band(
+    g: &Geometry,
+    k: &Weighted,
+    filter: &[i8],
+    folded: &[i32],
+    input: &[i8],
+    iw: Window,
+    output: &mut [i8],
+    ow: Window,
+    band: Rect,
+) {
+    let (in_c, out_c) = (iw.c, ow.c);
+    let (f_row, f_ch) = (g.kw * in_c, g.kh * g.kw * in_c);
+    let zp = -(k.stage.input_offset as i64);
+    if f_ch > WINDOW || !(-128..=127).contains(&zp) {
+        return reference(g, k, input, iw, output, ow, band);
+    }
+    let mut window = [0i8; WINDOW];
+    let window = &mut window[..f_ch];
+    for b in 0..ow.n {
+        for oy in band.y..band.y_end() {
+            let y0 = g.origin_y(oy);
+            for ox in band.x..band.x_end() {
+                let x0 = g.origin_x(ox);
+                for ky in 0..g.kh {
+                    let iy = y0 + ky as isize;
+                    for kx in 0..g.kw {
+                        let ix = x0 + kx as isize;
+                        let tap = &mut window[ky * f_row + kx * in_c..][..in_c];
+                        if iy < 0 || ix < 0 || iy >= g.in_h as isize || ix >= g.in_w as isize {
+                            tap.fill(zp as i8);
+                        } else {
+                            tap.copy_from_slice(&input[iw.offset(b, iy as usize, ix as usize)..][..in_c]);
+                        }
+                    }
+                }
+                let o = ow.offset(b, oy, ox);
+                for (oc, (f, out)) in filter.chunks_exact(f_ch).zip(&mut output[o..o + out_c]).enumerate() {
+                    *out = k.stage.requantize_fast(folded[oc].wrapping_add(dot(window, f)), oc);
+                }
+            }
+        }
+    }
 }
 
 /// Output channel `oc` (filter `f`) of every interior pixel.

@@ -10,7 +10,7 @@
 
 use super::conv::{border, interior};
 use super::dot::{dot, mac_lanes, mac_taps, Taps, LANES};
-use super::requant::{store_strided, Block, RUN};
+use super::requant::{store_strided, RUN};
 use crate::kernels::conv::{acc_bound, with_bias, Geometry, NarrowStage, Requantize, Weighted};
 use crate::kernels::depthwise::{depthwise_conv2d as reference, depthwise_conv2d_inplace as reference_inplace};
 use crate::region::{Rect, Window};
@@ -45,7 +45,6 @@ pub fn depthwise_conv2d(
     let row = iw.rect.w * c;
     let xt: Taps<9> = Taps::new(core::array::from_fn(|t| t / 3 * row + t % 3 * c));
     let wt: Taps<9> = Taps::new(core::array::from_fn(|t| t * c));
-    let three = (g.kh, g.kw) == (3, 3);
     // Channel blocks outermost, so that each block's requantization
     // constants are worked out once for all its pixels (and, on wasm, the
     // block requantizes as vectors).
@@ -53,29 +52,8 @@ pub fn depthwise_conv2d(
     // computed twice, to the same bytes): cheaper than a scalar tail.
     let tail = (c % LANES != 0 && c > LANES).then(|| c - LANES);
     for ch in (0..c / LANES).map(|i| i * LANES).chain(tail) {
-        let q = Block::new(&k.stage, ch, LANES);
         let f: [i32; LANES] = core::array::from_fn(|l| folded[ch + l]);
-        for b in 0..ow.n {
-            for oy in inner.y..inner.y_end() {
-                let y0 = g.origin_y(oy) as usize;
-                for ox in inner.x..inner.x_end() {
-                    let x0 = g.origin_x(ox) as usize;
-                    let mut acc = f;
-                    if three {
-                        mac_taps(&mut acc, input, iw.offset(b, y0, x0) + ch, &xt, k.filter, ch, &wt);
-                    } else {
-                        for ky in 0..g.kh {
-                            let (i, w) = (iw.offset(b, y0 + ky, x0) + ch, ky * f_row + ch);
-                            for kx in 0..g.kw {
-                                mac_lanes(&mut acc, &input[i + kx * c..], &k.filter[w + kx * c..]);
-                            }
-                        }
-                    }
-                    let o = ow.offset(b, oy, ox) + ch;
-                    q.store(&acc, &mut output[o..o + LANES]);
-                }
-            }
-        }
+        Lanes { g, k, input, iw, ow, inner, ch, f, xt: &xt, wt: &wt }.run(output);
     }
     for b in 0..ow.n {
         for oy in inner.y..inner.y_end() {
@@ -93,6 +71,103 @@ pub fn depthwise_conv2d(
                         }
                     }
                     output[o + ch] = k.stage.requantize_fast(acc.wrapping_add(folded[ch]), ch);
+                }
+            }
+        }
+    }
+}
+
+/// One block of [`LANES`] channels of the NHWC depthwise interior, by runs:
+/// each output row's pixels in runs of up to [`RUN`], their accumulators
+/// (a pixel's whole window per block: [`mac_taps`] for 3×3) kept per
+/// channel, then each channel's run requantized by [`store_strided`] — the
+/// short [`NarrowStage`] when the block's accumulators are provably small.
+/// (On wasm each pixel's block requantizes as vectors instead, [`Block`].)
+struct Lanes<'a> {
+    g: &'a Geometry,
+    k: &'a Weighted<'a>,
+    input: &'a [i8],
+    iw: Window,
+    ow: Window,
+    inner: Rect,
+    ch: usize,
+    f: [i32; LANES],
+    xt: &'a Taps<9>,
+    wt: &'a Taps<9>,
+}
+
+impl Lanes<'_> {
+    /// On wasm: each pixel's block requantized as vectors.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    fn run(&self, output: &mut [i8]) {
+        let (g, c, ch) = (self.g, self.ow.c, self.ch);
+        let f_row = g.kw * c;
+        let q = super::requant::Block::new(&self.k.stage, ch, LANES);
+        for b in 0..self.ow.n {
+            for oy in self.inner.y..self.inner.y_end() {
+                let y0 = g.origin_y(oy) as usize;
+                for ox in self.inner.x..self.inner.x_end() {
+                    let acc = self.pixel(b, y0, g.origin_x(ox) as usize, f_row);
+                    let o = self.ow.offset(b, oy, ox) + ch;
+                    q.store(&acc, &mut output[o..o + LANES]);
+                }
+            }
+        }
+    }
+
+    /// The block's accumulators for the window at input row `y0`, column `x0`.
+    #[inline(always)]
+    fn pixel(&self, b: usize, y0: usize, x0: usize, f_row: usize) -> [i32; LANES] {
+        let (g, c, ch) = (self.g, self.ow.c, self.ch);
+        let mut acc = self.f;
+        if (g.kh, g.kw) == (3, 3) {
+            mac_taps(&mut acc, self.input, self.iw.offset(b, y0, x0) + ch, self.xt, self.k.filter, ch, self.wt);
+        } else {
+            for ky in 0..g.kh {
+                let (at, w) = (self.iw.offset(b, y0 + ky, x0) + ch, ky * f_row + ch);
+                for kx in 0..g.kw {
+                    mac_lanes(&mut acc, &self.input[at + kx * c..], &self.k.filter[w + kx * c..]);
+                }
+            }
+        }
+        acc
+    }
+
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    fn run(&self, output: &mut [i8]) {
+        let taps = self.g.kh * self.g.kw;
+        let narrow: [Option<NarrowStage>; LANES] =
+            core::array::from_fn(|l| self.k.stage.narrow(self.ch + l, acc_bound(self.k.bias, self.ch + l, taps)));
+        if narrow.iter().all(Option::is_some) {
+            self.runs(output, narrow.map(|r| r.expect("checked")));
+        } else {
+            self.runs(output, core::array::from_fn(|l| self.k.stage.channel(self.ch + l)));
+        }
+    }
+
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    #[inline(always)]
+    fn runs<R: Requantize>(&self, output: &mut [i8], r: [R; LANES]) {
+        let (g, c, ch) = (self.g, self.ow.c, self.ch);
+        let f_row = g.kw * c;
+        let mut acc_run = [[0i32; RUN]; LANES];
+        for b in 0..self.ow.n {
+            for oy in self.inner.y..self.inner.y_end() {
+                let y0 = g.origin_y(oy) as usize;
+                let mut done = 0;
+                while done < self.inner.w {
+                    let n = (self.inner.w - done).min(RUN);
+                    for i in 0..n {
+                        let acc = self.pixel(b, y0, g.origin_x(self.inner.x + done + i) as usize, f_row);
+                        for (run, a) in acc_run.iter_mut().zip(acc) {
+                            run[i] = a;
+                        }
+                    }
+                    let o = self.ow.offset(b, oy, self.inner.x + done) + ch;
+                    for (l, (run, r)) in acc_run.iter().zip(r).enumerate() {
+                        store_strided(r, &run[..n], &mut output[o + l..o + l + (n - 1) * c + 1], c);
+                    }
+                    done += n;
                 }
             }
         }

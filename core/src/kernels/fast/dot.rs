@@ -31,7 +31,11 @@ pub const PAIR_WORDS: usize = 384;
 /// of four taps as four words `[w0 even, w0 odd, w1 even, w1 odd]` (the
 /// halfword pairs `SXTB16` makes of an input word), so the inner loop loads
 /// them ready for `SMLAD` and only the inputs are extended: 18 instructions
-/// per 16 MACs, the accumulators in registers.
+/// per 16 MACs, the accumulators in registers. A kernel row whose length is
+/// not a multiple of four is padded with zero weights to whole groups (the
+/// input bytes read past the row are multiplied by zero), so there is no
+/// tail loop; windows too near the end of the input for that read run the
+/// byte-wise form.
 pub struct FilterPair<'a> {
     w0: &'a [i8],
     w1: &'a [i8],
@@ -98,10 +102,11 @@ impl<'a> FilterPair<'a> {
         #[cfg(all(feature = "dsp", target_arch = "arm"))]
         if let Some(wide) = &self.wide {
             // The last window's last byte: every other window ends before it.
+            // (read as whole groups of four taps)
             let end = (n - 1)
                 .checked_mul(step)
                 .and_then(|o| o.checked_add(x))
-                .and_then(|o| o.checked_add((self.kh - 1) * row_step + self.f_row));
+                .and_then(|o| o.checked_add((self.kh - 1) * row_step + 4 * self.f_row.div_ceil(4)));
             if end.is_some_and(|e| e <= input.len()) {
                 return imp::run_wide(self, wide, input, x, step, row_step, (f0, f1), &mut a0[..n], &mut a1[..n]);
             }
@@ -156,7 +161,7 @@ impl<const T: usize> Taps<T> {
 
 /// `acc[l] += Σ_t x[xb + xt.at[t] + l]·w[wb + wt.at[t] + l]` for each of the
 /// [`LANES`] lanes: a depthwise pixel's whole window over one block of channels.
-#[inline]
+#[inline(always)]
 pub fn mac_taps<const T: usize>(
     acc: &mut [i32; LANES],
     x: &[i8],
@@ -319,28 +324,40 @@ mod imp {
     /// Fills the pair's widened copy, or leaves it empty when the filters
     /// do not fit (the pair then reads them as bytes).
     pub fn widen(p: &mut super::FilterPair) {
-        let groups = p.f_row / 4;
+        let groups = p.f_row.div_ceil(4);
         if p.kh * groups * 4 > super::PAIR_WORDS || groups == 0 {
             p.wide = None;
             return;
         }
         let wide = p.wide.get_or_insert([0; super::PAIR_WORDS]);
-        let main = 4 * groups;
-        let rows = p.w0.chunks_exact(p.f_row).zip(p.w1.chunks_exact(p.f_row));
-        // Each word's two halfword pairs are what `SXTB16` makes of it.
-        let words = rows.flat_map(|(u, v)| u[..main].chunks_exact(4).zip(v[..main].chunks_exact(4)));
-        for (out, (u, v)) in wide.chunks_exact_mut(4).zip(words) {
-            let (u, v) = (word(u), word(v));
-            out.copy_from_slice(&[even(u), odd(u), even(v), odd(v)]);
+        let main = p.f_row & !3;
+        let mut at = 0;
+        for (u, v) in p.w0.chunks_exact(p.f_row).zip(p.w1.chunks_exact(p.f_row)) {
+            // Each word's two halfword pairs are what `SXTB16` makes of it.
+            for (u, v) in u[..main].chunks_exact(4).zip(v[..main].chunks_exact(4)) {
+                let (u, v) = (word(u), word(v));
+                wide[at..at + 4].copy_from_slice(&[even(u), odd(u), even(v), odd(v)]);
+                at += 4;
+            }
+            if main < p.f_row {
+                // The row's last taps, padded with zero weights to a group.
+                let (mut u4, mut v4) = ([0i8; 4], [0i8; 4]);
+                u4[..p.f_row - main].copy_from_slice(&u[main..]);
+                v4[..p.f_row - main].copy_from_slice(&v[main..]);
+                let (u, v) = (word(&u4), word(&v4));
+                wide[at..at + 4].copy_from_slice(&[even(u), odd(u), even(v), odd(v)]);
+                at += 4;
+            }
         }
     }
 
-    /// [`super::FilterPair::run`] once every window is known to lie inside
-    /// `input`: two pixels at a time, each kernel row four taps a step in
-    /// one `asm!` block (two input words, four extends, four widened
-    /// weights, eight `SMLAD`s), then the row's last `f_row % 4` taps as
-    /// bytes. Not inlined: its registers are its own (inlined, the caller's
-    /// state spilled around the loop).
+    /// [`super::FilterPair::run`] once every window's rows, read as whole
+    /// groups of four taps (`4·⌈f_row/4⌉` bytes, the padding weights zero),
+    /// are known to lie inside `input`: two pixels at a time, each kernel
+    /// row four taps a step in one `asm!` block (two input words, four
+    /// extends, four widened weights, eight `SMLAD`s). Not inlined: its
+    /// registers are its own (inlined, the caller's state spilled around
+    /// the loop).
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     pub fn run_wide(
@@ -355,92 +372,91 @@ mod imp {
         a1: &mut [i32],
     ) {
         let n = a0.len().min(a1.len());
-        let groups = p.f_row / 4;
-        let main = 4 * groups;
-        debug_assert!(p.kh * main <= super::PAIR_WORDS && n > 0);
-        debug_assert!(x + (n - 1) * step + (p.kh - 1) * row_step + p.f_row <= input.len());
-        if p.kh == 1 && main == p.f_row {
+        let groups = p.f_row.div_ceil(4);
+        debug_assert!(p.kh * groups * 4 <= super::PAIR_WORDS && n > 0);
+        debug_assert!(x + (n - 1) * step + (p.kh - 1) * row_step + 4 * groups <= input.len());
+        if p.kh == 1 {
             return run_rows1(wide, groups, input, x, step, (f0, f1), a0, a1);
         }
-        let mut i = 0;
-        while i < n {
+        let (a0, a1) = (&mut a0[..n], &mut a1[..n]);
+        let mut at = x;
+        for (o0, o1) in a0.chunks_mut(2).zip(a1.chunks_mut(2)) {
             // The second pixel of the pair, or the first again for a last odd one.
-            let off = if i + 1 < n { step } else { 0 };
+            let off = if o0.len() == 2 { step } else { 0 };
             let (mut c0, mut c1, mut c2, mut c3) = (f0, f1, f0, f1);
             let mut wp = wide.as_ptr();
             for ky in 0..p.kh {
-                let row = x + i * step + ky * row_step;
-                // SAFETY: the caller checked that the last window ends inside
-                // `input`; windows `i` and `i + 1` (at `row` and `row + off`)
-                // come before it, so every word read at `x` and `x + off`
-                // (the row's first `main` bytes) lies in `input`. `wp` walks
-                // the `kh·main` words `widen` wrote (≤ PAIR_WORDS). LDR may be
-                // unaligned on Armv7-M; the rest is register arithmetic.
+                // SAFETY: the caller checked that the last window's last row,
+                // read as whole groups, ends inside `input`; rows of windows
+                // `i` and `i + 1` (at `row` and `row + off`) come before it.
+                // `wp` walks the `kh·groups·4` words `widen` wrote
+                // (≤ PAIR_WORDS). LDR may be unaligned on Armv7-M; the rest
+                // is register arithmetic.
                 unsafe {
-                    let mut x = input.as_ptr().add(row);
+                    let mut xp = input.as_ptr().add(at + ky * row_step);
                     for _ in 0..groups {
-                        asm!(
-                            "ldr {b}, [{x}, {off}]",
-                            "ldr {a}, [{x}], #4",
-                            "ldr {w}, [{wp}], #4",
-                            "sxtb16 {ae}, {a}",
-                            "sxtb16 {be}, {b}",
-                            "smlad {c0}, {ae}, {w}, {c0}",
-                            "smlad {c2}, {be}, {w}, {c2}",
-                            "ldr {w}, [{wp}], #4",
-                            "sxtb16 {a}, {a}, ror #8",
-                            "sxtb16 {b}, {b}, ror #8",
-                            "smlad {c0}, {a}, {w}, {c0}",
-                            "smlad {c2}, {b}, {w}, {c2}",
-                            "ldr {w}, [{wp}], #4",
-                            "smlad {c1}, {ae}, {w}, {c1}",
-                            "smlad {c3}, {be}, {w}, {c3}",
-                            "ldr {w}, [{wp}], #4",
-                            "smlad {c1}, {a}, {w}, {c1}",
-                            "smlad {c3}, {b}, {w}, {c3}",
-                            x = inout(reg) x,
-                            wp = inout(reg) wp,
-                            off = in(reg) off,
-                            a = out(reg) _,
-                            b = out(reg) _,
-                            ae = out(reg) _,
-                            be = out(reg) _,
-                            w = out(reg) _,
-                            c0 = inout(reg) c0,
-                            c1 = inout(reg) c1,
-                            c2 = inout(reg) c2,
-                            c3 = inout(reg) c3,
-                            options(readonly, nostack),
-                        );
+                        group(&mut xp, &mut wp, off, [&mut c0, &mut c1, &mut c2, &mut c3]);
                     }
                 }
-                if main < p.f_row {
-                    let w = ky * p.f_row;
-                    let t = super::portable::dot_2x2(
-                        &input[row + main..row + p.f_row],
-                        &input[row + off + main..row + off + p.f_row],
-                        &p.w0[w + main..w + p.f_row],
-                        &p.w1[w + main..w + p.f_row],
-                    );
-                    c0 = c0.wrapping_add(t[0]);
-                    c1 = c1.wrapping_add(t[1]);
-                    c2 = c2.wrapping_add(t[2]);
-                    c3 = c3.wrapping_add(t[3]);
-                }
             }
-            a0[i] = c0;
-            a1[i] = c1;
+            o0[0] = c0;
+            o1[0] = c1;
             if off != 0 {
-                a0[i + 1] = c2;
-                a1[i + 1] = c3;
+                o0[1] = c2;
+                o1[1] = c3;
             }
-            i += 2;
+            at += 2 * step;
         }
     }
 
-    /// [`run_wide`] for a filter of one row of whole groups (every 1×1
-    /// convolution with a multiple of four input channels): no row loop, no
-    /// tail, the pointers stepped rather than recomputed.
+    /// Four taps of two pixels (`*xp`, `*xp + off`) against two filters'
+    /// widened words at `*wp`, both pointers stepped past them.
+    ///
+    /// # Safety
+    /// Four bytes at `*xp` and at `*xp + off`, and four words at `*wp`, must be readable.
+    #[inline(always)]
+    unsafe fn group(xp: &mut *const i8, wp: &mut *const u32, off: usize, c: [&mut i32; 4]) {
+        let [c0, c1, c2, c3] = c;
+        // SAFETY: the caller's contract; the rest is register arithmetic.
+        unsafe {
+            asm!(
+                "ldr {b}, [{x}, {off}]",
+                "ldr {a}, [{x}], #4",
+                "ldr {w}, [{wp}], #4",
+                "sxtb16 {ae}, {a}",
+                "sxtb16 {be}, {b}",
+                "smlad {c0}, {ae}, {w}, {c0}",
+                "smlad {c2}, {be}, {w}, {c2}",
+                "ldr {w}, [{wp}], #4",
+                "sxtb16 {a}, {a}, ror #8",
+                "sxtb16 {b}, {b}, ror #8",
+                "smlad {c0}, {a}, {w}, {c0}",
+                "smlad {c2}, {b}, {w}, {c2}",
+                "ldr {w}, [{wp}], #4",
+                "smlad {c1}, {ae}, {w}, {c1}",
+                "smlad {c3}, {be}, {w}, {c3}",
+                "ldr {w}, [{wp}], #4",
+                "smlad {c1}, {a}, {w}, {c1}",
+                "smlad {c3}, {b}, {w}, {c3}",
+                x = inout(reg) *xp,
+                wp = inout(reg) *wp,
+                off = in(reg) off,
+                a = out(reg) _,
+                b = out(reg) _,
+                ae = out(reg) _,
+                be = out(reg) _,
+                w = out(reg) _,
+                c0 = inout(reg) *c0,
+                c1 = inout(reg) *c1,
+                c2 = inout(reg) *c2,
+                c3 = inout(reg) *c3,
+                options(readonly, nostack),
+            );
+        }
+    }
+
+    /// [`run_wide`] for a filter of one row (every 1×1 convolution): no row
+    /// loop, the pointers stepped rather than recomputed.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn run_rows1(
@@ -457,7 +473,6 @@ mod imp {
         let (a0, a1) = (&mut a0[..n], &mut a1[..n]);
         let mut at = x;
         for (o0, o1) in a0.chunks_mut(2).zip(a1.chunks_mut(2)) {
-            // The second pixel of the pair, or the first again for a last odd one.
             let off = if o0.len() == 2 { step } else { 0 };
             let (mut c0, mut c1, mut c2, mut c3) = (f0, f1, f0, f1);
             // SAFETY: as in `run_wide` (the caller checked that the last
@@ -465,39 +480,7 @@ mod imp {
             unsafe {
                 let (mut xp, mut wp) = (input.as_ptr().add(at), wide.as_ptr());
                 for _ in 0..groups {
-                    asm!(
-                        "ldr {b}, [{x}, {off}]",
-                        "ldr {a}, [{x}], #4",
-                        "ldr {w}, [{wp}], #4",
-                        "sxtb16 {ae}, {a}",
-                        "sxtb16 {be}, {b}",
-                        "smlad {c0}, {ae}, {w}, {c0}",
-                        "smlad {c2}, {be}, {w}, {c2}",
-                        "ldr {w}, [{wp}], #4",
-                        "sxtb16 {a}, {a}, ror #8",
-                        "sxtb16 {b}, {b}, ror #8",
-                        "smlad {c0}, {a}, {w}, {c0}",
-                        "smlad {c2}, {b}, {w}, {c2}",
-                        "ldr {w}, [{wp}], #4",
-                        "smlad {c1}, {ae}, {w}, {c1}",
-                        "smlad {c3}, {be}, {w}, {c3}",
-                        "ldr {w}, [{wp}], #4",
-                        "smlad {c1}, {a}, {w}, {c1}",
-                        "smlad {c3}, {b}, {w}, {c3}",
-                        x = inout(reg) xp,
-                        wp = inout(reg) wp,
-                        off = in(reg) off,
-                        a = out(reg) _,
-                        b = out(reg) _,
-                        ae = out(reg) _,
-                        be = out(reg) _,
-                        w = out(reg) _,
-                        c0 = inout(reg) c0,
-                        c1 = inout(reg) c1,
-                        c2 = inout(reg) c2,
-                        c3 = inout(reg) c3,
-                        options(readonly, nostack),
-                    );
+                    group(&mut xp, &mut wp, off, [&mut c0, &mut c1, &mut c2, &mut c3]);
                 }
             }
             o0[0] = c0;
