@@ -7,6 +7,8 @@
 
 use crate::kernels::binary::{MulParams, Rescale, RescaledParams};
 use crate::kernels::clamp_i8;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+use crate::kernels::conv::{OutputStage, Requantize};
 
 /// [`RescaledParams::apply`], in the same wrapping int32 arithmetic.
 #[inline(always)]
@@ -41,6 +43,27 @@ pub fn rescaled_run(p: &RescaledParams, a: &[i8], b: &[i8], out: &mut [i8]) {
         })
     };
     let (t1, t2) = (side(p.input1, p.input1_offset), side(p.input2, p.input2_offset));
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    if matches!(p.kind, Rescale::Add | Rescale::Sub) {
+        // A sum of two table entries is at most the largest of each in
+        // magnitude: where that bound allows, the output rescale takes the
+        // short exact form.
+        let max = |t: &[i32; 256]| t.iter().map(|v| v.unsigned_abs() as u64).max().unwrap_or(0);
+        let m = [p.output];
+        let stage = OutputStage {
+            input_offset: 0,
+            output_offset: p.output_offset,
+            act_min: p.act_min,
+            act_max: p.act_max,
+            multipliers: &m,
+        };
+        if let Some(r) = stage.narrow(0, max(&t1) + max(&t2)) {
+            return match p.kind {
+                Rescale::Sub => tabulated(&t1, &t2, a, b, out, r, |u, v| u.wrapping_sub(v)),
+                _ => tabulated(&t1, &t2, a, b, out, r, |u, v| u.wrapping_add(v)),
+            };
+        }
+    }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     let (a, b, out) = {
         let done = simd::run(p, &t1, &t2, a, b, out);
@@ -54,6 +77,31 @@ pub fn rescaled_run(p: &RescaledParams, a: &[i8], b: &[i8], out: &mut [i8]) {
             Rescale::SquaredDifference => u.wrapping_sub(v).wrapping_mul(u.wrapping_sub(v)),
         };
         *o = clamp_i8(p.output.apply_fast(raw).wrapping_add(p.output_offset), p.act_min, p.act_max);
+    }
+}
+
+/// A tabulated run of ADD or SUB (`combine`) with the output rescale `r`;
+/// the clamp is constant (`SSAT`) where it is int8's whole range.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[inline(never)]
+fn tabulated<R: Requantize>(
+    t1: &[i32; 256],
+    t2: &[i32; 256],
+    a: &[i8],
+    b: &[i8],
+    out: &mut [i8],
+    r: R,
+    combine: impl Fn(i32, i32) -> i32,
+) {
+    let raw = |x: i8, y: i8| combine(t1[x as u8 as usize], t2[y as u8 as usize]);
+    if r.full_range() {
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            *o = r.unclamped(raw(x, y)).clamp(-128, 127) as i8;
+        }
+    } else {
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            *o = r.requantize(raw(x, y));
+        }
     }
 }
 
@@ -140,8 +188,9 @@ mod tests {
             (z1, z2, zo) in (-128i32..=127, -128i32..=127, -128i32..=127),
             (a, b) in (prop::collection::vec(any::<i8>(), 1500), prop::collection::vec(any::<i8>(), 1500)),
             n in 0usize..1500,
+            act in prop::sample::select(alloc::vec![(-128, 127), (-20, 100), (0, 127)]),
         ) {
-            let p = RescaledParams::prepare(kind, s1, z1, s2, z2, so, zo, (-128, 127));
+            let p = RescaledParams::prepare(kind, s1, z1, s2, z2, so, zo, act);
             let want: alloc::vec::Vec<i8> = a[..n].iter().zip(&b[..n]).map(|(&x, &y)| p.apply(x, y)).collect();
             let mut got = alloc::vec![0i8; n];
             rescaled_run(&p, &a[..n], &b[..n], &mut got);
