@@ -24,16 +24,17 @@ pub fn pad(
             let iy = oy.wrapping_sub(py);
             let y_in = oy >= py && iy < in_h;
             for ox in region.x..region.x_end() {
-                let mut o = ow.offset(b, oy, ox);
+                let o = ow.offset(b, oy, ox);
                 let ix = ox.wrapping_sub(px);
                 let x_in = ox >= px && ix < in_w;
                 if b_in && y_in && x_in {
+                    // Channels `pc..pc + in_c` come from the input, the rest is padding.
                     let base = iw.offset(ib, iy, ix);
-                    for ch in 0..ow.c {
-                        let ic = ch.wrapping_sub(pc);
-                        output[o] = if ch >= pc && ic < in_c { input[base + ic] } else { pad_value };
-                        o += 1;
-                    }
+                    let (lo, hi) = (pc.min(ow.c), (pc + in_c).min(ow.c));
+                    let px = &mut output[o..o + ow.c];
+                    px[..lo].fill(pad_value);
+                    px[lo..hi].copy_from_slice(&input[base..base + (hi - lo)]);
+                    px[hi..].fill(pad_value);
                 } else {
                     output[o..o + ow.c].fill(pad_value);
                 }

@@ -24,6 +24,9 @@ pub fn pool2d(
     ow: Window,
     region: Rect,
 ) {
+    if kind == PoolKind::Max {
+        return max_pool(g, act_min, act_max, input, iw, output, ow, region);
+    }
     for px in g.pixels(ow, region) {
         let count = px.count() as i32;
         for ch in 0..ow.c {
@@ -46,6 +49,36 @@ pub fn pool2d(
                 }
             };
             output[px.o + ch] = clamp_i8(v, act_min, act_max);
+        }
+    }
+}
+
+/// MAX_POOL_2D: each output pixel starts from `i8::MIN` (the reference's
+/// start) and takes the channel-wise maximum of its valid taps, a tap's
+/// channels as one contiguous slice; then the activation's clamp.
+#[allow(clippy::too_many_arguments)]
+fn max_pool(
+    g: &Geometry,
+    act_min: i32,
+    act_max: i32,
+    input: &[i8],
+    iw: Window,
+    output: &mut [i8],
+    ow: Window,
+    region: Rect,
+) {
+    let c = ow.c;
+    for px in g.pixels(ow, region) {
+        let out = &mut output[px.o..px.o + c];
+        out.fill(i8::MIN);
+        for (iy, ix, _, _) in px.taps(g) {
+            let at = iw.offset(px.b, iy, ix);
+            for (o, &v) in out.iter_mut().zip(&input[at..at + c]) {
+                *o = (*o).max(v);
+            }
+        }
+        for o in out.iter_mut() {
+            *o = clamp_i8(*o as i32, act_min, act_max);
         }
     }
 }
