@@ -311,10 +311,17 @@ fn gather(plane: &mut [i8], buffer: &[i8], ch: usize, c: usize, n: usize) {
     let Some(last) = n.checked_sub(1) else { return };
     assert!(n <= plane.len() && last.checked_mul(c).and_then(|e| e.checked_add(ch)).is_some_and(|e| e < buffer.len()));
     let mut src = buffer[ch..].as_ptr();
-    for v in &mut plane[..n] {
-        // SAFETY: read `p` is at `ch + p·c ≤ ch + (n − 1)·c < buffer.len()`
-        // (the assert); the pointer passes the end only after the last read,
-        // with `wrapping_add`, and is not read again.
+    // SAFETY (both loops): read `p` is at `ch + p·c ≤ ch + (n − 1)·c <
+    // buffer.len()` (the assert); the pointer passes the end only after the
+    // last read, with `wrapping_add`, and is not read again.
+    let mut four = plane[..n].chunks_exact_mut(4);
+    for v in four.by_ref() {
+        // Four bytes a step, written as one word.
+        let b: [i8; 4] = core::array::from_fn(|k| unsafe { *src.wrapping_add(k * c) });
+        v.copy_from_slice(&b);
+        src = src.wrapping_add(4 * c);
+    }
+    for v in four.into_remainder() {
         *v = unsafe { *src };
         src = src.wrapping_add(c);
     }
@@ -547,8 +554,11 @@ fn accumulate_3x3(rows: [&[i8]; 3], x: usize, stride: usize, folded: i32, w: &[i
 /// `SMLAD(e, (w0, w2)) + p1·w1` and pixel 1 `SMLAD(o, (w0, w2)) + p2·w1`
 /// (`SMLAxy` picks `p1`, `p2` and the row's `w1` from halfwords): 22
 /// instructions for 18 MACs. At stride 2 pixel 1 reads `p2..p4`: `p2·w0`,
-/// `p3·w1` from the halves and `p4·w2` from one more byte: 27 for 18. The
-/// weights stay in five registers.
+/// `p3·w1` from the halves and `p4·w2` from one more byte. The whole run is
+/// one `asm!` loop (the weights loaded from a six-word table as they are
+/// needed, so that pointers, accumulators and temporaries fit the
+/// registers): 32 instructions per pair at stride 1, 38 at stride 2, for 18
+/// MACs.
 #[cfg(all(feature = "dsp", target_arch = "arm"))]
 mod dsp {
     #![allow(unsafe_code)]
@@ -564,107 +574,135 @@ mod dsp {
         let n = acc.len();
         // Each row holds the (n − 1)·stride + 3 bytes the run reads (the caller sliced them).
         assert!(n > 0 && (stride == 1 || stride == 2) && rows.iter().all(|r| r.len() >= (n - 1) * stride + 3));
-        let (w0, w1, w2) = (halves(w[0], w[2]), halves(w[3], w[5]), halves(w[6], w[8]));
-        let (m01, m2) = (halves(w[1], w[4]), halves(w[7], 0));
-        let [r0, r1, r2] = rows.map(|r| r.as_ptr());
-        let mut i = 0;
-        while i + 2 <= n {
-            let (mut a, mut b) = (folded, folded);
-            let x = i * stride;
-            // SAFETY: pixels i and i + 1 read bytes x..x + 4 of each row at
-            // stride 1 (x + 4 = i + 4 ≤ n + 2) and x..x + 5 at stride 2
-            // (2i + 5 ≤ 2n + 1), inside the row by the assert. LDR may be
-            // unaligned on Armv7-M; the rest is register arithmetic.
+        // The weights as the loop loads them: each row's outer pair, the
+        // middle ones of rows 0 and 1, row 2's middle one, then `folded`.
+        let k: [u32; 6] = [
+            halves(w[0], w[2]),
+            halves(w[3], w[5]),
+            halves(w[6], w[8]),
+            halves(w[1], w[4]),
+            halves(w[7], 0),
+            folded as u32,
+        ];
+        let [mut p0, mut p1, mut p2] = rows.map(|r| r.as_ptr());
+        let pairs = n / 2;
+        let mut out = acc.as_mut_ptr();
+        // SAFETY: pair j (pixels 2j, 2j + 1) reads bytes x..x + 4 of each row
+        // at stride 1 (x = 2j, x + 4 ≤ n + 2) and x..x + 5 at stride 2 (x = 4j,
+        // x + 5 ≤ 2n + 1), inside the row by the assert; it writes `acc[2j]`
+        // and `acc[2j + 1]`, below n; `k` is six words. LDR may be unaligned
+        // on Armv7-M; the rest is register arithmetic.
+        if pairs > 0 {
             unsafe {
-                let (p0, p1, p2) = (r0.add(x), r1.add(x), r2.add(x));
                 if stride == 1 {
                     asm!(
-                        "ldr {t}, [{p0}]",
+                        "2:",
+                        "ldr {a}, [{k}, #20]",
+                        "mov {b}, {a}",
+                        "ldr {t}, [{p0}], #2",
                         "sxtb16 {e}, {t}",
                         "sxtb16 {o}, {t}, ror #8",
-                        "smlad {a}, {e}, {w0}, {a}",
-                        "smlad {b}, {o}, {w0}, {b}",
-                        "smlabb {a}, {o}, {m01}, {a}",
-                        "smlatb {b}, {e}, {m01}, {b}",
-                        "ldr {t}, [{p1}]",
+                        "ldr {w}, [{k}]",
+                        "smlad {a}, {e}, {w}, {a}",
+                        "smlad {b}, {o}, {w}, {b}",
+                        "ldr {w}, [{k}, #12]",
+                        "smlabb {a}, {o}, {w}, {a}",
+                        "smlatb {b}, {e}, {w}, {b}",
+                        "ldr {t}, [{p1}], #2",
                         "sxtb16 {e}, {t}",
                         "sxtb16 {o}, {t}, ror #8",
-                        "smlad {a}, {e}, {w1}, {a}",
-                        "smlad {b}, {o}, {w1}, {b}",
-                        "smlabt {a}, {o}, {m01}, {a}",
-                        "smlatt {b}, {e}, {m01}, {b}",
-                        "ldr {t}, [{p2}]",
+                        "smlabt {a}, {o}, {w}, {a}",
+                        "smlatt {b}, {e}, {w}, {b}",
+                        "ldr {w}, [{k}, #4]",
+                        "smlad {a}, {e}, {w}, {a}",
+                        "smlad {b}, {o}, {w}, {b}",
+                        "ldr {t}, [{p2}], #2",
                         "sxtb16 {e}, {t}",
                         "sxtb16 {o}, {t}, ror #8",
-                        "smlad {a}, {e}, {w2}, {a}",
-                        "smlad {b}, {o}, {w2}, {b}",
-                        "smlabb {a}, {o}, {m2}, {a}",
-                        "smlatb {b}, {e}, {m2}, {b}",
-                        p0 = in(reg) p0,
-                        p1 = in(reg) p1,
-                        p2 = in(reg) p2,
-                        w0 = in(reg) w0,
-                        w1 = in(reg) w1,
-                        w2 = in(reg) w2,
-                        m01 = in(reg) m01,
-                        m2 = in(reg) m2,
+                        "ldr {w}, [{k}, #8]",
+                        "smlad {a}, {e}, {w}, {a}",
+                        "smlad {b}, {o}, {w}, {b}",
+                        "ldr {w}, [{k}, #16]",
+                        "smlabb {a}, {o}, {w}, {a}",
+                        "smlatb {b}, {e}, {w}, {b}",
+                        "str {a}, [{out}], #4",
+                        "str {b}, [{out}], #4",
+                        "subs {cnt}, {cnt}, #1",
+                        "bne 2b",
+                        p0 = inout(reg) p0,
+                        p1 = inout(reg) p1,
+                        p2 = inout(reg) p2,
+                        out = inout(reg) out,
+                        cnt = inout(reg) pairs => _,
+                        k = in(reg) k.as_ptr(),
+                        a = out(reg) _,
+                        b = out(reg) _,
                         t = out(reg) _,
                         e = out(reg) _,
                         o = out(reg) _,
-                        a = inout(reg) a,
-                        b = inout(reg) b,
-                        options(pure, readonly, nostack),
+                        w = out(reg) _,
+                        options(nostack),
                     );
                 } else {
                     asm!(
-                        "ldr {t}, [{p0}]",
+                        "2:",
+                        "ldr {a}, [{k}, #20]",
+                        "mov {b}, {a}",
+                        "ldr {t}, [{p0}], #4",
                         "sxtb16 {e}, {t}",
                         "sxtb16 {o}, {t}, ror #8",
-                        "ldrsb {t}, [{p0}, #4]",
-                        "smlad {a}, {e}, {w0}, {a}",
-                        "smlabb {a}, {o}, {m01}, {a}",
-                        "smlatb {b}, {e}, {w0}, {b}",
-                        "smlatb {b}, {o}, {m01}, {b}",
-                        "smlabt {b}, {t}, {w0}, {b}",
-                        "ldr {t}, [{p1}]",
+                        "ldrsb {t}, [{p0}]",
+                        "ldr {w}, [{k}]",
+                        "smlad {a}, {e}, {w}, {a}",
+                        "smlatb {b}, {e}, {w}, {b}",
+                        "smlabt {b}, {t}, {w}, {b}",
+                        "ldr {w}, [{k}, #12]",
+                        "smlabb {a}, {o}, {w}, {a}",
+                        "smlatb {b}, {o}, {w}, {b}",
+                        "ldr {t}, [{p1}], #4",
                         "sxtb16 {e}, {t}",
                         "sxtb16 {o}, {t}, ror #8",
-                        "ldrsb {t}, [{p1}, #4]",
-                        "smlad {a}, {e}, {w1}, {a}",
-                        "smlabt {a}, {o}, {m01}, {a}",
-                        "smlatb {b}, {e}, {w1}, {b}",
-                        "smlatt {b}, {o}, {m01}, {b}",
-                        "smlabt {b}, {t}, {w1}, {b}",
-                        "ldr {t}, [{p2}]",
+                        "ldrsb {t}, [{p1}]",
+                        "smlabt {a}, {o}, {w}, {a}",
+                        "smlatt {b}, {o}, {w}, {b}",
+                        "ldr {w}, [{k}, #4]",
+                        "smlad {a}, {e}, {w}, {a}",
+                        "smlatb {b}, {e}, {w}, {b}",
+                        "smlabt {b}, {t}, {w}, {b}",
+                        "ldr {t}, [{p2}], #4",
                         "sxtb16 {e}, {t}",
                         "sxtb16 {o}, {t}, ror #8",
-                        "ldrsb {t}, [{p2}, #4]",
-                        "smlad {a}, {e}, {w2}, {a}",
-                        "smlabb {a}, {o}, {m2}, {a}",
-                        "smlatb {b}, {e}, {w2}, {b}",
-                        "smlatb {b}, {o}, {m2}, {b}",
-                        "smlabt {b}, {t}, {w2}, {b}",
-                        p0 = in(reg) p0,
-                        p1 = in(reg) p1,
-                        p2 = in(reg) p2,
-                        w0 = in(reg) w0,
-                        w1 = in(reg) w1,
-                        w2 = in(reg) w2,
-                        m01 = in(reg) m01,
-                        m2 = in(reg) m2,
+                        "ldrsb {t}, [{p2}]",
+                        "ldr {w}, [{k}, #8]",
+                        "smlad {a}, {e}, {w}, {a}",
+                        "smlatb {b}, {e}, {w}, {b}",
+                        "smlabt {b}, {t}, {w}, {b}",
+                        "ldr {w}, [{k}, #16]",
+                        "smlabb {a}, {o}, {w}, {a}",
+                        "smlatb {b}, {o}, {w}, {b}",
+                        "str {a}, [{out}], #4",
+                        "str {b}, [{out}], #4",
+                        "subs {cnt}, {cnt}, #1",
+                        "bne 2b",
+                        p0 = inout(reg) p0,
+                        p1 = inout(reg) p1,
+                        p2 = inout(reg) p2,
+                        out = inout(reg) out,
+                        cnt = inout(reg) pairs => _,
+                        k = in(reg) k.as_ptr(),
+                        a = out(reg) _,
+                        b = out(reg) _,
                         t = out(reg) _,
                         e = out(reg) _,
                         o = out(reg) _,
-                        a = inout(reg) a,
-                        b = inout(reg) b,
-                        options(pure, readonly, nostack),
+                        w = out(reg) _,
+                        options(nostack),
                     );
                 }
             }
-            acc[i] = a;
-            acc[i + 1] = b;
-            i += 2;
         }
+        let _ = (p0, p1, p2, out);
+        let i = 2 * pairs;
         if i < n {
             let mut s = 0i32;
             for (r, row) in rows.iter().enumerate() {

@@ -456,7 +456,8 @@ mod imp {
     }
 
     /// [`run_wide`] for a filter of one row (every 1×1 convolution): no row
-    /// loop, the pointers stepped rather than recomputed.
+    /// loop, the pointers stepped rather than recomputed, the odd last
+    /// pixel after the pair loop.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn run_rows1(
@@ -470,26 +471,31 @@ mod imp {
         a1: &mut [i32],
     ) {
         let n = a0.len().min(a1.len());
-        let (a0, a1) = (&mut a0[..n], &mut a1[..n]);
-        let mut at = x;
-        for (o0, o1) in a0.chunks_mut(2).zip(a1.chunks_mut(2)) {
-            let off = if o0.len() == 2 { step } else { 0 };
-            let (mut c0, mut c1, mut c2, mut c3) = (f0, f1, f0, f1);
-            // SAFETY: as in `run_wide` (the caller checked that the last
-            // window, `x + (n − 1)·step + 4·groups`, ends inside `input`).
-            unsafe {
-                let (mut xp, mut wp) = (input.as_ptr().add(at), wide.as_ptr());
+        // SAFETY: as in `run_wide` (the caller checked that the last window,
+        // `x + (n − 1)·step + 4·groups`, ends inside `input`); the pair loop
+        // writes `a0`/`a1` at `2i` and `2i + 1` for `2i + 1 < n`, the odd
+        // last pixel at `n − 1`.
+        unsafe {
+            let (mut o0, mut o1) = (a0.as_mut_ptr(), a1.as_mut_ptr());
+            let mut at = input.as_ptr().add(x);
+            for _ in 0..n / 2 {
+                let (mut c0, mut c1, mut c2, mut c3) = (f0, f1, f0, f1);
+                let (mut xp, mut wp) = (at, wide.as_ptr());
                 for _ in 0..groups {
-                    group(&mut xp, &mut wp, off, [&mut c0, &mut c1, &mut c2, &mut c3]);
+                    group(&mut xp, &mut wp, step, [&mut c0, &mut c1, &mut c2, &mut c3]);
                 }
+                (*o0, *o0.add(1), *o1, *o1.add(1)) = (c0, c2, c1, c3);
+                (o0, o1) = (o0.add(2), o1.add(2));
+                at = at.add(2 * step);
             }
-            o0[0] = c0;
-            o1[0] = c1;
-            if off != 0 {
-                o0[1] = c2;
-                o1[1] = c3;
+            if n % 2 == 1 {
+                let (mut c0, mut c1, mut c2, mut c3) = (f0, f1, f0, f1);
+                let (mut xp, mut wp) = (at, wide.as_ptr());
+                for _ in 0..groups {
+                    group(&mut xp, &mut wp, 0, [&mut c0, &mut c1, &mut c2, &mut c3]);
+                }
+                (*o0, *o1) = (c0, c1);
             }
-            at += 2 * step;
         }
     }
 
