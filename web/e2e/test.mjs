@@ -803,13 +803,21 @@ try {
     await page.locator('[data-testid="rd-compare"]').screenshot({ path: join(OUT_DIR, "rd-compare.png") });
     log(`screenshot: ${join(OUT_DIR, "rd.png")}, ${join(OUT_DIR, "rd-compare.png")}`);
     // Run the 300 M-MAC network with RD under its patch schedule (synthetic weights) in the worker.
+    // Every text the status line shows is recorded: the run may take well under a frame's
+    // polling of each of its four runs (the worker reports each run's first step).
+    await page.evaluate(() => {
+        window.__statusSeen = [];
+        new MutationObserver(() => {
+            const t = document.querySelector('[data-testid="status-text"]')?.textContent;
+            if (t && window.__statusSeen[window.__statusSeen.length - 1] !== t) window.__statusSeen.push(t);
+        }).observe(document.body, { childList: true, subtree: true, characterData: true });
+    });
     const tRun = Date.now();
     await page.click('[data-testid="run"]');
-    // A run of seconds says where it is: which of its runs, which patch, which op (from the worker).
+    // A run says where it is: which of its runs, which patch, which op (from the worker).
     const runStep = await (await page.waitForFunction((patched) => {
-        const t = document.querySelector('[data-testid="status-text"]')?.textContent ?? "";
         const re = patched ? /running under the schedule \(run [12] of 2\): patch \d+ of \d+, op \d+ · [A-Z_0-9]+ → / : /running layer by layer \(run [12] of 2\): op \d+ · [A-Z_0-9]+ → /;
-        return re.test(t) ? t : null;
+        return (window.__statusSeen ?? []).find((t) => re.test(t)) ?? null;
     }, rs.split !== "none", { timeout: 120_000, polling: "raf" })).jsonValue();
     check("a running model shows which op (and patch) it is in", !!runStep, runStep);
     await page.waitForSelector('[data-testid="run-identical"]', { timeout: 120_000 });

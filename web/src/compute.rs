@@ -284,15 +284,17 @@ impl Session {
 }
 
 /// Answers a request other than a search's, sending a run's progress
-/// through `progress` on the way (at most every [`PROGRESS_EVERY_MS`]).
+/// through `progress` on the way: the first step of each of its four runs,
+/// then at most every [`PROGRESS_EVERY_MS`] (a fast run still says which
+/// runs it went through).
 fn answer(req: Request, now: Clock, progress: &mut dyn FnMut(Response)) -> Response {
     match req {
         Request::Run { id, model, image, schedule, mode } => {
-            let mut last = f64::MIN;
+            let (mut last, mut pass) = (f64::MIN, None);
             let mut tick = |at: RunAt| {
                 let t = now();
-                if t - last >= PROGRESS_EVERY_MS {
-                    last = t;
+                if t - last >= PROGRESS_EVERY_MS || pass != Some(at.pass) {
+                    (last, pass) = (t, Some(at.pass));
                     progress(Response::RunProgress { id, at });
                 }
             };
@@ -604,6 +606,31 @@ mod tests {
         // The other search goes on.
         session.handle(Request::SearchContinue { id: 6 }, &c, &mut |r| seen.push(r));
         assert!(matches!(seen.last(), Some(Response::SearchProgress { id: 6, .. })), "{:?}", seen.last());
+    }
+
+    #[test]
+    fn a_fast_run_reports_the_first_step_of_each_of_its_runs() {
+        let frozen = || 0.0;
+        let mut session = Session::default();
+        let mut seen = Vec::new();
+        let req = Request::Run {
+            id: 8,
+            model: bundled(),
+            image: DEFAULT_IMAGE.to_vec(),
+            schedule: Sched::patched(15, (1, 2)),
+            mode: Mode::InArena,
+        };
+        session.handle(req, &frozen, &mut |r| seen.push(r));
+        let Some(Response::Run { id: 8, result: Ok(_) }) = seen.pop() else { panic!() };
+        let at: Vec<(u8, usize, Option<usize>)> = seen
+            .iter()
+            .map(|r| match r {
+                Response::RunProgress { id: 8, at } => (at.pass, at.node, at.patch),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        // No time passes, so only the pass changes report: each run's first step.
+        assert_eq!(at, vec![(0, 0, None), (1, 0, None), (2, 0, Some(0)), (3, 0, Some(0))]);
     }
 
     #[test]
