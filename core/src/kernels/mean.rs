@@ -60,9 +60,7 @@ impl MeanParams {
             }
             return;
         }
-        reduce(input, shape, axes, output, |values| {
-            self.finish(values.fold(0i32, |s, v| s.wrapping_add(v as i32)))
-        })
+        reduce(input, shape, axes, output, |values| self.finish(values.fold(0i32, |s, v| s.wrapping_add(v as i32))))
     }
 
     /// The output of one reduced sum.

@@ -587,6 +587,35 @@ mod dsp {
         let [mut p0, mut p1, mut p2] = rows.map(|r| r.as_ptr());
         let pairs = n / 2;
         let mut out = acc.as_mut_ptr();
+        // One loop a run: a pair's accumulators start from `folded`, the
+        // three rows' taps (`$tap` lines), then both stores.
+        macro_rules! pairs_loop {
+            ($($tap:literal),* $(,)?) => {
+                asm!(
+                    "2:",
+                    "ldr {a}, [{k}, #20]",
+                    "mov {b}, {a}",
+                    $($tap,)*
+                    "str {a}, [{out}], #4",
+                    "str {b}, [{out}], #4",
+                    "subs {cnt}, {cnt}, #1",
+                    "bne 2b",
+                    p0 = inout(reg) p0,
+                    p1 = inout(reg) p1,
+                    p2 = inout(reg) p2,
+                    out = inout(reg) out,
+                    cnt = inout(reg) pairs => _,
+                    k = in(reg) k.as_ptr(),
+                    a = out(reg) _,
+                    b = out(reg) _,
+                    t = out(reg) _,
+                    e = out(reg) _,
+                    o = out(reg) _,
+                    w = out(reg) _,
+                    options(nostack),
+                )
+            };
+        }
         // SAFETY: pair j (pixels 2j, 2j + 1) reads bytes x..x + 4 of each row
         // at stride 1 (x = 2j, x + 4 ≤ n + 2) and x..x + 5 at stride 2 (x = 4j,
         // x + 5 ≤ 2n + 1), inside the row by the assert; it writes `acc[2j]`
@@ -595,10 +624,7 @@ mod dsp {
         if pairs > 0 {
             unsafe {
                 if stride == 1 {
-                    asm!(
-                        "2:",
-                        "ldr {a}, [{k}, #20]",
-                        "mov {b}, {a}",
+                    pairs_loop!(
                         "ldr {t}, [{p0}], #2",
                         "sxtb16 {e}, {t}",
                         "sxtb16 {o}, {t}, ror #8",
@@ -625,29 +651,9 @@ mod dsp {
                         "ldr {w}, [{k}, #16]",
                         "smlabb {a}, {o}, {w}, {a}",
                         "smlatb {b}, {e}, {w}, {b}",
-                        "str {a}, [{out}], #4",
-                        "str {b}, [{out}], #4",
-                        "subs {cnt}, {cnt}, #1",
-                        "bne 2b",
-                        p0 = inout(reg) p0,
-                        p1 = inout(reg) p1,
-                        p2 = inout(reg) p2,
-                        out = inout(reg) out,
-                        cnt = inout(reg) pairs => _,
-                        k = in(reg) k.as_ptr(),
-                        a = out(reg) _,
-                        b = out(reg) _,
-                        t = out(reg) _,
-                        e = out(reg) _,
-                        o = out(reg) _,
-                        w = out(reg) _,
-                        options(nostack),
                     );
                 } else {
-                    asm!(
-                        "2:",
-                        "ldr {a}, [{k}, #20]",
-                        "mov {b}, {a}",
+                    pairs_loop!(
                         "ldr {t}, [{p0}], #4",
                         "sxtb16 {e}, {t}",
                         "sxtb16 {o}, {t}, ror #8",
@@ -680,23 +686,6 @@ mod dsp {
                         "ldr {w}, [{k}, #16]",
                         "smlabb {a}, {o}, {w}, {a}",
                         "smlatb {b}, {o}, {w}, {b}",
-                        "str {a}, [{out}], #4",
-                        "str {b}, [{out}], #4",
-                        "subs {cnt}, {cnt}, #1",
-                        "bne 2b",
-                        p0 = inout(reg) p0,
-                        p1 = inout(reg) p1,
-                        p2 = inout(reg) p2,
-                        out = inout(reg) out,
-                        cnt = inout(reg) pairs => _,
-                        k = in(reg) k.as_ptr(),
-                        a = out(reg) _,
-                        b = out(reg) _,
-                        t = out(reg) _,
-                        e = out(reg) _,
-                        o = out(reg) _,
-                        w = out(reg) _,
-                        options(nostack),
                     );
                 }
             }
