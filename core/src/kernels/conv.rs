@@ -201,7 +201,7 @@ pub fn acc_bound(bias: Option<&[i32]>, ch: usize, taps: usize) -> u64 {
 /// negative only where `acc·m` is, and where `acc·m < 0` but `high = 0` the
 /// extra −1 does not change the result (`(2^(right−1) − 1) >> right = 0`),
 /// so the sign test reads `acc ^ m` and does not wait for the multiply.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct NarrowStage {
     m: i32,
     left1: u32,

@@ -139,7 +139,7 @@ impl Lanes<'_> {
         let narrow: [Option<NarrowStage>; LANES] =
             core::array::from_fn(|l| self.k.stage.narrow(self.ch + l, acc_bound(self.k.bias, self.ch + l, taps)));
         if narrow.iter().all(Option::is_some) {
-            self.runs(output, narrow.map(|r| r.expect("checked")));
+            self.runs(output, narrow.map(Option::unwrap_or_default));
         } else {
             self.runs(output, core::array::from_fn(|l| self.k.stage.channel(self.ch + l)));
         }
