@@ -3,13 +3,13 @@
 //! Pixels whose whole window lies inside the input (all of a 1×1
 //! convolution's, nearly all of a k×k one's) start from
 //! `bias + input_offset·Σw` (prepared once, [`folded_bias`]) and accumulate
-//! `Σ x·w` through [`FilterPair::dot_2x2`] on two neighbouring pixels × two
+//! `Σ x·w` through [`FilterPair::run`] on two neighbouring pixels × two
 //! output channels, one kernel row at a time (with dilation 1 a row of taps
 //! is `kw·in_c` contiguous bytes in NHWC). Output channel pairs are the
 //! outer loop: a pair's filters are set up once (widened for `SMLAD` on
 //! Armv7E-M) and its requantization constants worked out once, for every
 //! pixel — the short [`NarrowStage`] when the accumulators are provably
-//! small, as they are for converter output. Pixels whose window reaches
+//! small, as they are for ordinary layers ([`acc_bound`]). Pixels whose window reaches
 //! into the padding read it as the input zero point from a stack copy of
 //! the window ([`border_band`]); dilated convolutions run the reference kernel.
 
