@@ -11,7 +11,7 @@
 //! pixel — the short [`NarrowStage`] when the accumulators are provably
 //! small, as they are for ordinary layers ([`acc_bound`]). Pixels whose window reaches
 //! into the padding read it as the input zero point from a stack copy of
-//! the window ([`border_band`]); dilated convolutions run the reference kernel.
+//! the window (`border_band`); dilated convolutions run the reference kernel.
 
 use super::dot::{dot, FilterPair};
 use super::requant::{store_strided, RUN};
