@@ -25,7 +25,7 @@ pub fn dot_2x2(x0: &[i8], x1: &[i8], w0: &[i8], w1: &[i8]) -> [i32; 4] {
 pub const PAIR_WORDS: usize = 384;
 
 /// Two output channels' filters (`kh` rows of `f_row` bytes each), set up
-/// once for [`dot_2x2`](Self::dot_2x2) against every pixel pair of a layer.
+/// once for [`run`](Self::run) over every pixel of a layer.
 ///
 /// On Armv7E-M the filters are widened into a copy on the stack, each group
 /// of four taps as four words `[w0 even, w0 odd, w1 even, w1 odd]` (the
@@ -73,7 +73,7 @@ impl<'a> FilterPair<'a> {
         for ky in 0..self.kh {
             let (xa, xb) = (&input[a + ky * row_step..][..self.f_row], &input[b + ky * row_step..][..self.f_row]);
             let (w0, w1) = (&self.w0[ky * self.f_row..][..self.f_row], &self.w1[ky * self.f_row..][..self.f_row]);
-            let d = imp::dot_2x2(xa, xb, w0, w1);
+            let d = dot_2x2(xa, xb, w0, w1);
             for (s, v) in acc.iter_mut().zip(d) {
                 *s = s.wrapping_add(v);
             }

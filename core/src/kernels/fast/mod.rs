@@ -1,14 +1,18 @@
 //! Optimized int8 kernels: the same results as the reference kernels in
 //! [`crate::kernels`], byte for byte, computed faster.
 //!
-//! Two rewrites make them fast, both exact in wrapping `i32` arithmetic:
+//! These rewrites make them fast, all exact in wrapping `i32` arithmetic:
 //! - the input offset is folded out of the inner loop,
 //!   `Σ (x + off)·w = Σ x·w + off·Σ w`: each accumulator starts from
-//!   `bias + off·Σ w`, computed once at prepare (`folded`); pixels whose
-//!   window reaches into the padding (where the reference skips taps) run
-//!   the reference code;
+//!   `bias + off·Σ w`, computed once at prepare (`folded`); where a window
+//!   reaches into the padding (where the reference skips taps) the padded
+//!   taps are read as the input zero point, whose products the folded
+//!   offset cancels, or the pixel runs the reference code;
 //! - requantization uses [`QuantizedMultiplier::apply_fast`](crate::fixedpoint::QuantizedMultiplier::apply_fast)
-//!   (the reference rounding in fewer instructions);
+//!   (the reference rounding in fewer instructions), or, where the
+//!   accumulators are provably small, the shorter
+//!   [`NarrowStage`](crate::kernels::conv::NarrowStage), a channel's run of
+//!   pixels at a time ([`requant::store_strided`]);
 //! - the inner products go through [`dot`], which has one implementation
 //!   per target chosen at compile time: Armv7E-M DSP (`SXTB16` + `SMLAD`,
 //!   two MACs per instruction; feature `dsp`), wasm32 `simd128`
