@@ -29,7 +29,7 @@ impl<'g> Executor<'g> {
 
     pub fn with_options(graph: &'g Graph, planner: &dyn Planner, options: LayoutOptions) -> Result<Self> {
         let layout = ArenaLayout::layer_by_layer(graph, planner, options);
-        let lowered = lower_packed(graph, &layout, None, Packing::HOST)?;
+        let lowered = lower_packed(graph, &layout, &[], crate::patch::InputMode::InArena, Packing::HOST)?;
         Ok(Self { graph, layout, lowered })
     }
 

@@ -32,7 +32,9 @@ pub const CODE_BYTES_PLAIN: usize = 152 * 1024;
 /// The constant pools of `g` lowered layer by layer (a patch schedule
 /// prepares the same constants: `firmware-export`'s tests check it).
 pub fn pool_bytes(g: &Graph) -> Result<usize> {
-    Ok(crate::lower::lower(g, &crate::plan::layer_layout(g), None)?.pools.flash_bytes())
+    Ok(crate::lower::lower(g, &crate::plan::layer_layout(g), &[], crate::patch::InputMode::InArena)?
+        .pools
+        .flash_bytes())
 }
 
 /// A firmware's flash, estimated, against a board's.

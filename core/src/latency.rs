@@ -52,27 +52,27 @@ pub fn steps(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<Vec<Step>
             in_place: in_place(i),
         }
     };
-    let Some(s) = patches else {
-        return Ok((0..g.nodes.len()).map(whole).collect());
-    };
-    s.check_mode(mode)?;
-    let split = s.split;
     let mut out = Vec::new();
-    for p in 0..s.patches() {
-        for i in 0..=split {
-            let t = g.nodes[i].output();
-            let (Some(r), Some(macs)) = (s.computed(p, t), s.patch_macs(g, p, i)) else { continue };
-            let d = g.tensors[t].nhwc();
-            out.push(Step {
-                node: i,
-                patch: Some(p),
-                macs,
-                elements: (d[0] * r.area() * d[3]) as u64,
-                in_place: in_place(i),
-            });
+    let mut next = 0;
+    for s in &patches {
+        out.extend((next..s.first).map(whole));
+        for p in 0..s.patches() {
+            for i in s.ops() {
+                let t = g.nodes[i].output();
+                let (Some(r), Some(macs)) = (s.computed(p, t), s.patch_macs(g, p, i)) else { continue };
+                let d = g.tensors[t].nhwc();
+                out.push(Step {
+                    node: i,
+                    patch: Some(p),
+                    macs,
+                    elements: (d[0] * r.area() * d[3]) as u64,
+                    in_place: in_place(i),
+                });
+            }
         }
+        next = s.split + 1;
     }
-    out.extend((split + 1..g.nodes.len()).map(whole));
+    out.extend((next..g.nodes.len()).map(whole));
     Ok(out)
 }
 

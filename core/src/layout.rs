@@ -83,14 +83,14 @@ pub struct ArenaLayout {
 pub(crate) struct Sizing<'a> {
     /// Bytes of the buffer holding tensor `t`.
     pub bytes: &'a dyn Fn(TensorId) -> usize,
-    /// Steps before which no in-place rewrite may happen (the patch stage).
-    pub first_free_step: usize,
+    /// Steps at which no in-place rewrite may happen (patch stages).
+    pub frozen: &'a dyn Fn(usize) -> bool,
     /// Extra `[first, last]` live interval a tensor must cover.
     pub keep: &'a dyn Fn(TensorId) -> Option<(usize, usize)>,
 }
 
 /// A layout's buffers at every in-place level for one way of stretching
-/// lifetimes ([`Sizing::first_free_step`] and [`Sizing::keep`]), with the
+/// lifetimes ([`Sizing::frozen`] and [`Sizing::keep`]), with the
 /// tensor each buffer is sized by. Which buffers exist, and when they live,
 /// does not depend on tensor sizes, so the search builds this once per patch
 /// stage and sizes it per grid.
@@ -103,7 +103,7 @@ impl Skeleton {
     pub(crate) fn new(g: &Graph, options: LayoutOptions, sizing: &Sizing) -> Self {
         let levels: &[InPlaceLevel] = if options.inplace { &InPlaceLevel::ALL } else { &[InPlaceLevel::NONE] };
         let zero = |_: TensorId| 0;
-        let lifetimes = Sizing { bytes: &zero, first_free_step: sizing.first_free_step, keep: sizing.keep };
+        let lifetimes = Sizing { bytes: &zero, frozen: sizing.frozen, keep: sizing.keep };
         Skeleton { levels: levels.iter().map(|&level| ArenaLayout::unplanned(g, level, &lifetimes)).collect() }
     }
 
@@ -213,7 +213,7 @@ impl ArenaLayout {
     pub fn layer_by_layer(g: &Graph, planner: &dyn Planner, options: LayoutOptions) -> ArenaLayout {
         let bytes = |t: TensorId| g.tensors[t].bytes();
         let keep = |_: TensorId| None;
-        Self::build(g, planner, options, &Sizing { bytes: &bytes, first_free_step: 0, keep: &keep })
+        Self::build(g, planner, options, &Sizing { bytes: &bytes, frozen: &|_| false, keep: &keep })
     }
 
     /// Plans with each in-place level allowed by `options` and keeps the
@@ -265,7 +265,7 @@ impl ArenaLayout {
             let input_buffer = node.input(0).and_then(|t| buffer_of[t]);
             let reuse = match node.op {
                 Op::Reshape(_) => input_buffer,
-                Op::DepthwiseConv2d(_) | Op::Conv2d(_) | Op::Add(_) if depthwise && i >= sizing.first_free_step => {
+                Op::DepthwiseConv2d(_) | Op::Conv2d(_) | Op::Add(_) if depthwise && !(sizing.frozen)(i) => {
                     // Overwriting the oldest operand (a residual input) keeps the skip
                     // path at one offset; the newest keeps pinned chains short.
                     let mut operands = [0usize, 1];

@@ -14,7 +14,7 @@ use crate::graph::{ConstData, Graph, Node as GraphNode, Tensor as GraphTensor, T
 use crate::halo::Cache;
 use crate::layout::ArenaLayout;
 use crate::patch::{InputMode, PatchSchedule};
-use crate::program::{self, Consts, Node, Operand, PatchPlan, Program, Span, TensorIndex, MAX_OPERANDS};
+use crate::program::{self, Consts, Node, Operand, PatchPlan, Program, Span, Stages, TensorIndex, MAX_OPERANDS};
 use crate::region::Rect;
 
 /// The constant pools being filled, with each graph constant placed once.
@@ -208,24 +208,6 @@ impl Pools {
     }
 }
 
-/// The patch loop in owned form.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LoweredPatch {
-    pub split: usize,
-    pub grid: (usize, usize),
-    pub input: TensorIndex,
-    pub output: TensorIndex,
-    pub streamed: bool,
-    /// The graph tensor of each stage column.
-    pub columns: Vec<TensorId>,
-    /// `patches × columns` rectangles.
-    pub rects: Vec<Option<Rect>>,
-    /// Stage tensors held whole besides the output.
-    pub kept: Vec<TensorIndex>,
-    /// Cached tensors and their caches (module `halo`).
-    pub caches: Vec<Cache>,
-}
-
 /// A lowered graph: the owned tables of a [`Program`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lowered {
@@ -240,33 +222,50 @@ pub struct Lowered {
     pub inputs: Vec<TensorIndex>,
     pub outputs: Vec<TensorIndex>,
     pub arena_size: usize,
-    pub patch: Option<LoweredPatch>,
+    /// The patch stages, in operator order (none: layer by layer), with
+    /// spans into the three tables after.
+    pub stages: Vec<PatchPlan>,
+    pub stage_rects: Vec<Option<Rect>>,
+    pub stage_kept: Vec<TensorIndex>,
+    pub stage_caches: Vec<Cache>,
+    /// Per stage, the graph tensor of each of its columns.
+    pub stage_columns: Vec<Vec<TensorId>>,
 }
 
-/// Lowers `g` with `layout` for a board ([`Packing::NONE`]); `patch` is the
-/// schedule the layout was built for.
-pub fn lower(g: &Graph, layout: &ArenaLayout, patch: Option<(&PatchSchedule, InputMode)>) -> Result<Lowered> {
-    lower_packed(g, layout, patch, Packing::NONE)
+/// Lowers `g` with `layout` for a board ([`Packing::NONE`]); `stages` are
+/// the patch stages the layout was built for (none: layer by layer).
+pub fn lower(g: &Graph, layout: &ArenaLayout, stages: &[PatchSchedule], mode: InputMode) -> Result<Lowered> {
+    lower_packed(g, layout, stages, mode, Packing::NONE)
 }
 
 /// [`lower`], preparing the constant forms `packing` asks for.
 pub fn lower_packed(
     g: &Graph,
     layout: &ArenaLayout,
-    patch: Option<(&PatchSchedule, InputMode)>,
+    stages: &[PatchSchedule],
+    mode: InputMode,
     packing: Packing,
 ) -> Result<Lowered> {
+    crate::patch::check_stages(stages, mode)?;
     let mut index = alloc::vec![None; g.tensors.len()];
+    // A tensor's column in the rectangles of the one stage that computes it
+    // (or streams it in); tensors a stage reads whole need none.
     let mut column_of = alloc::vec![None; g.tensors.len()];
-    let mut columns = Vec::new();
-    if let Some((s, _)) = patch {
+    let mut stage_columns = Vec::with_capacity(stages.len());
+    for s in stages {
+        let mut columns = Vec::new();
         for (t, col) in column_of.iter_mut().enumerate() {
-            if s.rects.iter().any(|r| r[t].is_some()) {
+            let read_whole = s.inputs.contains(&t) && s.holds_whole(t, mode);
+            if !read_whole && s.rects.iter().any(|r| r[t].is_some()) {
+                if col.is_some() {
+                    return Err(Error::at_tensor("two patch stages compute one tensor", t));
+                }
                 *col =
                     Some(u16::try_from(columns.len()).map_err(|_| Error::Program("more than 65,535 stage tensors"))?);
                 columns.push(t);
             }
         }
+        stage_columns.push(columns);
     }
     let (mut tensors, mut tensor_ids) = (Vec::new(), Vec::new());
     for (t, b) in layout.buffer_of.iter().enumerate() {
@@ -308,20 +307,28 @@ pub fn lower_packed(
         });
         nodes.push(Node { kernel, inputs: span(first, n)?, output: idx(node.output())?, inplace });
     }
-    let lowered_patch = match patch {
-        None => None,
-        Some((s, mode)) => Some(LoweredPatch {
+    let (mut plans, mut stage_rects, mut stage_kept, mut stage_caches) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (s, columns) in stages.iter().zip(&stage_columns) {
+        let whole_inputs = s.inputs.iter().filter(|&&t| s.holds_whole(t, mode));
+        let rects = push(&mut stage_rects, s.rects.iter().flat_map(|r| columns.iter().map(move |&t| r[t])))?;
+        let kept: Vec<TensorIndex> = s.kept.iter().chain(whole_inputs).map(|&t| idx(t)).collect::<Result<_>>()?;
+        let kept = push(&mut stage_kept, kept)?;
+        let caches = push(&mut stage_caches, caches(g, s, mode, layout, &idx)?)?;
+        plans.push(PatchPlan {
+            first: s.first,
             split: s.split,
-            grid: s.grid,
+            patches: s.patches(),
             input: idx(s.input)?,
             output: idx(s.output)?,
-            streamed: mode == InputMode::Streamed,
-            rects: s.rects.iter().flat_map(|r| columns.iter().map(move |&t| r[t])).collect(),
-            kept: s.kept.iter().map(|&t| idx(t)).collect::<Result<_>>()?,
-            caches: caches(g, s, mode, layout, &idx)?,
-            columns,
-        }),
-    };
+            streamed: s.streams(s.input, mode),
+            columns: columns.len(),
+            rects,
+            kept,
+            grid_cols: s.grid.1,
+            caches,
+        });
+    }
     Ok(Lowered {
         inputs: g.inputs.iter().map(|&t| idx(t)).collect::<Result<_>>()?,
         outputs: g.outputs.iter().map(|&t| idx(t)).collect::<Result<_>>()?,
@@ -332,7 +339,11 @@ pub fn lower_packed(
         operands,
         pools,
         arena_size: layout.arena_size(),
-        patch: lowered_patch,
+        stages: plans,
+        stage_rects,
+        stage_kept,
+        stage_caches,
+        stage_columns,
     })
 }
 
@@ -381,18 +392,12 @@ impl Lowered {
             inputs: &self.inputs,
             outputs: &self.outputs,
             arena_size: self.arena_size,
-            patch: self.patch.as_ref().map(|p| PatchPlan {
-                split: p.split,
-                patches: p.grid.0 * p.grid.1,
-                input: p.input,
-                output: p.output,
-                streamed: p.streamed,
-                columns: p.columns.len(),
-                rects: &p.rects,
-                kept: &p.kept,
-                grid_cols: p.grid.1,
-                caches: &p.caches,
-            }),
+            stages: Stages {
+                plans: &self.stages,
+                rects: &self.stage_rects,
+                kept: &self.stage_kept,
+                caches: &self.stage_caches,
+            },
         }
     }
 }

@@ -149,20 +149,40 @@ impl Halo {
 /// detector head branching off, a long skip connection) are allowed: the
 /// schedule keeps them whole (see [`PatchSchedule::kept`]).
 pub fn check_split(g: &Graph, split: usize) -> Result<(TensorId, TensorId)> {
-    if split >= g.nodes.len() {
+    check_stage(g, 0, split)
+}
+
+/// Checks that ops `first..=last` can form a patch stage and returns the
+/// stage's input (for `first == 0` the model input, else the first
+/// operator's first activation input) and output. A later stage reads the
+/// tensors computed before it held whole in the arena.
+pub fn check_stage(g: &Graph, first: usize, last: usize) -> Result<(TensorId, TensorId)> {
+    if last >= g.nodes.len() {
         return Err(Error::Schedule("split index is past the last operator"));
+    }
+    if first > last {
+        return Err(Error::Schedule("a patch stage's first operator is after its last"));
     }
     if g.inputs.len() != 1 {
         return Err(Error::Schedule("patch-based inference needs a single-input model"));
     }
-    let input = g.inputs[0];
-    let batch = nhwc(&g.tensors[input].shape)[0];
+    let batch = nhwc(&g.tensors[g.inputs[0]].shape)[0];
     let stage_tensor = |t: TensorId| g.tensors[t].shape.len() == 4 && g.tensors[t].shape[0] == batch;
+    let input = if first == 0 {
+        g.inputs[0]
+    } else {
+        g.activation_inputs(first).next().ok_or(Error::Split {
+            split: last,
+            op_index: first,
+            op: g.nodes[first].op.name(),
+            why: "reads no activation tensor",
+        })?
+    };
     if !stage_tensor(input) {
         return Err(Error::Schedule("the model input is not a 4-D image tensor"));
     }
-    let refuse = |i: usize, why| Error::Split { split, op_index: i, op: g.nodes[i].op.name(), why };
-    for (i, node) in g.nodes.iter().enumerate().take(split + 1) {
+    let refuse = |i: usize, why| Error::Split { split: last, op_index: i, op: g.nodes[i].op.name(), why };
+    for (i, node) in g.nodes.iter().enumerate().take(last + 1).skip(first) {
         if node.op.spatial() == Spatial::Global {
             return Err(refuse(i, "needs its whole input"));
         }
@@ -180,23 +200,31 @@ pub fn check_split(g: &Graph, split: usize) -> Result<(TensorId, TensorId)> {
             }
         }
     }
-    Ok((input, g.nodes[split].output()))
+    Ok((input, g.nodes[last].output()))
 }
 
 /// Tensors the stage `0..=split` computes (other than its output) that are
 /// read after it or are graph outputs, in tensor order. The graph input is
 /// one of them when something after the stage reads it.
 pub fn kept_tensors(g: &Graph, split: usize) -> Vec<TensorId> {
-    let output = g.nodes[split].output();
+    stage_kept(g, 0, split)
+}
+
+/// [`kept_tensors`] of the stage `first..=last`; for `first == 0` the graph
+/// input counts as computed by the stage.
+fn stage_kept(g: &Graph, first: usize, last: usize) -> Vec<TensorId> {
+    let output = g.nodes[last].output();
     let mut produced = alloc::vec![false; g.tensors.len()];
-    for &t in &g.inputs {
-        produced[t] = true;
+    if first == 0 {
+        for &t in &g.inputs {
+            produced[t] = true;
+        }
     }
-    for node in &g.nodes[..=split] {
+    for node in &g.nodes[first..=last] {
         produced[node.output()] = true;
     }
     let mut later = alloc::vec![false; g.tensors.len()];
-    for n in &g.nodes[split + 1..] {
+    for n in &g.nodes[last + 1..] {
         for &t in n.inputs.iter().flatten() {
             later[t] = true;
         }
@@ -205,6 +233,22 @@ pub fn kept_tensors(g: &Graph, split: usize) -> Vec<TensorId> {
         later[t] = true;
     }
     (0..g.tensors.len()).filter(|&t| produced[t] && later[t] && t != output).collect()
+}
+
+/// The activation tensors ops `first..=last` read that were computed before
+/// them (for `first == 0`, the graph input), in tensor order.
+fn stage_inputs(g: &Graph, first: usize, last: usize) -> Vec<TensorId> {
+    let mut produced = alloc::vec![false; g.tensors.len()];
+    for node in &g.nodes[first..=last] {
+        produced[node.output()] = true;
+    }
+    let mut read = alloc::vec![false; g.tensors.len()];
+    for i in first..=last {
+        for t in g.activation_inputs(i) {
+            read[t] = !produced[t];
+        }
+    }
+    (0..g.tensors.len()).filter(|&t| read[t]).collect()
 }
 
 /// Every operator index that may end a patch stage.
@@ -220,6 +264,9 @@ fn cell(size: usize, n: usize, i: usize) -> (usize, usize) {
 /// A patch stage, its grid, and the rectangle of every stage tensor each patch computes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PatchSchedule {
+    /// The stage is ops `first..=split` (`first` is 0 except in a later stage
+    /// of a schedule with several, see [`check_stages`]).
+    pub first: usize,
     pub split: usize,
     /// `(rows, cols)`.
     pub grid: (usize, usize),
@@ -232,6 +279,9 @@ pub struct PatchSchedule {
     /// rest of the network reads them: each patch also computes its own cell
     /// of them, so together the patches fill them.
     pub kept: Vec<TensorId>,
+    /// The tensors the stage reads that were computed before it (the model
+    /// input for a first stage), held whole in the arena unless streamed.
+    pub inputs: Vec<TensorId>,
     /// The network reads its input after the stage (so the input cannot be streamed).
     pub input_read_later: bool,
     /// Per tensor, whether its halo is cached (empty: nothing is, every
@@ -245,7 +295,12 @@ pub struct PatchSchedule {
 
 impl PatchSchedule {
     pub fn new(g: &Graph, split: usize, grid: (usize, usize)) -> Result<Self> {
-        let mut s = Self::empty(g, split, grid)?;
+        Self::stage(g, 0, split, grid)
+    }
+
+    /// The stage ops `first..=last` over `grid`, recomputing halos.
+    pub fn stage(g: &Graph, first: usize, last: usize, grid: (usize, usize)) -> Result<Self> {
+        let mut s = Self::empty_stage(g, first, last, grid)?;
         let (rows, cols) = (StageAxis::new(g, &s, true, grid.0), StageAxis::new(g, &s, false, grid.1));
         s.rects = match StageAxis::rects(&rows, &cols) {
             Some(rects) => rects,
@@ -259,15 +314,20 @@ impl PatchSchedule {
     /// the grid (the others, if any, recompute); [`PatchSchedule::new`] is
     /// `Halo::Recompute`.
     pub fn with_halo(g: &Graph, split: usize, grid: (usize, usize), halo: Halo) -> Result<Self> {
+        Self::stage_with_halo(g, 0, split, grid, halo)
+    }
+
+    /// The stage ops `first..=last` over `grid` under `halo`.
+    pub fn stage_with_halo(g: &Graph, first: usize, last: usize, grid: (usize, usize), halo: Halo) -> Result<Self> {
         match halo {
-            Halo::Recompute => Self::new(g, split, grid),
-            Halo::Cache => Self::with_cached(g, split, grid, &|_| true),
+            Halo::Recompute => Self::stage(g, first, last, grid),
+            Halo::Cache => Self::stage_cached(g, first, last, grid, &|_| true),
             Halo::Layers(set) => {
                 let mut want = alloc::vec![false; g.tensors.len()];
-                for i in set.ops().filter(|&i| i <= split && i < g.nodes.len()) {
+                for i in set.ops().filter(|&i| (first..=last).contains(&i) && i < g.nodes.len()) {
                     want[g.nodes[i].output()] = true;
                 }
-                Self::with_cached(g, split, grid, &|t| want[t])
+                Self::stage_cached(g, first, last, grid, &|t| want[t])
             }
         }
     }
@@ -275,7 +335,18 @@ impl PatchSchedule {
     /// A schedule caching the halos of the stage tensors `want` picks (where
     /// caching is possible, see [`PatchSchedule::with_halo`]).
     pub fn with_cached(g: &Graph, split: usize, grid: (usize, usize), want: &dyn Fn(TensorId) -> bool) -> Result<Self> {
-        let mut s = Self::empty(g, split, grid)?;
+        Self::stage_cached(g, 0, split, grid, want)
+    }
+
+    /// [`PatchSchedule::with_cached`] for the stage ops `first..=last`.
+    pub fn stage_cached(
+        g: &Graph,
+        first: usize,
+        last: usize,
+        grid: (usize, usize),
+        want: &dyn Fn(TensorId) -> bool,
+    ) -> Result<Self> {
+        let mut s = Self::empty_stage(g, first, last, grid)?;
         let (rows, cols, cached) = cached_axes(g, &s, want);
         let nt = g.tensors.len();
         let (mut rects, mut computed) = (Vec::new(), Vec::new());
@@ -329,21 +400,28 @@ impl PatchSchedule {
     /// The schedule with its checks done and no rectangles yet (what
     /// [`StageAxis::new`] needs).
     pub fn empty(g: &Graph, split: usize, grid: (usize, usize)) -> Result<Self> {
-        let (input, output) = check_split(g, split)?;
+        Self::empty_stage(g, 0, split, grid)
+    }
+
+    /// [`PatchSchedule::empty`] for the stage ops `first..=last`.
+    pub fn empty_stage(g: &Graph, first: usize, last: usize, grid: (usize, usize)) -> Result<Self> {
+        let (input, output) = check_stage(g, first, last)?;
         let o = nhwc(&g.tensors[output].shape);
         if grid.0 == 0 || grid.1 == 0 || grid.0 > o[1] || grid.1 > o[2] {
             return Err(Error::Schedule("the grid has more rows or columns than the stage output"));
         }
-        let mut kept = kept_tensors(g, split);
-        let input_read_later = kept.contains(&input);
-        kept.retain(|&t| t != input);
+        let mut kept = stage_kept(g, first, last);
+        let input_read_later = first == 0 && kept.contains(&input);
+        kept.retain(|&t| t != input || first > 0);
         Ok(Self {
-            split,
+            first,
+            split: last,
             grid,
             input,
             output,
             rects: Vec::new(),
             kept,
+            inputs: stage_inputs(g, first, last),
             input_read_later,
             cached: Vec::new(),
             computed: Vec::new(),
@@ -364,7 +442,7 @@ impl PatchSchedule {
                 };
                 let mut seeds = alloc::vec![(self.output, cell_of(self.output))];
                 seeds.extend(self.kept.iter().map(|&t| (t, cell_of(t))).filter(|(_, r)| !r.is_empty()));
-                rects.push(back_propagate(g, self.split, &seeds, &mut false));
+                rects.push(back_propagate(g, self.first..=self.split, &seeds, &mut false));
             }
         }
         rects
@@ -376,9 +454,20 @@ impl PatchSchedule {
     }
 
     /// Whether the layout holds tensor `t` whole across the stage under `mode`
-    /// (also the input, when it is held in the arena).
+    /// (also the stage's inputs, unless the model input is streamed).
     pub(crate) fn holds_whole(&self, t: TensorId, mode: InputMode) -> bool {
-        self.is_whole(t) || (t == self.input && mode == InputMode::InArena)
+        self.is_whole(t) || (self.inputs.contains(&t) && !self.streams(t, mode))
+    }
+
+    /// Whether `mode` streams tensor `t` into this stage patch by patch (the
+    /// model input of a first stage).
+    pub(crate) fn streams(&self, t: TensorId, mode: InputMode) -> bool {
+        mode == InputMode::Streamed && self.first == 0 && t == self.input
+    }
+
+    /// Ops of the stage.
+    pub fn ops(&self) -> core::ops::RangeInclusive<usize> {
+        self.first..=self.split
     }
 
     /// Checks that `mode` can run this schedule: a streamed input must not be read after the stage.
@@ -412,12 +501,12 @@ impl PatchSchedule {
 
     /// MACs of the stage executed patch by patch.
     pub fn stage_macs(&self, g: &Graph) -> u64 {
-        (0..self.patches()).flat_map(|p| (0..=self.split).filter_map(move |i| self.patch_macs(g, p, i))).sum()
+        (0..self.patches()).flat_map(|p| self.ops().filter_map(move |i| self.patch_macs(g, p, i))).sum()
     }
 
     /// MACs of the stage's operators executed once, layer by layer.
     pub fn stage_macs_once(&self, g: &Graph) -> u64 {
-        (0..=self.split)
+        self.ops()
             .map(|i| {
                 let o = nhwc(&g.tensors[g.nodes[i].output()].shape);
                 node_macs(g, i, Rect::full(o[1], o[2]))
@@ -443,13 +532,18 @@ impl PatchSchedule {
 /// Walks the stage backwards from one patch's cells (`seeds`): each tensor's
 /// rectangle is the union of its own cell, if any, and what its consumers'
 /// receptive fields read. Sets `empty` when a seed or a receptive field is empty.
-fn back_propagate(g: &Graph, split: usize, seeds: &[(TensorId, Rect)], empty: &mut bool) -> Vec<Option<Rect>> {
+fn back_propagate(
+    g: &Graph,
+    ops: core::ops::RangeInclusive<usize>,
+    seeds: &[(TensorId, Rect)],
+    empty: &mut bool,
+) -> Vec<Option<Rect>> {
     let mut need: Vec<Option<Rect>> = alloc::vec![None; g.tensors.len()];
     for &(t, r) in seeds {
         *empty |= r.is_empty();
         need[t] = Some(r);
     }
-    for i in (0..=split).rev() {
+    for i in ops.rev() {
         let node = &g.nodes[i];
         let out = node.output();
         let Some(r) = need[out] else { continue };
@@ -552,7 +646,7 @@ fn cached_axes(
             s.1 = end - s.0;
         }
     };
-    for i in (0..=s.split).rev() {
+    for i in s.ops().rev() {
         let node = &g.nodes[i];
         let out = node.output();
         if rows[out].iter().all(Option::is_none) || cols[out].iter().all(Option::is_none) {
@@ -640,7 +734,7 @@ impl StageAxis {
                 };
                 let mut seeds = alloc::vec![(s.output, cell_of(s.output))];
                 seeds.extend(s.kept.iter().map(|&t| (t, cell_of(t))));
-                back_propagate(g, s.split, &seeds, &mut empty)
+                back_propagate(g, s.ops(), &seeds, &mut empty)
                     .into_iter()
                     .map(|r| r.map(|r| if vertical { (r.y, r.h) } else { (r.x, r.w) }))
                     .collect()
@@ -683,7 +777,8 @@ impl StageAxis {
                 d[0] * rows.max_len(t) * cols.max_len(t) * d[3] * g.tensors[t].dtype.size()
             })
         };
-        stage_sizes(g, s.split, &|t| s.holds_whole(t, mode), &window_bytes)
+        let sizes = stage_sizes(g, s.ops(), &|t| s.holds_whole(t, mode), &window_bytes);
+        sizes.into_iter().enumerate().map(|(t, b)| b.unwrap_or_else(|| g.tensors[t].bytes())).collect()
     }
 
     /// The stage's MACs patch by patch, as [`PatchSchedule::stage_macs`]
@@ -693,7 +788,7 @@ impl StageAxis {
     /// and by (Σ rows)·(Σ columns).
     pub(crate) fn stage_macs(g: &Graph, s: &PatchSchedule, rows: &Self, cols: &Self) -> u64 {
         let mut macs = 0u64;
-        for i in 0..=s.split {
+        for i in s.ops() {
             let out = g.nodes[i].output();
             if !rows.in_stage(out) {
                 continue;
@@ -741,16 +836,46 @@ pub fn patch_layout(
     planner: &dyn Planner,
     options: LayoutOptions,
 ) -> ArenaLayout {
-    let caches: Vec<_> = cache_dims(g, s, mode)
-        .into_iter()
-        .map(|(t, c)| {
+    stages_layout(g, core::slice::from_ref(s), mode, planner, options)
+}
+
+/// The arena layout of several patch stages (checked by [`check_stages`]):
+/// each stage's tensors sized and kept as [`patch_layout`] does for one.
+pub fn stages_layout(
+    g: &Graph,
+    stages: &[PatchSchedule],
+    mode: InputMode,
+    planner: &dyn Planner,
+    options: LayoutOptions,
+) -> ArenaLayout {
+    let mut caches = Vec::new();
+    for s in stages {
+        for (t, c) in cache_dims(g, s, mode) {
             let d = nhwc(&g.tensors[t].shape);
             let (n, ch, elem) = (d[0], d[3], g.tensors[t].dtype.size());
-            let buffer = |bytes| Buffer::new(bytes, 0, s.split);
-            (t, buffer(c.row_bytes(n, ch, elem)), buffer(c.col_bytes(n, ch, elem)))
-        })
-        .collect();
-    stage_skeleton(g, s, mode, options).build_with(planner, &schedule_sizes(g, s, mode), &caches)
+            let buffer = |bytes| Buffer::new(bytes, s.first, s.split);
+            caches.push((t, buffer(c.row_bytes(n, ch, elem)), buffer(c.col_bytes(n, ch, elem))));
+        }
+    }
+    stages_skeleton(g, stages, mode, options).build_with(planner, &stages_sizes(g, stages, mode), &caches)
+}
+
+/// Checks that `stages` can run one after the other in one program: in
+/// operator order, disjoint, with only the first starting at op 0, and
+/// `mode` possible for them (only a first stage at op 0 streams the input).
+pub fn check_stages(stages: &[PatchSchedule], mode: InputMode) -> Result<()> {
+    let mut next = 0;
+    for (k, s) in stages.iter().enumerate() {
+        if s.first < next || (k > 0 && s.first == 0) {
+            return Err(Error::Schedule("patch stages overlap or are out of operator order"));
+        }
+        s.check_mode(mode)?;
+        next = s.split + 1;
+    }
+    if mode == InputMode::Streamed && stages.first().is_none_or(|s| s.first != 0) {
+        return Err(Error::Schedule("only a patch stage starting at the first operator can stream the input"));
+    }
+    Ok(())
 }
 
 /// The arena bytes of each cached tensor's row and column caches under `s`
@@ -794,39 +919,66 @@ pub fn cache_dims(g: &Graph, s: &PatchSchedule, mode: InputMode) -> Vec<(TensorI
 
 /// Every tensor's buffer bytes under `s`, as [`patch_layout`] sizes them.
 pub(crate) fn schedule_sizes(g: &Graph, s: &PatchSchedule, mode: InputMode) -> Vec<usize> {
-    let window_bytes =
-        |t: TensorId| (0..s.patches()).any(|p| s.rects[p][t].is_some()).then(|| s.max_window_bytes(g, t));
-    stage_sizes(g, s.split, &|t| s.holds_whole(t, mode), &window_bytes)
+    stages_sizes(g, core::slice::from_ref(s), mode)
+}
+
+/// Every tensor's buffer bytes under `stages`, as [`stages_layout`] sizes them.
+fn stages_sizes(g: &Graph, stages: &[PatchSchedule], mode: InputMode) -> Vec<usize> {
+    let mut sizes: Vec<usize> = g.tensors.iter().map(|t| t.bytes()).collect();
+    for s in stages {
+        let window_bytes =
+            |t: TensorId| (0..s.patches()).any(|p| s.rects[p][t].is_some()).then(|| s.max_window_bytes(g, t));
+        let stage = stage_sizes(g, s.ops(), &|t| s.holds_whole(t, mode), &window_bytes);
+        for (t, b) in stage.into_iter().enumerate() {
+            if let Some(b) = b {
+                sizes[t] = b;
+            }
+        }
+    }
+    sizes
 }
 
 /// The buffers and lifetimes of `s`'s stage (the same for every grid over it).
 pub(crate) fn stage_skeleton(g: &Graph, s: &PatchSchedule, mode: InputMode, options: LayoutOptions) -> Skeleton {
-    let zero = |_: TensorId| 0;
-    let keep = |t: TensorId| s.holds_whole(t, mode).then_some((0, s.split));
-    Skeleton::new(g, options, &Sizing { bytes: &zero, first_free_step: s.split + 1, keep: &keep })
+    stages_skeleton(g, core::slice::from_ref(s), mode, options)
 }
 
-/// Each tensor's bytes in a patch stage's layout: tensors held `whole` get
-/// their full size, the others in the stage their largest patch window
-/// (`window_bytes`, `None` outside the stage: full size). A tensor the stage
-/// `0..=split` produces that no patch computes is dead (nothing reads it and
-/// it is no output): the patches skip its operator, so it takes no bytes.
+/// The buffers and lifetimes of several stages: a tensor a stage holds
+/// whole lives across all of it, and no operator in a stage runs in place
+/// (its windows move from patch to patch).
+fn stages_skeleton(g: &Graph, stages: &[PatchSchedule], mode: InputMode, options: LayoutOptions) -> Skeleton {
+    let zero = |_: TensorId| 0;
+    let keep = |t: TensorId| {
+        let mut spans = stages.iter().filter(|s| s.holds_whole(t, mode)).map(|s| (s.first, s.split));
+        let first = spans.next()?;
+        Some(spans.fold(first, |(a, b), (c, d)| (a.min(c), b.max(d))))
+    };
+    let frozen = |i: usize| stages.iter().any(|s| s.ops().contains(&i));
+    Skeleton::new(g, options, &Sizing { bytes: &zero, frozen: &frozen, keep: &keep })
+}
+
+/// Each tensor's bytes in a patch stage's layout, where the stage decides
+/// them: tensors held `whole` get their full size (`None`), the others in
+/// the stage their largest patch window (`window_bytes`, `None` outside the
+/// stage). A tensor the stage produces that no patch computes is dead
+/// (nothing reads it and it is no output): the patches skip its operator,
+/// so it takes no bytes.
 fn stage_sizes(
     g: &Graph,
-    split: usize,
+    ops: core::ops::RangeInclusive<usize>,
     whole: &dyn Fn(TensorId) -> bool,
     window_bytes: &dyn Fn(TensorId) -> Option<usize>,
-) -> Vec<usize> {
+) -> Vec<Option<usize>> {
     let mut dead = alloc::vec![false; g.tensors.len()];
-    for n in &g.nodes[..=split] {
+    for n in &g.nodes[ops] {
         dead[n.output()] = true;
     }
     (0..g.tensors.len())
         .map(|t| match window_bytes(t) {
-            _ if whole(t) => g.tensors[t].bytes(),
-            Some(b) => b,
-            None if dead[t] => 0,
-            None => g.tensors[t].bytes(),
+            _ if whole(t) => None,
+            Some(b) => Some(b),
+            None if dead[t] => Some(0),
+            None => None,
         })
         .collect()
 }
@@ -835,7 +987,8 @@ fn stage_sizes(
 /// its layout, and the lowered program the one interpreter runs.
 pub struct PatchExecutor<'g> {
     pub graph: &'g Graph,
-    pub schedule: PatchSchedule,
+    /// The patch stages, in operator order (usually one).
+    pub stages: Vec<PatchSchedule>,
     pub layout: ArenaLayout,
     pub mode: InputMode,
     pub lowered: Lowered,
@@ -859,10 +1012,20 @@ impl<'g> PatchExecutor<'g> {
 
     /// The executor of a schedule built elsewhere (e.g. with [`PatchSchedule::with_cached`]).
     pub fn from_schedule(graph: &'g Graph, schedule: PatchSchedule, mode: InputMode) -> Result<Self> {
-        schedule.check_mode(mode)?;
-        let layout = patch_layout(graph, &schedule, mode, &GreedyBySize, LayoutOptions::default());
-        let lowered = lower_packed(graph, &layout, Some((&schedule, mode)), Packing::HOST)?;
-        Ok(Self { graph, schedule, layout, mode, lowered })
+        Self::from_stages(graph, alloc::vec![schedule], mode)
+    }
+
+    /// The executor of several patch stages (see [`check_stages`]).
+    pub fn from_stages(graph: &'g Graph, stages: Vec<PatchSchedule>, mode: InputMode) -> Result<Self> {
+        check_stages(&stages, mode)?;
+        let layout = stages_layout(graph, &stages, mode, &GreedyBySize, LayoutOptions::default());
+        let lowered = lower_packed(graph, &layout, &stages, mode, Packing::HOST)?;
+        Ok(Self { graph, stages, layout, mode, lowered })
+    }
+
+    /// The first patch stage.
+    pub fn schedule(&self) -> &PatchSchedule {
+        &self.stages[0]
     }
 
     /// The lowered program.

@@ -14,8 +14,8 @@ use crate::error::{Error, Result};
 use crate::graph::{Graph, TensorId};
 use crate::layout::{ArenaLayout, LayoutOptions};
 use crate::patch::{
-    cache_bytes, legal_splits, patch_layout, schedule_sizes, stage_skeleton, CacheSet, Halo, InputMode, PatchSchedule,
-    StageAxis,
+    cache_bytes, check_stages, legal_splits, patch_layout, schedule_sizes, stage_skeleton, stages_layout, CacheSet,
+    Halo, InputMode, PatchSchedule, StageAxis,
 };
 use crate::planner::{live_bytes, GreedyBySize};
 
@@ -29,20 +29,119 @@ pub struct Schedule {
     /// Whether the patches recompute the halos they share or cache them.
     #[cfg_attr(feature = "serde", serde(default))]
     pub halo: Halo,
+    /// Patch stages after the first, in operator order (beyond MCUNetV2's
+    /// one: e.g. a detector's feature pyramid after its backbone).
+    // Always serialized: the worker's codec is not self-describing.
+    #[cfg_attr(feature = "serde", serde(default, rename = "later_stages"))]
+    pub later: Later,
+}
+
+/// A patch stage after the first: ops `first..=last` over `grid`, reading
+/// what the network computed before it held whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Stage {
+    pub first: usize,
+    pub last: usize,
+    pub grid: (usize, usize),
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub halo: Halo,
+}
+
+/// The stages after a schedule's first: at most [`Later::CAPACITY`], kept in
+/// a fixed array so that a [`Schedule`] stays `Copy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Later([Option<Stage>; Later::CAPACITY]);
+
+impl Later {
+    pub const CAPACITY: usize = 3;
+    pub const NONE: Later = Later([None; Later::CAPACITY]);
+
+    /// The stages in order, or `None` when there are more than [`Later::CAPACITY`].
+    pub fn of(stages: &[Stage]) -> Option<Later> {
+        let mut l = Later::NONE;
+        if stages.len() > Self::CAPACITY {
+            return None;
+        }
+        for (slot, s) in l.0.iter_mut().zip(stages) {
+            *slot = Some(*s);
+        }
+        Some(l)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Stage> + '_ {
+        self.0.iter().flatten()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0[0].is_none()
+    }
+
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Later {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        // With its length first: bincode (the worker's codec) needs it.
+        s.collect_seq(self.iter().collect::<Vec<_>>())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Later {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        let v: Vec<Stage> = serde::Deserialize::deserialize(d)?;
+        Later::of(&v).ok_or_else(|| {
+            serde::de::Error::custom(alloc::format!("at most {} patch stages after the first", Later::CAPACITY))
+        })
+    }
 }
 
 impl Schedule {
-    pub const LAYER_BY_LAYER: Schedule = Schedule { split: None, grid: (1, 1), halo: Halo::Recompute };
+    pub const LAYER_BY_LAYER: Schedule =
+        Schedule { split: None, grid: (1, 1), halo: Halo::Recompute, later: Later::NONE };
 
     /// Ops `0..=split` patch by patch over `grid`, recomputing halos (MCUNetV2).
     pub const fn patched(split: usize, grid: (usize, usize)) -> Schedule {
-        Schedule { split: Some(split), grid, halo: Halo::Recompute }
+        Schedule { split: Some(split), grid, halo: Halo::Recompute, later: Later::NONE }
     }
 
-    /// The same schedule under `halo`.
+    /// The same schedule under `halo` (its first stage).
     pub const fn with_halo(self, halo: Halo) -> Schedule {
         Schedule { halo, ..self }
     }
+
+    /// The same schedule with `later` stages after the first.
+    pub const fn then(self, later: Later) -> Schedule {
+        Schedule { later, ..self }
+    }
+
+    /// Every patch stage: `(first, last, grid, halo)`, in operator order.
+    pub fn stage_list(&self) -> impl Iterator<Item = (usize, usize, (usize, usize), Halo)> + '_ {
+        self.split
+            .map(|split| (0, split, self.grid, self.halo))
+            .into_iter()
+            .chain(self.later.iter().map(|s| (s.first, s.last, s.grid, s.halo)))
+    }
+
+    /// Whether operator `i` runs patch by patch.
+    pub fn in_stage(&self, i: usize) -> bool {
+        self.stage_list().any(|(a, b, _, _)| (a..=b).contains(&i))
+    }
+}
+
+/// The patch stages of `schedule` with their rectangles (none: layer by layer).
+pub fn patch_schedules(g: &Graph, schedule: Schedule) -> Result<Vec<PatchSchedule>> {
+    if schedule.split.is_none() && !schedule.later.is_empty() {
+        return Err(Error::Schedule("later patch stages need a first stage"));
+    }
+    schedule
+        .stage_list()
+        .map(|(first, last, grid, halo)| PatchSchedule::stage_with_halo(g, first, last, grid, halo))
+        .collect()
 }
 
 /// One operator's row in a report.
@@ -136,16 +235,15 @@ pub fn layer_layout(g: &Graph) -> ArenaLayout {
     ArenaLayout::layer_by_layer(g, &GreedyBySize, LayoutOptions::default())
 }
 
-/// The arena layout of `schedule` (layer by layer when it has no split).
-pub fn layout(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<(Option<PatchSchedule>, ArenaLayout)> {
-    match schedule.split {
-        None => Ok((None, layer_layout(g))),
-        Some(split) => {
-            let s = PatchSchedule::with_halo(g, split, schedule.grid, schedule.halo)?;
-            let l = patch_layout(g, &s, mode, &GreedyBySize, LayoutOptions::default());
-            Ok((Some(s), l))
-        }
+/// The arena layout of `schedule` and its patch stages (none: layer by layer).
+pub fn layout(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<(Vec<PatchSchedule>, ArenaLayout)> {
+    let stages = patch_schedules(g, schedule)?;
+    if stages.is_empty() {
+        return Ok((stages, layer_layout(g)));
     }
+    check_stages(&stages, mode)?;
+    let l = stages_layout(g, &stages, mode, &GreedyBySize, LayoutOptions::default());
+    Ok((stages, l))
 }
 
 /// Everything the views show about `schedule`.
@@ -160,10 +258,11 @@ pub fn report(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<Report> 
     let mut layers = Vec::with_capacity(n);
     let mut overhead = 0;
     for (i, info) in infos.into_iter().enumerate() {
-        let in_stage = schedule.split.is_some_and(|s| i <= s);
-        let scheduled = match &patch {
-            Some(p) if in_stage => (0..p.patches()).filter_map(|k| p.patch_macs(g, k, i)).sum(),
-            _ => info.macs,
+        let stage = patch.iter().find(|p| p.ops().contains(&i));
+        let in_stage = stage.is_some();
+        let scheduled = match stage {
+            Some(p) => (0..p.patches()).filter_map(|k| p.patch_macs(g, k, i)).sum(),
+            None => info.macs,
         };
         overhead += scheduled.saturating_sub(info.macs);
         layers.push(LayerRow {
@@ -723,7 +822,7 @@ pub mod document {
 
     use serde::{Deserialize, Serialize};
 
-    use super::{Candidate, LayerRow, Report, Schedule};
+    use super::{Candidate, Later, LayerRow, Report, Schedule};
     use crate::patch::{Halo, InputMode};
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -733,17 +832,20 @@ pub mod document {
         /// `"recompute"`, `"cache"` or `{"layers": [ops]}` (a per-layer choice; absent in older documents: recompute).
         #[serde(default)]
         pub halo: Halo,
+        /// Patch stages after the first: `[{"first": 20, "last": 30, "grid": [2, 2], "halo": "cache"}]`.
+        #[serde(default, rename = "later_stages", skip_serializing_if = "Later::is_empty")]
+        pub later: Later,
     }
 
     impl From<Schedule> for ScheduleDoc {
         fn from(s: Schedule) -> Self {
-            ScheduleDoc { split: s.split, grid: [s.grid.0, s.grid.1], halo: s.halo }
+            ScheduleDoc { split: s.split, grid: [s.grid.0, s.grid.1], halo: s.halo, later: s.later }
         }
     }
 
     impl From<ScheduleDoc> for Schedule {
         fn from(s: ScheduleDoc) -> Self {
-            Schedule { split: s.split, grid: (s.grid[0], s.grid[1]), halo: s.halo }
+            Schedule { split: s.split, grid: (s.grid[0], s.grid[1]), halo: s.halo, later: s.later }
         }
     }
 

@@ -179,9 +179,11 @@ pub struct Node {
 }
 literal_struct!(Node { kernel, inputs, output, inplace });
 
-/// A patch stage (ops `0..=split`) run over `patches` cells.
+/// A patch stage (ops `first..=split`) run over `patches` cells; its
+/// tables are spans into [`Stages`]'s.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PatchPlan<'a> {
+pub struct PatchPlan {
+    pub first: usize,
     pub split: usize,
     pub patches: usize,
     pub input: TensorIndex,
@@ -190,30 +192,73 @@ pub struct PatchPlan<'a> {
     pub streamed: bool,
     /// Stage tensors (columns of `rects`).
     pub columns: usize,
-    /// `rects[p * columns + column]`: the rectangle patch `p` computes (reads, for the input).
-    pub rects: &'a [Option<Rect>],
-    /// Stage tensors held whole besides the output (read after the stage).
-    pub kept: &'a [TensorIndex],
+    /// `rects[p * columns + column]`: the rectangle patch `p` computes (reads,
+    /// for a streamed input), a span of [`Stages::rects`].
+    pub rects: Span,
+    /// Tensors held whole during the stage besides its output (read after
+    /// the stage, and its inputs unless streamed): a span of [`Stages::kept`].
+    pub kept: Span,
     /// Columns of the patch grid (patches run in raster order).
     pub grid_cols: usize,
-    /// Stage tensors whose halos are cached rather than recomputed (module `halo`).
+    /// Stage tensors whose halos are cached rather than recomputed (module
+    /// `halo`): a span of [`Stages::caches`].
+    pub caches: Span,
+}
+literal_struct!(PatchPlan { first, split, patches, input, output, streamed, columns, rects, kept, grid_cols, caches });
+
+/// A program's patch stages, in operator order (none: layer by layer), and
+/// the tables their spans point into.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Stages<'a> {
+    pub plans: &'a [PatchPlan],
+    pub rects: &'a [Option<Rect>],
+    pub kept: &'a [TensorIndex],
     pub caches: &'a [Cache],
 }
 
-impl PatchPlan<'_> {
+impl<'a> Stages<'a> {
+    /// Layer by layer: no stage.
+    pub const NONE: Stages<'static> = Stages { plans: &[], rects: &[], kept: &[], caches: &[] };
+
+    /// Stage `k` with its tables resolved.
+    fn get(&self, k: usize) -> Result<Stage<'a>> {
+        let plan = *self.plans.get(k).ok_or(Error::Program("no such patch stage"))?;
+        let bad = || Error::Program("a patch stage's span is out of range");
+        let rects = self.rects.get(plan.rects.range()).ok_or_else(bad)?;
+        if plan.patches.checked_mul(plan.columns) != Some(rects.len()) || plan.grid_cols == 0 {
+            return Err(Error::Program("a patch stage's rectangles do not match its grid"));
+        }
+        Ok(Stage {
+            plan,
+            rects,
+            kept: self.kept.get(plan.kept.range()).ok_or_else(bad)?,
+            caches: self.caches.get(plan.caches.range()).ok_or_else(bad)?,
+        })
+    }
+}
+
+/// One stage's plan with its tables.
+struct Stage<'a> {
+    plan: PatchPlan,
+    rects: &'a [Option<Rect>],
+    kept: &'a [TensorIndex],
+    caches: &'a [Cache],
+}
+
+impl Stage<'_> {
     fn rect(&self, p: usize, t: &Tensor) -> Option<Rect> {
-        t.stage.and_then(|c| self.rects.get(p * self.columns + c as usize).copied().flatten())
+        t.stage.and_then(|c| self.rects.get(p * self.plan.columns + c as usize).copied().flatten())
     }
 
     /// Whether tensor `t` lives whole across the stage (the output, kept
-    /// tensors, and the input unless it is streamed).
+    /// tensors, and inputs not streamed).
     fn holds_whole(&self, t: TensorIndex) -> bool {
-        t == self.output || self.kept.contains(&t) || (t == self.input && !self.streamed)
+        t == self.plan.output || self.kept.contains(&t)
     }
 
     /// How patch `p` splits cached tensor `t`'s window `here` (module `halo`).
     fn halo(&self, p: usize, t: &Tensor, here: Rect) -> halo::Split {
-        halo::split_in_grid(here, p, self.patches, self.grid_cols, |q| self.rect(q, t))
+        halo::split_in_grid(here, p, self.plan.patches, self.plan.grid_cols, |q| self.rect(q, t))
     }
 }
 
@@ -227,7 +272,7 @@ pub struct Program<'a> {
     pub inputs: &'a [TensorIndex],
     pub outputs: &'a [TensorIndex],
     pub arena_size: usize,
-    pub patch: Option<PatchPlan<'a>>,
+    pub stages: Stages<'a>,
 }
 
 /// Where an operand lives: its arena byte range and the window it holds.
@@ -251,7 +296,7 @@ impl<'a> Program<'a> {
 
     /// Whether graph input `i` is streamed (passed to `run`) rather than stored in the arena.
     pub fn is_streamed(&self, i: usize) -> bool {
-        matches!(self.patch, Some(p) if p.streamed && self.inputs.get(i) == Some(&p.input))
+        matches!(self.stages.plans.first(), Some(p) if p.streamed && self.inputs.get(i) == Some(&p.input))
     }
 
     /// The arena bytes of graph input `i`, to fill before `run`.
@@ -291,56 +336,76 @@ impl<'a> Program<'a> {
         if arena.len() < self.arena_size {
             return Err(Error::ArenaTooSmall { needed: self.arena_size, got: arena.len() });
         }
-        let Some(plan) = &self.patch else {
-            return self.run_layers(arena, 0..self.nodes.len(), &mut at);
-        };
-        if plan.split >= self.nodes.len() {
-            return Err(Error::Schedule("split index is past the last operator"));
+        let mut next = 0;
+        for k in 0..self.stages.plans.len() {
+            let stage = self.stages.get(k)?;
+            let plan = stage.plan;
+            if plan.split >= self.nodes.len() || plan.first < next || plan.first > plan.split {
+                return Err(Error::Schedule("patch stages overlap, are out of order or past the last operator"));
+            }
+            if plan.streamed && plan.first != 0 {
+                return Err(Error::Program("only a stage starting at the first operator can stream the input"));
+            }
+            self.run_layers(arena, next..plan.first, &mut at)?;
+            self.run_stage(&stage, arena, streamed, &mut at)?;
+            next = plan.split + 1;
         }
+        self.run_layers(arena, next..self.nodes.len(), &mut at)
+    }
+
+    /// Runs one patch stage, patch by patch.
+    fn run_stage(
+        &self,
+        stage: &Stage,
+        arena: &mut [u8],
+        streamed: Option<&[u8]>,
+        at: &mut impl FnMut(Step, &[u8]),
+    ) -> Result<()> {
+        let plan = stage.plan;
         for p in 0..plan.patches {
             if plan.streamed {
                 let src = streamed.ok_or(Error::Schedule("streamed mode needs the input passed to run"))?;
-                self.copy_input_patch(plan, p, src, arena)?;
+                self.copy_input_patch(stage, p, src, arena)?;
             }
-            for (i, node) in self.nodes[..=plan.split].iter().enumerate() {
+            for (i, node) in self.nodes.iter().enumerate().take(plan.split + 1).skip(plan.first) {
                 let out = self.tensor(node.output)?;
-                let Some(region) = plan.rect(p, out) else { continue };
-                let out_place = self.place(plan, p, node.output)?;
+                let Some(region) = stage.rect(p, out) else { continue };
+                let out_place = self.place(stage, p, node.output)?;
                 at(Step { node: i, patch: Some(p) }, arena);
-                let Some(cache) = plan.caches.iter().find(|c| c.tensor == node.output) else {
+                let Some(cache) = stage.caches.iter().find(|c| c.tensor == node.output) else {
                     // Empty when every consumer caches and takes nothing new from this patch.
                     if !region.is_empty() {
-                        self.run_node(i, arena, out_place, region, &|t| self.place(plan, p, t))?;
+                        self.run_node(i, arena, out_place, region, &|t| self.place(stage, p, t))?;
                     }
                     continue;
                 };
                 // A tensor held whole keeps what earlier patches computed in place.
-                let window = !plan.holds_whole(node.output);
-                let split = plan.halo(p, out, region);
+                let window = !stage.holds_whole(node.output);
+                let split = stage.halo(p, out, region);
                 if window {
                     self.cache_copies(cache, out, &split, &out_place, arena, true)?;
                 }
                 if !split.computed.is_empty() {
-                    self.run_node(i, arena, out_place.clone(), split.computed, &|t| self.place(plan, p, t))?;
+                    self.run_node(i, arena, out_place.clone(), split.computed, &|t| self.place(stage, p, t))?;
                 }
                 if window {
                     self.cache_copies(cache, out, &split, &out_place, arena, false)?;
                 }
             }
         }
-        self.run_layers(arena, plan.split + 1..self.nodes.len(), &mut at)
+        Ok(())
     }
 
     /// Where tensor `t` lives during patch `p`: the stage's output, its kept
-    /// tensors (and its input, unless streamed) whole, every other stage
+    /// tensors (and its inputs, unless streamed) whole, every other stage
     /// tensor as its window.
-    fn place(&self, plan: &PatchPlan, p: usize, t: TensorIndex) -> Result<Place> {
+    fn place(&self, stage: &Stage, p: usize, t: TensorIndex) -> Result<Place> {
         let tensor = self.tensor(t)?;
         let start = tensor.offset;
-        if plan.holds_whole(t) {
+        if stage.holds_whole(t) {
             return Ok((start..start + tensor.bytes, tensor.full()));
         }
-        let r = plan.rect(p, tensor).ok_or(Error::Schedule("a patch reads a tensor it does not compute"))?;
+        let r = stage.rect(p, tensor).ok_or(Error::Schedule("a patch reads a tensor it does not compute"))?;
         let w = Window::new(tensor.shape[0], r, tensor.shape[3]);
         let len = w.len() * tensor.elem;
         if len > tensor.buffer {
@@ -389,14 +454,14 @@ impl<'a> Program<'a> {
     }
 
     /// Copies the input rows patch `p` reads from the whole streamed input.
-    fn copy_input_patch(&self, plan: &PatchPlan, p: usize, src: &[u8], arena: &mut [u8]) -> Result<()> {
-        let t = self.tensor(plan.input)?;
+    fn copy_input_patch(&self, stage: &Stage, p: usize, src: &[u8], arena: &mut [u8]) -> Result<()> {
+        let t = self.tensor(stage.plan.input)?;
         let full = t.full();
         let size = t.elem;
         if src.len() != full.len() * size {
             return Err(Error::BufferSize { what: "streamed input", expected: full.len() * size, got: src.len() });
         }
-        let (range, w) = self.place(plan, p, plan.input)?;
+        let (range, w) = self.place(stage, p, stage.plan.input)?;
         let got = arena.len();
         let dst = arena.get_mut(range).ok_or(Error::ArenaTooSmall { needed: self.arena_size, got })?;
         if w.is_empty() {

@@ -56,7 +56,7 @@ pub struct Timeline {
     /// The high-water mark before the first node (the input copied in).
     pub start_hwm: usize,
     pub steps: Vec<WatchStep>,
-    /// Patches of the stage (0: layer by layer).
+    /// Patches of the (first) stage (0: layer by layer).
     pub patches: usize,
 }
 
@@ -64,22 +64,19 @@ impl Timeline {
     /// Runs `g` under `schedule` on `input` (every graph input's bytes,
     /// concatenated) and records every step.
     pub fn measure(g: &Graph, schedule: Schedule, mode: InputMode, input: &[u8]) -> Result<Timeline> {
-        match schedule.split {
-            None => {
-                let ex = Executor::new(g)?;
-                Self::record(g, &ex.layout, None, &ex.program(), input)
-            }
-            Some(split) => {
-                let ex = PatchExecutor::with_halo(g, split, schedule.grid, mode, schedule.halo)?;
-                Self::record(g, &ex.layout, Some(&ex.schedule), &ex.program(), input)
-            }
+        let stages = crate::plan::patch_schedules(g, schedule)?;
+        if stages.is_empty() {
+            let ex = Executor::new(g)?;
+            return Self::record(g, &ex.layout, &[], &ex.program(), input);
         }
+        let ex = PatchExecutor::from_stages(g, stages, mode)?;
+        Self::record(g, &ex.layout, &ex.stages, &ex.program(), input)
     }
 
     fn record(
         g: &Graph,
         layout: &ArenaLayout,
-        stage: Option<&PatchSchedule>,
+        stages: &[PatchSchedule],
         program: &crate::program::Program,
         input: &[u8],
     ) -> Result<Timeline> {
@@ -100,6 +97,7 @@ impl Timeline {
         for (k, s) in order.iter().enumerate() {
             let o = nhwc(&g.tensors[g.nodes[s.node].output()].shape);
             let full = Rect::full(o[1], o[2]);
+            let stage = stages.iter().find(|st| st.ops().contains(&s.node));
             let (rect, step_macs) = match (s.patch, stage) {
                 (Some(p), Some(st)) => {
                     (st.computed(p, g.nodes[s.node].output()).unwrap_or(full), st.patch_macs(g, p, s.node).unwrap_or(0))
@@ -159,7 +157,7 @@ impl Timeline {
             buffers,
             start_hwm: marks.first().copied().unwrap_or(m.arena_hwm),
             steps,
-            patches: stage.map_or(0, PatchSchedule::patches),
+            patches: stages.first().map_or(0, PatchSchedule::patches),
         })
     }
 

@@ -90,7 +90,10 @@ fn main() {
             };
             let flash = flash_bytes(&elf).unwrap_or_else(|e| fail(e));
             let layout = patchwise_core::plan::layer_layout(&g);
-            let pools = patchwise_core::lower::lower(&g, &layout, None).expect("lowers").pools.flash_bytes();
+            let pools = patchwise_core::lower::lower(&g, &layout, &[], patchwise_core::patch::InputMode::InArena)
+                .expect("lowers")
+                .pools
+                .flash_bytes();
             let i = project.summary.input_bytes;
             let code = flash.saturating_sub(pools + i);
             most = most.max(code);

@@ -46,20 +46,30 @@ fn name(s: &str) -> String {
 
 /// Human-readable schedule, e.g. `patches: ops 0..=11 on a 3x3 grid (9 patches), input in the arena`.
 pub fn schedule_text(e: &Export) -> String {
-    match (&e.patch, e.schedule.split) {
-        (Some(p), Some(split)) => format!(
-            "patches: ops 0..={split} on a {}x{} grid ({} patches), input {}{}",
-            p.grid.0,
-            p.grid.1,
-            p.patches(),
-            if e.mode == InputMode::Streamed { "streamed" } else { "in the arena" },
-            match e.schedule.halo {
+    if e.stages.is_empty() {
+        return "layer-by-layer".to_string();
+    }
+    let stage = |(s, halo): (&patchwise_core::patch::PatchSchedule, patchwise_core::patch::Halo)| {
+        format!(
+            "ops {}..={} on a {}x{} grid ({} patches){}",
+            s.first,
+            s.split,
+            s.grid.0,
+            s.grid.1,
+            s.patches(),
+            match halo {
                 patchwise_core::patch::Halo::Recompute => String::new(),
                 h => format!(", {}", h.label()),
             }
-        ),
-        _ => "layer-by-layer".to_string(),
-    }
+        )
+    };
+    let halos = e.schedule.stage_list().map(|(_, _, _, h)| h);
+    let stages: Vec<String> = e.stages.iter().zip(halos).map(stage).collect();
+    format!(
+        "patches: {}, input {}",
+        stages.join(", then "),
+        if e.mode == InputMode::Streamed { "streamed" } else { "in the arena" }
+    )
 }
 
 pub fn emit(e: &Export, model_name: &str, board: &str, input: &[u8]) -> Result<Emitted, ExportError> {
@@ -78,7 +88,7 @@ pub fn emit(e: &Export, model_name: &str, board: &str, input: &[u8]) -> Result<E
     s.push_str(
         "use patchwise_core::ops::*;
 use patchwise_core::halo::Cache;
-use patchwise_core::program::{Consts, InPlace, InPlaceKind, Node, Operand, PatchPlan, Program, Tensor};
+use patchwise_core::program::{Consts, InPlace, InPlaceKind, Node, Operand, PatchPlan, Program, Span, Stages, Tensor};
 use patchwise_core::region::Rect;
 
 ",
@@ -88,26 +98,24 @@ use patchwise_core::region::Rect;
     let _ = writeln!(s, "pub const SCHEDULE: &str = {:?};", schedule_text(e));
     let _ = writeln!(
         s,
-        "/// Last operator of the patch stage (`None`: layer by layer) and the patch grid (rows, columns)."
+        "/// Last operator of the first patch stage (`None`: layer by layer) and its patch grid (rows, columns)."
     );
-    let _ = writeln!(s, "pub const SPLIT: Option<usize> = {:?};", e.patch.as_ref().map(|p| p.split));
-    let _ = writeln!(s, "pub const GRID: (usize, usize) = {:?};", e.patch.as_ref().map_or((1, 1), |p| p.grid));
+    let _ = writeln!(s, "pub const SPLIT: Option<usize> = {:?};", e.stages.first().map(|p| p.split));
+    let _ = writeln!(s, "pub const GRID: (usize, usize) = {:?};", e.stages.first().map_or((1, 1), |p| p.grid));
     let _ = writeln!(s, "/// Bytes of the activation arena (`static mut ARENA` in main.rs).");
     let _ = writeln!(s, "pub const ARENA_SIZE: usize = {arena};");
     let _ = writeln!(s, "/// Bytes of each graph input in [`INPUT`], in order.");
     let _ = writeln!(s, "pub const INPUT_SIZES: [usize; {}] = {sizes:?};", sizes.len());
     let _ = writeln!(s, "/// The bundled input: every graph input's bytes, concatenated.");
     let _ = writeln!(s, "pub static INPUT: [u8; {}] = *include_bytes!(\"../data/input.bin\");\n", input.len());
-    let patch = match p.patch {
-        None => "None".to_string(),
-        Some(pp) => format!(
-            "Some(PatchPlan {{ split: {}, patches: {}, input: {}, output: {}, streamed: {}, columns: {}, rects: &RECTS, kept: &{:?}, grid_cols: {}, caches: &CACHES }})",
-            pp.split, pp.patches, pp.input, pp.output, pp.streamed, pp.columns, pp.kept, pp.grid_cols
-        ),
+    let stages = if p.stages.plans.is_empty() {
+        "Stages::NONE".to_string()
+    } else {
+        "Stages { plans: &STAGES, rects: &RECTS, kept: &KEPT, caches: &CACHES }".to_string()
     };
     let _ = writeln!(
         s,
-        "pub static MODEL: Program<'static> = Program {{\n    tensors: &TENSORS,\n    nodes: &NODES,\n    operands: &OPERANDS,\n    consts: Consts {{ bytes: &BYTES, i32s: &I32S, multipliers: &MULTIPLIERS, f64s: &F64S }},\n    inputs: &{:?},\n    outputs: &{:?},\n    arena_size: ARENA_SIZE,\n    patch: {patch},\n}};\n",
+        "pub static MODEL: Program<'static> = Program {{\n    tensors: &TENSORS,\n    nodes: &NODES,\n    operands: &OPERANDS,\n    consts: Consts {{ bytes: &BYTES, i32s: &I32S, multipliers: &MULTIPLIERS, f64s: &F64S }},\n    inputs: &{:?},\n    outputs: &{:?},\n    arena_size: ARENA_SIZE,\n    stages: {stages},\n}};\n",
         l.inputs, l.outputs
     );
 
@@ -177,29 +185,42 @@ use patchwise_core::region::Rect;
     let _ = writeln!(s, "/// Double-precision rescale factors.");
     let _ = write!(s, "static F64S: [f64; {}] = [\n{}];\n", pools.f64s.len(), list(&pools.f64s, 4, "    ", |x| lit(x)));
 
-    if let Some(lp) = &l.patch {
-        let cols = lp.columns.len();
+    if !l.stages.is_empty() {
         s.push_str("\nconst fn r(y: usize, x: usize, h: usize, w: usize) -> Option<Rect> {\n    Some(Rect::new(y, x, h, w))\n}\n\n");
-        let _ = writeln!(
-            s,
-            "/// Per patch, the rectangle of each stage tensor (columns: {}).",
-            lp.columns.iter().map(|t| format!("t{t}")).collect::<Vec<_>>().join(", ")
-        );
-        let _ = writeln!(s, "static RECTS: [Option<Rect>; {}] = [", lp.rects.len());
-        for (k, row) in lp.rects.chunks(cols.max(1)).enumerate() {
-            let row: Vec<String> = row
-                .iter()
-                .map(|r| match r {
-                    Some(r) => format!("r({}, {}, {}, {})", r.y, r.x, r.h, r.w),
-                    None => "None".into(),
-                })
-                .collect();
-            let _ = writeln!(s, "    // patch {k}\n    {},", row.join(", "));
+        let _ = writeln!(s, "/// The patch stages (spans into RECTS, KEPT and CACHES).");
+        let _ = writeln!(s, "static STAGES: [PatchPlan; {}] = [", l.stages.len());
+        for plan in &l.stages {
+            let _ = writeln!(s, "    // ops {}..={}\n    {},", plan.first, plan.split, lit(plan));
         }
         s.push_str("];\n");
+        let _ = writeln!(s, "/// Per stage and patch, the rectangle of each stage tensor.");
+        let _ = writeln!(s, "static RECTS: [Option<Rect>; {}] = [", l.stage_rects.len());
+        for (plan, columns) in l.stages.iter().zip(&l.stage_columns) {
+            let _ = writeln!(
+                s,
+                "    // ops {}..={}; columns: {}",
+                plan.first,
+                plan.split,
+                columns.iter().map(|t| format!("t{t}")).collect::<Vec<_>>().join(", ")
+            );
+            let rects = &l.stage_rects[plan.rects.range()];
+            for (k, row) in rects.chunks(plan.columns.max(1)).enumerate() {
+                let row: Vec<String> = row
+                    .iter()
+                    .map(|r| match r {
+                        Some(r) => format!("r({}, {}, {}, {})", r.y, r.x, r.h, r.w),
+                        None => "None".into(),
+                    })
+                    .collect();
+                let _ = writeln!(s, "    // patch {k}\n    {},", row.join(", "));
+            }
+        }
+        s.push_str("];\n");
+        let _ = writeln!(s, "/// Tensors each stage holds whole besides its output.");
+        let _ = writeln!(s, "static KEPT: [u16; {}] = {:?};", l.stage_kept.len(), l.stage_kept);
         let _ = writeln!(s, "/// Stage tensors whose halos are cached, and where their caches live.");
-        let _ = writeln!(s, "static CACHES: [Cache; {}] = [", lp.caches.len());
-        for c in &lp.caches {
+        let _ = writeln!(s, "static CACHES: [Cache; {}] = [", l.stage_caches.len());
+        for c in &l.stage_caches {
             let _ = writeln!(s, "    {},", lit(c));
         }
         s.push_str("];\n");

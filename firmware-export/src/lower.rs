@@ -15,16 +15,17 @@ pub struct Export<'g> {
     pub schedule: Schedule,
     /// The input mode in effect (`InArena` without a patch stage).
     pub mode: InputMode,
-    pub patch: Option<PatchSchedule>,
+    /// The patch stages, in operator order (none: layer by layer).
+    pub stages: Vec<PatchSchedule>,
     pub lowered: Lowered,
 }
 
 impl<'g> Export<'g> {
     pub fn new(g: &'g Graph, schedule: Schedule, mode: InputMode) -> Result<Self, ExportError> {
-        let (patch, layout) = plan::layout(g, schedule, mode)?;
-        let mode = if patch.is_some() { mode } else { InputMode::InArena };
-        let lowered = lower(g, &layout, patch.as_ref().map(|p| (p, mode)))?;
-        Ok(Self { graph: g, schedule, mode, patch, lowered })
+        let (stages, layout) = plan::layout(g, schedule, mode)?;
+        let mode = if stages.is_empty() { InputMode::InArena } else { mode };
+        let lowered = lower(g, &layout, &stages, mode)?;
+        Ok(Self { graph: g, schedule, mode, stages, lowered })
     }
 
     pub fn arena_size(&self) -> usize {

@@ -207,6 +207,31 @@ fn cached_halos_in_qemu() {
     run_and_check(&g, &request(&g, "yolofpn-int8", board, schedule, InputMode::Streamed));
 }
 
+/// Two patch stages (beyond MCUNetV2's one): yolofpn's backbone and a later
+/// stage over its feature pyramid, the first streamed with cached halos, the
+/// second recomputing; and mbv2's first blocks and a second stage after
+/// them, both recomputing.
+#[test]
+#[ignore = "needs qemu-system-arm and the thumb targets: run tools/firmware-test"]
+fn two_patch_stages_in_qemu() {
+    use patchwise_core::patch::{check_stage, legal_splits, Halo};
+    use patchwise_core::plan::{Later, Stage};
+    let board = qemu_board();
+    for (name, mode, halo, min_split) in [
+        ("yolofpn-int8", InputMode::Streamed, Halo::Cache, 1),
+        ("mbv2-w0.35-r144-int8", InputMode::Streamed, Halo::Recompute, 12),
+    ] {
+        let g = common::load(name);
+        let split = legal_splits(&g).into_iter().find(|&s| s >= min_split).expect("a first stage");
+        let first = split + 2;
+        let last =
+            (first..g.nodes.len()).take_while(|&l| check_stage(&g, first, l).is_ok()).last().expect("a second stage");
+        let later = Later::of(&[Stage { first, last, grid: (2, 2), halo: Halo::Recompute }]).unwrap();
+        let schedule = Schedule::patched(split, (2, 3)).with_halo(halo).then(later);
+        run_and_check(&g, &request(&g, name, board, schedule, mode));
+    }
+}
+
 /// Every board's export builds for its target (opsnet with its best
 /// schedule, and mbv2 where it fits with patches).
 #[test]

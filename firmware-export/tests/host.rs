@@ -27,15 +27,22 @@ fn check(
     let (host, packed) = match schedule.split {
         Some(split) => {
             let x = PatchExecutor::new(g, split, schedule.grid, mode).unwrap();
-            (lower(g, &x.layout, Some((&x.schedule, x.mode))).unwrap(), x.lowered)
+            (lower(g, &x.layout, &x.stages, x.mode).unwrap(), x.lowered)
         }
         None => {
             let x = Executor::new(g).unwrap();
-            (lower(g, &x.layout, None).unwrap(), x.lowered)
+            (lower(g, &x.layout, &[], InputMode::InArena).unwrap(), x.lowered)
         }
     };
     assert_eq!(host, e.lowered, "{name} {schedule:?} {mode:?}: exported tables differ from the executor's");
-    let same = |l: &patchwise_core::lower::Lowered| (l.tensors.clone(), l.arena_size, l.patch.clone(), l.nodes.len());
+    let same = |l: &patchwise_core::lower::Lowered| {
+        (
+            l.tensors.clone(),
+            l.arena_size,
+            (l.stages.clone(), l.stage_rects.clone(), l.stage_kept.clone(), l.stage_caches.clone()),
+            l.nodes.len(),
+        )
+    };
     assert_eq!(same(&packed), same(&e.lowered), "{name} {schedule:?} {mode:?}: the host's packed program differs");
     // The flash check (`fit`) counts the layer-by-layer pools for every schedule.
     assert_eq!(

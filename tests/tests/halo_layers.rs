@@ -51,7 +51,12 @@ fn a_per_layer_mixture_beats_both_families_on_mcunet_r176() {
 fn a_cache_set_is_the_list_of_its_operators_in_json() {
     use patchwise_core::patch::CacheSet;
     use patchwise_core::plan::document::ScheduleDoc;
-    let doc = ScheduleDoc { split: Some(12), grid: [8, 5], halo: Halo::Layers(CacheSet::of([0, 2, 11]).unwrap()) };
+    let doc = ScheduleDoc {
+        split: Some(12),
+        grid: [8, 5],
+        halo: Halo::Layers(CacheSet::of([0, 2, 11]).unwrap()),
+        later: Default::default(),
+    };
     let json = serde_json::to_string(&doc).unwrap();
     assert_eq!(json, r#"{"split":12,"grid":[8,5],"halo":{"layers":[0,2,11]}}"#);
     assert_eq!(serde_json::from_str::<ScheduleDoc>(&json).unwrap(), doc);

@@ -99,7 +99,7 @@ fn a_recomputed_tensor_with_an_empty_window_is_skipped() {
     let (want, _) = run_layers(&g, &[&input]).unwrap();
     let halo = Halo::Layers(CacheSet::of([5]).unwrap());
     let ex = PatchExecutor::with_halo(&g, 7, (2, 4), InputMode::InArena, halo).unwrap();
-    assert_eq!(ex.schedule.rects[3][g.nodes[4].output()].map(|r| r.w), Some(0), "the case this test is about");
+    assert_eq!(ex.schedule().rects[3][g.nodes[4].output()].map(|r| r.w), Some(0), "the case this test is about");
     let m = exec::run_measured(&ex.program(), &input, &|| 0.0).unwrap();
     assert_eq!(m.outputs, want);
     assert_eq!(m.arena_hwm, ex.arena_size());
