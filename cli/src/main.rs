@@ -44,6 +44,9 @@ enum Command {
         /// A schedule from `plan --json` (the whole document or its `schedule`), instead of --split/--grid/--halo.
         #[arg(long, conflicts_with_all = ["split", "grid"])]
         schedule: Option<PathBuf>,
+        /// Patch stages after the first: FIRST..=LAST:RxC, optionally :cache (repeat for more).
+        #[arg(long, requires = "split")]
+        then: Vec<String>,
         /// Write each output as DIR/output_<i>.npy.
         #[arg(long)]
         output_dir: Option<PathBuf>,
@@ -76,6 +79,10 @@ enum Command {
         /// Halos shared by neighbouring patches: recompute them (MCUNetV2), cache them, or auto (the fewer MACs within the budget, per-layer mixtures included).
         #[arg(long, default_value = "recompute")]
         halo: String,
+        /// Patch stages after the first: FIRST..=LAST:RxC, optionally :cache (repeat for more), or
+        /// `auto` to search them where the memory peak is after the first stage.
+        #[arg(long)]
+        then: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -104,6 +111,9 @@ enum Command {
         /// A schedule from `plan --json` (the whole document or its `schedule`), instead of --split/--grid/--halo.
         #[arg(long, conflicts_with_all = ["split", "grid"])]
         schedule: Option<PathBuf>,
+        /// Patch stages after the first: FIRST..=LAST:RxC, optionally :cache (repeat for more).
+        #[arg(long, requires = "split")]
+        then: Vec<String>,
         /// Directory to write the crate into, or a `.zip` file.
         #[arg(long)]
         out: PathBuf,
@@ -154,6 +164,9 @@ enum Command {
         /// A schedule from `plan --json` (the whole document or its `schedule`), instead of --split/--grid/--halo.
         #[arg(long, conflicts_with_all = ["split", "grid"])]
         schedule: Option<PathBuf>,
+        /// Patch stages after the first: FIRST..=LAST:RxC, optionally :cache (repeat for more).
+        #[arg(long, requires = "split")]
+        then: Vec<String>,
         /// Minimum score (MediaPipe's min_score_thresh).
         #[arg(long, default_value_t = patchwise_core::detect::DEFAULT_THRESHOLD)]
         threshold: f32,
@@ -171,25 +184,32 @@ fn schedule_or_file(
     split: Option<usize>,
     grid: Option<String>,
     halo: &str,
+    then: &[String],
 ) -> anyhow::Result<patchwise_core::plan::Schedule> {
     match file {
         Some(f) => Ok(plan::read_schedule(f)?.0),
-        None => schedule(split, grid, halo),
+        None => schedule(split, grid, halo, then),
     }
 }
 
-/// `--split S --grid RxC`, or layer by layer.
-fn schedule(split: Option<usize>, grid: Option<String>, halo: &str) -> anyhow::Result<patchwise_core::plan::Schedule> {
+/// `--split S --grid RxC [--then ...]`, or layer by layer.
+fn schedule(
+    split: Option<usize>,
+    grid: Option<String>,
+    halo: &str,
+    then: &[String],
+) -> anyhow::Result<patchwise_core::plan::Schedule> {
     let halo = plan::parse_halo(halo)?;
     if halo == patchwise_core::plan::HaloChoice::Auto {
         anyhow::bail!("--halo auto chooses against a budget: use it with `plan`; here give recompute or cache");
     }
-    Ok(match (split, grid) {
+    let first = match (split, grid) {
         (Some(s), Some(g)) => {
             patchwise_core::plan::Schedule::patched(s, plan::parse_grid(&g)?).with_halo(plan::halo_of(halo))
         }
         _ => patchwise_core::plan::Schedule::LAYER_BY_LAYER,
-    })
+    };
+    plan::apply_then(first, plan::parse_then(then)?)
 }
 
 fn main() -> ExitCode {
@@ -204,12 +224,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect { model, json } => run::inspect(&model, json),
-        Command::Run { model, input, split, grid, halo, schedule: file, output_dir, json } => {
+        Command::Run { model, input, split, grid, halo, schedule: file, then, output_dir, json } => {
             let inputs: Vec<&std::path::Path> = input.iter().map(PathBuf::as_path).collect();
-            schedule_or_file(file.as_deref(), split, grid, &halo)
+            schedule_or_file(file.as_deref(), split, grid, &halo, &then)
                 .and_then(|s| run::run(&model, &inputs, s, output_dir.as_deref(), json))
         }
-        Command::Plan { model, rd, split, grid, budget, board, streamed_input, halo, json } => (|| {
+        Command::Plan { model, rd, split, grid, budget, board, streamed_input, halo, then, json } => (|| {
             let g = patchwise_cli::io::read_graph(&model, rd)?;
             let before = if rd { Some(patchwise_cli::io::read_graph(&model, false)?) } else { None };
             let req = plan::Request {
@@ -219,6 +239,7 @@ fn main() -> ExitCode {
                 board,
                 streamed_input,
                 halo: plan::parse_halo(&halo)?,
+                then: plan::parse_then(&then)?,
                 model_name: std::path::Path::new(&model).file_name().and_then(|n| n.to_str()).map(String::from),
             };
             plan::plan(
@@ -230,18 +251,21 @@ fn main() -> ExitCode {
                 }),
             )
         })(),
-        Command::Export { model, board, input, split, grid, streamed_input, halo, schedule: file, out } => (|| {
-            let g = patchwise_cli::io::read_graph(&model, false)?;
-            let name = std::path::Path::new(&model).file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
-            let (sched, streamed_input) = match file.as_deref().map(plan::read_schedule).transpose()? {
-                // A plan document says how it counted the input; a bare schedule keeps --streamed-input.
-                Some((s, sram)) => (Some(s), sram.map_or(streamed_input, |in_sram| !in_sram)),
-                None if split.is_some() => (Some(schedule(split, grid, &halo)?), streamed_input),
-                None => (None, streamed_input),
-            };
-            let halo = plan::parse_halo(&halo)?;
-            patchwise_cli::export::run(&g, &name, &board, sched, streamed_input, halo, input.as_deref(), &out)
-        })(),
+        Command::Export { model, board, input, split, grid, streamed_input, halo, schedule: file, then, out } => {
+            (|| {
+                let g = patchwise_cli::io::read_graph(&model, false)?;
+                let name =
+                    std::path::Path::new(&model).file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
+                let (sched, streamed_input) = match file.as_deref().map(plan::read_schedule).transpose()? {
+                    // A plan document says how it counted the input; a bare schedule keeps --streamed-input.
+                    Some((s, sram)) => (Some(s), sram.map_or(streamed_input, |in_sram| !in_sram)),
+                    None if split.is_some() => (Some(schedule(split, grid, &halo, &then)?), streamed_input),
+                    None => (None, streamed_input),
+                };
+                let halo = plan::parse_halo(&halo)?;
+                patchwise_cli::export::run(&g, &name, &board, sched, streamed_input, halo, input.as_deref(), &out)
+            })()
+        }
         Command::Explore { board, family, resolutions, widths, rd, classes, budget, streamed_input, json } => {
             let req = patchwise_cli::explore::Request {
                 board,
@@ -255,8 +279,8 @@ fn main() -> ExitCode {
             };
             patchwise_cli::explore::explore(&req, json)
         }
-        Command::Detect { model, image, split, grid, halo, schedule: file, threshold, json, out } => {
-            schedule_or_file(file.as_deref(), split, grid, &halo)
+        Command::Detect { model, image, split, grid, halo, schedule: file, then, threshold, json, out } => {
+            schedule_or_file(file.as_deref(), split, grid, &halo, &then)
                 .and_then(|s| detect::detect(&model, &image, s, threshold, json, out.as_deref()))
         }
     };

@@ -7,7 +7,7 @@ use patchwise_core::graph::Graph;
 use patchwise_core::patch::Halo;
 use patchwise_core::patch::InputMode;
 use patchwise_core::plan::document::{LatencyDoc, PlanDocument, LATENCY_BASIS};
-use patchwise_core::plan::{self, HaloChoice, Report, Schedule, Search};
+use patchwise_core::plan::{self, Candidate, HaloChoice, Later, Report, Schedule, Search, Stage};
 
 /// How the user asked for a schedule.
 #[derive(Clone, Debug, Default)]
@@ -22,6 +22,66 @@ pub struct Request {
     pub model_name: Option<String>,
     /// `--halo recompute|cache|auto`.
     pub halo: HaloChoice,
+    /// `--then`: patch stages after the first.
+    pub then: Then,
+}
+
+/// Patch stages after the first, as `--then` asks for them.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Then {
+    /// One stage (MCUNetV2).
+    #[default]
+    None,
+    /// `--then auto`: searched after the first stage ([`plan::later_stages`]).
+    Auto,
+    /// `--then A..=B:RxC[:cache]`, once per stage.
+    Stages(Later),
+}
+
+/// Parses `--then` values: `auto`, or stages `A..=B:RxC` with an optional
+/// `:cache` or `:recompute` (`A-B` also reads as a range).
+pub fn parse_then(values: &[String]) -> Result<Then> {
+    if values.is_empty() {
+        return Ok(Then::None);
+    }
+    if values.iter().any(|v| v == "auto") {
+        if values.len() > 1 {
+            bail!("--then auto searches the later stages itself: give it alone");
+        }
+        return Ok(Then::Auto);
+    }
+    let stages = values.iter().map(|v| parse_stage(v)).collect::<Result<Vec<_>>>()?;
+    Later::of(&stages)
+        .map(Then::Stages)
+        .with_context(|| format!("--then: at most {} patch stages after the first", Later::CAPACITY))
+}
+
+fn parse_stage(v: &str) -> Result<Stage> {
+    let bad = || format!("--then {v:?}: expected FIRST..=LAST:RxC with an optional :cache, e.g. 14..=20:2x2:cache");
+    let mut parts = v.split(':');
+    let range = parts.next().with_context(bad)?;
+    let (a, b) = range.split_once("..=").or_else(|| range.split_once('-')).with_context(bad)?;
+    let (first, last) = (a.trim().parse().ok().with_context(bad)?, b.trim().parse().ok().with_context(bad)?);
+    let grid = parse_grid(parts.next().with_context(bad)?).with_context(bad)?;
+    let halo = match parts.next() {
+        None | Some("recompute") => Halo::Recompute,
+        Some("cache") => Halo::Cache,
+        Some(_) => bail!(bad()),
+    };
+    if parts.next().is_some() {
+        bail!(bad());
+    }
+    Ok(Stage { first, last, grid, halo })
+}
+
+/// `schedule` with `then`'s stages after its first (`Auto` is `plan`'s).
+pub fn apply_then(schedule: Schedule, then: Then) -> Result<Schedule> {
+    match then {
+        Then::None => Ok(schedule),
+        Then::Auto => bail!("--then auto searches against a budget: use it with `plan`; here give the stages"),
+        Then::Stages(_) if schedule.split.is_none() => bail!("--then needs a first patch stage (--split)"),
+        Then::Stages(later) => Ok(schedule.then(later)),
+    }
 }
 
 /// The schedule in a file `plan --json` wrote: the whole document, or its
@@ -162,9 +222,19 @@ pub fn document(r: &Report, search: &Search, budget: Option<usize>) -> PlanDocum
 pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph, bool)>) -> Result<()> {
     let mode = req.mode();
     let search = plan::search(g, mode).with_halo(g, mode, req.halo);
-    let schedule = req.resolve(g, &search)?;
-    let r = plan::report(g, schedule, mode)?;
     let budget = req.budget()?;
+    let first = req.resolve(g, &search)?;
+    let mut later_front = Vec::new();
+    let schedule = match req.then {
+        Then::Auto if first.split.is_none() => bail!("--then auto needs a first patch stage (none was chosen)"),
+        Then::Auto => {
+            let tried = plan::later_stages(g, first, mode);
+            later_front = plan::pareto_front(&tried);
+            pick_within(&tried, budget).map_or(first, |c| c.schedule)
+        }
+        then => apply_then(first, then)?,
+    };
+    let r = plan::report(g, schedule, mode)?;
     let before = match without_rd {
         Some((base, trained)) => {
             let bs = plan::search(base, mode).with_halo(base, mode, req.halo);
@@ -208,6 +278,12 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
         );
     }
     match r.schedule.split {
+        Some(_) if !r.schedule.later.is_empty() => {
+            println!("schedule: {} patch stages (marked *):", r.schedule.later.len() + 1);
+            for (first, last, grid, halo) in r.schedule.stage_list() {
+                println!("  ops {first}..={last}, grid {}x{}, halos {}", grid.0, grid.1, halo_text(halo));
+            }
+        }
         Some(s) => println!(
             "schedule: patch stage = ops 0..={s} (marked *), grid {}x{}, halos {}",
             r.schedule.grid.0,
@@ -264,18 +340,39 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
     }
     println!("Pareto front (peak B, MACs, schedule):");
     for c in &search.pareto {
-        let s = match c.schedule.split {
-            Some(s) => {
-                format!("split {s} grid {}x{}{}", c.schedule.grid.0, c.schedule.grid.1, halo_suffix(c.schedule.halo))
-            }
-            None => "layer by layer".into(),
-        };
-        println!("  {:>10} {:>12}  {s}", c.peak_bytes, c.macs);
+        println!("  {:>10} {:>12}  {}", c.peak_bytes, c.macs, schedule_label(&c.schedule));
     }
     if let Some(note) = search.limit_note() {
         println!("note: {note}");
     }
+    if !later_front.is_empty() {
+        println!("with later patch stages after the first (peak B, MACs, schedule):");
+        for c in &later_front {
+            println!("  {:>10} {:>12}  {}", c.peak_bytes, c.macs, schedule_label(&c.schedule));
+        }
+    }
     Ok(())
+}
+
+/// Within `budget`, the fewest MACs (ties: the lower peak); without one, or
+/// when none fits, the smallest peak.
+fn pick_within(tried: &[Candidate], budget: Option<usize>) -> Option<Candidate> {
+    let fits = tried
+        .iter()
+        .filter(|c| budget.is_some_and(|b| c.peak_bytes <= b))
+        .min_by(|a, b| a.macs.cmp(&b.macs).then(a.peak_bytes.cmp(&b.peak_bytes)));
+    fits.or_else(|| tried.iter().min_by(|a, b| a.peak_bytes.cmp(&b.peak_bytes).then(a.macs.cmp(&b.macs)))).copied()
+}
+
+/// One line per schedule: `split 12 grid 4x4, halos cached; then ops 14..=20 grid 2x2`.
+pub fn schedule_label(s: &Schedule) -> String {
+    let Some(split) = s.split else { return "layer by layer".into() };
+    let mut text = format!("split {split} grid {}x{}{}", s.grid.0, s.grid.1, halo_suffix(s.halo));
+    for st in s.later.iter() {
+        text +=
+            &format!("; then ops {}..={} grid {}x{}{}", st.first, st.last, st.grid.0, st.grid.1, halo_suffix(st.halo));
+    }
+    text
 }
 
 /// How a schedule's patches treat their halos, for the text report.

@@ -193,8 +193,8 @@ pub fn execute_scheduled(g: &Graph, input: &[u8], schedule: Schedule) -> Result<
             let ex = Executor::new(g)?;
             (ex.arena_size(), exec::run_measured(&ex.program(), input, &clock)?)
         }
-        Some(split) => {
-            let ex = PatchExecutor::with_halo(g, split, schedule.grid, InputMode::InArena, schedule.halo)?;
+        Some(_) => {
+            let ex = PatchExecutor::for_schedule(g, schedule, InputMode::InArena)?;
             (ex.arena_size(), exec::run_measured(&ex.program(), input, &clock)?)
         }
     };
@@ -227,7 +227,7 @@ pub fn run(path: &Path, inputs: &[&Path], schedule: Schedule, output_dir: Option
         .collect();
     if as_json {
         let v = json!({
-            "schedule": {"split": schedule.split, "grid": [schedule.grid.0, schedule.grid.1]},
+            "schedule": patchwise_core::plan::document::ScheduleDoc::from(schedule),
             "outputs": outputs,
             "predicted_arena_bytes": r.predicted_arena,
             "measured_arena_bytes": r.measured_arena,

@@ -303,3 +303,69 @@ fn a_cached_halo_schedule_from_plan_runs_exactly() {
     );
     fails_with(&["plan", model, "--halo", "sometimes"], "expected recompute (MCUNetV2), cache or auto");
 }
+
+/// Several patch stages from the CLI: `plan --then auto` adds a stage where
+/// the peak is after the first, `plan --json` names it in `later_stages`,
+/// `run --schedule` takes that document and equals TFLite's reference
+/// output with the planned arena, and `run --then` gives the same stages by
+/// hand; malformed and overlapping stages are refused in one line.
+#[test]
+fn a_schedule_with_two_patch_stages_runs_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = "models/mbv2-w0.35-r144-int8.tflite";
+    // With the input streamed, the peak after ops 0..=5 is in the next blocks.
+    let stream = "--streamed-input";
+    let plan = patchwise(&["plan", model, "--split", "5", "--grid", "2x3", "--then", "auto", stream, "--json"]);
+    assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
+    let p: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let later = p["schedule"]["later_stages"].as_array().expect("later_stages in the schedule");
+    assert!(!later.is_empty(), "--then auto found no later stage on mbv2 after ops 0..=5: {}", p["schedule"]);
+    let one = patchwise(&["plan", model, "--split", "5", "--grid", "2x3", stream, "--json"]);
+    let one: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
+    assert!(
+        p["patch_peak_bytes"].as_u64() < one["patch_peak_bytes"].as_u64(),
+        "a second stage should lower the peak: {} vs {}",
+        p["patch_peak_bytes"],
+        one["patch_peak_bytes"]
+    );
+    let doc = dir.path().join("plan.json");
+    std::fs::write(&doc, &plan.stdout).unwrap();
+    let want = npy_data(&root().join("tests/golden/models/mbv2-w0.35-r144-int8.astronaut-144.out0.npy"));
+    let s = &later[0];
+    let by_hand = format!(
+        "{}..={}:{}x{}{}",
+        s["first"],
+        s["last"],
+        s["grid"][0],
+        s["grid"][1],
+        if s["halo"] == "cache" { ":cache" } else { "" }
+    );
+    let image = "assets/images/astronaut-144.png";
+    // `run` holds the input in SRAM: its arena is what `plan` gives these stages so.
+    let in_sram = patchwise(&["plan", model, "--split", "5", "--grid", "2x3", "--then", &by_hand, "--json"]);
+    assert!(in_sram.status.success(), "{}", String::from_utf8_lossy(&in_sram.stderr));
+    let in_sram: serde_json::Value = serde_json::from_slice(&in_sram.stdout).unwrap();
+    assert_eq!(in_sram["schedule"]["later_stages"], p["schedule"]["later_stages"]);
+    let from_doc = ["--schedule", doc.to_str().unwrap()];
+    let from_flags = ["--split", "5", "--grid", "2x3", "--then", by_hand.as_str()];
+    for (k, how) in [&from_doc[..], &from_flags[..]].into_iter().enumerate() {
+        let out_dir = dir.path().join(format!("out{k}"));
+        let mut args = vec!["run", model, "--input", image, "--output-dir", out_dir.to_str().unwrap(), "--json"];
+        args.extend(how);
+        let out = patchwise(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["schedule"]["later_stages"].as_array().map(Vec::len), Some(later.len()), "{how:?}");
+        assert_eq!(v["predicted_arena_bytes"], in_sram["patch_peak_bytes"], "plan and run disagree on the arena");
+        assert_eq!(v["predicted_arena_bytes"], v["measured_arena_bytes"]);
+        assert_eq!(npy_data(&out_dir.join("output_0.npy")), want);
+    }
+    for (then, why) in [
+        ("6..=9", "expected FIRST..=LAST:RxC"),
+        ("4..=9:2x2", "patch stages overlap or are out of operator order"),
+        ("9..=6:2x2", "first operator is after its last"),
+        ("auto", "--then auto searches against a budget"),
+    ] {
+        fails_with(&["run", model, "--input", image, "--split", "5", "--grid", "2x3", "--then", then], why);
+    }
+}

@@ -1023,6 +1023,11 @@ impl<'g> PatchExecutor<'g> {
         Ok(Self { graph, stages, layout, mode, lowered })
     }
 
+    /// The executor of a plan's schedule, every patch stage of it.
+    pub fn for_schedule(graph: &'g Graph, schedule: crate::plan::Schedule, mode: InputMode) -> Result<Self> {
+        Self::from_stages(graph, crate::plan::patch_schedules(graph, schedule)?, mode)
+    }
+
     /// The first patch stage.
     pub fn schedule(&self) -> &PatchSchedule {
         &self.stages[0]

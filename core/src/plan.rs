@@ -623,6 +623,93 @@ pub fn pareto_front(candidates: &[Candidate]) -> Vec<Candidate> {
     front
 }
 
+/// Peak and MACs of `schedule` (`None`: it cannot run under `mode`).
+pub fn evaluate(g: &Graph, schedule: Schedule, mode: InputMode) -> Option<Candidate> {
+    let (stages, layout) = layout(g, schedule, mode).ok()?;
+    let base: u64 = (0..g.nodes.len())
+        .map(|i| {
+            let o = g.tensors[g.nodes[i].output()].nhwc();
+            crate::patch::node_macs(g, i, crate::region::Rect::full(o[1], o[2]))
+        })
+        .sum();
+    let overhead: u64 = stages.iter().map(|s| s.overhead_macs(g)).sum();
+    Some(Candidate { schedule, peak_bytes: layout.arena_size(), macs: base + overhead })
+}
+
+/// How far around the peak operator [`later_stages`] looks for a stage's
+/// first and last operators.
+const LATER_REACH: (usize, usize) = (6, 8);
+
+/// Adds patch stages after `base`'s, one at a time, where the memory peak
+/// is now: each round takes the operator with the most live bytes after the
+/// last stage, tries the legal ranges around it (up to [`LATER_REACH`]
+/// operators before and after) on a 2×2 grid, and the three smallest-peak
+/// ranges on every grid up to 4×4, recomputing and caching. The round's
+/// smallest peak becomes the next base while it lowers the peak, up to
+/// [`Later::CAPACITY`] stages. Returns every schedule evaluated (`base`
+/// first): the caller takes their Pareto front or the best within a budget.
+pub fn later_stages(g: &Graph, base: Schedule, mode: InputMode) -> Vec<Candidate> {
+    let Some(start) = evaluate(g, base, mode) else { return Vec::new() };
+    let mut all = alloc::vec![start];
+    let mut best = start;
+    let n = g.nodes.len();
+    while best.schedule.later.len() < Later::CAPACITY {
+        let Some(end) = best.schedule.stage_list().map(|(_, last, _, _)| last).last() else { break };
+        let Ok((_, l)) = layout(g, best.schedule, mode) else { break };
+        let live = live_bytes(&l.buffers, n);
+        let Some(k) = (end + 1..n).max_by_key(|&i| (live[i], core::cmp::Reverse(i))) else { break };
+        // The peak inside an earlier stage: a later one cannot lower it.
+        if (0..=end).any(|i| live[i] > live[k]) {
+            break;
+        }
+        let with = |first: usize, last: usize, grid: (usize, usize), halo: Halo| {
+            let mut stages: Vec<Stage> = best.schedule.later.iter().copied().collect();
+            stages.push(Stage { first, last, grid, halo });
+            Later::of(&stages).map(|l| best.schedule.then(l))
+        };
+        let mut ranges = Vec::new();
+        for first in k.saturating_sub(LATER_REACH.0).max(end + 1)..=k {
+            for last in k..n.min(k + LATER_REACH.1 + 1) {
+                if crate::patch::check_stage(g, first, last).is_err() {
+                    break; // longer ranges from this first op are not legal either
+                }
+                if let Some(c) = with(first, last, (2, 2), Halo::Recompute).and_then(|s| evaluate(g, s, mode)) {
+                    all.push(c);
+                    ranges.push((c.peak_bytes, c.macs, first, last));
+                }
+            }
+        }
+        ranges.sort_unstable();
+        let mut round_best: Option<Candidate> = None;
+        for &(_, _, first, last) in ranges.iter().take(3) {
+            let o = g.tensors[g.nodes[last].output()].nhwc();
+            for rows in 1..=o[1].min(4) {
+                for cols in 1..=o[2].min(4) {
+                    for halo in [Halo::Recompute, Halo::Cache] {
+                        if (rows, cols, halo) == (2, 2, Halo::Recompute) || rows * cols == 1 {
+                            continue;
+                        }
+                        let Some(c) = with(first, last, (rows, cols), halo).and_then(|s| evaluate(g, s, mode)) else {
+                            continue;
+                        };
+                        all.push(c);
+                    }
+                }
+            }
+        }
+        for c in all.iter().filter(|c| c.schedule.later.len() == best.schedule.later.len() + 1) {
+            if round_best.is_none_or(|b| (c.peak_bytes, c.macs) < (b.peak_bytes, b.macs)) {
+                round_best = Some(*c);
+            }
+        }
+        match round_best {
+            Some(c) if c.peak_bytes < best.peak_bytes => best = c,
+            _ => break,
+        }
+    }
+    all
+}
+
 /// Which halo families a search's answer may come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -857,6 +944,8 @@ pub mod document {
         pub macs: u64,
         #[serde(default)]
         pub halo: Halo,
+        #[serde(default, rename = "later_stages", skip_serializing_if = "Later::is_empty")]
+        pub later: Later,
     }
 
     #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -1001,6 +1090,7 @@ pub mod document {
                         peak_bytes: c.peak_bytes,
                         macs: c.macs,
                         halo: c.schedule.halo,
+                        later: c.schedule.later,
                     })
                     .collect(),
                 stages: r

@@ -82,9 +82,7 @@ impl Prepared {
         let err = |e: patchwise_core::Error| e.to_string();
         let lowered = match schedule.split {
             None => Executor::new(graph).map_err(err)?.lowered,
-            Some(split) => {
-                PatchExecutor::with_halo(graph, split, schedule.grid, mode, schedule.halo).map_err(err)?.lowered
-            }
+            Some(_) => PatchExecutor::for_schedule(graph, schedule, mode).map_err(err)?.lowered,
         };
         check_run_arena(what, lowered.arena_size)?;
         let arena = vec![0; lowered.arena_size];
@@ -450,8 +448,8 @@ pub fn run_observed(
 
     let (scheduled, sched_outputs) = match schedule.split {
         None => (layer.clone(), layer_outputs.clone()),
-        Some(split) => {
-            let px = PatchExecutor::with_halo(&g, split, schedule.grid, mode, schedule.halo).map_err(err)?;
+        Some(_) => {
+            let px = PatchExecutor::for_schedule(&g, schedule, mode).map_err(err)?;
             let m = exec::run_measured_observed(&px.program(), &input, now, &mut |pass, s, _| {
                 at(RunAt { pass: 2 + pass as u8, node: s.node, patch: s.patch })
             })
