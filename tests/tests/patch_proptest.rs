@@ -74,6 +74,54 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    /// Two patch stages: a random first stage, a random later one (its own
+    /// grid and halo mode, starting right after the first or further on), and
+    /// a third when the network leaves room: byte-identical to layer by
+    /// layer, measured arena == planned.
+    #[test]
+    fn several_patch_stages_equal_layer_by_layer(
+        spec in spec(),
+        picks in prop::collection::vec((any::<prop::sample::Index>(), 0usize..3, 1usize..=3, 1usize..=3, any::<bool>()), 3),
+        streamed in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        use patchwise_core::patch::{check_stage, PatchSchedule};
+        let g = build(&spec).unwrap().graph;
+        let n = g.tensors[g.inputs[0]].bytes();
+        let input: Vec<u8> = (0..n as u64).map(|i| (seed.wrapping_mul(6364136223846793005).wrapping_add(i.wrapping_mul(1442695040888963407)) >> 56) as u8).collect();
+        let (want, _) = run_layers(&g, &[&input]).unwrap();
+        let mode = if streamed { InputMode::Streamed } else { InputMode::InArena };
+        let mut stages = Vec::new();
+        let mut next = 0;
+        for (k, &(at, gap, rows, cols, cache)) in picks.iter().enumerate() {
+            // Stage k starts `gap` ops after the previous one (the first at op 0) and
+            // ends at a random legal operator.
+            let first = if k == 0 { 0 } else { next + gap };
+            let lasts: Vec<usize> = (first..g.nodes.len()).take_while(|&l| check_stage(&g, first, l).is_ok()).collect();
+            if lasts.is_empty() {
+                break;
+            }
+            let last = lasts[at.index(lasts.len())];
+            let o = g.tensors[g.nodes[last].output()].nhwc();
+            let halo = if cache { Halo::Cache } else { Halo::Recompute };
+            stages.push(PatchSchedule::stage_with_halo(&g, first, last, (rows.min(o[1]), cols.min(o[2])), halo).unwrap());
+            next = last + 1;
+        }
+        prop_assume!(stages.len() >= 2);
+        let what: Vec<_> = stages.iter().map(|s| (s.first, s.split, s.grid, s.is_cached(s.output))).collect();
+        let ex = match PatchExecutor::from_stages(&g, stages, mode) {
+            Ok(ex) => ex,
+            // Only a network reading its input after the first stage refuses streaming.
+            Err(e) => { prop_assert!(streamed && e.to_string().contains("cannot be streamed"), "{:?}: {}", what, e); return Ok(()); }
+        };
+        let m = exec::run_measured(&ex.program(), &input, &|| 0.0).unwrap();
+        prop_assert_eq!(&m.outputs, &want, "{:?}", what);
+        prop_assert_eq!(m.arena_hwm, ex.arena_size(), "{:?}", what);
+    }
+}
+
 /// Shrunk from the proptest: with only op 5 cached, op 4 (an ADD, recomputed)
 /// has nothing new to give op 5 in the last column of patches, so its window
 /// there is empty; the interpreter must skip it rather than read outside it.
