@@ -85,7 +85,8 @@ impl CacheSet {
 #[cfg(feature = "serde")]
 impl serde::Serialize for CacheSet {
     fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
-        s.collect_seq(self.ops())
+        // With its length first: bincode (the page's worker codec) needs it.
+        s.collect_seq(self.ops().collect::<Vec<_>>())
     }
 }
 

@@ -160,6 +160,9 @@ pub struct LayerRow {
     pub layer_live_bytes: usize,
     /// Arena bytes live while this operator runs under the schedule.
     pub scheduled_live_bytes: usize,
+    /// Of those, the bytes of halo caches (row and column caches of the
+    /// patch stages' cached tensors, live across their stage).
+    pub cache_live_bytes: usize,
 }
 
 /// Consecutive operators whose outputs share a spatial resolution: the
@@ -254,6 +257,14 @@ pub fn report(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<Report> 
     let n = g.nodes.len();
     let layer_live = live_bytes(&base.buffers, n);
     let sched_live = live_bytes(&sched_layout.buffers, n);
+    let mut cache_live = alloc::vec![0usize; n];
+    for &(_, rows, cols) in &sched_layout.caches {
+        for b in [rows, cols].map(|b| &sched_layout.buffers[b]) {
+            for live in cache_live.iter_mut().take(b.last.min(n - 1) + 1).skip(b.first) {
+                *live += b.size;
+            }
+        }
+    }
     let base_macs: u64 = infos.iter().map(|l| l.macs).sum();
     let mut layers = Vec::with_capacity(n);
     let mut overhead = 0;
@@ -274,6 +285,7 @@ pub fn report(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<Report> 
             in_patch_stage: in_stage,
             layer_live_bytes: layer_live[i],
             scheduled_live_bytes: sched_live[i],
+            cache_live_bytes: cache_live[i],
         });
     }
     let stages = stages(g, &layers);
@@ -813,6 +825,100 @@ fn layered_shortlist(recomputed: &[Candidate], cached: &[Candidate]) -> Vec<Sche
 /// How many schedules of each family [`layered_shortlist`] takes.
 pub const LAYERED_SHORTLIST: usize = 6;
 
+/// [`Search::with_halo`] taken a few schedules at a time, so that a caller
+/// that must stay responsive (the page's worker) can report progress and
+/// stop between two steps: first every patch schedule re-planned with its
+/// halos cached, then (for `Auto`) the shortlist's per-layer mixtures.
+pub struct HaloRun {
+    base: Search,
+    mode: InputMode,
+    choice: HaloChoice,
+    once: Vec<u64>,
+    candidates: Vec<Candidate>,
+    /// Where the cached schedules start in `candidates`.
+    first_cached: usize,
+    /// Patch schedules of `base` still to cache (indices into its candidates).
+    to_cache: Vec<usize>,
+    next: usize,
+    /// Set once the cached family is complete (`Auto`): its mixtures to try.
+    shortlist: Option<Vec<Schedule>>,
+    next_mixture: usize,
+}
+
+impl HaloRun {
+    pub fn new(g: &Graph, base: Search, mode: InputMode, choice: HaloChoice) -> Self {
+        let once: Vec<u64> = analysis::layers(g).iter().map(|l| l.macs).collect();
+        let candidates: Vec<Candidate> = match choice {
+            HaloChoice::Recompute | HaloChoice::Auto => base.candidates.clone(),
+            HaloChoice::Cache => base.candidates.iter().filter(|c| c.schedule.split.is_none()).copied().collect(),
+        };
+        let to_cache = match choice {
+            HaloChoice::Recompute => Vec::new(),
+            _ => (0..base.candidates.len()).filter(|&i| base.candidates[i].schedule.split.is_some()).collect(),
+        };
+        let first_cached = candidates.len();
+        HaloRun {
+            base,
+            mode,
+            choice,
+            once,
+            candidates,
+            first_cached,
+            to_cache,
+            next: 0,
+            shortlist: None,
+            next_mixture: 0,
+        }
+    }
+
+    /// `(done, total)` schedules: cached ones, then shortlisted mixtures.
+    pub fn progress(&self) -> (usize, usize) {
+        let mixtures = match (&self.shortlist, self.choice) {
+            (Some(l), _) => l.len(),
+            (None, HaloChoice::Auto) => 2 * LAYERED_SHORTLIST,
+            (None, _) => 0,
+        };
+        (self.next + self.next_mixture, self.to_cache.len() + mixtures)
+    }
+
+    /// Re-plans up to `n` cached schedules (or one schedule's mixtures);
+    /// `false` once nothing is left.
+    pub fn step(&mut self, g: &Graph, n: usize) -> bool {
+        if self.next < self.to_cache.len() {
+            let end = (self.next + n.max(1)).min(self.to_cache.len());
+            for &i in &self.to_cache[self.next..end] {
+                let schedule = self.base.candidates[i].schedule;
+                if let Ok((cached, _)) = halo_candidate(g, schedule, Halo::Cache, self.mode, &self.once) {
+                    self.candidates.push(cached);
+                }
+            }
+            self.next = end;
+            return true;
+        }
+        if self.choice != HaloChoice::Auto {
+            return false;
+        }
+        let (base, cached) = (&self.base.candidates, &self.candidates[self.first_cached..]);
+        // The cached family is complete: its schedules follow the ones kept from the base.
+        let shortlist = self.shortlist.get_or_insert_with(|| layered_shortlist(base, cached));
+        let Some(&schedule) = shortlist.get(self.next_mixture) else { return false };
+        self.next_mixture += 1;
+        // Rebuilt rather than kept from the loop above: every candidate's per-patch
+        // rectangles together would take hundreds of MB; the layout is not needed again.
+        if let Some(split) = schedule.split {
+            if let Ok(all) = PatchSchedule::with_halo(g, split, schedule.grid, Halo::Cache) {
+                let layered = layered_candidates(g, schedule, &all, self.mode, &self.once);
+                self.candidates.extend(layered);
+            }
+        }
+        true
+    }
+
+    pub fn finish(self) -> Search {
+        Search { pareto: pareto_front(&self.candidates), candidates: self.candidates, ..self.base }
+    }
+}
+
 impl Search {
     /// The search's answers under `choice`: for `Cache` and `Auto`, every
     /// evaluated patch schedule is re-planned with its halos cached (module
@@ -821,30 +927,22 @@ impl Search {
     /// The front is the cached family's (`Cache`, with layer by layer) or
     /// every family's together (`Auto`).
     pub fn with_halo(&self, g: &Graph, mode: InputMode, choice: HaloChoice) -> Search {
-        if choice == HaloChoice::Recompute {
-            return self.clone();
-        }
-        let once: Vec<u64> = analysis::layers(g).iter().map(|l| l.macs).collect();
-        let mut candidates: Vec<Candidate> = match choice {
-            HaloChoice::Cache => self.candidates.iter().filter(|c| c.schedule.split.is_none()).copied().collect(),
-            _ => self.candidates.clone(),
+        let mut run = HaloRun::new(g, self.clone(), mode, choice);
+        while run.step(g, 64) {}
+        run.finish()
+    }
+
+    /// The candidates of one halo family (`Recompute`: every halo recomputed;
+    /// `Cache`: every halo cached; `Auto`: all, per-layer mixtures included),
+    /// layer by layer in each, with that family's Pareto front.
+    pub fn family(&self, choice: HaloChoice) -> Search {
+        let keep = |c: &&Candidate| match choice {
+            HaloChoice::Auto => true,
+            _ if c.schedule.split.is_none() => true,
+            HaloChoice::Recompute => c.schedule.halo == Halo::Recompute,
+            HaloChoice::Cache => c.schedule.halo == Halo::Cache,
         };
-        let first_cached = candidates.len();
-        for c in self.candidates.iter().filter(|c| c.schedule.split.is_some()) {
-            if let Ok((cached, _)) = halo_candidate(g, c.schedule, Halo::Cache, mode, &once) {
-                candidates.push(cached);
-            }
-        }
-        if choice == HaloChoice::Auto {
-            for schedule in layered_shortlist(&self.candidates, &candidates[first_cached..]) {
-                // Rebuilt rather than kept from the loop above: every candidate's per-patch
-                // rectangles together would take hundreds of MB; the layout is not needed again.
-                let Some(split) = schedule.split else { continue };
-                let Ok(all) = PatchSchedule::with_halo(g, split, schedule.grid, Halo::Cache) else { continue };
-                let layered = layered_candidates(g, schedule, &all, mode, &once);
-                candidates.extend(layered);
-            }
-        }
+        let candidates: Vec<Candidate> = self.candidates.iter().filter(keep).copied().collect();
         Search { pareto: pareto_front(&candidates), candidates, ..self.clone() }
     }
 

@@ -106,7 +106,7 @@ async function matchesCli(page, label) {
     return check(`${label}: numbers equal the CLI's (split ${s.split}, grid ${s.grid}, input ${s.mode})`, all) ? want : null;
 }
 const INPUT_SWITCH = '.switch:has([data-testid="input-in-sram"])';
-const HALO_SWITCH = '.switch:has([data-testid="halo-cache"])';
+const HALO = (choice) => `.seg:has([data-testid="halo-${choice}"])`;
 const RD_SWITCH = '.switch:has([data-testid="rd"])';
 const RD_METRICS = [
     ["layer-peak", "layer_peak_bytes"],
@@ -460,14 +460,41 @@ try {
     await page.waitForSelector('[data-testid="schedule"][data-mode="streamed"]', { timeout: WAIT });
     await matchesCli(page, "streamed input");
     // 4b. Halo caching (issue 14), streamed: the numbers are plan --halo cache's; no halo MACs left.
-    await page.click(HALO_SWITCH);
+    await page.click(HALO("cache"));
     await page.waitForSelector('[data-testid="schedule"][data-halo="cache"]', { timeout: WAIT });
     const cached = await matchesCli(page, "halos cached, streamed input");
     check("halos cached: no recomputed MACs", cached && cached.overhead_macs === 0, cached ? `overhead ${cached.overhead_macs}` : "");
     await page.waitForFunction(() => location.hash.includes("halo=cache"), null, { timeout: WAIT }).catch(() => {});
     check("the URL carries halo=cache", page.url().includes("halo=cache"), page.url());
     await page.screenshot({ path: join(OUT_DIR, "halo-cache.png") });
-    await page.click(HALO_SWITCH);
+    // Auto: once the worker has weighed every family, the best schedule for the board over all of them (plan --halo auto).
+    await page.click(HALO("auto"));
+    await waitReady(page);
+    const autoAll = cli(["--board", "stm32f746g-disco", "--streamed-input", "--halo", "auto"]);
+    const gotAuto = await numbersAsCli(page);
+    check("halo auto: the page's schedule is plan --halo auto's for the board",
+        gotAuto.patch_peak_bytes === autoAll.patch_peak_bytes && gotAuto.macs === autoAll.macs,
+        `page ${gotAuto.patch_peak_bytes} B ${gotAuto.macs} MACs vs CLI ${autoAll.patch_peak_bytes} B ${autoAll.macs} MACs`);
+    const alt = await page.locator(".pareto .alt-front").count();
+    const autoFront = await page.locator(".pareto circle.front").count();
+    check("the Pareto chart joins the auto front and dashes the other two families'", alt === 2 && autoFront === autoAll.pareto.length,
+        `${alt} other fronts, ${autoFront} vs ${autoAll.pareto.length} front points`);
+    // Under auto's schedule (cached halos here): the memory chart shows the caches' share per layer,
+    // and hovering a cached layer draws the strips its patches do not recompute.
+    const cacheBars = await page.$$eval('[data-testid="memory-chart"] .bar .cache', (b) => b.map((r) => Number(r.dataset.bytes)));
+    const wantCache = autoAll.layers.map((l) => l.cache_live_bytes).filter((b) => b > 0);
+    check("the memory chart shows plan --json's halo cache bytes per layer", cacheBars.length > 0 && JSON.stringify(cacheBars) === JSON.stringify(wantCache),
+        `${cacheBars.slice(0, 4)} vs ${wantCache.slice(0, 4)} (${autoAll.schedule.split} ${JSON.stringify(autoAll.schedule.halo)})`);
+    let strips = 0;
+    for (let i = 0; i < autoAll.layers.length && strips === 0 && autoAll.layers[i].in_patch_stage; i++) {
+        await page.locator('[data-testid="memory-chart"] .bar').nth(i).dispatchEvent("mouseenter");
+        await page.waitForSelector(`[data-testid="patch-view"][data-tensor]`, { timeout: WAIT });
+        strips = Number(await page.getAttribute('[data-testid="patch-view"]', "data-cached-strips"));
+    }
+    check("hovering a cached layer draws the strips its patches do not recompute", strips > 0, `strips ${strips}`);
+    await page.screenshot({ path: join(OUT_DIR, "halo-auto.png"), fullPage: true });
+    await page.locator('[data-testid="memory-chart"]').dispatchEvent("mouseleave");
+    await page.click(HALO("recompute"));
     await page.waitForSelector('[data-testid="schedule"][data-halo="recompute"]', { timeout: WAIT });
     await page.click(INPUT_SWITCH);
     await page.waitForSelector('[data-testid="schedule"][data-mode="sram"]', { timeout: WAIT });

@@ -93,16 +93,23 @@ fn Playground() -> Html {
         let (d, slot) = (dispatch.clone(), slot.clone());
         use_worker_bridge::<PlanWorker, _>(move |resp: Response| {
             d.dispatch(match resp {
-                Response::Search { id, result } => Action::SearchDone { id, result },
+                Response::Search { id, result } => {
+                    // Go on with the other halo families (cached, per layer) in the worker.
+                    if let (Ok(_), Some(b)) = (&result, slot.borrow().as_ref()) {
+                        b.send(Request::SearchContinue { id });
+                    }
+                    Action::SearchDone { id, result }
+                }
                 Response::Run { id, result } => Action::RunDone { id, result },
                 Response::Image { id, result } => Action::ImageDone { id, result },
-                Response::SearchProgress { id, done, total } => {
+                Response::SearchProgress { id, done, total, halos } => {
                     // A cancelled search's worker state is gone: this continue is ignored.
                     if let Some(b) = slot.borrow().as_ref() {
                         b.send(Request::SearchContinue { id });
                     }
-                    Action::SearchProgress { id, done, total }
+                    Action::SearchProgress { id, done, total, halos }
                 }
+                Response::SearchFamilies { id, result } => Action::FamiliesDone { id, result },
                 Response::RunProgress { id, at } => Action::RunProgress { id, at },
                 Response::Time { id, result } => Action::TimeDone { id, result },
                 // The Explore, camera and watch views' own workers answer them.
@@ -217,7 +224,7 @@ fn Playground() -> Html {
         Callback::from(move |_| {
             let mut doc = export::schedule_document(
                 &state.analysis.report,
-                state.current_search().map(|s| s.as_ref()),
+                state.current_search().map(|s| s.family(state.halo_choice)).as_ref(),
                 Some(state.budget),
             );
             if state.rd {
@@ -261,7 +268,7 @@ fn Playground() -> Html {
     let on_cancel_search = {
         let (d, bridge, state) = (dispatch.clone(), bridge.clone(), state.clone());
         Callback::from(move |_| {
-            for &(id, _) in &state.search_pending {
+            for &(id, _) in state.search_pending.iter().chain(&state.families_pending) {
                 bridge.send(Request::SearchCancel { id });
             }
             d.dispatch(Action::CancelSearch)
@@ -311,11 +318,18 @@ fn Playground() -> Html {
     };
     let mut tasks: Vec<AttrValue> = Vec::new();
     // The progress of the pending search the page last heard from (cleared when it lands).
-    let progress = state.search_progress.map(|(_, done, total)| (done, total));
+    let progress = state.search_progress.map(|(_, done, total, halos)| (done, total, halos));
     if !state.search_pending.is_empty() {
         tasks.push(match progress {
-            Some((done, total)) => format!("searching schedules ({done} of {total} stage ends)").into(),
-            None => "searching schedules".into(),
+            Some((done, total, false)) => format!("searching schedules ({done} of {total} stage ends)").into(),
+            _ => "searching schedules".into(),
+        });
+    } else if !state.families_pending.is_empty() {
+        tasks.push(match progress {
+            Some((done, total, true)) => {
+                format!("weighing cached halos and per-layer choices ({done} of {total} schedules)").into()
+            }
+            _ => "weighing cached halos and per-layer choices".into(),
         });
     }
     if state.run_pending.is_some() {
@@ -338,7 +352,7 @@ fn Playground() -> Html {
                     on_model={on_model} on_image={on_image} on_error={on_error}
                     on_export={on_export} on_firmware={on_firmware}
                     firmware_board={AttrValue::from(firmware_board.name)} share_url={share_url}>
-                <Status tasks={tasks} ready={state.ready()} progress={progress}
+                <Status tasks={tasks} ready={state.ready()} progress={progress.filter(|p| !p.2).map(|(d, t, _)| (d, t))}
                         on_cancel={(!state.search_pending.is_empty()).then_some(on_cancel_search)}
                         on_search_again={state.cancelled().then_some(on_search_again)} />
             </Header>
@@ -362,6 +376,7 @@ fn Playground() -> Html {
             <div class="layout" data-testid="analysis" data-ready={state.ready().to_string()} hidden={*tab != Tab::Analysis}>
                 <aside class="side">
                     <Controls model={state.model.clone()} split={state.split} grid={state.grid} mode={state.mode} halo={state.halo}
+                              halo_choice={state.halo_choice} weighing_halos={!state.families_pending.is_empty()}
                               board={state.board.map(|b| b.name)} budget={state.budget}
                               firmware_board={state.firmware_board.name}
                               searching={!state.search_pending.is_empty()}
@@ -376,7 +391,7 @@ fn Playground() -> Html {
                     if state.rd {
                         <RdCompare base={state.loaded.model.clone()} rd_model={state.model.clone()}
                                    analysis={state.analysis.clone()} base_search={state.base_search().cloned()}
-                                   rd_search={state.current_search().cloned()} budget={state.budget}
+                                   rd_search={state.current_search().cloned()} budget={state.budget} halo_choice={state.halo_choice}
                                    board={state.board.map(|b| b.name)} cancelled={state.search_cancelled}
                                    dispatch={dispatch.clone()} />
                     }
@@ -387,7 +402,7 @@ fn Playground() -> Html {
                     <GraphView model={state.model.clone()} analysis={state.analysis.clone()} hover={state.hover}
                                dispatch={dispatch.clone()} />
                     <div class="two">
-                        <ParetoChart search={search} current={state.schedule()}
+                        <ParetoChart search={search} current={state.schedule()} halo_choice={state.halo_choice}
                                      current_peak={state.analysis.report.patch_peak_bytes}
                                      current_macs={state.analysis.report.macs} budget={state.budget}
                                      searching={state.current_search().is_none() && !state.cancelled()} dispatch={dispatch.clone()} />

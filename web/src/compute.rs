@@ -55,10 +55,23 @@ pub const SEARCH_SLICE_MS: f64 = 50.0;
 struct Pending {
     id: u64,
     graph: Graph,
-    run: plan::SearchRun,
+    mode: Mode,
+    phase: Phase,
     /// Time spent searching so far (not waiting between slices).
     millis: f64,
 }
+
+/// A search's two parts: every split × grid with recomputed halos, then
+/// (after the page has that answer) the other halo families.
+enum Phase {
+    Splits(plan::SearchRun),
+    Halos(plan::HaloRun),
+    /// Between two parts (never seen by a slice).
+    Moving,
+}
+
+/// Schedules re-planned with cached halos per step of a [`Phase::Halos`].
+const HALO_STEP: usize = 4;
 
 /// The worker's state between two messages: the searches under way, each
 /// stepped one slice per message so that the worker stays free to hear a
@@ -225,8 +238,8 @@ impl Session {
                 Err(e) => respond(Response::Search { id, result: Err(e) }),
                 Ok(graph) => {
                     let t0 = now();
-                    let run = plan::SearchRun::new(&graph, mode);
-                    self.searches.push(Pending { id, graph, run, millis: now() - t0 });
+                    let phase = Phase::Splits(plan::SearchRun::new(&graph, mode));
+                    self.searches.push(Pending { id, graph, mode, phase, millis: now() - t0 });
                     self.slice(id, now, respond);
                 }
             },
@@ -261,23 +274,49 @@ impl Session {
         self.searches.len()
     }
 
-    /// Steps search `id` for up to [`SEARCH_SLICE_MS`]: its result when it
-    /// is done, else its progress.
+    /// Steps search `id` for up to [`SEARCH_SLICE_MS`]: its progress, or
+    /// the answer its part ends with (`Search`, then `SearchFamilies`).
     fn slice(&mut self, id: u64, now: Clock, respond: &mut dyn FnMut(Response)) {
         let Some(at) = self.searches.iter().position(|p| p.id == id) else { return };
         let p = &mut self.searches[at];
         let t0 = now();
-        while p.run.step(&p.graph) {
+        let (g, mode) = (&p.graph, p.mode);
+        loop {
+            let more = match &mut p.phase {
+                Phase::Splits(run) => run.step(g),
+                Phase::Halos(run) => run.step(g, HALO_STEP),
+                Phase::Moving => false,
+            };
             let t = now();
+            if !more {
+                p.millis += t - t0;
+                break;
+            }
             if t - t0 >= SEARCH_SLICE_MS {
                 p.millis += t - t0;
-                let (done, total) = p.run.progress();
-                return respond(Response::SearchProgress { id, done, total });
+                let ((done, total), halos) = match &p.phase {
+                    Phase::Splits(run) => (run.progress(), false),
+                    Phase::Halos(run) => (run.progress(), true),
+                    Phase::Moving => ((0, 0), true),
+                };
+                return respond(Response::SearchProgress { id, done, total, halos });
             }
         }
-        let mut p = self.searches.remove(at);
-        p.millis += now() - t0;
-        respond(Response::Search { id, result: Ok(SearchOut::from_core(&p.run.finish(), p.millis)) });
+        match std::mem::replace(&mut p.phase, Phase::Moving) {
+            Phase::Splits(run) => {
+                let search = run.finish();
+                respond(Response::Search { id, result: Ok(SearchOut::from_core(&search, p.millis)) });
+                // The other families wait for the page to ask (it may cancel first).
+                p.phase = Phase::Halos(plan::HaloRun::new(g, search, mode, plan::HaloChoice::Auto));
+            }
+            Phase::Halos(run) => {
+                let p = self.searches.remove(at);
+                respond(Response::SearchFamilies { id, result: Ok(SearchOut::with_families(&run.finish(), p.millis)) });
+            }
+            Phase::Moving => {
+                self.searches.remove(at);
+            }
+        }
     }
 }
 
@@ -574,16 +613,34 @@ mod tests {
         }
         let Some(Response::Search { id: 4, result: Ok(out) }) = seen.pop() else { panic!("{seen:?}") };
         let g = load(&bundled()).unwrap();
-        assert_eq!(out.to_core(), plan::search(&g, Mode::InArena));
+        let recomputed = plan::search(&g, Mode::InArena);
+        assert_eq!(out.to_core(), recomputed);
+        assert!(!out.families);
         let splits = patchwise_core::patch::legal_splits(&g).len();
         let done: Vec<usize> = seen
             .iter()
             .map(|r| match r {
-                Response::SearchProgress { id: 4, done, total } if *total == splits => *done,
+                Response::SearchProgress { id: 4, done, total, halos: false } if *total == splits => *done,
                 other => panic!("{other:?}"),
             })
             .collect();
         assert_eq!(done, (1..=splits).collect::<Vec<_>>(), "one split a slice on this clock");
+        // Asked to go on, the worker weighs the other halo families, a slice at a time.
+        assert_eq!(session.searches(), 1);
+        seen.clear();
+        session.handle(Request::SearchContinue { id: 4 }, &c, &mut |r| seen.push(r));
+        while let Some(Response::SearchProgress { id, halos: true, .. }) = seen.last() {
+            let id = *id;
+            session.handle(Request::SearchContinue { id }, &c, &mut |r| seen.push(r));
+        }
+        let Some(Response::SearchFamilies { id: 4, result: Ok(all) }) = seen.pop() else { panic!("{seen:?}") };
+        assert!(all.families && seen.len() > 1, "{} progress answers", seen.len());
+        assert_eq!(all.to_core(), recomputed.with_halo(&g, Mode::InArena, plan::HaloChoice::Auto));
+        assert_eq!(
+            all.family(plan::HaloChoice::Cache).to_core().pareto,
+            recomputed.with_halo(&g, Mode::InArena, plan::HaloChoice::Cache).pareto
+        );
+        assert_eq!(all.family(plan::HaloChoice::Recompute).to_core().pareto, recomputed.pareto);
         assert_eq!(session.searches(), 0);
     }
 

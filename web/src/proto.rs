@@ -28,6 +28,10 @@ pub struct SearchOut {
     /// Legal stage ends the search left untried (`plan::MAX_SEARCH_WORK`).
     pub splits_untried: usize,
     pub millis: f64,
+    /// Whether `candidates` hold every halo family (each patch schedule also
+    /// with its halos cached, and per-layer mixtures: `plan::HaloRun` with
+    /// `Auto`) or only recomputed halos (`pareto` is then that family's).
+    pub families: bool,
 }
 
 impl SearchOut {
@@ -39,7 +43,22 @@ impl SearchOut {
             pareto: s.pareto.clone(),
             splits_untried: s.splits_untried,
             millis,
+            families: false,
         }
+    }
+
+    /// The same search with every halo family (`s` from `plan::HaloRun`).
+    pub fn with_families(s: &Search, millis: f64) -> Self {
+        SearchOut { families: true, ..Self::from_core(s, millis) }
+    }
+
+    /// One halo family of the search, with its front (`plan::Search::family`);
+    /// before the families are in, the recomputed one whatever is asked.
+    pub fn family(&self, choice: patchwise_core::plan::HaloChoice) -> SearchOut {
+        if !self.families {
+            return self.clone();
+        }
+        SearchOut { families: true, ..Self::from_core(&self.to_core().family(choice), self.millis) }
     }
 
     pub fn to_core(&self) -> Search {
@@ -139,7 +158,9 @@ pub struct ExploreJob {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
     /// `plan::search` over every legal split × grid, taken a slice at a time:
-    /// the worker answers `SearchProgress` until the page asks it to go on.
+    /// the worker answers `SearchProgress` until the page asks it to go on,
+    /// then `Search`; asked to go on again, it re-plans the schedules with
+    /// cached halos and per-layer mixtures and answers `SearchFamilies`.
     Search { id: u64, model: Source, mode: Mode },
     /// Goes on with search `id` for another slice (ignored once it is done or cancelled).
     SearchContinue { id: u64 },
@@ -182,12 +203,20 @@ pub enum Response {
         index: usize,
         result: Result<SpecPoint, String>,
     },
-    /// How far search `id` is: `done` of `total` legal stage ends evaluated.
-    /// The search waits for a `SearchContinue`.
+    /// How far search `id` is: `done` of `total` legal stage ends evaluated
+    /// or, once its `Search` answer is sent (`halos`), schedules re-planned
+    /// with cached halos. The search waits for a `SearchContinue`.
     SearchProgress {
         id: u64,
         done: usize,
         total: usize,
+        halos: bool,
+    },
+    /// Search `id` with every halo family (after its `Search` answer, which
+    /// has the recomputed ones): cached halos and per-layer mixtures.
+    SearchFamilies {
+        id: u64,
+        result: Result<SearchOut, String>,
     },
     Watch {
         id: u64,
@@ -276,6 +305,24 @@ mod codec_tests {
         spec.blocks.push(BlockGroup { kernel: 5, expansion: 4, stride: 1, out_channels: 40, repeat: 1, se: true });
         let src = Source::Spec(spec);
         assert_eq!(round_trip(&src), src);
+    }
+
+    #[test]
+    fn a_search_with_every_halo_family_round_trips_in_the_worker_codec() {
+        use patchwise_core::patch::{CacheSet, Halo};
+        use patchwise_core::plan::{Later, Stage};
+        let g = patchwise_core::loader::load(crate::DEFAULT_MODEL).unwrap();
+        let s = patchwise_core::plan::search(&g, Mode::Streamed);
+        let mut out = SearchOut::with_families(&s, 1.0);
+        // Every form a candidate's schedule takes: per-layer halos and later stages too.
+        let mut c = out.candidates[1];
+        c.schedule = c.schedule.with_halo(Halo::Layers(CacheSet::of([0, 2, 5]).unwrap()));
+        out.candidates.push(c);
+        c.schedule =
+            c.schedule.then(Later::of(&[Stage { first: 40, last: 44, grid: (2, 2), halo: Halo::Cache }]).unwrap());
+        out.candidates.push(c);
+        let resp = Response::SearchFamilies { id: 2, result: Ok(out) };
+        assert_eq!(round_trip(&resp), resp);
     }
 
     #[test]

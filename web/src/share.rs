@@ -3,12 +3,14 @@
 //! the bundled model; a loaded file cannot travel in a link), `rd=1` turns
 //! receptive-field redistribution on; `split=none` is layer by layer;
 //! `budget=N` (bytes) replaces `board` for a custom budget; `input=streamed`
-//! does not count the input image in SRAM, `halo=cache` caches the patches' halos. `file=NAME` marks a view of a
+//! does not count the input image in SRAM, `halo=cache` caches the patches' halos, `halo=auto` picks the halo
+//! family (recompute, cache or per layer) with the best schedule for the budget. `file=NAME` marks a view of a
 //! loaded file: the link opens the bundled model and says which file to open.
 
 use patchwise_core::boards;
 
 use crate::proto::Mode;
+use patchwise_core::plan::HaloChoice;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Settings {
@@ -18,8 +20,9 @@ pub struct Settings {
     /// `Some(None)`: layer by layer; `None`: not given (search and pick the best).
     pub split: Option<Option<usize>>,
     pub grid: Option<(usize, usize)>,
-    /// `halo=cache`: the patches cache their halos (absent: recompute).
-    pub cache_halos: bool,
+    /// `halo=cache`: the patches cache their halos; `halo=auto`: every halo
+    /// family is searched (absent: recompute).
+    pub halo: HaloChoice,
     pub mode: Option<Mode>,
     pub board: Option<String>,
     pub budget: Option<usize>,
@@ -96,7 +99,13 @@ impl Settings {
                     }
                 }
                 "grid" => out.grid = parse_grid(v),
-                "halo" => out.cache_halos = v == "cache",
+                "halo" => {
+                    out.halo = match v {
+                        "cache" => HaloChoice::Cache,
+                        "auto" => HaloChoice::Auto,
+                        _ => HaloChoice::Recompute,
+                    }
+                }
                 "input" => {
                     out.mode = match v {
                         "sram" => Some(Mode::InArena),
@@ -131,9 +140,12 @@ impl Settings {
         }
         if let (Some(Some(_)), Some((r, c))) = (self.split, self.grid) {
             parts.push(format!("grid={r}x{c}"));
-            if self.cache_halos {
+            if self.halo == HaloChoice::Cache {
                 parts.push("halo=cache".into());
             }
+        }
+        if self.halo == HaloChoice::Auto {
+            parts.push("halo=auto".into());
         }
         if let Some(m) = self.mode {
             parts.push(format!("input={}", if m == Mode::InArena { "sram" } else { "streamed" }));
@@ -158,7 +170,7 @@ mod tests {
             rd: None,
             split: Some(Some(15)),
             grid: Some((1, 2)),
-            cache_halos: false,
+            halo: HaloChoice::Recompute,
             mode: Some(Mode::InArena),
             board: Some("stm32f746g-disco".into()),
             budget: None,
@@ -166,9 +178,12 @@ mod tests {
         };
         assert_eq!(s.to_hash(), "split=15&grid=1x2&input=sram&board=stm32f746g-disco");
         assert_eq!(Settings::parse(&format!("#{}", s.to_hash())), s);
-        let h = Settings { cache_halos: true, ..s.clone() };
+        let h = Settings { halo: HaloChoice::Cache, ..s.clone() };
         assert_eq!(h.to_hash(), "split=15&grid=1x2&halo=cache&input=sram&board=stm32f746g-disco");
         assert_eq!(Settings::parse(&h.to_hash()), h);
+        let a = Settings { halo: HaloChoice::Auto, ..s.clone() };
+        assert_eq!(a.to_hash(), "split=15&grid=1x2&halo=auto&input=sram&board=stm32f746g-disco");
+        assert_eq!(Settings::parse(&a.to_hash()), a);
         let c = Settings { split: Some(None), mode: Some(Mode::Streamed), budget: Some(1000), ..Default::default() };
         assert_eq!(Settings::parse(&c.to_hash()), c);
         let p = Settings {

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use patchwise_core::boards::{self, Board};
 use patchwise_core::graph::Graph;
 use patchwise_core::patch::Halo;
+use patchwise_core::plan::HaloChoice;
 use patchwise_core::spec::ArchSpec;
 use yew::prelude::*;
 
@@ -197,6 +198,10 @@ pub struct State {
     pub mode: Mode,
     /// Whether the patches recompute their shared halos (MCUNetV2) or cache them.
     pub halo: Halo,
+    /// The halo family the page's choices come from: recompute (MCUNetV2),
+    /// cache, or auto (every family, per-layer mixtures included). The Auto
+    /// button and the Pareto front are this family's.
+    pub halo_choice: HaloChoice,
     /// The board whose SRAM sets the budget (`None`: a custom budget).
     pub board: Option<&'static Board>,
     /// Arena budget in bytes (a board's: its SRAM less `boards::STACK_RESERVE`, as the CLI's `--board`).
@@ -230,8 +235,12 @@ pub struct State {
     pub detections: Option<Rc<Vec<Detection>>>,
     /// Class names from a labels file (its name, one name per line), kept across models.
     pub labels: Option<Rc<(String, Vec<String>)>>,
-    /// The latest progress of a pending search: `(request id, done, total)`.
-    pub search_progress: Option<(u64, usize, usize)>,
+    /// The latest progress of a pending search: `(request id, done, total,
+    /// whether it is re-planning with cached halos)`.
+    pub search_progress: Option<(u64, usize, usize, bool)>,
+    /// Searches whose recomputed answer is in and whose other halo families
+    /// are being weighed: `(request id, (model id, mode))`.
+    pub families_pending: Vec<(u64, (u64, Mode))>,
     /// The user cancelled the searches under way: the schedule is theirs to
     /// set until they search again (or pick another model or input mode).
     pub search_cancelled: bool,
@@ -262,8 +271,8 @@ pub enum Action {
     SetRows(usize),
     SetCols(usize),
     SetMode(Mode),
-    /// Recompute or cache the halos neighbouring patches share.
-    SetHalo(Halo),
+    /// Recompute, cache or choose (auto) the halos neighbouring patches share.
+    SetHaloChoice(HaloChoice),
     /// A board preset by name (`None`: custom budget).
     SetBoard(Option<String>),
     SetBudget(usize),
@@ -279,11 +288,18 @@ pub enum Action {
         id: u64,
         result: Result<SearchOut, String>,
     },
-    /// Search `id` has evaluated `done` of `total` legal stage ends.
+    /// Search `id` has evaluated `done` of `total` legal stage ends (or,
+    /// `halos`, re-planned that many schedules with cached halos).
     SearchProgress {
         id: u64,
         done: usize,
         total: usize,
+        halos: bool,
+    },
+    /// Search `id` with every halo family.
+    FamiliesDone {
+        id: u64,
+        result: Result<SearchOut, String>,
     },
     /// The searches under way are dropped (the page told the worker).
     CancelSearch,
@@ -376,8 +392,12 @@ impl State {
         let from_file = settings.file.is_some() && settings.model.is_none();
         let mut split = settings.split.flatten().filter(|s| model.splits.contains(s) && !from_file);
         let mut grid = view::clamp_grid(g, split, settings.grid.unwrap_or((2, 2)));
-        let auto_pending = from_file || settings.split.is_none() || (settings.split != Some(None) && split.is_none());
-        let mut halo = if settings.cache_halos && split.is_some() { Halo::Cache } else { Halo::Recompute };
+        let halo_choice = settings.halo;
+        let auto_pending = from_file
+            || settings.split.is_none()
+            || (settings.split != Some(None) && split.is_none())
+            || halo_choice == HaloChoice::Auto;
+        let mut halo = if halo_choice == HaloChoice::Cache && split.is_some() { Halo::Cache } else { Halo::Recompute };
         let analysis = match Analysis::new(g, view::schedule(split, grid).with_halo(halo), mode) {
             Ok(a) => a,
             Err(_) => {
@@ -394,6 +414,7 @@ impl State {
             grid,
             mode,
             halo,
+            halo_choice,
             board,
             budget,
             firmware_board,
@@ -412,6 +433,7 @@ impl State {
             detections: None,
             labels: None,
             search_progress: None,
+            families_pending: Vec::new(),
             search_cancelled: false,
             search_epoch: 0,
             run_at: None,
@@ -533,7 +555,7 @@ impl State {
             rd: self.rd.then_some(true),
             split: Some(self.split),
             grid: self.split.map(|_| self.grid),
-            cache_halos: self.halo == Halo::Cache,
+            halo: self.halo_choice,
             mode: Some(self.mode),
             board: self.board.map(|b| b.name.to_string()),
             budget: Some(self.budget),
@@ -556,19 +578,33 @@ impl State {
         }
     }
 
-    /// Applies a schedule the search found (the Pareto chart, Auto, the explorer), with its halo mode.
+    /// Applies a schedule the search found (the Pareto chart, Auto, the
+    /// explorer), with its halo mode; a schedule of another family than the
+    /// chosen one (other than auto, which has them all) chooses its family.
     fn apply(&mut self, s: Sched) {
         self.replan_halo(s.split, if s.split.is_some() { s.grid } else { self.grid }, self.mode, s.halo);
+        if self.halo_choice != HaloChoice::Auto && s.split.is_some() {
+            self.halo_choice = match s.halo {
+                Halo::Recompute => HaloChoice::Recompute,
+                Halo::Cache => HaloChoice::Cache,
+                Halo::Layers(_) => HaloChoice::Auto,
+            };
+        }
     }
 
-    /// Applies the best schedule within the budget if the search is here; else waits for it.
+    /// Applies the best schedule of the chosen halo family within the budget
+    /// if the search (with that family) is here; else waits for it.
     fn auto(&mut self) {
         let Some(search) = self.current_search().cloned() else {
             self.auto_pending = true;
             return;
         };
+        if self.halo_choice != HaloChoice::Recompute && !search.families {
+            self.auto_pending = true;
+            return;
+        }
         self.auto_pending = false;
-        match search.to_core().best_within(self.budget) {
+        match search.family(self.halo_choice).to_core().best_within(self.budget) {
             Ok(c) => self.apply(c.schedule),
             Err(e) => self.error = Some(e.to_string()),
         }
@@ -647,7 +683,20 @@ impl Reducible for State {
             Action::SetRows(r) => s.replan(s.split, (r, s.grid.1), s.mode),
             Action::SetCols(c) => s.replan(s.split, (s.grid.0, c), s.mode),
             Action::SetMode(m) => s.replan(s.split, s.grid, m),
-            Action::SetHalo(h) => s.replan_halo(s.split, s.grid, s.mode, h),
+            Action::SetHaloChoice(choice) => {
+                s.halo_choice = choice;
+                match choice {
+                    HaloChoice::Recompute => s.replan_halo(s.split, s.grid, s.mode, Halo::Recompute),
+                    HaloChoice::Cache if s.split.is_some() => s.replan_halo(s.split, s.grid, s.mode, Halo::Cache),
+                    // Cache without patches: the Auto button picks a cached schedule.
+                    HaloChoice::Cache => {}
+                    // Auto: the best schedule of every family within the budget.
+                    HaloChoice::Auto => {
+                        s.error = None;
+                        s.auto()
+                    }
+                }
+            }
             Action::SetBoard(name) => {
                 s.board = name.as_deref().and_then(boards::board);
                 if let Some(b) = s.board {
@@ -672,8 +721,9 @@ impl Reducible for State {
                 s.search_pending.push((id, key))
             }
             Action::CancelSearch => {
-                if !s.search_pending.is_empty() {
+                if !s.search_pending.is_empty() || !s.families_pending.is_empty() {
                     s.search_pending.clear();
+                    s.families_pending.clear();
                     s.search_progress = None;
                     s.search_cancelled = true;
                     s.auto_pending = false;
@@ -689,9 +739,31 @@ impl Reducible for State {
                     s.run_at = Some(at);
                 }
             }
-            Action::SearchProgress { id, done, total } => {
-                if s.search_pending.iter().any(|(i, _)| *i == id) {
-                    s.search_progress = Some((id, done, total));
+            Action::SearchProgress { id, done, total, halos } => {
+                let pending = |list: &[(u64, (u64, Mode))]| list.iter().any(|(i, _)| *i == id);
+                if pending(&s.search_pending) || pending(&s.families_pending) {
+                    s.search_progress = Some((id, done, total, halos));
+                }
+            }
+            Action::FamiliesDone { id, result } => {
+                let Some(at) = s.families_pending.iter().position(|(i, _)| *i == id) else {
+                    return Rc::new(s);
+                };
+                let (_, key) = s.families_pending.remove(at);
+                if s.search_progress.is_some_and(|(i, ..)| i == id) {
+                    s.search_progress = None;
+                }
+                match result {
+                    // Replaces the recomputed-only search of the same key, if still kept.
+                    Ok(out) => {
+                        if let Some(entry) = s.searches.iter_mut().find(|(k, _)| *k == key) {
+                            entry.1 = Rc::new(out);
+                        }
+                        if key == (s.model.id, s.mode) && s.auto_pending {
+                            s.auto();
+                        }
+                    }
+                    Err(e) => s.error = Some(e),
                 }
             }
             Action::SearchDone { id, result } => {
@@ -699,12 +771,14 @@ impl Reducible for State {
                     return Rc::new(s);
                 };
                 let (_, key) = s.search_pending.remove(at);
-                if s.search_progress.is_some_and(|(i, _, _)| i == id) {
+                if s.search_progress.is_some_and(|(i, ..)| i == id) {
                     s.search_progress = None;
                 }
                 let current = key == (s.model.id, s.mode);
                 match result {
                     Ok(out) => {
+                        // The page asks the worker to go on with the other halo families.
+                        s.families_pending.push((id, key));
                         s.searches.retain(|(k, _)| *k != key);
                         s.searches.push((key, Rc::new(out)));
                         if s.searches.len() > SEARCH_CACHE {

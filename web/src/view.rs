@@ -53,6 +53,31 @@ impl Analysis {
     }
 }
 
+impl Analysis {
+    /// Per patch, the parts of tensor `t`'s window an earlier patch computed
+    /// (copied from the halo caches, or in place for a tensor held whole;
+    /// empty unless `t` is cached): the rows above what the patch computes
+    /// and the columns to its left.
+    pub fn cached_strips(&self, t: TensorId) -> Vec<Vec<Rect>> {
+        let Some(p) = self.patches.as_ref().filter(|p| p.is_cached(t)) else { return Vec::new() };
+        (0..p.patches())
+            .filter_map(|k| Some((p.rects[k][t]?, p.computed(k, t)?)))
+            .map(|(r, c)| cache_part(r, c))
+            .collect()
+    }
+}
+
+/// Window `r` less its computed part `c` (whose rows and columns run to
+/// `r`'s end): a strip above and a strip to its left.
+pub fn cache_part(r: Rect, c: Rect) -> Vec<Rect> {
+    if c.is_empty() {
+        return if r.is_empty() { Vec::new() } else { vec![r] };
+    }
+    let top = Rect::new(r.y, r.x, c.y - r.y, r.w);
+    let left = Rect::new(c.y, r.x, r.y_end() - c.y, c.x - r.x);
+    [top, left].into_iter().filter(|s| !s.is_empty()).collect()
+}
+
 /// Height and width of tensor `t` (NHWC).
 pub fn hw(g: &Graph, t: TensorId) -> (usize, usize) {
     let s = g.tensors[t].nhwc();
@@ -97,6 +122,42 @@ pub fn legal_splits(g: &Graph) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cached_window_splits_into_its_computed_part_and_two_strips() {
+        let r = Rect::new(4, 6, 10, 12);
+        // Rows 4..7 from the row cache, columns 6..8 from the column cache.
+        let c = Rect::new(7, 8, 7, 10);
+        let strips = cache_part(r, c);
+        assert_eq!(strips, vec![Rect::new(4, 6, 3, 12), Rect::new(7, 6, 7, 2)]);
+        let area: usize = strips.iter().map(|s| s.area()).sum();
+        assert_eq!(area + c.area(), r.area(), "strips and computed part tile the window");
+        assert_eq!(cache_part(r, r), Vec::<Rect>::new(), "nothing cached: no strip");
+        assert_eq!(cache_part(r, Rect::new(14, 18, 0, 0)), vec![r], "all from the caches");
+    }
+
+    #[test]
+    fn cached_strips_tile_each_window_of_a_cached_schedule() {
+        let g = patchwise_core::loader::load(crate::DEFAULT_MODEL).unwrap();
+        let split = *patchwise_core::patch::legal_splits(&g).iter().find(|&&s| s >= 5).unwrap();
+        let sched = super::schedule(Some(split), (3, 3)).with_halo(patchwise_core::patch::Halo::Cache);
+        let a = Analysis::new(&g, sched, Mode::Streamed).unwrap();
+        let p = a.patches.as_ref().unwrap();
+        let mut with_strips = 0;
+        for t in (0..=split).map(|i| g.nodes[i].output()).filter(|&t| p.is_cached(t) && !p.is_whole(t)) {
+            let strips = a.cached_strips(t);
+            assert_eq!(strips.len(), 9);
+            assert!(strips[0].is_empty(), "the first patch computes all of its window");
+            with_strips += usize::from(strips.iter().any(|s| !s.is_empty()));
+            for (k, s) in strips.iter().enumerate() {
+                let (r, c) = (p.rects[k][t].unwrap(), p.computed(k, t).unwrap());
+                assert_eq!(s.iter().map(|x| x.area()).sum::<usize>() + c.area(), r.area(), "patch {k}");
+            }
+        }
+        assert!(with_strips > 0, "later patches take strips from the caches");
+    }
+
     use super::*;
     use crate::DEFAULT_MODEL;
 

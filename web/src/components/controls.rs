@@ -4,6 +4,7 @@ use std::rc::Rc;
 
 use patchwise_core::boards::BOARDS;
 use patchwise_core::patch::Halo;
+use patchwise_core::plan::HaloChoice;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -20,6 +21,9 @@ pub struct ControlsProps {
     pub grid: (usize, usize),
     pub mode: Mode,
     pub halo: Halo,
+    pub halo_choice: HaloChoice,
+    /// Whether the search's cached and per-layer families are still being weighed.
+    pub weighing_halos: bool,
     pub board: Option<&'static str>,
     pub budget: usize,
     /// The board the firmware download is for (kept under a custom budget).
@@ -73,12 +77,15 @@ pub fn Controls(props: &ControlsProps) -> Html {
             d.dispatch(Action::SetMode(if checked { Mode::InArena } else { Mode::Streamed }));
         })
     };
-    let on_halo = {
+    let halo_option = |choice: HaloChoice, id: &'static str, text: &'static str, title: &'static str| {
         let d = d.clone();
-        Callback::from(move |e: Event| {
-            let checked = e.target_unchecked_into::<HtmlInputElement>().checked();
-            d.dispatch(Action::SetHalo(if checked { Halo::Cache } else { Halo::Recompute }));
-        })
+        let onchange = Callback::from(move |_: Event| d.dispatch(Action::SetHaloChoice(choice)));
+        html! {
+            <label class={classes!("seg", (props.halo_choice == choice).then_some("on"))} {title}>
+                <input type="radio" name="halo-choice" data-testid={id} checked={props.halo_choice == choice} {onchange} />
+                <span>{ text }</span>
+            </label>
+        }
     };
     let on_board = {
         let d = d.clone();
@@ -203,17 +210,27 @@ pub fn Controls(props: &ControlsProps) -> Html {
             </div>
 
             <div class="control">
-                <label class="switch">
-                    <input type="checkbox" checked={props.halo == Halo::Cache} data-testid="halo-cache"
-                        disabled={props.split.is_none()} onchange={on_halo} />
-                    <span class="switch-track" aria-hidden="true"></span>
-                    <span>{ "Cache halos instead of recomputing them" }</span>
-                </label>
-                <div class="muted small">
-                    { if props.halo == Halo::Cache {
-                        "Beyond MCUNetV2: shared rows and columns stay in arena caches; each stage pixel is computed once."
-                    } else {
-                        "MCUNetV2: each patch recomputes the halo it shares (the MAC overhead)."
+                <label id="halo-choice-label">{ "Halos neighbouring patches share" }</label>
+                <div class="segmented" role="radiogroup" aria-labelledby="halo-choice-label" data-testid="halo-choice"
+                     data-value={match props.halo_choice {
+                         HaloChoice::Recompute => "recompute",
+                         HaloChoice::Cache => "cache",
+                         HaloChoice::Auto => "auto",
+                     }}>
+                    { halo_option(HaloChoice::Recompute, "halo-recompute", "recompute",
+                        "MCUNetV2: every patch recomputes the halo it shares") }
+                    { halo_option(HaloChoice::Cache, "halo-cache", "cache",
+                        "Keep shared rows and columns in arena caches: each stage pixel computed once") }
+                    { halo_option(HaloChoice::Auto, "halo-auto", "auto",
+                        "The fewest MACs within the budget over every family: recompute, cache, and per-layer mixtures") }
+                </div>
+                <div class="muted small" data-testid="halo-note">
+                    { match (props.halo_choice, props.halo) {
+                        (HaloChoice::Auto, _) if props.weighing_halos => "Weighing cached halos and per-layer choices in the worker…".to_string(),
+                        (HaloChoice::Auto, h) => format!("Auto chose: {}. Recompute, cache and per-layer mixtures are all on the Pareto chart.", h.label()),
+                        (_, Halo::Cache) => "Beyond MCUNetV2: shared rows and columns stay in arena caches; each stage pixel is computed once.".to_string(),
+                        (_, Halo::Layers(_)) => format!("A per-layer choice: {}.", props.halo.label()),
+                        (_, Halo::Recompute) => "MCUNetV2: each patch recomputes the halo it shares (the MAC overhead).".to_string(),
                     } }
                 </div>
             </div>

@@ -1,6 +1,7 @@
 //! Per-layer memory: arena bytes live while each operator runs, layer by layer
-//! (grey) and under the schedule (blue; the patch stage shaded), with the
-//! budget line. Hovering a layer shows its patch regions on the image.
+//! (grey) and under the schedule (blue; the patch stage shaded, the halo
+//! caches' share of it hatched), with the budget line. Hovering a layer
+//! shows its patch regions on the image.
 
 use std::rc::Rc;
 
@@ -80,11 +81,20 @@ pub fn MemoryChart(props: &MemoryChartProps) -> Html {
                     <span class="key layer"></span>{ "layer by layer" }
                     <span class="key sched"></span>{ "this schedule" }
                     <span class="key stage"></span>{ "patch stage" }
+                    if r.layers.iter().any(|l| l.cache_live_bytes > 0) {
+                        <span class="key cache"></span>{ "halo caches" }
+                    }
                     <span class="key budget"></span>{ "budget" }
                 </div>
             </div>
             <svg class="chart memory" viewBox={format!("0 0 {W} {H}")} role="img" data-testid="memory-chart"
                  aria-label="Arena bytes live at each operator" onmouseleave={leave}>
+                <defs>
+                    <pattern id="cache-hatch" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+                        <rect width="4" height="4" fill="#99f6e4" />
+                        <rect width="2" height="4" fill="#0d9488" />
+                    </pattern>
+                </defs>
                 if let Some(s) = stage_end {
                     <rect class="stage-band" x={L.to_string()} y={T.to_string()} width={(bw * (s + 1) as f64).to_string()} height={ph.to_string()} />
                     <text class="stage-label" x={(L + 4.0).to_string()} y={(T + 12.0).to_string()}>{ "patch stage" }</text>
@@ -110,8 +120,14 @@ pub fn MemoryChart(props: &MemoryChartProps) -> Html {
                                   width={lw.to_string()} height={(T + ph - y(l.layer_live_bytes as f64)).to_string()} />
                             <rect class="sched" x={sx.to_string()} y={y(l.scheduled_live_bytes as f64).to_string()}
                                   width={sw.to_string()} height={(T + ph - y(l.scheduled_live_bytes as f64)).to_string()} />
-                            <title>{ format!("op {i} {} → {}\nlayer by layer: {}\nthis schedule: {}", l.op, fmt::shape(&l.output_shape),
-                                fmt::bytes(l.layer_live_bytes), fmt::bytes(l.scheduled_live_bytes)) }</title>
+                            if l.cache_live_bytes > 0 {
+                                <rect class="cache" x={sx.to_string()} y={y(l.cache_live_bytes as f64).to_string()}
+                                      width={sw.to_string()} height={(T + ph - y(l.cache_live_bytes as f64)).to_string()}
+                                      data-bytes={l.cache_live_bytes.to_string()} />
+                            }
+                            <title>{ format!("op {i} {} → {}\nlayer by layer: {}\nthis schedule: {}{}", l.op, fmt::shape(&l.output_shape),
+                                fmt::bytes(l.layer_live_bytes), fmt::bytes(l.scheduled_live_bytes),
+                                if l.cache_live_bytes > 0 { format!(" (halo caches {})", fmt::bytes(l.cache_live_bytes)) } else { String::new() }) }</title>
                         </g>
                     }
                 }) }
@@ -142,8 +158,10 @@ pub fn MemoryChart(props: &MemoryChartProps) -> Html {
                 { match hovered {
                     Some(l) => html! { <>
                         <strong>{ format!("op {} · {} → {}", l.index, l.op, fmt::shape(&l.output_shape)) }</strong>
-                        { format!(" — layer by layer {}, this schedule {}; {} MACs{}", fmt::bytes(l.layer_live_bytes),
-                            fmt::bytes(l.scheduled_live_bytes), fmt::count(l.scheduled_macs),
+                        { format!(" — layer by layer {}, this schedule {}{}; {} MACs{}", fmt::bytes(l.layer_live_bytes),
+                            fmt::bytes(l.scheduled_live_bytes),
+                            if l.cache_live_bytes > 0 { format!(" of which halo caches {}", fmt::bytes(l.cache_live_bytes)) } else { String::new() },
+                            fmt::count(l.scheduled_macs),
                             if l.in_patch_stage { " (in the patch stage: its patch regions are drawn on the image)" } else { "" }) }
                     </> },
                     None => html! { "Hover a layer to see its numbers and, in the patch stage, each patch's region of its output." },

@@ -1,5 +1,7 @@
-//! The schedule search: every split × grid as peak SRAM vs MACs, the Pareto
-//! front joined, the current schedule ringed. Click a point to apply it.
+//! The schedule search: every split × grid as peak SRAM vs MACs, coloured by
+//! halo family (recompute, cache, per-layer mixtures), the chosen family's
+//! Pareto front joined and the other families' fronts dashed, the current
+//! schedule ringed. Click a point to apply it.
 
 use std::rc::Rc;
 
@@ -9,6 +11,8 @@ use super::{ticks, ticks_between};
 use crate::fmt;
 use crate::proto::{Cand, Sched, SearchOut};
 use crate::state::{Action, State};
+use patchwise_core::patch::Halo;
+use patchwise_core::plan::HaloChoice;
 
 #[derive(Properties, PartialEq)]
 pub struct ParetoChartProps {
@@ -18,6 +22,8 @@ pub struct ParetoChartProps {
     pub current_macs: u64,
     pub budget: usize,
     pub searching: bool,
+    /// The halo family whose front is joined (and the Auto button's).
+    pub halo_choice: HaloChoice,
     pub dispatch: UseReducerDispatcher<State>,
 }
 
@@ -26,10 +32,27 @@ const FRAME: crate::view::Frame =
 
 fn label(s: &Sched) -> String {
     match s.split {
-        Some(sp) => format!("split {sp}, grid {}×{}", s.grid.0, s.grid.1),
+        Some(sp) if s.halo == Halo::Recompute => format!("split {sp}, grid {}×{}", s.grid.0, s.grid.1),
+        Some(sp) => format!("split {sp}, grid {}×{}, {}", s.grid.0, s.grid.1, s.halo.label()),
         None => "layer by layer".into(),
     }
 }
+
+/// The family class of a schedule's point.
+fn family_class(s: &Sched) -> &'static str {
+    match s.halo {
+        _ if s.split.is_none() => "layers-only",
+        Halo::Recompute => "recompute",
+        Halo::Cache => "cached",
+        Halo::Layers(_) => "per-layer",
+    }
+}
+
+const FAMILIES: [(HaloChoice, &str, &str); 3] = [
+    (HaloChoice::Recompute, "recompute", "recompute (MCUNetV2)"),
+    (HaloChoice::Cache, "cached", "cache halos"),
+    (HaloChoice::Auto, "per-layer", "every family, per-layer mixtures included"),
+];
 
 #[component]
 pub fn ParetoChart(props: &ParetoChartProps) -> Html {
@@ -42,7 +65,18 @@ pub fn ParetoChart(props: &ParetoChartProps) -> Html {
         };
     };
     let all = &search.candidates;
-    let front = &search.pareto;
+    let chosen = search.family(props.halo_choice);
+    let front = &chosen.pareto;
+    // The other families' fronts, once the worker has weighed them.
+    let others: Vec<(&str, &str, Vec<Cand>)> = if search.families {
+        FAMILIES
+            .iter()
+            .filter(|(c, ..)| *c != props.halo_choice)
+            .map(|&(c, class, name)| (class, name, search.family(c).pareto))
+            .collect()
+    } else {
+        Vec::new()
+    };
     // The axes cover the Pareto front, layer by layer and the budget; dominated
     // schedules beyond them are clipped (and counted in the caption).
     let fmax = |f: fn(&Cand) -> f64| front.iter().map(f).fold(0.0, f64::max);
@@ -62,13 +96,16 @@ pub fn ParetoChart(props: &ParetoChartProps) -> Html {
     let (pw, ph) = FRAME.plot();
     let x = |v: f64| L + v / xmax * pw;
     let y = |v: f64| T + ph - (v - ylo) / (yhi - ylo) * ph;
-    let path = front
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            format!("{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, x(c.peak_bytes as f64), y(c.macs as f64))
-        })
-        .collect::<String>();
+    let path_of = |front: &[Cand]| {
+        front
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                format!("{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, x(c.peak_bytes as f64), y(c.macs as f64))
+            })
+            .collect::<String>()
+    };
+    let path = path_of(front);
     let point = |c: &Cand, front: bool| {
         let d = props.dispatch.clone();
         let s = c.schedule;
@@ -84,13 +121,14 @@ pub fn ParetoChart(props: &ParetoChartProps) -> Html {
         let fits = c.peak_bytes <= props.budget;
         let name = format!("{}: peak {}, {} MACs", label(&c.schedule), fmt::bytes(c.peak_bytes), fmt::count(c.macs));
         html! {
-            <circle class={classes!(if front { "front" } else { "cand" }, (!fits).then_some("over"))}
+            <circle class={classes!(if front { "front" } else { "cand" }, family_class(&c.schedule), (!fits).then_some("over"))}
                     cx={format!("{:.1}", x(c.peak_bytes as f64))} cy={format!("{:.1}", y(c.macs as f64))}
                     r={if front { "4.5" } else { "2.2" }} {onclick}
                     tabindex={front.then_some("0")} role={front.then_some("button")} aria-label={front.then_some(name)}
                     onkeydown={front.then_some(onkeydown)}
                     data-split={c.schedule.split.map_or_else(|| "none".to_string(), |s| s.to_string())}
-                    data-grid={format!("{}x{}", c.schedule.grid.0, c.schedule.grid.1)}>
+                    data-grid={format!("{}x{}", c.schedule.grid.0, c.schedule.grid.1)}
+                    data-halo={c.schedule.halo.to_string()}>
                 <title>{ format!("{}\npeak {} · {} MACs{}", label(&c.schedule), fmt::bytes(c.peak_bytes), fmt::count(c.macs),
                                  if front { " (Pareto-optimal)" } else { "" }) }</title>
             </circle>
@@ -132,6 +170,12 @@ pub fn ParetoChart(props: &ParetoChartProps) -> Html {
                 </defs>
                 <g clip-path="url(#pareto-plot)">
                     { for all.iter().filter(|c| c.peak_bytes as f64 <= xmax && c.macs as f64 <= yhi).map(|c| point(c, false)) }
+                    { for others.iter().map(|(class, _, f)| html! {
+                        <g class={classes!("alt-front", *class)}>
+                            <path class="front-line" d={path_of(f)} />
+                            { for f.iter().filter(|c| c.peak_bytes as f64 <= xmax && c.macs as f64 <= yhi).map(|c| point(c, false)) }
+                        </g>
+                    }) }
                     <path class="front-line" d={path} />
                     { for front.iter().map(|c| point(c, true)) }
                 </g>
@@ -144,6 +188,17 @@ pub fn ParetoChart(props: &ParetoChartProps) -> Html {
                 <text class="axis-label" x={(L + pw / 2.0).to_string()} y={(H - 6.0).to_string()} text-anchor="middle">{ "peak SRAM" }</text>
                 <text class="axis-label" transform={format!("translate(14 {}) rotate(-90)", T + ph / 2.0)} text-anchor="middle">{ "MACs" }</text>
             </svg>
+            <div class="family-legend small" data-testid="pareto-legend">
+                { for FAMILIES.iter().map(|&(c, class, name)| html! {
+                    <span class={classes!("fam", class, (c == props.halo_choice).then_some("chosen"))}>
+                        <i aria-hidden="true"></i>
+                        { if c == props.halo_choice { format!("{name} (front joined)") } else { name.to_string() } }
+                    </span>
+                }) }
+                if !search.families {
+                    <span class="muted">{ "cached and per-layer families: weighing in the worker…" }</span>
+                }
+            </div>
         </section>
     }
 }

@@ -1,7 +1,9 @@
 //! The input image (letterboxed into the model input) with the patch grid and
 //! each patch's region: at the input (with its halo) or, while a layer is
-//! hovered in the memory chart, at that layer's output. Detections, when a
-//! run produced any, are drawn on top.
+//! hovered in the memory chart, at that layer's output — where that output's
+//! halos are cached, the strips an earlier patch computed (held in the
+//! caches, or in place) hatched apart from what the patch computes. Detections, when a run produced any, are
+//! drawn on top.
 
 use std::rc::Rc;
 
@@ -43,6 +45,7 @@ pub fn PatchView(props: &PatchViewProps) -> Html {
     let (th, tw) = view::hw(g, t);
     let (sy, sx) = (ih as f64 / th.max(1) as f64, iw as f64 / tw.max(1) as f64);
     let rects = a.rects(t);
+    let strips = a.cached_strips(t);
     let n = rects.len();
     let map = |r: &Rect| (r.x as f64 * sx, r.y as f64 * sy, r.w as f64 * sx, r.h as f64 * sy);
 
@@ -51,8 +54,13 @@ pub fn PatchView(props: &PatchViewProps) -> Html {
     let (oh, ow) = a.patches.as_ref().map_or((1, 1), |p| view::hw(g, p.output));
     let (cy, cx) = (ih as f64 / oh as f64, iw as f64 / ow as f64);
 
+    let cached_here = strips.iter().any(|s| !s.is_empty());
     let what = match (hovered_stage_op, a.schedule.split) {
         (_, None) => "No patching: every layer runs on the whole image.".to_string(),
+        (Some(i), _) if cached_here => format!(
+            "Regions each patch holds of op {i}'s output ({tw}×{th}), scaled onto the image: hatched, the strips an earlier \
+             patch computed (kept in the halo caches, or in place where the tensor is held whole); the rest it computes."
+        ),
         (Some(i), _) => format!("Regions each patch computes of op {i}'s output ({tw}×{th}), scaled onto the image."),
         (None, Some(_)) => "Input region each patch reads: its cell of the stage output plus the halo.".to_string(),
     };
@@ -87,7 +95,13 @@ pub fn PatchView(props: &PatchViewProps) -> Html {
             <div class="patch-figure">
                 <svg class="patch-svg" viewBox={format!("0 0 {iw} {ih}")} data-testid="patch-view"
                      data-patches={n.to_string()} data-tensor={t.to_string()}
+                     data-cached-strips={strips.iter().map(Vec::len).sum::<usize>().to_string()}
                      onmouseleave={ let f = focus.clone(); Callback::from(move |_: MouseEvent| f.set(None)) }>
+                    <defs>
+                        <pattern id="strip-hatch" width="3" height="3" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+                            <rect width="1.2" height="3" fill="#0d9488" />
+                        </pattern>
+                    </defs>
                     <rect class="letterbox" x="0" y="0" width={iw.to_string()} height={ih.to_string()} />
                     <image href={img.url.clone()} x={lb.pad_x.to_string()} y={lb.pad_y.to_string()}
                            width={(img.width as f32 * lb.scale).to_string()} height={(img.height as f32 * lb.scale).to_string()}
@@ -108,6 +122,18 @@ pub fn PatchView(props: &PatchViewProps) -> Html {
                                   style={format!("stroke: {colour}; fill: {colour}")} onmouseenter={enter} {onfocus}
                                   tabindex="0" aria-label={format!("patch {} of {n}: {}×{} at ({}, {})", p + 1, r.w, r.h, r.x, r.y)}>
                                 <title>{ format!("patch {}: {}×{} at ({}, {})", p + 1, r.w, r.h, r.x, r.y) }</title>
+                            </rect>
+                        }
+                    }) }
+                    { for strips.iter().enumerate().flat_map(|(p, s)| s.iter().map(move |r| (p, *r))).map(|(p, r)| {
+                        let (x, y, w, h) = map(&r);
+                        // Like the regions: with many patches only the hovered one's.
+                        let shown = n <= MANY_PATCHES || *focus == Some(p);
+                        html! {
+                            <rect class={classes!("cached-strip", (!shown).then_some("quiet"), focus.is_some_and(|f| f != p).then_some("dim"))}
+                                  x={x.to_string()} y={y.to_string()} width={w.to_string()} height={h.to_string()}
+                                  data-patch={p.to_string()}>
+                                <title>{ format!("patch {}: {}×{} at ({}, {}) computed by an earlier patch, not recomputed", p + 1, r.w, r.h, r.x, r.y) }</title>
                             </rect>
                         }
                     }) }

@@ -25,6 +25,8 @@ pub struct RdCompareProps {
     pub base_search: Option<Rc<SearchOut>>,
     pub rd_search: Option<Rc<SearchOut>>,
     pub budget: usize,
+    /// The halo family the best schedules come from (the page's choice).
+    pub halo_choice: patchwise_core::plan::HaloChoice,
     pub board: Option<&'static str>,
     /// The searches were cancelled (no best schedule to show until they run again).
     #[prop_or_default]
@@ -199,15 +201,16 @@ pub fn RdCompare(props: &RdCompareProps) -> Html {
         {
             let (base, rd) = (props.base.clone(), props.rd_model.clone());
             let (bs, rs) = (props.base_search.clone(), props.rd_search.clone());
+            let families = |s: &Option<Rc<SearchOut>>| s.as_ref().map(|s| s.families);
             use_memo(
-                (props.base.id, props.rd_model.id, mode, props.budget, bs.is_some(), rs.is_some()),
-                move |&(_, _, mode, budget, _, _)| {
+                (props.base.id, props.rd_model.id, mode, props.budget, families(&bs), families(&rs), props.halo_choice),
+                move |&(_, _, mode, budget, _, _, choice)| {
                     let best =
                         |g: &Model, s: &Option<Rc<SearchOut>>| -> Option<Result<Report, String>> {
                             let s = s.as_ref()?;
-                            Some(s.to_core().best_within(budget).map_err(|e| e.to_string()).and_then(|c| {
-                                plan::report(&g.graph, c.schedule, mode.into()).map_err(|e| e.to_string())
-                            }))
+                            Some(s.family(choice).to_core().best_within(budget).map_err(|e| e.to_string()).and_then(
+                                |c| plan::report(&g.graph, c.schedule, mode.into()).map_err(|e| e.to_string()),
+                            ))
                         };
                     (best(&base, &bs), best(&rd, &rs))
                 },
