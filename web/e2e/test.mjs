@@ -492,7 +492,30 @@ try {
         strips = Number(await page.getAttribute('[data-testid="patch-view"]', "data-cached-strips"));
     }
     check("hovering a cached layer draws the strips its patches do not recompute", strips > 0, `strips ${strips}`);
+    // Several patch stages: "Add stages where the peak is" asks the worker for plan::later_stages and
+    // applies the smallest peak; the numbers equal plan's for the same stages, and the chart bands each stage.
+    const one = await schedule(page);
+    await page.click('[data-testid="add-later"]');
+    await page.waitForSelector('[data-testid="schedule"]:not([data-later="0"])', { timeout: WAIT });
+    await page.waitForFunction(() => location.hash.includes("then="), null, { timeout: WAIT }).catch(() => {});
+    const then = decodeURIComponent((page.url().match(/then=([^&]*)/) || [])[1] || "");
+    const stagesArgs = then.split(",").filter(Boolean).flatMap((t) => ["--then", t.replace("-", "..=")]);
+    const firstHalo = one.halo === "cache" ? ["--halo", "cache"] : [];
+    const several = cli(["--split", one.split, "--grid", one.grid, "--streamed-input", ...firstHalo, ...stagesArgs]);
+    const gotSeveral = await numbersAsCli(page);
+    check("later stages: the page's numbers are plan's for the same stages (" + then + ")",
+        stagesArgs.length > 0 && gotSeveral.patch_peak_bytes === several.patch_peak_bytes && gotSeveral.macs === several.macs
+            && JSON.stringify(several.schedule.later_stages?.length) === String(stagesArgs.length / 2),
+        `page ${gotSeveral.patch_peak_bytes} B vs CLI ${several.patch_peak_bytes} B`);
+    check("later stages lower the peak below one stage's", gotSeveral.patch_peak_bytes < autoAll.patch_peak_bytes,
+        `${gotSeveral.patch_peak_bytes} vs ${autoAll.patch_peak_bytes}`);
+    const bands = await page.locator('[data-testid="stage-band"]').count();
+    check("the memory chart bands each patch stage", bands === 1 + stagesArgs.length / 2, `${bands} bands`);
+    const graphLater = await page.locator('[data-testid="graph-later-stage"]').count();
+    check("the graph view bands the later stages", graphLater === stagesArgs.length / 2, `${graphLater} later bands`);
     await page.screenshot({ path: join(OUT_DIR, "halo-auto.png"), fullPage: true });
+    await page.click('[data-testid="clear-later"]');
+    await page.waitForSelector('[data-testid="schedule"][data-later="0"]', { timeout: WAIT });
     await page.locator('[data-testid="memory-chart"]').dispatchEvent("mouseleave");
     await page.click(HALO("recompute"));
     await page.waitForSelector('[data-testid="schedule"][data-halo="recompute"]', { timeout: WAIT });

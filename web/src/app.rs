@@ -110,6 +110,7 @@ fn Playground() -> Html {
                     Action::SearchProgress { id, done, total, halos }
                 }
                 Response::SearchFamilies { id, result } => Action::FamiliesDone { id, result },
+                Response::LaterStages { id, result } => Action::LaterDone { id, result },
                 Response::RunProgress { id, at } => Action::RunProgress { id, at },
                 Response::Time { id, result } => Action::TimeDone { id, result },
                 // The Explore, camera and watch views' own workers answer them.
@@ -199,6 +200,19 @@ fn Playground() -> Html {
                 id,
                 model: (*state.model.source).clone(),
                 image: state.image.bytes.to_vec(),
+                schedule: state.schedule(),
+                mode: state.mode,
+            });
+        })
+    };
+    let on_later = {
+        let (d, bridge, state) = (dispatch.clone(), bridge.clone(), state.clone());
+        Callback::from(move |_: ()| {
+            let id = next_id();
+            d.dispatch(Action::LaterStarted(id));
+            bridge.send(Request::LaterStages {
+                id,
+                model: (*state.model.source).clone(),
                 schedule: state.schedule(),
                 mode: state.mode,
             });
@@ -341,6 +355,9 @@ fn Playground() -> Html {
     if state.image_pending.is_some() {
         tasks.push("decoding the image".into());
     }
+    if state.later_pending.is_some() {
+        tasks.push("searching later patch stages".into());
+    }
     let search = state.current_search().cloned();
     let share_url = format!("#{}", state.settings().to_hash());
 
@@ -377,6 +394,7 @@ fn Playground() -> Html {
                 <aside class="side">
                     <Controls model={state.model.clone()} split={state.split} grid={state.grid} mode={state.mode} halo={state.halo}
                               halo_choice={state.halo_choice} weighing_halos={!state.families_pending.is_empty()}
+                              later={state.later} later_pending={state.later_pending.is_some()} on_later={on_later}
                               board={state.board.map(|b| b.name)} budget={state.budget}
                               firmware_board={state.firmware_board.name}
                               searching={!state.search_pending.is_empty()}

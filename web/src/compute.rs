@@ -348,6 +348,19 @@ fn answer(req: Request, now: Clock, progress: &mut dyn FnMut(Response)) -> Respo
         Request::Time { id, model, image, schedule, mode, runs } => {
             Response::Time { id, result: time(&model, &image, schedule, mode, runs, now) }
         }
+        Request::LaterStages { id, model, schedule, mode } => Response::LaterStages {
+            id,
+            result: load(&model).and_then(|g| {
+                if schedule.split.is_none() {
+                    return Err("later patch stages need a first one: choose a split first".into());
+                }
+                let tried = plan::later_stages(&g, schedule, mode);
+                if tried.is_empty() {
+                    return Err("this schedule does not plan, so no stage can follow it".into());
+                }
+                Ok(tried)
+            }),
+        },
         Request::Search { id, .. } | Request::SearchContinue { id } | Request::SearchCancel { id } => {
             Response::Search { id, result: Err("a search is handled by the worker's session".into()) }
         }

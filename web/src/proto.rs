@@ -182,6 +182,9 @@ pub enum Request {
     /// Times the inference alone, `runs` times layer by layer and under
     /// `schedule` (alternately, each lowered once into its own arena).
     Time { id: u64, model: Source, image: Vec<u8>, schedule: Sched, mode: Mode, runs: u32 },
+    /// Patch stages after `schedule`'s first, where the peak is
+    /// (`plan::later_stages`): every schedule it tried.
+    LaterStages { id: u64, model: Source, schedule: Sched, mode: Mode },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -217,6 +220,11 @@ pub enum Response {
     SearchFamilies {
         id: u64,
         result: Result<SearchOut, String>,
+    },
+    /// The schedules `plan::later_stages` tried (the request's first).
+    LaterStages {
+        id: u64,
+        result: Result<Vec<Cand>, String>,
     },
     Watch {
         id: u64,

@@ -10,7 +10,8 @@
 use patchwise_core::boards;
 
 use crate::proto::Mode;
-use patchwise_core::plan::HaloChoice;
+use patchwise_core::patch::Halo;
+use patchwise_core::plan::{HaloChoice, Later, Stage};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Settings {
@@ -23,11 +24,29 @@ pub struct Settings {
     /// `halo=cache`: the patches cache their halos; `halo=auto`: every halo
     /// family is searched (absent: recompute).
     pub halo: HaloChoice,
+    /// `then=14-20:2x2:cache,30-40:2x2`: patch stages after the first.
+    pub later: Later,
     pub mode: Option<Mode>,
     pub board: Option<String>,
     pub budget: Option<usize>,
     /// The name of a loaded file the view was of (a link cannot carry the file itself).
     pub file: Option<String>,
+}
+
+/// `14-20:2x2:cache,30-40:2x2` (a malformed list is ignored whole).
+fn parse_later(v: &str) -> Option<Later> {
+    let stage = |t: &str| -> Option<Stage> {
+        let mut parts = t.split(':');
+        let (a, b) = parts.next()?.split_once('-')?;
+        let grid = parse_grid(parts.next()?)?;
+        let halo = match parts.next() {
+            None => Halo::Recompute,
+            Some("cache") => Halo::Cache,
+            Some(_) => return None,
+        };
+        Some(Stage { first: a.parse().ok()?, last: b.parse().ok()?, grid, halo })
+    };
+    Later::of(&v.split(',').map(stage).collect::<Option<Vec<_>>>()?)
 }
 
 /// Percent-encodes all but ASCII letters, digits and `._-`.
@@ -99,6 +118,7 @@ impl Settings {
                     }
                 }
                 "grid" => out.grid = parse_grid(v),
+                "then" => out.later = parse_later(v).unwrap_or_default(),
                 "halo" => {
                     out.halo = match v {
                         "cache" => HaloChoice::Cache,
@@ -147,6 +167,17 @@ impl Settings {
         if self.halo == HaloChoice::Auto {
             parts.push("halo=auto".into());
         }
+        if matches!(self.split, Some(Some(_))) && !self.later.is_empty() {
+            let stages: Vec<String> = self
+                .later
+                .iter()
+                .map(|s| {
+                    let cache = if s.halo == Halo::Cache { ":cache" } else { "" };
+                    format!("{}-{}:{}x{}{cache}", s.first, s.last, s.grid.0, s.grid.1)
+                })
+                .collect();
+            parts.push(format!("then={}", stages.join(",")));
+        }
         if let Some(m) = self.mode {
             parts.push(format!("input={}", if m == Mode::InArena { "sram" } else { "streamed" }));
         }
@@ -171,6 +202,7 @@ mod tests {
             split: Some(Some(15)),
             grid: Some((1, 2)),
             halo: HaloChoice::Recompute,
+            later: Later::NONE,
             mode: Some(Mode::InArena),
             board: Some("stm32f746g-disco".into()),
             budget: None,
@@ -181,6 +213,17 @@ mod tests {
         let h = Settings { halo: HaloChoice::Cache, ..s.clone() };
         assert_eq!(h.to_hash(), "split=15&grid=1x2&halo=cache&input=sram&board=stm32f746g-disco");
         assert_eq!(Settings::parse(&h.to_hash()), h);
+        let l = Settings {
+            later: Later::of(&[
+                Stage { first: 16, last: 20, grid: (2, 2), halo: Halo::Cache },
+                Stage { first: 30, last: 40, grid: (1, 3), halo: Halo::Recompute },
+            ])
+            .unwrap(),
+            ..s.clone()
+        };
+        assert_eq!(l.to_hash(), "split=15&grid=1x2&then=16-20:2x2:cache,30-40:1x3&input=sram&board=stm32f746g-disco");
+        assert_eq!(Settings::parse(&l.to_hash()), l);
+        assert_eq!(Settings::parse("then=16-20:2x2:sometimes").later, Later::NONE, "malformed: ignored");
         let a = Settings { halo: HaloChoice::Auto, ..s.clone() };
         assert_eq!(a.to_hash(), "split=15&grid=1x2&halo=auto&input=sram&board=stm32f746g-disco");
         assert_eq!(Settings::parse(&a.to_hash()), a);

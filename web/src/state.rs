@@ -7,7 +7,7 @@ use std::rc::Rc;
 use patchwise_core::boards::{self, Board};
 use patchwise_core::graph::Graph;
 use patchwise_core::patch::Halo;
-use patchwise_core::plan::HaloChoice;
+use patchwise_core::plan::{HaloChoice, Later};
 use patchwise_core::spec::ArchSpec;
 use yew::prelude::*;
 
@@ -198,6 +198,11 @@ pub struct State {
     pub mode: Mode,
     /// Whether the patches recompute their shared halos (MCUNetV2) or cache them.
     pub halo: Halo,
+    /// Patch stages after the first (found by `plan::later_stages` in the
+    /// worker; cleared when the first stage changes).
+    pub later: Later,
+    /// The later-stage search under way.
+    pub later_pending: Option<u64>,
     /// The halo family the page's choices come from: recompute (MCUNetV2),
     /// cache, or auto (every family, per-layer mixtures included). The Auto
     /// button and the Pareto front are this family's.
@@ -273,6 +278,15 @@ pub enum Action {
     SetMode(Mode),
     /// Recompute, cache or choose (auto) the halos neighbouring patches share.
     SetHaloChoice(HaloChoice),
+    /// A later-stage search was sent to the worker.
+    LaterStarted(u64),
+    /// What it tried: the best for the budget is applied.
+    LaterDone {
+        id: u64,
+        result: Result<Vec<crate::proto::Cand>, String>,
+    },
+    /// Back to one patch stage.
+    ClearLater,
     /// A board preset by name (`None`: custom budget).
     SetBoard(Option<String>),
     SetBudget(usize),
@@ -398,7 +412,12 @@ impl State {
             || (settings.split != Some(None) && split.is_none())
             || halo_choice == HaloChoice::Auto;
         let mut halo = if halo_choice == HaloChoice::Cache && split.is_some() { Halo::Cache } else { Halo::Recompute };
-        let analysis = match Analysis::new(g, view::schedule(split, grid).with_halo(halo), mode) {
+        let mut later = if split.is_some() { settings.later } else { Later::NONE };
+        let first = view::schedule(split, grid).with_halo(halo);
+        let analysis = match Analysis::new(g, first.then(later), mode).or_else(|_| {
+            later = Later::NONE;
+            Analysis::new(g, first, mode)
+        }) {
             Ok(a) => a,
             Err(_) => {
                 (split, grid, halo) = (None, (2, 2), Halo::Recompute);
@@ -414,6 +433,8 @@ impl State {
             grid,
             mode,
             halo,
+            later,
+            later_pending: None,
             halo_choice,
             board,
             budget,
@@ -461,6 +482,8 @@ impl State {
         self.analysis = Rc::new(analysis);
         self.split = None;
         self.grid = (2, 2);
+        self.later = Later::NONE;
+        self.later_pending = None;
         self.run = None;
         self.run_pending = None;
         self.run_at = None;
@@ -503,7 +526,7 @@ impl State {
     }
 
     pub fn schedule(&self) -> Sched {
-        view::schedule(self.split, self.grid).with_halo(self.halo)
+        view::schedule(self.split, self.grid).with_halo(self.halo).then(self.later)
     }
 
     /// The searches of the current model were cancelled and none is in.
@@ -556,6 +579,7 @@ impl State {
             split: Some(self.split),
             grid: self.split.map(|_| self.grid),
             halo: self.halo_choice,
+            later: self.later,
             mode: Some(self.mode),
             board: self.board.map(|b| b.name.to_string()),
             budget: Some(self.budget),
@@ -567,11 +591,22 @@ impl State {
         self.replan_halo(split, grid, mode, self.halo)
     }
 
+    /// Re-plans; later stages stay only while the first stage is unchanged
+    /// (they were found for it).
     fn replan_halo(&mut self, split: Option<usize>, grid: (usize, usize), mode: Mode, halo: Halo) {
         let grid = view::clamp_grid(&self.model.graph, split, grid);
-        match Analysis::new(&self.model.graph, view::schedule(split, grid).with_halo(halo), mode) {
+        let same_first = (split, grid, halo) == (self.split, self.grid, self.halo);
+        let later = if same_first { self.later } else { Later::NONE };
+        self.replan_with(view::schedule(split, grid).with_halo(halo).then(later), grid, mode);
+    }
+
+    /// Plans `s` (its grid, or `grid` without a split) under `mode`; on a
+    /// schedule the graph rejects, keeps the old one and says why.
+    fn replan_with(&mut self, s: Sched, grid: (usize, usize), mode: Mode) {
+        match Analysis::new(&self.model.graph, s, mode) {
             Ok(a) => {
-                (self.split, self.grid, self.mode, self.halo) = (split, grid, mode, halo);
+                (self.split, self.grid, self.mode, self.halo, self.later) =
+                    (s.split, if s.split.is_some() { s.grid } else { grid }, mode, s.halo, s.later);
                 self.analysis = Rc::new(a);
             }
             Err(e) => self.error = Some(e),
@@ -582,7 +617,10 @@ impl State {
     /// explorer), with its halo mode; a schedule of another family than the
     /// chosen one (other than auto, which has them all) chooses its family.
     fn apply(&mut self, s: Sched) {
-        self.replan_halo(s.split, if s.split.is_some() { s.grid } else { self.grid }, self.mode, s.halo);
+        let grid = view::clamp_grid(&self.model.graph, s.split, if s.split.is_some() { s.grid } else { self.grid });
+        // Layer by layer is one schedule whatever grid the controls keep.
+        let s = if s.split.is_some() { Sched { grid, ..s } } else { Sched::LAYER_BY_LAYER };
+        self.replan_with(s, grid, self.mode);
         if self.halo_choice != HaloChoice::Auto && s.split.is_some() {
             self.halo_choice = match s.halo {
                 Halo::Recompute => HaloChoice::Recompute,
@@ -744,6 +782,40 @@ impl Reducible for State {
                 if pending(&s.search_pending) || pending(&s.families_pending) {
                     s.search_progress = Some((id, done, total, halos));
                 }
+            }
+            Action::LaterStarted(id) => {
+                s.later_pending = Some(id);
+                s.error = None;
+            }
+            Action::LaterDone { id, result } => {
+                if s.later_pending != Some(id) {
+                    return Rc::new(s);
+                }
+                s.later_pending = None;
+                match result {
+                    // The schedule changed while the worker searched: its answer is stale.
+                    Ok(tried) if tried.first().is_some_and(|b| b.schedule != s.schedule()) => {}
+                    // The smallest peak (ties: fewer MACs): what the button is for.
+                    Ok(tried) => {
+                        match tried.iter().min_by(|a, b| (a.peak_bytes, a.macs).cmp(&(b.peak_bytes, b.macs))) {
+                            Some(c) if !c.schedule.later.is_empty() => {
+                                s.auto_pending = false;
+                                s.apply(c.schedule)
+                            }
+                            _ => s.error = Some(
+                                "no later patch stage lowers this schedule's peak: it is in the first stage, or in \
+                                 operators that cannot be patched"
+                                    .into(),
+                            ),
+                        }
+                    }
+                    Err(e) => s.error = Some(e),
+                }
+            }
+            Action::ClearLater => {
+                let first = Sched { later: Later::NONE, ..s.schedule() };
+                let grid = s.grid;
+                s.replan_with(first, grid, s.mode);
             }
             Action::FamiliesDone { id, result } => {
                 let Some(at) = s.families_pending.iter().position(|(i, _)| *i == id) else {

@@ -158,7 +158,6 @@ mod tests {
         assert!(with_strips > 0, "later patches take strips from the caches");
     }
 
-    use super::*;
     use crate::DEFAULT_MODEL;
 
     #[test]

@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use patchwise_core::boards::BOARDS;
 use patchwise_core::patch::Halo;
-use patchwise_core::plan::HaloChoice;
+use patchwise_core::plan::{HaloChoice, Later};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -24,6 +24,11 @@ pub struct ControlsProps {
     pub halo_choice: HaloChoice,
     /// Whether the search's cached and per-layer families are still being weighed.
     pub weighing_halos: bool,
+    /// Patch stages after the first, and whether the worker is looking for them.
+    pub later: Later,
+    pub later_pending: bool,
+    /// Asks the worker for later stages (`plan::later_stages`).
+    pub on_later: Callback<()>,
     pub board: Option<&'static str>,
     pub budget: usize,
     /// The board the firmware download is for (kept under a custom budget).
@@ -232,6 +237,32 @@ pub fn Controls(props: &ControlsProps) -> Html {
                         (_, Halo::Layers(_)) => format!("A per-layer choice: {}.", props.halo.label()),
                         (_, Halo::Recompute) => "MCUNetV2: each patch recomputes the halo it shares (the MAC overhead).".to_string(),
                     } }
+                </div>
+            </div>
+            <div class="control" data-testid="later-stages" data-count={props.later.len().to_string()}>
+                <label>{ "More patch stages" }</label>
+                if props.later.is_empty() {
+                    <div class="muted small">{ "One stage leaves the rest layer by layer. A later stage patches the blocks where the peak is now, with its own grid (beyond MCUNetV2)." }</div>
+                } else {
+                    <ul class="later-list">
+                        { for props.later.iter().map(|st| html! {
+                            <li>{ format!("ops {}..={} · grid {}×{}{}", st.first, st.last, st.grid.0, st.grid.1,
+                                if st.halo == Halo::Recompute { String::new() } else { format!(" · {}", st.halo.label()) }) }</li>
+                        }) }
+                    </ul>
+                }
+                <div class="button-row">
+                    <button class="button" data-testid="add-later" disabled={props.split.is_none() || props.later_pending}
+                            title="Search stages after the first where the memory peak is (plan --then auto) and apply the smallest peak"
+                            onclick={ let cb = props.on_later.clone(); Callback::from(move |_: MouseEvent| cb.emit(())) }>
+                        { if props.later_pending { "Searching…" } else if props.later.is_empty() { "Add stages where the peak is" } else { "Search again" } }
+                    </button>
+                    if !props.later.is_empty() {
+                        <button class="button" data-testid="clear-later"
+                                onclick={ let d = d.clone(); Callback::from(move |_: MouseEvent| d.dispatch(Action::ClearLater)) }>
+                            { "One stage" }
+                        </button>
+                    }
                 </div>
             </div>
         </section>

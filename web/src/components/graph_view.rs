@@ -52,6 +52,7 @@ pub fn GraphView(props: &GraphViewProps) -> Html {
             </div>
             <div class="graph-scroll" onmouseleave={leave}>
                 <GraphSvg drawing={drawing} split={props.analysis.schedule.split} hover={props.hover}
+                          later={props.analysis.schedule.later.iter().map(|st| (st.first, st.last)).collect::<Vec<_>>()}
                           dispatch={Some(props.dispatch.clone())} />
             </div>
         </section>
@@ -64,6 +65,9 @@ pub struct GraphSvgProps {
     /// The patch stage's last operator.
     #[prop_or_default]
     pub split: Option<usize>,
+    /// Later patch stages: `(first, last)` operators.
+    #[prop_or_default]
+    pub later: Vec<(usize, usize)>,
     #[prop_or_default]
     pub hover: Option<usize>,
     /// Links hovered or focused nodes with the layer table and the memory chart (`None`: a model not analysed).
@@ -98,8 +102,19 @@ pub fn GraphSvg(props: &GraphSvgProps) -> Html {
             if let Some((x0, x1)) = stage {
                 <rect class="stage-band" x={format!("{x0:.1}")} y="4" width={format!("{:.1}", x1 - x0)} height={format!("{:.0}", H - 8.0)} />
                 <line class="split-line" data-testid={format!("{}-split", props.testid)} x1={format!("{x1:.1}")} x2={format!("{x1:.1}")} y1="4" y2={format!("{:.0}", H - 4.0)} />
-                <text class="stage-label" x={format!("{:.1}", x0 + 4.0)} y="16">{ "patch stage" }</text>
+                <text class="stage-label" x={format!("{:.1}", x0 + 4.0)} y="16">
+                    { if props.later.is_empty() { "patch stage" } else { "stage 1" } }
+                </text>
             }
+            { for props.later.iter().enumerate().map(|(k, &(a, b))| {
+                let (x0, x1) = (x(a as f64 + 0.5), x(b as f64 + 1.5));
+                html! {
+                    <g data-testid={format!("{}-later-stage", props.testid)}>
+                        <rect class="stage-band" x={format!("{x0:.1}")} y="4" width={format!("{:.1}", x1 - x0)} height={format!("{:.0}", H - 8.0)} />
+                        <text class="stage-label" x={format!("{:.1}", x0 + 4.0)} y="16">{ format!("stage {}", k + 2) }</text>
+                    </g>
+                }
+            }) }
             { for dr.edges.iter().map(|e| {
                 let (a, b) = (x(slot(e.from, true)), x(slot(e.to, false)));
                 let span = slot(e.to, false) - slot(e.from, true);
@@ -120,7 +135,7 @@ pub fn GraphSvg(props: &GraphSvgProps) -> Html {
             <circle class="io" cx={format!("{:.1}", x(n as f64 + 1.0))} cy={BASE.to_string()} r="5"><title>{ "graph outputs" }</title></circle>
             { for dr.nodes.iter().enumerate().map(|(i, node)| {
                 let cx = x(i as f64 + 1.0);
-                let in_stage = split.is_some_and(|s| i <= s);
+                let in_stage = split.is_some_and(|s| i <= s) || props.later.iter().any(|&(a, b)| (a..=b).contains(&i));
                 let hot = props.hover == Some(i);
                 let (enter, focus) = match &props.dispatch {
                     Some(d) => {

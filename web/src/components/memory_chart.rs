@@ -39,7 +39,14 @@ pub fn MemoryChart(props: &MemoryChartProps) -> Html {
     let bw = pw / n as f64;
     let x = |i: usize| L + i as f64 * bw;
     let y = |v: f64| T + ph - v / top * ph;
-    let stage_end = props.analysis.schedule.split;
+    // Runs of operators that run patch by patch: one band per patch stage.
+    let mut bands: Vec<(usize, usize)> = Vec::new();
+    for i in r.layers.iter().enumerate().filter(|(_, l)| l.in_patch_stage).map(|(i, _)| i) {
+        match bands.last_mut() {
+            Some(b) if b.1 + 1 == i => b.1 = i,
+            _ => bands.push((i, i)),
+        }
+    }
 
     let ticks_y = ticks(top, 5);
     // Peak and budget lines, their labels pushed apart when the values are close.
@@ -95,10 +102,14 @@ pub fn MemoryChart(props: &MemoryChartProps) -> Html {
                         <rect width="2" height="4" fill="#0d9488" />
                     </pattern>
                 </defs>
-                if let Some(s) = stage_end {
-                    <rect class="stage-band" x={L.to_string()} y={T.to_string()} width={(bw * (s + 1) as f64).to_string()} height={ph.to_string()} />
-                    <text class="stage-label" x={(L + 4.0).to_string()} y={(T + 12.0).to_string()}>{ "patch stage" }</text>
-                }
+                { for bands.iter().enumerate().map(|(k, &(a, b))| html! {
+                    <g data-testid="stage-band">
+                        <rect class="stage-band" x={x(a).to_string()} y={T.to_string()} width={(bw * (b + 1 - a) as f64).to_string()} height={ph.to_string()} />
+                        <text class="stage-label" x={(x(a) + 4.0).to_string()} y={(T + 12.0).to_string()}>
+                            { if bands.len() == 1 { "patch stage".to_string() } else { format!("stage {}", k + 1) } }
+                        </text>
+                    </g>
+                }) }
                 { for ticks_y.iter().map(|&v| html! {
                     <g class="tick">
                         <line x1={L.to_string()} x2={(W - R).to_string()} y1={y(v).to_string()} y2={y(v).to_string()} />

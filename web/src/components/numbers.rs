@@ -56,15 +56,22 @@ pub fn Numbers(props: &NumbersProps) -> Html {
     let layer_fits = r.layer_peak_bytes <= props.budget;
     let target = props.board.map_or_else(|| "the budget".to_string(), str::to_string);
     let sched = match a.schedule.split {
-        Some(s) => format!(
-            "split {s} · grid {}×{}{}",
-            a.schedule.grid.0,
-            a.schedule.grid.1,
-            match a.schedule.halo {
-                patchwise_core::patch::Halo::Recompute => String::new(),
-                h => format!(" · {}", h.label()),
-            }
-        ),
+        Some(s) => {
+            format!(
+                "split {s} · grid {}×{}{}",
+                a.schedule.grid.0,
+                a.schedule.grid.1,
+                match a.schedule.halo {
+                    patchwise_core::patch::Halo::Recompute => String::new(),
+                    h => format!(" · {}", h.label()),
+                }
+            ) + &a
+                .schedule
+                .later
+                .iter()
+                .map(|st| format!(" + ops {}..={} · {}×{}", st.first, st.last, st.grid.0, st.grid.1))
+                .collect::<String>()
+        }
         None => "layer by layer".into(),
     };
     html! {
@@ -75,7 +82,7 @@ pub fn Numbers(props: &NumbersProps) -> Html {
                       data-split={a.schedule.split.map_or("none".into(), |s| s.to_string())}
                       data-grid={format!("{}x{}", a.schedule.grid.0, a.schedule.grid.1)}
                       data-mode={if a.report.input_mode == patchwise_core::patch::InputMode::InArena { "sram" } else { "streamed" }}
-                      data-halo={a.schedule.halo.to_string()}>
+                      data-halo={a.schedule.halo.to_string()} data-later={a.schedule.later.len().to_string()}>
                     { sched }
                 </span>
                 <span class={classes!("fit", if fits { "ok" } else { "bad" })} data-testid="fits" data-value={fits.to_string()}
