@@ -394,7 +394,8 @@ fn Playground() -> Html {
                 <aside class="side">
                     <Controls model={state.model.clone()} split={state.split} grid={state.grid} mode={state.mode} halo={state.halo}
                               halo_choice={state.halo_choice} weighing_halos={!state.families_pending.is_empty()}
-                              later={state.later} later_pending={state.later_pending.is_some()} on_later={on_later}
+                              later={state.later} later_pending={state.later_pending.is_some()}
+                              later_answers={state.later_answers} on_later={on_later}
                               board={state.board.map(|b| b.name)} budget={state.budget}
                               firmware_board={state.firmware_board.name}
                               searching={!state.search_pending.is_empty()}

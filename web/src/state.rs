@@ -203,6 +203,8 @@ pub struct State {
     pub later: Later,
     /// The later-stage search under way.
     pub later_pending: Option<u64>,
+    /// Later-stage searches answered so far (the benchmark waits on it).
+    pub later_answers: u32,
     /// The halo family the page's choices come from: recompute (MCUNetV2),
     /// cache, or auto (every family, per-layer mixtures included). The Auto
     /// button and the Pareto front are this family's.
@@ -435,6 +437,7 @@ impl State {
             halo,
             later,
             later_pending: None,
+            later_answers: 0,
             halo_choice,
             board,
             budget,
@@ -792,6 +795,7 @@ impl Reducible for State {
                     return Rc::new(s);
                 }
                 s.later_pending = None;
+                s.later_answers += 1;
                 match result {
                     // The schedule changed while the worker searched: its answer is stale.
                     Ok(tried) if tried.first().is_some_and(|b| b.schedule != s.schedule()) => {}

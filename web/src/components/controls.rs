@@ -27,6 +27,8 @@ pub struct ControlsProps {
     /// Patch stages after the first, and whether the worker is looking for them.
     pub later: Later,
     pub later_pending: bool,
+    /// Later-stage searches answered so far.
+    pub later_answers: u32,
     /// Asks the worker for later stages (`plan::later_stages`).
     pub on_later: Callback<()>,
     pub board: Option<&'static str>,
@@ -239,7 +241,8 @@ pub fn Controls(props: &ControlsProps) -> Html {
                     } }
                 </div>
             </div>
-            <div class="control" data-testid="later-stages" data-count={props.later.len().to_string()}>
+            <div class="control" data-testid="later-stages" data-count={props.later.len().to_string()}
+                 data-pending={props.later_pending.to_string()} data-answers={props.later_answers.to_string()}>
                 <label>{ "More patch stages" }</label>
                 if props.later.is_empty() {
                     <div class="muted small">{ "One stage leaves the rest layer by layer. A later stage patches the blocks where the peak is now, with its own grid (beyond MCUNetV2)." }</div>

@@ -138,7 +138,7 @@ pub fn ParetoChart(props: &ParetoChartProps) -> Html {
     let xt = ticks(xmax, 5);
     let yt = ticks_between(ylo, yhi, 4);
     html! {
-        <section class="card chart-card">
+        <section class="card chart-card" data-testid="search-card" data-millis={format!("{:.0}", search.millis)} data-families={search.families.to_string()} data-schedules={all.len().to_string()}>
             <div class="card-head">
                 <h2>{ "Schedule search" }</h2>
                 <span class="muted small">{ format!("{} schedules searched in {} · {} on the Pareto front{} · click a point to apply it",
