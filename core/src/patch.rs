@@ -849,6 +849,19 @@ pub fn stages_layout(
     planner: &dyn Planner,
     options: LayoutOptions,
 ) -> ArenaLayout {
+    stages_layout_on(g, stages, mode, planner, &stages_skeleton(g, stages, mode, options))
+}
+
+/// [`stages_layout`] on a skeleton already built for these stages' ops and
+/// mode (it depends on neither the grids nor the halos: a search builds it
+/// once per split).
+pub(crate) fn stages_layout_on(
+    g: &Graph,
+    stages: &[PatchSchedule],
+    mode: InputMode,
+    planner: &dyn Planner,
+    skeleton: &Skeleton,
+) -> ArenaLayout {
     let mut caches = Vec::new();
     for s in stages {
         for (t, c) in cache_dims(g, s, mode) {
@@ -858,7 +871,7 @@ pub fn stages_layout(
             caches.push((t, buffer(c.row_bytes(n, ch, elem)), buffer(c.col_bytes(n, ch, elem))));
         }
     }
-    stages_skeleton(g, stages, mode, options).build_with(planner, &stages_sizes(g, stages, mode), &caches)
+    skeleton.build_with(planner, &stages_sizes(g, stages, mode), &caches)
 }
 
 /// Checks that `stages` can run one after the other in one program: in

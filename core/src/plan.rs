@@ -12,10 +12,10 @@ use alloc::vec::Vec;
 use crate::analysis;
 use crate::error::{Error, Result};
 use crate::graph::{Graph, TensorId};
-use crate::layout::{ArenaLayout, LayoutOptions};
+use crate::layout::{ArenaLayout, LayoutOptions, Skeleton};
 use crate::patch::{
-    cache_bytes, check_stages, legal_splits, patch_layout, schedule_sizes, stage_skeleton, stages_layout, CacheSet,
-    Halo, InputMode, PatchSchedule, StageAxis,
+    cache_bytes, check_stages, legal_splits, patch_layout, schedule_sizes, stage_skeleton, stages_layout,
+    stages_layout_on, CacheSet, Halo, InputMode, PatchSchedule, StageAxis,
 };
 use crate::planner::{live_bytes, GreedyBySize};
 
@@ -745,11 +745,15 @@ fn halo_candidate(
     halo: Halo,
     mode: InputMode,
     once: &[u64],
+    skeleton: Option<&Skeleton>,
 ) -> Result<(Candidate, PatchSchedule)> {
     let split = schedule.split.ok_or(Error::Schedule("layer by layer has no halos to cache"))?;
     let s = PatchSchedule::with_halo(g, split, schedule.grid, halo)?;
     s.check_mode(mode)?;
-    let layout = patch_layout(g, &s, mode, &GreedyBySize, LayoutOptions::default());
+    let layout = match skeleton {
+        Some(k) => stages_layout_on(g, core::slice::from_ref(&s), mode, &GreedyBySize, k),
+        None => patch_layout(g, &s, mode, &GreedyBySize, LayoutOptions::default()),
+    };
     let overhead: u64 = (0..=split)
         .map(|i| (0..s.patches()).filter_map(|k| s.patch_macs(g, k, i)).sum::<u64>().saturating_sub(once[i]))
         .sum();
@@ -774,6 +778,9 @@ fn layered_candidates(
     mode: InputMode,
     once: &[u64],
 ) -> Vec<Candidate> {
+    // Every mixture has the same ops and input mode: one skeleton for all.
+    let skeleton = stage_skeleton(g, all, mode, LayoutOptions::default());
+    let skeleton = Some(&skeleton);
     let op_of = |t: TensorId| (0..=all.split).find(|&i| g.nodes[i].output() == t);
     let mut widest: Vec<(usize, usize)> = cache_bytes(g, all, mode)
         .into_iter()
@@ -784,7 +791,7 @@ fn layered_candidates(
     (1..widest.len())
         .filter_map(|k| {
             let set = CacheSet::of(widest[k..].iter().map(|&(i, _)| i))?;
-            halo_candidate(g, schedule, Halo::Layers(set), mode, once).ok().map(|(c, _)| c)
+            halo_candidate(g, schedule, Halo::Layers(set), mode, once, skeleton).ok().map(|(c, _)| c)
         })
         .collect()
 }
@@ -795,8 +802,8 @@ pub fn halo_choices(g: &Graph, schedule: Schedule, mode: InputMode) -> Vec<Candi
     let once: Vec<u64> = analysis::layers(g).iter().map(|l| l.macs).collect();
     let base = schedule.with_halo(Halo::Recompute);
     let mut out: Vec<Candidate> =
-        halo_candidate(g, base, Halo::Recompute, mode, &once).map(|(c, _)| c).into_iter().collect();
-    if let Ok((cached, all)) = halo_candidate(g, base, Halo::Cache, mode, &once) {
+        halo_candidate(g, base, Halo::Recompute, mode, &once, None).map(|(c, _)| c).into_iter().collect();
+    if let Ok((cached, all)) = halo_candidate(g, base, Halo::Cache, mode, &once, None) {
         out.push(cached);
         out.extend(layered_candidates(g, base, &all, mode, &once));
     }
@@ -842,6 +849,9 @@ pub struct HaloRun {
     next: usize,
     /// Set once the cached family is complete (`Auto`): its mixtures to try.
     shortlist: Option<Vec<Schedule>>,
+    /// The layout skeleton of the last split re-planned (the candidates of a
+    /// split come one after the other, and it depends on no grid).
+    skeleton: Option<(usize, Skeleton)>,
     next_mixture: usize,
 }
 
@@ -868,6 +878,7 @@ impl HaloRun {
             next: 0,
             shortlist: None,
             next_mixture: 0,
+            skeleton: None,
         }
     }
 
@@ -888,7 +899,13 @@ impl HaloRun {
             let end = (self.next + n.max(1)).min(self.to_cache.len());
             for &i in &self.to_cache[self.next..end] {
                 let schedule = self.base.candidates[i].schedule;
-                if let Ok((cached, _)) = halo_candidate(g, schedule, Halo::Cache, self.mode, &self.once) {
+                let Some(split) = schedule.split else { continue };
+                if self.skeleton.as_ref().is_none_or(|(s, _)| *s != split) {
+                    let Ok(stage) = PatchSchedule::empty(g, split, (1, 1)) else { continue };
+                    self.skeleton = Some((split, stage_skeleton(g, &stage, self.mode, LayoutOptions::default())));
+                }
+                let skeleton = self.skeleton.as_ref().map(|(_, k)| k);
+                if let Ok((cached, _)) = halo_candidate(g, schedule, Halo::Cache, self.mode, &self.once, skeleton) {
                     self.candidates.push(cached);
                 }
             }
