@@ -514,6 +514,13 @@ try {
     const graphLater = await page.locator('[data-testid="graph-later-stage"]').count();
     check("the graph view bands the later stages", graphLater === stagesArgs.length / 2, `${graphLater} later bands`);
     await page.screenshot({ path: join(OUT_DIR, "halo-auto.png"), fullPage: true });
+    // At phone width: the halo choice and the later stages' controls, and the search card's legend.
+    const desk = page.viewportSize();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator('[data-testid="halo-choice"]').scrollIntoViewIfNeeded();
+    await page.locator(".side").screenshot({ path: join(OUT_DIR, "stages-390-controls.png") });
+    await page.locator('[data-testid="search-card"]').screenshot({ path: join(OUT_DIR, "stages-390-search.png") });
+    await page.setViewportSize(desk);
     await page.click('[data-testid="clear-later"]');
     await page.waitForSelector('[data-testid="schedule"][data-later="0"]', { timeout: WAIT });
     await page.locator('[data-testid="memory-chart"]').dispatchEvent("mouseleave");
