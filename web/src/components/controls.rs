@@ -126,6 +126,18 @@ pub fn Controls(props: &ControlsProps) -> Html {
     };
     let budget_kib = props.budget as f64 / 1024.0;
     let budget_text = if budget_kib.fract() == 0.0 { format!("{budget_kib}") } else { format!("{budget_kib:.1}") };
+    // The field shows what the user types until the budget changes: with the
+    // budget itself as its value, any re-render (the worker reporting its
+    // progress many times a second) would put the old budget back mid-typing.
+    let typed = use_state(|| budget_text.clone());
+    {
+        let (typed, text) = (typed.clone(), budget_text.clone());
+        use_effect_with(props.budget, move |_| typed.set(text));
+    }
+    let on_typed = {
+        let typed = typed.clone();
+        Callback::from(move |e: InputEvent| typed.set(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
 
     html! {
         <section class="card controls">
@@ -196,8 +208,8 @@ pub fn Controls(props: &ControlsProps) -> Html {
                     <option value="" selected={props.board.is_none()}>{ "custom budget" }</option>
                 </select>
                 <div class="budget-row">
-                    <input type="number" min="1" step="1" value={budget_text} data-testid="budget-kib"
-                           aria-label="budget in KiB" onchange={on_budget} />
+                    <input type="number" min="1" step="1" value={(*typed).clone()} data-testid="budget-kib"
+                           aria-label="budget in KiB" oninput={on_typed} onchange={on_budget} />
                     <span class="muted">{ format!("KiB = {}", fmt::bytes(props.budget)) }</span>
                 </div>
                 if let Some(msg) = &*budget_error {
