@@ -246,7 +246,7 @@ fn stage_inputs(g: &Graph, first: usize, last: usize) -> Vec<TensorId> {
     let mut read = alloc::vec![false; g.tensors.len()];
     for i in first..=last {
         for t in g.activation_inputs(i) {
-            read[t] = !produced[t];
+            read[t] |= !produced[t];
         }
     }
     (0..g.tensors.len()).filter(|&t| read[t]).collect()
@@ -411,9 +411,10 @@ impl PatchSchedule {
         if grid.0 == 0 || grid.1 == 0 || grid.0 > o[1] || grid.1 > o[2] {
             return Err(Error::Schedule("the grid has more rows or columns than the stage output"));
         }
+        // Only a first stage counts the model input as its own (a later one's is never kept).
         let mut kept = stage_kept(g, first, last);
-        let input_read_later = first == 0 && kept.contains(&input);
-        kept.retain(|&t| t != input || first > 0);
+        let input_read_later = kept.contains(&input);
+        kept.retain(|&t| t != input);
         Ok(Self {
             first,
             split: last,

@@ -126,11 +126,6 @@ impl Schedule {
             .into_iter()
             .chain(self.later.iter().map(|s| (s.first, s.last, s.grid, s.halo)))
     }
-
-    /// Whether operator `i` runs patch by patch.
-    pub fn in_stage(&self, i: usize) -> bool {
-        self.stage_list().any(|(a, b, _, _)| (a..=b).contains(&i))
-    }
 }
 
 /// The patch stages of `schedule` with their rectangles (none: layer by layer).
@@ -637,15 +632,14 @@ pub fn pareto_front(candidates: &[Candidate]) -> Vec<Candidate> {
 
 /// Peak and MACs of `schedule` (`None`: it cannot run under `mode`).
 pub fn evaluate(g: &Graph, schedule: Schedule, mode: InputMode) -> Option<Candidate> {
+    evaluate_on(g, schedule, mode, analysis::total_macs(g))
+}
+
+/// [`evaluate`] with the network's layer-by-layer MACs (`base_macs`) given.
+fn evaluate_on(g: &Graph, schedule: Schedule, mode: InputMode, base_macs: u64) -> Option<Candidate> {
     let (stages, layout) = layout(g, schedule, mode).ok()?;
-    let base: u64 = (0..g.nodes.len())
-        .map(|i| {
-            let o = g.tensors[g.nodes[i].output()].nhwc();
-            crate::patch::node_macs(g, i, crate::region::Rect::full(o[1], o[2]))
-        })
-        .sum();
     let overhead: u64 = stages.iter().map(|s| s.overhead_macs(g)).sum();
-    Some(Candidate { schedule, peak_bytes: layout.arena_size(), macs: base + overhead })
+    Some(Candidate { schedule, peak_bytes: layout.arena_size(), macs: base_macs + overhead })
 }
 
 /// How far around the peak operator [`later_stages`] looks for a stage's
@@ -661,7 +655,9 @@ const LATER_REACH: (usize, usize) = (6, 8);
 /// [`Later::CAPACITY`] stages. Returns every schedule evaluated (`base`
 /// first): the caller takes their Pareto front or the best within a budget.
 pub fn later_stages(g: &Graph, base: Schedule, mode: InputMode) -> Vec<Candidate> {
-    let Some(start) = evaluate(g, base, mode) else { return Vec::new() };
+    let base_macs = analysis::total_macs(g);
+    let evaluate = |s: Schedule| evaluate_on(g, s, mode, base_macs);
+    let Some(start) = evaluate(base) else { return Vec::new() };
     let mut all = alloc::vec![start];
     let mut best = start;
     let n = g.nodes.len();
@@ -685,7 +681,7 @@ pub fn later_stages(g: &Graph, base: Schedule, mode: InputMode) -> Vec<Candidate
                 if crate::patch::check_stage(g, first, last).is_err() {
                     break; // longer ranges from this first op are not legal either
                 }
-                if let Some(c) = with(first, last, (2, 2), Halo::Recompute).and_then(|s| evaluate(g, s, mode)) {
+                if let Some(c) = with(first, last, (2, 2), Halo::Recompute).and_then(evaluate) {
                     all.push(c);
                     ranges.push((c.peak_bytes, c.macs, first, last));
                 }
@@ -701,7 +697,7 @@ pub fn later_stages(g: &Graph, base: Schedule, mode: InputMode) -> Vec<Candidate
                         if (rows, cols, halo) == (2, 2, Halo::Recompute) || rows * cols == 1 {
                             continue;
                         }
-                        let Some(c) = with(first, last, (rows, cols), halo).and_then(|s| evaluate(g, s, mode)) else {
+                        let Some(c) = with(first, last, (rows, cols), halo).and_then(evaluate) else {
                             continue;
                         };
                         all.push(c);
