@@ -221,12 +221,21 @@ pub fn document(r: &Report, search: &Search, budget: Option<usize>) -> PlanDocum
 /// side (`trained`: the original is a trained model, so RD is a what-if).
 pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph, bool)>) -> Result<()> {
     let mode = req.mode();
-    let search = plan::search(g, mode).with_halo(g, mode, req.halo);
+    let mut search = plan::search(g, mode).with_halo(g, mode, req.halo);
     let budget = req.budget()?;
+    // `--then auto` with the first stage searched too: stages × grids × halos
+    // on one front; with `--split N` given, the later stages after that one.
+    let joint = req.then == Then::Auto && !matches!(req.split, Some(Some(_)));
+    if joint {
+        search = search.with_later_stages(g, mode);
+    }
     let first = req.resolve(g, &search)?;
     let mut later_front = Vec::new();
     let schedule = match req.then {
-        Then::Auto if first.split.is_none() => bail!("--then auto needs a first patch stage (none was chosen)"),
+        Then::Auto if first.split.is_none() && budget.is_none() => {
+            bail!("--then auto needs a first patch stage (give --split, --budget or --board)")
+        }
+        Then::Auto if joint => first,
         Then::Auto => {
             let tried = plan::later_stages(g, first, mode);
             later_front = plan::pareto_front(&tried);

@@ -328,6 +328,13 @@ fn a_schedule_with_two_patch_stages_runs_exactly() {
         p["patch_peak_bytes"],
         one["patch_peak_bytes"]
     );
+    // With the first stage searched too (`--split auto`), one front weighs one and several stages.
+    let joint = patchwise(&["plan", model, "--split", "auto", "--then", "auto", stream, "--json"]);
+    assert!(joint.status.success(), "{}", String::from_utf8_lossy(&joint.stderr));
+    let joint: serde_json::Value = serde_json::from_slice(&joint.stdout).unwrap();
+    let front = joint["pareto"].as_array().unwrap();
+    assert!(front.iter().any(|c| c["later_stages"].as_array().is_some_and(|l| !l.is_empty())), "{front:?}");
+    assert_eq!(joint["patch_peak_bytes"], front[0]["peak_bytes"], "without a budget: the front's smallest peak");
     let doc = dir.path().join("plan.json");
     std::fs::write(&doc, &plan.stdout).unwrap();
     let want = npy_data(&root().join("tests/golden/models/mbv2-w0.35-r144-int8.astronaut-144.out0.npy"));

@@ -170,3 +170,42 @@ fn later_stage_search_lowers_the_peak_and_its_answers_run_exactly() {
     assert!(!best.schedule.later.is_empty() && best.peak_bytes < tried[0].peak_bytes, "{best:?} vs {:?}", tried[0]);
     check(&g, name, best.schedule, mode, &input, &want);
 }
+
+/// The joint search (`Search::with_later_stages`, what `plan --then auto`
+/// and the page weigh): later stages after every one-stage schedule of the
+/// front, one front over both. On torchconv one stage stops at 34.1 kB; the
+/// joint front goes lower with a second stage, keeps every one-stage point
+/// that is not dominated, reports each point as its plan does, and its
+/// smallest peak runs exactly.
+#[test]
+fn the_joint_search_weighs_one_and_several_stages_on_one_front() {
+    let name = "torchconv-int8.tflite";
+    let g = load(name);
+    let input = golden_input("torchconv-int8");
+    let (want, _) = run_layers(&g, &[&input]).unwrap();
+    let mode = InputMode::Streamed;
+    let one = plan::search(&g, mode);
+    let joint = one.with_later_stages(&g, mode);
+    assert!(joint.candidates.len() > one.candidates.len());
+    assert!(joint.candidates.starts_with(&one.candidates), "the one-stage candidates are kept as they were");
+    let smallest = joint.pareto[0];
+    assert!(!smallest.schedule.later.is_empty(), "{smallest:?}");
+    assert!(smallest.peak_bytes < one.smallest_peak(), "{} vs {}", smallest.peak_bytes, one.smallest_peak());
+    for c in &joint.pareto {
+        let r = plan::report(&g, c.schedule, mode).unwrap();
+        assert_eq!((r.patch_peak_bytes, r.macs), (c.peak_bytes, c.macs), "{:?}", c.schedule);
+        // A one-stage point leaves the front only when a several-stage one dominates it.
+        assert!(!c.schedule.later.is_empty() || one.pareto.contains(c), "{c:?}");
+    }
+    for c in one.pareto.iter().filter(|c| !joint.pareto.contains(c)) {
+        assert!(
+            joint
+                .pareto
+                .iter()
+                .any(|d| d.peak_bytes <= c.peak_bytes && d.macs <= c.macs && !d.schedule.later.is_empty()),
+            "{c:?} left the front undominated"
+        );
+    }
+    assert_eq!(joint.best_within(smallest.peak_bytes).unwrap(), smallest);
+    check(&g, name, smallest.schedule, mode, &input, &want);
+}

@@ -492,16 +492,31 @@ try {
         strips = Number(await page.getAttribute('[data-testid="patch-view"]', "data-cached-strips"));
     }
     check("hovering a cached layer draws the strips its patches do not recompute", strips > 0, `strips ${strips}`);
-    // Several patch stages: "Add stages where the peak is" asks the worker for plan::later_stages and
-    // applies the smallest peak; the numbers equal plan's for the same stages, and the chart bands each stage.
-    const one = await schedule(page);
+    // Several patch stages: "Add stages where the peak is" asks the worker for plan::later_stages after the
+    // current schedule and after each schedule of the front, and applies the smallest peak; the numbers equal
+    // plan's for the same stages, the chart's front is plan --then auto's (one and several stages weighed
+    // together), and the chart bands each stage.
     await page.click('[data-testid="add-later"]');
     await page.waitForSelector('[data-testid="schedule"]:not([data-later="0"])', { timeout: WAIT });
     await page.waitForFunction(() => location.hash.includes("then="), null, { timeout: WAIT }).catch(() => {});
     const then = decodeURIComponent((page.url().match(/then=([^&]*)/) || [])[1] || "");
     const stagesArgs = then.split(",").filter(Boolean).flatMap((t) => ["--then", t.replace("-", "..=")]);
+    const one = await schedule(page);
     const firstHalo = one.halo === "cache" ? ["--halo", "cache"] : [];
     const several = cli(["--split", one.split, "--grid", one.grid, "--streamed-input", ...firstHalo, ...stagesArgs]);
+    const joint = cli(["--board", "stm32f746g-disco", "--streamed-input", "--halo", "auto", "--then", "auto"]);
+    const j0 = joint.pareto[0];
+    const jointThen = (j0.later_stages || []).map((t) => `${t.first}-${t.last}:${t.grid[0]}x${t.grid[1]}${t.halo === "cache" ? ":cache" : ""}`).join(",");
+    check("later stages: the page applies the smallest peak of plan --then auto's front (" + jointThen + ")",
+        (await numbersAsCli(page)).patch_peak_bytes === j0.peak_bytes && then === jointThen,
+        `page ${then} vs CLI ${jointThen}, ${j0.peak_bytes} B`);
+    const jointFront = await page.locator(".pareto circle.front").count();
+    const stagesFront = await page.locator('.pareto circle.front.stages').count();
+    const wantStages = joint.pareto.filter((c) => (c.later_stages || []).length > 0).length;
+    check("the Pareto chart's front weighs one and several stages as plan --then auto's",
+        jointFront === joint.pareto.length && stagesFront === wantStages && wantStages > 0
+            && await page.locator('[data-testid="legend-stages"]').count() === 1,
+        `${jointFront} points (${stagesFront} several-stage) vs ${joint.pareto.length} (${wantStages})`);
     const gotSeveral = await numbersAsCli(page);
     check("later stages: the page's numbers are plan's for the same stages (" + then + ")",
         stagesArgs.length > 0 && gotSeveral.patch_peak_bytes === several.patch_peak_bytes && gotSeveral.macs === several.macs

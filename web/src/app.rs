@@ -210,10 +210,16 @@ fn Playground() -> Html {
         Callback::from(move |_: ()| {
             let id = next_id();
             d.dispatch(Action::LaterStarted(id));
+            // After the current schedule, and after each of the chosen family's front.
+            let front = state
+                .current_search()
+                .map(|s| s.family(state.halo_choice).pareto.iter().map(|c| c.schedule).collect())
+                .unwrap_or_default();
             bridge.send(Request::LaterStages {
                 id,
                 model: (*state.model.source).clone(),
                 schedule: state.schedule(),
+                front,
                 mode: state.mode,
             });
         })
@@ -422,6 +428,7 @@ fn Playground() -> Html {
                                dispatch={dispatch.clone()} />
                     <div class="two">
                         <ParetoChart search={search} current={state.schedule()} halo_choice={state.halo_choice}
+                                     stages={state.later_tried()}
                                      current_peak={state.analysis.report.patch_peak_bytes}
                                      current_macs={state.analysis.report.macs} budget={state.budget}
                                      searching={state.current_search().is_none() && !state.cancelled()} dispatch={dispatch.clone()} />

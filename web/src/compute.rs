@@ -348,15 +348,19 @@ fn answer(req: Request, now: Clock, progress: &mut dyn FnMut(Response)) -> Respo
         Request::Time { id, model, image, schedule, mode, runs } => {
             Response::Time { id, result: time(&model, &image, schedule, mode, runs, now) }
         }
-        Request::LaterStages { id, model, schedule, mode } => Response::LaterStages {
+        Request::LaterStages { id, model, schedule, front, mode } => Response::LaterStages {
             id,
             result: load(&model).and_then(|g| {
                 if schedule.split.is_none() {
                     return Err("later patch stages need a first one: choose a split first".into());
                 }
-                let tried = plan::later_stages(&g, schedule, mode);
+                let mut tried = plan::later_stages(&g, schedule, mode);
                 if tried.is_empty() {
                     return Err("this schedule does not plan, so no stage can follow it".into());
+                }
+                // The front's own schedules are already on the chart: only what follows them.
+                for base in front.into_iter().filter(|s| s.split.is_some() && s.later.is_empty() && *s != schedule) {
+                    tried.extend(plan::later_stages(&g, base, mode).into_iter().skip(1));
                 }
                 Ok(tried)
             }),

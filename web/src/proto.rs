@@ -182,9 +182,11 @@ pub enum Request {
     /// Times the inference alone, `runs` times layer by layer and under
     /// `schedule` (alternately, each lowered once into its own arena).
     Time { id: u64, model: Source, image: Vec<u8>, schedule: Sched, mode: Mode, runs: u32 },
-    /// Patch stages after `schedule`'s first, where the peak is
-    /// (`plan::later_stages`): every schedule it tried.
-    LaterStages { id: u64, model: Source, schedule: Sched, mode: Mode },
+    /// Patch stages after `schedule`'s first, where the peak is, and after
+    /// each one-stage schedule of `front` (the search's front: stages ×
+    /// grids × halos weighed together, as `plan --then auto`): every schedule
+    /// `plan::later_stages` tried, `schedule` first.
+    LaterStages { id: u64, model: Source, schedule: Sched, front: Vec<Sched>, mode: Mode },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -221,7 +223,7 @@ pub enum Response {
         id: u64,
         result: Result<SearchOut, String>,
     },
-    /// The schedules `plan::later_stages` tried (the request's first).
+    /// The schedules `plan::later_stages` tried (the request's schedule first).
     LaterStages {
         id: u64,
         result: Result<Vec<Cand>, String>,

@@ -12,7 +12,7 @@ use patchwise_core::spec::ArchSpec;
 use yew::prelude::*;
 
 use crate::models;
-use crate::proto::{Detection, ImageInfo, Mode, RunAt, RunOut, Sched, SearchOut, Source, TimeOut};
+use crate::proto::{Cand, Detection, ImageInfo, Mode, RunAt, RunOut, Sched, SearchOut, Source, TimeOut};
 use crate::share::Settings;
 use crate::view::{self, Analysis};
 
@@ -205,6 +205,11 @@ pub struct State {
     pub later_pending: Option<u64>,
     /// Later-stage searches answered so far (the benchmark waits on it).
     pub later_answers: u32,
+    /// The model and mode the later-stage search under way is for.
+    pub later_key: (u64, Mode),
+    /// The several-stage schedules the last later-stage search tried, for
+    /// that model and mode (the Pareto chart weighs them with the search's).
+    pub later_tried: Option<((u64, Mode), Rc<Vec<Cand>>)>,
     /// The halo family the page's choices come from: recompute (MCUNetV2),
     /// cache, or auto (every family, per-layer mixtures included). The Auto
     /// button and the Pareto front are this family's.
@@ -438,6 +443,8 @@ impl State {
             later,
             later_pending: None,
             later_answers: 0,
+            later_key: (0, mode),
+            later_tried: None,
             halo_choice,
             board,
             budget,
@@ -548,6 +555,11 @@ impl State {
     }
 
     /// The search for the current model and mode, if it has arrived.
+    /// The several-stage schedules found for the current model and mode.
+    pub fn later_tried(&self) -> Option<Rc<Vec<Cand>>> {
+        self.later_tried.as_ref().filter(|(k, _)| *k == (self.model.id, self.mode)).map(|(_, t)| t.clone())
+    }
+
     pub fn current_search(&self) -> Option<&Rc<SearchOut>> {
         self.search_of(self.model.id)
     }
@@ -788,6 +800,7 @@ impl Reducible for State {
             }
             Action::LaterStarted(id) => {
                 s.later_pending = Some(id);
+                s.later_key = (s.model.id, s.mode);
                 s.error = None;
             }
             Action::LaterDone { id, result } => {
@@ -801,6 +814,9 @@ impl Reducible for State {
                     Ok(tried) if tried.first().is_some_and(|b| b.schedule != s.schedule()) => {}
                     // The smallest peak (ties: fewer MACs): what the button is for.
                     Ok(tried) => {
+                        let several: Vec<Cand> =
+                            tried.iter().filter(|c| !c.schedule.later.is_empty()).copied().collect();
+                        s.later_tried = Some((s.later_key, Rc::new(several)));
                         match tried.iter().min_by(|a, b| (a.peak_bytes, a.macs).cmp(&(b.peak_bytes, b.macs))) {
                             Some(c) if !c.schedule.later.is_empty() => {
                                 s.auto_pending = false;

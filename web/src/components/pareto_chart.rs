@@ -1,7 +1,9 @@
 //! The schedule search: every split × grid as peak SRAM vs MACs, coloured by
 //! halo family (recompute, cache, per-layer mixtures), the chosen family's
 //! Pareto front joined and the other families' fronts dashed, the current
-//! schedule ringed. Click a point to apply it.
+//! schedule ringed. Once the worker has searched later patch stages, their
+//! schedules join the chosen family's (the front then weighs one and several
+//! stages together, as `plan --then auto`). Click a point to apply it.
 
 use std::rc::Rc;
 
@@ -24,6 +26,9 @@ pub struct ParetoChartProps {
     pub searching: bool,
     /// The halo family whose front is joined (and the Auto button's).
     pub halo_choice: HaloChoice,
+    /// Several-stage schedules the later-stage search tried (none before it runs).
+    #[prop_or_default]
+    pub stages: Option<Rc<Vec<Cand>>>,
     pub dispatch: UseReducerDispatcher<State>,
 }
 
@@ -32,8 +37,19 @@ const FRAME: crate::view::Frame =
 
 fn label(s: &Sched) -> String {
     match s.split {
-        Some(sp) if s.halo == Halo::Recompute => format!("split {sp}, grid {}×{}", s.grid.0, s.grid.1),
-        Some(sp) => format!("split {sp}, grid {}×{}, {}", s.grid.0, s.grid.1, s.halo.label()),
+        Some(sp) => {
+            let mut text = format!("split {sp}, grid {}×{}", s.grid.0, s.grid.1);
+            if s.halo != Halo::Recompute {
+                text += &format!(", {}", s.halo.label());
+            }
+            for st in s.later.iter() {
+                text += &format!("; then ops {}..={}, {}×{}", st.first, st.last, st.grid.0, st.grid.1);
+                if st.halo != Halo::Recompute {
+                    text += &format!(", {}", st.halo.label());
+                }
+            }
+            text
+        }
         None => "layer by layer".into(),
     }
 }
@@ -42,6 +58,7 @@ fn label(s: &Sched) -> String {
 fn family_class(s: &Sched) -> &'static str {
     match s.halo {
         _ if s.split.is_none() => "layers-only",
+        _ if !s.later.is_empty() => "stages",
         Halo::Recompute => "recompute",
         Halo::Cache => "cached",
         Halo::Layers(_) => "per-layer",
@@ -64,9 +81,11 @@ pub fn ParetoChart(props: &ParetoChartProps) -> Html {
             </section>
         };
     };
-    let all = &search.candidates;
+    let stages: &[Cand] = props.stages.as_deref().map_or(&[], |v| v.as_slice());
+    let all: Vec<Cand> = search.candidates.iter().chain(stages).copied().collect();
     let chosen = search.family(props.halo_choice);
-    let front = &chosen.pareto;
+    let joined: Vec<Cand> = chosen.candidates.iter().chain(stages).copied().collect();
+    let front = &patchwise_core::plan::pareto_front(&joined);
     // The other families' fronts, once the worker has weighed them.
     let others: Vec<(&str, &str, Vec<Cand>)> = if search.families {
         FAMILIES
@@ -128,7 +147,7 @@ pub fn ParetoChart(props: &ParetoChartProps) -> Html {
                     onkeydown={front.then_some(onkeydown)}
                     data-split={c.schedule.split.map_or_else(|| "none".to_string(), |s| s.to_string())}
                     data-grid={format!("{}x{}", c.schedule.grid.0, c.schedule.grid.1)}
-                    data-halo={c.schedule.halo.to_string()}>
+                    data-halo={c.schedule.halo.to_string()} data-stages={(c.schedule.later.len() + 1).to_string()}>
                 <title>{ format!("{}\npeak {} · {} MACs{}", label(&c.schedule), fmt::bytes(c.peak_bytes), fmt::count(c.macs),
                                  if front { " (Pareto-optimal)" } else { "" }) }</title>
             </circle>
@@ -195,6 +214,10 @@ pub fn ParetoChart(props: &ParetoChartProps) -> Html {
                         { if c == props.halo_choice { format!("{name} (front joined)") } else { name.to_string() } }
                     </span>
                 }) }
+                if !stages.is_empty() {
+                    <span class="fam stages chosen" data-testid="legend-stages"><i aria-hidden="true"></i>
+                        { format!("several patch stages ({} tried, on the joined front)", stages.len()) }</span>
+                }
                 if !search.families {
                     <span class="muted">{ "cached and per-layer families: weighing in the worker…" }</span>
                 }
