@@ -110,7 +110,7 @@ fn Playground() -> Html {
                     Action::SearchProgress { id, done, total, halos }
                 }
                 Response::SearchFamilies { id, result } => Action::FamiliesDone { id, result },
-                Response::LaterStages { id, result } => Action::LaterDone { id, result },
+                Response::LaterStages { id, result, millis } => Action::LaterDone { id, result, millis },
                 Response::RunProgress { id, at } => Action::RunProgress { id, at },
                 Response::Time { id, result } => Action::TimeDone { id, result },
                 // The Explore, camera and watch views' own workers answer them.
@@ -401,7 +401,7 @@ fn Playground() -> Html {
                     <Controls model={state.model.clone()} split={state.split} grid={state.grid} mode={state.mode} halo={state.halo}
                               halo_choice={state.halo_choice} weighing_halos={!state.families_pending.is_empty()}
                               later={state.later} later_pending={state.later_pending.is_some()}
-                              later_answers={state.later_answers} on_later={on_later}
+                              later_answers={state.later_answers} later_millis={state.later_millis} on_later={on_later}
                               board={state.board.map(|b| b.name)} budget={state.budget}
                               firmware_board={state.firmware_board.name}
                               searching={!state.search_pending.is_empty()}

@@ -348,9 +348,9 @@ fn answer(req: Request, now: Clock, progress: &mut dyn FnMut(Response)) -> Respo
         Request::Time { id, model, image, schedule, mode, runs } => {
             Response::Time { id, result: time(&model, &image, schedule, mode, runs, now) }
         }
-        Request::LaterStages { id, model, schedule, front, mode } => Response::LaterStages {
-            id,
-            result: load(&model).and_then(|g| {
+        Request::LaterStages { id, model, schedule, front, mode } => {
+            let t0 = now();
+            let result = load(&model).and_then(|g| {
                 if schedule.split.is_none() {
                     return Err("later patch stages need a first one: choose a split first".into());
                 }
@@ -363,8 +363,9 @@ fn answer(req: Request, now: Clock, progress: &mut dyn FnMut(Response)) -> Respo
                     tried.extend(plan::later_stages(&g, base, mode).into_iter().skip(1));
                 }
                 Ok(tried)
-            }),
-        },
+            });
+            Response::LaterStages { id, result, millis: now() - t0 }
+        }
         Request::Search { id, .. } | Request::SearchContinue { id } | Request::SearchCancel { id } => {
             Response::Search { id, result: Err("a search is handled by the worker's session".into()) }
         }

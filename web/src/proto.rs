@@ -227,6 +227,8 @@ pub enum Response {
     LaterStages {
         id: u64,
         result: Result<Vec<Cand>, String>,
+        /// The worker's compute time (the model's graph built, then the searches).
+        millis: f64,
     },
     Watch {
         id: u64,

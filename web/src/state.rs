@@ -205,6 +205,8 @@ pub struct State {
     pub later_pending: Option<u64>,
     /// Later-stage searches answered so far (the benchmark waits on it).
     pub later_answers: u32,
+    /// The last later-stage search's time in the worker.
+    pub later_millis: f64,
     /// The model and mode the later-stage search under way is for.
     pub later_key: (u64, Mode),
     /// The several-stage schedules the last later-stage search tried, for
@@ -291,6 +293,7 @@ pub enum Action {
     LaterDone {
         id: u64,
         result: Result<Vec<crate::proto::Cand>, String>,
+        millis: f64,
     },
     /// Back to one patch stage.
     ClearLater,
@@ -443,6 +446,7 @@ impl State {
             later,
             later_pending: None,
             later_answers: 0,
+            later_millis: 0.0,
             later_key: (0, mode),
             later_tried: None,
             halo_choice,
@@ -803,11 +807,12 @@ impl Reducible for State {
                 s.later_key = (s.model.id, s.mode);
                 s.error = None;
             }
-            Action::LaterDone { id, result } => {
+            Action::LaterDone { id, result, millis } => {
                 if s.later_pending != Some(id) {
                     return Rc::new(s);
                 }
                 s.later_pending = None;
+                s.later_millis = millis;
                 s.later_answers += 1;
                 match result {
                     // The schedule changed while the worker searched: its answer is stale.

@@ -29,6 +29,9 @@ pub struct ControlsProps {
     pub later_pending: bool,
     /// Later-stage searches answered so far.
     pub later_answers: u32,
+    /// The last later-stage search's time in the worker (the benchmark reads it).
+    #[prop_or_default]
+    pub later_millis: f64,
     /// Asks the worker for later stages (`plan::later_stages`).
     pub on_later: Callback<()>,
     pub board: Option<&'static str>,
@@ -254,7 +257,8 @@ pub fn Controls(props: &ControlsProps) -> Html {
                 </div>
             </div>
             <div class="control" data-testid="later-stages" data-count={props.later.len().to_string()}
-                 data-pending={props.later_pending.to_string()} data-answers={props.later_answers.to_string()}>
+                 data-pending={props.later_pending.to_string()} data-answers={props.later_answers.to_string()}
+                 data-millis={format!("{:.0}", props.later_millis)}>
                 <label>{ "More patch stages" }</label>
                 if props.later.is_empty() {
                     <div class="muted small">{ "One stage leaves the rest layer by layer. A later stage patches the blocks where the peak is now, with its own grid (beyond MCUNetV2)." }</div>
