@@ -347,9 +347,12 @@ pub fn plan(g: &Graph, req: &Request, as_json: bool, without_rd: Option<(&Graph,
             println!("  note: {}", plan::RD_WHAT_IF);
         }
     }
-    println!("Pareto front (peak B, MACs, schedule):");
+    println!("Pareto front (peak B, MACs, estimated Cortex-M7 instructions, schedule):");
+    let model = &patchwise_core::latency::cortex_m7::CORTEX_M7;
     for c in &search.pareto {
-        println!("  {:>10} {:>12}  {}", c.peak_bytes, c.macs, schedule_label(&c.schedule));
+        let est = patchwise_core::latency::estimate(g, c.schedule, mode, model)
+            .map_or_else(|_| "—".to_string(), |e| format!("{:.1} M", e.instructions / 1e6));
+        println!("  {:>10} {:>12} {:>10}  {}", c.peak_bytes, c.macs, est, schedule_label(&c.schedule));
     }
     if let Some(note) = search.limit_note() {
         println!("note: {note}");

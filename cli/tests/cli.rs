@@ -335,6 +335,9 @@ fn a_schedule_with_two_patch_stages_runs_exactly() {
     let front = joint["pareto"].as_array().unwrap();
     assert!(front.iter().any(|c| c["later_stages"].as_array().is_some_and(|l| !l.is_empty())), "{front:?}");
     assert_eq!(joint["patch_peak_bytes"], front[0]["peak_bytes"], "without a budget: the front's smallest peak");
+    // Every point of the front carries the latency estimate; the chosen one's is the document's.
+    assert!(front.iter().all(|c| c["estimated_instructions"].as_u64().is_some_and(|n| n > 0)), "{front:?}");
+    assert_eq!(front[0]["estimated_instructions"], joint["latency"]["instructions"]);
     let doc = dir.path().join("plan.json");
     std::fs::write(&doc, &plan.stdout).unwrap();
     let want = npy_data(&root().join("tests/golden/models/mbv2-w0.35-r144-int8.astronaut-144.out0.npy"));

@@ -1107,6 +1107,11 @@ pub mod document {
         pub halo: Halo,
         #[serde(default, rename = "later_stages", skip_serializing_if = "Later::is_empty")]
         pub later: Later,
+        /// The latency estimate's Cortex-M7 instructions for this schedule
+        /// ([`PlanDocument::with_latency`]; see `latency.basis`): the front's
+        /// third axis.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub estimated_instructions: Option<u64>,
     }
 
     #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -1252,6 +1257,7 @@ pub mod document {
                         macs: c.macs,
                         halo: c.schedule.halo,
                         later: c.schedule.later,
+                        estimated_instructions: None,
                     })
                     .collect(),
                 stages: r
@@ -1275,8 +1281,16 @@ pub mod document {
         }
 
         /// Adds the latency estimate of the document's schedule on `g`.
+        /// Adds the latency estimate: per board for the schedule, and in
+        /// instructions for every schedule of the Pareto front.
         pub fn with_latency(mut self, g: &crate::graph::Graph, mode: InputMode) -> Self {
             self.latency = LatencyDoc::new(g, self.schedule.into(), mode);
+            let model = &crate::latency::cortex_m7::CORTEX_M7;
+            for c in &mut self.pareto {
+                let s = Schedule { split: c.split, grid: (c.grid[0], c.grid[1]), halo: c.halo, later: c.later };
+                c.estimated_instructions =
+                    crate::latency::estimate(g, s, mode, model).ok().map(|e| libm::round(e.instructions) as u64);
+            }
             self
         }
 

@@ -201,6 +201,10 @@ fn main() {
         return fit_costs(&bench, &models, reuse);
     }
     if patches {
+        // Layer by layer is the baseline even where it does not fit the F746's
+        // 320 KB (BlazeFace): QEMU's mps2-an500 has 4 MB of SRAM there.
+        let big = boards::Board { ram_bytes: 1024 * 1024, ..*board };
+        let bench = Bench { board: Box::leak(Box::new(big)), ..bench };
         return patch_overhead(&bench, &models);
     }
     println!("| model | schedule | MACs | instructions | per MAC | TFLM + CMSIS-NN | ratio |");
@@ -259,7 +263,11 @@ fn patch_overhead(bench: &Bench, models: &[(String, Graph)]) {
         picks.extend(cached.pareto.iter().filter(patched).min_by_key(|c| (c.peak_bytes, c.macs)));
         picks.dedup_by_key(|c| c.schedule);
         let layers = bench.measure(name, g, Schedule::LAYER_BY_LAYER, false, false).insns;
-        println!("| {name} | layer by layer | {} | — | {} | — |", group(recompute.layer_peak_bytes as u64), group(layers));
+        println!(
+            "| {name} | layer by layer | {} | — | {} | — |",
+            group(recompute.layer_peak_bytes as u64),
+            group(layers)
+        );
         for c in picks {
             let insns = bench.measure(name, g, c.schedule, false, false).insns;
             let macs_pct = 100.0 * (c.macs as f64 / base as f64 - 1.0);

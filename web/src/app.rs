@@ -255,8 +255,9 @@ fn Playground() -> Html {
                     doc = doc.with_rd_baseline(&b, what_if);
                 }
             }
-            doc = doc.with_names(Some(&state.model.name), state.board.map(|b| b.name));
-            doc.latency = state.analysis.latency.clone();
+            doc = doc
+                .with_names(Some(&state.model.name), state.board.map(|b| b.name))
+                .with_latency(&state.model.graph, state.mode.into());
             let stem = export::file_stem(&state.model.name, state.board);
             dom::download(
                 &format!("{stem}-schedule.json"),
