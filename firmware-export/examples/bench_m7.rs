@@ -205,7 +205,7 @@ fn main() {
         // 320 KB (BlazeFace): QEMU's mps2-an500 has 4 MB of SRAM there.
         let big = boards::Board { ram_bytes: 1024 * 1024, ..*board };
         let bench = Bench { board: Box::leak(Box::new(big)), ..bench };
-        return patch_overhead(&bench, &models);
+        return patch_overhead(&bench, &models, profile);
     }
     println!("| model | schedule | MACs | instructions | per MAC | TFLM + CMSIS-NN | ratio |");
     println!("|---|---|---:|---:|---:|---:|---:|");
@@ -246,7 +246,7 @@ fn schedule_name(s: Schedule) -> String {
 /// extra MACs and extra instructions over layer by layer, and the excess
 /// (instructions' share minus MACs'): what per-patch setup, halo strip copies
 /// and the smaller patches' shorter runs cost beyond the recomputed MACs.
-fn patch_overhead(bench: &Bench, models: &[(String, Graph)]) {
+fn patch_overhead(bench: &Bench, models: &[(String, Graph)], profile: bool) {
     use patchwise_core::plan::{self, HaloChoice};
     println!("| model | schedule | peak | extra MACs | extra instructions | excess |");
     println!("|---|---|---:|---:|---:|---:|");
@@ -262,14 +262,14 @@ fn patch_overhead(bench: &Bench, models: &[(String, Graph)]) {
         picks.extend(front.iter().filter(patched).min_by_key(|c| (c.peak_bytes, c.macs)));
         picks.extend(cached.pareto.iter().filter(patched).min_by_key(|c| (c.peak_bytes, c.macs)));
         picks.dedup_by_key(|c| c.schedule);
-        let layers = bench.measure(name, g, Schedule::LAYER_BY_LAYER, false, false).insns;
+        let layers = bench.measure(name, g, Schedule::LAYER_BY_LAYER, false, profile).insns;
         println!(
             "| {name} | layer by layer | {} | — | {} | — |",
             group(recompute.layer_peak_bytes as u64),
             group(layers)
         );
         for c in picks {
-            let insns = bench.measure(name, g, c.schedule, false, false).insns;
+            let insns = bench.measure(name, g, c.schedule, false, profile).insns;
             let macs_pct = 100.0 * (c.macs as f64 / base as f64 - 1.0);
             let insns_pct = 100.0 * (insns as f64 / layers as f64 - 1.0);
             println!(

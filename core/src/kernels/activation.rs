@@ -73,6 +73,16 @@ impl Lut {
     pub fn eval(&self, input: &[i8], output: &mut [i8]) {
         lookup(&self.0, input, output)
     }
+
+    /// The table of an element-wise map that depends on the value alone:
+    /// `kernel` (a reference kernel) run once on all 256 int8 values, so a
+    /// lookup equals it by construction.
+    pub fn tabulate(kernel: impl Fn(&[i8], &mut [i8])) -> Self {
+        let input: [i8; 256] = core::array::from_fn(|i| i as u8 as i8);
+        let mut lut = [0i8; 256];
+        kernel(&input, &mut lut);
+        Lut(lut)
+    }
 }
 
 /// `output[i] = table[input[i]]`, indexing the table by the int8 value's bits.
@@ -209,6 +219,33 @@ mod tests {
     //! formula or an overflow on inputs the goldens do not reach.)
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        /// What the program runs (a table built from the reference kernel)
+        /// equals the reference kernel on any input, for each value-only map.
+        #[test]
+        fn tabulated_maps_equal_their_kernels(
+            (si, so) in (1e-4f32..1.0, 1e-4f32..1.0),
+            (zi, zo) in (-128i32..=127, -128i32..=127),
+            relu6 in any::<bool>(),
+            alpha in -2.0f32..2.0,
+            input in prop::collection::vec(any::<i8>(), 0..600),
+        ) {
+            let check = |kernel: &dyn Fn(&[i8], &mut [i8])| {
+                let (mut want, mut got) = (alloc::vec![0i8; input.len()], alloc::vec![1i8; input.len()]);
+                kernel(&input, &mut want);
+                Lut::tabulate(kernel).eval(&input, &mut got);
+                assert_eq!(got, want);
+            };
+            let r = ReluParams::prepare(si, zi, so, zo, relu6);
+            check(&|x, o| r.eval(x, o));
+            let l = LeakyReluParams::prepare(si, zi, so, zo, alpha);
+            check(&|x, o| l.eval(x, o));
+            if let Some(h) = HardSwishParams::prepare(si, zi, so, zo) {
+                check(&|x, o| h.eval(x, o));
+            }
+        }
+    }
 
     #[derive(Debug)]
     struct MapProblem {

@@ -150,12 +150,18 @@ binary_eval!(Extremum, PreluParams);
 // The optimized element functions (the reference `apply`s stay their oracle).
 impl Eval for RescaledParams {
     fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
-        use crate::kernels::fast::binary::{rescaled, rescaled_run};
+        use crate::kernels::fast::binary::{rescaled, rescaled_run, Tables, TABLES_FROM};
+        // One set of tables for the whole region: a patch's rows are short.
+        let elements = out.win.n * region.area() * out.win.c;
+        let tables = (elements >= TABLES_FROM).then(|| Tables::new(self));
         elementwise(inputs, out, region, |ins, o, so| {
             let [x, y] = ins else { return Err(crate::Error::Program("a binary operator needs two operands")) };
             let (xa, ya, o) = (crate::arena::as_i8(x.data), crate::arena::as_i8(y.data), crate::arena::as_i8_mut(o));
             if x.shape == so && y.shape == so {
-                rescaled_run(self, xa, ya, o);
+                match &tables {
+                    Some(t) => t.run(self, xa, ya, o),
+                    None => rescaled_run(self, xa, ya, o),
+                }
             } else {
                 binary(xa, x.shape, ya, y.shape, o, so, |a, b| rescaled(self, a, b));
             }

@@ -34,7 +34,6 @@ pub mod transpose_conv;
 
 // Every type a kernel literal names, so exported code needs one `use ops::*`.
 pub use crate::fixedpoint::QuantizedMultiplier;
-pub use crate::kernels::activation::{HardSwishParams, LeakyReluParams, ReluParams};
 pub use crate::kernels::binary::{MulParams, PreluParams, Rescale, RescaledParams};
 pub use crate::kernels::conv::Geometry;
 pub use crate::kernels::log_softmax::LogSoftmaxParams;
@@ -149,11 +148,8 @@ kernels! {
     QuantizeF32(QuantizeF32),
     Requantize(Requantize),
     Dequantize(Dequantize),
-    Relu(ReluParams),
-    LeakyRelu(LeakyReluParams),
-    /// LOGISTIC and TANH.
+    /// RELU, RELU6, LEAKY_RELU, LOGISTIC, TANH and HARD_SWISH: a table.
     Lookup(Table),
-    HardSwish(HardSwishParams),
     Resize(Resize),
     ResizeNearest(Nearest),
     Transpose(TransposeKernel),

@@ -23,13 +23,12 @@ pub fn rescaled(p: &RescaledParams, a: i8, b: i8) -> i8 {
     clamp_i8(p.output.apply_fast(raw).wrapping_add(p.output_offset), p.act_min, p.act_max)
 }
 
-/// Shortest run of elements worth building [`rescaled_run`]'s tables for.
+/// Fewest elements worth building [`Tables`] for (an operator's whole
+/// region: a patch's rows share one set).
 pub const TABLES_FROM: usize = 512;
 
-/// [`rescaled`] over equal-shaped operands: each input's rescale is a
-/// function of its int8 value alone, so it is tabulated once (256 entries
-/// each, built with [`rescaled`]'s own arithmetic) and an element costs two
-/// loads, the combine and the output rescale.
+/// [`rescaled`] over equal-shaped operands, tabulated where the run is long
+/// enough ([`Tables`]).
 pub fn rescaled_run(p: &RescaledParams, a: &[i8], b: &[i8], out: &mut [i8]) {
     if out.len() < TABLES_FROM {
         for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
@@ -37,38 +36,74 @@ pub fn rescaled_run(p: &RescaledParams, a: &[i8], b: &[i8], out: &mut [i8]) {
         }
         return;
     }
-    let side = |m: crate::fixedpoint::QuantizedMultiplier, off: i32| -> [i32; 256] {
-        core::array::from_fn(|i| {
-            m.apply_fast(((i as u8 as i8) as i32).wrapping_add(off).wrapping_mul(1 << p.left_shift))
-        })
-    };
-    let (t1, t2) = (side(p.input1, p.input1_offset), side(p.input2, p.input2_offset));
+    Tables::new(p).run(p, a, b, out)
+}
+
+/// Each input's rescale is a function of its int8 value alone, so it is
+/// tabulated (256 entries each, built with [`rescaled`]'s own arithmetic)
+/// and an element costs two loads, the combine and the output rescale. Built
+/// once per operator step and used for each of its rows.
+pub struct Tables {
+    t1: [i32; 256],
+    t2: [i32; 256],
+    /// ADD or SUB whose sums are provably small: the output rescale's short exact form.
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    if matches!(p.kind, Rescale::Add | Rescale::Sub) {
-        // A sum of two table entries is at most the largest of each in
-        // magnitude: where that bound allows, the output rescale takes the
-        // short exact form.
-        let max = |t: &[i32; 256]| t.iter().map(|v| v.unsigned_abs() as u64).max().unwrap_or(0);
-        let m = [p.output];
-        let stage = OutputStage {
-            input_offset: 0,
-            output_offset: p.output_offset,
-            act_min: p.act_min,
-            act_max: p.act_max,
-            multipliers: &m,
+    narrow: Option<crate::kernels::conv::NarrowStage>,
+}
+
+impl Tables {
+    pub fn new(p: &RescaledParams) -> Self {
+        let side = |m: crate::fixedpoint::QuantizedMultiplier, off: i32| -> [i32; 256] {
+            core::array::from_fn(|i| {
+                m.apply_fast(((i as u8 as i8) as i32).wrapping_add(off).wrapping_mul(1 << p.left_shift))
+            })
         };
-        if let Some(r) = stage.narrow(0, max(&t1) + max(&t2)) {
-            return match p.kind {
-                Rescale::Sub => tabulated(&t1, &t2, a, b, out, r, |u, v| u.wrapping_sub(v)),
-                _ => tabulated(&t1, &t2, a, b, out, r, |u, v| u.wrapping_add(v)),
-            };
+        let (t1, t2) = (side(p.input1, p.input1_offset), side(p.input2, p.input2_offset));
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+        let narrow = matches!(p.kind, Rescale::Add | Rescale::Sub)
+            .then(|| {
+                // A sum of two table entries is at most the largest of each in magnitude.
+                let max = |t: &[i32; 256]| t.iter().map(|v| v.unsigned_abs() as u64).max().unwrap_or(0);
+                let m = [p.output];
+                let stage = OutputStage {
+                    input_offset: 0,
+                    output_offset: p.output_offset,
+                    act_min: p.act_min,
+                    act_max: p.act_max,
+                    multipliers: &m,
+                };
+                stage.narrow(0, max(&t1) + max(&t2))
+            })
+            .flatten();
+        Tables {
+            t1,
+            t2,
+            #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+            narrow,
         }
     }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let (a, b, out) = {
-        let done = simd::run(p, &t1, &t2, a, b, out);
-        (&a[done..], &b[done..], &mut out[done..])
-    };
+
+    /// [`rescaled`] over `a` and `b` (equal-shaped runs), tables built from `p`.
+    pub fn run(&self, p: &RescaledParams, a: &[i8], b: &[i8], out: &mut [i8]) {
+        let (t1, t2) = (&self.t1, &self.t2);
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+        if let Some(r) = self.narrow {
+            return match p.kind {
+                Rescale::Sub => tabulated(t1, t2, a, b, out, r, |u, v| u.wrapping_sub(v)),
+                _ => tabulated(t1, t2, a, b, out, r, |u, v| u.wrapping_add(v)),
+            };
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        let (a, b, out) = {
+            let done = simd::run(p, t1, t2, a, b, out);
+            (&a[done..], &b[done..], &mut out[done..])
+        };
+        tail(p, t1, t2, a, b, out)
+    }
+}
+
+/// A tabulated run in the general form.
+fn tail(p: &RescaledParams, t1: &[i32; 256], t2: &[i32; 256], a: &[i8], b: &[i8], out: &mut [i8]) {
     for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
         let (u, v) = (t1[x as u8 as usize], t2[y as u8 as usize]);
         let raw = match p.kind {
@@ -194,7 +229,11 @@ mod tests {
             let want: alloc::vec::Vec<i8> = a[..n].iter().zip(&b[..n]).map(|(&x, &y)| p.apply(x, y)).collect();
             let mut got = alloc::vec![0i8; n];
             rescaled_run(&p, &a[..n], &b[..n], &mut got);
-            prop_assert_eq!(got, want);
+            prop_assert_eq!(&got, &want);
+            // The tables an operator builds once for its region, on a row of any length.
+            let mut row = alloc::vec![0i8; n];
+            Tables::new(&p).run(&p, &a[..n], &b[..n], &mut row);
+            prop_assert_eq!(row, want);
         }
 
         #[test]

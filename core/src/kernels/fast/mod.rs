@@ -23,7 +23,6 @@
 //! against its reference on random problems (`tests` in each file), and the
 //! golden tests run these through the program interpreter.
 
-pub mod activation;
 pub mod binary;
 pub mod conv;
 pub mod depthwise;
