@@ -48,6 +48,16 @@ pub fn conv2d(
     if inner.is_empty() {
         return;
     }
+    // A 1×1 convolution at stride 1 over rows as wide as both windows reads
+    // and writes its pixels one after the other: one row of them all, so
+    // runs are as long as `RUN` allows (a patch's rows are short, and each
+    // run costs a call and two stores per pair of channels).
+    let flat = (g.kh, g.kw, g.stride_h, g.stride_w) == (1, 1, 1, 1)
+        && inner == region
+        && (region.x, region.w) == (ow.rect.x, ow.rect.w)
+        && (region.x, region.w) == (iw.rect.x, iw.rect.w)
+        && (g.pad_top, g.pad_left) == (0, 0);
+    let inner = if flat { Rect::new(inner.y, inner.x, 1, inner.h * inner.w) } else { inner };
     let px = Pixels { g, iw, ow, inner, step: g.stride_w * in_c, row_step: iw.rect.w * in_c };
     let mut pair = FilterPair::new();
     let mut acc = [[0i32; RUN]; 2];
