@@ -81,6 +81,11 @@ pub fn conv2d(
     if inner.is_empty() {
         return;
     }
+    // Rows that follow one another in both windows run as one (see `conv::flat`).
+    let (rows, inner) = match super::conv::flat(g, region, inner, iw, ow) {
+        Some(one) => (inner, one),
+        None => (inner, inner),
+    };
     let shape = Shape { step: g.stride_w * in_c, row: iw.rect.w * in_c, kh: g.kh, f_row, out_c };
     let block_bytes = g.kh * f_row.div_ceil(2) * 2 * OCB;
     for (bi, w) in packed.chunks_exact(block_bytes).enumerate() {
@@ -98,7 +103,8 @@ pub fn conv2d(
                 let last_in = at + (inner.w - 1) * shape.step + (g.kh - 1) * shape.row + f_row;
                 let last_out = o + (inner.w - 1) * out_c + lanes;
                 if last_in > input.len() || last_out > output.len() {
-                    reference(g, k, input, iw, output, ow, Rect::new(oy, inner.x, 1, inner.w));
+                    let rect = if rows == inner { Rect::new(oy, inner.x, 1, inner.w) } else { rows };
+                    reference(g, k, input, iw, output, ow, rect);
                     continue;
                 }
                 let row = Row { input, output: &mut *output, w, bias: &bias, rq: &rq, lanes };
