@@ -201,16 +201,17 @@ pub fn acc_bound(bias: Option<&[i32]>, ch: usize, taps: usize) -> u64 {
 /// negative only where `acc·m` is, and where `acc·m < 0` but `high = 0` the
 /// extra −1 does not change the result (`(2^(right−1) − 1) >> right = 0`),
 /// so the sign test reads `acc ^ m` and does not wait for the multiply.
+/// The output offset rides in the same constant: adding `out·2^right`
+/// before the shift adds `out` after it (no instruction of its own).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NarrowStage {
     m: i32,
     left1: u32,
     right: u32,
-    /// `2^(right − 1)`, or 0 when `right` is 0.
+    /// `2^(right − 1)` (0 when `right` is 0) plus `out·2^right`.
     round: i32,
     /// −1 when `right > 0` (negative values round down one more), else 0.
     nz: i32,
-    out: i32,
     lo: i32,
     hi: i32,
 }
@@ -221,8 +222,7 @@ impl Requantize for NarrowStage {
         let y = acc.wrapping_shl(self.left1);
         let t = self.round + (((acc ^ self.m) >> 31) & self.nz);
         // `t + high` in one widening multiply-accumulate (`SMMLAR`).
-        let q = ((((t as i64) << 32) + y as i64 * self.m as i64 + (1i64 << 31)) >> 32) as i32 >> self.right;
-        q + self.out
+        ((((t as i64) << 32) + y as i64 * self.m as i64 + (1i64 << 31)) >> 32) as i32 >> self.right
     }
     #[inline(always)]
     fn clamp(&self) -> (i32, i32) {
@@ -233,22 +233,28 @@ impl Requantize for NarrowStage {
 impl OutputStage<'_> {
     /// Channel `ch`'s [`NarrowStage`] for accumulators with `|acc| ≤ bound`,
     /// if that form is exact for all of them: `bound · 2^(left + 1) < 2^31`
-    /// (so `y` and `high` cannot overflow), `right ≤ 31`, and an output
-    /// offset below 2^30 (so adding it cannot overflow either).
+    /// (so `y` and `high` cannot overflow, `|high| < 2^30`), `right ≤ 31`,
+    /// and `|out|·2^right + 2^(right−1) < 2^30` (so the rounding constant
+    /// with the offset in it, plus `high`, stays inside int32; int8 zero
+    /// points allow any `right` up to 22).
     #[inline(always)]
     pub fn narrow(&self, ch: usize, bound: u64) -> Option<NarrowStage> {
         let m = if self.multipliers.len() == 1 { self.multipliers[0] } else { self.multipliers[ch] };
         let (left, right) = (m.shift.max(0) as u32, (-(m.shift as i64)).max(0) as u32);
-        if left > 29 || right > 31 || bound >= 1u64 << (30 - left) || self.output_offset.unsigned_abs() >= 1 << 30 {
+        if left > 29 || right > 31 || bound >= 1u64 << (30 - left) {
+            return None;
+        }
+        let half = (1i64 << right) >> 1;
+        let offset = (self.output_offset as i64) << right;
+        if offset.unsigned_abs() + half as u64 >= 1 << 30 {
             return None;
         }
         Some(NarrowStage {
             m: m.multiplier,
             left1: left + 1,
             right,
-            round: ((1i64 << right) >> 1) as i32,
+            round: (half + offset) as i32,
             nz: if right > 0 { -1 } else { 0 },
-            out: self.output_offset,
             lo: self.act_min,
             hi: self.act_max,
         })
@@ -471,8 +477,9 @@ mod tests {
             let stage = OutputStage { input_offset: 0, output_offset: out, act_min: clamp.0, act_max: clamp.1, multipliers: &mults };
             let Some(n) = stage.narrow(0, bound) else {
                 // Refused only outside its domain.
-                let left = shift.max(0) as u32;
-                prop_assert!(left > 29 || shift < -31 || bound >= 1 << (30 - left) || out.unsigned_abs() >= 1 << 30);
+                let (left, right) = (shift.max(0) as u32, (-shift).max(0) as u32);
+                let folded = || ((out.unsigned_abs() as u64) << right) + ((1u64 << right) >> 1) >= 1 << 30;
+                prop_assert!(left > 29 || shift < -31 || bound >= 1 << (30 - left) || folded());
                 return Ok(());
             };
             let b = bound as i64;
@@ -502,6 +509,13 @@ mod tests {
         assert!(stage(&M3, 0).narrow(0, 1 << 27).is_none());
         assert!(stage(&M0, 1 << 30).narrow(0, 0).is_none());
         assert!(stage(&M0, -(1 << 30) + 1).narrow(0, 0).is_some());
+        // The output offset rides in the rounding constant: an int8 zero
+        // point fits it up to a right shift of 22.
+        static R22: [QuantizedMultiplier; 1] = [QuantizedMultiplier { multiplier: i32::MAX, shift: -22 }];
+        static R23: [QuantizedMultiplier; 1] = [QuantizedMultiplier { multiplier: i32::MAX, shift: -23 }];
+        assert!(stage(&R22, -128).narrow(0, 1000).is_some());
+        assert!(stage(&R23, -128).narrow(0, 1000).is_none());
+        assert!(stage(&R23, 127).narrow(0, 1000).is_some());
         // A 3x3x512 convolution with a large bias is still narrow at shift <= 0.
         assert!(acc_bound(Some(&[1 << 24]), 0, 3 * 3 * 512) < 1 << 30);
     }
