@@ -210,8 +210,10 @@ pub struct NarrowStage {
     right: u32,
     /// `2^(right − 1)` (0 when `right` is 0) plus `out·2^right`.
     round: i32,
-    /// −1 when `right > 0` (negative values round down one more), else 0.
-    nz: i32,
+    /// The sign bit when `right > 0` (negative values round down one more),
+    /// else 0: `((acc ^ m) & sign) >> 31` is the −1 or 0 to add, in an AND
+    /// and the shifted operand of an ADD.
+    sign: i32,
     lo: i32,
     hi: i32,
 }
@@ -220,7 +222,7 @@ impl Requantize for NarrowStage {
     #[inline(always)]
     fn unclamped(&self, acc: i32) -> i32 {
         let y = acc.wrapping_shl(self.left1);
-        let t = self.round + (((acc ^ self.m) >> 31) & self.nz);
+        let t = self.round + (((acc ^ self.m) & self.sign) >> 31);
         // `t + high` in one widening multiply-accumulate (`SMMLAR`).
         ((((t as i64) << 32) + y as i64 * self.m as i64 + (1i64 << 31)) >> 32) as i32 >> self.right
     }
@@ -254,7 +256,7 @@ impl OutputStage<'_> {
             left1: left + 1,
             right,
             round: (half + offset) as i32,
-            nz: if right > 0 { -1 } else { 0 },
+            sign: if right > 0 { i32::MIN } else { 0 },
             lo: self.act_min,
             hi: self.act_max,
         })
