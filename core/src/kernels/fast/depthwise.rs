@@ -258,8 +258,10 @@ pub fn depthwise_conv2d_inplace(
     let padded = cfg!(not(all(target_arch = "wasm32", target_feature = "simd128")))
         && (g.kh, g.kw) == (3, 3)
         && (-128..=127).contains(&-off)
-        && g.in_w <= ZP_ROW;
-    let zp_row = [(-off) as i8; ZP_ROW];
+        && g.in_w <= PADDED_ROW - 2
+        && g.pad_left <= 1
+        && g.origin_x(ow.rect.w.saturating_sub(1)) + 3 <= g.in_w as isize + 1;
+    let mut ring = Ring { rows: [[(-off) as i8; PADDED_ROW]; 3], held: [isize::MIN; 3] };
     for ch in 0..c {
         gather(plane, buffer, ch, c, g.in_h * g.in_w);
         for (t, w) in wl.iter_mut().take(taps).enumerate() {
@@ -267,10 +269,10 @@ pub fn depthwise_conv2d_inplace(
         }
         if padded {
             let w: [i8; 9] = core::array::from_fn(|t| wl[t]);
-            let zp = &zp_row[..g.in_w];
+            ring.held = [isize::MIN; 3];
             match k.stage.narrow(ch, acc_bound(k.bias, ch, 9)) {
-                Some(r) => padded_3x3::<NarrowStage>(g, folded[ch], &w, plane, buffer, ow, inner, ch, zp, r),
-                None => padded_3x3(g, folded[ch], &w, plane, buffer, ow, inner, ch, zp, k.stage.channel(ch)),
+                Some(r) => padded_3x3::<NarrowStage>(g, folded[ch], &w, plane, buffer, ow, ch, &mut ring, r),
+                None => padded_3x3(g, folded[ch], &w, plane, buffer, ow, ch, &mut ring, k.stage.channel(ch)),
             }
             continue;
         }
@@ -327,17 +329,50 @@ fn gather(plane: &mut [i8], buffer: &[i8], ch: usize, c: usize, n: usize) {
     }
 }
 
-/// Widest input row [`padded_3x3`] takes (its row of zero points is on the stack).
-const ZP_ROW: usize = 320;
+/// Widest padded row [`padded_3x3`] holds: an input row of up to 318
+/// bytes with a zero point on each side.
+const PADDED_ROW: usize = 320;
+
+/// The three input rows of one channel that a 3×3 window reads, each copied
+/// between two zero points (`held[s]`: the input row in slot `s`, one
+/// outside the plane for a row of zero points). Consecutive output rows
+/// share rows, so each input row is copied once per channel.
+struct Ring {
+    rows: [[i8; PADDED_ROW]; 3],
+    held: [isize; 3],
+}
+
+impl Ring {
+    /// Slot of input row `iy`, copied from `plane` (or zero points outside it) if not held.
+    #[inline(always)]
+    fn row(&mut self, iy: isize, plane: &[i8], in_w: usize, in_h: usize, zp: i8) -> usize {
+        let s = iy.rem_euclid(3) as usize;
+        if self.held[s] != iy {
+            let row = &mut self.rows[s][..in_w + 2];
+            if iy < 0 || iy >= in_h as isize {
+                row.fill(zp);
+            } else {
+                row[0] = zp;
+                row[1..=in_w].copy_from_slice(&plane[iy as usize * in_w..][..in_w]);
+                row[in_w + 1] = zp;
+            }
+            self.held[s] = iy;
+        }
+        s
+    }
+}
 
 /// Every pixel of one channel of a 3×3 in-place depthwise, the border ones
 /// included, as if the plane were padded with the input zero point `zp`:
 /// its products with the weights the folded bias cancels
 /// (`(zp + off)·w = 0`, as the reference's skipped taps contribute
-/// nothing), so every accumulator is `folded + Σ x·w` over nine taps. Rows
-/// above and below the plane read `zp_row`; the few pixels whose window
-/// crosses the left or right edge sum their taps one by one; the others go
-/// through [`accumulate_3x3`]. Each run is requantized by [`store_strided`].
+/// nothing), so every accumulator is `folded + Σ x·w` over nine taps. Each
+/// output row reads three rows of `ring`, each an input row between two zero
+/// points (rows above and below the plane all zero points), so the whole
+/// row goes through [`accumulate_3x3`] in runs, edges included (one edge
+/// pixel summed tap by tap cost as much as 30 interior ones). Each run is
+/// requantized by [`store_strided`]. The caller checked that a window
+/// reaches at most one column past either side of the input.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn padded_3x3<R: Requantize>(
@@ -347,54 +382,27 @@ fn padded_3x3<R: Requantize>(
     plane: &[i8],
     buffer: &mut [i8],
     ow: Window,
-    inner: Rect,
     ch: usize,
-    zp_row: &[i8],
+    ring: &mut Ring,
     r: R,
 ) {
     let (in_w, in_h, c, sw) = (g.in_w, g.in_h, ow.c, g.stride_w);
     let (out_h, out_w) = (ow.rect.h, ow.rect.w);
-    // Columns whose windows lie inside the row (none: `inner` is empty).
-    let (x_lo, x_hi) = if inner.is_empty() { (0, 0) } else { (inner.x, inner.x_end()) };
-    let zp = zp_row[0];
+    let zp = ring.rows[0][0];
+    // The first window's first column in a padded row (its zero point is column −1).
+    let x0 = (g.origin_x(0) + 1) as usize;
     let mut acc = [0i32; RUN];
     for oy in 0..out_h {
         let y0 = g.origin_y(oy);
-        let rows: [&[i8]; 3] = core::array::from_fn(|t| {
-            let iy = y0 + t as isize;
-            if iy < 0 || iy >= in_h as isize {
-                zp_row
-            } else {
-                &plane[iy as usize * in_w..][..in_w]
-            }
-        });
-        // One pixel crossing the left or right edge, tap by tap.
-        let edge = |ox: usize| {
-            let x0 = g.origin_x(ox);
-            let mut s = 0i32;
-            for (t, row) in rows.iter().enumerate() {
-                for tx in 0..3 {
-                    let ix = x0 + tx as isize;
-                    let v = if ix < 0 || ix >= in_w as isize { zp } else { row[ix as usize] };
-                    s += v as i32 * w[3 * t + tx] as i32;
-                }
-            }
-            folded.wrapping_add(s)
-        };
+        let slots: [usize; 3] = core::array::from_fn(|t| ring.row(y0 + t as isize, plane, in_w, in_h, zp));
+        let rows: [&[i8]; 3] = slots.map(|s| &ring.rows[s][..in_w + 2]);
         let mut done = 0;
         while done < out_w {
-            let end = (done + RUN).min(out_w);
-            let (a, b) = (x_lo.clamp(done, end), x_hi.clamp(done, end).max(x_lo.clamp(done, end)));
-            for ox in (done..a).chain(b..end) {
-                acc[ox - done] = edge(ox);
-            }
-            if a < b {
-                accumulate_3x3(rows, g.origin_x(a) as usize, sw, folded, w, &mut acc[a - done..b - done]);
-            }
-            let n = end - done;
+            let n = (out_w - done).min(RUN);
+            accumulate_3x3(rows, x0 + done * sw, sw, folded, w, &mut acc[..n]);
             let o = ow.offset(0, oy, done) + ch;
             store_strided(r, &acc[..n], &mut buffer[o..o + (n - 1) * c + 1], c);
-            done = end;
+            done += n;
         }
     }
 }
