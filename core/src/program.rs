@@ -632,13 +632,23 @@ impl<'a> Program<'a> {
         if scr.len() < slots * row || buf.len() < aliased_bytes.max(ow.rect.h * row) {
             return Err(Error::Program("in-place row buffers are too small"));
         }
+        // ADD/SUB build their rescale tables once here, not in every row's call.
+        let tables = match node.kernel {
+            Kernel::Rescaled(p) if ow.len() >= crate::kernels::fast::binary::TABLES_FROM => {
+                Some((p, crate::kernels::fast::binary::Tables::new(&p)))
+            }
+            _ => None,
+        };
         for r in 0..ow.rect.h {
             let win = Window::new(1, Rect::new(r, 0, 1, ow.rect.w), ow.c);
             let s = (r % slots) * row;
             let mut ops = others;
             ops[aliased].data = &buf[..aliased_bytes];
             let o = Out { data: &mut scr[s..s + row], win, shape: out_t.shape, elem: out_t.elem };
-            node.kernel.eval(&self.consts, &ops[..n], o, win.rect)?;
+            match &tables {
+                Some((p, t)) => p.eval_with(Some(t), &ops[..n], o, win.rect)?,
+                None => node.kernel.eval(&self.consts, &ops[..n], o, win.rect)?,
+            }
             if r >= delay {
                 let f = r - delay;
                 let fs = (f % slots) * row;

@@ -5,6 +5,7 @@
 
 use crate::error::Result;
 use crate::kernels::binary::{binary, MulParams, PreluParams, Rescale, RescaledParams};
+use crate::kernels::fast::binary::{rescaled, rescaled_run, Tables, TABLES_FROM};
 use crate::literal_struct;
 use crate::op::Activation;
 use crate::ops::{elementwise, Eval, In, Out};
@@ -150,15 +151,24 @@ binary_eval!(Extremum, PreluParams);
 // The optimized element functions (the reference `apply`s stay their oracle).
 impl Eval for RescaledParams {
     fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
-        use crate::kernels::fast::binary::{rescaled, rescaled_run, Tables, TABLES_FROM};
         // One set of tables for the whole region: a patch's rows are short.
         let elements = out.win.n * region.area() * out.win.c;
         let tables = (elements >= TABLES_FROM).then(|| Tables::new(self));
+        self.eval_with(tables.as_ref(), inputs, out, region)
+    }
+}
+
+impl RescaledParams {
+    /// [`Eval::eval`] with the rescale tables built by the caller: an
+    /// operator run in place row by row (`program::InPlaceKind::Rows`)
+    /// builds them once for all its rows, whose calls are each too short
+    /// to pay for them.
+    pub(crate) fn eval_with(&self, tables: Option<&Tables>, inputs: &[In], out: Out, region: Rect) -> Result<()> {
         elementwise(inputs, out, region, |ins, o, so| {
             let [x, y] = ins else { return Err(crate::Error::Program("a binary operator needs two operands")) };
             let (xa, ya, o) = (crate::arena::as_i8(x.data), crate::arena::as_i8(y.data), crate::arena::as_i8_mut(o));
             if x.shape == so && y.shape == so {
-                match &tables {
+                match tables {
                     Some(t) => t.run(self, xa, ya, o),
                     None => rescaled_run(self, xa, ya, o),
                 }
