@@ -263,7 +263,6 @@ pub fn depthwise_conv2d_inplace(
         && g.origin_x(ow.rect.w.saturating_sub(1)) + 3 <= g.in_w as isize + 1;
     let mut ring = Ring { rows: [[(-off) as i8; PADDED_ROW]; 3], held: [isize::MIN; 3] };
     for ch in 0..c {
-        gather(plane, buffer, ch, c, g.in_h * g.in_w);
         for (t, w) in wl.iter_mut().take(taps).enumerate() {
             *w = k.filter[t * c + ch];
         }
@@ -271,11 +270,12 @@ pub fn depthwise_conv2d_inplace(
             let w: [i8; 9] = core::array::from_fn(|t| wl[t]);
             ring.held = [isize::MIN; 3];
             match k.stage.narrow(ch, acc_bound(k.bias, ch, 9)) {
-                Some(r) => padded_3x3::<NarrowStage>(g, folded[ch], &w, plane, buffer, ow, ch, &mut ring, r),
-                None => padded_3x3(g, folded[ch], &w, plane, buffer, ow, ch, &mut ring, k.stage.channel(ch)),
+                Some(r) => padded_3x3::<NarrowStage>(g, folded[ch], &w, buffer, ow, ch, &mut ring, r),
+                None => padded_3x3(g, folded[ch], &w, buffer, ow, ch, &mut ring, k.stage.channel(ch)),
             }
             continue;
         }
+        gather(plane, buffer, ch, c, g.in_h * g.in_w);
         let q = k.stage.channel(ch);
         // The border pixels of this channel: each sums its valid taps only
         // (their ranges found once per pixel), from the bias, as the reference.
@@ -333,19 +333,23 @@ fn gather(plane: &mut [i8], buffer: &[i8], ch: usize, c: usize, n: usize) {
 /// bytes with a zero point on each side.
 const PADDED_ROW: usize = 320;
 
-/// The three input rows of one channel that a 3×3 window reads, each copied
-/// between two zero points (`held[s]`: the input row in slot `s`, one
-/// outside the plane for a row of zero points). Consecutive output rows
-/// share rows, so each input row is copied once per channel.
+/// The three input rows of one channel that a 3×3 window reads, each
+/// gathered from the NHWC buffer between two zero points (`held[s]`: the
+/// input row in slot `s`, one outside the input for a row of zero points).
+/// Consecutive output rows share rows, so each input row is gathered once
+/// per channel — and before any output row is written over it: output row
+/// `oy` lands on input pixels `oy·out_w..(oy + 1)·out_w`, rows the windows
+/// of rows up to `oy` have already read (the in-place proptests check it).
 struct Ring {
     rows: [[i8; PADDED_ROW]; 3],
     held: [isize; 3],
 }
 
 impl Ring {
-    /// Slot of input row `iy`, copied from `plane` (or zero points outside it) if not held.
+    /// Slot of input row `iy` of channel `ch` (of `c`), gathered from
+    /// `buffer` (or zero points outside the input) if not held.
     #[inline(always)]
-    fn row(&mut self, iy: isize, plane: &[i8], in_w: usize, in_h: usize, zp: i8) -> usize {
+    fn row(&mut self, iy: isize, buffer: &[i8], ch: usize, c: usize, (in_h, in_w): (usize, usize), zp: i8) -> usize {
         let s = iy.rem_euclid(3) as usize;
         if self.held[s] != iy {
             let row = &mut self.rows[s][..in_w + 2];
@@ -353,7 +357,7 @@ impl Ring {
                 row.fill(zp);
             } else {
                 row[0] = zp;
-                row[1..=in_w].copy_from_slice(&plane[iy as usize * in_w..][..in_w]);
+                gather(&mut row[1..=in_w], &buffer[iy as usize * in_w * c..], ch, c, in_w);
                 row[in_w + 1] = zp;
             }
             self.held[s] = iy;
@@ -379,7 +383,6 @@ fn padded_3x3<R: Requantize>(
     g: &Geometry,
     folded: i32,
     w: &[i8; 9],
-    plane: &[i8],
     buffer: &mut [i8],
     ow: Window,
     ch: usize,
@@ -394,7 +397,7 @@ fn padded_3x3<R: Requantize>(
     let mut acc = [0i32; RUN];
     for oy in 0..out_h {
         let y0 = g.origin_y(oy);
-        let slots: [usize; 3] = core::array::from_fn(|t| ring.row(y0 + t as isize, plane, in_w, in_h, zp));
+        let slots: [usize; 3] = core::array::from_fn(|t| ring.row(y0 + t as isize, buffer, ch, c, (in_h, in_w), zp));
         let rows: [&[i8]; 3] = slots.map(|s| &ring.rows[s][..in_w + 2]);
         let mut done = 0;
         while done < out_w {
