@@ -455,9 +455,16 @@ mod imp {
         }
     }
 
-    /// [`run_wide`] for a filter of one row (every 1×1 convolution): no row
-    /// loop, the pointers stepped rather than recomputed, the odd last
-    /// pixel after the pair loop.
+    /// [`run_wide`] for a filter of one row (every 1×1 convolution): the
+    /// pixel pairs in one `asm!` loop, the odd last pixel after it. The
+    /// inner loop takes thirteen registers (two pointers, the pixel step, a
+    /// counter, four accumulators, four temporaries and the weight word), so
+    /// the pair loop keeps its own state — the folded biases, the widened
+    /// filters' address, the group count, both output pointers, the pairs
+    /// left and the input step to the next pair — in eight words below the
+    /// stack pointer. Written by the compiler, the pair loop spilled
+    /// and reloaded its state: 27 instructions a pair around the inner
+    /// loop, 18 here.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn run_rows1(
@@ -478,15 +485,98 @@ mod imp {
         unsafe {
             let (mut o0, mut o1) = (a0.as_mut_ptr(), a1.as_mut_ptr());
             let mut at = input.as_ptr().add(x);
-            for _ in 0..n / 2 {
-                let (mut c0, mut c1, mut c2, mut c3) = (f0, f1, f0, f1);
-                let (mut xp, mut wp) = (at, wide.as_ptr());
-                for _ in 0..groups {
-                    group(&mut xp, &mut wp, step, [&mut c0, &mut c1, &mut c2, &mut c3]);
-                }
-                (*o0, *o0.add(1), *o1, *o1.add(1)) = (c0, c2, c1, c3);
-                (o0, o1) = (o0.add(2), o1.add(2));
-                at = at.add(2 * step);
+            let pairs = n / 2;
+            if pairs > 0 && groups > 0 {
+                // The pair loop's state, copied below the stack pointer by the loop itself.
+                let state: [u32; 8] = [
+                    f0 as u32,
+                    f1 as u32,
+                    wide.as_ptr() as u32,
+                    groups as u32,
+                    o0 as u32,
+                    o1 as u32,
+                    pairs as u32,
+                    (2 * step).wrapping_sub(4 * groups) as u32,
+                ];
+                let mut xp = at;
+                // Registers named in full: `asm!` may give r6 out as an
+                // operand (though it cannot be named as one), and the loop
+                // needs it besides the twelve operands, saved and restored. r0 pixel pointer, r1 pixel step, r2 (the
+                // state's address, then) and r4 the input words, r5 and r8
+                // their even halves, r3 the widened filters, r9–r12 the
+                // accumulators, lr the weight word (and the pair loop's
+                // scratch), r6 the group counter.
+                asm!(
+                    // r6 is the counter: saved with r7 (the stack stays 8-byte aligned).
+                    "push {{r6, r7}}",
+                    "sub sp, sp, #32",
+                    "ldrd r4, r5, [r2, #0]",
+                    "strd r4, r5, [sp, #0]",
+                    "ldrd r4, r5, [r2, #8]",
+                    "strd r4, r5, [sp, #8]",
+                    "ldrd r4, r5, [r2, #16]",
+                    "strd r4, r5, [sp, #16]",
+                    "ldrd r4, r5, [r2, #24]",
+                    "strd r4, r5, [sp, #24]",
+                    // A pair of pixels: both accumulators of each start from the folded biases.
+                    "3:",
+                    "ldrd r9, r10, [sp, #0]",
+                    "mov r11, r9",
+                    "mov r12, r10",
+                    "ldr r3, [sp, #8]",
+                    "ldr r6, [sp, #12]",
+                    // Four taps of both pixels against both filters (as `group`).
+                    "4:",
+                    "ldr r4, [r0, r1]",
+                    "ldr r2, [r0], #4",
+                    "ldr lr, [r3], #4",
+                    "sxtb16 r5, r2",
+                    "sxtb16 r8, r4",
+                    "smlad r9, r5, lr, r9",
+                    "smlad r11, r8, lr, r11",
+                    "ldr lr, [r3], #4",
+                    "sxtb16 r2, r2, ror #8",
+                    "sxtb16 r4, r4, ror #8",
+                    "smlad r9, r2, lr, r9",
+                    "smlad r11, r4, lr, r11",
+                    "ldr lr, [r3], #4",
+                    "smlad r10, r5, lr, r10",
+                    "smlad r12, r8, lr, r12",
+                    "ldr lr, [r3], #4",
+                    "smlad r10, r2, lr, r10",
+                    "smlad r12, r4, lr, r12",
+                    "subs r6, r6, #1",
+                    "bne 4b",
+                    // Both pixels' accumulators of filter 0, then of filter 1.
+                    "ldr lr, [sp, #16]",
+                    "strd r9, r11, [lr], #8",
+                    "str lr, [sp, #16]",
+                    "ldr lr, [sp, #20]",
+                    "strd r10, r12, [lr], #8",
+                    "str lr, [sp, #20]",
+                    "ldr lr, [sp, #28]",
+                    "add r0, r0, lr",
+                    "ldr lr, [sp, #24]",
+                    "subs lr, lr, #1",
+                    "str lr, [sp, #24]",
+                    "bne 3b",
+                    "add sp, sp, #32",
+                    "pop {{r6, r7}}",
+                    inout("r0") xp,
+                    in("r1") step,
+                    inout("r2") state.as_ptr() => _,
+                    out("r3") _,
+                    out("r4") _,
+                    out("r5") _,
+                    out("r8") _,
+                    out("r9") _,
+                    out("r10") _,
+                    out("r11") _,
+                    out("r12") _,
+                    out("lr") _,
+                );
+                at = xp;
+                (o0, o1) = (o0.add(2 * pairs), o1.add(2 * pairs));
             }
             if n % 2 == 1 {
                 let (mut c0, mut c1, mut c2, mut c3) = (f0, f1, f0, f1);
