@@ -457,8 +457,10 @@ mod imp {
 
     /// [`run_wide`] for a filter of one row (every 1×1 convolution): the
     /// pixel pairs in one `asm!` loop, the odd last pixel after it. The
-    /// inner loop takes thirteen registers (two pointers, the pixel step, a
-    /// counter, four accumulators, four temporaries and the weight word), so
+    /// inner loop (18 instructions for 16 MACs: each filter's two widened
+    /// words in one `LDRD`) takes fourteen registers (two pointers, the pixel
+    /// step, a counter, four accumulators, four temporaries and two weight
+    /// words, r6 and r7 among them, saved and restored), so
     /// the pair loop keeps its own state — the folded biases, the widened
     /// filters' address, the group count, both output pointers, the pairs
     /// left and the input step to the next pair — in eight words below the
@@ -507,7 +509,7 @@ mod imp {
                 // accumulators, lr the weight word (and the pair loop's
                 // scratch), r6 the group counter.
                 asm!(
-                    // r6 is the counter: saved with r7 (the stack stays 8-byte aligned).
+                    // r6 (the counter) and r7 (a weight word) are saved and restored.
                     "push {{r6, r7}}",
                     "sub sp, sp, #32",
                     "ldrd r4, r5, [r2, #0]",
@@ -526,25 +528,25 @@ mod imp {
                     "ldr r3, [sp, #8]",
                     "ldr r6, [sp, #12]",
                     // Four taps of both pixels against both filters (as `group`).
+                    // Filter 0's two words in one LDRD, then filter 1's (r7,
+                    // saved with r6, is the second weight register).
                     "4:",
                     "ldr r4, [r0, r1]",
                     "ldr r2, [r0], #4",
-                    "ldr lr, [r3], #4",
+                    "ldrd lr, r7, [r3], #8",
                     "sxtb16 r5, r2",
                     "sxtb16 r8, r4",
                     "smlad r9, r5, lr, r9",
                     "smlad r11, r8, lr, r11",
-                    "ldr lr, [r3], #4",
                     "sxtb16 r2, r2, ror #8",
                     "sxtb16 r4, r4, ror #8",
-                    "smlad r9, r2, lr, r9",
-                    "smlad r11, r4, lr, r11",
-                    "ldr lr, [r3], #4",
+                    "smlad r9, r2, r7, r9",
+                    "smlad r11, r4, r7, r11",
+                    "ldrd lr, r7, [r3], #8",
                     "smlad r10, r5, lr, r10",
                     "smlad r12, r8, lr, r12",
-                    "ldr lr, [r3], #4",
-                    "smlad r10, r2, lr, r10",
-                    "smlad r12, r4, lr, r12",
+                    "smlad r10, r2, r7, r10",
+                    "smlad r12, r4, r7, r12",
                     "subs r6, r6, #1",
                     "bne 4b",
                     // Both pixels' accumulators of filter 0, then of filter 1.
