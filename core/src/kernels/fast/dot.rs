@@ -455,6 +455,11 @@ mod imp {
         }
     }
 
+    /// Where filter 1's accumulators lie after filter 0's in a kernel's run
+    /// (`[[i32; RUN]; 2]`, see `conv`): the pair loop stores both with one
+    /// pointer.
+    const A1_OFFSET: usize = super::super::requant::RUN * 4;
+
     /// [`run_wide`] for a filter of one row (every 1×1 convolution): the
     /// pixel pairs in one `asm!` loop, the odd last pixel after it. The
     /// inner loop (18 instructions for 16 MACs: each filter's two widened
@@ -462,11 +467,12 @@ mod imp {
     /// step, a counter, four accumulators, four temporaries and two weight
     /// words, r6 and r7 among them, saved and restored), so
     /// the pair loop keeps its own state — the folded biases, the widened
-    /// filters' address, the group count, both output pointers, the pairs
-    /// left and the input step to the next pair — in eight words below the
-    /// stack pointer. Written by the compiler, the pair loop spilled
-    /// and reloaded its state: 27 instructions a pair around the inner
-    /// loop, 18 here.
+    /// filters' address, the group count, the output pointer and its end,
+    /// and the input step to the next pair — in eight words below the stack
+    /// pointer, and stores filter 1's accumulators at a constant offset from
+    /// filter 0's ([`A1_OFFSET`]; other layouts take the loop written in
+    /// Rust). Written by the compiler, the pair loop spilled and reloaded
+    /// its state: 27 instructions a pair around the inner loop, 12 here.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn run_rows1(
@@ -488,7 +494,10 @@ mod imp {
             let (mut o0, mut o1) = (a0.as_mut_ptr(), a1.as_mut_ptr());
             let mut at = input.as_ptr().add(x);
             let pairs = n / 2;
-            if pairs > 0 && groups > 0 {
+            // The accumulators of a kernel's run lie one after the other
+            // (`[[i32; RUN]; 2]`): filter 1's at a constant offset from filter 0's.
+            let adjacent = a1.as_ptr() as usize == a0.as_ptr() as usize + A1_OFFSET;
+            if pairs > 0 && groups > 0 && adjacent {
                 // The pair loop's state, copied below the stack pointer by the loop itself.
                 let state: [u32; 8] = [
                     f0 as u32,
@@ -496,20 +505,20 @@ mod imp {
                     wide.as_ptr() as u32,
                     groups as u32,
                     o0 as u32,
-                    o1 as u32,
-                    pairs as u32,
+                    o0.add(2 * pairs) as u32,
                     (2 * step).wrapping_sub(4 * groups) as u32,
+                    0,
                 ];
                 let mut xp = at;
                 // Registers named in full: `asm!` may give r6 out as an
                 // operand (though it cannot be named as one), and the loop
-                // needs it besides the twelve operands, saved and restored. r0 pixel pointer, r1 pixel step, r2 (the
-                // state's address, then) and r4 the input words, r5 and r8
-                // their even halves, r3 the widened filters, r9–r12 the
-                // accumulators, lr the weight word (and the pair loop's
-                // scratch), r6 the group counter.
+                // needs it and r7 besides the operands, saved and restored.
+                // r0 pixel pointer, r1 pixel step, r2 (the state's address,
+                // then) and r4 the input words, r5 and r8 their even halves,
+                // r3 the widened filters, r6 the group counter, r9–r12 the
+                // accumulators, lr and r7 a filter's two weight words (lr
+                // also the pair loop's output pointer).
                 asm!(
-                    // r6 (the counter) and r7 (a weight word) are saved and restored.
                     "push {{r6, r7}}",
                     "sub sp, sp, #32",
                     "ldrd r4, r5, [r2, #0]",
@@ -520,16 +529,15 @@ mod imp {
                     "strd r4, r5, [sp, #16]",
                     "ldrd r4, r5, [r2, #24]",
                     "strd r4, r5, [sp, #24]",
-                    // A pair of pixels: both accumulators of each start from the folded biases.
+                    // A pair of pixels: both accumulators of each start from
+                    // the folded biases; the filters' address and group count.
                     "3:",
                     "ldrd r9, r10, [sp, #0]",
                     "mov r11, r9",
                     "mov r12, r10",
-                    "ldr r3, [sp, #8]",
-                    "ldr r6, [sp, #12]",
-                    // Four taps of both pixels against both filters (as `group`).
-                    // Filter 0's two words in one LDRD, then filter 1's (r7,
-                    // saved with r6, is the second weight register).
+                    "ldrd r3, r6, [sp, #8]",
+                    // Four taps of both pixels against both filters: filter
+                    // 0's two widened words in one LDRD, then filter 1's.
                     "4:",
                     "ldr r4, [r0, r1]",
                     "ldr r2, [r0], #4",
@@ -549,21 +557,20 @@ mod imp {
                     "smlad r12, r4, r7, r12",
                     "subs r6, r6, #1",
                     "bne 4b",
-                    // Both pixels' accumulators of filter 0, then of filter 1.
+                    // Filter 1's accumulators of both pixels, then filter 0's
+                    // (stepping the output pointer), the next pair's input,
+                    // and on while the output pointer is short of its end.
                     "ldr lr, [sp, #16]",
+                    "strd r10, r12, [lr, #{a1}]",
                     "strd r9, r11, [lr], #8",
                     "str lr, [sp, #16]",
-                    "ldr lr, [sp, #20]",
-                    "strd r10, r12, [lr], #8",
-                    "str lr, [sp, #20]",
-                    "ldr lr, [sp, #28]",
-                    "add r0, r0, lr",
-                    "ldr lr, [sp, #24]",
-                    "subs lr, lr, #1",
-                    "str lr, [sp, #24]",
+                    "ldrd r4, r5, [sp, #20]",
+                    "add r0, r0, r5",
+                    "cmp lr, r4",
                     "bne 3b",
                     "add sp, sp, #32",
                     "pop {{r6, r7}}",
+                    a1 = const A1_OFFSET,
                     inout("r0") xp,
                     in("r1") step,
                     inout("r2") state.as_ptr() => _,
@@ -579,6 +586,17 @@ mod imp {
                 );
                 at = xp;
                 (o0, o1) = (o0.add(2 * pairs), o1.add(2 * pairs));
+            } else {
+                for _ in 0..pairs {
+                    let (mut c0, mut c1, mut c2, mut c3) = (f0, f1, f0, f1);
+                    let (mut xp, mut wp) = (at, wide.as_ptr());
+                    for _ in 0..groups {
+                        group(&mut xp, &mut wp, step, [&mut c0, &mut c1, &mut c2, &mut c3]);
+                    }
+                    (*o0, *o0.add(1), *o1, *o1.add(1)) = (c0, c2, c1, c3);
+                    (o0, o1) = (o0.add(2), o1.add(2));
+                    at = at.add(2 * step);
+                }
             }
             if n % 2 == 1 {
                 let (mut c0, mut c1, mut c2, mut c3) = (f0, f1, f0, f1);
