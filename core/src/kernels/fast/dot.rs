@@ -380,6 +380,19 @@ mod imp {
         }
         let (a0, a1) = (&mut a0[..n], &mut a1[..n]);
         let mut at = x;
+        let pairs = n / 2;
+        let adjacent = a1.as_ptr() as usize == a0.as_ptr() as usize + A1_OFFSET;
+        if pairs > 0 && groups > 0 && adjacent {
+            // SAFETY: as for `run_rows1`'s loop, each pair reading `kh` rows
+            // of `4·groups` bytes `row_step` apart (the caller checked the
+            // last window's last row).
+            unsafe {
+                rows_pairs(wide, groups, p.kh, input.as_ptr().add(at), step, row_step, (f0, f1), a0.as_mut_ptr(), pairs)
+            };
+            at += 2 * pairs * step;
+        }
+        let done = if adjacent { 2 * pairs } else { 0 };
+        let (a0, a1) = (&mut a0[done..], &mut a1[done..]);
         for (o0, o1) in a0.chunks_mut(2).zip(a1.chunks_mut(2)) {
             // The second pixel of the pair, or the first again for a last odd one.
             let off = if o0.len() == 2 { step } else { 0 };
@@ -406,6 +419,122 @@ mod imp {
                 o1[1] = c3;
             }
             at += 2 * step;
+        }
+    }
+
+    /// [`run_wide`]'s pixel pairs for filters of `kh > 1` rows, as one `asm!`
+    /// loop ([`run_rows1`]'s, with a loop over the kernel rows: each row's
+    /// groups, then the input pointer on to the next row): the pair's
+    /// accumulators are written to `o0` (filter 0) and `o0 + A1_OFFSET`
+    /// bytes (filter 1).
+    ///
+    /// # Safety
+    /// Pair `i`'s windows start at `x + 2i·step` and `+ step`; every row of
+    /// them, read as `4·groups` bytes `row_step` apart, must be readable;
+    /// `wide` holds `kh·groups` groups; `o0` has `2·pairs` words and so does
+    /// `o0 + A1_OFFSET` bytes.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    unsafe fn rows_pairs(
+        wide: &[u32; super::PAIR_WORDS],
+        groups: usize,
+        kh: usize,
+        x: *const i8,
+        step: usize,
+        row_step: usize,
+        (f0, f1): (i32, i32),
+        o0: *mut i32,
+        pairs: usize,
+    ) {
+        let state: [u32; 10] = [
+            f0 as u32,
+            f1 as u32,
+            wide.as_ptr() as u32,
+            groups as u32,
+            o0 as u32,
+            o0.wrapping_add(2 * pairs) as u32,
+            (2 * step).wrapping_sub(kh * row_step) as u32,
+            0, // rows left in this pair
+            row_step.wrapping_sub(4 * groups) as u32,
+            kh as u32,
+        ];
+        // SAFETY: the caller's contract; registers as in `run_rows1`.
+        unsafe {
+            asm!(
+                "push {{r6, r7}}",
+                "sub sp, sp, #40",
+                "ldrd r4, r5, [r2, #0]",
+                "strd r4, r5, [sp, #0]",
+                "ldrd r4, r5, [r2, #8]",
+                "strd r4, r5, [sp, #8]",
+                "ldrd r4, r5, [r2, #16]",
+                "strd r4, r5, [sp, #16]",
+                "ldrd r4, r5, [r2, #24]",
+                "strd r4, r5, [sp, #24]",
+                "ldrd r4, r5, [r2, #32]",
+                "strd r4, r5, [sp, #32]",
+                // A pair: accumulators from the folded biases, the filters' address, `kh` rows to go.
+                "3:",
+                "ldrd r9, r10, [sp, #0]",
+                "mov r11, r9",
+                "mov r12, r10",
+                "ldr r3, [sp, #8]",
+                "ldr lr, [sp, #36]",
+                "str lr, [sp, #28]",
+                // A kernel row: its groups of four taps.
+                "5:",
+                "ldr r6, [sp, #12]",
+                "4:",
+                "ldr r4, [r0, r1]",
+                "ldr r2, [r0], #4",
+                "ldrd lr, r7, [r3], #8",
+                "sxtb16 r5, r2",
+                "sxtb16 r8, r4",
+                "smlad r9, r5, lr, r9",
+                "smlad r11, r8, lr, r11",
+                "sxtb16 r2, r2, ror #8",
+                "sxtb16 r4, r4, ror #8",
+                "smlad r9, r2, r7, r9",
+                "smlad r11, r4, r7, r11",
+                "ldrd lr, r7, [r3], #8",
+                "smlad r10, r5, lr, r10",
+                "smlad r12, r8, lr, r12",
+                "smlad r10, r2, r7, r10",
+                "smlad r12, r4, r7, r12",
+                "subs r6, r6, #1",
+                "bne 4b",
+                // The next kernel row of both windows.
+                "ldr lr, [sp, #32]",
+                "add r0, r0, lr",
+                "ldr lr, [sp, #28]",
+                "subs lr, lr, #1",
+                "str lr, [sp, #28]",
+                "bne 5b",
+                // Store as `run_rows1` does; the next pair's input.
+                "ldr lr, [sp, #16]",
+                "strd r10, r12, [lr, #{a1}]",
+                "strd r9, r11, [lr], #8",
+                "str lr, [sp, #16]",
+                "ldrd r4, r5, [sp, #20]",
+                "add r0, r0, r5",
+                "cmp lr, r4",
+                "bne 3b",
+                "add sp, sp, #40",
+                "pop {{r6, r7}}",
+                a1 = const A1_OFFSET,
+                inout("r0") x => _,
+                in("r1") step,
+                inout("r2") state.as_ptr() => _,
+                out("r3") _,
+                out("r4") _,
+                out("r5") _,
+                out("r8") _,
+                out("r9") _,
+                out("r10") _,
+                out("r11") _,
+                out("r12") _,
+                out("lr") _,
+            );
         }
     }
 
