@@ -17,6 +17,8 @@ use crate::error::{Error, Result};
 use crate::fixedpoint::QuantizedMultiplier;
 use crate::halo::{self, Cache};
 use crate::kernels;
+use crate::kernels::binary::RescaledParams;
+use crate::kernels::fast::binary::{Tables, TABLES_FROM};
 use crate::literal_struct;
 use crate::ops::{full, In, Kernel, Out};
 use crate::region::{Rect, Window};
@@ -571,8 +573,14 @@ impl<'a> Program<'a> {
         let buffer = ir.start.min(or.start)..ir.end.max(or.end);
         let scratch = ip.scratch.0..ip.scratch.0 + ip.scratch.1;
         match (ip.kind, node.kernel) {
-            (InPlaceKind::Rows { delay }, _) => {
-                self.run_inplace_rows(node, operands, ot, arena, buffer, ip.operand, scratch, delay)
+            // ADD/SUB build their rescale tables once here, not in every row's
+            // call; in a frame of their own (2 KiB), not on every row operator's stack.
+            (InPlaceKind::Rows { delay }, Kernel::Rescaled(p)) if ot.full().len() >= TABLES_FROM => {
+                self.rescaled_rows(&p, operands, ot, arena, buffer, ip.operand, scratch, delay)
+            }
+            (InPlaceKind::Rows { delay }, kernel) => {
+                let mut eval = |ops: &[In], o: Out, r: Rect| kernel.eval(&self.consts, ops, o, r);
+                self.run_inplace_rows(operands, ot, arena, buffer, ip.operand, scratch, delay, &mut eval)
             }
             (InPlaceKind::Channels, Kernel::Depthwise(k)) => {
                 let weighted = k.weights.resolve(&self.consts)?;
@@ -598,12 +606,13 @@ impl<'a> Program<'a> {
         }
     }
 
-    /// Output rows computed into a ring of `delay + 1` scratch rows and
-    /// written over the input once no later row reads the bytes they land on.
+    /// [`run_inplace_rows`](Self::run_inplace_rows) for ADD/SUB with their
+    /// rescale tables built once for all rows.
     #[allow(clippy::too_many_arguments)]
-    fn run_inplace_rows(
+    #[inline(never)]
+    fn rescaled_rows(
         &self,
-        node: &Node,
+        p: &RescaledParams,
         operands: &[Operand],
         out_t: &Tensor,
         arena: &mut [u8],
@@ -611,6 +620,26 @@ impl<'a> Program<'a> {
         aliased: usize,
         scratch: Range<usize>,
         delay: usize,
+    ) -> Result<()> {
+        let tables = Tables::new(p);
+        let mut eval = |ops: &[In], o: Out, r: Rect| p.eval_with(Some(&tables), ops, o, r);
+        self.run_inplace_rows(operands, out_t, arena, buffer, aliased, scratch, delay, &mut eval)
+    }
+
+    /// Output rows computed into a ring of `delay + 1` scratch rows and
+    /// written over the input once no later row reads the bytes they land on.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn run_inplace_rows(
+        &self,
+        operands: &[Operand],
+        out_t: &Tensor,
+        arena: &mut [u8],
+        buffer: Range<usize>,
+        aliased: usize,
+        scratch: Range<usize>,
+        delay: usize,
+        eval: &mut dyn FnMut(&[In], Out, Rect) -> Result<()>,
     ) -> Result<()> {
         let ow = out_t.full();
         let row = ow.rect.w * ow.c * out_t.elem;
@@ -632,23 +661,14 @@ impl<'a> Program<'a> {
         if scr.len() < slots * row || buf.len() < aliased_bytes.max(ow.rect.h * row) {
             return Err(Error::Program("in-place row buffers are too small"));
         }
-        // ADD/SUB build their rescale tables once here, not in every row's call.
-        let tables = match node.kernel {
-            Kernel::Rescaled(p) if ow.len() >= crate::kernels::fast::binary::TABLES_FROM => {
-                Some((p, crate::kernels::fast::binary::Tables::new(&p)))
-            }
-            _ => None,
-        };
+
         for r in 0..ow.rect.h {
             let win = Window::new(1, Rect::new(r, 0, 1, ow.rect.w), ow.c);
             let s = (r % slots) * row;
             let mut ops = others;
             ops[aliased].data = &buf[..aliased_bytes];
             let o = Out { data: &mut scr[s..s + row], win, shape: out_t.shape, elem: out_t.elem };
-            match &tables {
-                Some((p, t)) => p.eval_with(Some(t), &ops[..n], o, win.rect)?,
-                None => node.kernel.eval(&self.consts, &ops[..n], o, win.rect)?,
-            }
+            eval(&ops[..n], o, win.rect)?;
             if r >= delay {
                 let f = r - delay;
                 let fs = (f % slots) * row;

@@ -150,6 +150,9 @@ binary_eval!(Extremum, PreluParams);
 
 // The optimized element functions (the reference `apply`s stay their oracle).
 impl Eval for RescaledParams {
+    // Not inlined into the kernel dispatch: its tables (2 KiB of stack) are
+    // then in its own frame, not under every other operator's.
+    #[inline(never)]
     fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
         // One set of tables for the whole region: a patch's rows are short.
         let elements = out.win.n * region.area() * out.win.c;

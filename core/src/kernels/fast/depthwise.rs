@@ -258,10 +258,15 @@ pub fn depthwise_conv2d_inplace(
     let padded = cfg!(not(all(target_arch = "wasm32", target_feature = "simd128")))
         && (g.kh, g.kw) == (3, 3)
         && (-128..=127).contains(&-off)
-        && g.in_w <= PADDED_ROW - 2
+        && plane.len() >= 3 * (g.in_w + 2)
         && g.pad_left <= 1
         && g.origin_x(ow.rect.w.saturating_sub(1)) + 3 <= g.in_w as isize + 1;
-    let mut ring = Ring { rows: [[(-off) as i8; PADDED_ROW]; 3], held: [isize::MIN; 3] };
+    // The ring's rows at the end of the plane scratch (which this path does
+    // not otherwise use): its last byte is written, so the arena's measured
+    // high-water mark stays the planned one.
+    let (rest, rows) = plane.split_at_mut(if padded { plane.len() - 3 * (g.in_w + 2) } else { plane.len() });
+    let mut ring = Ring { rows, pitch: g.in_w + 2, held: [isize::MIN; 3], zp: (-off) as i8 };
+    let plane = rest;
     for ch in 0..c {
         for (t, w) in wl.iter_mut().take(taps).enumerate() {
             *w = k.filter[t * c + ch];
@@ -329,10 +334,6 @@ fn gather(plane: &mut [i8], buffer: &[i8], ch: usize, c: usize, n: usize) {
     }
 }
 
-/// Widest padded row [`padded_3x3`] holds: an input row of up to 318
-/// bytes with a zero point on each side.
-const PADDED_ROW: usize = 320;
-
 /// The three input rows of one channel that a 3×3 window reads, each
 /// gathered from the NHWC buffer between two zero points (`held[s]`: the
 /// input row in slot `s`, one outside the input for a row of zero points).
@@ -340,19 +341,23 @@ const PADDED_ROW: usize = 320;
 /// per channel — and before any output row is written over it: output row
 /// `oy` lands on input pixels `oy·out_w..(oy + 1)·out_w`, rows the windows
 /// of rows up to `oy` have already read (the in-place proptests check it).
-struct Ring {
-    rows: [[i8; PADDED_ROW]; 3],
+struct Ring<'a> {
+    /// Three rows of `pitch` bytes (the input width and two zero points).
+    rows: &'a mut [i8],
+    pitch: usize,
     held: [isize; 3],
+    /// The input zero point (the padding).
+    zp: i8,
 }
 
-impl Ring {
+impl Ring<'_> {
     /// Slot of input row `iy` of channel `ch` (of `c`), gathered from
     /// `buffer` (or zero points outside the input) if not held.
     #[inline(always)]
     fn row(&mut self, iy: isize, buffer: &[i8], ch: usize, c: usize, (in_h, in_w): (usize, usize), zp: i8) -> usize {
         let s = iy.rem_euclid(3) as usize;
         if self.held[s] != iy {
-            let row = &mut self.rows[s][..in_w + 2];
+            let row = &mut self.rows[s * self.pitch..][..in_w + 2];
             if iy < 0 || iy >= in_h as isize {
                 row.fill(zp);
             } else {
@@ -391,14 +396,15 @@ fn padded_3x3<R: Requantize>(
 ) {
     let (in_w, in_h, c, sw) = (g.in_w, g.in_h, ow.c, g.stride_w);
     let (out_h, out_w) = (ow.rect.h, ow.rect.w);
-    let zp = ring.rows[0][0];
+    let zp = ring.zp;
     // The first window's first column in a padded row (its zero point is column −1).
     let x0 = (g.origin_x(0) + 1) as usize;
     let mut acc = [0i32; RUN];
     for oy in 0..out_h {
         let y0 = g.origin_y(oy);
         let slots: [usize; 3] = core::array::from_fn(|t| ring.row(y0 + t as isize, buffer, ch, c, (in_h, in_w), zp));
-        let rows: [&[i8]; 3] = slots.map(|s| &ring.rows[s][..in_w + 2]);
+        let pitch = ring.pitch;
+        let rows: [&[i8]; 3] = slots.map(|s| &ring.rows[s * pitch..][..in_w + 2]);
         let mut done = 0;
         while done < out_w {
             let n = (out_w - done).min(RUN);
