@@ -143,6 +143,18 @@ impl crate::literal::Literal for Operand {
     }
 }
 
+/// One row of an operator run in place row by row.
+type RowEval<'e> = dyn FnMut(&[In], Out, Rect) -> Result<()> + 'e;
+
+/// Runs `rows` with ADD/SUB's rescale tables for `p` built once for all
+/// rows, in a frame of its own (2 KiB of stack that the other row operators
+/// do not carry).
+#[inline(never)]
+fn with_tables(p: &RescaledParams, rows: impl FnOnce(&mut RowEval) -> Result<()>) -> Result<()> {
+    let tables = Tables::new(p);
+    rows(&mut |ops, o, r| p.eval_with(Some(&tables), ops, o, r))
+}
+
 /// How an operator runs over its own input (planned by `layout`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InPlaceKind {
@@ -573,14 +585,15 @@ impl<'a> Program<'a> {
         let buffer = ir.start.min(or.start)..ir.end.max(or.end);
         let scratch = ip.scratch.0..ip.scratch.0 + ip.scratch.1;
         match (ip.kind, node.kernel) {
-            // ADD/SUB build their rescale tables once here, not in every row's
-            // call; in a frame of their own (2 KiB), not on every row operator's stack.
-            (InPlaceKind::Rows { delay }, Kernel::Rescaled(p)) if ot.full().len() >= TABLES_FROM => {
-                self.rescaled_rows(&p, operands, ot, arena, buffer, ip.operand, scratch, delay)
-            }
             (InPlaceKind::Rows { delay }, kernel) => {
-                let mut eval = |ops: &[In], o: Out, r: Rect| kernel.eval(&self.consts, ops, o, r);
-                self.run_inplace_rows(operands, ot, arena, buffer, ip.operand, scratch, delay, &mut eval)
+                let rows = |eval: &mut RowEval| {
+                    self.run_inplace_rows(operands, ot, arena, buffer, ip.operand, scratch, delay, eval)
+                };
+                match kernel {
+                    // ADD/SUB build their rescale tables once, not in every row's call.
+                    Kernel::Rescaled(p) if ot.full().len() >= TABLES_FROM => with_tables(&p, rows),
+                    _ => rows(&mut |ops, o, r| kernel.eval(&self.consts, ops, o, r)),
+                }
             }
             (InPlaceKind::Channels, Kernel::Depthwise(k)) => {
                 let weighted = k.weights.resolve(&self.consts)?;
@@ -606,26 +619,6 @@ impl<'a> Program<'a> {
         }
     }
 
-    /// [`run_inplace_rows`](Self::run_inplace_rows) for ADD/SUB with their
-    /// rescale tables built once for all rows.
-    #[allow(clippy::too_many_arguments)]
-    #[inline(never)]
-    fn rescaled_rows(
-        &self,
-        p: &RescaledParams,
-        operands: &[Operand],
-        out_t: &Tensor,
-        arena: &mut [u8],
-        buffer: Range<usize>,
-        aliased: usize,
-        scratch: Range<usize>,
-        delay: usize,
-    ) -> Result<()> {
-        let tables = Tables::new(p);
-        let mut eval = |ops: &[In], o: Out, r: Rect| p.eval_with(Some(&tables), ops, o, r);
-        self.run_inplace_rows(operands, out_t, arena, buffer, aliased, scratch, delay, &mut eval)
-    }
-
     /// Output rows computed into a ring of `delay + 1` scratch rows and
     /// written over the input once no later row reads the bytes they land on.
     #[allow(clippy::too_many_arguments)]
@@ -639,7 +632,7 @@ impl<'a> Program<'a> {
         aliased: usize,
         scratch: Range<usize>,
         delay: usize,
-        eval: &mut dyn FnMut(&[In], Out, Rect) -> Result<()>,
+        eval: &mut RowEval,
     ) -> Result<()> {
         let ow = out_t.full();
         let row = ow.rect.w * ow.c * out_t.elem;

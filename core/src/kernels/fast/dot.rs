@@ -238,6 +238,71 @@ use portable as imp;
 mod imp {
     use core::arch::asm;
 
+    // The text shared by the two pair loops (`run_rows1`, `rows_pairs`),
+    // whose registers are: r0 pixel pointer, r1 pixel step, r2 and r4 the
+    // input words, r5 and r8 their even halves, r3 the widened filters, r6
+    // the group counter, r9–r12 the accumulators (pixel 0's filters 0 and 1,
+    // pixel 1's), lr and r7 a filter's two weight words (lr also the pair
+    // loop's scratch); the state words below the stack pointer are the
+    // folded biases (0, 4), the filters' address (8), the group count (12),
+    // the output pointer (16), its end (20) and the input step to the next
+    // pair (24).
+
+    /// Copies the state words at r2 to the stack pointer, two at a time (one
+    /// offset per pair of words).
+    macro_rules! copy_state {
+        ($($at:literal),*) => {
+            concat!($("ldrd r4, r5, [r2, #", $at, "]\n", "strd r4, r5, [sp, #", $at, "]\n"),*)
+        };
+    }
+
+    /// One kernel row's groups of four taps, both pixels against both
+    /// filters (18 instructions per 16 MACs: each filter's two widened words
+    /// in one `LDRD`).
+    macro_rules! groups_loop {
+        () => {
+            concat!(
+                "4:\n",
+                "ldr r4, [r0, r1]\n",
+                "ldr r2, [r0], #4\n",
+                "ldrd lr, r7, [r3], #8\n",
+                "sxtb16 r5, r2\n",
+                "sxtb16 r8, r4\n",
+                "smlad r9, r5, lr, r9\n",
+                "smlad r11, r8, lr, r11\n",
+                "sxtb16 r2, r2, ror #8\n",
+                "sxtb16 r4, r4, ror #8\n",
+                "smlad r9, r2, r7, r9\n",
+                "smlad r11, r4, r7, r11\n",
+                "ldrd lr, r7, [r3], #8\n",
+                "smlad r10, r5, lr, r10\n",
+                "smlad r12, r8, lr, r12\n",
+                "smlad r10, r2, r7, r10\n",
+                "smlad r12, r4, r7, r12\n",
+                "subs r6, r6, #1\n",
+                "bne 4b\n",
+            )
+        };
+    }
+
+    /// Filter 1's accumulators of both pixels (`{a1}` bytes on), then
+    /// filter 0's, stepping the output pointer; the next pair's input; back
+    /// to label 3 while the output pointer is short of its end.
+    macro_rules! store_pair {
+        () => {
+            concat!(
+                "ldr lr, [sp, #16]\n",
+                "strd r10, r12, [lr, #{a1}]\n",
+                "strd r9, r11, [lr], #8\n",
+                "str lr, [sp, #16]\n",
+                "ldrd r4, r5, [sp, #20]\n",
+                "add r0, r0, r5\n",
+                "cmp lr, r4\n",
+                "bne 3b\n",
+            )
+        };
+    }
+
     #[inline(always)]
     fn word(c: &[i8]) -> u32 {
         let c = &c[..4];
@@ -463,16 +528,7 @@ mod imp {
             asm!(
                 "push {{r6, r7}}",
                 "sub sp, sp, #40",
-                "ldrd r4, r5, [r2, #0]",
-                "strd r4, r5, [sp, #0]",
-                "ldrd r4, r5, [r2, #8]",
-                "strd r4, r5, [sp, #8]",
-                "ldrd r4, r5, [r2, #16]",
-                "strd r4, r5, [sp, #16]",
-                "ldrd r4, r5, [r2, #24]",
-                "strd r4, r5, [sp, #24]",
-                "ldrd r4, r5, [r2, #32]",
-                "strd r4, r5, [sp, #32]",
+                copy_state!(0, 8, 16, 24, 32),
                 // A pair: accumulators from the folded biases, the filters' address, `kh` rows to go.
                 "3:",
                 "ldrd r9, r10, [sp, #0]",
@@ -484,25 +540,7 @@ mod imp {
                 // A kernel row: its groups of four taps.
                 "5:",
                 "ldr r6, [sp, #12]",
-                "4:",
-                "ldr r4, [r0, r1]",
-                "ldr r2, [r0], #4",
-                "ldrd lr, r7, [r3], #8",
-                "sxtb16 r5, r2",
-                "sxtb16 r8, r4",
-                "smlad r9, r5, lr, r9",
-                "smlad r11, r8, lr, r11",
-                "sxtb16 r2, r2, ror #8",
-                "sxtb16 r4, r4, ror #8",
-                "smlad r9, r2, r7, r9",
-                "smlad r11, r4, r7, r11",
-                "ldrd lr, r7, [r3], #8",
-                "smlad r10, r5, lr, r10",
-                "smlad r12, r8, lr, r12",
-                "smlad r10, r2, r7, r10",
-                "smlad r12, r4, r7, r12",
-                "subs r6, r6, #1",
-                "bne 4b",
+                groups_loop!(),
                 // The next kernel row of both windows.
                 "ldr lr, [sp, #32]",
                 "add r0, r0, lr",
@@ -511,14 +549,7 @@ mod imp {
                 "str lr, [sp, #28]",
                 "bne 5b",
                 // Store as `run_rows1` does; the next pair's input.
-                "ldr lr, [sp, #16]",
-                "strd r10, r12, [lr, #{a1}]",
-                "strd r9, r11, [lr], #8",
-                "str lr, [sp, #16]",
-                "ldrd r4, r5, [sp, #20]",
-                "add r0, r0, r5",
-                "cmp lr, r4",
-                "bne 3b",
+                store_pair!(),
                 "add sp, sp, #40",
                 "pop {{r6, r7}}",
                 a1 = const A1_OFFSET,
@@ -639,25 +670,14 @@ mod imp {
                     0,
                 ];
                 let mut xp = at;
-                // Registers named in full: `asm!` may give r6 out as an
-                // operand (though it cannot be named as one), and the loop
-                // needs it and r7 besides the operands, saved and restored.
-                // r0 pixel pointer, r1 pixel step, r2 (the state's address,
-                // then) and r4 the input words, r5 and r8 their even halves,
-                // r3 the widened filters, r6 the group counter, r9–r12 the
-                // accumulators, lr and r7 a filter's two weight words (lr
-                // also the pair loop's output pointer).
+                // Registers named in full (see the macros above): `asm!` may
+                // give r6 out as an operand (though it cannot be named as
+                // one), and the loop needs it and r7 besides the operands,
+                // saved and restored.
                 asm!(
                     "push {{r6, r7}}",
                     "sub sp, sp, #32",
-                    "ldrd r4, r5, [r2, #0]",
-                    "strd r4, r5, [sp, #0]",
-                    "ldrd r4, r5, [r2, #8]",
-                    "strd r4, r5, [sp, #8]",
-                    "ldrd r4, r5, [r2, #16]",
-                    "strd r4, r5, [sp, #16]",
-                    "ldrd r4, r5, [r2, #24]",
-                    "strd r4, r5, [sp, #24]",
+                    copy_state!(0, 8, 16, 24),
                     // A pair of pixels: both accumulators of each start from
                     // the folded biases; the filters' address and group count.
                     "3:",
@@ -665,38 +685,8 @@ mod imp {
                     "mov r11, r9",
                     "mov r12, r10",
                     "ldrd r3, r6, [sp, #8]",
-                    // Four taps of both pixels against both filters: filter
-                    // 0's two widened words in one LDRD, then filter 1's.
-                    "4:",
-                    "ldr r4, [r0, r1]",
-                    "ldr r2, [r0], #4",
-                    "ldrd lr, r7, [r3], #8",
-                    "sxtb16 r5, r2",
-                    "sxtb16 r8, r4",
-                    "smlad r9, r5, lr, r9",
-                    "smlad r11, r8, lr, r11",
-                    "sxtb16 r2, r2, ror #8",
-                    "sxtb16 r4, r4, ror #8",
-                    "smlad r9, r2, r7, r9",
-                    "smlad r11, r4, r7, r11",
-                    "ldrd lr, r7, [r3], #8",
-                    "smlad r10, r5, lr, r10",
-                    "smlad r12, r8, lr, r12",
-                    "smlad r10, r2, r7, r10",
-                    "smlad r12, r4, r7, r12",
-                    "subs r6, r6, #1",
-                    "bne 4b",
-                    // Filter 1's accumulators of both pixels, then filter 0's
-                    // (stepping the output pointer), the next pair's input,
-                    // and on while the output pointer is short of its end.
-                    "ldr lr, [sp, #16]",
-                    "strd r10, r12, [lr, #{a1}]",
-                    "strd r9, r11, [lr], #8",
-                    "str lr, [sp, #16]",
-                    "ldrd r4, r5, [sp, #20]",
-                    "add r0, r0, r5",
-                    "cmp lr, r4",
-                    "bne 3b",
+                    groups_loop!(),
+                    store_pair!(),
                     "add sp, sp, #32",
                     "pop {{r6, r7}}",
                     a1 = const A1_OFFSET,
