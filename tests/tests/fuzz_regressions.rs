@@ -26,6 +26,7 @@ const CASES: &[(&str, &str)] = &[
     ("spec", "channel-rounding-overflows"),
     ("run", "binary-offset-overflows"),
     ("image", "palette-length-not-a-multiple-of-3"),
+    ("export", "strided-slice-ellipsis-mask-sign-bit"),
 ];
 
 /// Finding 3 (2026-12-02, `npy`, within seconds of the campaign and of CI's
@@ -108,6 +109,23 @@ fn image_palette_length_not_a_multiple_of_3() {
     let e = patchwise_image::decode(&data[1..]).err().expect("refused").to_string();
     assert!(e.contains("not a multiple of 3"), "{e}");
     case("image", "palette-length-not-a-multiple-of-3");
+}
+
+/// Finding 10 (2026-12-07, `export` in CI's smoke run, replayed from the
+/// artifact): a 753-byte STRIDED_SLICE model whose `ellipsis_mask` has only
+/// the sign bit set overflowed the one-ellipsis check (`mask & (mask − 1)`
+/// in a debug build). The check counts the mask's bits. A bit past the
+/// slice's entries names no entry (as in TensorFlow's dense spec), so the
+/// model loads: the slice of its declared `[1, 10]` output.
+#[test]
+fn export_strided_slice_ellipsis_mask_sign_bit() {
+    let data = std::fs::read(root().join("fuzz/regressions/export/strided-slice-ellipsis-mask-sign-bit")).unwrap();
+    // The target's control byte first, then the model.
+    let g = patchwise_core::loader::load(&data[1..]).expect("loads");
+    assert_eq!(g.nodes.len(), 1);
+    assert_eq!(g.nodes[0].op.name(), "STRIDED_SLICE");
+    assert_eq!(g.tensors[g.nodes[0].output()].shape, [1, 10]);
+    case("export", "strided-slice-ellipsis-mask-sign-bit");
 }
 
 #[test]

@@ -94,7 +94,8 @@ pub(super) fn strided_slice(
         new_axis = o.new_axis_mask().map_err(fb_err)?;
     }
     let m = begin.len();
-    if end.len() != m || strides.len() != m || m > 2 * MAX_RANK || (ellipsis & (ellipsis - 1)) != 0 {
+    // At most one ellipsis bit (a mask with the sign bit set is as hostile as any other).
+    if end.len() != m || strides.len() != m || m > 2 * MAX_RANK || ellipsis.count_ones() > 1 {
         return Err(Error::at_op("STRIDED_SLICE begin, end and strides differ in length, or several ellipses", oi));
     }
     // The sparse spec (`m` entries, an ellipsis, new axes) made dense, one
