@@ -932,46 +932,6 @@ impl HaloRun {
     }
 }
 
-/// [`Search::with_later_stages`] taken one base schedule at a time (the
-/// page's worker reports progress and stays cancellable between steps).
-pub struct StagesRun {
-    search: Search,
-    mode: InputMode,
-    /// The one-stage schedules of the front, to extend.
-    bases: Vec<Schedule>,
-    next: usize,
-}
-
-impl StagesRun {
-    pub fn new(search: Search, mode: InputMode) -> Self {
-        let bases = search
-            .pareto
-            .iter()
-            .filter(|c| c.schedule.split.is_some() && c.schedule.later.is_empty())
-            .map(|c| c.schedule)
-            .collect();
-        StagesRun { search, mode, bases, next: 0 }
-    }
-
-    /// `(done, total)` front schedules extended.
-    pub fn progress(&self) -> (usize, usize) {
-        (self.next, self.bases.len())
-    }
-
-    /// Searches later stages after the next base; `false` once none is left.
-    pub fn step(&mut self, g: &Graph) -> bool {
-        let Some(&base) = self.bases.get(self.next) else { return false };
-        self.next += 1;
-        // The first schedule `later_stages` returns is the base, already a candidate.
-        self.search.candidates.extend(later_stages(g, base, self.mode).into_iter().skip(1));
-        true
-    }
-
-    pub fn finish(self) -> Search {
-        Search { pareto: pareto_front(&self.search.candidates), ..self.search }
-    }
-}
-
 impl Search {
     /// The search's answers under `choice`: for `Cache` and `Auto`, every
     /// evaluated patch schedule is re-planned with its halos cached (module
@@ -990,9 +950,12 @@ impl Search {
     /// then is; the front is taken again over everything, so it holds one-
     /// and several-stage schedules together (stages × grids × halo choices).
     pub fn with_later_stages(&self, g: &Graph, mode: InputMode) -> Search {
-        let mut run = StagesRun::new(self.clone(), mode);
-        while run.step(g) {}
-        run.finish()
+        let mut candidates = self.candidates.clone();
+        for c in self.pareto.iter().filter(|c| c.schedule.split.is_some() && c.schedule.later.is_empty()) {
+            // The first schedule `later_stages` returns is the base, already a candidate.
+            candidates.extend(later_stages(g, c.schedule, mode).into_iter().skip(1));
+        }
+        Search { pareto: pareto_front(&candidates), candidates, ..self.clone() }
     }
 
     /// The candidates of one halo family (`Recompute`: every halo recomputed;
