@@ -26,6 +26,10 @@ dsp = []
 libm = "0.2"
 bytemuck = {{ version = "1", default-features = false }}
 
+# The host's AVX2 kernels detect the CPU at run time (compiled only for x86-64).
+[target.'cfg(target_arch = "x86_64")'.dependencies]
+cpufeatures = "0.3"
+
 [lints.rust]
 # lib.rs gates the host-only modules (not vendored) behind these features.
 unexpected_cfgs = {{ level = "warn", check-cfg = ['cfg(feature, values("alloc", "serde", "dsp"))'] }}

@@ -29,6 +29,8 @@ pub mod depthwise;
 pub mod dot;
 pub mod packed;
 pub mod requant;
+#[cfg(target_arch = "x86_64")]
+pub mod x86;
 
 #[cfg(test)]
 mod tests {
@@ -176,6 +178,16 @@ mod tests {
         Ok(())
     }
 
+    type PackedConv = fn(&Geometry, &Weighted, &[i32], &[i8], &[i8], Window, &mut [i8], Window, Rect);
+
+    /// The packed convolution as the target runs it (AVX2 where the CPU has
+    /// it), and on x86-64 its portable form too.
+    const PACKED: &[PackedConv] = &[
+        super::packed::conv2d,
+        #[cfg(target_arch = "x86_64")]
+        super::packed::conv2d_portable,
+    ];
+
     proptest! {
         #[test]
         fn conv_equals_the_reference(p in problem(20)) {
@@ -207,8 +219,47 @@ mod tests {
                 let owin = Window::new(p.n, region, p.oc);
                 let (mut want, mut got) = (alloc::vec![0i8; owin.len()], alloc::vec![1i8; owin.len()]);
                 crate::kernels::conv::conv2d(&g, &k, &input, iwin, &mut want, owin, region);
-                super::packed::conv2d(&g, &k, &sums, &packed, &input, iwin, &mut got, owin, region);
-                prop_assert_eq!(got, want);
+                for packed_conv in PACKED {
+                    got.fill(1);
+                    packed_conv(&g, &k, &sums, &packed, &input, iwin, &mut got, owin, region);
+                    prop_assert_eq!(&got, &want);
+                }
+            }
+        }
+
+        /// Kernel rows longer than the AVX2 form's widened chunk (128 bytes).
+        #[test]
+        fn deep_packed_conv_equals_the_reference(
+            mut p in problem_sized(3, 6),
+            c in 40usize..300,
+            oc in 1usize..20,
+            seed in any::<u32>(),
+        ) {
+            let (g, oh, ow) = p.geometry();
+            prop_assume!(oh > 0 && ow > 0);
+            // Values from a linear congruential generator of the seed (the vectors would be large for proptest).
+            let mut state = seed;
+            let mut next = move || {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 24) as i8
+            };
+            p.input = (0..p.n * p.h * p.w * c).map(|_| next()).collect();
+            let filter: Vec<i8> = (0..oc * p.k * p.k * c).map(|_| next()).collect();
+            p.bias.resize(oc, 7);
+            p.mults.resize(oc, QuantizedMultiplier { multiplier: 1 << 30, shift: -9 });
+            (p.c, p.oc) = (c, oc);
+            let k = p.weighted(oc, &filter);
+            let sums: Vec<i32> = super::conv::folded_bias(&filter, oc, k.bias, k.stage.input_offset).collect();
+            let packed: Vec<i8> = super::packed::pack(&filter, oc, p.k, p.k * c).collect();
+            let (region, ir) = p.window(oh, ow);
+            let (iwin, input) = (Window::new(p.n, ir, c), p.crop(ir));
+            let owin = Window::new(p.n, region, oc);
+            let (mut want, mut got) = (alloc::vec![0i8; owin.len()], alloc::vec![1i8; owin.len()]);
+            crate::kernels::conv::conv2d(&g, &k, &input, iwin, &mut want, owin, region);
+            for packed_conv in PACKED {
+                got.fill(1);
+                packed_conv(&g, &k, &sums, &packed, &input, iwin, &mut got, owin, region);
+                prop_assert_eq!(&got, &want);
             }
         }
 
@@ -241,8 +292,11 @@ mod tests {
             let region = Rect::full(oh, ow);
             let (mut want, mut got) = (alloc::vec![0i8; owin.len()], alloc::vec![1i8; owin.len()]);
             crate::kernels::conv::conv2d(&g, &k, &input, iwin, &mut want, owin, region);
-            super::packed::conv2d(&g, &k, &sums, &packed, &input, iwin, &mut got, owin, region);
-            prop_assert_eq!(got, want);
+            for packed_conv in PACKED {
+                got.fill(1);
+                packed_conv(&g, &k, &sums, &packed, &input, iwin, &mut got, owin, region);
+                prop_assert_eq!(&got, &want);
+            }
         }
 
         /// The in-place depthwise on rows wide enough for several 8-pixel groups at stride 2.

@@ -16,7 +16,7 @@
 #![allow(unsafe_code)]
 
 use super::requant::Block;
-use crate::kernels::conv::{conv2d as reference, Geometry, Weighted};
+use crate::kernels::conv::{conv2d as reference, Geometry, OutputStage, Weighted};
 use crate::region::{Rect, Window};
 
 /// Output channels per packed block (two `i32x4` accumulators a pixel).
@@ -65,6 +65,53 @@ pub fn conv2d(
     ow: Window,
     region: Rect,
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if super::x86::avx2() {
+        // SAFETY: the CPU has AVX2.
+        return unsafe { avx2::conv2d(g, k, folded, packed, input, iw, output, ow, region) };
+    }
+    conv2d_with::<imp::Lanes>(g, k, folded, packed, input, iw, output, ow, region)
+}
+
+/// [`conv2d`] in its portable form whatever the CPU (for the tests to
+/// compare both forms on a CPU with AVX2).
+#[cfg(all(test, target_arch = "x86_64"))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn conv2d_portable(
+    g: &Geometry,
+    k: &Weighted,
+    folded: &[i32],
+    packed: &[i8],
+    input: &[i8],
+    iw: Window,
+    output: &mut [i8],
+    ow: Window,
+    region: Rect,
+) {
+    conv2d_with::<imp::Lanes>(g, k, folded, packed, input, iw, output, ow, region)
+}
+
+/// A target's micro-kernel: a channel block's requantization and `P`
+/// pixels × that block.
+trait Micro {
+    type Rq;
+    fn requant(stage: &OutputStage, oc: usize, lanes: usize) -> Self::Rq;
+    fn block<const P: usize>(r: &mut Row<Self::Rq>, s: &Shape, at: usize, o: usize);
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn conv2d_with<M: Micro>(
+    g: &Geometry,
+    k: &Weighted,
+    folded: &[i32],
+    packed: &[i8],
+    input: &[i8],
+    iw: Window,
+    output: &mut [i8],
+    ow: Window,
+    region: Rect,
+) {
     let (out_c, in_c) = (ow.c, iw.c);
     let f_row = g.kw * in_c;
     let fits = folded.len() == out_c
@@ -93,7 +140,7 @@ pub fn conv2d(
         let lanes = OCB.min(out_c - oc);
         let mut bias = [0i32; OCB];
         bias[..lanes].copy_from_slice(&folded[oc..oc + lanes]);
-        let rq = Block::new(&k.stage, oc, lanes);
+        let rq = M::requant(&k.stage, oc, lanes);
         for b in 0..ow.n {
             for oy in inner.y..inner.y_end() {
                 // Inside `inner` the window origin is never in the padding.
@@ -108,7 +155,7 @@ pub fn conv2d(
                     continue;
                 }
                 let row = Row { input, output: &mut *output, w, bias: &bias, rq: &rq, lanes };
-                row.run(&shape, at, o, inner.w);
+                row.run::<M>(&shape, at, o, inner.w);
             }
         }
     }
@@ -126,28 +173,28 @@ struct Shape {
 }
 
 /// One output row's pixels × one channel block.
-struct Row<'a, 'b> {
+struct Row<'a, 'b, R> {
     input: &'a [i8],
     output: &'b mut [i8],
     /// The block's packed weights.
     w: &'a [i8],
     bias: &'a [i32; OCB],
-    rq: &'a Block,
+    rq: &'a R,
     /// Channels of the block that exist (the last block may be short).
     lanes: usize,
 }
 
-impl Row<'_, '_> {
+impl<R> Row<'_, '_, R> {
     #[inline(always)]
-    fn run(mut self, s: &Shape, mut at: usize, mut o: usize, mut n: usize) {
+    fn run<M: Micro<Rq = R>>(mut self, s: &Shape, mut at: usize, mut o: usize, mut n: usize) {
         while n >= 4 {
-            imp::block::<4>(&mut self, s, at, o);
+            M::block::<4>(&mut self, s, at, o);
             (at, o, n) = (at + 4 * s.step, o + 4 * s.out_c, n - 4);
         }
         match n {
-            3 => imp::block::<3>(&mut self, s, at, o),
-            2 => imp::block::<2>(&mut self, s, at, o),
-            1 => imp::block::<1>(&mut self, s, at, o),
+            3 => M::block::<3>(&mut self, s, at, o),
+            2 => M::block::<2>(&mut self, s, at, o),
+            1 => M::block::<1>(&mut self, s, at, o),
             _ => {}
         }
     }
@@ -156,11 +203,25 @@ impl Row<'_, '_> {
 /// Plain Rust (x86-64 and every target without a SIMD form).
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 mod imp {
-    use super::{Row, Shape, OCB};
+    use super::{Block, Micro, OutputStage, Row, Shape, OCB};
+
+    pub struct Lanes;
+
+    impl Micro for Lanes {
+        type Rq = Block;
+        #[inline(always)]
+        fn requant(stage: &OutputStage, oc: usize, lanes: usize) -> Block {
+            Block::new(stage, oc, lanes)
+        }
+        #[inline(always)]
+        fn block<const P: usize>(r: &mut Row<Block>, s: &Shape, at: usize, o: usize) {
+            block::<P>(r, s, at, o)
+        }
+    }
 
     /// `P` pixels × the block's channels.
     #[inline(always)]
-    pub fn block<const P: usize>(r: &mut Row, s: &Shape, at: usize, o: usize) {
+    fn block<const P: usize>(r: &mut Row<Block>, s: &Shape, at: usize, o: usize) {
         let pairs = s.f_row.div_ceil(2);
         let mut acc = [*r.bias; P];
         for ky in 0..s.kh {
@@ -189,12 +250,26 @@ mod imp {
 /// `i16` pairs, and `i32x4.dot_i16x8_s` adds both products per lane.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod imp {
-    use super::{Row, Shape, OCB};
+    use super::{Block, Micro, OutputStage, Row, Shape, OCB};
     use core::arch::wasm32::*;
+
+    pub struct Lanes;
+
+    impl Micro for Lanes {
+        type Rq = Block;
+        #[inline(always)]
+        fn requant(stage: &OutputStage, oc: usize, lanes: usize) -> Block {
+            Block::new(stage, oc, lanes)
+        }
+        #[inline(always)]
+        fn block<const P: usize>(r: &mut Row<Block>, s: &Shape, at: usize, o: usize) {
+            block::<P>(r, s, at, o)
+        }
+    }
 
     /// `P` pixels × the block's channels.
     #[inline(always)]
-    pub fn block<const P: usize>(r: &mut Row, s: &Shape, at: usize, o: usize) {
+    fn block<const P: usize>(r: &mut Row<Block>, s: &Shape, at: usize, o: usize) {
         let pairs = s.f_row / 2;
         let odd = s.f_row % 2 == 1;
         let mut acc = [[v128_load_bias(r.bias, 0), v128_load_bias(r.bias, 4)]; P];
@@ -242,5 +317,123 @@ mod imp {
     #[inline(always)]
     fn v128_load_bias(bias: &[i32; OCB], from: usize) -> v128 {
         i32x4(bias[from], bias[from + 1], bias[from + 2], bias[from + 3])
+    }
+}
+
+/// x86-64 AVX2 (chosen at run time by [`conv2d`]): a pixel's block is one
+/// `__m256i` of eight `i32` accumulators; a depth pair's weights for the
+/// eight channels are one `i16x16` (sign-extended as loaded, `VPMOVSXBW`),
+/// each pixel's input pair is broadcast as two `i16` from a widened stack
+/// copy of its row, and `VPMADDWD` adds both products per lane.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::super::x86::Requant8;
+    use super::{Geometry, Micro, OutputStage, Rect, Row, Shape, Weighted, Window};
+    use core::arch::x86_64::*;
+    use core::mem::MaybeUninit;
+
+    /// Input bytes of a kernel row widened at a time (even, so chunks end on
+    /// the packed depth pairs).
+    const CHUNK: usize = 128;
+
+    /// [`super::conv2d`] with this micro-kernel.
+    ///
+    /// # Safety
+    /// The CPU has AVX2.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn conv2d(
+        g: &Geometry,
+        k: &Weighted,
+        folded: &[i32],
+        packed: &[i8],
+        input: &[i8],
+        iw: Window,
+        output: &mut [i8],
+        ow: Window,
+        region: Rect,
+    ) {
+        super::conv2d_with::<Avx2>(g, k, folded, packed, input, iw, output, ow, region)
+    }
+
+    /// Used only by [`conv2d`], under its AVX2 precondition.
+    struct Avx2;
+
+    impl Micro for Avx2 {
+        type Rq = Requant8;
+        #[inline(always)]
+        fn requant(stage: &OutputStage, oc: usize, lanes: usize) -> Requant8 {
+            // SAFETY: reached only from `conv2d` (the CPU has AVX2).
+            unsafe { Requant8::new(stage, oc, lanes) }
+        }
+        #[inline(always)]
+        fn block<const P: usize>(r: &mut Row<Requant8>, s: &Shape, at: usize, o: usize) {
+            // SAFETY: as above.
+            unsafe { block::<P>(r, s, at, o) }
+        }
+    }
+
+    /// `dst[..2·ceil(n/2)]` = the `n` bytes at `src` as `i16`, then a zero
+    /// when `n` is odd (the row's last depth pairs with a zero weight).
+    ///
+    /// # Safety
+    /// `src..src + n` is readable; `n ≤ CHUNK`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn widen(src: *const i8, n: usize, dst: *mut i16) {
+        let mut i = 0;
+        while i + 16 <= n {
+            _mm256_storeu_si256(dst.add(i).cast(), _mm256_cvtepi8_epi16(_mm_loadu_si128(src.add(i).cast())));
+            i += 16;
+        }
+        if i + 8 <= n {
+            _mm_storeu_si128(dst.add(i).cast(), _mm_cvtepi8_epi16(_mm_loadl_epi64(src.add(i).cast())));
+            i += 8;
+        }
+        while i < n {
+            *dst.add(i) = *src.add(i) as i16;
+            i += 1;
+        }
+        if n % 2 == 1 {
+            *dst.add(n) = 0;
+        }
+    }
+
+    /// `P` pixels × the block's channels.
+    ///
+    /// # Safety
+    /// The CPU has AVX2; the caller checked that every pixel's kernel rows
+    /// (`f_row` bytes from `at + p·step + ky·row`) lie inside `input`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn block<const P: usize>(r: &mut Row<Requant8>, s: &Shape, at: usize, o: usize) {
+        let mut acc = [_mm256_loadu_si256(r.bias.as_ptr().cast()); P];
+        let mut wide = MaybeUninit::<[[i16; CHUNK]; P]>::uninit();
+        let wide = wide.as_mut_ptr().cast::<i16>();
+        let x = r.input.as_ptr();
+        // The block holds `kh · ceil(f_row / 2)` pairs of 16 bytes, read in order.
+        let mut w = r.w.as_ptr();
+        for ky in 0..s.kh {
+            let base = at + ky * s.row;
+            let mut d = 0;
+            while d < s.f_row {
+                let n = CHUNK.min(s.f_row - d);
+                for p in 0..P {
+                    widen(x.add(base + p * s.step + d), n, wide.add(p * CHUNK));
+                }
+                for q in 0..n.div_ceil(2) {
+                    let wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(w.cast()));
+                    w = w.add(16);
+                    for (p, acc) in acc.iter_mut().enumerate() {
+                        let xv = _mm256_set1_epi32(wide.add(p * CHUNK + 2 * q).cast::<i32>().read_unaligned());
+                        *acc = _mm256_add_epi32(*acc, _mm256_madd_epi16(wv, xv));
+                    }
+                }
+                d += n;
+            }
+        }
+        for (p, acc) in acc.iter().enumerate() {
+            r.rq.store(*acc, &mut r.output[o + p * s.out_c..][..r.lanes]);
+        }
     }
 }

@@ -1,0 +1,177 @@
+//! x86-64 AVX2 building blocks for the host's kernels, chosen at run time
+//! ([`avx2`]): a CLI binary runs on any x86-64, so the AVX2 forms are
+//! `#[target_feature]` functions behind a CPU check, and the portable forms
+//! stay for CPUs without it.
+//!
+//! [`Requant8`] is [`OutputStage`]'s requantization of eight channels as one
+//! `__m256i`, the arithmetic of
+//! [`PreparedMultiplier::apply`](crate::fixedpoint::PreparedMultiplier::apply)
+//! lane by lane: AVX2 has per-lane shifts (`VPSLLVD`, `VPSRAVD`), and the
+//! rounding doubling high multiply is two widening multiplies (`VPMULDQ`,
+//! even and odd lanes) whose bits 31..62 are the result.
+#![allow(unsafe_code)]
+
+use super::requant::Block;
+use crate::fixedpoint::QuantizedMultiplier;
+use crate::kernels::conv::OutputStage;
+use core::arch::x86_64::*;
+
+cpufeatures::new!(cpuid_avx2, "avx2");
+
+/// The CPU has AVX2 (detected once, then a relaxed atomic load).
+#[inline]
+pub fn avx2() -> bool {
+    cpuid_avx2::get()
+}
+
+/// Eight channels' requantization constants (one per lane).
+pub struct Requant8 {
+    left: __m256i,
+    m: __m256i,
+    right: __m256i,
+    mask: __m256i,
+    half: __m256i,
+    out: __m256i,
+    lo: __m256i,
+    hi: __m256i,
+    /// Some multiplier is outside the vector form's domain: lane by lane
+    /// (never for converter output).
+    scalar: Option<Block>,
+}
+
+impl Requant8 {
+    /// Channels `ch..ch + lanes` (`lanes ≤ 8`) of `stage`.
+    ///
+    /// # Safety
+    /// The CPU has AVX2.
+    #[target_feature(enable = "avx2")]
+    pub fn new(stage: &OutputStage, ch: usize, lanes: usize) -> Self {
+        let ms: [QuantizedMultiplier; 8] = core::array::from_fn(|l| {
+            if l >= lanes {
+                QuantizedMultiplier { multiplier: 0, shift: 0 }
+            } else {
+                stage.multipliers[if stage.multipliers.len() == 1 { 0 } else { ch + l }]
+            }
+        });
+        // `x << left` must be `x · 2^left` in wrapping i32 (left ≤ 30), the
+        // right shift at most 31, and no multiplier i32::MIN (whose square
+        // the reference saturates); the offset small enough for the clamp
+        // before it (see `apply`).
+        let vector = ms.iter().all(|m| m.multiplier != i32::MIN && (-31..=30).contains(&m.shift))
+            && stage.output_offset.unsigned_abs() < 1 << 24;
+        let lane = |f: &dyn Fn(&QuantizedMultiplier) -> i32| {
+            let v: [i32; 8] = core::array::from_fn(|l| if vector { f(&ms[l]) } else { 0 });
+            // SAFETY: 32 bytes read from a 32-byte array.
+            unsafe { _mm256_loadu_si256(v.as_ptr().cast()) }
+        };
+        let right = |m: &QuantizedMultiplier| (-m.shift).max(0);
+        let mask = |m: &QuantizedMultiplier| ((1u64 << right(m)) - 1) as i32;
+        Requant8 {
+            left: lane(&|m| m.shift.max(0)),
+            m: lane(&|m| m.multiplier),
+            right: lane(&right),
+            mask: lane(&mask),
+            half: lane(&|m| mask(m) >> 1),
+            out: _mm256_set1_epi32(stage.output_offset),
+            lo: _mm256_set1_epi32(stage.act_min),
+            hi: _mm256_set1_epi32(stage.act_max),
+            scalar: if vector { None } else { Some(Block::new(stage, ch, lanes)) },
+        }
+    }
+
+    /// Each lane of `acc` requantized and clamped, as `i32` (only without `scalar`).
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn apply(&self, acc: __m256i) -> __m256i {
+        let x = _mm256_sllv_epi32(acc, self.left);
+        let round = _mm256_set1_epi64x(1 << 30);
+        // `(x·m + 2^30) >> 31`: the even lanes' products, then the odd lanes' (moved down).
+        let even = _mm256_add_epi64(_mm256_mul_epi32(x, self.m), round);
+        let odd =
+            _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64::<32>(x), _mm256_srli_epi64::<32>(self.m)), round);
+        // Bits 31..62 of each product: in the low half of an even lane, the high half of an odd one.
+        let high = _mm256_blend_epi32::<0b1010_1010>(_mm256_srli_epi64::<31>(even), _mm256_slli_epi64::<1>(odd));
+        // Rounding right shift, half away from zero.
+        let negative = _mm256_cmpgt_epi32(_mm256_setzero_si256(), high);
+        let threshold = _mm256_sub_epi32(self.half, negative);
+        let rem = _mm256_and_si256(high, self.mask);
+        let q = _mm256_sub_epi32(_mm256_srav_epi32(high, self.right), _mm256_cmpgt_epi32(rem, threshold));
+        // `saturating_add(out)` then the clamp: clamping to ±2^30 first keeps
+        // the sum in range (|out| < 2^24) and the clamp's result unchanged.
+        let limit = _mm256_set1_epi32(1 << 30);
+        let q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_sub_epi32(_mm256_setzero_si256(), limit)), limit);
+        let v = _mm256_add_epi32(q, self.out);
+        _mm256_min_epi32(_mm256_max_epi32(v, self.lo), self.hi)
+    }
+
+    /// `out[l]` = lane `l` of `acc` requantized, for each `l < out.len()` (≤ 8).
+    ///
+    /// # Safety
+    /// The CPU has AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub fn store(&self, acc: __m256i, out: &mut [i8]) {
+        if let Some(b) = &self.scalar {
+            let mut lanes = [0i32; 8];
+            // SAFETY: 32 bytes into a 32-byte array.
+            unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), acc) };
+            return b.store(&lanes, out);
+        }
+        let v = self.apply(acc);
+        // Every lane is in [-128, 127]: the saturating packs are exact.
+        let words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
+        let bytes = _mm_packs_epi16(words, words);
+        if out.len() >= 8 {
+            // SAFETY: `out` holds at least 8 bytes.
+            unsafe { _mm_storel_epi64(out.as_mut_ptr().cast(), bytes) };
+        } else {
+            let mut tmp = [0i8; 16];
+            // SAFETY: 16 bytes into a 16-byte array.
+            unsafe { _mm_storeu_si128(tmp.as_mut_ptr().cast(), bytes) };
+            out.copy_from_slice(&tmp[..out.len()]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every lane as the reference's requantization over the whole
+        /// domain (any multiplier, i32::MIN included, every shift, any
+        /// offset and clamp, short blocks).
+        #[test]
+        fn requant8_is_the_reference(
+            acc in prop::array::uniform8(any::<i32>()),
+            ms in prop::collection::vec((any::<i32>(), -31i32..=30), 12),
+            special in prop::sample::select(alloc::vec![i32::MIN, i32::MAX, 0, 1, 1 << 30, -1]),
+            out in prop_oneof![-128i32..=127, any::<i32>()],
+            clamp in prop::sample::select(alloc::vec![(-128, 127), (-20, 127), (-128, 30), (5, -5)]),
+            ch in 0usize..4,
+            lanes in 1usize..=8,
+            per_channel in any::<bool>(),
+        ) {
+            if !avx2() {
+                return Ok(());
+            }
+            let mut ms: Vec<QuantizedMultiplier> =
+                ms.into_iter().map(|(multiplier, shift)| QuantizedMultiplier { multiplier, shift }).collect();
+            ms[ch + 1].multiplier = special;
+            if !per_channel {
+                ms.truncate(1);
+            }
+            let stage = OutputStage { input_offset: 0, output_offset: out, act_min: clamp.0, act_max: clamp.1, multipliers: &ms };
+            let want: Vec<i8> = (0..lanes).map(|l| stage.requantize(acc[l], ch + l)).collect();
+            let mut got = alloc::vec![0i8; lanes];
+            // SAFETY: the CPU has AVX2 (assumed above).
+            unsafe {
+                let r = Requant8::new(&stage, ch, lanes);
+                r.store(_mm256_loadu_si256(acc.as_ptr().cast()), &mut got);
+            }
+            prop_assert_eq!(&got, &want);
+        }
+    }
+}
