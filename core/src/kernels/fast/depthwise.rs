@@ -240,8 +240,38 @@ pub fn depthwise_conv2d_inplace(
     folded: &[i32],
     buffer: &mut [i8],
     channels: usize,
+    out: (usize, usize),
+    plane: &mut [i8],
+) {
+    inplace(g, k, folded, buffer, channels, out, plane, true)
+}
+
+/// [`depthwise_conv2d_inplace`] without the x86-64 AVX2 form (for the
+/// tests to compare the portable form on a CPU with AVX2).
+#[cfg(all(test, target_arch = "x86_64"))]
+pub(crate) fn depthwise_conv2d_inplace_portable(
+    g: &Geometry,
+    k: &Weighted,
+    folded: &[i32],
+    buffer: &mut [i8],
+    channels: usize,
+    out: (usize, usize),
+    plane: &mut [i8],
+) {
+    inplace(g, k, folded, buffer, channels, out, plane, false)
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn inplace(
+    g: &Geometry,
+    k: &Weighted,
+    folded: &[i32],
+    buffer: &mut [i8],
+    channels: usize,
     (out_h, out_w): (usize, usize),
     plane: &mut [i8],
+    #[allow(unused)] avx2: bool,
 ) {
     let c = channels;
     let taps = g.kh * g.kw;
@@ -264,6 +294,12 @@ pub fn depthwise_conv2d_inplace(
     // The ring's rows at the end of the plane scratch (which this path does
     // not otherwise use): its last byte is written, so the arena's measured
     // high-water mark stays the planned one.
+    #[cfg(target_arch = "x86_64")]
+    if avx2 && padded && g.in_w <= avx2::MAX_W && super::x86::avx2() {
+        #[allow(unsafe_code)]
+        // SAFETY: the CPU has AVX2; the windows are `padded`'s.
+        return unsafe { avx2::inplace_3x3(g, k, folded, buffer, c, (out_h, out_w)) };
+    }
     let (rest, rows) = plane.split_at_mut(if padded { plane.len() - 3 * (g.in_w + 2) } else { plane.len() });
     let mut ring = Ring { rows, pitch: g.in_w + 2, held: [isize::MIN; 3], zp: (-off) as i8 };
     let plane = rest;
@@ -813,4 +849,140 @@ pub fn folded_bias<'a>(
         let sum = filter.iter().skip(ch).step_by(channels.max(1)).fold(0i32, |s, &w| s.wrapping_add(w as i32));
         with_bias(input_offset.wrapping_mul(sum), bias, ch)
     })
+}
+
+/// x86-64 AVX2 (chosen at run time): the in-place 3×3 depthwise with
+/// channels in the lanes. Sixteen channels at a time, every pixel of the
+/// block as if the input were padded with its zero point (as
+/// [`padded_3x3`]): the three input rows a window reads are widened to
+/// `i16` into a ring of three on the stack (each input row gathered before
+/// any output row lands on it, as [`Ring`]), and a pixel's nine taps go as
+/// five pairs through `VPMADDWD` (`VPUNPCKLWD`/`VPUNPCKHWD` interleave two
+/// taps' sixteen channels as channels 0–3, 8–11 and 4–7, 12–15, the weights
+/// interleaved alike), two `i32x8` accumulators requantized by
+/// [`Requant8`](super::x86::Requant8) in that lane order, which the packs to
+/// bytes put back in channel order.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    #![allow(unsafe_code)]
+    use super::super::x86::Requant8;
+    use crate::kernels::conv::{Geometry, Weighted};
+    use core::arch::x86_64::*;
+
+    /// Channels a block holds.
+    const CB: usize = 16;
+    /// The widest input row the stack ring holds (wider rows take the portable path).
+    pub const MAX_W: usize = 256;
+    /// The taps paired for `VPMADDWD` (tap 9 is a zero weight).
+    const PAIRS: [(usize, usize); 5] = [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)];
+
+    /// The accumulators' channel of each lane: the unpacks' order.
+    const LO: [usize; 8] = [0, 1, 2, 3, 8, 9, 10, 11];
+    const HI: [usize; 8] = [4, 5, 6, 7, 12, 13, 14, 15];
+
+    /// The in-place depthwise of `buffer` (`channels` deep) for a 3×3
+    /// kernel whose windows reach at most one column past either side of
+    /// the input (the caller's `padded` checks), the input at most
+    /// [`MAX_W`] wide.
+    ///
+    /// # Safety
+    /// The CPU has AVX2.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn inplace_3x3(
+        g: &Geometry,
+        k: &Weighted,
+        folded: &[i32],
+        buffer: &mut [i8],
+        c: usize,
+        (out_h, out_w): (usize, usize),
+    ) {
+        let (in_h, in_w) = (g.in_h, g.in_w);
+        let pitch = in_w + 2;
+        let zp = -k.stage.input_offset as i16;
+        let mut ring = [[0i16; CB]; 3 * (MAX_W + 2)];
+        for c0 in (0..c).step_by(CB) {
+            let lanes = CB.min(c - c0);
+            let widen = |v: &dyn Fn(usize) -> i16| {
+                let a: [i16; CB] = core::array::from_fn(|l| if l < lanes { v(c0 + l) } else { 0 });
+                _mm256_loadu_si256(a.as_ptr().cast())
+            };
+            let taps: [__m256i; 10] = core::array::from_fn(|t| {
+                if t < 9 {
+                    widen(&|ch| k.filter[t * c + ch] as i16)
+                } else {
+                    _mm256_setzero_si256()
+                }
+            });
+            let w_lo = PAIRS.map(|(a, b)| _mm256_unpacklo_epi16(taps[a], taps[b]));
+            let w_hi = PAIRS.map(|(a, b)| _mm256_unpackhi_epi16(taps[a], taps[b]));
+            let bias = |order: [usize; 8]| {
+                let a: [i32; 8] = order.map(|l| if l < lanes { folded[c0 + l] } else { 0 });
+                _mm256_loadu_si256(a.as_ptr().cast())
+            };
+            let (b_lo, b_hi) = (bias(LO), bias(HI));
+            let rq = |order: [usize; 8]| Requant8::lanes(&k.stage, order.map(|l| (l < lanes).then_some(c0 + l)));
+            let (rq_lo, rq_hi) = (rq(LO), rq(HI));
+            let mut held = [isize::MIN; 3];
+            for oy in 0..out_h {
+                let y0 = g.origin_y(oy);
+                let mut rows = [0usize; 3];
+                for (t, at) in rows.iter_mut().enumerate() {
+                    let iy = y0 + t as isize;
+                    let slot = iy.rem_euclid(3) as usize;
+                    if held[slot] != iy {
+                        let row = &mut ring[slot * pitch..][..pitch];
+                        if iy < 0 || iy >= in_h as isize {
+                            row.fill([zp; CB]);
+                        } else {
+                            row[0] = [zp; CB];
+                            row[pitch - 1] = [zp; CB];
+                            let src = &buffer[iy as usize * in_w * c..][..in_w * c];
+                            for (x, px) in row[1..=in_w].iter_mut().enumerate() {
+                                let from = &src[x * c + c0..][..lanes];
+                                if lanes == CB {
+                                    let v = _mm_loadu_si128(from.as_ptr().cast());
+                                    _mm256_storeu_si256(px.as_mut_ptr().cast(), _mm256_cvtepi8_epi16(v));
+                                } else {
+                                    for (d, &v) in px.iter_mut().zip(from) {
+                                        *d = v as i16;
+                                    }
+                                }
+                            }
+                        }
+                        held[slot] = iy;
+                    }
+                    *at = slot * pitch;
+                }
+                for ox in 0..out_w {
+                    // The window's first column in a padded row (column −1 is the zero point).
+                    let x = (g.origin_x(ox) + 1) as usize;
+                    let tap = |t: usize| {
+                        if t == 9 {
+                            return _mm256_setzero_si256();
+                        }
+                        let px = &ring[rows[t / 3] + x + t % 3];
+                        _mm256_loadu_si256(px.as_ptr().cast())
+                    };
+                    let (mut lo, mut hi) = (b_lo, b_hi);
+                    for (p, &(a, b)) in PAIRS.iter().enumerate() {
+                        let (va, vb) = (tap(a), tap(b));
+                        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(va, vb), w_lo[p]));
+                        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(va, vb), w_hi[p]));
+                    }
+                    // Lanes (0–3, 8–11) and (4–7, 12–15): the 128-bit packs put them in order.
+                    let words = _mm256_packs_epi32(rq_lo.requantize(lo), rq_hi.requantize(hi));
+                    let bytes = _mm256_permute4x64_epi64::<0b1000>(_mm256_packs_epi16(words, words));
+                    let o = (oy * out_w + ox) * c + c0;
+                    let out = &mut buffer[o..o + lanes];
+                    if lanes == CB {
+                        _mm_storeu_si128(out.as_mut_ptr().cast(), _mm256_castsi256_si128(bytes));
+                    } else {
+                        let mut tmp = [0i8; CB];
+                        _mm_storeu_si128(tmp.as_mut_ptr().cast(), _mm256_castsi256_si128(bytes));
+                        out.copy_from_slice(&tmp[..lanes]);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -168,13 +168,16 @@ mod tests {
         let sums: Vec<i32> = super::depthwise::folded_bias(filter, p.c, k.bias, k.stage.input_offset).collect();
         let img = &p.input[..p.h * p.w * p.c];
         let len = (oh * ow * p.c).max(img.len());
-        let (mut want, mut got) = (img.to_vec(), img.to_vec());
+        let mut want = img.to_vec();
         want.resize(len, 0);
-        got.resize(len, 0);
         let mut plane = alloc::vec![0i8; p.h * p.w];
         crate::kernels::depthwise::depthwise_conv2d_inplace(&g, &k, &mut want, p.c, (oh, ow), &mut plane);
-        super::depthwise::depthwise_conv2d_inplace(&g, &k, &sums, &mut got, p.c, (oh, ow), &mut plane);
-        prop_assert_eq!(&got[..oh * ow * p.c], &want[..oh * ow * p.c]);
+        for inplace in INPLACE {
+            let mut got = img.to_vec();
+            got.resize(len, 0);
+            inplace(&g, &k, &sums, &mut got, p.c, (oh, ow), &mut plane);
+            prop_assert_eq!(&got[..oh * ow * p.c], &want[..oh * ow * p.c]);
+        }
         Ok(())
     }
 
@@ -186,6 +189,15 @@ mod tests {
         super::packed::conv2d,
         #[cfg(target_arch = "x86_64")]
         super::packed::conv2d_portable,
+    ];
+
+    type Inplace = fn(&Geometry, &Weighted, &[i32], &mut [i8], usize, (usize, usize), &mut [i8]);
+
+    /// The in-place depthwise as the target runs it, and on x86-64 without AVX2 too.
+    const INPLACE: &[Inplace] = &[
+        super::depthwise::depthwise_conv2d_inplace,
+        #[cfg(target_arch = "x86_64")]
+        super::depthwise::depthwise_conv2d_inplace_portable,
     ];
 
     proptest! {

@@ -11,7 +11,6 @@
 //! even and odd lanes) whose bits 31..62 are the result.
 #![allow(unsafe_code)]
 
-use super::requant::Block;
 use crate::fixedpoint::QuantizedMultiplier;
 use crate::kernels::conv::OutputStage;
 use core::arch::x86_64::*;
@@ -36,7 +35,9 @@ pub struct Requant8 {
     hi: __m256i,
     /// Some multiplier is outside the vector form's domain: lane by lane
     /// (never for converter output).
-    scalar: Option<Block>,
+    scalar: Option<[QuantizedMultiplier; 8]>,
+    /// Output offset and clamp, for the lane-by-lane form.
+    stage: (i32, i32, i32),
 }
 
 impl Requant8 {
@@ -46,12 +47,19 @@ impl Requant8 {
     /// The CPU has AVX2.
     #[target_feature(enable = "avx2")]
     pub fn new(stage: &OutputStage, ch: usize, lanes: usize) -> Self {
-        let ms: [QuantizedMultiplier; 8] = core::array::from_fn(|l| {
-            if l >= lanes {
-                QuantizedMultiplier { multiplier: 0, shift: 0 }
-            } else {
-                stage.multipliers[if stage.multipliers.len() == 1 { 0 } else { ch + l }]
-            }
+        Self::lanes(stage, core::array::from_fn(|l| (l < lanes).then_some(ch + l)))
+    }
+
+    /// Lane `l` requantizes channel `chans[l]` of `stage` (`None`: a lane
+    /// whose result is not stored).
+    ///
+    /// # Safety
+    /// The CPU has AVX2.
+    #[target_feature(enable = "avx2")]
+    pub fn lanes(stage: &OutputStage, chans: [Option<usize>; 8]) -> Self {
+        let ms: [QuantizedMultiplier; 8] = chans.map(|ch| match ch {
+            Some(ch) => stage.multipliers[if stage.multipliers.len() == 1 { 0 } else { ch }],
+            None => QuantizedMultiplier { multiplier: 0, shift: 0 },
         });
         // `x << left` must be `x · 2^left` in wrapping i32 (left ≤ 30), the
         // right shift at most 31, and no multiplier i32::MIN (whose square
@@ -75,11 +83,31 @@ impl Requant8 {
             out: _mm256_set1_epi32(stage.output_offset),
             lo: _mm256_set1_epi32(stage.act_min),
             hi: _mm256_set1_epi32(stage.act_max),
-            scalar: if vector { None } else { Some(Block::new(stage, ch, lanes)) },
+            scalar: if vector { None } else { Some(ms) },
+            stage: (stage.output_offset, stage.act_min, stage.act_max),
         }
     }
 
-    /// Each lane of `acc` requantized and clamped, as `i32` (only without `scalar`).
+    /// Each lane of `acc` requantized and clamped to the activation's range, as `i32`.
+    ///
+    /// # Safety
+    /// The CPU has AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub fn requantize(&self, acc: __m256i) -> __m256i {
+        let Some(ms) = &self.scalar else { return self.apply(acc) };
+        let mut lanes = [0i32; 8];
+        // SAFETY: 32 bytes to and from a 32-byte array.
+        unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), acc) };
+        let (off, lo, hi) = self.stage;
+        for (v, m) in lanes.iter_mut().zip(ms) {
+            *v = m.apply_fast(*v).saturating_add(off).max(lo).min(hi);
+        }
+        // SAFETY: as above.
+        unsafe { _mm256_loadu_si256(lanes.as_ptr().cast()) }
+    }
+
+    /// [`requantize`](Self::requantize) as vectors (only without `scalar`).
     #[target_feature(enable = "avx2")]
     #[inline]
     fn apply(&self, acc: __m256i) -> __m256i {
@@ -111,13 +139,7 @@ impl Requant8 {
     #[target_feature(enable = "avx2")]
     #[inline]
     pub fn store(&self, acc: __m256i, out: &mut [i8]) {
-        if let Some(b) = &self.scalar {
-            let mut lanes = [0i32; 8];
-            // SAFETY: 32 bytes into a 32-byte array.
-            unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), acc) };
-            return b.store(&lanes, out);
-        }
-        let v = self.apply(acc);
+        let v = self.requantize(acc);
         // Every lane is in [-128, 127]: the saturating packs are exact.
         let words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
         let bytes = _mm_packs_epi16(words, words);
