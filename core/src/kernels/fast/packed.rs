@@ -93,10 +93,56 @@ pub(crate) fn conv2d_portable(
 
 /// A target's micro-kernel: a channel block's requantization and `P`
 /// pixels × that block.
-trait Micro {
+trait Micro: Sized {
     type Rq;
     fn requant(stage: &OutputStage, oc: usize, lanes: usize) -> Self::Rq;
     fn block<const P: usize>(r: &mut Row<Self::Rq>, s: &Shape, at: usize, o: usize);
+    /// The interior's pixels (none of whose windows reaches into the padding).
+    #[inline(always)]
+    fn interior(j: &Interior, output: &mut [i8]) {
+        blocks_outer::<Self>(j, output)
+    }
+}
+
+/// What the interior of one call computes.
+struct Interior<'a> {
+    g: &'a Geometry,
+    k: &'a Weighted<'a>,
+    folded: &'a [i32],
+    packed: &'a [i8],
+    input: &'a [i8],
+    iw: Window,
+    ow: Window,
+    /// The interior's rows, or the rectangle they run as one row for (see `conv::flat`).
+    rows: Rect,
+    /// The interior, as one row where `flat`.
+    inner: Rect,
+    shape: Shape,
+}
+
+impl Interior<'_> {
+    /// Input and output offsets of output row `oy`'s first pixel (image `b`),
+    /// the output's at channel 0; `None` where a read or write of the row
+    /// (`out_c` channels) would leave the buffers, the row then run by the
+    /// reference.
+    #[inline(always)]
+    fn row(&self, b: usize, oy: usize, input_len: usize, output_len: usize) -> Option<(usize, usize)> {
+        let (g, s, inner) = (self.g, &self.shape, self.inner);
+        // Inside `inner` the window origin is never in the padding.
+        let (y0, x0) = (g.origin_y(oy) as usize, g.origin_x(inner.x) as usize);
+        let (at, o) = (self.iw.offset(b, y0, x0), self.ow.offset(b, oy, inner.x));
+        // The row's last read and write, checked once: the blocks read and write unchecked.
+        let last_in = at + (inner.w - 1) * s.step + (g.kh - 1) * s.row + s.f_row;
+        let last_out = o + inner.w * s.out_c;
+        (last_in <= input_len && last_out <= output_len).then_some((at, o))
+    }
+
+    /// Output row `oy` by the reference kernel (every image: it is only
+    /// the fallback for a window inconsistent with its buffer).
+    fn reference_row(&self, oy: usize, output: &mut [i8]) {
+        let rect = if self.rows == self.inner { Rect::new(oy, self.inner.x, 1, self.inner.w) } else { self.rows };
+        reference(self.g, self.k, self.input, self.iw, output, self.ow, rect);
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -122,8 +168,9 @@ fn conv2d_with<M: Micro>(
         return super::conv::conv2d(g, k, folded, input, iw, output, ow, region);
     }
     let inner = super::conv::interior(g, region);
+    // Pixels whose window reaches into the padding: the boards' kernel reads it as the zero point.
     for band in super::conv::border(region, inner) {
-        reference(g, k, input, iw, output, ow, band);
+        super::conv::conv2d(g, k, folded, input, iw, output, ow, band);
     }
     if inner.is_empty() {
         return;
@@ -134,28 +181,31 @@ fn conv2d_with<M: Micro>(
         None => (inner, inner),
     };
     let shape = Shape { step: g.stride_w * in_c, row: iw.rect.w * in_c, kh: g.kh, f_row, out_c };
-    let block_bytes = g.kh * f_row.div_ceil(2) * 2 * OCB;
-    for (bi, w) in packed.chunks_exact(block_bytes).enumerate() {
+    M::interior(&Interior { g, k, folded, packed, input, iw, ow, rows, inner, shape }, output)
+}
+
+/// The interior channel block by channel block, each block's rows in
+/// pixel tiles of [`Micro::block`].
+#[inline(always)]
+fn blocks_outer<M: Micro>(j: &Interior, output: &mut [i8]) {
+    let s = &j.shape;
+    let block_bytes = s.kh * s.f_row.div_ceil(2) * 2 * OCB;
+    for (bi, w) in j.packed.chunks_exact(block_bytes).enumerate() {
         let oc = bi * OCB;
-        let lanes = OCB.min(out_c - oc);
+        let lanes = OCB.min(s.out_c - oc);
         let mut bias = [0i32; OCB];
-        bias[..lanes].copy_from_slice(&folded[oc..oc + lanes]);
-        let rq = M::requant(&k.stage, oc, lanes);
-        for b in 0..ow.n {
-            for oy in inner.y..inner.y_end() {
-                // Inside `inner` the window origin is never in the padding.
-                let (y0, x0) = (g.origin_y(oy) as usize, g.origin_x(inner.x) as usize);
-                let (at, o) = (iw.offset(b, y0, x0), ow.offset(b, oy, inner.x) + oc);
-                // The row's last read and write, checked once: the blocks read and write unchecked.
-                let last_in = at + (inner.w - 1) * shape.step + (g.kh - 1) * shape.row + f_row;
-                let last_out = o + (inner.w - 1) * out_c + lanes;
-                if last_in > input.len() || last_out > output.len() {
-                    let rect = if rows == inner { Rect::new(oy, inner.x, 1, inner.w) } else { rows };
-                    reference(g, k, input, iw, output, ow, rect);
+        bias[..lanes].copy_from_slice(&j.folded[oc..oc + lanes]);
+        let rq = M::requant(&j.k.stage, oc, lanes);
+        for b in 0..j.ow.n {
+            for oy in j.inner.y..j.inner.y_end() {
+                let Some((at, o)) = j.row(b, oy, j.input.len(), output.len()) else {
+                    if bi == 0 {
+                        j.reference_row(oy, output);
+                    }
                     continue;
-                }
-                let row = Row { input, output: &mut *output, w, bias: &bias, rq: &rq, lanes };
-                row.run::<M>(&shape, at, o, inner.w);
+                };
+                let row = Row { input: j.input, output: &mut *output, w, bias: &bias, rq: &rq, lanes };
+                row.run::<M>(s, at, o + oc, j.inner.w);
             }
         }
     }
@@ -328,7 +378,7 @@ mod imp {
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use super::super::x86::Requant8;
-    use super::{Geometry, Micro, OutputStage, Rect, Row, Shape, Weighted, Window};
+    use super::{Geometry, Interior, Micro, OutputStage, Rect, Row, Shape, Weighted, Window, OCB};
     use core::arch::x86_64::*;
     use core::mem::MaybeUninit;
 
@@ -371,13 +421,121 @@ mod avx2 {
             // SAFETY: as above.
             unsafe { block::<P>(r, s, at, o) }
         }
+        #[inline(always)]
+        fn interior(j: &Interior, output: &mut [i8]) {
+            if j.shape.kh * j.shape.f_row.div_ceil(2) * 2 > WINDOW {
+                return super::blocks_outer::<Self>(j, output);
+            }
+            // SAFETY: as above.
+            unsafe { pixels_outer(j, output) }
+        }
+    }
+
+    /// `i16`s of the widened windows [`pixels_outer`] keeps per pixel.
+    const WINDOW: usize = 1024;
+    /// Channel blocks whose requantization [`pixels_outer`] prepares at once.
+    const GROUP: usize = 16;
+
+    /// The interior in tiles of up to four pixels, each pixel's whole window
+    /// widened once and run against every channel block of a group (the
+    /// window at most [`WINDOW`] `i16`s).
+    ///
+    /// # Safety
+    /// The CPU has AVX2.
+    #[target_feature(enable = "avx2")]
+    unsafe fn pixels_outer(j: &Interior, output: &mut [i8]) {
+        let s = &j.shape;
+        let blocks = s.out_c.div_ceil(OCB);
+        for g0 in (0..blocks).step_by(GROUP) {
+            let gn = GROUP.min(blocks - g0);
+            let group: [Option<(Requant8, __m256i)>; GROUP] = core::array::from_fn(|i| {
+                let oc = (g0 + i) * OCB;
+                (i < gn).then(|| {
+                    let lanes = OCB.min(s.out_c - oc);
+                    let mut bias = [0i32; OCB];
+                    bias[..lanes].copy_from_slice(&j.folded[oc..oc + lanes]);
+                    (Requant8::new(&j.k.stage, oc, lanes), _mm256_loadu_si256(bias.as_ptr().cast()))
+                })
+            });
+            let t = Tile { j, group: &group[..gn], g0 };
+            for b in 0..j.ow.n {
+                for oy in j.inner.y..j.inner.y_end() {
+                    let Some((mut at, mut o)) = j.row(b, oy, j.input.len(), output.len()) else {
+                        if g0 == 0 {
+                            j.reference_row(oy, output);
+                        }
+                        continue;
+                    };
+                    let mut n = j.inner.w;
+                    while n >= 4 {
+                        t.run::<4>(output, at, o);
+                        (at, o, n) = (at + 4 * s.step, o + 4 * s.out_c, n - 4);
+                    }
+                    match n {
+                        3 => t.run::<3>(output, at, o),
+                        2 => t.run::<2>(output, at, o),
+                        1 => t.run::<1>(output, at, o),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// A group of channel blocks, prepared.
+    struct Tile<'a> {
+        j: &'a Interior<'a>,
+        /// Each block's requantization and folded bias.
+        group: &'a [Option<(Requant8, __m256i)>],
+        /// The group's first block.
+        g0: usize,
+    }
+
+    impl Tile<'_> {
+        /// `P` pixels (input at `at`, output at `o`) × the group's channels.
+        ///
+        /// # Safety
+        /// The CPU has AVX2; `Interior::row` checked the pixels' reads and writes.
+        #[target_feature(enable = "avx2")]
+        #[inline]
+        unsafe fn run<const P: usize>(&self, output: &mut [i8], at: usize, o: usize) {
+            let (j, s) = (self.j, &self.j.shape);
+            let pairs = s.f_row.div_ceil(2);
+            let taps = s.kh * pairs;
+            let mut wide = MaybeUninit::<[[i16; WINDOW]; P]>::uninit();
+            let wide = wide.as_mut_ptr().cast::<i16>();
+            let x = j.input.as_ptr();
+            for p in 0..P {
+                for ky in 0..s.kh {
+                    widen(x.add(at + p * s.step + ky * s.row), s.f_row, wide.add(p * WINDOW + ky * pairs * 2));
+                }
+            }
+            let block_bytes = taps * 2 * OCB;
+            for (i, (rq, bias)) in self.group.iter().flatten().enumerate() {
+                let bi = self.g0 + i;
+                let mut w = j.packed.as_ptr().add(bi * block_bytes);
+                let mut acc = [*bias; P];
+                for q in 0..taps {
+                    let wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(w.cast()));
+                    w = w.add(2 * OCB);
+                    for (p, acc) in acc.iter_mut().enumerate() {
+                        let xv = _mm256_set1_epi32(wide.add(p * WINDOW + 2 * q).cast::<i32>().read_unaligned());
+                        *acc = _mm256_add_epi32(*acc, _mm256_madd_epi16(wv, xv));
+                    }
+                }
+                let lanes = OCB.min(s.out_c - bi * OCB);
+                for (p, acc) in acc.iter().enumerate() {
+                    rq.store(*acc, &mut output[o + p * s.out_c + bi * OCB..][..lanes]);
+                }
+            }
+        }
     }
 
     /// `dst[..2·ceil(n/2)]` = the `n` bytes at `src` as `i16`, then a zero
     /// when `n` is odd (the row's last depth pairs with a zero weight).
     ///
     /// # Safety
-    /// `src..src + n` is readable; `n ≤ CHUNK`.
+    /// `src..src + n` is readable, `dst..dst + 2·ceil(n/2)` writable.
     #[target_feature(enable = "avx2")]
     #[inline]
     unsafe fn widen(src: *const i8, n: usize, dst: *mut i16) {

@@ -27,10 +27,13 @@ pub fn avx2() -> bool {
 pub struct Requant8 {
     left: __m256i,
     m: __m256i,
+    /// `m` of the odd lanes, moved down to the even ones (for `VPMULDQ`).
+    m_odd: __m256i,
     right: __m256i,
     mask: __m256i,
     half: __m256i,
     out: __m256i,
+    /// The clamp minus the output offset (see `apply`).
     lo: __m256i,
     hi: __m256i,
     /// Some multiplier is outside the vector form's domain: lane by lane
@@ -80,9 +83,10 @@ impl Requant8 {
             right: lane(&right),
             mask: lane(&mask),
             half: lane(&|m| mask(m) >> 1),
+            m_odd: _mm256_srli_epi64::<32>(lane(&|m| m.multiplier)),
             out: _mm256_set1_epi32(stage.output_offset),
-            lo: _mm256_set1_epi32(stage.act_min),
-            hi: _mm256_set1_epi32(stage.act_max),
+            lo: _mm256_set1_epi32(stage.act_min.saturating_sub(stage.output_offset)),
+            hi: _mm256_set1_epi32(stage.act_max.saturating_sub(stage.output_offset)),
             scalar: if vector { None } else { Some(ms) },
             stage: (stage.output_offset, stage.act_min, stage.act_max),
         }
@@ -115,8 +119,7 @@ impl Requant8 {
         let round = _mm256_set1_epi64x(1 << 30);
         // `(x·m + 2^30) >> 31`: the even lanes' products, then the odd lanes' (moved down).
         let even = _mm256_add_epi64(_mm256_mul_epi32(x, self.m), round);
-        let odd =
-            _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64::<32>(x), _mm256_srli_epi64::<32>(self.m)), round);
+        let odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64::<32>(x), self.m_odd), round);
         // Bits 31..62 of each product: in the low half of an even lane, the high half of an odd one.
         let high = _mm256_blend_epi32::<0b1010_1010>(_mm256_srli_epi64::<31>(even), _mm256_slli_epi64::<1>(odd));
         // Rounding right shift, half away from zero.
@@ -124,12 +127,9 @@ impl Requant8 {
         let threshold = _mm256_sub_epi32(self.half, negative);
         let rem = _mm256_and_si256(high, self.mask);
         let q = _mm256_sub_epi32(_mm256_srav_epi32(high, self.right), _mm256_cmpgt_epi32(rem, threshold));
-        // `saturating_add(out)` then the clamp: clamping to ±2^30 first keeps
-        // the sum in range (|out| < 2^24) and the clamp's result unchanged.
-        let limit = _mm256_set1_epi32(1 << 30);
-        let q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_sub_epi32(_mm256_setzero_si256(), limit)), limit);
-        let v = _mm256_add_epi32(q, self.out);
-        _mm256_min_epi32(_mm256_max_epi32(v, self.lo), self.hi)
+        // `saturating_add(out)` then the clamp to `[lo, hi]` is the clamp to
+        // `[lo − out, hi − out]` then `+ out` (no sum saturates: |out| < 2^24).
+        _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(q, self.lo), self.hi), self.out)
     }
 
     /// `out[l]` = lane `l` of `acc` requantized, for each `l < out.len()` (≤ 8).
