@@ -36,6 +36,22 @@ pub fn depthwise_conv2d(
     if depth_multiplier != 1 || g.dil_h != 1 || g.dil_w != 1 || !fits {
         return reference(g, depth_multiplier, k, input, iw, output, ow, region);
     }
+    #[cfg(target_arch = "x86_64")]
+    if (-128..=127).contains(&-k.stage.input_offset) && super::x86::avx2() {
+        if let Some(cols) = avx2::columns(g, iw, region) {
+            let io = avx2::Io {
+                src: input.as_ptr(),
+                src_len: input.len(),
+                iw,
+                dst: output.as_mut_ptr(),
+                dst_len: output.len(),
+                ow,
+            };
+            #[allow(unsafe_code)]
+            // SAFETY: the CPU has AVX2; two buffers.
+            return unsafe { avx2::depthwise_3x3(g, k, folded, &io, region, cols) };
+        }
+    }
     let inner = interior(g, region);
     for band in border(region, inner) {
         border_band(g, k, input, iw, output, ow, band);
@@ -295,10 +311,17 @@ fn inplace(
     // not otherwise use): its last byte is written, so the arena's measured
     // high-water mark stays the planned one.
     #[cfg(target_arch = "x86_64")]
-    if avx2 && padded && g.in_w <= avx2::MAX_W && super::x86::avx2() {
-        #[allow(unsafe_code)]
-        // SAFETY: the CPU has AVX2; the windows are `padded`'s.
-        return unsafe { avx2::inplace_3x3(g, k, folded, buffer, c, (out_h, out_w)) };
+    if avx2 && (-128..=127).contains(&-off) && super::x86::avx2() {
+        let (iw, ow) = (Window::full(1, g.in_h, g.in_w, c), Window::full(1, out_h, out_w, c));
+        if let Some(cols) = avx2::columns(g, iw, ow.rect) {
+            let (dst, dst_len) = (buffer.as_mut_ptr(), buffer.len());
+            let io = avx2::Io { src: dst, src_len: dst_len, iw, dst, dst_len, ow };
+            #[allow(unsafe_code)]
+            // SAFETY: the CPU has AVX2; one buffer read and written through
+            // one pointer, output row `oy` landing on input pixels
+            // `oy·out_w..`, rows the windows of row `oy` start at or after.
+            return unsafe { avx2::depthwise_3x3(g, k, folded, &io, ow.rect, cols) };
+        }
     }
     let (rest, rows) = plane.split_at_mut(if padded { plane.len() - 3 * (g.in_w + 2) } else { plane.len() });
     let mut ring = Ring { rows, pitch: g.in_w + 2, held: [isize::MIN; 3], zp: (-off) as i8 };
@@ -851,55 +874,93 @@ pub fn folded_bias<'a>(
     })
 }
 
-/// x86-64 AVX2 (chosen at run time): the in-place 3×3 depthwise with
-/// channels in the lanes. Sixteen channels at a time, every pixel of the
-/// block as if the input were padded with its zero point (as
-/// [`padded_3x3`]): the three input rows a window reads are widened to
-/// `i16` into a ring of three on the stack (each input row gathered before
-/// any output row lands on it, as [`Ring`]), and a pixel's nine taps go as
-/// five pairs through `VPMADDWD` (`VPUNPCKLWD`/`VPUNPCKHWD` interleave two
-/// taps' sixteen channels as channels 0–3, 8–11 and 4–7, 12–15, the weights
-/// interleaved alike), two `i32x8` accumulators requantized by
-/// [`Requant8`](super::x86::Requant8) in that lane order, which the packs to
-/// bytes put back in channel order.
+/// x86-64 AVX2 (chosen at run time): the 3×3 depthwise with channels in
+/// the lanes, NHWC and in place. Sixteen channels at a time, every pixel as
+/// if the input were padded with its zero point (as [`padded_3x3`]): the
+/// three input rows a window reads are widened to `i16` into a ring of
+/// three on the stack (each input row gathered before any output row lands
+/// on it, as [`Ring`], so the same code runs in place), and a pixel's nine
+/// taps go as five pairs through `VPMADDWD` (`VPUNPCKLWD`/`VPUNPCKHWD`
+/// interleave two taps' sixteen channels as channels 0–3, 8–11 and 4–7,
+/// 12–15, the weights interleaved alike), two `i32x8` accumulators
+/// requantized by [`Requant8`](super::x86::Requant8) in that lane order,
+/// which the packs to bytes put back in channel order.
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     #![allow(unsafe_code)]
     use super::super::x86::Requant8;
     use crate::kernels::conv::{Geometry, Weighted};
+    use crate::region::{Rect, Window};
     use core::arch::x86_64::*;
 
     /// Channels a block holds.
     const CB: usize = 16;
-    /// The widest input row the stack ring holds (wider rows take the portable path).
-    pub const MAX_W: usize = 256;
+    /// The widest ring row (input columns a row of windows reads); wider
+    /// rows take the portable path.
+    pub const MAX_W: usize = 258;
     /// The taps paired for `VPMADDWD` (tap 9 is a zero weight).
     const PAIRS: [(usize, usize); 5] = [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)];
-
     /// The accumulators' channel of each lane: the unpacks' order.
     const LO: [usize; 8] = [0, 1, 2, 3, 8, 9, 10, 11];
     const HI: [usize; 8] = [4, 5, 6, 7, 12, 13, 14, 15];
 
-    /// The in-place depthwise of `buffer` (`channels` deep) for a 3×3
-    /// kernel whose windows reach at most one column past either side of
-    /// the input (the caller's `padded` checks), the input at most
-    /// [`MAX_W`] wide.
+    /// Where a 3×3 depthwise reads and writes: NHWC windows of `c` channels,
+    /// through raw pointers so that input and output may be one buffer.
+    pub struct Io {
+        pub src: *const i8,
+        pub src_len: usize,
+        pub iw: Window,
+        pub dst: *mut i8,
+        pub dst_len: usize,
+        pub ow: Window,
+    }
+
+    /// The input columns `region`'s windows read (`x0..x0 + width`, from −1
+    /// for a zero-point column) when they fit the ring and the input window
+    /// holds every row and column inside the input they read; `None`
+    /// otherwise.
+    pub fn columns(g: &Geometry, iw: Window, region: Rect) -> Option<(isize, usize)> {
+        if region.is_empty() || (g.kh, g.kw, g.dil_h, g.dil_w) != (3, 3, 1, 1) {
+            return None;
+        }
+        let x0 = g.origin_x(region.x);
+        let x1 = g.origin_x(region.x_end() - 1) + 3;
+        let (y0, y1) = (g.origin_y(region.y), g.origin_y(region.y_end() - 1) + 3);
+        let inside = |lo: isize, hi: isize, n: usize, w_lo: usize, w_n: usize| {
+            let (lo, hi) = (lo.max(0) as usize, (hi.max(0) as usize).min(n));
+            lo >= hi || (lo >= w_lo && hi <= w_lo + w_n)
+        };
+        let width = (x1 - x0) as usize;
+        (width <= MAX_W && inside(x0, x1, g.in_w, iw.rect.x, iw.rect.w) && inside(y0, y1, g.in_h, iw.rect.y, iw.rect.h))
+            .then_some((x0, width))
+    }
+
+    /// `region` of the output (image by image, every channel) from the
+    /// input; `(x0, width)` from [`columns`].
     ///
     /// # Safety
-    /// The CPU has AVX2.
+    /// The CPU has AVX2; `io`'s pointers are valid for their lengths; the
+    /// input zero point (`−input_offset`) is an int8; `columns` gave
+    /// `(x0, width)` for this geometry, window and region. In place (one
+    /// buffer), output row `oy` may only land on input rows up to the
+    /// first one the windows of row `oy` read (as the in-place layouts do).
     #[target_feature(enable = "avx2")]
-    pub unsafe fn inplace_3x3(
+    pub unsafe fn depthwise_3x3(
         g: &Geometry,
         k: &Weighted,
         folded: &[i32],
-        buffer: &mut [i8],
-        c: usize,
-        (out_h, out_w): (usize, usize),
+        io: &Io,
+        region: Rect,
+        (x0, width): (isize, usize),
     ) {
-        let (in_h, in_w) = (g.in_h, g.in_w);
-        let pitch = in_w + 2;
+        let c = io.ow.c;
+        let (iw, ow) = (io.iw, io.ow);
         let zp = -k.stage.input_offset as i16;
-        let mut ring = [[0i16; CB]; 3 * (MAX_W + 2)];
+        // Every read and write, checked once.
+        let last_in = iw.offset(iw.n - 1, iw.rect.y_end() - 1, iw.rect.x_end() - 1) + c;
+        let last_out = ow.offset(ow.n - 1, region.y_end() - 1, region.x_end() - 1) + c;
+        assert!(last_in <= io.src_len && last_out <= io.dst_len && ow.n == iw.n && iw.c == c);
+        let mut ring = [[0i16; CB]; 3 * MAX_W];
         for c0 in (0..c).step_by(CB) {
             let lanes = CB.min(c - c0);
             let widen = |v: &dyn Fn(usize) -> i16| {
@@ -922,64 +983,61 @@ mod avx2 {
             let (b_lo, b_hi) = (bias(LO), bias(HI));
             let rq = |order: [usize; 8]| Requant8::lanes(&k.stage, order.map(|l| (l < lanes).then_some(c0 + l)));
             let (rq_lo, rq_hi) = (rq(LO), rq(HI));
-            let mut held = [isize::MIN; 3];
-            for oy in 0..out_h {
-                let y0 = g.origin_y(oy);
-                let mut rows = [0usize; 3];
-                for (t, at) in rows.iter_mut().enumerate() {
-                    let iy = y0 + t as isize;
-                    let slot = iy.rem_euclid(3) as usize;
-                    if held[slot] != iy {
-                        let row = &mut ring[slot * pitch..][..pitch];
-                        if iy < 0 || iy >= in_h as isize {
-                            row.fill([zp; CB]);
-                        } else {
-                            row[0] = [zp; CB];
-                            row[pitch - 1] = [zp; CB];
-                            let src = &buffer[iy as usize * in_w * c..][..in_w * c];
-                            for (x, px) in row[1..=in_w].iter_mut().enumerate() {
-                                let from = &src[x * c + c0..][..lanes];
+            for b in 0..ow.n {
+                let mut held = [isize::MIN; 3];
+                for oy in region.y..region.y_end() {
+                    let y0 = g.origin_y(oy);
+                    let mut rows = [0usize; 3];
+                    for (t, at) in rows.iter_mut().enumerate() {
+                        let iy = y0 + t as isize;
+                        let slot = iy.rem_euclid(3) as usize;
+                        if held[slot] != iy {
+                            let row = &mut ring[slot * MAX_W..][..width];
+                            for (i, px) in row.iter_mut().enumerate() {
+                                let ix = x0 + i as isize;
+                                if iy < 0 || iy >= g.in_h as isize || ix < 0 || ix >= g.in_w as isize {
+                                    *px = [zp; CB];
+                                    continue;
+                                }
+                                let from = io.src.add(iw.offset(b, iy as usize, ix as usize) + c0);
                                 if lanes == CB {
-                                    let v = _mm_loadu_si128(from.as_ptr().cast());
+                                    let v = _mm_loadu_si128(from.cast());
                                     _mm256_storeu_si256(px.as_mut_ptr().cast(), _mm256_cvtepi8_epi16(v));
                                 } else {
-                                    for (d, &v) in px.iter_mut().zip(from) {
-                                        *d = v as i16;
+                                    for (l, d) in px.iter_mut().enumerate() {
+                                        *d = if l < lanes { *from.add(l) as i16 } else { 0 };
                                     }
                                 }
                             }
+                            held[slot] = iy;
                         }
-                        held[slot] = iy;
+                        *at = slot * MAX_W;
                     }
-                    *at = slot * pitch;
-                }
-                for ox in 0..out_w {
-                    // The window's first column in a padded row (column −1 is the zero point).
-                    let x = (g.origin_x(ox) + 1) as usize;
-                    let tap = |t: usize| {
-                        if t == 9 {
-                            return _mm256_setzero_si256();
+                    for ox in region.x..region.x_end() {
+                        let x = (g.origin_x(ox) - x0) as usize;
+                        let tap = |t: usize| {
+                            if t == 9 {
+                                return _mm256_setzero_si256();
+                            }
+                            _mm256_loadu_si256(ring[rows[t / 3] + x + t % 3].as_ptr().cast())
+                        };
+                        let (mut lo, mut hi) = (b_lo, b_hi);
+                        for (p, &(a, b)) in PAIRS.iter().enumerate() {
+                            let (va, vb) = (tap(a), tap(b));
+                            lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(va, vb), w_lo[p]));
+                            hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(va, vb), w_hi[p]));
                         }
-                        let px = &ring[rows[t / 3] + x + t % 3];
-                        _mm256_loadu_si256(px.as_ptr().cast())
-                    };
-                    let (mut lo, mut hi) = (b_lo, b_hi);
-                    for (p, &(a, b)) in PAIRS.iter().enumerate() {
-                        let (va, vb) = (tap(a), tap(b));
-                        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(va, vb), w_lo[p]));
-                        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(va, vb), w_hi[p]));
-                    }
-                    // Lanes (0–3, 8–11) and (4–7, 12–15): the 128-bit packs put them in order.
-                    let words = _mm256_packs_epi32(rq_lo.requantize(lo), rq_hi.requantize(hi));
-                    let bytes = _mm256_permute4x64_epi64::<0b1000>(_mm256_packs_epi16(words, words));
-                    let o = (oy * out_w + ox) * c + c0;
-                    let out = &mut buffer[o..o + lanes];
-                    if lanes == CB {
-                        _mm_storeu_si128(out.as_mut_ptr().cast(), _mm256_castsi256_si128(bytes));
-                    } else {
-                        let mut tmp = [0i8; CB];
-                        _mm_storeu_si128(tmp.as_mut_ptr().cast(), _mm256_castsi256_si128(bytes));
-                        out.copy_from_slice(&tmp[..lanes]);
+                        // Lanes (0–3, 8–11) and (4–7, 12–15): the 128-bit packs put them in order.
+                        let words = _mm256_packs_epi32(rq_lo.requantize(lo), rq_hi.requantize(hi));
+                        let bytes = _mm256_permute4x64_epi64::<0b1000>(_mm256_packs_epi16(words, words));
+                        let out = io.dst.add(ow.offset(b, oy, ox) + c0);
+                        if lanes == CB {
+                            _mm_storeu_si128(out.cast(), _mm256_castsi256_si128(bytes));
+                        } else {
+                            let mut tmp = [0i8; CB];
+                            _mm_storeu_si128(tmp.as_mut_ptr().cast(), _mm256_castsi256_si128(bytes));
+                            core::ptr::copy_nonoverlapping(tmp.as_ptr(), out, lanes);
+                        }
                     }
                 }
             }
