@@ -183,10 +183,12 @@ mod tests {
 
     type PackedConv = fn(&Geometry, &Weighted, &[i32], &[i8], &[i8], Window, &mut [i8], Window, Rect);
 
-    /// The packed convolution as the target runs it (AVX2 where the CPU has
-    /// it), and on x86-64 its portable form too.
+    /// The packed convolution as the target runs it (AVX-512 or AVX2 where
+    /// the CPU has it), and on x86-64 its AVX2 and portable forms too.
     const PACKED: &[PackedConv] = &[
         super::packed::conv2d,
+        #[cfg(target_arch = "x86_64")]
+        super::packed::conv2d_avx2,
         #[cfg(target_arch = "x86_64")]
         super::packed::conv2d_portable,
     ];

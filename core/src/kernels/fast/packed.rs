@@ -66,11 +66,38 @@ pub fn conv2d(
     region: Rect,
 ) {
     #[cfg(target_arch = "x86_64")]
+    if super::x86::avx512() {
+        // SAFETY: the CPU has AVX-512 F, BW, VL and AVX2.
+        return unsafe { avx512::conv2d(g, k, folded, packed, input, iw, output, ow, region) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if super::x86::avx2() {
         // SAFETY: the CPU has AVX2.
         return unsafe { avx2::conv2d(g, k, folded, packed, input, iw, output, ow, region) };
     }
     conv2d_with::<imp::Lanes>(g, k, folded, packed, input, iw, output, ow, region)
+}
+
+/// [`conv2d`] in its AVX2 form where the CPU has AVX2 (portable otherwise),
+/// for the tests to compare it on a CPU with AVX-512.
+#[cfg(all(test, target_arch = "x86_64"))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn conv2d_avx2(
+    g: &Geometry,
+    k: &Weighted,
+    folded: &[i32],
+    packed: &[i8],
+    input: &[i8],
+    iw: Window,
+    output: &mut [i8],
+    ow: Window,
+    region: Rect,
+) {
+    if !super::x86::avx2() {
+        return conv2d_portable(g, k, folded, packed, input, iw, output, ow, region);
+    }
+    // SAFETY: the CPU has AVX2.
+    unsafe { avx2::conv2d(g, k, folded, packed, input, iw, output, ow, region) }
 }
 
 /// [`conv2d`] in its portable form whatever the CPU (for the tests to
@@ -378,6 +405,7 @@ mod imp {
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use super::super::x86::Requant8;
+    use super::tiles::{pixels_outer, Tiles, WINDOW};
     use super::{Geometry, Interior, Micro, OutputStage, Rect, Row, Shape, Weighted, Window, OCB};
     use core::arch::x86_64::*;
     use core::mem::MaybeUninit;
@@ -406,8 +434,8 @@ mod avx2 {
         super::conv2d_with::<Avx2>(g, k, folded, packed, input, iw, output, ow, region)
     }
 
-    /// Used only by [`conv2d`], under its AVX2 precondition.
-    struct Avx2;
+    /// Used only by [`conv2d`] and `avx512::conv2d`, under their AVX2 precondition.
+    pub struct Avx2;
 
     impl Micro for Avx2 {
         type Rq = Requant8;
@@ -426,107 +454,93 @@ mod avx2 {
             if j.shape.kh * j.shape.f_row.div_ceil(2) * 2 > WINDOW {
                 return super::blocks_outer::<Self>(j, output);
             }
-            // SAFETY: as above.
-            unsafe { pixels_outer(j, output) }
+            pixels_outer::<Avx2Tiles>(j, output)
         }
     }
 
-    /// `i16`s of the widened windows [`pixels_outer`] keeps per pixel.
-    const WINDOW: usize = 1024;
-    /// Channel blocks whose requantization [`pixels_outer`] prepares at once.
-    const GROUP: usize = 16;
+    /// Eight channels (one block) a unit.
+    pub struct Avx2Tiles;
 
-    /// The interior in tiles of up to four pixels, each pixel's whole window
-    /// widened once and run against every channel block of a group (the
-    /// window at most [`WINDOW`] `i16`s).
+    impl Tiles for Avx2Tiles {
+        const WIDTH: usize = 1;
+        type Unit = (Requant8, __m256i);
+        #[inline(always)]
+        fn unit(j: &Interior, bi: usize) -> Self::Unit {
+            let s = &j.shape;
+            let oc = bi * OCB;
+            let lanes = OCB.min(s.out_c - oc);
+            let mut bias = [0i32; OCB];
+            bias[..lanes].copy_from_slice(&j.folded[oc..oc + lanes]);
+            // SAFETY: reached only from `conv2d` (the CPU has AVX2).
+            unsafe { (Requant8::new(&j.k.stage, oc, lanes), _mm256_loadu_si256(bias.as_ptr().cast())) }
+        }
+        #[inline(always)]
+        fn run<const P: usize>(
+            j: &Interior,
+            units: &[Option<Self::Unit>],
+            u0: usize,
+            output: &mut [i8],
+            at: usize,
+            o: usize,
+        ) {
+            // SAFETY: as above; `Interior::row` checked the pixels' reads and writes.
+            unsafe { tile::<P>(j, units, u0, output, at, o) }
+        }
+    }
+
+    /// `P` pixels (input at `at`, output at `o`) × the units' channels.
     ///
     /// # Safety
-    /// The CPU has AVX2.
+    /// The CPU has AVX2; `Interior::row` checked the pixels' reads and writes.
     #[target_feature(enable = "avx2")]
-    unsafe fn pixels_outer(j: &Interior, output: &mut [i8]) {
+    #[inline]
+    unsafe fn tile<const P: usize>(
+        j: &Interior,
+        units: &[Option<(Requant8, __m256i)>],
+        u0: usize,
+        output: &mut [i8],
+        at: usize,
+        o: usize,
+    ) {
         let s = &j.shape;
-        let blocks = s.out_c.div_ceil(OCB);
-        for g0 in (0..blocks).step_by(GROUP) {
-            let gn = GROUP.min(blocks - g0);
-            let group: [Option<(Requant8, __m256i)>; GROUP] = core::array::from_fn(|i| {
-                let oc = (g0 + i) * OCB;
-                (i < gn).then(|| {
-                    let lanes = OCB.min(s.out_c - oc);
-                    let mut bias = [0i32; OCB];
-                    bias[..lanes].copy_from_slice(&j.folded[oc..oc + lanes]);
-                    (Requant8::new(&j.k.stage, oc, lanes), _mm256_loadu_si256(bias.as_ptr().cast()))
-                })
-            });
-            let t = Tile { j, group: &group[..gn], g0 };
-            for b in 0..j.ow.n {
-                for oy in j.inner.y..j.inner.y_end() {
-                    let Some((mut at, mut o)) = j.row(b, oy, j.input.len(), output.len()) else {
-                        if g0 == 0 {
-                            j.reference_row(oy, output);
-                        }
-                        continue;
-                    };
-                    let mut n = j.inner.w;
-                    while n >= 4 {
-                        t.run::<4>(output, at, o);
-                        (at, o, n) = (at + 4 * s.step, o + 4 * s.out_c, n - 4);
-                    }
-                    match n {
-                        3 => t.run::<3>(output, at, o),
-                        2 => t.run::<2>(output, at, o),
-                        1 => t.run::<1>(output, at, o),
-                        _ => {}
-                    }
+        let taps = s.kh * s.f_row.div_ceil(2);
+        let mut wide = MaybeUninit::<[[i16; WINDOW]; P]>::uninit();
+        let wide = wide.as_mut_ptr().cast::<i16>();
+        widen_windows::<P>(j, at, wide);
+        for (i, (rq, bias)) in units.iter().flatten().enumerate() {
+            let bi = u0 + i;
+            let mut w = j.packed.as_ptr().add(bi * taps * 2 * OCB);
+            let mut acc = [*bias; P];
+            for q in 0..taps {
+                let wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(w.cast()));
+                w = w.add(2 * OCB);
+                for (p, acc) in acc.iter_mut().enumerate() {
+                    let xv = _mm256_set1_epi32(wide.add(p * WINDOW + 2 * q).cast::<i32>().read_unaligned());
+                    *acc = _mm256_add_epi32(*acc, _mm256_madd_epi16(wv, xv));
                 }
+            }
+            let lanes = OCB.min(s.out_c - bi * OCB);
+            for (p, acc) in acc.iter().enumerate() {
+                rq.store(*acc, &mut output[o + p * s.out_c + bi * OCB..][..lanes]);
             }
         }
     }
 
-    /// A group of channel blocks, prepared.
-    struct Tile<'a> {
-        j: &'a Interior<'a>,
-        /// Each block's requantization and folded bias.
-        group: &'a [Option<(Requant8, __m256i)>],
-        /// The group's first block.
-        g0: usize,
-    }
-
-    impl Tile<'_> {
-        /// `P` pixels (input at `at`, output at `o`) × the group's channels.
-        ///
-        /// # Safety
-        /// The CPU has AVX2; `Interior::row` checked the pixels' reads and writes.
-        #[target_feature(enable = "avx2")]
-        #[inline]
-        unsafe fn run<const P: usize>(&self, output: &mut [i8], at: usize, o: usize) {
-            let (j, s) = (self.j, &self.j.shape);
-            let pairs = s.f_row.div_ceil(2);
-            let taps = s.kh * pairs;
-            let mut wide = MaybeUninit::<[[i16; WINDOW]; P]>::uninit();
-            let wide = wide.as_mut_ptr().cast::<i16>();
-            let x = j.input.as_ptr();
-            for p in 0..P {
-                for ky in 0..s.kh {
-                    widen(x.add(at + p * s.step + ky * s.row), s.f_row, wide.add(p * WINDOW + ky * pairs * 2));
-                }
-            }
-            let block_bytes = taps * 2 * OCB;
-            for (i, (rq, bias)) in self.group.iter().flatten().enumerate() {
-                let bi = self.g0 + i;
-                let mut w = j.packed.as_ptr().add(bi * block_bytes);
-                let mut acc = [*bias; P];
-                for q in 0..taps {
-                    let wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(w.cast()));
-                    w = w.add(2 * OCB);
-                    for (p, acc) in acc.iter_mut().enumerate() {
-                        let xv = _mm256_set1_epi32(wide.add(p * WINDOW + 2 * q).cast::<i32>().read_unaligned());
-                        *acc = _mm256_add_epi32(*acc, _mm256_madd_epi16(wv, xv));
-                    }
-                }
-                let lanes = OCB.min(s.out_c - bi * OCB);
-                for (p, acc) in acc.iter().enumerate() {
-                    rq.store(*acc, &mut output[o + p * s.out_c + bi * OCB..][..lanes]);
-                }
+    /// Each of `P` pixels' windows (from `at`) widened to `i16`, kernel row
+    /// after kernel row, [`WINDOW`] apart.
+    ///
+    /// # Safety
+    /// The CPU has AVX2; the window fits [`WINDOW`] and `Interior::row`
+    /// checked the reads.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub unsafe fn widen_windows<const P: usize>(j: &Interior, at: usize, wide: *mut i16) {
+        let s = &j.shape;
+        let pairs = s.f_row.div_ceil(2);
+        let x = j.input.as_ptr();
+        for p in 0..P {
+            for ky in 0..s.kh {
+                widen(x.add(at + p * s.step + ky * s.row), s.f_row, wide.add(p * WINDOW + ky * pairs * 2));
             }
         }
     }
@@ -538,7 +552,7 @@ mod avx2 {
     /// `src..src + n` is readable, `dst..dst + 2·ceil(n/2)` writable.
     #[target_feature(enable = "avx2")]
     #[inline]
-    unsafe fn widen(src: *const i8, n: usize, dst: *mut i16) {
+    pub unsafe fn widen(src: *const i8, n: usize, dst: *mut i16) {
         let mut i = 0;
         while i + 16 <= n {
             _mm256_storeu_si256(dst.add(i).cast(), _mm256_cvtepi8_epi16(_mm_loadu_si128(src.add(i).cast())));
@@ -564,7 +578,7 @@ mod avx2 {
     /// (`f_row` bytes from `at + p·step + ky·row`) lie inside `input`.
     #[target_feature(enable = "avx2")]
     #[inline]
-    unsafe fn block<const P: usize>(r: &mut Row<Requant8>, s: &Shape, at: usize, o: usize) {
+    pub unsafe fn block<const P: usize>(r: &mut Row<Requant8>, s: &Shape, at: usize, o: usize) {
         let mut acc = [_mm256_loadu_si256(r.bias.as_ptr().cast()); P];
         let mut wide = MaybeUninit::<[[i16; CHUNK]; P]>::uninit();
         let wide = wide.as_mut_ptr().cast::<i16>();
@@ -592,6 +606,211 @@ mod avx2 {
         }
         for (p, acc) in acc.iter().enumerate() {
             r.rq.store(*acc, &mut r.output[o + p * s.out_c..][..r.lanes]);
+        }
+    }
+}
+
+/// The x86-64 interiors in pixel tiles: each pixel's whole window widened
+/// once (at most [`WINDOW`] `i16`s) and run against every channel unit of a
+/// group, whose requantization and bias are prepared once per call.
+#[cfg(target_arch = "x86_64")]
+mod tiles {
+    use super::{Interior, OCB};
+
+    /// `i16`s of the widened window kept per pixel.
+    pub const WINDOW: usize = 1024;
+    /// Channels whose units a group prepares at once.
+    const GROUP_CHANNELS: usize = 128;
+
+    /// A vector width's micro-kernel: units of `WIDTH` packed blocks.
+    pub trait Tiles {
+        /// Packed blocks ([`OCB`] channels) a unit holds.
+        const WIDTH: usize;
+        /// A unit's requantization and folded bias.
+        type Unit;
+        fn unit(j: &Interior, unit: usize) -> Self::Unit;
+        /// `P` pixels (input at `at`, output at `o`) × `units` (all
+        /// `Some`), the first of which is unit `u0`.
+        fn run<const P: usize>(
+            j: &Interior,
+            units: &[Option<Self::Unit>],
+            u0: usize,
+            output: &mut [i8],
+            at: usize,
+            o: usize,
+        );
+    }
+
+    /// The interior (windows at most [`WINDOW`]) in tiles of up to four pixels.
+    #[inline(always)]
+    pub fn pixels_outer<T: Tiles>(j: &Interior, output: &mut [i8]) {
+        let s = &j.shape;
+        let units = s.out_c.div_ceil(OCB * T::WIDTH);
+        let group = GROUP_CHANNELS / (OCB * T::WIDTH);
+        for u0 in (0..units).step_by(group) {
+            let n = group.min(units - u0);
+            let prepared: [Option<T::Unit>; GROUP_CHANNELS / OCB] =
+                core::array::from_fn(|i| (i < n).then(|| T::unit(j, u0 + i)));
+            let ready = &prepared[..n];
+            for b in 0..j.ow.n {
+                for oy in j.inner.y..j.inner.y_end() {
+                    let Some((mut at, mut o)) = j.row(b, oy, j.input.len(), output.len()) else {
+                        if u0 == 0 {
+                            j.reference_row(oy, output);
+                        }
+                        continue;
+                    };
+                    let mut left = j.inner.w;
+                    while left >= 4 {
+                        T::run::<4>(j, ready, u0, output, at, o);
+                        (at, o, left) = (at + 4 * s.step, o + 4 * s.out_c, left - 4);
+                    }
+                    match left {
+                        3 => T::run::<3>(j, ready, u0, output, at, o),
+                        2 => T::run::<2>(j, ready, u0, output, at, o),
+                        1 => T::run::<1>(j, ready, u0, output, at, o),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// x86-64 AVX-512 (F, BW, VL; chosen at run time before AVX2): a unit is
+/// two packed blocks, sixteen channels as one `__m512i` of accumulators. A
+/// depth pair's weights are the two blocks' 16 bytes side by side,
+/// sign-extended to `i16x32`, and `VPMADDWD` adds both products for all
+/// sixteen channels; [`Requant16`] requantizes them and `VPMOVSDB` narrows
+/// them to the sixteen output bytes. Windows deeper than the tiles take
+/// the AVX2 kernel.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::super::x86::Requant16;
+    use super::avx2::{widen_windows, Avx2};
+    use super::tiles::{pixels_outer, Tiles, WINDOW};
+    use super::{Geometry, Interior, Micro, OutputStage, Rect, Row, Shape, Weighted, Window, OCB};
+    use crate::kernels::fast::x86::Requant8;
+    use core::arch::x86_64::*;
+    use core::mem::MaybeUninit;
+
+    /// [`super::conv2d`] with these tiles.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 F, BW and VL, and AVX2.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl")]
+    pub unsafe fn conv2d(
+        g: &Geometry,
+        k: &Weighted,
+        folded: &[i32],
+        packed: &[i8],
+        input: &[i8],
+        iw: Window,
+        output: &mut [i8],
+        ow: Window,
+        region: Rect,
+    ) {
+        super::conv2d_with::<Avx512>(g, k, folded, packed, input, iw, output, ow, region)
+    }
+
+    /// Used only by [`conv2d`], under its AVX-512 precondition.
+    struct Avx512;
+
+    impl Micro for Avx512 {
+        type Rq = Requant8;
+        #[inline(always)]
+        fn requant(stage: &OutputStage, oc: usize, lanes: usize) -> Requant8 {
+            Avx2::requant(stage, oc, lanes)
+        }
+        #[inline(always)]
+        fn block<const P: usize>(r: &mut Row<Requant8>, s: &Shape, at: usize, o: usize) {
+            Avx2::block::<P>(r, s, at, o)
+        }
+        #[inline(always)]
+        fn interior(j: &Interior, output: &mut [i8]) {
+            if j.shape.kh * j.shape.f_row.div_ceil(2) * 2 > WINDOW {
+                return super::blocks_outer::<Avx2>(j, output);
+            }
+            pixels_outer::<Avx512>(j, output)
+        }
+    }
+
+    impl Tiles for Avx512 {
+        const WIDTH: usize = 2;
+        type Unit = (Requant16, __m512i);
+        #[inline(always)]
+        fn unit(j: &Interior, unit: usize) -> Self::Unit {
+            let s = &j.shape;
+            let oc = unit * 2 * OCB;
+            let lanes = (2 * OCB).min(s.out_c - oc);
+            let mut bias = [0i32; 2 * OCB];
+            bias[..lanes].copy_from_slice(&j.folded[oc..oc + lanes]);
+            // SAFETY: reached only from `conv2d` (the CPU has AVX-512).
+            unsafe { (Requant16::new(&j.k.stage, oc, lanes), _mm512_loadu_si512(bias.as_ptr().cast())) }
+        }
+        #[inline(always)]
+        fn run<const P: usize>(
+            j: &Interior,
+            units: &[Option<Self::Unit>],
+            u0: usize,
+            output: &mut [i8],
+            at: usize,
+            o: usize,
+        ) {
+            // SAFETY: as above; `Interior::row` checked the pixels' reads and writes.
+            unsafe { tile::<P>(j, units, u0, output, at, o) }
+        }
+    }
+
+    /// Sixteen zero bytes: the weights of a unit's missing second block.
+    static ZERO: [i8; 16] = [0; 16];
+
+    /// `P` pixels (input at `at`, output at `o`) × the units' channels.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 F, BW and VL, and AVX2; `Interior::row` checked
+    /// the pixels' reads and writes.
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl")]
+    #[inline]
+    unsafe fn tile<const P: usize>(
+        j: &Interior,
+        units: &[Option<(Requant16, __m512i)>],
+        u0: usize,
+        output: &mut [i8],
+        at: usize,
+        o: usize,
+    ) {
+        let s = &j.shape;
+        let taps = s.kh * s.f_row.div_ceil(2);
+        let block_bytes = taps * 2 * OCB;
+        let blocks = s.out_c.div_ceil(OCB);
+        let mut wide = MaybeUninit::<[[i16; WINDOW]; P]>::uninit();
+        let wide = wide.as_mut_ptr().cast::<i16>();
+        widen_windows::<P>(j, at, wide);
+        let out = output.as_mut_ptr();
+        for (i, (rq, bias)) in units.iter().flatten().enumerate() {
+            let b0 = 2 * (u0 + i);
+            let mut w0 = j.packed.as_ptr().add(b0 * block_bytes);
+            let (mut w1, step1) = if b0 + 1 < blocks { (w0.add(block_bytes), 2 * OCB) } else { (ZERO.as_ptr(), 0) };
+            let mut acc = [*bias; P];
+            for q in 0..taps {
+                let pair = _mm256_inserti128_si256::<1>(
+                    _mm256_castsi128_si256(_mm_loadu_si128(w0.cast())),
+                    _mm_loadu_si128(w1.cast()),
+                );
+                let wv = _mm512_cvtepi8_epi16(pair);
+                (w0, w1) = (w0.add(2 * OCB), w1.add(step1));
+                for (p, acc) in acc.iter_mut().enumerate() {
+                    let xv = _mm512_set1_epi32(wide.add(p * WINDOW + 2 * q).cast::<i32>().read_unaligned());
+                    *acc = _mm512_add_epi32(*acc, _mm512_madd_epi16(wv, xv));
+                }
+            }
+            let oc = b0 * OCB;
+            let lanes = (2 * OCB).min(s.out_c - oc);
+            for (p, acc) in acc.iter().enumerate() {
+                rq.store(*acc, out.add(o + p * s.out_c + oc), lanes);
+            }
         }
     }
 }

@@ -1,10 +1,10 @@
-//! x86-64 AVX2 building blocks for the host's kernels, chosen at run time
-//! ([`avx2`]): a CLI binary runs on any x86-64, so the AVX2 forms are
-//! `#[target_feature]` functions behind a CPU check, and the portable forms
-//! stay for CPUs without it.
+//! x86-64 AVX2 and AVX-512 building blocks for the host's kernels, chosen
+//! at run time ([`avx2`], [`avx512`]): a CLI binary runs on any x86-64, so
+//! these forms are `#[target_feature]` functions behind a CPU check, and the
+//! portable forms stay for CPUs without them.
 //!
 //! [`Requant8`] is [`OutputStage`]'s requantization of eight channels as one
-//! `__m256i`, the arithmetic of
+//! `__m256i` ([`Requant16`]: sixteen, one `__m512i`), the arithmetic of
 //! [`PreparedMultiplier::apply`](crate::fixedpoint::PreparedMultiplier::apply)
 //! lane by lane: AVX2 has per-lane shifts (`VPSLLVD`, `VPSRAVD`), and the
 //! rounding doubling high multiply is two widening multiplies (`VPMULDQ`,
@@ -16,11 +16,69 @@ use crate::kernels::conv::OutputStage;
 use core::arch::x86_64::*;
 
 cpufeatures::new!(cpuid_avx2, "avx2");
+cpufeatures::new!(cpuid_avx512, "avx512f", "avx512bw", "avx512vl");
 
 /// The CPU has AVX2 (detected once, then a relaxed atomic load).
 #[inline]
 pub fn avx2() -> bool {
     cpuid_avx2::get()
+}
+
+/// The CPU has AVX-512 F, BW and VL (and so AVX2).
+#[inline]
+pub fn avx512() -> bool {
+    cpuid_avx512::get() && avx2()
+}
+
+/// Per-lane requantization constants of `N` channels, for the vector forms.
+struct Lanes<const N: usize> {
+    ms: [QuantizedMultiplier; N],
+    /// Every multiplier is in the vector forms' domain.
+    vector: bool,
+    left: [i32; N],
+    m: [i32; N],
+    right: [i32; N],
+    mask: [i32; N],
+    half: [i32; N],
+}
+
+impl<const N: usize> Lanes<N> {
+    /// Lane `l` requantizes channel `chans[l]` of `stage` (`None`: a lane
+    /// whose result is not stored).
+    fn new(stage: &OutputStage, chans: [Option<usize>; N]) -> Self {
+        let ms: [QuantizedMultiplier; N] = chans.map(|ch| match ch {
+            Some(ch) => stage.multipliers[if stage.multipliers.len() == 1 { 0 } else { ch }],
+            None => QuantizedMultiplier { multiplier: 0, shift: 0 },
+        });
+        // `x << left` must be `x · 2^left` in wrapping i32 (left ≤ 30), the
+        // right shift at most 31, and no multiplier i32::MIN (whose square
+        // the reference saturates); the offset small enough for the clamp
+        // (see `Requant8::apply`).
+        let vector = ms.iter().all(|m| m.multiplier != i32::MIN && (-31..=30).contains(&m.shift))
+            && stage.output_offset.unsigned_abs() < 1 << 24;
+        let lane = |f: &dyn Fn(&QuantizedMultiplier) -> i32| -> [i32; N] {
+            core::array::from_fn(|l| if vector { f(&ms[l]) } else { 0 })
+        };
+        let right = |m: &QuantizedMultiplier| (-m.shift).max(0);
+        let mask = |m: &QuantizedMultiplier| ((1u64 << right(m)) - 1) as i32;
+        Lanes {
+            ms,
+            vector,
+            left: lane(&|m| m.shift.max(0)),
+            m: lane(&|m| m.multiplier),
+            right: lane(&right),
+            mask: lane(&mask),
+            half: lane(&|m| mask(m) >> 1),
+        }
+    }
+
+    /// Lane by lane (outside the vector forms' domain).
+    fn scalar(&self, stage: (i32, i32, i32), acc: &mut [i32; N]) {
+        let (off, lo, hi) = stage;
+        for (v, m) in acc.iter_mut().zip(&self.ms) {
+            *v = m.apply_fast(*v).saturating_add(off).max(lo).min(hi);
+        }
+    }
 }
 
 /// Eight channels' requantization constants (one per lane).
@@ -38,7 +96,7 @@ pub struct Requant8 {
     hi: __m256i,
     /// Some multiplier is outside the vector form's domain: lane by lane
     /// (never for converter output).
-    scalar: Option<[QuantizedMultiplier; 8]>,
+    scalar: Option<Lanes<8>>,
     /// Output offset and clamp, for the lane-by-lane form.
     stage: (i32, i32, i32),
 }
@@ -60,35 +118,21 @@ impl Requant8 {
     /// The CPU has AVX2.
     #[target_feature(enable = "avx2")]
     pub fn lanes(stage: &OutputStage, chans: [Option<usize>; 8]) -> Self {
-        let ms: [QuantizedMultiplier; 8] = chans.map(|ch| match ch {
-            Some(ch) => stage.multipliers[if stage.multipliers.len() == 1 { 0 } else { ch }],
-            None => QuantizedMultiplier { multiplier: 0, shift: 0 },
-        });
-        // `x << left` must be `x · 2^left` in wrapping i32 (left ≤ 30), the
-        // right shift at most 31, and no multiplier i32::MIN (whose square
-        // the reference saturates); the offset small enough for the clamp
-        // before it (see `apply`).
-        let vector = ms.iter().all(|m| m.multiplier != i32::MIN && (-31..=30).contains(&m.shift))
-            && stage.output_offset.unsigned_abs() < 1 << 24;
-        let lane = |f: &dyn Fn(&QuantizedMultiplier) -> i32| {
-            let v: [i32; 8] = core::array::from_fn(|l| if vector { f(&ms[l]) } else { 0 });
-            // SAFETY: 32 bytes read from a 32-byte array.
-            unsafe { _mm256_loadu_si256(v.as_ptr().cast()) }
-        };
-        let right = |m: &QuantizedMultiplier| (-m.shift).max(0);
-        let mask = |m: &QuantizedMultiplier| ((1u64 << right(m)) - 1) as i32;
+        let c = Lanes::<8>::new(stage, chans);
+        // SAFETY: 32 bytes read from a 32-byte array.
+        let v = |a: &[i32; 8]| unsafe { _mm256_loadu_si256(a.as_ptr().cast()) };
         Requant8 {
-            left: lane(&|m| m.shift.max(0)),
-            m: lane(&|m| m.multiplier),
-            right: lane(&right),
-            mask: lane(&mask),
-            half: lane(&|m| mask(m) >> 1),
-            m_odd: _mm256_srli_epi64::<32>(lane(&|m| m.multiplier)),
+            left: v(&c.left),
+            m: v(&c.m),
+            m_odd: _mm256_srli_epi64::<32>(v(&c.m)),
+            right: v(&c.right),
+            mask: v(&c.mask),
+            half: v(&c.half),
             out: _mm256_set1_epi32(stage.output_offset),
             lo: _mm256_set1_epi32(stage.act_min.saturating_sub(stage.output_offset)),
             hi: _mm256_set1_epi32(stage.act_max.saturating_sub(stage.output_offset)),
-            scalar: if vector { None } else { Some(ms) },
             stage: (stage.output_offset, stage.act_min, stage.act_max),
+            scalar: (!c.vector).then_some(c),
         }
     }
 
@@ -99,14 +143,11 @@ impl Requant8 {
     #[target_feature(enable = "avx2")]
     #[inline]
     pub fn requantize(&self, acc: __m256i) -> __m256i {
-        let Some(ms) = &self.scalar else { return self.apply(acc) };
+        let Some(c) = &self.scalar else { return self.apply(acc) };
         let mut lanes = [0i32; 8];
         // SAFETY: 32 bytes to and from a 32-byte array.
         unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), acc) };
-        let (off, lo, hi) = self.stage;
-        for (v, m) in lanes.iter_mut().zip(ms) {
-            *v = m.apply_fast(*v).saturating_add(off).max(lo).min(hi);
-        }
+        c.scalar(self.stage, &mut lanes);
         // SAFETY: as above.
         unsafe { _mm256_loadu_si256(lanes.as_ptr().cast()) }
     }
@@ -155,6 +196,89 @@ impl Requant8 {
     }
 }
 
+/// Sixteen channels' requantization constants (one per lane): [`Requant8`]
+/// on `__m512i`, the comparisons as mask registers.
+pub struct Requant16 {
+    left: __m512i,
+    m: __m512i,
+    m_odd: __m512i,
+    right: __m512i,
+    mask: __m512i,
+    half: __m512i,
+    out: __m512i,
+    lo: __m512i,
+    hi: __m512i,
+    scalar: Option<Lanes<16>>,
+    stage: (i32, i32, i32),
+}
+
+impl Requant16 {
+    /// Channels `ch..ch + lanes` (`lanes ≤ 16`) of `stage`.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 F, BW and VL.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    pub fn new(stage: &OutputStage, ch: usize, lanes: usize) -> Self {
+        let c = Lanes::<16>::new(stage, core::array::from_fn(|l| (l < lanes).then_some(ch + l)));
+        // SAFETY: 64 bytes read from a 64-byte array.
+        let v = |a: &[i32; 16]| unsafe { _mm512_loadu_si512(a.as_ptr().cast()) };
+        Requant16 {
+            left: v(&c.left),
+            m: v(&c.m),
+            m_odd: _mm512_srli_epi64::<32>(v(&c.m)),
+            right: v(&c.right),
+            mask: v(&c.mask),
+            half: v(&c.half),
+            out: _mm512_set1_epi32(stage.output_offset),
+            lo: _mm512_set1_epi32(stage.act_min.saturating_sub(stage.output_offset)),
+            hi: _mm512_set1_epi32(stage.act_max.saturating_sub(stage.output_offset)),
+            stage: (stage.output_offset, stage.act_min, stage.act_max),
+            scalar: (!c.vector).then_some(c),
+        }
+    }
+
+    /// Each lane of `acc` requantized and clamped, as `i32`.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 F, BW and VL.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[inline]
+    pub fn requantize(&self, acc: __m512i) -> __m512i {
+        if let Some(c) = &self.scalar {
+            let mut lanes = [0i32; 16];
+            // SAFETY: 64 bytes to and from a 64-byte array.
+            unsafe { _mm512_storeu_si512(lanes.as_mut_ptr().cast(), acc) };
+            c.scalar(self.stage, &mut lanes);
+            // SAFETY: as above.
+            return unsafe { _mm512_loadu_si512(lanes.as_ptr().cast()) };
+        }
+        let x = _mm512_sllv_epi32(acc, self.left);
+        let round = _mm512_set1_epi64(1 << 30);
+        let even = _mm512_add_epi64(_mm512_mul_epi32(x, self.m), round);
+        let odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64::<32>(x), self.m_odd), round);
+        let high = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64::<31>(even), _mm512_slli_epi64::<1>(odd));
+        let one = _mm512_set1_epi32(1);
+        let negative = _mm512_cmplt_epi32_mask(high, _mm512_setzero_si512());
+        let threshold = _mm512_mask_add_epi32(self.half, negative, self.half, one);
+        let rem = _mm512_and_si512(high, self.mask);
+        let q = _mm512_srav_epi32(high, self.right);
+        let q = _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(rem, threshold), q, one);
+        _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(q, self.lo), self.hi), self.out)
+    }
+
+    /// `out[l]` = lane `l` of `acc` requantized, for each `l < lanes` (≤ 16).
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 F, BW and VL; `out..out + lanes` is writable.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[inline]
+    pub unsafe fn store(&self, acc: __m512i, out: *mut i8, lanes: usize) {
+        // Every lane is in [-128, 127]: the saturating narrow is exact.
+        let bytes = _mm512_cvtsepi32_epi8(self.requantize(acc));
+        _mm_mask_storeu_epi8(out, ((1u32 << lanes) - 1) as u16, bytes);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +318,39 @@ mod tests {
                 r.store(_mm256_loadu_si256(acc.as_ptr().cast()), &mut got);
             }
             prop_assert_eq!(&got, &want);
+        }
+
+        /// [`Requant16`] the same way.
+        #[test]
+        fn requant16_is_the_reference(
+            acc in prop::array::uniform16(any::<i32>()),
+            ms in prop::collection::vec((any::<i32>(), -31i32..=30), 20),
+            special in prop::sample::select(alloc::vec![i32::MIN, i32::MAX, 0, 1, 1 << 30, -1]),
+            out in prop_oneof![-128i32..=127, any::<i32>()],
+            clamp in prop::sample::select(alloc::vec![(-128, 127), (-20, 127), (-128, 30), (5, -5)]),
+            ch in 0usize..4,
+            lanes in 1usize..=16,
+            per_channel in any::<bool>(),
+        ) {
+            if !avx512() {
+                return Ok(());
+            }
+            let mut ms: Vec<QuantizedMultiplier> =
+                ms.into_iter().map(|(multiplier, shift)| QuantizedMultiplier { multiplier, shift }).collect();
+            ms[ch + 1].multiplier = special;
+            if !per_channel {
+                ms.truncate(1);
+            }
+            let stage = OutputStage { input_offset: 0, output_offset: out, act_min: clamp.0, act_max: clamp.1, multipliers: &ms };
+            let want: Vec<i8> = (0..lanes).map(|l| stage.requantize(acc[l], ch + l)).collect();
+            let mut got = alloc::vec![0i8; 16];
+            // SAFETY: the CPU has AVX-512 (checked above); 16 bytes writable.
+            unsafe {
+                let r = Requant16::new(&stage, ch, lanes);
+                r.store(_mm512_loadu_si512(acc.as_ptr().cast()), got.as_mut_ptr(), lanes);
+            }
+            prop_assert_eq!(&got[..lanes], &want[..]);
+            prop_assert!(got[lanes..].iter().all(|&b| b == 0));
         }
     }
 }
