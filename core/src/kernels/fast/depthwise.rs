@@ -36,20 +36,18 @@ pub fn depthwise_conv2d(
     if depth_multiplier != 1 || g.dil_h != 1 || g.dil_w != 1 || !fits {
         return reference(g, depth_multiplier, k, input, iw, output, ow, region);
     }
-    #[cfg(target_arch = "x86_64")]
-    if (-128..=127).contains(&-k.stage.input_offset) && super::x86::avx2() {
-        if let Some(cols) = avx2::columns(g, iw, region) {
-            let io = avx2::Io {
-                src: input.as_ptr(),
-                src_len: input.len(),
-                iw,
-                dst: output.as_mut_ptr(),
-                dst_len: output.len(),
-                ow,
-            };
-            #[allow(unsafe_code)]
-            // SAFETY: the CPU has AVX2; two buffers.
-            return unsafe { avx2::depthwise_3x3(g, k, folded, &io, region, cols) };
+    #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        let io = ring::Io {
+            src: input.as_ptr(),
+            src_len: input.len(),
+            iw,
+            dst: output.as_mut_ptr(),
+            dst_len: output.len(),
+            ow,
+        };
+        if lanes_3x3(g, k, folded, &io, region) {
+            return;
         }
     }
     let inner = interior(g, region);
@@ -287,7 +285,7 @@ fn inplace(
     channels: usize,
     (out_h, out_w): (usize, usize),
     plane: &mut [i8],
-    #[allow(unused)] avx2: bool,
+    #[allow(unused)] lanes: bool,
 ) {
     let c = channels;
     let taps = g.kh * g.kw;
@@ -310,17 +308,16 @@ fn inplace(
     // The ring's rows at the end of the plane scratch (which this path does
     // not otherwise use): its last byte is written, so the arena's measured
     // high-water mark stays the planned one.
-    #[cfg(target_arch = "x86_64")]
-    if avx2 && (-128..=127).contains(&-off) && super::x86::avx2() {
+    #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+    if lanes {
         let (iw, ow) = (Window::full(1, g.in_h, g.in_w, c), Window::full(1, out_h, out_w, c));
-        if let Some(cols) = avx2::columns(g, iw, ow.rect) {
-            let (dst, dst_len) = (buffer.as_mut_ptr(), buffer.len());
-            let io = avx2::Io { src: dst, src_len: dst_len, iw, dst, dst_len, ow };
-            #[allow(unsafe_code)]
-            // SAFETY: the CPU has AVX2; one buffer read and written through
-            // one pointer, output row `oy` landing on input pixels
-            // `oy·out_w..`, rows the windows of row `oy` start at or after.
-            return unsafe { avx2::depthwise_3x3(g, k, folded, &io, ow.rect, cols) };
+        let (dst, dst_len) = (buffer.as_mut_ptr(), buffer.len());
+        let io = ring::Io { src: dst, src_len: dst_len, iw, dst, dst_len, ow };
+        // One buffer read and written through one pointer, output row `oy`
+        // landing on input pixels `oy·out_w..`, rows the windows of row `oy`
+        // start at or after.
+        if lanes_3x3(g, k, folded, &io, ow.rect) {
+            return;
         }
     }
     let (rest, rows) = plane.split_at_mut(if padded { plane.len() - 3 * (g.in_w + 2) } else { plane.len() });
@@ -889,61 +886,24 @@ pub fn folded_bias<'a>(
 mod avx2 {
     #![allow(unsafe_code)]
     use super::super::x86::Requant8;
+    use super::ring::{Io, MAX_W};
     use crate::kernels::conv::{Geometry, Weighted};
-    use crate::region::{Rect, Window};
+    use crate::region::Rect;
     use core::arch::x86_64::*;
 
     /// Channels a block holds.
     const CB: usize = 16;
-    /// The widest ring row (input columns a row of windows reads); wider
-    /// rows take the portable path.
-    pub const MAX_W: usize = 258;
     /// The taps paired for `VPMADDWD` (tap 9 is a zero weight).
     const PAIRS: [(usize, usize); 5] = [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)];
     /// The accumulators' channel of each lane: the unpacks' order.
     const LO: [usize; 8] = [0, 1, 2, 3, 8, 9, 10, 11];
     const HI: [usize; 8] = [4, 5, 6, 7, 12, 13, 14, 15];
 
-    /// Where a 3×3 depthwise reads and writes: NHWC windows of `c` channels,
-    /// through raw pointers so that input and output may be one buffer.
-    pub struct Io {
-        pub src: *const i8,
-        pub src_len: usize,
-        pub iw: Window,
-        pub dst: *mut i8,
-        pub dst_len: usize,
-        pub ow: Window,
-    }
-
-    /// The input columns `region`'s windows read (`x0..x0 + width`, from −1
-    /// for a zero-point column) when they fit the ring and the input window
-    /// holds every row and column inside the input they read; `None`
-    /// otherwise.
-    pub fn columns(g: &Geometry, iw: Window, region: Rect) -> Option<(isize, usize)> {
-        if region.is_empty() || (g.kh, g.kw, g.dil_h, g.dil_w) != (3, 3, 1, 1) {
-            return None;
-        }
-        let x0 = g.origin_x(region.x);
-        let x1 = g.origin_x(region.x_end() - 1) + 3;
-        let (y0, y1) = (g.origin_y(region.y), g.origin_y(region.y_end() - 1) + 3);
-        let inside = |lo: isize, hi: isize, n: usize, w_lo: usize, w_n: usize| {
-            let (lo, hi) = (lo.max(0) as usize, (hi.max(0) as usize).min(n));
-            lo >= hi || (lo >= w_lo && hi <= w_lo + w_n)
-        };
-        let width = (x1 - x0) as usize;
-        (width <= MAX_W && inside(x0, x1, g.in_w, iw.rect.x, iw.rect.w) && inside(y0, y1, g.in_h, iw.rect.y, iw.rect.h))
-            .then_some((x0, width))
-    }
-
     /// `region` of the output (image by image, every channel) from the
-    /// input; `(x0, width)` from [`columns`].
+    /// input; `(x0, width)` from [`super::ring::columns`].
     ///
     /// # Safety
-    /// The CPU has AVX2; `io`'s pointers are valid for their lengths; the
-    /// input zero point (`−input_offset`) is an int8; `columns` gave
-    /// `(x0, width)` for this geometry, window and region. In place (one
-    /// buffer), output row `oy` may only land on input rows up to the
-    /// first one the windows of row `oy` read (as the in-place layouts do).
+    /// The CPU has AVX2; the rest as [`super::ring`] says.
     #[target_feature(enable = "avx2")]
     pub unsafe fn depthwise_3x3(
         g: &Geometry,
@@ -953,13 +913,9 @@ mod avx2 {
         region: Rect,
         (x0, width): (isize, usize),
     ) {
-        let c = io.ow.c;
-        let (iw, ow) = (io.iw, io.ow);
+        io.check(region);
+        let (c, iw, ow) = (io.ow.c, io.iw, io.ow);
         let zp = -k.stage.input_offset as i16;
-        // Every read and write, checked once.
-        let last_in = iw.offset(iw.n - 1, iw.rect.y_end() - 1, iw.rect.x_end() - 1) + c;
-        let last_out = ow.offset(ow.n - 1, region.y_end() - 1, region.x_end() - 1) + c;
-        assert!(last_in <= io.src_len && last_out <= io.dst_len && ow.n == iw.n && iw.c == c);
         let mut ring = [[0i16; CB]; 3 * MAX_W];
         for c0 in (0..c).step_by(CB) {
             let lanes = CB.min(c - c0);
@@ -1038,6 +994,205 @@ mod avx2 {
                             _mm_storeu_si128(tmp.as_mut_ptr().cast(), _mm256_castsi256_si128(bytes));
                             core::ptr::copy_nonoverlapping(tmp.as_ptr(), out, lanes);
                         }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `region` by a 3×3 depthwise with channels in the lanes, if the target
+/// has one (AVX2 checked at run time) and the geometry suits it (`false`:
+/// nothing written). `io` as [`ring`]'s contract asks.
+#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+#[allow(unsafe_code)]
+fn lanes_3x3(g: &Geometry, k: &Weighted, folded: &[i32], io: &ring::Io, region: Rect) -> bool {
+    if !(-128..=127).contains(&-k.stage.input_offset) {
+        return false;
+    }
+    let Some(cols) = ring::columns(g, io.iw, region) else { return false };
+    #[cfg(target_arch = "x86_64")]
+    if super::x86::avx2() {
+        // SAFETY: the CPU has AVX2; the zero point and columns checked
+        // above, the pointers and order by the callers.
+        unsafe { avx2::depthwise_3x3(g, k, folded, io, region, cols) };
+        return true;
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        // SAFETY: as above.
+        unsafe { lanes::depthwise_3x3(g, k, folded, io, region, cols) };
+        return true;
+    }
+    #[allow(unreachable_code)]
+    false
+}
+
+/// What the SIMD 3×3 depthwise kernels with channels in the lanes (x86-64
+/// AVX2, wasm `simd128`) share: where they read and write, and which input
+/// columns a region's windows read (the ring's width).
+///
+/// Their safety contract: `io`'s pointers are valid for their lengths; the
+/// input zero point (`−input_offset`) is an int8; [`columns`] gave
+/// `(x0, width)` for this geometry, window and region. In place (one
+/// buffer), output row `oy` may only land on input rows up to the first one
+/// the windows of row `oy` read (as the in-place layouts do), because each
+/// input row is gathered into the ring before any output row is written.
+#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+mod ring {
+    use crate::kernels::conv::Geometry;
+    use crate::region::{Rect, Window};
+
+    /// The widest ring row (input columns a row of windows reads); wider
+    /// rows take the portable path.
+    pub const MAX_W: usize = 258;
+
+    /// Where a 3×3 depthwise reads and writes: NHWC windows of `c` channels,
+    /// through raw pointers so that input and output may be one buffer.
+    pub struct Io {
+        pub src: *const i8,
+        pub src_len: usize,
+        pub iw: Window,
+        pub dst: *mut i8,
+        pub dst_len: usize,
+        pub ow: Window,
+    }
+
+    impl Io {
+        /// Every read and write the kernel makes is inside the buffers.
+        pub fn check(&self, region: Rect) {
+            let (iw, ow, c) = (self.iw, self.ow, self.ow.c);
+            let last_in = iw.offset(iw.n - 1, iw.rect.y_end() - 1, iw.rect.x_end() - 1) + c;
+            let last_out = ow.offset(ow.n - 1, region.y_end() - 1, region.x_end() - 1) + c;
+            assert!(last_in <= self.src_len && last_out <= self.dst_len && ow.n == iw.n && iw.c == c);
+        }
+    }
+
+    /// The input columns `region`'s windows read (`x0..x0 + width`, from −1
+    /// for a zero-point column) when they fit the ring and the input window
+    /// holds every row and column inside the input they read; `None`
+    /// otherwise.
+    pub fn columns(g: &Geometry, iw: Window, region: Rect) -> Option<(isize, usize)> {
+        if region.is_empty() || (g.kh, g.kw, g.dil_h, g.dil_w) != (3, 3, 1, 1) {
+            return None;
+        }
+        let x0 = g.origin_x(region.x);
+        let x1 = g.origin_x(region.x_end() - 1) + 3;
+        let (y0, y1) = (g.origin_y(region.y), g.origin_y(region.y_end() - 1) + 3);
+        let inside = |lo: isize, hi: isize, n: usize, w_lo: usize, w_n: usize| {
+            let (lo, hi) = (lo.max(0) as usize, (hi.max(0) as usize).min(n));
+            lo >= hi || (lo >= w_lo && hi <= w_lo + w_n)
+        };
+        let width = (x1 - x0) as usize;
+        (width <= MAX_W && inside(x0, x1, g.in_w, iw.rect.x, iw.rect.w) && inside(y0, y1, g.in_h, iw.rect.y, iw.rect.h))
+            .then_some((x0, width))
+    }
+}
+
+/// wasm32 `simd128`: the 3×3 depthwise with channels in the lanes, as
+/// [`avx2`] with eight channels a block: the ring holds `i16x8`s, a pixel's
+/// nine taps go as five pairs through `i32x4.dot_i16x8_s` (a shuffle
+/// interleaves two taps' channels 0–3, another 4–7, the weights alike), and
+/// the two `i32x4`s are channels 0–7 in order, requantized by
+/// [`Block`](super::requant::Block).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod lanes {
+    #![allow(unsafe_code)]
+    use super::super::requant::Block;
+    use super::ring::{Io, MAX_W};
+    use crate::kernels::conv::{Geometry, Weighted};
+    use crate::region::Rect;
+    use core::arch::wasm32::*;
+
+    /// Channels a block holds.
+    const CB: usize = 8;
+    /// The taps paired for the dot products (tap 9 is a zero weight).
+    const PAIRS: [(usize, usize); 5] = [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)];
+
+    #[inline(always)]
+    fn interleave_low(a: v128, b: v128) -> v128 {
+        i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(a, b)
+    }
+
+    #[inline(always)]
+    fn interleave_high(a: v128, b: v128) -> v128 {
+        i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(a, b)
+    }
+
+    /// `region` of the output (image by image, every channel) from the
+    /// input; `(x0, width)` from [`super::ring::columns`].
+    ///
+    /// # Safety
+    /// As [`super::ring`] says.
+    pub unsafe fn depthwise_3x3(
+        g: &Geometry,
+        k: &Weighted,
+        folded: &[i32],
+        io: &Io,
+        region: Rect,
+        (x0, width): (isize, usize),
+    ) {
+        io.check(region);
+        let (c, iw, ow) = (io.ow.c, io.iw, io.ow);
+        let zp = -k.stage.input_offset as i16;
+        let mut ring = [[0i16; CB]; 3 * MAX_W];
+        for c0 in (0..c).step_by(CB) {
+            let lanes = CB.min(c - c0);
+            let taps: [v128; 10] = core::array::from_fn(|t| {
+                let a: [i16; CB] =
+                    core::array::from_fn(|l| if t < 9 && l < lanes { k.filter[t * c + c0 + l] as i16 } else { 0 });
+                v128_load(a.as_ptr().cast())
+            });
+            let w_lo = PAIRS.map(|(a, b)| interleave_low(taps[a], taps[b]));
+            let w_hi = PAIRS.map(|(a, b)| interleave_high(taps[a], taps[b]));
+            let bias: [i32; CB] = core::array::from_fn(|l| if l < lanes { folded[c0 + l] } else { 0 });
+            let (b_lo, b_hi) = (v128_load(bias.as_ptr().cast()), v128_load(bias.as_ptr().add(4).cast()));
+            let rq = Block::new(&k.stage, c0, lanes);
+            for b in 0..ow.n {
+                let mut held = [isize::MIN; 3];
+                for oy in region.y..region.y_end() {
+                    let y0 = g.origin_y(oy);
+                    let mut rows = [0usize; 3];
+                    for (t, at) in rows.iter_mut().enumerate() {
+                        let iy = y0 + t as isize;
+                        let slot = iy.rem_euclid(3) as usize;
+                        if held[slot] != iy {
+                            let row = &mut ring[slot * MAX_W..][..width];
+                            for (i, px) in row.iter_mut().enumerate() {
+                                let ix = x0 + i as isize;
+                                if iy < 0 || iy >= g.in_h as isize || ix < 0 || ix >= g.in_w as isize {
+                                    *px = [zp; CB];
+                                    continue;
+                                }
+                                let from = io.src.add(iw.offset(b, iy as usize, ix as usize) + c0);
+                                if lanes == CB {
+                                    v128_store(px.as_mut_ptr().cast(), i16x8_load_extend_i8x8(from.cast()));
+                                } else {
+                                    for (l, d) in px.iter_mut().enumerate() {
+                                        *d = if l < lanes { *from.add(l) as i16 } else { 0 };
+                                    }
+                                }
+                            }
+                            held[slot] = iy;
+                        }
+                        *at = slot * MAX_W;
+                    }
+                    for ox in region.x..region.x_end() {
+                        let x = (g.origin_x(ox) - x0) as usize;
+                        let tap = |t: usize| {
+                            if t == 9 {
+                                return i16x8_splat(0);
+                            }
+                            v128_load(ring[rows[t / 3] + x + t % 3].as_ptr().cast())
+                        };
+                        let (mut lo, mut hi) = (b_lo, b_hi);
+                        for (p, &(a, b)) in PAIRS.iter().enumerate() {
+                            let (va, vb) = (tap(a), tap(b));
+                            lo = i32x4_add(lo, i32x4_dot_i16x8(interleave_low(va, vb), w_lo[p]));
+                            hi = i32x4_add(hi, i32x4_dot_i16x8(interleave_high(va, vb), w_hi[p]));
+                        }
+                        let out = core::slice::from_raw_parts_mut(io.dst.add(ow.offset(b, oy, ox) + c0), lanes);
+                        rq.store_vectors(&[lo, hi], out);
                     }
                 }
             }

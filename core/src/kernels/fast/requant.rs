@@ -83,10 +83,13 @@ mod imp {
 /// wasm32 `simd128`: the arithmetic of
 /// [`PreparedMultiplier::apply`](crate::fixedpoint::PreparedMultiplier::apply)
 /// on four lanes: `x·2^left`, the rounding doubling high multiply as one
-/// widening `i64x2` multiply-add and shift, and the rounding right shift by
-/// a per-lane `right` (wasm shifts take one amount for all lanes) as
-/// `floor(high / 2^right)` = `(high · 2^(32 − right)) >> 32` in `i64`, with
-/// the remainder `high − q·2^right` deciding the rounding.
+/// widening multiply (`i64x2.extmul_*_i32x4_s`) plus `2^30`, whose bits
+/// 31..62 are the high halves after a left shift by one, and the rounding
+/// right shift by a per-lane `right` (wasm shifts take one amount for all
+/// lanes) as `floor(high / 2^right)`: the bits 31..62 of `high · 2^(31 −
+/// right)` (a lane with `right = 0` keeps `high`), with the remainder
+/// `high & (2^right − 1)` deciding the rounding. Only operations V8 maps to
+/// single SSE instructions: no `i64x2.mul` or `i64x2.shr_s`.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod imp {
     use super::{multipliers, OutputStage, MAX};
@@ -97,10 +100,12 @@ mod imp {
     struct Quad {
         left: v128,
         m: v128,
-        /// `2^(32 − right)` in two `i64x2`.
-        down: [v128; 2],
-        /// `2^right` (wrapping: `i32::MIN` for 31).
-        pow: v128,
+        /// `2^(31 − right)` (1 where `right` is 0).
+        down: v128,
+        /// All ones in the lanes whose `right` is 0.
+        keep: v128,
+        /// `2^right − 1`.
+        mask: v128,
         /// `(2^right − 1) >> 1`.
         half: v128,
     }
@@ -109,23 +114,32 @@ mod imp {
         fn new(q: &[QuantizedMultiplier]) -> Self {
             let left = |m: &QuantizedMultiplier| 1i32 << m.shift.max(0);
             let right = |m: &QuantizedMultiplier| (-m.shift).max(0) as u32;
-            let down = |a: usize, b: usize| i64x2(1i64 << (32 - right(&q[a])), 1i64 << (32 - right(&q[b])));
-            let pow = |m| 1u32.wrapping_shl(right(m)) as i32;
-            let half = |m| (((1u64 << right(m)) - 1) >> 1) as i32;
+            let lanes = |f: &dyn Fn(&QuantizedMultiplier) -> i32| i32x4(f(&q[0]), f(&q[1]), f(&q[2]), f(&q[3]));
+            let mask = |m: &QuantizedMultiplier| ((1u64 << right(m)) - 1) as i32;
             Quad {
-                left: i32x4(left(&q[0]), left(&q[1]), left(&q[2]), left(&q[3])),
-                m: i32x4(q[0].multiplier, q[1].multiplier, q[2].multiplier, q[3].multiplier),
-                down: [down(0, 1), down(2, 3)],
-                pow: i32x4(pow(&q[0]), pow(&q[1]), pow(&q[2]), pow(&q[3])),
-                half: i32x4(half(&q[0]), half(&q[1]), half(&q[2]), half(&q[3])),
+                left: lanes(&left),
+                m: lanes(&|m| m.multiplier),
+                down: lanes(&|m| if right(m) == 0 { 1 } else { 1 << (31 - right(m)) }),
+                keep: lanes(&|m| if right(m) == 0 { -1 } else { 0 }),
+                mask: lanes(&mask),
+                half: lanes(&|m| mask(m) >> 1),
             }
         }
+    }
+
+    /// Bits 31..62 of each `i64` lane of `lo` and `hi`, as four `i32`s.
+    #[inline(always)]
+    fn bits_31_62(lo: v128, hi: v128) -> v128 {
+        i32x4_shuffle::<1, 3, 5, 7>(i64x2_shl(lo, 1), i64x2_shl(hi, 1))
     }
 
     /// Channels `ch..ch + lanes` of an output stage.
     pub struct Block {
         quads: [Quad; MAX / 4],
+        /// Some lane shifts left.
+        left: bool,
         out: v128,
+        /// The clamp minus the output offset (see `quad`).
         lo: v128,
         hi: v128,
         /// Some multiplier is outside the vector form's domain: the block
@@ -145,9 +159,10 @@ mod imp {
             let safe = if vector { ms } else { [QuantizedMultiplier { multiplier: 0, shift: 0 }; MAX] };
             Block {
                 quads: core::array::from_fn(|k| Quad::new(&safe[4 * k..4 * k + 4])),
+                left: safe.iter().any(|m| m.shift > 0),
                 out: i32x4_splat(stage.output_offset),
-                lo: i32x4_splat(stage.act_min),
-                hi: i32x4_splat(stage.act_max),
+                lo: i32x4_splat(stage.act_min.saturating_sub(stage.output_offset)),
+                hi: i32x4_splat(stage.act_max.saturating_sub(stage.output_offset)),
                 scalar: if vector { None } else { Some(ms) },
                 stage: (stage.output_offset, stage.act_min, stage.act_max),
             }
@@ -162,10 +177,9 @@ mod imp {
         #[inline(always)]
         fn quad(&self, x: v128, k: usize) -> v128 {
             let v = self.multiply(x, k);
-            // `saturating_add(out)` then clamp: |v| ≤ 2^30 cannot overflow with |out| < 2^24.
-            let limit = 1 << 30;
-            let v = i32x4_add(i32x4_min(i32x4_max(v, i32x4_splat(-limit)), i32x4_splat(limit)), self.out);
-            i32x4_min(i32x4_max(v, self.lo), self.hi)
+            // `saturating_add(out)` then the clamp to `[lo, hi]` is the clamp
+            // to `[lo − out, hi − out]` then `+ out` (|out| < 2^24: no sum saturates).
+            i32x4_add(i32x4_min(i32x4_max(v, self.lo), self.hi), self.out)
         }
 
         /// `apply(x)` of quad `k`'s four multipliers, lane by lane (only
@@ -173,16 +187,16 @@ mod imp {
         #[inline(always)]
         pub fn multiply(&self, x: v128, k: usize) -> v128 {
             let c = &self.quads[k];
-            let x = i32x4_mul(x, c.left);
+            let x = if self.left { i32x4_mul(x, c.left) } else { x };
             let round = i64x2_splat(1 << 30);
-            let h0 = i64x2_shr(i64x2_add(i64x2_extmul_low_i32x4(x, c.m), round), 31);
-            let h1 = i64x2_shr(i64x2_add(i64x2_extmul_high_i32x4(x, c.m), round), 31);
-            let q0 = i64x2_shr(i64x2_mul(h0, c.down[0]), 32);
-            let q1 = i64x2_shr(i64x2_mul(h1, c.down[1]), 32);
-            let high = i32x4_shuffle::<0, 2, 4, 6>(h0, h1);
-            let q = i32x4_shuffle::<0, 2, 4, 6>(q0, q1);
-            let rem = i32x4_sub(high, i32x4_mul(q, c.pow));
+            let high = bits_31_62(
+                i64x2_add(i64x2_extmul_low_i32x4(x, c.m), round),
+                i64x2_add(i64x2_extmul_high_i32x4(x, c.m), round),
+            );
+            let q = bits_31_62(i64x2_extmul_low_i32x4(high, c.down), i64x2_extmul_high_i32x4(high, c.down));
+            let q = v128_bitselect(high, q, c.keep);
             // Half away from zero: a negative value rounds up only past the half.
+            let rem = v128_and(high, c.mask);
             let threshold = i32x4_sub(c.half, i32x4_lt(high, i32x4_splat(0)));
             i32x4_sub(q, i32x4_gt(rem, threshold))
         }
