@@ -327,8 +327,10 @@ mod imp {
 /// `i16` pairs, and `i32x4.dot_i16x8_s` adds both products per lane.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod imp {
-    use super::{Block, Micro, OutputStage, Row, Shape, OCB};
+    use super::tiles::{pixels_outer, Tiles, WINDOW};
+    use super::{Block, Interior, Micro, OutputStage, Row, Shape, OCB};
     use core::arch::wasm32::*;
+    use core::mem::MaybeUninit;
 
     pub struct Lanes;
 
@@ -341,6 +343,94 @@ mod imp {
         #[inline(always)]
         fn block<const P: usize>(r: &mut Row<Block>, s: &Shape, at: usize, o: usize) {
             block::<P>(r, s, at, o)
+        }
+        #[inline(always)]
+        fn interior(j: &Interior, output: &mut [i8]) {
+            if j.shape.kh * j.shape.f_row.div_ceil(2) * 2 > WINDOW {
+                return super::blocks_outer::<Self>(j, output);
+            }
+            pixels_outer::<Self>(j, output)
+        }
+    }
+
+    /// Pixel tiles: a unit is one block of eight channels, two `i32x4`
+    /// accumulators a pixel; a depth pair's input is one 32-bit splat of
+    /// the widened window.
+    impl Tiles for Lanes {
+        const WIDTH: usize = 1;
+        type Unit = (Block, [v128; 2]);
+        #[inline(always)]
+        fn unit(j: &Interior, bi: usize) -> Self::Unit {
+            let oc = bi * OCB;
+            let lanes = OCB.min(j.shape.out_c - oc);
+            let b: [i32; OCB] = core::array::from_fn(|l| if l < lanes { j.folded[oc + l] } else { 0 });
+            (Block::new(&j.k.stage, oc, lanes), [i32x4(b[0], b[1], b[2], b[3]), i32x4(b[4], b[5], b[6], b[7])])
+        }
+        #[inline(always)]
+        fn run<const P: usize>(
+            j: &Interior,
+            units: &[Option<Self::Unit>],
+            u0: usize,
+            output: &mut [i8],
+            at: usize,
+            o: usize,
+        ) {
+            let s = &j.shape;
+            let pairs = s.f_row.div_ceil(2);
+            let taps = s.kh * pairs;
+            let mut wide = MaybeUninit::<[[i16; WINDOW]; P]>::uninit();
+            let wide = wide.as_mut_ptr().cast::<i16>();
+            let x = j.input.as_ptr();
+            for p in 0..P {
+                for ky in 0..s.kh {
+                    // SAFETY: `Interior::row` checked the window's reads; it fits `WINDOW`.
+                    unsafe {
+                        widen(x.add(at + p * s.step + ky * s.row), s.f_row, wide.add(p * WINDOW + ky * pairs * 2))
+                    };
+                }
+            }
+            for (i, (rq, bias)) in units.iter().flatten().enumerate() {
+                let bi = u0 + i;
+                // SAFETY: the block holds `taps` pairs of 16 bytes; the widened windows `2·taps` i16s.
+                unsafe {
+                    let mut w = j.packed.as_ptr().add(bi * taps * 2 * OCB);
+                    let mut acc = [*bias; P];
+                    for q in 0..taps {
+                        let (w0, w1) = (i16x8_load_extend_i8x8(w.cast()), i16x8_load_extend_i8x8(w.add(8).cast()));
+                        w = w.add(2 * OCB);
+                        for (p, acc) in acc.iter_mut().enumerate() {
+                            let v = v128_load32_splat(wide.add(p * WINDOW + 2 * q).cast());
+                            acc[0] = i32x4_add(acc[0], i32x4_dot_i16x8(w0, v));
+                            acc[1] = i32x4_add(acc[1], i32x4_dot_i16x8(w1, v));
+                        }
+                    }
+                    let lanes = OCB.min(s.out_c - bi * OCB);
+                    for (p, acc) in acc.iter().enumerate() {
+                        rq.store_vectors(acc, &mut output[o + p * s.out_c + bi * OCB..][..lanes]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `dst[..2·ceil(n/2)]` = the `n` bytes at `src` as `i16`, then a zero
+    /// when `n` is odd (the row's last depth pairs with a zero weight).
+    ///
+    /// # Safety
+    /// `src..src + n` is readable, `dst..dst + 2·ceil(n/2)` writable.
+    #[inline(always)]
+    unsafe fn widen(src: *const i8, n: usize, dst: *mut i16) {
+        let mut i = 0;
+        while i + 8 <= n {
+            v128_store(dst.add(i).cast(), i16x8_load_extend_i8x8(src.add(i).cast()));
+            i += 8;
+        }
+        while i < n {
+            *dst.add(i) = *src.add(i) as i16;
+            i += 1;
+        }
+        if n % 2 == 1 {
+            *dst.add(n) = 0;
         }
     }
 
@@ -610,10 +700,11 @@ mod avx2 {
     }
 }
 
-/// The x86-64 interiors in pixel tiles: each pixel's whole window widened
-/// once (at most [`WINDOW`] `i16`s) and run against every channel unit of a
-/// group, whose requantization and bias are prepared once per call.
-#[cfg(target_arch = "x86_64")]
+/// The SIMD interiors (x86-64, wasm `simd128`) in pixel tiles: each
+/// pixel's whole window widened once (at most [`WINDOW`] `i16`s) and run
+/// against every channel unit of a group, whose requantization and bias are
+/// prepared once per call.
+#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 mod tiles {
     use super::{Interior, OCB};
 
