@@ -129,6 +129,12 @@ trait Micro: Sized {
     fn interior(j: &Interior, output: &mut [i8]) {
         blocks_outer::<Self>(j, output)
     }
+    /// `interior` runs pixel tiles for windows of `wide` `i16`s (which read
+    /// dilated windows too; `blocks_outer` reads contiguous kernel rows).
+    #[inline(always)]
+    fn tiles(_wide: usize) -> bool {
+        false
+    }
 }
 
 /// What the interior of one call computes.
@@ -159,7 +165,7 @@ impl Interior<'_> {
         let (y0, x0) = (g.origin_y(oy) as usize, g.origin_x(inner.x) as usize);
         let (at, o) = (self.iw.offset(b, y0, x0), self.ow.offset(b, oy, inner.x));
         // The row's last read and write, checked once: the blocks read and write unchecked.
-        let last_in = at + (inner.w - 1) * s.step + (g.kh - 1) * s.row + s.f_row;
+        let last_in = at + (inner.w - 1) * s.step + (g.kh - 1) * s.row + (g.kw - 1) * s.tap + s.in_c;
         let last_out = o + inner.w * s.out_c;
         (last_in <= input_len && last_out <= output_len).then_some((at, o))
     }
@@ -191,10 +197,13 @@ fn conv2d_with<M: Micro>(
         && packed.len() == packed_len(out_c, g.kh, f_row)
         && f_row > 0
         && (k.stage.multipliers.len() == 1 || k.stage.multipliers.len() >= out_c);
-    if g.dil_h != 1 || g.dil_w != 1 || !fits {
+    let dilated = g.dil_h != 1 || g.dil_w != 1;
+    if !fits || (dilated && !M::tiles(g.kh * f_row.div_ceil(2) * 2)) {
         return super::conv::conv2d(g, k, folded, input, iw, output, ow, region);
     }
-    let inner = super::conv::interior(g, region);
+    // The interior of the dilated windows' extent.
+    let extent = Geometry { kh: (g.kh - 1) * g.dil_h + 1, kw: (g.kw - 1) * g.dil_w + 1, ..*g };
+    let inner = super::conv::interior(&extent, region);
     // Pixels whose window reaches into the padding: the boards' kernel reads it as the zero point.
     for band in super::conv::border(region, inner) {
         super::conv::conv2d(g, k, folded, input, iw, output, ow, band);
@@ -207,7 +216,16 @@ fn conv2d_with<M: Micro>(
         Some(one) => (inner, one),
         None => (inner, inner),
     };
-    let shape = Shape { step: g.stride_w * in_c, row: iw.rect.w * in_c, kh: g.kh, f_row, out_c };
+    let shape = Shape {
+        step: g.stride_w * in_c,
+        row: g.dil_h * iw.rect.w * in_c,
+        tap: g.dil_w * in_c,
+        in_c,
+        kh: g.kh,
+        kw: g.kw,
+        f_row,
+        out_c,
+    };
     M::interior(&Interior { g, k, folded, packed, input, iw, ow, rows, inner, shape }, output)
 }
 
@@ -242,11 +260,30 @@ fn blocks_outer<M: Micro>(j: &Interior, output: &mut [i8]) {
 struct Shape {
     /// Input step between neighbouring output pixels.
     step: usize,
-    /// Input step between kernel rows.
+    /// Input step between kernel rows (dilation included).
     row: usize,
+    /// Input step between kernel columns (`in_c` without dilation: a kernel row is contiguous).
+    tap: usize,
+    in_c: usize,
     kh: usize,
+    kw: usize,
     f_row: usize,
     out_c: usize,
+}
+
+impl Shape {
+    /// The window's contiguous input runs, kernel row after kernel row:
+    /// `(input offset from the window's origin, bytes, offset in the
+    /// widened window)`, whose rows are `2·ceil(f_row / 2)` apart.
+    #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+    #[inline(always)]
+    fn runs(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+        let wide_row = self.f_row.div_ceil(2) * 2;
+        let cols = if self.tap == self.in_c { 1 } else { self.kw };
+        let n = if cols == 1 { self.f_row } else { self.in_c };
+        (0..self.kh)
+            .flat_map(move |ky| (0..cols).map(move |kx| (ky * self.row + kx * self.tap, n, ky * wide_row + kx * n)))
+    }
 }
 
 /// One output row's pixels × one channel block.
@@ -346,10 +383,14 @@ mod imp {
         }
         #[inline(always)]
         fn interior(j: &Interior, output: &mut [i8]) {
-            if j.shape.kh * j.shape.f_row.div_ceil(2) * 2 > WINDOW {
+            if !Self::tiles(j.shape.kh * j.shape.f_row.div_ceil(2) * 2) {
                 return super::blocks_outer::<Self>(j, output);
             }
             pixels_outer::<Self>(j, output)
+        }
+        #[inline(always)]
+        fn tiles(wide: usize) -> bool {
+            wide <= WINDOW
         }
     }
 
@@ -382,11 +423,9 @@ mod imp {
             let wide = wide.as_mut_ptr().cast::<i16>();
             let x = j.input.as_ptr();
             for p in 0..P {
-                for ky in 0..s.kh {
+                for (from, n, to) in s.runs() {
                     // SAFETY: `Interior::row` checked the window's reads; it fits `WINDOW`.
-                    unsafe {
-                        widen(x.add(at + p * s.step + ky * s.row), s.f_row, wide.add(p * WINDOW + ky * pairs * 2))
-                    };
+                    unsafe { widen(x.add(at + p * s.step + from), n, wide.add(p * WINDOW + to)) };
                 }
             }
             for (i, (rq, bias)) in units.iter().flatten().enumerate() {
@@ -541,10 +580,14 @@ mod avx2 {
         }
         #[inline(always)]
         fn interior(j: &Interior, output: &mut [i8]) {
-            if j.shape.kh * j.shape.f_row.div_ceil(2) * 2 > WINDOW {
+            if !Self::tiles(j.shape.kh * j.shape.f_row.div_ceil(2) * 2) {
                 return super::blocks_outer::<Self>(j, output);
             }
             pixels_outer::<Avx2Tiles>(j, output)
+        }
+        #[inline(always)]
+        fn tiles(wide: usize) -> bool {
+            wide <= WINDOW
         }
     }
 
@@ -626,11 +669,10 @@ mod avx2 {
     #[inline]
     pub unsafe fn widen_windows<const P: usize>(j: &Interior, at: usize, wide: *mut i16) {
         let s = &j.shape;
-        let pairs = s.f_row.div_ceil(2);
         let x = j.input.as_ptr();
         for p in 0..P {
-            for ky in 0..s.kh {
-                widen(x.add(at + p * s.step + ky * s.row), s.f_row, wide.add(p * WINDOW + ky * pairs * 2));
+            for (from, n, to) in s.runs() {
+                widen(x.add(at + p * s.step + from), n, wide.add(p * WINDOW + to));
             }
         }
     }
@@ -820,10 +862,14 @@ mod avx512 {
         }
         #[inline(always)]
         fn interior(j: &Interior, output: &mut [i8]) {
-            if j.shape.kh * j.shape.f_row.div_ceil(2) * 2 > WINDOW {
+            if !Self::tiles(j.shape.kh * j.shape.f_row.div_ceil(2) * 2) {
                 return super::blocks_outer::<Avx2>(j, output);
             }
             pixels_outer::<Avx512>(j, output)
+        }
+        #[inline(always)]
+        fn tiles(wide: usize) -> bool {
+            wide <= WINDOW
         }
     }
 
