@@ -172,7 +172,8 @@ fn main() {
     let costs = names.iter().any(|a| a == "--costs");
     let reuse = names.iter().any(|a| a == "--reuse");
     let patches = names.iter().any(|a| a == "--patches");
-    names.retain(|a| !matches!(a.as_str(), "--profile" | "--costs" | "--reuse" | "--patches"));
+    let nodes = names.iter().any(|a| a == "--nodes");
+    names.retain(|a| !matches!(a.as_str(), "--profile" | "--costs" | "--reuse" | "--patches" | "--nodes"));
     if names.is_empty() {
         let mut all: Vec<String> = std::fs::read_dir(repo().join("models"))
             .expect("models/")
@@ -205,7 +206,7 @@ fn main() {
         // 320 KB (BlazeFace): QEMU's mps2-an500 has 4 MB of SRAM there.
         let big = boards::Board { ram_bytes: 1024 * 1024, ..*board };
         let bench = Bench { board: Box::leak(Box::new(big)), ..bench };
-        return patch_overhead(&bench, &models, profile);
+        return patch_overhead(&bench, &models, profile, nodes);
     }
     println!("| model | schedule | MACs | instructions | per MAC | TFLM + CMSIS-NN | ratio |");
     println!("|---|---|---:|---:|---:|---:|---:|");
@@ -246,7 +247,12 @@ fn schedule_name(s: Schedule) -> String {
 /// extra MACs and extra instructions over layer by layer, and the excess
 /// (instructions' share minus MACs'): what per-patch setup, halo strip copies
 /// and the smaller patches' shorter runs cost beyond the recomputed MACs.
-fn patch_overhead(bench: &Bench, models: &[(String, Graph)], profile: bool) {
+///
+/// With `nodes`, each run counts its steps too, and a table per patch
+/// schedule gives the patch stage's operators: their instructions layer by
+/// layer and under the schedule (all patches), and the two ratios, instructions
+/// and MACs.
+fn patch_overhead(bench: &Bench, models: &[(String, Graph)], profile: bool, nodes: bool) {
     use patchwise_core::plan::{self, HaloChoice};
     println!("| model | schedule | peak | extra MACs | extra instructions | excess |");
     println!("|---|---|---:|---:|---:|---:|");
@@ -262,14 +268,52 @@ fn patch_overhead(bench: &Bench, models: &[(String, Graph)], profile: bool) {
         picks.extend(front.iter().filter(patched).min_by_key(|c| (c.peak_bytes, c.macs)));
         picks.extend(cached.pareto.iter().filter(patched).min_by_key(|c| (c.peak_bytes, c.macs)));
         picks.dedup_by_key(|c| c.schedule);
-        let layers = bench.measure(name, g, Schedule::LAYER_BY_LAYER, false, profile).insns;
+        let per_node = |schedule: Schedule, m: &Measured| -> Vec<(u64, u64)> {
+            let steps = latency::steps(g, schedule, InputMode::InArena).expect("the schedule's steps");
+            if steps.len() != m.steps.len() {
+                fail(format!("{name}: {} step markers for {} steps", m.steps.len(), steps.len()));
+            }
+            let mut per = vec![(0u64, 0u64); g.nodes.len()];
+            for (k, s) in steps.iter().enumerate() {
+                let next = m.steps.get(k + 1).copied().unwrap_or(m.insns);
+                per[s.node].0 += next - m.steps[k];
+                per[s.node].1 += s.macs;
+            }
+            per
+        };
+        let base_run = bench.measure(name, g, Schedule::LAYER_BY_LAYER, nodes, profile);
+        let layers = base_run.insns;
+        let base_nodes = if nodes { per_node(Schedule::LAYER_BY_LAYER, &base_run) } else { Vec::new() };
         println!(
             "| {name} | layer by layer | {} | — | {} | — |",
             group(recompute.layer_peak_bytes as u64),
             group(layers)
         );
+        let mut tables = String::new();
         for c in picks {
-            let insns = bench.measure(name, g, c.schedule, false, profile).insns;
+            let run = bench.measure(name, g, c.schedule, nodes, profile);
+            let insns = run.insns;
+            if nodes {
+                let per = per_node(c.schedule, &run);
+                let stage = c.schedule.split.unwrap_or(0);
+                tables.push_str(&format!(
+                    "\n{name}, {}:\n\n| op | layer by layer | patches | instructions | MACs |\n|---|---:|---:|---:|---:|\n",
+                    schedule_name(c.schedule)
+                ));
+                for i in 0..=stage.min(g.nodes.len() - 1) {
+                    let ((li, lm), (pi, pm)) = (base_nodes[i], per[i]);
+                    let ratio =
+                        |a: u64, b: u64| if b == 0 { "—".to_string() } else { format!("{:.3}", a as f64 / b as f64) };
+                    tables.push_str(&format!(
+                        "| {i} {} | {} | {} | {} | {} |\n",
+                        g.nodes[i].op.name(),
+                        group(li),
+                        group(pi),
+                        ratio(pi, li),
+                        ratio(pm, lm)
+                    ));
+                }
+            }
             let macs_pct = 100.0 * (c.macs as f64 / base as f64 - 1.0);
             let insns_pct = 100.0 * (insns as f64 / layers as f64 - 1.0);
             println!(
@@ -280,6 +324,7 @@ fn patch_overhead(bench: &Bench, models: &[(String, Graph)], profile: bool) {
                 insns_pct - macs_pct
             );
         }
+        print!("{tables}");
     }
 }
 

@@ -31,13 +31,48 @@ pub fn depthwise_conv2d(
     ow: Window,
     region: Rect,
 ) {
+    nhwc(g, depth_multiplier, k, folded, input, iw, output, ow, region, true)
+}
+
+/// [`depthwise_conv2d`] without the SIMD kernels with channels in the
+/// lanes (for the tests to compare the boards' forms on the host).
+#[cfg(test)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn depthwise_conv2d_portable(
+    g: &Geometry,
+    depth_multiplier: usize,
+    k: &Weighted,
+    folded: &[i32],
+    input: &[i8],
+    iw: Window,
+    output: &mut [i8],
+    ow: Window,
+    region: Rect,
+) {
+    nhwc(g, depth_multiplier, k, folded, input, iw, output, ow, region, false)
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn nhwc(
+    g: &Geometry,
+    depth_multiplier: usize,
+    k: &Weighted,
+    folded: &[i32],
+    input: &[i8],
+    iw: Window,
+    output: &mut [i8],
+    ow: Window,
+    region: Rect,
+    #[allow(unused)] lanes: bool,
+) {
     let c = ow.c;
     let fits = k.filter.len() >= g.kh * g.kw * c && folded.len() == c && iw.c == c;
     if depth_multiplier != 1 || g.dil_h != 1 || g.dil_w != 1 || !fits {
         return reference(g, depth_multiplier, k, input, iw, output, ow, region);
     }
     #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
-    {
+    if lanes {
         let io = ring::Io {
             src: input.as_ptr(),
             src_len: input.len(),
@@ -49,6 +84,14 @@ pub fn depthwise_conv2d(
         if lanes_3x3(g, k, folded, &io, region) {
             return;
         }
+    }
+    // At stride 1 and on rows of at least 16 pixels: a channel's row costs a
+    // gather and two calls whatever its width, and at stride 2 each output
+    // row gathers two input rows; there channel blocks across pixels cost less.
+    let ring_fits =
+        g.stride_h == 1 && g.stride_w == 1 && region.w >= 16 && (-128..=127).contains(&-k.stage.input_offset);
+    if let Some(cols) = ring::columns(g, iw, region, STACK_RING).filter(|_| ring_fits) {
+        return nhwc_3x3(g, k, folded, input, iw, output, ow, region, cols);
     }
     let inner = interior(g, region);
     for band in border(region, inner) {
@@ -387,6 +430,82 @@ fn gather(plane: &mut [i8], buffer: &[i8], ch: usize, c: usize, n: usize) {
     for v in four.into_remainder() {
         *v = unsafe { *src };
         src = src.wrapping_add(c);
+    }
+}
+
+/// The widest ring row [`nhwc_3x3`] keeps on the stack (three of them).
+const STACK_RING: usize = 130;
+
+/// `region` of a 3×3 NHWC depthwise channel by channel as the in-place
+/// kernel runs it ([`padded_3x3`]: every pixel over zero-point padded rows,
+/// runs through [`accumulate_3x3`], requantized by [`store_strided`]), the
+/// ring of three input rows on the stack: what a patch stage's depthwise
+/// (its own input and output buffers) costs is then what the same layer
+/// costs in place. `(x0, width)` from [`ring::columns`].
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn nhwc_3x3(
+    g: &Geometry,
+    k: &Weighted,
+    folded: &[i32],
+    input: &[i8],
+    iw: Window,
+    output: &mut [i8],
+    ow: Window,
+    region: Rect,
+    (x0, width): (isize, usize),
+) {
+    let c = ow.c;
+    let zp = (-k.stage.input_offset) as i8;
+    let mut ring = [0i8; 3 * STACK_RING];
+    let mut acc = [0i32; RUN];
+    for ch in 0..c {
+        let w: [i8; 9] = core::array::from_fn(|t| k.filter[t * c + ch]);
+        let narrow = k.stage.narrow(ch, acc_bound(k.bias, ch, 9));
+        for b in 0..ow.n {
+            let mut held = [isize::MIN; 3];
+            for oy in region.y..region.y_end() {
+                let y0 = g.origin_y(oy);
+                for t in 0..3 {
+                    let iy = y0 + t as isize;
+                    let slot = iy.rem_euclid(3) as usize;
+                    if held[slot] == iy {
+                        continue;
+                    }
+                    held[slot] = iy;
+                    let row = &mut ring[slot * STACK_RING..][..width];
+                    if iy < 0 || iy >= g.in_h as isize {
+                        row.fill(zp);
+                        continue;
+                    }
+                    // Columns inside the input: `lo..hi` of the ring row.
+                    let lo = (-x0).max(0) as usize;
+                    let hi = ((g.in_w as isize - x0).max(0) as usize).min(width);
+                    row[..lo.min(width)].fill(zp);
+                    row[hi.max(lo)..].fill(zp);
+                    if lo < hi {
+                        let from = iw.offset(b, iy as usize, (x0 + lo as isize) as usize);
+                        gather(&mut row[lo..hi], &input[from..], ch, c, hi - lo);
+                    }
+                }
+                let rows: [&[i8]; 3] =
+                    core::array::from_fn(|t| &ring[(y0 + t as isize).rem_euclid(3) as usize * STACK_RING..][..width]);
+                let mut done = 0;
+                while done < region.w {
+                    let n = (region.w - done).min(RUN);
+                    let ox = region.x + done;
+                    let x = (g.origin_x(ox) - x0) as usize;
+                    accumulate_3x3(rows, x, g.stride_w, folded[ch], &w, &mut acc[..n]);
+                    let o = ow.offset(b, oy, ox) + ch;
+                    let out = &mut output[o..o + (n - 1) * c + 1];
+                    match narrow {
+                        Some(r) => store_strided(r, &acc[..n], out, c),
+                        None => store_strided(k.stage.channel(ch), &acc[..n], out, c),
+                    }
+                    done += n;
+                }
+            }
+        }
     }
 }
 
@@ -1010,7 +1129,7 @@ fn lanes_3x3(g: &Geometry, k: &Weighted, folded: &[i32], io: &ring::Io, region: 
     if !(-128..=127).contains(&-k.stage.input_offset) {
         return false;
     }
-    let Some(cols) = ring::columns(g, io.iw, region) else { return false };
+    let Some(cols) = ring::columns(g, io.iw, region, ring::MAX_W) else { return false };
     #[cfg(target_arch = "x86_64")]
     if super::x86::avx2() {
         // SAFETY: the CPU has AVX2; the zero point and columns checked
@@ -1038,17 +1157,18 @@ fn lanes_3x3(g: &Geometry, k: &Weighted, folded: &[i32], io: &ring::Io, region: 
 /// buffer), output row `oy` may only land on input rows up to the first one
 /// the windows of row `oy` read (as the in-place layouts do), because each
 /// input row is gathered into the ring before any output row is written.
-#[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 mod ring {
     use crate::kernels::conv::Geometry;
     use crate::region::{Rect, Window};
 
-    /// The widest ring row (input columns a row of windows reads); wider
-    /// rows take the portable path.
+    /// The widest ring row of the SIMD kernels (input columns a row of
+    /// windows reads); wider rows take another path.
+    #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
     pub const MAX_W: usize = 258;
 
     /// Where a 3×3 depthwise reads and writes: NHWC windows of `c` channels,
     /// through raw pointers so that input and output may be one buffer.
+    #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
     pub struct Io {
         pub src: *const i8,
         pub src_len: usize,
@@ -1058,6 +1178,7 @@ mod ring {
         pub ow: Window,
     }
 
+    #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
     impl Io {
         /// Every read and write the kernel makes is inside the buffers.
         pub fn check(&self, region: Rect) {
@@ -1072,7 +1193,7 @@ mod ring {
     /// for a zero-point column) when they fit the ring and the input window
     /// holds every row and column inside the input they read; `None`
     /// otherwise.
-    pub fn columns(g: &Geometry, iw: Window, region: Rect) -> Option<(isize, usize)> {
+    pub fn columns(g: &Geometry, iw: Window, region: Rect, max_w: usize) -> Option<(isize, usize)> {
         if region.is_empty() || (g.kh, g.kw, g.dil_h, g.dil_w) != (3, 3, 1, 1) {
             return None;
         }
@@ -1084,7 +1205,7 @@ mod ring {
             lo >= hi || (lo >= w_lo && hi <= w_lo + w_n)
         };
         let width = (x1 - x0) as usize;
-        (width <= MAX_W && inside(x0, x1, g.in_w, iw.rect.x, iw.rect.w) && inside(y0, y1, g.in_h, iw.rect.y, iw.rect.h))
+        (width <= max_w && inside(x0, x1, g.in_w, iw.rect.x, iw.rect.w) && inside(y0, y1, g.in_h, iw.rect.y, iw.rect.h))
             .then_some((x0, width))
     }
 }

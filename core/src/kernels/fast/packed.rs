@@ -165,7 +165,7 @@ impl Interior<'_> {
         let (y0, x0) = (g.origin_y(oy) as usize, g.origin_x(inner.x) as usize);
         let (at, o) = (self.iw.offset(b, y0, x0), self.ow.offset(b, oy, inner.x));
         // The row's last read and write, checked once: the blocks read and write unchecked.
-        let last_in = at + (inner.w - 1) * s.step + (g.kh - 1) * s.row + (g.kw - 1) * s.tap + s.in_c;
+        let last_in = at + (inner.w - 1) * s.step + (s.kh - 1) * s.row + (s.kw - 1) * s.tap + s.in_c;
         let last_out = o + inner.w * s.out_c;
         (last_in <= input_len && last_out <= output_len).then_some((at, o))
     }
