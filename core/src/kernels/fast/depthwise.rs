@@ -360,6 +360,13 @@ fn inplace(
         // landing on input pixels `oy·out_w..`, rows the windows of row `oy`
         // start at or after.
         if lanes_3x3(g, k, folded, &io, ow.rect) {
+            // The ring lived on the stack; the layout is every target's, and
+            // the plane scratch it planned is still this node's: its last
+            // byte is written as the boards' ring writes it, so the measured
+            // high-water mark stays the planned one.
+            if let Some(last) = plane.last_mut() {
+                *last = 0;
+            }
             return;
         }
     }
