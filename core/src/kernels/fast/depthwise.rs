@@ -1012,15 +1012,11 @@ pub fn folded_bias<'a>(
 mod avx2 {
     #![allow(unsafe_code)]
     use super::super::x86::Requant8;
-    use super::ring::{Io, MAX_W};
+    use super::ring::{drive, Io, Lanes, PAIRS};
     use crate::kernels::conv::{Geometry, Weighted};
     use crate::region::Rect;
     use core::arch::x86_64::*;
 
-    /// Channels a block holds.
-    const CB: usize = 16;
-    /// The taps paired for `VPMADDWD` (tap 9 is a zero weight).
-    const PAIRS: [(usize, usize); 5] = [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)];
     /// The accumulators' channel of each lane: the unpacks' order.
     const LO: [usize; 8] = [0, 1, 2, 3, 8, 9, 10, 11];
     const HI: [usize; 8] = [4, 5, 6, 7, 12, 13, 14, 15];
@@ -1037,91 +1033,70 @@ mod avx2 {
         folded: &[i32],
         io: &Io,
         region: Rect,
-        (x0, width): (isize, usize),
+        cols: (isize, usize),
     ) {
-        io.check(region);
-        let (c, iw, ow) = (io.ow.c, io.iw, io.ow);
-        let zp = -k.stage.input_offset as i16;
-        let mut ring = [[0i16; CB]; 3 * MAX_W];
-        for c0 in (0..c).step_by(CB) {
-            let lanes = CB.min(c - c0);
-            let widen = |v: &dyn Fn(usize) -> i16| {
-                let a: [i16; CB] = core::array::from_fn(|l| if l < lanes { v(c0 + l) } else { 0 });
-                _mm256_loadu_si256(a.as_ptr().cast())
-            };
+        drive::<16, Avx2>(g, k, folded, io, region, cols)
+    }
+
+    /// Used only by [`depthwise_3x3`], under its AVX2 precondition.
+    struct Avx2;
+
+    /// A block of sixteen channels: the paired taps' interleaved weights, the
+    /// folded biases and requantizations in the unpacks' lane order.
+    struct Block {
+        w: [[__m256i; 5]; 2],
+        bias: [__m256i; 2],
+        rq: [Requant8; 2],
+    }
+
+    impl Lanes<16> for Avx2 {
+        type Block = Block;
+
+        #[inline(always)]
+        unsafe fn block(k: &Weighted, folded: &[i32], c: usize, c0: usize, lanes: usize) -> Block {
             let taps: [__m256i; 10] = core::array::from_fn(|t| {
-                if t < 9 {
-                    widen(&|ch| k.filter[t * c + ch] as i16)
-                } else {
-                    _mm256_setzero_si256()
-                }
+                let a: [i16; 16] =
+                    core::array::from_fn(|l| if t < 9 && l < lanes { k.filter[t * c + c0 + l] as i16 } else { 0 });
+                _mm256_loadu_si256(a.as_ptr().cast())
             });
-            let w_lo = PAIRS.map(|(a, b)| _mm256_unpacklo_epi16(taps[a], taps[b]));
-            let w_hi = PAIRS.map(|(a, b)| _mm256_unpackhi_epi16(taps[a], taps[b]));
             let bias = |order: [usize; 8]| {
                 let a: [i32; 8] = order.map(|l| if l < lanes { folded[c0 + l] } else { 0 });
                 _mm256_loadu_si256(a.as_ptr().cast())
             };
-            let (b_lo, b_hi) = (bias(LO), bias(HI));
             let rq = |order: [usize; 8]| Requant8::lanes(&k.stage, order.map(|l| (l < lanes).then_some(c0 + l)));
-            let (rq_lo, rq_hi) = (rq(LO), rq(HI));
-            for b in 0..ow.n {
-                let mut held = [isize::MIN; 3];
-                for oy in region.y..region.y_end() {
-                    let y0 = g.origin_y(oy);
-                    let mut rows = [0usize; 3];
-                    for (t, at) in rows.iter_mut().enumerate() {
-                        let iy = y0 + t as isize;
-                        let slot = iy.rem_euclid(3) as usize;
-                        if held[slot] != iy {
-                            let row = &mut ring[slot * MAX_W..][..width];
-                            for (i, px) in row.iter_mut().enumerate() {
-                                let ix = x0 + i as isize;
-                                if iy < 0 || iy >= g.in_h as isize || ix < 0 || ix >= g.in_w as isize {
-                                    *px = [zp; CB];
-                                    continue;
-                                }
-                                let from = io.src.add(iw.offset(b, iy as usize, ix as usize) + c0);
-                                if lanes == CB {
-                                    let v = _mm_loadu_si128(from.cast());
-                                    _mm256_storeu_si256(px.as_mut_ptr().cast(), _mm256_cvtepi8_epi16(v));
-                                } else {
-                                    for (l, d) in px.iter_mut().enumerate() {
-                                        *d = if l < lanes { *from.add(l) as i16 } else { 0 };
-                                    }
-                                }
-                            }
-                            held[slot] = iy;
-                        }
-                        *at = slot * MAX_W;
-                    }
-                    for ox in region.x..region.x_end() {
-                        let x = (g.origin_x(ox) - x0) as usize;
-                        let tap = |t: usize| {
-                            if t == 9 {
-                                return _mm256_setzero_si256();
-                            }
-                            _mm256_loadu_si256(ring[rows[t / 3] + x + t % 3].as_ptr().cast())
-                        };
-                        let (mut lo, mut hi) = (b_lo, b_hi);
-                        for (p, &(a, b)) in PAIRS.iter().enumerate() {
-                            let (va, vb) = (tap(a), tap(b));
-                            lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(va, vb), w_lo[p]));
-                            hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(va, vb), w_hi[p]));
-                        }
-                        // Lanes (0–3, 8–11) and (4–7, 12–15): the 128-bit packs put them in order.
-                        let words = _mm256_packs_epi32(rq_lo.requantize(lo), rq_hi.requantize(hi));
-                        let bytes = _mm256_permute4x64_epi64::<0b1000>(_mm256_packs_epi16(words, words));
-                        let out = io.dst.add(ow.offset(b, oy, ox) + c0);
-                        if lanes == CB {
-                            _mm_storeu_si128(out.cast(), _mm256_castsi256_si128(bytes));
-                        } else {
-                            let mut tmp = [0i8; CB];
-                            _mm_storeu_si128(tmp.as_mut_ptr().cast(), _mm256_castsi256_si128(bytes));
-                            core::ptr::copy_nonoverlapping(tmp.as_ptr(), out, lanes);
-                        }
-                    }
-                }
+            Block {
+                w: [
+                    PAIRS.map(|(a, b)| _mm256_unpacklo_epi16(taps[a], taps[b])),
+                    PAIRS.map(|(a, b)| _mm256_unpackhi_epi16(taps[a], taps[b])),
+                ],
+                bias: [bias(LO), bias(HI)],
+                rq: [rq(LO), rq(HI)],
+            }
+        }
+
+        #[inline(always)]
+        unsafe fn widen(from: *const i8, px: &mut [i16; 16]) {
+            _mm256_storeu_si256(px.as_mut_ptr().cast(), _mm256_cvtepi8_epi16(_mm_loadu_si128(from.cast())));
+        }
+
+        #[inline(always)]
+        unsafe fn pixel(b: &Block, taps: [&[i16; 16]; 10], out: *mut i8, lanes: usize) {
+            let (mut lo, mut hi) = (b.bias[0], b.bias[1]);
+            for (p, &(i, j)) in PAIRS.iter().enumerate() {
+                let (va, vb) =
+                    (_mm256_loadu_si256(taps[i].as_ptr().cast()), _mm256_loadu_si256(taps[j].as_ptr().cast()));
+                lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(va, vb), b.w[0][p]));
+                hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(va, vb), b.w[1][p]));
+            }
+            // Lanes (0–3, 8–11) and (4–7, 12–15): the 128-bit packs put them in order.
+            let words = _mm256_packs_epi32(b.rq[0].requantize(lo), b.rq[1].requantize(hi));
+            let bytes = _mm256_castsi256_si128(_mm256_permute4x64_epi64::<0b1000>(_mm256_packs_epi16(words, words)));
+            if lanes == 16 {
+                _mm_storeu_si128(out.cast(), bytes);
+            } else {
+                let mut tmp = [0i8; 16];
+                _mm_storeu_si128(tmp.as_mut_ptr().cast(), bytes);
+                core::ptr::copy_nonoverlapping(tmp.as_ptr(), out, lanes);
             }
         }
     }
@@ -1165,7 +1140,10 @@ fn lanes_3x3(g: &Geometry, k: &Weighted, folded: &[i32], io: &ring::Io, region: 
 /// the windows of row `oy` read (as the in-place layouts do), because each
 /// input row is gathered into the ring before any output row is written.
 mod ring {
+    #![allow(unsafe_code)]
     use crate::kernels::conv::Geometry;
+    #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+    use crate::kernels::conv::Weighted;
     use crate::region::{Rect, Window};
 
     /// The widest ring row of the SIMD kernels (input columns a row of
@@ -1193,6 +1171,97 @@ mod ring {
             let last_in = iw.offset(iw.n - 1, iw.rect.y_end() - 1, iw.rect.x_end() - 1) + c;
             let last_out = ow.offset(ow.n - 1, region.y_end() - 1, region.x_end() - 1) + c;
             assert!(last_in <= self.src_len && last_out <= self.dst_len && ow.n == iw.n && iw.c == c);
+        }
+    }
+
+    /// The taps paired for the dot products (tap 9 is a zero weight).
+    #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+    pub const PAIRS: [(usize, usize); 5] = [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)];
+
+    /// A SIMD kernel with `CB` channels in the lanes: what [`drive`] asks of it.
+    #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+    pub trait Lanes<const CB: usize> {
+        /// A block of channels, prepared once (weights, biases, requantization).
+        type Block;
+        /// Channels `c0..c0 + lanes` (of `c`).
+        ///
+        /// # Safety
+        /// The target features the kernel needs are there.
+        unsafe fn block(k: &Weighted, folded: &[i32], c: usize, c0: usize, lanes: usize) -> Self::Block;
+        /// `px` = the `CB` bytes at `from` widened.
+        ///
+        /// # Safety
+        /// As `block`; `from..from + CB` is readable.
+        unsafe fn widen(from: *const i8, px: &mut [i16; CB]);
+        /// One output pixel from its nine taps (`taps[9]` is zeros, paired
+        /// with tap 8), its first `lanes` bytes stored at `out`.
+        ///
+        /// # Safety
+        /// As `block`; `out..out + lanes` is writable.
+        unsafe fn pixel(b: &Self::Block, taps: [&[i16; CB]; 10], out: *mut i8, lanes: usize);
+    }
+
+    /// `region` of the output (image by image, every channel) from the
+    /// input, `CB` channels at a time through `K`; `(x0, width)` from
+    /// [`columns`].
+    ///
+    /// # Safety
+    /// As this module says; the target features `K` needs are there.
+    #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+    #[inline(always)]
+    pub unsafe fn drive<const CB: usize, K: Lanes<CB>>(
+        g: &Geometry,
+        k: &Weighted,
+        folded: &[i32],
+        io: &Io,
+        region: Rect,
+        (x0, width): (isize, usize),
+    ) {
+        io.check(region);
+        let (c, iw, ow) = (io.ow.c, io.iw, io.ow);
+        let zp = -k.stage.input_offset as i16;
+        let zeros = [0i16; CB];
+        let mut ring = [[0i16; CB]; 3 * MAX_W];
+        for c0 in (0..c).step_by(CB) {
+            let lanes = CB.min(c - c0);
+            let block = K::block(k, folded, c, c0, lanes);
+            for b in 0..ow.n {
+                let mut held = [isize::MIN; 3];
+                for oy in region.y..region.y_end() {
+                    let y0 = g.origin_y(oy);
+                    let mut rows = [0usize; 3];
+                    for (t, at) in rows.iter_mut().enumerate() {
+                        let iy = y0 + t as isize;
+                        let slot = iy.rem_euclid(3) as usize;
+                        if held[slot] != iy {
+                            let row = &mut ring[slot * MAX_W..][..width];
+                            for (i, px) in row.iter_mut().enumerate() {
+                                let ix = x0 + i as isize;
+                                if iy < 0 || iy >= g.in_h as isize || ix < 0 || ix >= g.in_w as isize {
+                                    *px = [zp; CB];
+                                    continue;
+                                }
+                                let from = io.src.add(iw.offset(b, iy as usize, ix as usize) + c0);
+                                if lanes == CB {
+                                    K::widen(from, px);
+                                } else {
+                                    for (l, d) in px.iter_mut().enumerate() {
+                                        *d = if l < lanes { *from.add(l) as i16 } else { 0 };
+                                    }
+                                }
+                            }
+                            held[slot] = iy;
+                        }
+                        *at = slot * MAX_W;
+                    }
+                    for ox in region.x..region.x_end() {
+                        let x = (g.origin_x(ox) - x0) as usize;
+                        let taps =
+                            core::array::from_fn(|t| if t < 9 { &ring[rows[t / 3] + x + t % 3] } else { &zeros });
+                        K::pixel(&block, taps, io.dst.add(ow.offset(b, oy, ox) + c0), lanes);
+                    }
+                }
+            }
         }
     }
 
@@ -1227,15 +1296,10 @@ mod ring {
 mod lanes {
     #![allow(unsafe_code)]
     use super::super::requant::Block;
-    use super::ring::{Io, MAX_W};
+    use super::ring::{drive, Io, Lanes, PAIRS};
     use crate::kernels::conv::{Geometry, Weighted};
     use crate::region::Rect;
     use core::arch::wasm32::*;
-
-    /// Channels a block holds.
-    const CB: usize = 8;
-    /// The taps paired for the dot products (tap 9 is a zero weight).
-    const PAIRS: [(usize, usize); 5] = [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)];
 
     #[inline(always)]
     fn interleave_low(a: v128, b: v128) -> v128 {
@@ -1258,72 +1322,56 @@ mod lanes {
         folded: &[i32],
         io: &Io,
         region: Rect,
-        (x0, width): (isize, usize),
+        cols: (isize, usize),
     ) {
-        io.check(region);
-        let (c, iw, ow) = (io.ow.c, io.iw, io.ow);
-        let zp = -k.stage.input_offset as i16;
-        let mut ring = [[0i16; CB]; 3 * MAX_W];
-        for c0 in (0..c).step_by(CB) {
-            let lanes = CB.min(c - c0);
+        drive::<8, Simd>(g, k, folded, io, region, cols)
+    }
+
+    struct Simd;
+
+    /// A block of eight channels: the paired taps' interleaved weights
+    /// (channels 0–3, 4–7), the folded biases and the requantization.
+    struct Prepared {
+        w: [[v128; 5]; 2],
+        bias: [v128; 2],
+        rq: Block,
+    }
+
+    impl Lanes<8> for Simd {
+        type Block = Prepared;
+
+        #[inline(always)]
+        unsafe fn block(k: &Weighted, folded: &[i32], c: usize, c0: usize, lanes: usize) -> Prepared {
             let taps: [v128; 10] = core::array::from_fn(|t| {
-                let a: [i16; CB] =
+                let a: [i16; 8] =
                     core::array::from_fn(|l| if t < 9 && l < lanes { k.filter[t * c + c0 + l] as i16 } else { 0 });
                 v128_load(a.as_ptr().cast())
             });
-            let w_lo = PAIRS.map(|(a, b)| interleave_low(taps[a], taps[b]));
-            let w_hi = PAIRS.map(|(a, b)| interleave_high(taps[a], taps[b]));
-            let bias: [i32; CB] = core::array::from_fn(|l| if l < lanes { folded[c0 + l] } else { 0 });
-            let (b_lo, b_hi) = (v128_load(bias.as_ptr().cast()), v128_load(bias.as_ptr().add(4).cast()));
-            let rq = Block::new(&k.stage, c0, lanes);
-            for b in 0..ow.n {
-                let mut held = [isize::MIN; 3];
-                for oy in region.y..region.y_end() {
-                    let y0 = g.origin_y(oy);
-                    let mut rows = [0usize; 3];
-                    for (t, at) in rows.iter_mut().enumerate() {
-                        let iy = y0 + t as isize;
-                        let slot = iy.rem_euclid(3) as usize;
-                        if held[slot] != iy {
-                            let row = &mut ring[slot * MAX_W..][..width];
-                            for (i, px) in row.iter_mut().enumerate() {
-                                let ix = x0 + i as isize;
-                                if iy < 0 || iy >= g.in_h as isize || ix < 0 || ix >= g.in_w as isize {
-                                    *px = [zp; CB];
-                                    continue;
-                                }
-                                let from = io.src.add(iw.offset(b, iy as usize, ix as usize) + c0);
-                                if lanes == CB {
-                                    v128_store(px.as_mut_ptr().cast(), i16x8_load_extend_i8x8(from.cast()));
-                                } else {
-                                    for (l, d) in px.iter_mut().enumerate() {
-                                        *d = if l < lanes { *from.add(l) as i16 } else { 0 };
-                                    }
-                                }
-                            }
-                            held[slot] = iy;
-                        }
-                        *at = slot * MAX_W;
-                    }
-                    for ox in region.x..region.x_end() {
-                        let x = (g.origin_x(ox) - x0) as usize;
-                        let tap = |t: usize| {
-                            if t == 9 {
-                                return i16x8_splat(0);
-                            }
-                            v128_load(ring[rows[t / 3] + x + t % 3].as_ptr().cast())
-                        };
-                        let (mut lo, mut hi) = (b_lo, b_hi);
-                        for (p, &(a, b)) in PAIRS.iter().enumerate() {
-                            let (va, vb) = (tap(a), tap(b));
-                            lo = i32x4_add(lo, i32x4_dot_i16x8(interleave_low(va, vb), w_lo[p]));
-                            hi = i32x4_add(hi, i32x4_dot_i16x8(interleave_high(va, vb), w_hi[p]));
-                        }
-                        let out = core::slice::from_raw_parts_mut(io.dst.add(ow.offset(b, oy, ox) + c0), lanes);
-                        rq.store_vectors(&[lo, hi], out);
-                    }
-                }
+            let bias: [i32; 8] = core::array::from_fn(|l| if l < lanes { folded[c0 + l] } else { 0 });
+            Prepared {
+                w: [
+                    PAIRS.map(|(a, b)| interleave_low(taps[a], taps[b])),
+                    PAIRS.map(|(a, b)| interleave_high(taps[a], taps[b])),
+                ],
+                bias: [v128_load(bias.as_ptr().cast()), v128_load(bias.as_ptr().add(4).cast())],
+                rq: Block::new(&k.stage, c0, lanes),
             }
+        }
+
+        #[inline(always)]
+        unsafe fn widen(from: *const i8, px: &mut [i16; 8]) {
+            v128_store(px.as_mut_ptr().cast(), i16x8_load_extend_i8x8(from.cast()));
+        }
+
+        #[inline(always)]
+        unsafe fn pixel(b: &Prepared, taps: [&[i16; 8]; 10], out: *mut i8, lanes: usize) {
+            let (mut lo, mut hi) = (b.bias[0], b.bias[1]);
+            for (p, &(i, j)) in PAIRS.iter().enumerate() {
+                let (va, vb) = (v128_load(taps[i].as_ptr().cast()), v128_load(taps[j].as_ptr().cast()));
+                lo = i32x4_add(lo, i32x4_dot_i16x8(interleave_low(va, vb), b.w[0][p]));
+                hi = i32x4_add(hi, i32x4_dot_i16x8(interleave_high(va, vb), b.w[1][p]));
+            }
+            b.rq.store_vectors(&[lo, hi], core::slice::from_raw_parts_mut(out, lanes));
         }
     }
 }
