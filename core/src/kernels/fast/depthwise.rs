@@ -466,7 +466,7 @@ fn nhwc_3x3(
     let zp = (-k.stage.input_offset) as i8;
     let mut ring = [0i8; 3 * STACK_RING];
     let mut acc = [0i32; RUN];
-    for ch in 0..c {
+    for (ch, &bias) in folded.iter().enumerate().take(c) {
         let w: [i8; 9] = core::array::from_fn(|t| k.filter[t * c + ch]);
         let narrow = k.stage.narrow(ch, acc_bound(k.bias, ch, 9));
         for b in 0..ow.n {
@@ -502,7 +502,7 @@ fn nhwc_3x3(
                     let n = (region.w - done).min(RUN);
                     let ox = region.x + done;
                     let x = (g.origin_x(ox) - x0) as usize;
-                    accumulate_3x3(rows, x, g.stride_w, folded[ch], &w, &mut acc[..n]);
+                    accumulate_3x3(rows, x, g.stride_w, bias, &w, &mut acc[..n]);
                     let o = ow.offset(b, oy, ox) + ch;
                     let out = &mut output[o..o + (n - 1) * c + 1];
                     match narrow {

@@ -181,17 +181,11 @@ mod tests {
         Ok(())
     }
 
-    type PackedConv = fn(&Geometry, &Weighted, &[i32], &[i8], &[i8], Window, &mut [i8], Window, Rect);
+    use super::packed::Form;
 
     /// The packed convolution as the target runs it (AVX-512 or AVX2 where
-    /// the CPU has it), and on x86-64 its AVX2 and portable forms too.
-    const PACKED: &[PackedConv] = &[
-        super::packed::conv2d,
-        #[cfg(target_arch = "x86_64")]
-        super::packed::conv2d_avx2,
-        #[cfg(target_arch = "x86_64")]
-        super::packed::conv2d_portable,
-    ];
+    /// the CPU has it), and its AVX2 and portable forms too.
+    const PACKED: [Form; 3] = [Form::Best, Form::Avx2, Form::Portable];
 
     type Inplace = fn(&Geometry, &Weighted, &[i32], &mut [i8], usize, (usize, usize), &mut [i8]);
 
@@ -235,7 +229,7 @@ mod tests {
                 crate::kernels::conv::conv2d(&g, &k, &input, iwin, &mut want, owin, region);
                 for packed_conv in PACKED {
                     got.fill(1);
-                    packed_conv(&g, &k, &sums, &packed, &input, iwin, &mut got, owin, region);
+                    super::packed::conv2d_in(packed_conv, &g, &k, &sums, &packed, &input, iwin, &mut got, owin, region);
                     prop_assert_eq!(&got, &want);
                 }
             }
@@ -272,7 +266,7 @@ mod tests {
             crate::kernels::conv::conv2d(&g, &k, &input, iwin, &mut want, owin, region);
             for packed_conv in PACKED {
                 got.fill(1);
-                packed_conv(&g, &k, &sums, &packed, &input, iwin, &mut got, owin, region);
+                super::packed::conv2d_in(packed_conv, &g, &k, &sums, &packed, &input, iwin, &mut got, owin, region);
                 prop_assert_eq!(&got, &want);
             }
         }
@@ -308,7 +302,7 @@ mod tests {
             crate::kernels::conv::conv2d(&g, &k, &input, iwin, &mut want, owin, region);
             for packed_conv in PACKED {
                 got.fill(1);
-                packed_conv(&g, &k, &sums, &packed, &input, iwin, &mut got, owin, region);
+                super::packed::conv2d_in(packed_conv, &g, &k, &sums, &packed, &input, iwin, &mut got, owin, region);
                 prop_assert_eq!(&got, &want);
             }
         }

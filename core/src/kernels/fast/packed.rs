@@ -22,6 +22,9 @@ use crate::region::{Rect, Window};
 /// Output channels per packed block (two `i32x4` accumulators a pixel).
 pub const OCB: usize = 8;
 
+/// `i16`s of the widened window the pixel tiles keep per pixel.
+const WINDOW: usize = 1024;
+
 /// Bytes of the packed form of a `[out_c, kh, f_row]` filter (`f_row` =
 /// `kw·in_c`, one kernel row of taps).
 pub const fn packed_len(out_c: usize, kh: usize, f_row: usize) -> usize {
@@ -65,24 +68,25 @@ pub fn conv2d(
     ow: Window,
     region: Rect,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if super::x86::avx512() {
-        // SAFETY: the CPU has AVX-512 F, BW, VL and AVX2.
-        return unsafe { avx512::conv2d(g, k, folded, packed, input, iw, output, ow, region) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if super::x86::avx2() {
-        // SAFETY: the CPU has AVX2.
-        return unsafe { avx2::conv2d(g, k, folded, packed, input, iw, output, ow, region) };
-    }
-    conv2d_with::<imp::Lanes>(g, k, folded, packed, input, iw, output, ow, region)
+    Call { g, k, folded, packed, input, iw, ow, region }.run(Form::Best, output)
 }
 
-/// [`conv2d`] in its AVX2 form where the CPU has AVX2 (portable otherwise),
-/// for the tests to compare it on a CPU with AVX-512.
-#[cfg(all(test, target_arch = "x86_64"))]
+/// A kernel form: the target's best, or (for the tests, on a CPU that has
+/// the wider ones) a narrower one.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Form {
+    Best,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Avx2,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Portable,
+}
+
+/// [`conv2d`] in `form` (where the CPU has it; the portable form otherwise).
+#[cfg(test)]
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn conv2d_avx2(
+pub(crate) fn conv2d_in(
+    form: Form,
     g: &Geometry,
     k: &Weighted,
     folded: &[i32],
@@ -93,29 +97,37 @@ pub(crate) fn conv2d_avx2(
     ow: Window,
     region: Rect,
 ) {
-    if !super::x86::avx2() {
-        return conv2d_portable(g, k, folded, packed, input, iw, output, ow, region);
-    }
-    // SAFETY: the CPU has AVX2.
-    unsafe { avx2::conv2d(g, k, folded, packed, input, iw, output, ow, region) }
+    Call { g, k, folded, packed, input, iw, ow, region }.run(form, output)
 }
 
-/// [`conv2d`] in its portable form whatever the CPU (for the tests to
-/// compare both forms on a CPU with AVX2).
-#[cfg(all(test, target_arch = "x86_64"))]
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn conv2d_portable(
-    g: &Geometry,
-    k: &Weighted,
-    folded: &[i32],
-    packed: &[i8],
-    input: &[i8],
+/// One call's operands but the output.
+#[derive(Clone, Copy)]
+struct Call<'a> {
+    g: &'a Geometry,
+    k: &'a Weighted<'a>,
+    folded: &'a [i32],
+    packed: &'a [i8],
+    input: &'a [i8],
     iw: Window,
-    output: &mut [i8],
     ow: Window,
     region: Rect,
-) {
-    conv2d_with::<imp::Lanes>(g, k, folded, packed, input, iw, output, ow, region)
+}
+
+impl Call<'_> {
+    #[inline(always)]
+    fn run(&self, #[allow(unused)] form: Form, output: &mut [i8]) {
+        #[cfg(target_arch = "x86_64")]
+        if matches!(form, Form::Best) && super::x86::avx512() {
+            // SAFETY: the CPU has AVX-512 F, BW, VL and AVX2.
+            return unsafe { avx512::conv2d(self, output) };
+        }
+        #[cfg(target_arch = "x86_64")]
+        if matches!(form, Form::Best | Form::Avx2) && super::x86::avx2() {
+            // SAFETY: the CPU has AVX2.
+            return unsafe { avx2::conv2d(self, output) };
+        }
+        conv2d_with::<imp::Lanes>(self, output)
+    }
 }
 
 /// A target's micro-kernel: a channel block's requantization and `P`
@@ -124,16 +136,14 @@ trait Micro: Sized {
     type Rq;
     fn requant(stage: &OutputStage, oc: usize, lanes: usize) -> Self::Rq;
     fn block<const P: usize>(r: &mut Row<Self::Rq>, s: &Shape, at: usize, o: usize);
-    /// The interior's pixels (none of whose windows reaches into the padding).
+    /// The target runs pixel tiles ([`Micro::tiles`]) for windows of at
+    /// most [`WINDOW`] `i16`s, dilated ones too; others go channel block by
+    /// channel block ([`blocks_outer`], contiguous kernel rows only).
+    const TILES: bool = false;
+    /// The interior's pixels in tiles (none of whose windows reaches into the padding).
     #[inline(always)]
-    fn interior(j: &Interior, output: &mut [i8]) {
+    fn tiles(j: &Interior, output: &mut [i8]) {
         blocks_outer::<Self>(j, output)
-    }
-    /// `interior` runs pixel tiles for windows of `wide` `i16`s (which read
-    /// dilated windows too; `blocks_outer` reads contiguous kernel rows).
-    #[inline(always)]
-    fn tiles(_wide: usize) -> bool {
-        false
     }
 }
 
@@ -178,27 +188,17 @@ impl Interior<'_> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn conv2d_with<M: Micro>(
-    g: &Geometry,
-    k: &Weighted,
-    folded: &[i32],
-    packed: &[i8],
-    input: &[i8],
-    iw: Window,
-    output: &mut [i8],
-    ow: Window,
-    region: Rect,
-) {
+fn conv2d_with<M: Micro>(call: &Call, output: &mut [i8]) {
+    let Call { g, k, folded, packed, input, iw, ow, region } = *call;
     let (out_c, in_c) = (ow.c, iw.c);
     let f_row = g.kw * in_c;
     let fits = folded.len() == out_c
         && packed.len() == packed_len(out_c, g.kh, f_row)
         && f_row > 0
         && (k.stage.multipliers.len() == 1 || k.stage.multipliers.len() >= out_c);
-    let dilated = g.dil_h != 1 || g.dil_w != 1;
-    if !fits || (dilated && !M::tiles(g.kh * f_row.div_ceil(2) * 2)) {
+    let tiles = M::TILES && g.kh * f_row.div_ceil(2) * 2 <= WINDOW;
+    if !fits || (!tiles && (g.dil_h != 1 || g.dil_w != 1)) {
         return super::conv::conv2d(g, k, folded, input, iw, output, ow, region);
     }
     // The interior of the dilated windows' extent.
@@ -226,7 +226,12 @@ fn conv2d_with<M: Micro>(
         f_row,
         out_c,
     };
-    M::interior(&Interior { g, k, folded, packed, input, iw, ow, rows, inner, shape }, output)
+    let j = Interior { g, k, folded, packed, input, iw, ow, rows, inner, shape };
+    if tiles {
+        M::tiles(&j, output)
+    } else {
+        blocks_outer::<M>(&j, output)
+    }
 }
 
 /// The interior channel block by channel block, each block's rows in
@@ -364,7 +369,8 @@ mod imp {
 /// `i16` pairs, and `i32x4.dot_i16x8_s` adds both products per lane.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod imp {
-    use super::tiles::{pixels_outer, Tiles, WINDOW};
+    use super::tiles::{pixels_outer, Tiles};
+    use super::WINDOW;
     use super::{Block, Interior, Micro, OutputStage, Row, Shape, OCB};
     use core::arch::wasm32::*;
     use core::mem::MaybeUninit;
@@ -381,16 +387,10 @@ mod imp {
         fn block<const P: usize>(r: &mut Row<Block>, s: &Shape, at: usize, o: usize) {
             block::<P>(r, s, at, o)
         }
+        const TILES: bool = true;
         #[inline(always)]
-        fn interior(j: &Interior, output: &mut [i8]) {
-            if !Self::tiles(j.shape.kh * j.shape.f_row.div_ceil(2) * 2) {
-                return super::blocks_outer::<Self>(j, output);
-            }
+        fn tiles(j: &Interior, output: &mut [i8]) {
             pixels_outer::<Self>(j, output)
-        }
-        #[inline(always)]
-        fn tiles(wide: usize) -> bool {
-            wide <= WINDOW
         }
     }
 
@@ -534,8 +534,9 @@ mod imp {
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use super::super::x86::Requant8;
-    use super::tiles::{pixels_outer, Tiles, WINDOW};
-    use super::{Geometry, Interior, Micro, OutputStage, Rect, Row, Shape, Weighted, Window, OCB};
+    use super::tiles::{pixels_outer, Tiles};
+    use super::WINDOW;
+    use super::{Call, Interior, Micro, OutputStage, Row, Shape, OCB};
     use core::arch::x86_64::*;
     use core::mem::MaybeUninit;
 
@@ -547,20 +548,9 @@ mod avx2 {
     ///
     /// # Safety
     /// The CPU has AVX2.
-    #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx2")]
-    pub unsafe fn conv2d(
-        g: &Geometry,
-        k: &Weighted,
-        folded: &[i32],
-        packed: &[i8],
-        input: &[i8],
-        iw: Window,
-        output: &mut [i8],
-        ow: Window,
-        region: Rect,
-    ) {
-        super::conv2d_with::<Avx2>(g, k, folded, packed, input, iw, output, ow, region)
+    pub unsafe fn conv2d(call: &Call, output: &mut [i8]) {
+        super::conv2d_with::<Avx2>(call, output)
     }
 
     /// Used only by [`conv2d`] and `avx512::conv2d`, under their AVX2 precondition.
@@ -578,16 +568,10 @@ mod avx2 {
             // SAFETY: as above.
             unsafe { block::<P>(r, s, at, o) }
         }
+        const TILES: bool = true;
         #[inline(always)]
-        fn interior(j: &Interior, output: &mut [i8]) {
-            if !Self::tiles(j.shape.kh * j.shape.f_row.div_ceil(2) * 2) {
-                return super::blocks_outer::<Self>(j, output);
-            }
+        fn tiles(j: &Interior, output: &mut [i8]) {
             pixels_outer::<Avx2Tiles>(j, output)
-        }
-        #[inline(always)]
-        fn tiles(wide: usize) -> bool {
-            wide <= WINDOW
         }
     }
 
@@ -750,8 +734,6 @@ mod avx2 {
 mod tiles {
     use super::{Interior, OCB};
 
-    /// `i16`s of the widened window kept per pixel.
-    pub const WINDOW: usize = 1024;
     /// Channels whose units a group prepares at once.
     const GROUP_CHANNELS: usize = 128;
 
@@ -821,8 +803,9 @@ mod tiles {
 mod avx512 {
     use super::super::x86::Requant16;
     use super::avx2::{widen_windows, Avx2};
-    use super::tiles::{pixels_outer, Tiles, WINDOW};
-    use super::{Geometry, Interior, Micro, OutputStage, Rect, Row, Shape, Weighted, Window, OCB};
+    use super::tiles::{pixels_outer, Tiles};
+    use super::WINDOW;
+    use super::{Call, Interior, Micro, OutputStage, Row, Shape, OCB};
     use crate::kernels::fast::x86::Requant8;
     use core::arch::x86_64::*;
     use core::mem::MaybeUninit;
@@ -831,20 +814,9 @@ mod avx512 {
     ///
     /// # Safety
     /// The CPU has AVX-512 F, BW and VL, and AVX2.
-    #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl")]
-    pub unsafe fn conv2d(
-        g: &Geometry,
-        k: &Weighted,
-        folded: &[i32],
-        packed: &[i8],
-        input: &[i8],
-        iw: Window,
-        output: &mut [i8],
-        ow: Window,
-        region: Rect,
-    ) {
-        super::conv2d_with::<Avx512>(g, k, folded, packed, input, iw, output, ow, region)
+    pub unsafe fn conv2d(call: &Call, output: &mut [i8]) {
+        super::conv2d_with::<Avx512>(call, output)
     }
 
     /// Used only by [`conv2d`], under its AVX-512 precondition.
@@ -860,16 +832,10 @@ mod avx512 {
         fn block<const P: usize>(r: &mut Row<Requant8>, s: &Shape, at: usize, o: usize) {
             Avx2::block::<P>(r, s, at, o)
         }
+        const TILES: bool = true;
         #[inline(always)]
-        fn interior(j: &Interior, output: &mut [i8]) {
-            if !Self::tiles(j.shape.kh * j.shape.f_row.div_ceil(2) * 2) {
-                return super::blocks_outer::<Avx2>(j, output);
-            }
+        fn tiles(j: &Interior, output: &mut [i8]) {
             pixels_outer::<Avx512>(j, output)
-        }
-        #[inline(always)]
-        fn tiles(wide: usize) -> bool {
-            wide <= WINDOW
         }
     }
 
