@@ -160,25 +160,51 @@ mod simd {
             return 0;
         }
         let n = out.len().min(a.len()).min(b.len()) / 8 * 8;
-        let (off, lo, hi) = (i32x4_splat(p.output_offset), i32x4_splat(p.act_min), i32x4_splat(p.act_max));
-        let raw = |i: usize| {
-            let (u, v) = (t1[a[i] as u8 as usize], t2[b[i] as u8 as usize]);
-            match p.kind {
-                Rescale::Add => u.wrapping_add(v),
-                Rescale::Sub => u.wrapping_sub(v),
-                Rescale::SquaredDifference => u.wrapping_sub(v).wrapping_mul(u.wrapping_sub(v)),
+        // One loop per operation: the combine is then vector arithmetic.
+        match p.kind {
+            Rescale::Add => eights(p, &q, t1, t2, a, b, out, n, |u, v| i32x4_add(u, v)),
+            Rescale::Sub => eights(p, &q, t1, t2, a, b, out, n, |u, v| i32x4_sub(u, v)),
+            Rescale::SquaredDifference => {
+                eights(p, &q, t1, t2, a, b, out, n, |u, v| i32x4_mul(i32x4_sub(u, v), i32x4_sub(u, v)))
             }
-        };
+        }
+        n
+    }
+
+    /// The first `n` (a multiple of eight, at most every slice's length)
+    /// elements: each input's table entries as vectors, combined, rescaled.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn eights(
+        p: &RescaledParams,
+        q: &Block,
+        t1: &[i32; 256],
+        t2: &[i32; 256],
+        a: &[i8],
+        b: &[i8],
+        out: &mut [i8],
+        n: usize,
+        combine: impl Fn(v128, v128) -> v128,
+    ) {
+        let (off, lo, hi) = (i32x4_splat(p.output_offset), i32x4_splat(p.act_min), i32x4_splat(p.act_max));
         // `apply_fast(raw).wrapping_add(offset)`, clamped: in [-128, 127], so the narrows are exact.
         let lanes = |r: v128| i32x4_min(i32x4_max(i32x4_add(q.multiply(r, 0), off), lo), hi);
-        for (i, o) in (0..n).step_by(8).zip(out.chunks_exact_mut(8)) {
-            let r0 = i32x4(raw(i), raw(i + 1), raw(i + 2), raw(i + 3));
-            let r1 = i32x4(raw(i + 4), raw(i + 5), raw(i + 6), raw(i + 7));
+        let (a, b, out) = (&a[..n], &b[..n], &mut out[..n]);
+        for ((x, y), o) in a.chunks_exact(8).zip(b.chunks_exact(8)).zip(out.chunks_exact_mut(8)) {
+            let t = |t: &[i32; 256], v: &[i8], k: usize| {
+                i32x4(
+                    t[v[k] as u8 as usize],
+                    t[v[k + 1] as u8 as usize],
+                    t[v[k + 2] as u8 as usize],
+                    t[v[k + 3] as u8 as usize],
+                )
+            };
+            let r0 = combine(t(t1, x, 0), t(t2, y, 0));
+            let r1 = combine(t(t1, x, 4), t(t2, y, 4));
             let h = i16x8_narrow_i32x4(lanes(r0), lanes(r1));
             // SAFETY: `o` is a chunk of eight bytes.
             unsafe { v128_store64_lane::<0>(i8x16_narrow_i16x8(h, h), o.as_mut_ptr().cast()) };
         }
-        n
     }
 }
 

@@ -571,14 +571,12 @@ mod avx2 {
         const TILES: bool = true;
         #[inline(always)]
         fn tiles(j: &Interior, output: &mut [i8]) {
-            pixels_outer::<Avx2Tiles>(j, output)
+            pixels_outer::<Self>(j, output)
         }
     }
 
-    /// Eight channels (one block) a unit.
-    pub struct Avx2Tiles;
-
-    impl Tiles for Avx2Tiles {
+    /// Pixel tiles: a unit is one block of eight channels, one `__m256i` a pixel.
+    impl Tiles for Avx2 {
         const WIDTH: usize = 1;
         type Unit = (Requant8, __m256i);
         #[inline(always)]
