@@ -7,6 +7,12 @@
 //! `[1, kh, kw, c]` filter), starting from `bias + input_offset·Σw`
 //! (prepared once, [`folded_bias`]). Pixels whose window reaches into the
 //! padding run the reference kernel.
+//!
+//! The 3×3 kernel (MobileNet's, BlazeFace's, YOLO's) has faster forms that
+//! read the padding as the input zero point: on boards a channel at a time
+//! over a ring of three zero-padded rows (in place `padded_3x3`, NHWC
+//! `nhwc_3x3`), on x86-64 AVX2 and wasm with channels in the lanes
+//! (`lanes_3x3`, the shared `ring` driver).
 
 use super::conv::{border, interior};
 use super::dot::{dot, mac_lanes, mac_taps, Taps, LANES};

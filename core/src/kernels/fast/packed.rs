@@ -11,6 +11,11 @@
 //! four pixels × [`OCB`] channels accumulates in registers, one splatted
 //! input pair per pixel and step. The requantization is vectorized too.
 //!
+//! On x86-64 (AVX2, AVX-512; chosen at run time) and wasm the interior runs
+//! in pixel tiles (`tiles`): each pixel's window is widened to `i16` once
+//! and run against a group of channel blocks; windows deeper than
+//! `WINDOW` run block by block (`blocks_outer`).
+//!
 //! Boards keep the model's own filter layout (flash is scarce; see
 //! [`crate::lower::Packing`]): there the [`conv`](super::conv) kernel runs.
 #![allow(unsafe_code)]
