@@ -345,21 +345,9 @@ fn inplace(
     let ow = Window::full(1, out_h, out_w, c);
     let inner = interior(g, ow.rect);
     let off = k.stage.input_offset;
-    let mut wl = [0i8; MAX_TAPS];
-    // Every pixel of a 3×3 kernel through one path, the padding read as
-    // the input zero point (not on wasm, whose vector kernel reads the plane).
-    let padded = cfg!(not(all(target_arch = "wasm32", target_feature = "simd128")))
-        && (g.kh, g.kw) == (3, 3)
-        && (-128..=127).contains(&-off)
-        && plane.len() >= 3 * (g.in_w + 2)
-        && g.pad_left <= 1
-        && g.origin_x(ow.rect.w.saturating_sub(1)) + 3 <= g.in_w as isize + 1;
-    // The ring's rows at the end of the plane scratch (which this path does
-    // not otherwise use): its last byte is written, so the arena's measured
-    // high-water mark stays the planned one.
     #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
     if lanes {
-        let (iw, ow) = (Window::full(1, g.in_h, g.in_w, c), Window::full(1, out_h, out_w, c));
+        let iw = Window::full(1, g.in_h, g.in_w, c);
         let (dst, dst_len) = (buffer.as_mut_ptr(), buffer.len());
         let io = ring::Io { src: dst, src_len: dst_len, iw, dst, dst_len, ow };
         // One buffer read and written through one pointer, output row `oy`
@@ -376,6 +364,18 @@ fn inplace(
             return;
         }
     }
+    let mut wl = [0i8; MAX_TAPS];
+    // Every pixel of a 3×3 kernel through one path, the padding read as
+    // the input zero point (not on wasm, whose vector kernel reads the plane).
+    let padded = cfg!(not(all(target_arch = "wasm32", target_feature = "simd128")))
+        && (g.kh, g.kw) == (3, 3)
+        && (-128..=127).contains(&-off)
+        && plane.len() >= 3 * (g.in_w + 2)
+        && g.pad_left <= 1
+        && g.origin_x(ow.rect.w.saturating_sub(1)) + 3 <= g.in_w as isize + 1;
+    // The ring's rows at the end of the plane scratch (which this path does
+    // not otherwise use): its last byte is written, so the arena's measured
+    // high-water mark stays the planned one.
     let (rest, rows) = plane.split_at_mut(if padded { plane.len() - 3 * (g.in_w + 2) } else { plane.len() });
     let mut ring = Ring { rows, pitch: g.in_w + 2, held: [isize::MIN; 3], zp: (-off) as i8 };
     let plane = rest;

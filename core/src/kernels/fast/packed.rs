@@ -152,15 +152,10 @@ trait Micro: Sized {
     }
 }
 
-/// What the interior of one call computes.
+/// What the interior of one call computes: the call's operands (its
+/// `region` is the whole call's), and where and how its interior runs.
 struct Interior<'a> {
-    g: &'a Geometry,
-    k: &'a Weighted<'a>,
-    folded: &'a [i32],
-    packed: &'a [i8],
-    input: &'a [i8],
-    iw: Window,
-    ow: Window,
+    call: Call<'a>,
     /// The interior's rows, or the rectangle they run as one row for (see `conv::flat`).
     rows: Rect,
     /// The interior, as one row where `flat`.
@@ -174,22 +169,23 @@ impl Interior<'_> {
     /// (`out_c` channels) would leave the buffers, the row then run by the
     /// reference.
     #[inline(always)]
-    fn row(&self, b: usize, oy: usize, input_len: usize, output_len: usize) -> Option<(usize, usize)> {
-        let (g, s, inner) = (self.g, &self.shape, self.inner);
+    fn row(&self, b: usize, oy: usize, output_len: usize) -> Option<(usize, usize)> {
+        let (Call { g, iw, ow, input, .. }, s, inner) = (self.call, &self.shape, self.inner);
         // Inside `inner` the window origin is never in the padding.
         let (y0, x0) = (g.origin_y(oy) as usize, g.origin_x(inner.x) as usize);
-        let (at, o) = (self.iw.offset(b, y0, x0), self.ow.offset(b, oy, inner.x));
+        let (at, o) = (iw.offset(b, y0, x0), ow.offset(b, oy, inner.x));
         // The row's last read and write, checked once: the blocks read and write unchecked.
         let last_in = at + (inner.w - 1) * s.step + (s.kh - 1) * s.row + (s.kw - 1) * s.tap + s.in_c;
         let last_out = o + inner.w * s.out_c;
-        (last_in <= input_len && last_out <= output_len).then_some((at, o))
+        (last_in <= input.len() && last_out <= output_len).then_some((at, o))
     }
 
     /// Output row `oy` by the reference kernel (every image: it is only
     /// the fallback for a window inconsistent with its buffer).
     fn reference_row(&self, oy: usize, output: &mut [i8]) {
         let rect = if self.rows == self.inner { Rect::new(oy, self.inner.x, 1, self.inner.w) } else { self.rows };
-        reference(self.g, self.k, self.input, self.iw, output, self.ow, rect);
+        let c = &self.call;
+        reference(c.g, c.k, c.input, c.iw, output, c.ow, rect);
     }
 }
 
@@ -231,7 +227,7 @@ fn conv2d_with<M: Micro>(call: &Call, output: &mut [i8]) {
         f_row,
         out_c,
     };
-    let j = Interior { g, k, folded, packed, input, iw, ow, rows, inner, shape };
+    let j = Interior { call: *call, rows, inner, shape };
     if tiles {
         M::tiles(&j, output)
     } else {
@@ -245,21 +241,21 @@ fn conv2d_with<M: Micro>(call: &Call, output: &mut [i8]) {
 fn blocks_outer<M: Micro>(j: &Interior, output: &mut [i8]) {
     let s = &j.shape;
     let block_bytes = s.kh * s.f_row.div_ceil(2) * 2 * OCB;
-    for (bi, w) in j.packed.chunks_exact(block_bytes).enumerate() {
+    for (bi, w) in j.call.packed.chunks_exact(block_bytes).enumerate() {
         let oc = bi * OCB;
         let lanes = OCB.min(s.out_c - oc);
         let mut bias = [0i32; OCB];
-        bias[..lanes].copy_from_slice(&j.folded[oc..oc + lanes]);
-        let rq = M::requant(&j.k.stage, oc, lanes);
-        for b in 0..j.ow.n {
+        bias[..lanes].copy_from_slice(&j.call.folded[oc..oc + lanes]);
+        let rq = M::requant(&j.call.k.stage, oc, lanes);
+        for b in 0..j.call.ow.n {
             for oy in j.inner.y..j.inner.y_end() {
-                let Some((at, o)) = j.row(b, oy, j.input.len(), output.len()) else {
+                let Some((at, o)) = j.row(b, oy, output.len()) else {
                     if bi == 0 {
                         j.reference_row(oy, output);
                     }
                     continue;
                 };
-                let row = Row { input: j.input, output: &mut *output, w, bias: &bias, rq: &rq, lanes };
+                let row = Row { input: j.call.input, output: &mut *output, w, bias: &bias, rq: &rq, lanes };
                 row.run::<M>(s, at, o + oc, j.inner.w);
             }
         }
@@ -409,8 +405,8 @@ mod imp {
         fn unit(j: &Interior, bi: usize) -> Self::Unit {
             let oc = bi * OCB;
             let lanes = OCB.min(j.shape.out_c - oc);
-            let b: [i32; OCB] = core::array::from_fn(|l| if l < lanes { j.folded[oc + l] } else { 0 });
-            (Block::new(&j.k.stage, oc, lanes), [i32x4(b[0], b[1], b[2], b[3]), i32x4(b[4], b[5], b[6], b[7])])
+            let b: [i32; OCB] = core::array::from_fn(|l| if l < lanes { j.call.folded[oc + l] } else { 0 });
+            (Block::new(&j.call.k.stage, oc, lanes), [i32x4(b[0], b[1], b[2], b[3]), i32x4(b[4], b[5], b[6], b[7])])
         }
         #[inline(always)]
         fn run<const P: usize>(
@@ -426,7 +422,7 @@ mod imp {
             let taps = s.kh * pairs;
             let mut wide = MaybeUninit::<[[i16; WINDOW]; P]>::uninit();
             let wide = wide.as_mut_ptr().cast::<i16>();
-            let x = j.input.as_ptr();
+            let x = j.call.input.as_ptr();
             for p in 0..P {
                 for (from, n, to) in s.runs() {
                     // SAFETY: `Interior::row` checked the window's reads; it fits `WINDOW`.
@@ -437,7 +433,7 @@ mod imp {
                 let bi = u0 + i;
                 // SAFETY: the block holds `taps` pairs of 16 bytes; the widened windows `2·taps` i16s.
                 unsafe {
-                    let mut w = j.packed.as_ptr().add(bi * taps * 2 * OCB);
+                    let mut w = j.call.packed.as_ptr().add(bi * taps * 2 * OCB);
                     let mut acc = [*bias; P];
                     for q in 0..taps {
                         let (w0, w1) = (i16x8_load_extend_i8x8(w.cast()), i16x8_load_extend_i8x8(w.add(8).cast()));
@@ -590,9 +586,9 @@ mod avx2 {
             let oc = bi * OCB;
             let lanes = OCB.min(s.out_c - oc);
             let mut bias = [0i32; OCB];
-            bias[..lanes].copy_from_slice(&j.folded[oc..oc + lanes]);
+            bias[..lanes].copy_from_slice(&j.call.folded[oc..oc + lanes]);
             // SAFETY: reached only from `conv2d` (the CPU has AVX2).
-            unsafe { (Requant8::new(&j.k.stage, oc, lanes), _mm256_loadu_si256(bias.as_ptr().cast())) }
+            unsafe { (Requant8::new(&j.call.k.stage, oc, lanes), _mm256_loadu_si256(bias.as_ptr().cast())) }
         }
         #[inline(always)]
         fn run<const P: usize>(
@@ -629,7 +625,7 @@ mod avx2 {
         widen_windows::<P>(j, at, wide);
         for (i, (rq, bias)) in units.iter().flatten().enumerate() {
             let bi = u0 + i;
-            let mut w = j.packed.as_ptr().add(bi * taps * 2 * OCB);
+            let mut w = j.call.packed.as_ptr().add(bi * taps * 2 * OCB);
             let mut acc = [*bias; P];
             for q in 0..taps {
                 let wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(w.cast()));
@@ -656,7 +652,7 @@ mod avx2 {
     #[inline]
     pub unsafe fn widen_windows<const P: usize>(j: &Interior, at: usize, wide: *mut i16) {
         let s = &j.shape;
-        let x = j.input.as_ptr();
+        let x = j.call.input.as_ptr();
         for p in 0..P {
             for (from, n, to) in s.runs() {
                 widen(x.add(at + p * s.step + from), n, wide.add(p * WINDOW + to));
@@ -770,9 +766,9 @@ mod tiles {
             let prepared: [Option<T::Unit>; GROUP_CHANNELS / OCB] =
                 core::array::from_fn(|i| (i < n).then(|| T::unit(j, u0 + i)));
             let ready = &prepared[..n];
-            for b in 0..j.ow.n {
+            for b in 0..j.call.ow.n {
                 for oy in j.inner.y..j.inner.y_end() {
-                    let Some((mut at, mut o)) = j.row(b, oy, j.input.len(), output.len()) else {
+                    let Some((mut at, mut o)) = j.row(b, oy, output.len()) else {
                         if u0 == 0 {
                             j.reference_row(oy, output);
                         }
@@ -855,9 +851,9 @@ mod avx512 {
             let oc = unit * 2 * OCB;
             let lanes = (2 * OCB).min(s.out_c - oc);
             let mut bias = [0i32; 2 * OCB];
-            bias[..lanes].copy_from_slice(&j.folded[oc..oc + lanes]);
+            bias[..lanes].copy_from_slice(&j.call.folded[oc..oc + lanes]);
             // SAFETY: reached only from `conv2d` (the CPU has AVX-512).
-            unsafe { (Requant16::new(&j.k.stage, oc, lanes), _mm512_loadu_si512(bias.as_ptr().cast())) }
+            unsafe { (Requant16::new(&j.call.k.stage, oc, lanes), _mm512_loadu_si512(bias.as_ptr().cast())) }
         }
         #[inline(always)]
         fn run<const P: usize>(
@@ -901,7 +897,7 @@ mod avx512 {
         let out = output.as_mut_ptr();
         for (i, (rq, bias)) in units.iter().flatten().enumerate() {
             let b0 = 2 * (u0 + i);
-            let mut w0 = j.packed.as_ptr().add(b0 * block_bytes);
+            let mut w0 = j.call.packed.as_ptr().add(b0 * block_bytes);
             let (mut w1, step1) = if b0 + 1 < blocks { (w0.add(block_bytes), 2 * OCB) } else { (ZERO.as_ptr(), 0) };
             let mut acc = [*bias; P];
             for q in 0..taps {
