@@ -165,7 +165,8 @@ impl Lanes<'_> {
     fn run(&self, output: &mut [i8]) {
         let (g, c, ch) = (self.g, self.ow.c, self.ch);
         let f_row = g.kw * c;
-        let q = super::requant::Block::new(&self.k.stage, ch, LANES);
+        let bound = super::requant::block_bound(self.k.bias, ch, LANES, g.kh * g.kw);
+        let q = super::requant::Block::bounded(&self.k.stage, ch, LANES, bound);
         for b in 0..self.ow.n {
             for oy in self.inner.y..self.inner.y_end() {
                 let y0 = g.origin_y(oy) as usize;
@@ -1360,7 +1361,7 @@ mod lanes {
                     PAIRS.map(|(a, b)| interleave_high(taps[a], taps[b])),
                 ],
                 bias: [v128_load(bias.as_ptr().cast()), v128_load(bias.as_ptr().add(4).cast())],
-                rq: Block::new(&k.stage, c0, lanes),
+                rq: Block::bounded(&k.stage, c0, lanes, super::super::requant::block_bound(k.bias, c0, lanes, 9)),
             }
         }
 

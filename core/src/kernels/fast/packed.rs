@@ -139,7 +139,9 @@ impl Call<'_> {
 /// pixels × that block.
 trait Micro: Sized {
     type Rq;
-    fn requant(stage: &OutputStage, oc: usize, lanes: usize) -> Self::Rq;
+    /// Channels `oc..oc + lanes`' requantization, for accumulators of
+    /// magnitude at most `bound`.
+    fn requant(stage: &OutputStage, oc: usize, lanes: usize, bound: u64) -> Self::Rq;
     fn block<const P: usize>(r: &mut Row<Self::Rq>, s: &Shape, at: usize, o: usize);
     /// The target runs pixel tiles ([`Micro::tiles`]) for windows of at
     /// most [`WINDOW`] `i16`s, dilated ones too; others go channel block by
@@ -178,6 +180,12 @@ impl Interior<'_> {
         let last_in = at + (inner.w - 1) * s.step + (s.kh - 1) * s.row + (s.kw - 1) * s.tap + s.in_c;
         let last_out = o + inner.w * s.out_c;
         (last_in <= input.len() && last_out <= output_len).then_some((at, o))
+    }
+
+    /// Most `|acc|` of channels `oc..oc + lanes`.
+    fn bound(&self, oc: usize, lanes: usize) -> u64 {
+        let s = &self.shape;
+        super::requant::block_bound(self.call.k.bias, oc, lanes, s.kh * s.f_row)
     }
 
     /// Output row `oy` by the reference kernel (every image: it is only
@@ -246,7 +254,7 @@ fn blocks_outer<M: Micro>(j: &Interior, output: &mut [i8]) {
         let lanes = OCB.min(s.out_c - oc);
         let mut bias = [0i32; OCB];
         bias[..lanes].copy_from_slice(&j.call.folded[oc..oc + lanes]);
-        let rq = M::requant(&j.call.k.stage, oc, lanes);
+        let rq = M::requant(&j.call.k.stage, oc, lanes, j.bound(oc, lanes));
         for b in 0..j.call.ow.n {
             for oy in j.inner.y..j.inner.y_end() {
                 let Some((at, o)) = j.row(b, oy, output.len()) else {
@@ -330,8 +338,8 @@ mod imp {
     impl Micro for Lanes {
         type Rq = Block;
         #[inline(always)]
-        fn requant(stage: &OutputStage, oc: usize, lanes: usize) -> Block {
-            Block::new(stage, oc, lanes)
+        fn requant(stage: &OutputStage, oc: usize, lanes: usize, bound: u64) -> Block {
+            Block::bounded(stage, oc, lanes, bound)
         }
         #[inline(always)]
         fn block<const P: usize>(r: &mut Row<Block>, s: &Shape, at: usize, o: usize) {
@@ -381,8 +389,8 @@ mod imp {
     impl Micro for Lanes {
         type Rq = Block;
         #[inline(always)]
-        fn requant(stage: &OutputStage, oc: usize, lanes: usize) -> Block {
-            Block::new(stage, oc, lanes)
+        fn requant(stage: &OutputStage, oc: usize, lanes: usize, bound: u64) -> Block {
+            Block::bounded(stage, oc, lanes, bound)
         }
         #[inline(always)]
         fn block<const P: usize>(r: &mut Row<Block>, s: &Shape, at: usize, o: usize) {
@@ -406,7 +414,10 @@ mod imp {
             let oc = bi * OCB;
             let lanes = OCB.min(j.shape.out_c - oc);
             let b: [i32; OCB] = core::array::from_fn(|l| if l < lanes { j.call.folded[oc + l] } else { 0 });
-            (Block::new(&j.call.k.stage, oc, lanes), [i32x4(b[0], b[1], b[2], b[3]), i32x4(b[4], b[5], b[6], b[7])])
+            (
+                Block::bounded(&j.call.k.stage, oc, lanes, j.bound(oc, lanes)),
+                [i32x4(b[0], b[1], b[2], b[3]), i32x4(b[4], b[5], b[6], b[7])],
+            )
         }
         #[inline(always)]
         fn run<const P: usize>(
@@ -560,7 +571,7 @@ mod avx2 {
     impl Micro for Avx2 {
         type Rq = Requant8;
         #[inline(always)]
-        fn requant(stage: &OutputStage, oc: usize, lanes: usize) -> Requant8 {
+        fn requant(stage: &OutputStage, oc: usize, lanes: usize, _bound: u64) -> Requant8 {
             // SAFETY: reached only from `conv2d` (the CPU has AVX2).
             unsafe { Requant8::new(stage, oc, lanes) }
         }
@@ -824,8 +835,8 @@ mod avx512 {
     impl Micro for Avx512 {
         type Rq = Requant8;
         #[inline(always)]
-        fn requant(stage: &OutputStage, oc: usize, lanes: usize) -> Requant8 {
-            Avx2::requant(stage, oc, lanes)
+        fn requant(stage: &OutputStage, oc: usize, lanes: usize, bound: u64) -> Requant8 {
+            Avx2::requant(stage, oc, lanes, bound)
         }
         #[inline(always)]
         fn block<const P: usize>(r: &mut Row<Requant8>, s: &Shape, at: usize, o: usize) {

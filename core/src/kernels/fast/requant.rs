@@ -8,7 +8,7 @@
 #![allow(unsafe_code)]
 
 use crate::fixedpoint::QuantizedMultiplier;
-use crate::kernels::conv::{OutputStage, Requantize};
+use crate::kernels::conv::{acc_bound, OutputStage, Requantize};
 
 /// Most channels one [`Block`] holds.
 pub const MAX: usize = 16;
@@ -23,6 +23,17 @@ fn multipliers(stage: &OutputStage, ch: usize, lanes: usize) -> [QuantizedMultip
 }
 
 pub use imp::Block;
+
+/// Most `|acc|` of channels `ch..ch + lanes` of a weighted kernel with
+/// `taps` products per accumulator ([`acc_bound`] of each), for
+/// [`Block::bounded`].
+pub fn block_bound(bias: Option<&[i32]>, ch: usize, lanes: usize, taps: usize) -> u64 {
+    let known = bias.is_none_or(|b| ch + lanes <= b.len());
+    if !known {
+        return u64::MAX;
+    }
+    (ch..ch + lanes).map(|c| acc_bound(bias, c, taps)).max().unwrap_or(0)
+}
 
 /// Pixels a kernel accumulates into a stack buffer before it requantizes
 /// them with [`store_strided`].
@@ -68,6 +79,11 @@ mod imp {
         pub fn new(stage: &OutputStage, ch: usize, lanes: usize) -> Self {
             let ms = multipliers(stage, ch, lanes);
             Block { q: core::array::from_fn(|l| stage.with(ms[l])) }
+        }
+
+        /// [`new`](Self::new); the bound only matters to the wasm form.
+        pub fn bounded(stage: &OutputStage, ch: usize, lanes: usize, _bound: u64) -> Self {
+            Self::new(stage, ch, lanes)
         }
 
         /// `out[l]` = lane `l` of `acc` requantized, for each `l < out.len()` (≤ `N`).
@@ -133,6 +149,86 @@ mod imp {
         i32x4_shuffle::<1, 3, 5, 7>(i64x2_shl(lo, 1), i64x2_shl(hi, 1))
     }
 
+    /// A quad in one rounding (see [`Block::bounded`]): lane `l`'s result
+    /// is `floor((x·2^e + k) · m / 2^T)`-shaped, precisely bits `T..T + 31`
+    /// of `x·2^e·m + k`, with `T = 31 + r` for the quad's largest right
+    /// shift `r`, `e = left + r − right` the lane's pre-scale and `k` a
+    /// constant that depends on the accumulator's sign.
+    ///
+    /// Why it is the reference: with `h = (p + 2^30) >> 31` the rounding
+    /// doubling high multiply of `p = x·2^left·m`, the rounding shift by
+    /// `s = right ≥ 1` (half away from zero) is
+    /// `floor((h + 2^(s−1) − [h < 0]) / 2^s)`, and nested floors by powers
+    /// of two are one floor: `floor((p + 2^30 + 2^(30+s) − 2^31·[h < 0]) / 2^(31+s))`.
+    /// For `m` 0 or in `[2^30, 2^31)`, `h < 0` is `x < 0` but for `x = −1,
+    /// m = 2^30`, where both give 0. Scaling numerator and denominator by
+    /// `2^(r − s)` makes `T` one for the whole quad (wasm shifts take one
+    /// amount), which needs `x·2^e` exact: the caller's accumulator bound.
+    #[derive(Clone, Copy)]
+    struct Fused {
+        /// `2^e` per lane.
+        pre: v128,
+        m: v128,
+        /// `k` for lanes 0–1 and 2–3 (`i64`), for `x ≥ 0` and `x < 0`.
+        pos: [v128; 2],
+        neg: [v128; 2],
+        /// `r`.
+        right: u32,
+    }
+
+    impl Fused {
+        /// `None` where the form would not be exact (a multiplier below
+        /// `2^30`, or a pre-scale the bound does not allow).
+        fn new(q: &[QuantizedMultiplier], bound: u64) -> Option<Self> {
+            let left = |m: &QuantizedMultiplier| m.shift.max(0) as u32;
+            let right = |m: &QuantizedMultiplier| (-m.shift).max(0) as u32;
+            let r = q.iter().map(right).max()?;
+            for m in q {
+                let e = left(m) + r - right(m);
+                let canonical = m.multiplier == 0 || m.multiplier >= 1 << 30;
+                // A pre-scale past the reference's own (wrapping) left shift must not wrap.
+                let exact = r == right(m) || bound < (1u64 << 31) >> e.min(31);
+                if !canonical || !exact || e > 30 {
+                    return None;
+                }
+            }
+            let k = |m: &QuantizedMultiplier, negative: bool| -> i64 {
+                let (s, d) = (right(m), r - right(m));
+                match s {
+                    0 => 1 << (30 + r),
+                    _ => (1i64 << (30 + d)) + (1i64 << (30 + r)) - if negative { 1i64 << (31 + d) } else { 0 },
+                }
+            };
+            let pair = |a: &QuantizedMultiplier, b: &QuantizedMultiplier, n: bool| i64x2(k(a, n), k(b, n));
+            Some(Fused {
+                pre: i32x4(
+                    1 << (left(&q[0]) + r - right(&q[0])),
+                    1 << (left(&q[1]) + r - right(&q[1])),
+                    1 << (left(&q[2]) + r - right(&q[2])),
+                    1 << (left(&q[3]) + r - right(&q[3])),
+                ),
+                m: i32x4(q[0].multiplier, q[1].multiplier, q[2].multiplier, q[3].multiplier),
+                pos: [pair(&q[0], &q[1], false), pair(&q[2], &q[3], false)],
+                neg: [pair(&q[0], &q[1], true), pair(&q[2], &q[3], true)],
+                right: r,
+            })
+        }
+
+        #[inline(always)]
+        fn multiply(&self, x: v128, scaled: bool) -> v128 {
+            let x = if scaled { i32x4_mul(x, self.pre) } else { x };
+            let (lo, hi) = (i64x2_extmul_low_i32x4(x, self.m), i64x2_extmul_high_i32x4(x, self.m));
+            if self.right == 0 {
+                return bits_31_62(i64x2_add(lo, self.pos[0]), i64x2_add(hi, self.pos[1]));
+            }
+            let sign = i32x4_shr(x, 31);
+            let k0 = v128_bitselect(self.neg[0], self.pos[0], i32x4_shuffle::<0, 0, 1, 1>(sign, sign));
+            let k1 = v128_bitselect(self.neg[1], self.pos[1], i32x4_shuffle::<2, 2, 3, 3>(sign, sign));
+            let high = i32x4_shuffle::<1, 3, 5, 7>(i64x2_add(lo, k0), i64x2_add(hi, k1));
+            i32x4_shr(high, self.right - 1)
+        }
+    }
+
     /// Channels `ch..ch + lanes` of an output stage.
     pub struct Block {
         quads: [Quad; MAX / 4],
@@ -145,11 +241,21 @@ mod imp {
         /// Some multiplier is outside the vector form's domain: the block
         /// requantizes lane by lane (never for converter output).
         scalar: Option<[QuantizedMultiplier; MAX]>,
+        /// Every quad in one rounding, and whether some lane pre-scales.
+        fused: Option<([Fused; MAX / 4], bool)>,
         stage: (i32, i32, i32),
     }
 
     impl Block {
         pub fn new(stage: &OutputStage, ch: usize, lanes: usize) -> Self {
+            Self::bounded(stage, ch, lanes, u64::MAX)
+        }
+
+        /// [`new`](Self::new) for accumulators of magnitude at most `bound`
+        /// (see [`block_bound`](super::block_bound)), which lets quads whose
+        /// lanes shift right by different amounts take the shorter
+        /// [`Fused`] form.
+        pub fn bounded(stage: &OutputStage, ch: usize, lanes: usize, bound: u64) -> Self {
             let ms = multipliers(stage, ch, lanes);
             // The vector form needs `x << left` to be `x · 2^left` (left ≤ 30),
             // `right ≤ 31`, and no multiplier i32::MIN (whose product with
@@ -164,8 +270,24 @@ mod imp {
                 lo: i32x4_splat(stage.act_min.saturating_sub(stage.output_offset)),
                 hi: i32x4_splat(stage.act_max.saturating_sub(stage.output_offset)),
                 scalar: if vector { None } else { Some(ms) },
+                fused: if vector { Self::fused(&safe, bound) } else { None },
                 stage: (stage.output_offset, stage.act_min, stage.act_max),
             }
+        }
+
+        /// [`Fused`] quads for all four, if every one has that form.
+        fn fused(ms: &[QuantizedMultiplier; MAX], bound: u64) -> Option<([Fused; MAX / 4], bool)> {
+            let quads = [0, 1, 2, 3].map(|k| Fused::new(&ms[4 * k..4 * k + 4], bound));
+            let quads = [quads[0]?, quads[1]?, quads[2]?, quads[3]?];
+            let one = i32x4_splat(1);
+            let scaled = quads.iter().any(|q| !i32x4_all_true(i32x4_eq(q.pre, one)));
+            Some((quads, scaled))
+        }
+
+        /// Every quad takes the [`Fused`] form.
+        #[cfg(test)]
+        pub fn is_fused(&self) -> bool {
+            self.fused.is_some()
         }
 
         /// The block is requantized as vectors (its multipliers are all in the vector form's domain).
@@ -186,6 +308,9 @@ mod imp {
         /// when [`is_vector`](Self::is_vector)).
         #[inline(always)]
         pub fn multiply(&self, x: v128, k: usize) -> v128 {
+            if let Some((quads, scaled)) = &self.fused {
+                return quads[k].multiply(x, *scaled);
+            }
             let c = &self.quads[k];
             let x = if self.left { i32x4_mul(x, c.left) } else { x };
             let round = i64x2_splat(1 << 30);
@@ -293,5 +418,65 @@ mod tests {
                 prop_assert_eq!(&got, &want);
             }
         }
+
+        /// Converter-like blocks (multipliers in `[2^30, 2^31)`, a few
+        /// neighbouring shifts, left ones too) on accumulators within the
+        /// bound they are built with: the single-rounding form on wasm,
+        /// compared with the reference near its rounding points too
+        /// (small accumulators, exact halves).
+        #[test]
+        fn a_bounded_block_requantizes_as_the_reference(
+            base in -24i32..=3,
+            spread in prop::collection::vec(0i32..=4, 16),
+            ms in prop::collection::vec(prop_oneof![(1i32 << 30)..=i32::MAX, Just(1 << 30), Just(i32::MAX), Just(0)], 16),
+            bound_log in 0u32..=31,
+            acc in prop::collection::vec(any::<i32>(), 16),
+            near in prop::collection::vec(-4i32..=4, 16),
+            out in -128i32..=127,
+            clamp in prop::sample::select(alloc::vec![(-128, 127), (-20, 127), (-128, 30)]),
+            lanes in 1usize..=16,
+        ) {
+            let ms: Vec<QuantizedMultiplier> = ms
+                .iter()
+                .zip(&spread)
+                .map(|(&multiplier, &d)| QuantizedMultiplier { multiplier, shift: (base + d).min(30) })
+                .collect();
+            let bound = (1u64 << bound_log) - 1;
+            // Accumulators anywhere in [-bound, bound], at its ends, and
+            // on exact halves of the final shift (k·2^(s-1) plus a little).
+            let acc: [i32; 16] = core::array::from_fn(|l| {
+                let b = bound as i64;
+                let x = match l % 4 {
+                    0 => acc[l] as i64 % (b + 1),
+                    1 => if acc[l] < 0 { -b } else { b },
+                    _ => {
+                        let s = (-ms[l].shift).max(0) as u32;
+                        ((acc[l] as i64 % 64) << s.saturating_sub(1).min(20)) + near[l] as i64
+                    }
+                };
+                x.clamp(-b, b) as i32
+            });
+            let stage = OutputStage { input_offset: 0, output_offset: out, act_min: clamp.0, act_max: clamp.1, multipliers: &ms };
+            let b = Block::bounded(&stage, 0, lanes, bound);
+            let want: Vec<i8> = (0..lanes).map(|l| stage.requantize(acc[l], l)).collect();
+            let mut got = alloc::vec![0i8; lanes];
+            b.store(&acc, &mut got);
+            prop_assert_eq!(&got, &want);
+        }
+    }
+
+    /// A converter's block (mbv2-like: shifts -7 and -6 side by side,
+    /// accumulators under 2^22) takes the fused form on wasm.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    #[test]
+    fn converter_blocks_take_the_fused_form() {
+        let ms: Vec<QuantizedMultiplier> =
+            (0..8).map(|l| QuantizedMultiplier { multiplier: (1 << 30) + 12345 * l, shift: -6 - (l % 2) }).collect();
+        let stage = OutputStage { input_offset: 0, output_offset: -3, act_min: -128, act_max: 127, multipliers: &ms };
+        assert!(Block::bounded(&stage, 0, 8, 1 << 22).is_fused());
+        // Without a bound only a quad of equal shifts can.
+        assert!(!Block::new(&stage, 0, 8).is_fused());
+        let even: Vec<QuantizedMultiplier> = ms.iter().map(|m| QuantizedMultiplier { shift: -6, ..*m }).collect();
+        assert!(Block::new(&OutputStage { multipliers: &even, ..stage }, 0, 8).is_fused());
     }
 }
