@@ -154,7 +154,14 @@ mod simd {
     /// where the output multiplier or clamp is outside the vector form).
     pub fn run(p: &RescaledParams, t1: &[i32; 256], t2: &[i32; 256], a: &[i8], b: &[i8], out: &mut [i8]) -> usize {
         let m = [p.output];
-        let stage = OutputStage { input_offset: 0, output_offset: 0, act_min: 0, act_max: 0, multipliers: &m };
+        // The real offset and clamp: `multiply` may rely on them (see `Block::multiply`).
+        let stage = OutputStage {
+            input_offset: 0,
+            output_offset: p.output_offset,
+            act_min: p.act_min,
+            act_max: p.act_max,
+            multipliers: &m,
+        };
         let q = Block::new(&stage, 0, 4);
         if !q.is_vector() || p.act_min < -128 || p.act_max > 127 {
             return 0;

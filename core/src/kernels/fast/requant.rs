@@ -214,11 +214,18 @@ mod imp {
             })
         }
 
+        /// `signed`: a negative accumulator's result is not clamped away
+        /// (see [`Block::multiply`]); without it the `x ≥ 0` constant serves
+        /// every lane.
         #[inline(always)]
-        fn multiply(&self, x: v128, scaled: bool) -> v128 {
+        fn multiply(&self, x: v128, scaled: bool, signed: bool) -> v128 {
             let x = if scaled { i32x4_mul(x, self.pre) } else { x };
             let (lo, hi) = (i64x2_extmul_low_i32x4(x, self.m), i64x2_extmul_high_i32x4(x, self.m));
-            if self.right == 0 {
+            if self.right == 0 || !signed {
+                if self.right > 0 {
+                    let high = i32x4_shuffle::<1, 3, 5, 7>(i64x2_add(lo, self.pos[0]), i64x2_add(hi, self.pos[1]));
+                    return i32x4_shr(high, self.right - 1);
+                }
                 return bits_31_62(i64x2_add(lo, self.pos[0]), i64x2_add(hi, self.pos[1]));
             }
             let sign = i32x4_shr(x, 31);
@@ -243,6 +250,13 @@ mod imp {
         scalar: Option<[QuantizedMultiplier; MAX]>,
         /// Every quad in one rounding, and whether some lane pre-scales.
         fused: Option<([Fused; MAX / 4], bool)>,
+        /// Negative accumulators can give results the clamp keeps: the
+        /// activation's lower bound is below the output offset.
+        signed: bool,
+        /// The output offset as `i16`s and the clamp as `i8`s, where all
+        /// three are int8 values (always, for converter output): the offset
+        /// and the clamp then go on the narrowed bytes.
+        bytes: Option<(v128, v128, v128)>,
         stage: (i32, i32, i32),
     }
 
@@ -271,6 +285,14 @@ mod imp {
                 hi: i32x4_splat(stage.act_max.saturating_sub(stage.output_offset)),
                 scalar: if vector { None } else { Some(ms) },
                 fused: if vector { Self::fused(&safe, bound) } else { None },
+                signed: stage.act_min < stage.output_offset,
+                bytes: [stage.output_offset, stage.act_min, stage.act_max]
+                    .iter()
+                    .all(|v| (-128..=127).contains(v))
+                    .then(|| {
+                        let (lo, hi) = (stage.act_min as i8, stage.act_max as i8);
+                        (i16x8_splat(stage.output_offset as i16), i8x16_splat(lo), i8x16_splat(hi))
+                    }),
                 stage: (stage.output_offset, stage.act_min, stage.act_max),
             }
         }
@@ -305,11 +327,16 @@ mod imp {
         }
 
         /// `apply(x)` of quad `k`'s four multipliers, lane by lane (only
-        /// when [`is_vector`](Self::is_vector)).
+        /// when [`is_vector`](Self::is_vector)), wherever the block's stage
+        /// tells results apart: plus the output offset and clamped to the
+        /// activation, it is the reference's output. (Where the clamp's lower
+        /// bound is at or above the output offset, every result of a negative
+        /// accumulator clamps to it, and [`Fused`] skips the sign's constant:
+        /// the `x ≥ 0` one gives such lanes a result ≤ 0 as well.)
         #[inline(always)]
         pub fn multiply(&self, x: v128, k: usize) -> v128 {
             if let Some((quads, scaled)) = &self.fused {
-                return quads[k].multiply(x, *scaled);
+                return quads[k].multiply(x, *scaled, self.signed);
             }
             let c = &self.quads[k];
             let x = if self.left { i32x4_mul(x, c.left) } else { x };
@@ -357,11 +384,23 @@ mod imp {
             }
             let zero = i32x4_splat(0);
             let mut v = [zero; MAX / 4];
-            for (k, (v, a)) in v.iter_mut().zip(acc).enumerate() {
-                *v = self.quad(*a, k);
-            }
-            // Every lane is in [-128, 127] by now: the saturating narrows are exact.
-            let bytes = i8x16_narrow_i16x8(i16x8_narrow_i32x4(v[0], v[1]), i16x8_narrow_i32x4(v[2], v[3]));
+            let bytes = if let Some((out, lo, hi)) = self.bytes {
+                for (k, (v, a)) in v.iter_mut().zip(acc).enumerate() {
+                    *v = self.multiply(*a, k);
+                }
+                // `clamp(r + out)` with `r + out` saturated to i16, then to
+                // i8: exact, as a sum that saturates (|out| ≤ 128) is past
+                // every int8 bound on the same side.
+                let words = |a, b| i16x8_add_sat(i16x8_narrow_i32x4(a, b), out);
+                let b = i8x16_narrow_i16x8(words(v[0], v[1]), words(v[2], v[3]));
+                i8x16_min(i8x16_max(b, lo), hi)
+            } else {
+                for (k, (v, a)) in v.iter_mut().zip(acc).enumerate() {
+                    *v = self.quad(*a, k);
+                }
+                // Every lane is in [-128, 127] by now: the saturating narrows are exact.
+                i8x16_narrow_i16x8(i16x8_narrow_i32x4(v[0], v[1]), i16x8_narrow_i32x4(v[2], v[3]))
+            };
             if n == 16 {
                 // SAFETY: `out` holds 16 bytes.
                 unsafe { v128_store(out.as_mut_ptr().cast(), bytes) };
@@ -433,9 +472,17 @@ mod tests {
             acc in prop::collection::vec(any::<i32>(), 16),
             near in prop::collection::vec(-4i32..=4, 16),
             out in -128i32..=127,
-            clamp in prop::sample::select(alloc::vec![(-128, 127), (-20, 127), (-128, 30)]),
+            clamp in prop::sample::select(alloc::vec![(-128, 127), (-20, 127), (-128, 30), (5, -5)]),
+            relu in 0usize..4,
             lanes in 1usize..=16,
         ) {
+            // RELU-like clamps too: a lower bound at the output offset (RELU,
+            // RELU6) or above it, where negative accumulators clamp away, and
+            // one just below it, where they do not.
+            let clamp = match relu {
+                0 => clamp,
+                r => ((out + [-1, 0, 2][r - 1]).clamp(-128, 127), 127),
+            };
             let ms: Vec<QuantizedMultiplier> = ms
                 .iter()
                 .zip(&spread)
@@ -443,15 +490,18 @@ mod tests {
                 .collect();
             let bound = (1u64 << bound_log) - 1;
             // Accumulators anywhere in [-bound, bound], at its ends, and
-            // on exact halves of the final shift (k·2^(s-1) plus a little).
+            // around the rounding shift's ties.
             let acc: [i32; 16] = core::array::from_fn(|l| {
                 let b = bound as i64;
                 let x = match l % 4 {
                     0 => acc[l] as i64 % (b + 1),
                     1 => if acc[l] < 0 { -b } else { b },
                     _ => {
-                        let s = (-ms[l].shift).max(0) as u32;
-                        ((acc[l] as i64 % 64) << s.saturating_sub(1).min(20)) + near[l] as i64
+                        // `x` whose high multiply `h ≈ x·m / 2^31` is (2k + 1)·2^(s−1),
+                        // a tie of the rounding shift by `s`, give or take a few.
+                        let s = (-ms[l].shift).max(1) as u32;
+                        let tie = (2 * (acc[l] as i64 % 8) + 1) << (s - 1);
+                        (tie << 31) / (ms[l].multiplier.max(1) as i64) + near[l] as i64
                     }
                 };
                 x.clamp(-b, b) as i32
