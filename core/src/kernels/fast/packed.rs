@@ -420,27 +420,31 @@ mod imp {
             )
         }
         #[inline(always)]
-        fn run<const P: usize>(
-            j: &Interior,
-            units: &[Option<Self::Unit>],
-            u0: usize,
-            output: &mut [i8],
-            at: usize,
-            o: usize,
-        ) {
+        fn run<const P: usize>(j: &Interior, units: &[Self::Unit], u0: usize, output: &mut [i8], at: usize, o: usize) {
             let s = &j.shape;
             let pairs = s.f_row.div_ceil(2);
             let taps = s.kh * pairs;
             let mut wide = MaybeUninit::<[[i16; WINDOW]; P]>::uninit();
             let wide = wide.as_mut_ptr().cast::<i16>();
             let x = j.call.input.as_ptr();
+            let wide_row = s.f_row.div_ceil(2) * 2;
             for p in 0..P {
+                if s.tap == s.in_c {
+                    // Contiguous kernel rows (no dilation along them): one run a row.
+                    for ky in 0..s.kh {
+                        // SAFETY: `Interior::row` checked the window's reads; it fits `WINDOW`.
+                        unsafe {
+                            widen(x.add(at + p * s.step + ky * s.row), s.f_row, wide.add(p * WINDOW + ky * wide_row))
+                        };
+                    }
+                    continue;
+                }
                 for (from, n, to) in s.runs() {
-                    // SAFETY: `Interior::row` checked the window's reads; it fits `WINDOW`.
+                    // SAFETY: as above.
                     unsafe { widen(x.add(at + p * s.step + from), n, wide.add(p * WINDOW + to)) };
                 }
             }
-            for (i, (rq, bias)) in units.iter().flatten().enumerate() {
+            for (i, (rq, bias)) in units.iter().enumerate() {
                 let bi = u0 + i;
                 // SAFETY: the block holds `taps` pairs of 16 bytes; the widened windows `2·taps` i16s.
                 unsafe {
@@ -602,14 +606,7 @@ mod avx2 {
             unsafe { (Requant8::new(&j.call.k.stage, oc, lanes), _mm256_loadu_si256(bias.as_ptr().cast())) }
         }
         #[inline(always)]
-        fn run<const P: usize>(
-            j: &Interior,
-            units: &[Option<Self::Unit>],
-            u0: usize,
-            output: &mut [i8],
-            at: usize,
-            o: usize,
-        ) {
+        fn run<const P: usize>(j: &Interior, units: &[Self::Unit], u0: usize, output: &mut [i8], at: usize, o: usize) {
             // SAFETY: as above; `Interior::row` checked the pixels' reads and writes.
             unsafe { tile::<P>(j, units, u0, output, at, o) }
         }
@@ -623,7 +620,7 @@ mod avx2 {
     #[inline]
     unsafe fn tile<const P: usize>(
         j: &Interior,
-        units: &[Option<(Requant8, __m256i)>],
+        units: &[(Requant8, __m256i)],
         u0: usize,
         output: &mut [i8],
         at: usize,
@@ -634,7 +631,7 @@ mod avx2 {
         let mut wide = MaybeUninit::<[[i16; WINDOW]; P]>::uninit();
         let wide = wide.as_mut_ptr().cast::<i16>();
         widen_windows::<P>(j, at, wide);
-        for (i, (rq, bias)) in units.iter().flatten().enumerate() {
+        for (i, (rq, bias)) in units.iter().enumerate() {
             let bi = u0 + i;
             let mut w = j.call.packed.as_ptr().add(bi * taps * 2 * OCB);
             let mut acc = [*bias; P];
@@ -664,6 +661,16 @@ mod avx2 {
     pub unsafe fn widen_windows<const P: usize>(j: &Interior, at: usize, wide: *mut i16) {
         let s = &j.shape;
         let x = j.call.input.as_ptr();
+        if s.tap == s.in_c {
+            // Contiguous kernel rows (no dilation along them): one run a row.
+            let wide_row = s.f_row.div_ceil(2) * 2;
+            for p in 0..P {
+                for ky in 0..s.kh {
+                    widen(x.add(at + p * s.step + ky * s.row), s.f_row, wide.add(p * WINDOW + ky * wide_row));
+                }
+            }
+            return;
+        }
         for p in 0..P {
             for (from, n, to) in s.runs() {
                 widen(x.add(at + p * s.step + from), n, wide.add(p * WINDOW + to));
@@ -743,6 +750,7 @@ mod avx2 {
 #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 mod tiles {
     use super::{Interior, OCB};
+    use core::mem::MaybeUninit;
 
     /// Channels whose units a group prepares at once.
     const GROUP_CHANNELS: usize = 128;
@@ -754,16 +762,9 @@ mod tiles {
         /// A unit's requantization and folded bias.
         type Unit;
         fn unit(j: &Interior, unit: usize) -> Self::Unit;
-        /// `P` pixels (input at `at`, output at `o`) × `units` (all
-        /// `Some`), the first of which is unit `u0`.
-        fn run<const P: usize>(
-            j: &Interior,
-            units: &[Option<Self::Unit>],
-            u0: usize,
-            output: &mut [i8],
-            at: usize,
-            o: usize,
-        );
+        /// `P` pixels (input at `at`, output at `o`) × `units`, the first
+        /// of which is unit `u0`.
+        fn run<const P: usize>(j: &Interior, units: &[Self::Unit], u0: usize, output: &mut [i8], at: usize, o: usize);
     }
 
     /// The interior (windows at most [`WINDOW`]) in tiles of up to four pixels.
@@ -774,9 +775,16 @@ mod tiles {
         let group = GROUP_CHANNELS / (OCB * T::WIDTH);
         for u0 in (0..units).step_by(group) {
             let n = group.min(units - u0);
-            let prepared: [Option<T::Unit>; GROUP_CHANNELS / OCB] =
-                core::array::from_fn(|i| (i < n).then(|| T::unit(j, u0 + i)));
-            let ready = &prepared[..n];
+            // Only the group's units are built, in place: a unit holds its
+            // requantization's vectors (up to a kilobyte with AVX-512), and
+            // building every slot cost a tenth of a small layer's time.
+            let mut slots = [const { MaybeUninit::<T::Unit>::uninit() }; GROUP_CHANNELS / OCB];
+            for (i, slot) in slots.iter_mut().enumerate().take(n) {
+                slot.write(T::unit(j, u0 + i));
+            }
+            // SAFETY: slots `..n` are initialized just above (`n ≤ GROUP_CHANNELS / OCB`);
+            // the units are plain data (nothing to drop).
+            let ready = unsafe { core::slice::from_raw_parts(slots.as_ptr().cast::<T::Unit>(), n) };
             for b in 0..j.call.ow.n {
                 for oy in j.inner.y..j.inner.y_end() {
                     let Some((mut at, mut o)) = j.row(b, oy, output.len()) else {
@@ -867,14 +875,7 @@ mod avx512 {
             unsafe { (Requant16::new(&j.call.k.stage, oc, lanes), _mm512_loadu_si512(bias.as_ptr().cast())) }
         }
         #[inline(always)]
-        fn run<const P: usize>(
-            j: &Interior,
-            units: &[Option<Self::Unit>],
-            u0: usize,
-            output: &mut [i8],
-            at: usize,
-            o: usize,
-        ) {
+        fn run<const P: usize>(j: &Interior, units: &[Self::Unit], u0: usize, output: &mut [i8], at: usize, o: usize) {
             // SAFETY: as above; `Interior::row` checked the pixels' reads and writes.
             unsafe { tile::<P>(j, units, u0, output, at, o) }
         }
@@ -892,7 +893,7 @@ mod avx512 {
     #[inline]
     unsafe fn tile<const P: usize>(
         j: &Interior,
-        units: &[Option<(Requant16, __m512i)>],
+        units: &[(Requant16, __m512i)],
         u0: usize,
         output: &mut [i8],
         at: usize,
@@ -906,7 +907,7 @@ mod avx512 {
         let wide = wide.as_mut_ptr().cast::<i16>();
         widen_windows::<P>(j, at, wide);
         let out = output.as_mut_ptr();
-        for (i, (rq, bias)) in units.iter().flatten().enumerate() {
+        for (i, (rq, bias)) in units.iter().enumerate() {
             let b0 = 2 * (u0 + i);
             let mut w0 = j.call.packed.as_ptr().add(b0 * block_bytes);
             let (mut w1, step1) = if b0 + 1 < blocks { (w0.add(block_bytes), 2 * OCB) } else { (ZERO.as_ptr(), 0) };

@@ -71,13 +71,13 @@ impl<const N: usize> Lanes<N> {
             half: lane(&|m| mask(m) >> 1),
         }
     }
+}
 
-    /// Lane by lane (outside the vector forms' domain).
-    fn scalar(&self, stage: (i32, i32, i32), acc: &mut [i32; N]) {
-        let (off, lo, hi) = stage;
-        for (v, m) in acc.iter_mut().zip(&self.ms) {
-            *v = m.apply_fast(*v).saturating_add(off).max(lo).min(hi);
-        }
+/// Lane by lane (outside the vector forms' domain), with `ms`, the lanes' multipliers.
+fn scalar<const N: usize>(ms: &[QuantizedMultiplier; N], stage: (i32, i32, i32), acc: &mut [i32; N]) {
+    let (off, lo, hi) = stage;
+    for (v, m) in acc.iter_mut().zip(ms) {
+        *v = m.apply_fast(*v).saturating_add(off).max(lo).min(hi);
     }
 }
 
@@ -96,7 +96,7 @@ pub struct Requant8 {
     hi: __m256i,
     /// Some multiplier is outside the vector form's domain: lane by lane
     /// (never for converter output).
-    scalar: Option<Lanes<8>>,
+    scalar: Option<[QuantizedMultiplier; 8]>,
     /// Output offset and clamp, for the lane-by-lane form.
     stage: (i32, i32, i32),
 }
@@ -132,7 +132,7 @@ impl Requant8 {
             lo: _mm256_set1_epi32(stage.act_min.saturating_sub(stage.output_offset)),
             hi: _mm256_set1_epi32(stage.act_max.saturating_sub(stage.output_offset)),
             stage: (stage.output_offset, stage.act_min, stage.act_max),
-            scalar: (!c.vector).then_some(c),
+            scalar: (!c.vector).then_some(c.ms),
         }
     }
 
@@ -147,7 +147,7 @@ impl Requant8 {
         let mut lanes = [0i32; 8];
         // SAFETY: 32 bytes to and from a 32-byte array.
         unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), acc) };
-        c.scalar(self.stage, &mut lanes);
+        scalar(c, self.stage, &mut lanes);
         // SAFETY: as above.
         unsafe { _mm256_loadu_si256(lanes.as_ptr().cast()) }
     }
@@ -208,7 +208,7 @@ pub struct Requant16 {
     out: __m512i,
     lo: __m512i,
     hi: __m512i,
-    scalar: Option<Lanes<16>>,
+    scalar: Option<[QuantizedMultiplier; 16]>,
     stage: (i32, i32, i32),
 }
 
@@ -233,7 +233,7 @@ impl Requant16 {
             lo: _mm512_set1_epi32(stage.act_min.saturating_sub(stage.output_offset)),
             hi: _mm512_set1_epi32(stage.act_max.saturating_sub(stage.output_offset)),
             stage: (stage.output_offset, stage.act_min, stage.act_max),
-            scalar: (!c.vector).then_some(c),
+            scalar: (!c.vector).then_some(c.ms),
         }
     }
 
@@ -248,7 +248,7 @@ impl Requant16 {
             let mut lanes = [0i32; 16];
             // SAFETY: 64 bytes to and from a 64-byte array.
             unsafe { _mm512_storeu_si512(lanes.as_mut_ptr().cast(), acc) };
-            c.scalar(self.stage, &mut lanes);
+            scalar(c, self.stage, &mut lanes);
             // SAFETY: as above.
             return unsafe { _mm512_loadu_si512(lanes.as_ptr().cast()) };
         }
