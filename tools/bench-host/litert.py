@@ -49,14 +49,20 @@ def criterion_ms(name):
 
 
 def main():
-    rows = ["| model | patchwise (criterion) | TFLite BUILTIN_REF | TFLite XNNPACK |", "|---|---|---|---|"]
+    rows = [
+        "| model | patchwise (criterion) | TFLite BUILTIN_REF | TFLite XNNPACK | patchwise layer by layer / XNNPACK |",
+        "|---|---|---:|---:|---:|",
+    ]
     for name in MODELS:
         model = ROOT / "models" / f"{name}.tflite"
         x = npy(ROOT / "tests" / "golden" / "models" / f"{name}.random.in0.npy")
         ref = time_litert(model, OpResolverType.BUILTIN_REF, x)
         xnn = time_litert(model, OpResolverType.AUTO, x)
-        ours = "; ".join(f"{k}: {v:.1f} ms" for k, v in criterion_ms(name).items()) or "not measured"
-        rows.append(f"| {name} | {ours} | {ref:.1f} ms | {xnn:.1f} ms |")
+        crit = criterion_ms(name)
+        ours = "; ".join(f"{k}: {v:.2f} ms" for k, v in crit.items()) or "not measured"
+        layer = crit.get("layer by layer")
+        ratio = f"{layer / xnn:.2f}×" if layer else "—"
+        rows.append(f"| {name} | {ours} | {ref:.2f} ms | {xnn:.2f} ms | {ratio} |")
     print("\n".join(rows))
 
 

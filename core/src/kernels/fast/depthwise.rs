@@ -1061,23 +1061,37 @@ mod avx2 {
 
         #[inline(always)]
         unsafe fn block(k: &Weighted, folded: &[i32], c: usize, c0: usize, lanes: usize) -> Block {
-            let taps: [__m256i; 10] = core::array::from_fn(|t| {
-                let a: [i16; 16] =
-                    core::array::from_fn(|l| if t < 9 && l < lanes { k.filter[t * c + c0 + l] as i16 } else { 0 });
-                _mm256_loadu_si256(a.as_ptr().cast())
-            });
-            let bias = |order: [usize; 8]| {
-                let a: [i32; 8] = order.map(|l| if l < lanes { folded[c0 + l] } else { 0 });
-                _mm256_loadu_si256(a.as_ptr().cast())
-            };
-            let rq = |order: [usize; 8]| Requant8::lanes(&k.stage, order.map(|l| (l < lanes).then_some(c0 + l)));
+            // Plain loops, not closures: a closure does not inherit this
+            // function's AVX2, and its intrinsics became calls.
+            let mut taps16 = [[0i16; 16]; 10];
+            for (t, row) in taps16.iter_mut().enumerate().take(9) {
+                for (l, w) in row.iter_mut().enumerate().take(lanes) {
+                    *w = k.filter[t * c + c0 + l] as i16;
+                }
+            }
+            let mut taps = [_mm256_setzero_si256(); 10];
+            for (v, row) in taps.iter_mut().zip(&taps16) {
+                *v = _mm256_loadu_si256(row.as_ptr().cast());
+            }
+            let mut w = [[_mm256_setzero_si256(); 5]; 2];
+            for (p, &(a, b)) in PAIRS.iter().enumerate() {
+                w[0][p] = _mm256_unpacklo_epi16(taps[a], taps[b]);
+                w[1][p] = _mm256_unpackhi_epi16(taps[a], taps[b]);
+            }
+            let mut bias = [[0i32; 8]; 2];
+            let mut chans = [[None; 8]; 2];
+            for (h, order) in [LO, HI].iter().enumerate() {
+                for (i, &l) in order.iter().enumerate() {
+                    if l < lanes {
+                        bias[h][i] = folded[c0 + l];
+                        chans[h][i] = Some(c0 + l);
+                    }
+                }
+            }
             Block {
-                w: [
-                    PAIRS.map(|(a, b)| _mm256_unpacklo_epi16(taps[a], taps[b])),
-                    PAIRS.map(|(a, b)| _mm256_unpackhi_epi16(taps[a], taps[b])),
-                ],
-                bias: [bias(LO), bias(HI)],
-                rq: [rq(LO), rq(HI)],
+                w,
+                bias: [_mm256_loadu_si256(bias[0].as_ptr().cast()), _mm256_loadu_si256(bias[1].as_ptr().cast())],
+                rq: [Requant8::lanes(&k.stage, chans[0]), Requant8::lanes(&k.stage, chans[1])],
             }
         }
 

@@ -56,20 +56,19 @@ impl<const N: usize> Lanes<N> {
         // (see `Requant8::apply`).
         let vector = ms.iter().all(|m| m.multiplier != i32::MIN && (-31..=30).contains(&m.shift))
             && stage.output_offset.unsigned_abs() < 1 << 24;
-        let lane = |f: &dyn Fn(&QuantizedMultiplier) -> i32| -> [i32; N] {
-            core::array::from_fn(|l| if vector { f(&ms[l]) } else { 0 })
-        };
-        let right = |m: &QuantizedMultiplier| (-m.shift).max(0);
-        let mask = |m: &QuantizedMultiplier| ((1u64 << right(m)) - 1) as i32;
-        Lanes {
-            ms,
-            vector,
-            left: lane(&|m| m.shift.max(0)),
-            m: lane(&|m| m.multiplier),
-            right: lane(&right),
-            mask: lane(&mask),
-            half: lane(&|m| mask(m) >> 1),
+        // One pass over the lanes (this runs for every channel block of every call).
+        let mut c = Lanes { ms, vector, left: [0; N], m: [0; N], right: [0; N], mask: [0; N], half: [0; N] };
+        if vector {
+            for (l, q) in ms.iter().enumerate() {
+                let right = (-q.shift).max(0);
+                c.left[l] = q.shift.max(0);
+                c.m[l] = q.multiplier;
+                c.right[l] = right;
+                c.mask[l] = ((1u64 << right) - 1) as i32;
+                c.half[l] = c.mask[l] >> 1;
+            }
         }
+        c
     }
 }
 
@@ -119,15 +118,20 @@ impl Requant8 {
     #[target_feature(enable = "avx2")]
     pub fn lanes(stage: &OutputStage, chans: [Option<usize>; 8]) -> Self {
         let c = Lanes::<8>::new(stage, chans);
-        // SAFETY: 32 bytes read from a 32-byte array.
-        let v = |a: &[i32; 8]| unsafe { _mm256_loadu_si256(a.as_ptr().cast()) };
+        // A macro, not a closure: a closure would not inherit AVX2, and its intrinsic became a call.
+        macro_rules! v {
+            // SAFETY: 32 bytes read from a 32-byte array.
+            ($a:expr) => {
+                unsafe { _mm256_loadu_si256($a.as_ptr().cast()) }
+            };
+        }
         Requant8 {
-            left: v(&c.left),
-            m: v(&c.m),
-            m_odd: _mm256_srli_epi64::<32>(v(&c.m)),
-            right: v(&c.right),
-            mask: v(&c.mask),
-            half: v(&c.half),
+            left: v!(c.left),
+            m: v!(c.m),
+            m_odd: _mm256_srli_epi64::<32>(v!(c.m)),
+            right: v!(c.right),
+            mask: v!(c.mask),
+            half: v!(c.half),
             out: _mm256_set1_epi32(stage.output_offset),
             lo: _mm256_set1_epi32(stage.act_min.saturating_sub(stage.output_offset)),
             hi: _mm256_set1_epi32(stage.act_max.saturating_sub(stage.output_offset)),
@@ -220,15 +224,19 @@ impl Requant16 {
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     pub fn new(stage: &OutputStage, ch: usize, lanes: usize) -> Self {
         let c = Lanes::<16>::new(stage, core::array::from_fn(|l| (l < lanes).then_some(ch + l)));
-        // SAFETY: 64 bytes read from a 64-byte array.
-        let v = |a: &[i32; 16]| unsafe { _mm512_loadu_si512(a.as_ptr().cast()) };
+        macro_rules! v {
+            // SAFETY: 64 bytes read from a 64-byte array.
+            ($a:expr) => {
+                unsafe { _mm512_loadu_si512($a.as_ptr().cast()) }
+            };
+        }
         Requant16 {
-            left: v(&c.left),
-            m: v(&c.m),
-            m_odd: _mm512_srli_epi64::<32>(v(&c.m)),
-            right: v(&c.right),
-            mask: v(&c.mask),
-            half: v(&c.half),
+            left: v!(c.left),
+            m: v!(c.m),
+            m_odd: _mm512_srli_epi64::<32>(v!(c.m)),
+            right: v!(c.right),
+            mask: v!(c.mask),
+            half: v!(c.half),
             out: _mm512_set1_epi32(stage.output_offset),
             lo: _mm512_set1_epi32(stage.act_min.saturating_sub(stage.output_offset)),
             hi: _mm512_set1_epi32(stage.act_max.saturating_sub(stage.output_offset)),
