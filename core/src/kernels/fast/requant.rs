@@ -128,18 +128,25 @@ mod imp {
 
     impl Quad {
         fn new(q: &[QuantizedMultiplier]) -> Self {
-            let left = |m: &QuantizedMultiplier| 1i32 << m.shift.max(0);
-            let right = |m: &QuantizedMultiplier| (-m.shift).max(0) as u32;
-            let lanes = |f: &dyn Fn(&QuantizedMultiplier) -> i32| i32x4(f(&q[0]), f(&q[1]), f(&q[2]), f(&q[3]));
-            let mask = |m: &QuantizedMultiplier| ((1u64 << right(m)) - 1) as i32;
-            Quad {
-                left: lanes(&left),
-                m: lanes(&|m| m.multiplier),
-                down: lanes(&|m| if right(m) == 0 { 1 } else { 1 << (31 - right(m)) }),
-                keep: lanes(&|m| if right(m) == 0 { -1 } else { 0 }),
-                mask: lanes(&mask),
-                half: lanes(&|m| mask(m) >> 1),
+            // One pass over the lanes (no closures: this runs for every block of every call).
+            let [mut left, mut m, mut down, mut keep, mut mask, mut half] = [[0i32; 4]; 6];
+            for (l, q) in q.iter().enumerate().take(4) {
+                let right = (-q.shift).max(0) as u32;
+                left[l] = 1 << q.shift.max(0);
+                m[l] = q.multiplier;
+                down[l] = if right == 0 { 1 } else { 1 << (31 - right) };
+                keep[l] = if right == 0 { -1 } else { 0 };
+                mask[l] = ((1u64 << right) - 1) as i32;
+                half[l] = mask[l] >> 1;
             }
+            let v = |a: [i32; 4]| i32x4(a[0], a[1], a[2], a[3]);
+            Quad { left: v(left), m: v(m), down: v(down), keep: v(keep), mask: v(mask), half: v(half) }
+        }
+
+        /// Unused lanes (the block is [`Fused`]).
+        fn zero() -> Self {
+            let z = i32x4_splat(0);
+            Quad { left: z, m: z, down: z, keep: z, mask: z, half: z }
         }
     }
 
@@ -277,14 +284,17 @@ mod imp {
             let vector = ms.iter().all(|m| m.multiplier != i32::MIN && (-31..=30).contains(&m.shift))
                 && stage.output_offset.unsigned_abs() < 1 << 24;
             let safe = if vector { ms } else { [QuantizedMultiplier { multiplier: 0, shift: 0 }; MAX] };
+            let fused = if vector { Self::fused(&safe, bound) } else { None };
+            // The two-rounding quads only where the block is not fused.
+            let quad = |k: usize| if fused.is_some() { Quad::zero() } else { Quad::new(&safe[4 * k..4 * k + 4]) };
             Block {
-                quads: core::array::from_fn(|k| Quad::new(&safe[4 * k..4 * k + 4])),
+                quads: [quad(0), quad(1), quad(2), quad(3)],
                 left: safe.iter().any(|m| m.shift > 0),
                 out: i32x4_splat(stage.output_offset),
                 lo: i32x4_splat(stage.act_min.saturating_sub(stage.output_offset)),
                 hi: i32x4_splat(stage.act_max.saturating_sub(stage.output_offset)),
                 scalar: if vector { None } else { Some(ms) },
-                fused: if vector { Self::fused(&safe, bound) } else { None },
+                fused,
                 signed: stage.act_min < stage.output_offset,
                 bytes: [stage.output_offset, stage.act_min, stage.act_max]
                     .iter()
