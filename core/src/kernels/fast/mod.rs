@@ -126,7 +126,15 @@ mod tests {
                     (
                         -128i32..=127,
                         -128i32..=127,
-                        prop::sample::select(alloc::vec![(-128, 127), (-20, 127), (-128, 30)]),
+                        // `i32::MIN`: RELU, the lower bound at the output zero
+                        // point; `i32::MAX`: one below it.
+                        prop::sample::select(alloc::vec![
+                            (-128, 127),
+                            (-20, 127),
+                            (-128, 30),
+                            (i32::MIN, 127),
+                            (i32::MAX, 127)
+                        ]),
                     ),
                     prop::collection::vec((1u32 << 30..u32::MAX >> 1, -12i32..2), cmax),
                     any::<(usize, usize, usize, usize)>(),
@@ -134,6 +142,11 @@ mod tests {
             })
             .prop_map(
                 |((n, h, w, c, oc, k, stride, dil, same), input, filter, bias, (zp_in, zp_out, act), m, region)| {
+                    let act = match act.0 {
+                        i32::MIN => (zp_out, act.1),
+                        i32::MAX => ((zp_out - 1).max(-128), act.1),
+                        _ => act,
+                    };
                     Problem {
                         n,
                         h,

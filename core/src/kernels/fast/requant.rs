@@ -525,6 +525,36 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// [`store_strided`] with a [`NarrowStage`](crate::kernels::conv::NarrowStage)
+        /// under RELU-like clamps (at, above and just below the output
+        /// offset), on accumulators at the rounding shift's ties, where the
+        /// sign correction decides.
+        #[test]
+        fn a_narrow_run_requantizes_as_the_reference_under_relu_clamps(
+            m in (1i32 << 30)..=i32::MAX,
+            shift in -12i32..=1,
+            out in -128i32..=127,
+            rel in prop::sample::select(alloc::vec![-1, 0, 2]),
+            k in -64i64..64,
+            near in prop::collection::vec(-3i64..=3, 8),
+        ) {
+            let ms = [QuantizedMultiplier { multiplier: m, shift }];
+            let act_min = (out + rel).clamp(-128, 127);
+            let stage = OutputStage { input_offset: 0, output_offset: out, act_min, act_max: 127, multipliers: &ms };
+            // `h ≈ acc·m / 2^31` at (2k + 1)·2^(s−1), give or take a few.
+            let s = (-shift).max(1) as u32;
+            let tie = ((2 * k + 1) << (s - 1) << 31) / m as i64;
+            let acc: Vec<i32> = near.iter().map(|d| (tie + d) as i32).collect();
+            let bound = acc.iter().map(|a| a.unsigned_abs() as u64).max().unwrap_or(0);
+            let narrow = stage.narrow(0, bound).expect("small accumulators");
+            let want: Vec<i8> = acc.iter().map(|&a| stage.requantize(a, 0)).collect();
+            let mut got = alloc::vec![0i8; acc.len()];
+            store_strided(narrow, &acc, &mut got, 1);
+            prop_assert_eq!(got, want);
+        }
+    }
+
     /// A converter's block (mbv2-like: shifts -7 and -6 side by side,
     /// accumulators under 2^22) takes the fused form on wasm.
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
