@@ -1,12 +1,13 @@
 //! DEPTHWISE_CONV_2D, optimized: equal to the reference kernels in
 //! [`crate::kernels::depthwise`] byte for byte.
 //!
-//! Depth multiplier 1 and dilation 1 (the MobileNet/BlazeFace case): inside
-//! the input, each pixel accumulates blocks of [`LANES`] channels tap by tap
+//! Depth multiplier 1 (the MobileNet/BlazeFace case, dilated windows too):
+//! inside the input, each pixel accumulates blocks of [`LANES`] channels tap by tap
 //! through [`mac_lanes`] (channels are contiguous in NHWC and in the
 //! `[1, kh, kw, c]` filter), starting from `bias + input_offset·Σw`
 //! (prepared once, [`folded_bias`]). Pixels whose window reaches into the
-//! padding run the reference kernel.
+//! padding sum their valid taps (`border_band`), or, dilated, run the
+//! reference kernel.
 //!
 //! The 3×3 kernel (MobileNet's, BlazeFace's, YOLO's) has faster forms that
 //! read the padding as the input zero point: on boards a channel at a time
@@ -74,11 +75,12 @@ fn nhwc(
 ) {
     let c = ow.c;
     let fits = k.filter.len() >= g.kh * g.kw * c && folded.len() == c && iw.c == c;
-    if depth_multiplier != 1 || g.dil_h != 1 || g.dil_w != 1 || !fits {
+    if depth_multiplier != 1 || !fits {
         return reference(g, depth_multiplier, k, input, iw, output, ow, region);
     }
+    let dilated = g.dil_h != 1 || g.dil_w != 1;
     #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
-    if lanes {
+    if lanes && !dilated {
         let io = ring::Io {
             src: input.as_ptr(),
             src_len: input.len(),
@@ -94,19 +96,29 @@ fn nhwc(
     // At stride 1 and on rows of at least 16 pixels: a channel's row costs a
     // gather and two calls whatever its width, and at stride 2 each output
     // row gathers two input rows; there channel blocks across pixels cost less.
-    let ring_fits =
-        g.stride_h == 1 && g.stride_w == 1 && region.w >= 16 && (-128..=127).contains(&-k.stage.input_offset);
+    let ring_fits = g.stride_h == 1
+        && g.stride_w == 1
+        && !dilated
+        && region.w >= 16
+        && (-128..=127).contains(&-k.stage.input_offset);
     if let Some(cols) = ring::columns(g, iw, region, STACK_RING).filter(|_| ring_fits) {
         return nhwc_3x3(g, k, folded, input, iw, output, ow, region, cols);
     }
-    let inner = interior(g, region);
+    // The interior of the dilated windows' extent.
+    let extent = Geometry { kh: (g.kh - 1) * g.dil_h + 1, kw: (g.kw - 1) * g.dil_w + 1, ..*g };
+    let inner = interior(&extent, region);
     for band in border(region, inner) {
-        border_band(g, k, input, iw, output, ow, band);
+        if dilated {
+            // A dilated window's valid taps are not one range: the reference's own loop.
+            reference(g, 1, k, input, iw, output, ow, band);
+        } else {
+            border_band(g, k, input, iw, output, ow, band);
+        }
     }
     let f_row = g.kw * c;
     // A 3×3 window's nine taps, from its origin, in the input and the filter.
     let row = iw.rect.w * c;
-    let xt: Taps<9> = Taps::new(core::array::from_fn(|t| t / 3 * row + t % 3 * c));
+    let xt: Taps<9> = Taps::new(core::array::from_fn(|t| t / 3 * g.dil_h * row + t % 3 * g.dil_w * c));
     let wt: Taps<9> = Taps::new(core::array::from_fn(|t| t * c));
     // Channel blocks outermost, so that each block's requantization
     // constants are worked out once for all its pixels (and, on wasm, the
@@ -128,9 +140,9 @@ fn nhwc(
                 for ch in if c < LANES { 0 } else { c }..c {
                     let mut acc = 0i32;
                     for ky in 0..g.kh {
-                        let (i, f) = (iw.offset(b, y0 + ky, x0) + ch, ky * f_row + ch);
+                        let (i, f) = (iw.offset(b, y0 + ky * g.dil_h, x0) + ch, ky * f_row + ch);
                         for kx in 0..g.kw {
-                            acc = acc.wrapping_add(input[i + kx * c] as i32 * k.filter[f + kx * c] as i32);
+                            acc = acc.wrapping_add(input[i + kx * g.dil_w * c] as i32 * k.filter[f + kx * c] as i32);
                         }
                     }
                     output[o + ch] = k.stage.requantize_fast(acc.wrapping_add(folded[ch]), ch);
@@ -188,9 +200,9 @@ impl Lanes<'_> {
             mac_taps(&mut acc, self.input, self.iw.offset(b, y0, x0) + ch, self.xt, self.k.filter, ch, self.wt);
         } else {
             for ky in 0..g.kh {
-                let (at, w) = (self.iw.offset(b, y0 + ky, x0) + ch, ky * f_row + ch);
+                let (at, w) = (self.iw.offset(b, y0 + ky * g.dil_h, x0) + ch, ky * f_row + ch);
                 for kx in 0..g.kw {
-                    mac_lanes(&mut acc, &self.input[at + kx * c..], &self.k.filter[w + kx * c..]);
+                    mac_lanes(&mut acc, &self.input[at + kx * g.dil_w * c..], &self.k.filter[w + kx * c..]);
                 }
             }
         }
