@@ -64,11 +64,31 @@ impl Eval for TransposeKernel {
         let out_shape: [usize; MAX_RANK] =
             core::array::from_fn(|d| if d < r { self.in_shape[self.perm[d] as usize] } else { 1 });
         let total: usize = out_shape[..r].iter().product();
+        // Both tensors whole (checked above), at least `total` elements each:
+        // the gathers below index inside them.
+        if x.data.len() < total * e || out.data.len() < total * e {
+            return Err(crate::Error::Program("TRANSPOSE operands shorter than their shapes"));
+        }
+        if total == 0 || r == 0 {
+            out.data[..total * e].copy_from_slice(&x.data[..total * e]);
+            return Ok(());
+        }
+        // Output rows along the last dimension: one strided gather each.
+        let (inner, step) = (out_shape[r - 1], stride[self.perm[r - 1] as usize]);
         let mut index = [0usize; MAX_RANK];
-        for o in 0..total {
-            let i: usize = (0..r).map(|d| index[d] * stride[self.perm[d] as usize]).sum();
-            out.data[o * e..(o + 1) * e].copy_from_slice(&x.data[i * e..(i + 1) * e]);
-            for d in (0..r).rev() {
+        for o in out.data[..total * e].chunks_exact_mut(inner * e) {
+            let base: usize = (0..r - 1).map(|d| index[d] * stride[self.perm[d] as usize]).sum();
+            if e == 1 {
+                for (k, o) in o.iter_mut().enumerate() {
+                    *o = x.data[base + k * step];
+                }
+            } else {
+                for (k, o) in o.chunks_exact_mut(e).enumerate() {
+                    let i = (base + k * step) * e;
+                    o.copy_from_slice(&x.data[i..i + e]);
+                }
+            }
+            for d in (0..r - 1).rev() {
                 index[d] += 1;
                 if index[d] < out_shape[d] {
                     break;
