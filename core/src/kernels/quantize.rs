@@ -24,13 +24,76 @@ pub(crate) fn value(b: u8, unsigned: bool) -> i32 {
     }
 }
 
-/// float → int8 (or uint8): `round(x / scale) + zero_point`, saturated.
-pub fn quantize_f32(input: impl Iterator<Item = f32>, scale: f32, zero_point: i32, unsigned: bool, output: &mut [u8]) {
+/// float → int8 (or uint8): `round(x / scale) + zero_point`, saturated;
+/// `input` holds the floats as little-endian bytes (as the arena does).
+pub fn quantize_f32(input: &[u8], scale: f32, zero_point: i32, unsigned: bool, output: &mut [u8]) {
+    let n = output.len().min(input.len() / 4);
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let done = simd::quantize(&input[..4 * n], scale, zero_point, unsigned, &mut output[..n]);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let done = 0;
     let (lo, hi) = range(unsigned);
-    for (o, x) in output.iter_mut().zip(input) {
-        let q = libm::roundf(x / scale);
-        // `as i32` saturates (and maps NaN to 0), like the reference's clamp.
-        *o = (q as i32).saturating_add(zero_point).clamp(lo, hi) as u8;
+    for (o, x) in output[done..n].iter_mut().zip(input[4 * done..].chunks_exact(4)) {
+        let x = f32::from_le_bytes([x[0], x[1], x[2], x[3]]);
+        *o = round_to_i32(x / scale).saturating_add(zero_point).clamp(lo, hi) as u8;
+    }
+}
+
+/// wasm32 `simd128`: sixteen floats a step, the scalar loop's arithmetic
+/// lane by lane (IEEE division, the same rounding from the truncation's
+/// remainder), after a clamp to ±2^30 that no 8-bit result can tell apart
+/// and that keeps the `i32` steps from wrapping (NaN stays NaN, then 0).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    #![allow(unsafe_code)]
+    use core::arch::wasm32::*;
+
+    /// The first multiple of sixteen of `output`'s elements; returns how many.
+    pub fn quantize(input: &[u8], scale: f32, zero_point: i32, unsigned: bool, output: &mut [u8]) -> usize {
+        let (lo, hi) = super::range(unsigned);
+        if zero_point.unsigned_abs() > 1 << 16 {
+            return 0;
+        }
+        let (s, big) = (f32x4_splat(scale), f32x4_splat((1u32 << 30) as f32));
+        let (half, zp) = (f32x4_splat(0.5), i32x4_splat(zero_point));
+        let (lo, hi) = (i32x4_splat(lo), i32x4_splat(hi));
+        let lanes = |v: v128| {
+            let q = f32x4_pmax(f32x4_pmin(f32x4_div(v, s), big), f32x4_neg(big));
+            let t = i32x4_trunc_sat_f32x4(q);
+            let d = f32x4_sub(q, f32x4_convert_i32x4(t));
+            // The comparisons' all-ones lanes are −1: up subtracts it, down adds it.
+            let t = i32x4_add(i32x4_sub(t, f32x4_ge(d, half)), f32x4_le(d, f32x4_neg(half)));
+            i32x4_min(i32x4_max(i32x4_add(t, zp), lo), hi)
+        };
+        let n = output.len() / 16 * 16;
+        for (o, x) in output[..n].chunks_exact_mut(16).zip(input.chunks_exact(64)) {
+            // SAFETY: `x` is 64 bytes, `o` 16.
+            unsafe {
+                let v: [v128; 4] = core::array::from_fn(|k| lanes(v128_load(x.as_ptr().add(16 * k).cast())));
+                let (a, b) = (i16x8_narrow_i32x4(v[0], v[1]), i16x8_narrow_i32x4(v[2], v[3]));
+                let bytes = if unsigned { u8x16_narrow_i16x8(a, b) } else { i8x16_narrow_i16x8(a, b) };
+                v128_store(o.as_mut_ptr().cast(), bytes);
+            }
+        }
+        n
+    }
+}
+
+/// `roundf(x) as i32` (half away from zero; `as` saturates and maps NaN to
+/// 0) without `libm`'s software `roundf`: the truncation's remainder
+/// `x − trunc(x)` is exact in `f32`, and decides the step away from zero.
+/// Past 2^23 every `f32` is an integer (remainder 0); past `i32`'s range the
+/// truncation saturates as the rounded value would.
+#[inline(always)]
+pub(crate) fn round_to_i32(x: f32) -> i32 {
+    let t = x as i32;
+    let d = x - t as f32;
+    if d >= 0.5 {
+        t.saturating_add(1)
+    } else if d <= -0.5 {
+        t.saturating_sub(1)
+    } else {
+        t
     }
 }
 
@@ -81,6 +144,7 @@ mod tests {
     //! saturated, int8 → float exactly `s · (q − z)`, int8 → int8 within one
     //! output step of the rescaled value.
     use super::*;
+    use alloc::vec::Vec;
     use proptest::prelude::*;
 
     fn scale() -> impl Strategy<Value = f32> {
@@ -101,14 +165,50 @@ mod tests {
     }
 
     proptest! {
+        /// A run of any floats (NaN, infinities, far past the int8 range,
+        /// exact halves of the scale) as each element alone: the SIMD steps
+        /// on wasm and the scalar tail agree.
+        #[test]
+        fn a_run_quantizes_as_each_element(
+            bits in prop::collection::vec(any::<u32>(), 0..80),
+            halves in prop::collection::vec(-300i32..300, 80),
+            s in scale(),
+            z in -128i32..=127,
+            unsigned in any::<bool>(),
+        ) {
+            let xs: Vec<f32> = bits
+                .iter()
+                .zip(&halves)
+                .enumerate()
+                .map(|(i, (&b, &h))| if i % 2 == 0 { f32::from_bits(b) } else { (h as f32 + 0.5) * s })
+                .collect();
+            let bytes: Vec<u8> = xs.iter().flat_map(|x| x.to_le_bytes()).collect();
+            let z = if unsigned { z + 128 } else { z };
+            let mut run = alloc::vec![0u8; xs.len()];
+            quantize_f32(&bytes, s, z, unsigned, &mut run);
+            for (x, &got) in xs.iter().zip(&run) {
+                let mut one = [0u8];
+                quantize_f32(&x.to_le_bytes(), s, z, unsigned, &mut one);
+                prop_assert_eq!(got, one[0], "{}", x);
+            }
+        }
+
+        #[test]
+        fn round_to_i32_is_libm_roundf_as_i32(bits in any::<u32>(), half in -(1i32 << 24)..(1 << 24)) {
+            // Any f32 (NaN, infinities, subnormals, past i32's range), and exact halves.
+            for x in [f32::from_bits(bits), half as f32 + 0.5, half as f32 - 0.5, (half as f32 + 0.5).next_down()] {
+                prop_assert_eq!(round_to_i32(x), libm::roundf(x) as i32, "{}", x);
+            }
+        }
+
         #[test]
         fn quantize_rounds_half_away_and_saturates(x in -1000.0f32..1000.0, s in scale(), z in -128i32..=127) {
             let mut o = [0u8];
-            quantize_f32(core::iter::once(x), s, z, false, &mut o);
+            quantize_f32(&x.to_le_bytes(), s, z, false, &mut o);
             let q = x / s;
             let r = if q >= 0.0 { libm::floorf(q + 0.5) } else { libm::ceilf(q - 0.5) };
             prop_assert_eq!(o[0] as i8 as i32, (r as i64 + z as i64).clamp(-128, 127) as i32);
-            quantize_f32(core::iter::once(x), s, z + 128, true, &mut o);
+            quantize_f32(&x.to_le_bytes(), s, z + 128, true, &mut o);
             prop_assert_eq!(o[0] as i32, (r as i64 + z as i64 + 128).clamp(0, 255) as i32);
         }
 

@@ -101,8 +101,7 @@ pub(crate) fn prepare_dequantize(p: &mut crate::lower::Prepare) -> Result<Dequan
 impl Eval for QuantizeF32 {
     fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
         elementwise(inputs, out, region, |ins, o, _| {
-            let vals = ins[0].data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
-            quantize_f32(vals, self.output.0, self.output.1, self.unsigned, o);
+            quantize_f32(ins[0].data, self.output.0, self.output.1, self.unsigned, o);
             Ok(())
         })
     }
