@@ -163,6 +163,10 @@ struct Interior<'a> {
     /// The interior, as one row where `flat`.
     inner: Rect,
     shape: Shape,
+    /// The tiles also run the call's border pixels (around `rows`), their
+    /// padded taps read as this input zero point; `None`: the boards'
+    /// kernel ran them.
+    border: Option<i16>,
 }
 
 impl Interior<'_> {
@@ -186,6 +190,48 @@ impl Interior<'_> {
     fn bound(&self, oc: usize, lanes: usize) -> u64 {
         let s = &self.shape;
         super::requant::block_bound(self.call.k.bias, oc, lanes, s.kh * s.f_row)
+    }
+
+    /// Border pixel `(b, oy, ox)`'s window widened into `win` in the tiles'
+    /// layout, its padded taps as the input zero point `zp` (the folded bias
+    /// cancels their products, as the boards' kernel relies on); the
+    /// pixel's output offset, or `None` where a read or the write would
+    /// leave the buffers.
+    #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
+    fn border_window(
+        &self,
+        b: usize,
+        oy: usize,
+        ox: usize,
+        zp: i16,
+        win: &mut [i16; WINDOW],
+        output_len: usize,
+    ) -> Option<usize> {
+        let (Call { g, iw, ow, input, .. }, s) = (self.call, &self.shape);
+        let o = ow.offset(b, oy, ox);
+        if o + s.out_c > output_len {
+            return None;
+        }
+        let wide_row = s.f_row.div_ceil(2) * 2;
+        let (y0, x0) = (g.origin_y(oy), g.origin_x(ox));
+        for ky in 0..s.kh {
+            let row = win.get_mut(ky * wide_row..(ky + 1) * wide_row)?;
+            row[s.f_row..].fill(0);
+            let iy = y0 + (ky * g.dil_h) as isize;
+            for kx in 0..s.kw {
+                let ix = x0 + (kx * g.dil_w) as isize;
+                let dst = &mut row[kx * s.in_c..(kx + 1) * s.in_c];
+                if iy < 0 || ix < 0 || iy as usize >= g.in_h || ix as usize >= g.in_w {
+                    dst.fill(zp);
+                    continue;
+                }
+                let at = iw.offset(b, iy as usize, ix as usize);
+                for (d, &v) in dst.iter_mut().zip(input.get(at..at + s.in_c)?) {
+                    *d = v as i16;
+                }
+            }
+        }
+        Some(o)
     }
 
     /// Output row `oy` by the reference kernel (every image: it is only
@@ -213,11 +259,17 @@ fn conv2d_with<M: Micro>(call: &Call, output: &mut [i8]) {
     // The interior of the dilated windows' extent.
     let extent = Geometry { kh: (g.kh - 1) * g.dil_h + 1, kw: (g.kw - 1) * g.dil_w + 1, ..*g };
     let inner = super::conv::interior(&extent, region);
-    // Pixels whose window reaches into the padding: the boards' kernel reads it as the zero point.
-    for band in super::conv::border(region, inner) {
-        super::conv::conv2d(g, k, folded, input, iw, output, ow, band);
+    // Pixels whose window reaches into the padding read it as the input zero
+    // point: in the tiles (their windows widened one by one), or by the
+    // boards' kernel.
+    let zp = -k.stage.input_offset;
+    let border = (tiles && (-128..=127).contains(&zp)).then_some(zp as i16);
+    if border.is_none() {
+        for band in super::conv::border(region, inner) {
+            super::conv::conv2d(g, k, folded, input, iw, output, ow, band);
+        }
     }
-    if inner.is_empty() {
+    if inner.is_empty() && border.is_none() {
         return;
     }
     // Rows that follow one another in both windows run as one (see `conv::flat`).
@@ -235,7 +287,7 @@ fn conv2d_with<M: Micro>(call: &Call, output: &mut [i8]) {
         f_row,
         out_c,
     };
-    let j = Interior { call: *call, rows, inner, shape };
+    let j = Interior { call: *call, rows, inner, shape, border };
     if tiles {
         M::tiles(&j, output)
     } else {
@@ -422,8 +474,6 @@ mod imp {
         #[inline(always)]
         fn run<const P: usize>(j: &Interior, units: &[Self::Unit], u0: usize, output: &mut [i8], at: usize, o: usize) {
             let s = &j.shape;
-            let pairs = s.f_row.div_ceil(2);
-            let taps = s.kh * pairs;
             let mut wide = MaybeUninit::<[[i16; WINDOW]; P]>::uninit();
             let wide = wide.as_mut_ptr().cast::<i16>();
             let x = j.call.input.as_ptr();
@@ -444,25 +494,57 @@ mod imp {
                     unsafe { widen(x.add(at + p * s.step + from), n, wide.add(p * WINDOW + to)) };
                 }
             }
-            for (i, (rq, bias)) in units.iter().enumerate() {
-                let bi = u0 + i;
-                // SAFETY: the block holds `taps` pairs of 16 bytes; the widened windows `2·taps` i16s.
-                unsafe {
-                    let mut w = j.call.packed.as_ptr().add(bi * taps * 2 * OCB);
-                    let mut acc = [*bias; P];
-                    for q in 0..taps {
-                        let (w0, w1) = (i16x8_load_extend_i8x8(w.cast()), i16x8_load_extend_i8x8(w.add(8).cast()));
-                        w = w.add(2 * OCB);
-                        for (p, acc) in acc.iter_mut().enumerate() {
-                            let v = v128_load32_splat(wide.add(p * WINDOW + 2 * q).cast());
-                            acc[0] = i32x4_add(acc[0], i32x4_dot_i16x8(w0, v));
-                            acc[1] = i32x4_add(acc[1], i32x4_dot_i16x8(w1, v));
-                        }
+            // SAFETY: the `P` windows are widened just above.
+            unsafe { compute::<P>(j, units, u0, output, o, wide) }
+        }
+        #[inline(always)]
+        unsafe fn run_wide(
+            j: &Interior,
+            units: &[Self::Unit],
+            u0: usize,
+            output: &mut [i8],
+            o: usize,
+            wide: *const i16,
+        ) {
+            // SAFETY: the caller's.
+            unsafe { compute::<1>(j, units, u0, output, o, wide) }
+        }
+    }
+
+    /// `P` pixels whose windows are widened at `wide` ([`WINDOW`] apart) ×
+    /// `units` (the first is unit `u0`), written at `o`.
+    ///
+    /// # Safety
+    /// `wide` holds the `P` windows; the pixels' writes lie inside `output`.
+    #[inline(always)]
+    unsafe fn compute<const P: usize>(
+        j: &Interior,
+        units: &[(Block, [v128; 2])],
+        u0: usize,
+        output: &mut [i8],
+        o: usize,
+        wide: *const i16,
+    ) {
+        let s = &j.shape;
+        let taps = s.kh * s.f_row.div_ceil(2);
+        for (i, (rq, bias)) in units.iter().enumerate() {
+            let bi = u0 + i;
+            // SAFETY: the block holds `taps` pairs of 16 bytes; the widened windows `2·taps` i16s.
+            unsafe {
+                let mut w = j.call.packed.as_ptr().add(bi * taps * 2 * OCB);
+                let mut acc = [*bias; P];
+                for q in 0..taps {
+                    let (w0, w1) = (i16x8_load_extend_i8x8(w.cast()), i16x8_load_extend_i8x8(w.add(8).cast()));
+                    w = w.add(2 * OCB);
+                    for (p, acc) in acc.iter_mut().enumerate() {
+                        let v = v128_load32_splat(wide.add(p * WINDOW + 2 * q).cast());
+                        acc[0] = i32x4_add(acc[0], i32x4_dot_i16x8(w0, v));
+                        acc[1] = i32x4_add(acc[1], i32x4_dot_i16x8(w1, v));
                     }
-                    let lanes = OCB.min(s.out_c - bi * OCB);
-                    for (p, acc) in acc.iter().enumerate() {
-                        rq.store_vectors(acc, &mut output[o + p * s.out_c + bi * OCB..][..lanes]);
-                    }
+                }
+                let lanes = OCB.min(s.out_c - bi * OCB);
+                for (p, acc) in acc.iter().enumerate() {
+                    rq.store_vectors(acc, &mut output[o + p * s.out_c + bi * OCB..][..lanes]);
                 }
             }
         }
@@ -610,6 +692,18 @@ mod avx2 {
             // SAFETY: as above; `Interior::row` checked the pixels' reads and writes.
             unsafe { tile::<P>(j, units, u0, output, at, o) }
         }
+        #[inline(always)]
+        unsafe fn run_wide(
+            j: &Interior,
+            units: &[Self::Unit],
+            u0: usize,
+            output: &mut [i8],
+            o: usize,
+            wide: *const i16,
+        ) {
+            // SAFETY: as above, and the caller's.
+            unsafe { tile_wide::<1>(j, units, u0, output, o, wide) }
+        }
     }
 
     /// `P` pixels (input at `at`, output at `o`) × the units' channels.
@@ -626,11 +720,29 @@ mod avx2 {
         at: usize,
         o: usize,
     ) {
-        let s = &j.shape;
-        let taps = s.kh * s.f_row.div_ceil(2);
         let mut wide = MaybeUninit::<[[i16; WINDOW]; P]>::uninit();
         let wide = wide.as_mut_ptr().cast::<i16>();
         widen_windows::<P>(j, at, wide);
+        tile_wide::<P>(j, units, u0, output, o, wide)
+    }
+
+    /// `P` pixels whose windows are widened at `wide` ([`WINDOW`] apart) ×
+    /// the units' channels, written at `o`.
+    ///
+    /// # Safety
+    /// The CPU has AVX2; `wide` holds the windows; the writes lie inside `output`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub unsafe fn tile_wide<const P: usize>(
+        j: &Interior,
+        units: &[(Requant8, __m256i)],
+        u0: usize,
+        output: &mut [i8],
+        o: usize,
+        wide: *const i16,
+    ) {
+        let s = &j.shape;
+        let taps = s.kh * s.f_row.div_ceil(2);
         for (i, (rq, bias)) in units.iter().enumerate() {
             let bi = u0 + i;
             let mut w = j.call.packed.as_ptr().add(bi * taps * 2 * OCB);
@@ -749,7 +861,8 @@ mod avx2 {
 /// prepared once per call.
 #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
 mod tiles {
-    use super::{Interior, OCB};
+    use super::{Interior, OCB, WINDOW};
+    use crate::region::Rect;
     use core::mem::MaybeUninit;
 
     /// Channels whose units a group prepares at once.
@@ -765,6 +878,19 @@ mod tiles {
         /// `P` pixels (input at `at`, output at `o`) × `units`, the first
         /// of which is unit `u0`.
         fn run<const P: usize>(j: &Interior, units: &[Self::Unit], u0: usize, output: &mut [i8], at: usize, o: usize);
+        /// One pixel whose window is already widened at `wide` × `units`, written at `o`.
+        ///
+        /// # Safety
+        /// `wide` holds the window (the tiles' layout, at most [`WINDOW`](super::WINDOW)
+        /// `i16`s); the pixel's `out_c` bytes from `o` lie inside `output`.
+        unsafe fn run_wide(
+            j: &Interior,
+            units: &[Self::Unit],
+            u0: usize,
+            output: &mut [i8],
+            o: usize,
+            wide: *const i16,
+        );
     }
 
     /// The interior (windows at most [`WINDOW`]) in tiles of up to four pixels.
@@ -803,6 +929,42 @@ mod tiles {
                         2 => T::run::<2>(j, ready, u0, output, at, o),
                         1 => T::run::<1>(j, ready, u0, output, at, o),
                         _ => {}
+                    }
+                }
+            }
+            if let Some(zp) = j.border {
+                border::<T>(j, ready, u0, zp, output);
+            }
+        }
+    }
+
+    /// The call's border pixels (windows reaching into the padding), one
+    /// at a time, × the group's `units`.
+    #[inline(never)]
+    fn border<T: Tiles>(j: &Interior, units: &[T::Unit], u0: usize, zp: i16, output: &mut [i8]) {
+        let c = &j.call;
+        let mut win = [0i16; WINDOW];
+        for band in crate::kernels::fast::conv::border(c.region, j.rows) {
+            for b in 0..c.ow.n {
+                for oy in band.y..band.y_end() {
+                    for ox in band.x..band.x_end() {
+                        let Some(o) = j.border_window(b, oy, ox, zp, &mut win, output.len()) else {
+                            if u0 == 0 {
+                                crate::kernels::fast::conv::conv2d(
+                                    c.g,
+                                    c.k,
+                                    c.folded,
+                                    c.input,
+                                    c.iw,
+                                    output,
+                                    c.ow,
+                                    Rect::new(oy, ox, 1, 1),
+                                );
+                            }
+                            continue;
+                        };
+                        // SAFETY: the window is widened in the tiles' layout and the write checked.
+                        unsafe { T::run_wide(j, units, u0, output, o, win.as_ptr()) };
                     }
                 }
             }
@@ -879,6 +1041,18 @@ mod avx512 {
             // SAFETY: as above; `Interior::row` checked the pixels' reads and writes.
             unsafe { tile::<P>(j, units, u0, output, at, o) }
         }
+        #[inline(always)]
+        unsafe fn run_wide(
+            j: &Interior,
+            units: &[Self::Unit],
+            u0: usize,
+            output: &mut [i8],
+            o: usize,
+            wide: *const i16,
+        ) {
+            // SAFETY: as above, and the caller's.
+            unsafe { tile_wide::<1>(j, units, u0, output, o, wide) }
+        }
     }
 
     /// Sixteen zero bytes: the weights of a unit's missing second block.
@@ -899,13 +1073,32 @@ mod avx512 {
         at: usize,
         o: usize,
     ) {
+        let mut wide = MaybeUninit::<[[i16; WINDOW]; P]>::uninit();
+        let wide = wide.as_mut_ptr().cast::<i16>();
+        widen_windows::<P>(j, at, wide);
+        tile_wide::<P>(j, units, u0, output, o, wide)
+    }
+
+    /// `P` pixels whose windows are widened at `wide` ([`WINDOW`] apart) ×
+    /// the units' channels, written at `o`.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 F, BW and VL, and AVX2; `wide` holds the
+    /// windows; the writes lie inside `output`.
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl")]
+    #[inline]
+    unsafe fn tile_wide<const P: usize>(
+        j: &Interior,
+        units: &[(Requant16, __m512i)],
+        u0: usize,
+        output: &mut [i8],
+        o: usize,
+        wide: *const i16,
+    ) {
         let s = &j.shape;
         let taps = s.kh * s.f_row.div_ceil(2);
         let block_bytes = taps * 2 * OCB;
         let blocks = s.out_c.div_ceil(OCB);
-        let mut wide = MaybeUninit::<[[i16; WINDOW]; P]>::uninit();
-        let wide = wide.as_mut_ptr().cast::<i16>();
-        widen_windows::<P>(j, at, wide);
         let out = output.as_mut_ptr();
         for (i, (rq, bias)) in units.iter().enumerate() {
             let b0 = 2 * (u0 + i);
