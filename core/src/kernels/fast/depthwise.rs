@@ -1,13 +1,12 @@
 //! DEPTHWISE_CONV_2D, optimized: equal to the reference kernels in
 //! [`crate::kernels::depthwise`] byte for byte.
 //!
-//! Depth multiplier 1 (the MobileNet/BlazeFace case, dilated windows too):
-//! inside the input, each pixel accumulates blocks of [`LANES`] channels tap by tap
+//! Depth multiplier 1 and dilation 1 (the MobileNet/BlazeFace case; dilated
+//! windows have [`dilated`]): inside the input, each pixel accumulates blocks of [`LANES`] channels tap by tap
 //! through [`mac_lanes`] (channels are contiguous in NHWC and in the
 //! `[1, kh, kw, c]` filter), starting from `bias + input_offset·Σw`
 //! (prepared once, [`folded_bias`]). Pixels whose window reaches into the
-//! padding sum their valid taps (`border_band`), or, dilated, run the
-//! reference kernel.
+//! padding run the reference kernel.
 //!
 //! The 3×3 kernel (MobileNet's, BlazeFace's, YOLO's) has faster forms that
 //! read the padding as the input zero point: on boards a channel at a time
@@ -75,12 +74,11 @@ fn nhwc(
 ) {
     let c = ow.c;
     let fits = k.filter.len() >= g.kh * g.kw * c && folded.len() == c && iw.c == c;
-    if depth_multiplier != 1 || !fits {
+    if depth_multiplier != 1 || g.dil_h != 1 || g.dil_w != 1 || !fits {
         return reference(g, depth_multiplier, k, input, iw, output, ow, region);
     }
-    let dilated = g.dil_h != 1 || g.dil_w != 1;
     #[cfg(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128")))]
-    if lanes && !dilated {
+    if lanes {
         let io = ring::Io {
             src: input.as_ptr(),
             src_len: input.len(),
@@ -96,29 +94,19 @@ fn nhwc(
     // At stride 1 and on rows of at least 16 pixels: a channel's row costs a
     // gather and two calls whatever its width, and at stride 2 each output
     // row gathers two input rows; there channel blocks across pixels cost less.
-    let ring_fits = g.stride_h == 1
-        && g.stride_w == 1
-        && !dilated
-        && region.w >= 16
-        && (-128..=127).contains(&-k.stage.input_offset);
+    let ring_fits =
+        g.stride_h == 1 && g.stride_w == 1 && region.w >= 16 && (-128..=127).contains(&-k.stage.input_offset);
     if let Some(cols) = ring::columns(g, iw, region, STACK_RING).filter(|_| ring_fits) {
         return nhwc_3x3(g, k, folded, input, iw, output, ow, region, cols);
     }
-    // The interior of the dilated windows' extent.
-    let extent = Geometry { kh: (g.kh - 1) * g.dil_h + 1, kw: (g.kw - 1) * g.dil_w + 1, ..*g };
-    let inner = interior(&extent, region);
+    let inner = interior(g, region);
     for band in border(region, inner) {
-        if dilated {
-            // A dilated window's valid taps are not one range: the reference's own loop.
-            reference(g, 1, k, input, iw, output, ow, band);
-        } else {
-            border_band(g, k, input, iw, output, ow, band);
-        }
+        border_band(g, k, input, iw, output, ow, band);
     }
     let f_row = g.kw * c;
     // A 3×3 window's nine taps, from its origin, in the input and the filter.
     let row = iw.rect.w * c;
-    let xt: Taps<9> = Taps::new(core::array::from_fn(|t| t / 3 * g.dil_h * row + t % 3 * g.dil_w * c));
+    let xt: Taps<9> = Taps::new(core::array::from_fn(|t| t / 3 * row + t % 3 * c));
     let wt: Taps<9> = Taps::new(core::array::from_fn(|t| t * c));
     // Channel blocks outermost, so that each block's requantization
     // constants are worked out once for all its pixels (and, on wasm, the
@@ -140,12 +128,72 @@ fn nhwc(
                 for ch in if c < LANES { 0 } else { c }..c {
                     let mut acc = 0i32;
                     for ky in 0..g.kh {
-                        let (i, f) = (iw.offset(b, y0 + ky * g.dil_h, x0) + ch, ky * f_row + ch);
+                        let (i, f) = (iw.offset(b, y0 + ky, x0) + ch, ky * f_row + ch);
                         for kx in 0..g.kw {
-                            acc = acc.wrapping_add(input[i + kx * g.dil_w * c] as i32 * k.filter[f + kx * c] as i32);
+                            acc = acc.wrapping_add(input[i + kx * c] as i32 * k.filter[f + kx * c] as i32);
                         }
                     }
                     output[o + ch] = k.stage.requantize_fast(acc.wrapping_add(folded[ch]), ch);
+                }
+            }
+        }
+    }
+}
+
+/// [`depthwise_conv2d`] for dilated windows, which the operator calls for
+/// them off the boards (a second kernel call there moved the undilated
+/// kernel's Cortex-M7 code; boards keep the reference): the interior of
+/// the windows' extent in blocks of [`LANES`] channels, a tap each
+/// [`mac_lanes`]; the pixels whose windows reach into the padding, and the
+/// channels past the last whole block, by the reference (a dilated window's
+/// valid taps are not one range).
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+pub fn dilated(
+    g: &Geometry,
+    depth_multiplier: usize,
+    k: &Weighted,
+    folded: &[i32],
+    input: &[i8],
+    iw: Window,
+    output: &mut [i8],
+    ow: Window,
+    region: Rect,
+) {
+    let c = ow.c;
+    let fits = k.filter.len() >= g.kh * g.kw * c && folded.len() == c && iw.c == c;
+    if depth_multiplier != 1 || !fits {
+        return reference(g, depth_multiplier, k, input, iw, output, ow, region);
+    }
+    let extent = Geometry { kh: (g.kh - 1) * g.dil_h + 1, kw: (g.kw - 1) * g.dil_w + 1, ..*g };
+    let inner = interior(&extent, region);
+    for band in border(region, inner) {
+        reference(g, 1, k, input, iw, output, ow, band);
+    }
+    let blocks = c / LANES * LANES;
+    if blocks < c {
+        let rest = Rect::new(inner.y, inner.x, inner.h, inner.w);
+        // The reference over every channel of the interior: the blocks below overwrite theirs.
+        reference(g, 1, k, input, iw, output, ow, rest);
+    }
+    let f_row = g.kw * c;
+    for b in 0..ow.n {
+        for oy in inner.y..inner.y_end() {
+            let y0 = g.origin_y(oy) as usize;
+            for ox in inner.x..inner.x_end() {
+                let x0 = g.origin_x(ox) as usize;
+                let o = ow.offset(b, oy, ox);
+                for ch in (0..blocks).step_by(LANES) {
+                    let mut acc: [i32; LANES] = core::array::from_fn(|l| folded[ch + l]);
+                    for ky in 0..g.kh {
+                        let (at, w) = (iw.offset(b, y0 + ky * g.dil_h, x0) + ch, ky * f_row + ch);
+                        for kx in 0..g.kw {
+                            mac_lanes(&mut acc, &input[at + kx * g.dil_w * c..], &k.filter[w + kx * c..]);
+                        }
+                    }
+                    for (l, &a) in acc.iter().enumerate() {
+                        output[o + ch + l] = k.stage.requantize_fast(a, ch + l);
+                    }
                 }
             }
         }
@@ -200,9 +248,9 @@ impl Lanes<'_> {
             mac_taps(&mut acc, self.input, self.iw.offset(b, y0, x0) + ch, self.xt, self.k.filter, ch, self.wt);
         } else {
             for ky in 0..g.kh {
-                let (at, w) = (self.iw.offset(b, y0 + ky * g.dil_h, x0) + ch, ky * f_row + ch);
+                let (at, w) = (self.iw.offset(b, y0 + ky, x0) + ch, ky * f_row + ch);
                 for kx in 0..g.kw {
-                    mac_lanes(&mut acc, &self.input[at + kx * g.dil_w * c..], &self.k.filter[w + kx * c..]);
+                    mac_lanes(&mut acc, &self.input[at + kx * c..], &self.k.filter[w + kx * c..]);
                 }
             }
         }

@@ -345,6 +345,10 @@ mod tests {
                 got.fill(1);
                 super::depthwise::depthwise_conv2d_portable(&g, 1, &k, &sums, &input, iwin, &mut got, owin, region);
                 prop_assert_eq!(&got, &want);
+                // The dilated kernel (the operator's for dilated windows off the boards) on any window.
+                got.fill(1);
+                super::depthwise::dilated(&g, 1, &k, &sums, &input, iwin, &mut got, owin, region);
+                prop_assert_eq!(&got, &want);
             }
             inplace_equals_the_reference(&p)?;
         }

@@ -166,6 +166,10 @@ struct Interior<'a> {
     /// The tiles also run the call's border pixels (around `rows`), their
     /// padded taps read as this input zero point; `None`: the boards'
     /// kernel ran them.
+    #[cfg_attr(
+        not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))),
+        allow(dead_code)
+    )]
     border: Option<i16>,
 }
 
