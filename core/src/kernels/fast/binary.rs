@@ -7,8 +7,9 @@
 
 use crate::kernels::binary::{MulParams, Rescale, RescaledParams};
 use crate::kernels::clamp_i8;
+use crate::kernels::conv::OutputStage;
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-use crate::kernels::conv::{OutputStage, Requantize};
+use crate::kernels::conv::Requantize;
 
 /// [`RescaledParams::apply`], in the same wrapping int32 arithmetic.
 #[inline(always)]
@@ -65,14 +66,7 @@ impl Tables {
                 // A sum of two table entries is at most the largest of each in magnitude.
                 let max = |t: &[i32; 256]| t.iter().map(|v| v.unsigned_abs() as u64).max().unwrap_or(0);
                 let m = [p.output];
-                let stage = OutputStage {
-                    input_offset: 0,
-                    output_offset: p.output_offset,
-                    act_min: p.act_min,
-                    act_max: p.act_max,
-                    multipliers: &m,
-                };
-                stage.narrow(0, max(&t1) + max(&t2))
+                output_stage(p, &m).narrow(0, max(&t1) + max(&t2))
             })
             .flatten();
         Tables {
@@ -99,6 +93,18 @@ impl Tables {
             (&a[done..], &b[done..], &mut out[done..])
         };
         tail(p, t1, t2, a, b, out)
+    }
+}
+
+/// The output rescale, offset and clamp of `p` as a one-multiplier stage
+/// (`m` holds `p.output`).
+fn output_stage<'a>(p: &RescaledParams, m: &'a [crate::fixedpoint::QuantizedMultiplier; 1]) -> OutputStage<'a> {
+    OutputStage {
+        input_offset: 0,
+        output_offset: p.output_offset,
+        act_min: p.act_min,
+        act_max: p.act_max,
+        multipliers: m,
     }
 }
 
@@ -147,7 +153,6 @@ mod simd {
     #![allow(unsafe_code)]
     use super::super::requant::Block;
     use crate::kernels::binary::{Rescale, RescaledParams};
-    use crate::kernels::conv::OutputStage;
     use core::arch::wasm32::*;
 
     /// Computes the first multiple of eight elements; returns how many (0
@@ -155,14 +160,7 @@ mod simd {
     pub fn run(p: &RescaledParams, t1: &[i32; 256], t2: &[i32; 256], a: &[i8], b: &[i8], out: &mut [i8]) -> usize {
         let m = [p.output];
         // The real offset and clamp: `multiply` may rely on them (see `Block::multiply`).
-        let stage = OutputStage {
-            input_offset: 0,
-            output_offset: p.output_offset,
-            act_min: p.act_min,
-            act_max: p.act_max,
-            multipliers: &m,
-        };
-        let q = Block::new(&stage, 0, 4);
+        let q = Block::new(&super::output_stage(p, &m), 0, 4);
         if !q.is_vector() || p.act_min < -128 || p.act_max > 127 {
             return 0;
         }
