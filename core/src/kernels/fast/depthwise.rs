@@ -172,9 +172,8 @@ pub fn dilated(
     }
     let blocks = c / LANES * LANES;
     if blocks < c {
-        let rest = Rect::new(inner.y, inner.x, inner.h, inner.w);
         // The reference over every channel of the interior: the blocks below overwrite theirs.
-        reference(g, 1, k, input, iw, output, ow, rest);
+        reference(g, 1, k, input, iw, output, ow, inner);
     }
     let f_row = g.kw * c;
     for b in 0..ow.n {
