@@ -534,6 +534,7 @@ fn nhwc_3x3(
     let mut acc = [0i32; RUN];
     for (ch, &bias) in folded.iter().enumerate().take(c) {
         let w: [i8; 9] = core::array::from_fn(|t| k.filter[t * c + ch]);
+        let kernel = Kernel3x3::new(&w, bias);
         let narrow = k.stage.narrow(ch, acc_bound(k.bias, ch, 9));
         for b in 0..ow.n {
             let mut held = [isize::MIN; 3];
@@ -568,7 +569,7 @@ fn nhwc_3x3(
                     let n = (region.w - done).min(RUN);
                     let ox = region.x + done;
                     let x = (g.origin_x(ox) - x0) as usize;
-                    accumulate_3x3(rows, x, g.stride_w, bias, &w, &mut acc[..n]);
+                    accumulate_3x3(rows, x, g.stride_w, &kernel, &mut acc[..n]);
                     let o = ow.offset(b, oy, ox) + ch;
                     let out = &mut output[o..o + (n - 1) * c + 1];
                     match narrow {
@@ -648,6 +649,7 @@ fn padded_3x3<R: Requantize>(
     // The first window's first column in a padded row (its zero point is column −1).
     let x0 = (g.origin_x(0) + 1) as usize;
     let mut acc = [0i32; RUN];
+    let kernel = Kernel3x3::new(w, folded);
     for oy in 0..out_h {
         let y0 = g.origin_y(oy);
         let slots: [usize; 3] = core::array::from_fn(|t| ring.row(y0 + t as isize, buffer, ch, c, (in_h, in_w), zp));
@@ -656,7 +658,7 @@ fn padded_3x3<R: Requantize>(
         let mut done = 0;
         while done < out_w {
             let n = (out_w - done).min(RUN);
-            accumulate_3x3(rows, x0 + done * sw, sw, folded, w, &mut acc[..n]);
+            accumulate_3x3(rows, x0 + done * sw, sw, &kernel, &mut acc[..n]);
             let o = ow.offset(0, oy, done) + ch;
             store_strided(r, &acc[..n], &mut buffer[o..o + (n - 1) * c + 1], c);
             done += n;
@@ -744,6 +746,7 @@ fn rows_3x3<R: Requantize>(
     let (in_w, c, sw) = (g.in_w, ow.c, g.stride_w);
     let x0 = g.origin_x(inner.x) as usize;
     let mut acc = [0i32; RUN];
+    let kernel = Kernel3x3::new(w, folded);
     for oy in inner.y..inner.y_end() {
         let y0 = g.origin_y(oy) as usize;
         let mut done = 0;
@@ -751,7 +754,7 @@ fn rows_3x3<R: Requantize>(
             let n = (inner.w - done).min(RUN);
             let at = y0 * in_w + x0 + done * sw;
             let rows = [&plane[at..], &plane[at + in_w..], &plane[at + 2 * in_w..]];
-            accumulate_3x3(rows, 0, sw, folded, w, &mut acc[..n]);
+            accumulate_3x3(rows, 0, sw, &kernel, &mut acc[..n]);
             let o = ow.offset(0, oy, inner.x + done) + ch;
             store_strided(r, &acc[..n], &mut buffer[o..o + (n - 1) * c + 1], c);
             done += n;
@@ -759,10 +762,33 @@ fn rows_3x3<R: Requantize>(
     }
 }
 
+/// One channel's 3×3 weights and folded bias as [`accumulate_3x3`] takes
+/// them: prepared once a channel, not once a row (on a patch's short rows
+/// the Cortex-M7's per-call packing was a tenth of a row's instructions).
+#[derive(Clone, Copy)]
+struct Kernel3x3 {
+    w: [i8; 9],
+    folded: i32,
+    #[cfg(all(feature = "dsp", target_arch = "arm"))]
+    dsp: [u32; 6],
+}
+
+impl Kernel3x3 {
+    #[inline(always)]
+    fn new(w: &[i8; 9], folded: i32) -> Self {
+        Kernel3x3 {
+            w: *w,
+            folded,
+            #[cfg(all(feature = "dsp", target_arch = "arm"))]
+            dsp: dsp::table(w, folded),
+        }
+    }
+}
+
 /// `acc[i]` = `folded` + the 3×3 window whose rows start at `rows[t][x + i·stride]`
 /// against `w`, for a run of pixels of one output row.
 #[inline(always)]
-fn accumulate_3x3(rows: [&[i8]; 3], x: usize, stride: usize, folded: i32, w: &[i8; 9], acc: &mut [i32]) {
+fn accumulate_3x3(rows: [&[i8]; 3], x: usize, stride: usize, kernel: &Kernel3x3, acc: &mut [i32]) {
     let n = acc.len();
     if n == 0 {
         return;
@@ -771,8 +797,9 @@ fn accumulate_3x3(rows: [&[i8]; 3], x: usize, stride: usize, folded: i32, w: &[i
     let rows = rows.map(|r| &r[x..][..span]);
     #[cfg(all(feature = "dsp", target_arch = "arm"))]
     if stride <= 2 {
-        return dsp::accumulate_3x3(rows, stride, folded, w, acc);
+        return dsp::accumulate_3x3(rows, stride, kernel, acc);
     }
+    let (folded, w) = (kernel.folded, &kernel.w);
     let w: [i32; 9] = core::array::from_fn(|t| w[t] as i32);
     if stride == 1 {
         // The window slides one column per pixel: each pixel loads the three
@@ -833,22 +860,26 @@ mod dsp {
         (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16)
     }
 
-    // Not inlined: its registers are its own.
-    #[inline(never)]
-    pub fn accumulate_3x3(rows: [&[i8]; 3], stride: usize, folded: i32, w: &[i8; 9], acc: &mut [i32]) {
-        let n = acc.len();
-        // Each row holds the (n − 1)·stride + 3 bytes the run reads (the caller sliced them).
-        assert!(n > 0 && (stride == 1 || stride == 2) && rows.iter().all(|r| r.len() >= (n - 1) * stride + 3));
-        // The weights as the loop loads them: each row's outer pair, the
-        // middle ones of rows 0 and 1, row 2's middle one, then `folded`.
-        let k: [u32; 6] = [
+    /// The weights as the loop loads them: each row's outer pair, the
+    /// middle ones of rows 0 and 1, row 2's middle one, then `folded`.
+    pub fn table(w: &[i8; 9], folded: i32) -> [u32; 6] {
+        [
             halves(w[0], w[2]),
             halves(w[3], w[5]),
             halves(w[6], w[8]),
             halves(w[1], w[4]),
             halves(w[7], 0),
             folded as u32,
-        ];
+        ]
+    }
+
+    // Not inlined: its registers are its own.
+    #[inline(never)]
+    pub fn accumulate_3x3(rows: [&[i8]; 3], stride: usize, kernel: &super::Kernel3x3, acc: &mut [i32]) {
+        let n = acc.len();
+        // Each row holds the (n − 1)·stride + 3 bytes the run reads (the caller sliced them).
+        assert!(n > 0 && (stride == 1 || stride == 2) && rows.iter().all(|r| r.len() >= (n - 1) * stride + 3));
+        let (k, w, folded) = (&kernel.dsp, &kernel.w, kernel.folded);
         let [mut p0, mut p1, mut p2] = rows.map(|r| r.as_ptr());
         let pairs = n / 2;
         let mut out = acc.as_mut_ptr();
