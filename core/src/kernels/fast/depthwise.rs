@@ -509,6 +509,13 @@ fn gather(plane: &mut [i8], buffer: &[i8], ch: usize, c: usize, n: usize) {
 /// The widest ring row [`nhwc_3x3`] keeps on the stack (three of them).
 const STACK_RING: usize = 130;
 
+/// Pixels of a 3×3 channel row accumulated before they are requantized
+/// ([`nhwc_3x3`], [`padded_3x3`]): a run costs a call to the `asm!` loop
+/// and one to [`store_strided`] with their set-up, so rows of up to 64
+/// pixels go in one (a patch's 41-pixel rows took two runs of
+/// [`RUN`], the second odd, so it ended on a pixel summed tap by tap).
+const ROW_RUN: usize = 64;
+
 /// `region` of a 3×3 NHWC depthwise channel by channel as the in-place
 /// kernel runs it ([`padded_3x3`]: every pixel over zero-point padded rows,
 /// runs through [`accumulate_3x3`], requantized by [`store_strided`]), the
@@ -530,43 +537,45 @@ fn nhwc_3x3(
 ) {
     let c = ow.c;
     let zp = (-k.stage.input_offset) as i8;
-    let mut ring = [0i8; 3 * STACK_RING];
-    let mut acc = [0i32; RUN];
+    // Columns of a ring row inside the input: `lo..hi`. The others are
+    // zero points in every row, so the ring starts as zero points and a
+    // row's gather writes only `lo..hi`.
+    let lo = ((-x0).max(0) as usize).min(width);
+    let hi = ((g.in_w as isize - x0).max(0) as usize).min(width).max(lo);
+    let mut ring = [zp; 3 * STACK_RING];
+    let mut acc = [0i32; ROW_RUN];
+    // Stride 1 (the caller's condition): each output row reads one input
+    // row the row before it did not, so the ring's slots rotate instead of
+    // being looked up (on a patch's short rows the lookups were a tenth of
+    // the kernel).
+    debug_assert!(g.stride_h == 1);
     for (ch, &bias) in folded.iter().enumerate().take(c) {
         let w: [i8; 9] = core::array::from_fn(|t| k.filter[t * c + ch]);
         let kernel = Kernel3x3::new(&w, bias);
         let narrow = k.stage.narrow(ch, acc_bound(k.bias, ch, 9));
         for b in 0..ow.n {
-            let mut held = [isize::MIN; 3];
+            // Input row `iy` of channel `ch` into slot `s`.
+            let load = |ring: &mut [i8; 3 * STACK_RING], s: usize, iy: isize| {
+                let row = &mut ring[s * STACK_RING..][lo..hi];
+                if iy < 0 || iy >= g.in_h as isize {
+                    row.fill(zp);
+                } else if lo < hi {
+                    let from = iw.offset(b, iy as usize, (x0 + lo as isize) as usize);
+                    gather(row, &input[from..], ch, c, hi - lo);
+                }
+            };
+            let y_first = g.origin_y(region.y);
+            load(&mut ring, 0, y_first);
+            load(&mut ring, 1, y_first + 1);
+            // The slots of input rows `y0`, `y0 + 1` and `y0 + 2`.
+            let mut order = [0usize, 1, 2];
             for oy in region.y..region.y_end() {
                 let y0 = g.origin_y(oy);
-                for t in 0..3 {
-                    let iy = y0 + t as isize;
-                    let slot = iy.rem_euclid(3) as usize;
-                    if held[slot] == iy {
-                        continue;
-                    }
-                    held[slot] = iy;
-                    let row = &mut ring[slot * STACK_RING..][..width];
-                    if iy < 0 || iy >= g.in_h as isize {
-                        row.fill(zp);
-                        continue;
-                    }
-                    // Columns inside the input: `lo..hi` of the ring row.
-                    let lo = (-x0).max(0) as usize;
-                    let hi = ((g.in_w as isize - x0).max(0) as usize).min(width);
-                    row[..lo.min(width)].fill(zp);
-                    row[hi.max(lo)..].fill(zp);
-                    if lo < hi {
-                        let from = iw.offset(b, iy as usize, (x0 + lo as isize) as usize);
-                        gather(&mut row[lo..hi], &input[from..], ch, c, hi - lo);
-                    }
-                }
-                let rows: [&[i8]; 3] =
-                    core::array::from_fn(|t| &ring[(y0 + t as isize).rem_euclid(3) as usize * STACK_RING..][..width]);
+                load(&mut ring, order[2], y0 + 2);
+                let rows: [&[i8]; 3] = order.map(|s| &ring[s * STACK_RING..][..width]);
                 let mut done = 0;
                 while done < region.w {
-                    let n = (region.w - done).min(RUN);
+                    let n = (region.w - done).min(ROW_RUN);
                     let ox = region.x + done;
                     let x = (g.origin_x(ox) - x0) as usize;
                     accumulate_3x3(rows, x, g.stride_w, &kernel, &mut acc[..n]);
@@ -578,6 +587,7 @@ fn nhwc_3x3(
                     }
                     done += n;
                 }
+                order = [order[1], order[2], order[0]];
             }
         }
     }

@@ -88,9 +88,13 @@ mod tests {
         fn window(&self, oh: usize, ow: usize) -> (Rect, Rect) {
             let (y, x, h, w) = self.region;
             let region = Rect::new(y % oh, x % ow, 1 + h % (oh - y % oh), 1 + w % (ow - x % ow));
+            (region, self.input_for(region, oh, ow))
+        }
+        /// The input window a patch would hold for output `region`.
+        fn input_for(&self, region: Rect, oh: usize, ow: usize) -> Rect {
             let a = Axis { kernel: self.k, stride: self.stride, dilation: self.dil };
             let p = if self.same { Padding::Same } else { Padding::Valid };
-            (region, crate::op::window_rect(p, a, a, region, (self.h, self.w), (oh, ow)))
+            crate::op::window_rect(p, a, a, region, (self.h, self.w), (oh, ow))
         }
         /// Rectangle `r` of every batch of the `[n, h, w, c]` input.
         fn crop(&self, r: Rect) -> Vec<i8> {
@@ -326,6 +330,39 @@ mod tests {
             let (_, oh, ow) = p.geometry();
             prop_assume!(oh > 0 && ow > 0);
             inplace_equals_the_reference(&p)?;
+        }
+
+        /// The boards' NHWC 3×3 depthwise at stride 1 on rows of 16 pixels
+        /// or more (`nhwc_3x3`: layers whose input a residual still needs,
+        /// and patch stages), rows longer than one run included: whole
+        /// tensors and windows of them.
+        #[test]
+        fn wide_nhwc_depthwise_equals_the_reference(
+            mut p in problem_sized(9, 80),
+            (x, slack, y, h) in (0usize..8, 0usize..8, 0usize..4, 1usize..12),
+        ) {
+            (p.k, p.stride, p.dil) = (3, 1, 1);
+            let f = p.filter.clone();
+            p.filter = (0..9 * p.c).map(|i| f[i % f.len()]).collect();
+            let (g, oh, ow) = p.geometry();
+            prop_assume!(oh > 0 && ow >= 16);
+            let x = x.min(ow - 16);
+            let w = ow - x - slack.min(ow - x - 16);
+            let region = Rect::new(y % oh, x, h.min(oh - y % oh), w);
+            let ir = p.input_for(region, oh, ow);
+            let filter = &p.filter[..9 * p.c];
+            let k = p.weighted(p.c, filter);
+            let sums: Vec<i32> = super::depthwise::folded_bias(filter, p.c, k.bias, k.stage.input_offset).collect();
+            for (iwin, input) in [(Window::full(p.n, p.h, p.w, p.c), p.input.clone()), (Window::new(p.n, ir, p.c), p.crop(ir))] {
+                let owin = Window::new(p.n, region, p.c);
+                let (mut want, mut got) = (alloc::vec![0i8; owin.len()], alloc::vec![1i8; owin.len()]);
+                crate::kernels::depthwise::depthwise_conv2d(&g, 1, &k, &input, iwin, &mut want, owin, region);
+                super::depthwise::depthwise_conv2d_portable(&g, 1, &k, &sums, &input, iwin, &mut got, owin, region);
+                prop_assert_eq!(&got, &want);
+                got.fill(1);
+                super::depthwise::depthwise_conv2d(&g, 1, &k, &sums, &input, iwin, &mut got, owin, region);
+                prop_assert_eq!(&got, &want);
+            }
         }
 
         #[test]
