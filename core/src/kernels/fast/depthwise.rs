@@ -658,7 +658,7 @@ fn padded_3x3<R: Requantize>(
     let zp = ring.zp;
     // The first window's first column in a padded row (its zero point is column −1).
     let x0 = (g.origin_x(0) + 1) as usize;
-    let mut acc = [0i32; RUN];
+    let mut acc = [0i32; ROW_RUN];
     let kernel = Kernel3x3::new(w, folded);
     for oy in 0..out_h {
         let y0 = g.origin_y(oy);
@@ -667,7 +667,7 @@ fn padded_3x3<R: Requantize>(
         let rows: [&[i8]; 3] = slots.map(|s| &ring.rows[s * pitch..][..in_w + 2]);
         let mut done = 0;
         while done < out_w {
-            let n = (out_w - done).min(RUN);
+            let n = (out_w - done).min(ROW_RUN);
             accumulate_3x3(rows, x0 + done * sw, sw, &kernel, &mut acc[..n]);
             let o = ow.offset(0, oy, done) + ch;
             store_strided(r, &acc[..n], &mut buffer[o..o + (n - 1) * c + 1], c);

@@ -324,9 +324,11 @@ mod tests {
             }
         }
 
-        /// The in-place depthwise on rows wide enough for several 8-pixel groups at stride 2.
+        /// The in-place depthwise on rows wide enough for several 8-pixel
+        /// groups at stride 2, and for more than one 64-pixel run of the
+        /// boards' padded 3×3 kernel at stride 1.
         #[test]
-        fn wide_inplace_depthwise_equals_the_reference(p in problem_sized(5, 48)) {
+        fn wide_inplace_depthwise_equals_the_reference(p in problem_sized(5, 80)) {
             let (_, oh, ow) = p.geometry();
             prop_assume!(oh > 0 && ow > 0);
             inplace_equals_the_reference(&p)?;
