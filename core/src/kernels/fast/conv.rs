@@ -121,8 +121,8 @@ fn pairs<R: Requantize>(
             pair.run(input, at + done * px.step, px.step, px.row_step, (f0, f1), a0, a1);
             let first = o + done * out_c + oc;
             let span = (n - 1) * out_c + 1;
-            store_strided(r0, a0, &mut output[first..first + span], out_c);
-            store_strided(r1, a1, &mut output[first + 1..first + 1 + span], out_c);
+            store_strided(&r0, a0, &mut output[first..first + span], out_c);
+            store_strided(&r1, a1, &mut output[first + 1..first + 1 + span], out_c);
             done += n;
         }
     });

@@ -288,7 +288,7 @@ impl Lanes<'_> {
                     }
                     let o = self.ow.offset(b, oy, self.inner.x + done) + ch;
                     for (l, (run, r)) in acc_run.iter().zip(r).enumerate() {
-                        store_strided(r, &run[..n], &mut output[o + l..o + l + (n - 1) * c + 1], c);
+                        store_strided(&r, &run[..n], &mut output[o + l..o + l + (n - 1) * c + 1], c);
                     }
                     done += n;
                 }
@@ -551,7 +551,9 @@ fn nhwc_3x3(
     debug_assert!(g.stride_h == 1);
     for (ch, &bias) in folded.iter().enumerate().take(c) {
         let w: [i8; 9] = core::array::from_fn(|t| k.filter[t * c + ch]);
-        let kernel = Kernel3x3::new(&w, bias);
+        // Behind a black box: LLVM otherwise rebuilt the table (nine
+        // bounds-checked weight loads, the packing) before every row's call.
+        let kernel = core::hint::black_box(Kernel3x3::new(&w, bias));
         let narrow = k.stage.narrow(ch, acc_bound(k.bias, ch, 9));
         for b in 0..ow.n {
             // Input row `iy` of channel `ch` into slot `s`.
@@ -582,8 +584,8 @@ fn nhwc_3x3(
                     let o = ow.offset(b, oy, ox) + ch;
                     let out = &mut output[o..o + (n - 1) * c + 1];
                     match narrow {
-                        Some(r) => store_strided(r, &acc[..n], out, c),
-                        None => store_strided(k.stage.channel(ch), &acc[..n], out, c),
+                        Some(r) => store_strided(&r, &acc[..n], out, c),
+                        None => store_strided(&k.stage.channel(ch), &acc[..n], out, c),
                     }
                     done += n;
                 }
@@ -670,7 +672,7 @@ fn padded_3x3<R: Requantize>(
             let n = (out_w - done).min(ROW_RUN);
             accumulate_3x3(rows, x0 + done * sw, sw, &kernel, &mut acc[..n]);
             let o = ow.offset(0, oy, done) + ch;
-            store_strided(r, &acc[..n], &mut buffer[o..o + (n - 1) * c + 1], c);
+            store_strided(&r, &acc[..n], &mut buffer[o..o + (n - 1) * c + 1], c);
             done += n;
         }
     }
@@ -766,7 +768,7 @@ fn rows_3x3<R: Requantize>(
             let rows = [&plane[at..], &plane[at + in_w..], &plane[at + 2 * in_w..]];
             accumulate_3x3(rows, 0, sw, &kernel, &mut acc[..n]);
             let o = ow.offset(0, oy, inner.x + done) + ch;
-            store_strided(r, &acc[..n], &mut buffer[o..o + (n - 1) * c + 1], c);
+            store_strided(&r, &acc[..n], &mut buffer[o..o + (n - 1) * c + 1], c);
             done += n;
         }
     }

@@ -42,9 +42,10 @@ pub const RUN: usize = 32;
 /// `out[i·stride] = r(acc[i])` for each accumulator: one channel of a run
 /// of NHWC pixels. A function of its own so that the channel's constants
 /// get registers of their own (inlined into a kernel's loop they were
-/// spilled and reloaded for every pixel).
+/// spilled and reloaded for every pixel). `r` by reference: by value, the
+/// seven-word stage was copied for every call, once per run.
 #[inline(never)]
-pub fn store_strided<R: Requantize>(r: R, acc: &[i32], out: &mut [i8], stride: usize) {
+pub fn store_strided<R: Requantize>(r: &R, acc: &[i32], out: &mut [i8], stride: usize) {
     let Some(last) = acc.len().checked_sub(1) else { return };
     assert!(last.checked_mul(stride).is_some_and(|e| e < out.len()));
     let mut o = out.as_mut_ptr();
@@ -550,7 +551,7 @@ mod tests {
             let narrow = stage.narrow(0, bound).expect("small accumulators");
             let want: Vec<i8> = acc.iter().map(|&a| stage.requantize(a, 0)).collect();
             let mut got = alloc::vec![0i8; acc.len()];
-            store_strided(narrow, &acc, &mut got, 1);
+            store_strided(&narrow, &acc, &mut got, 1);
             prop_assert_eq!(got, want);
         }
     }
