@@ -551,9 +551,7 @@ fn nhwc_3x3(
     debug_assert!(g.stride_h == 1);
     for (ch, &bias) in folded.iter().enumerate().take(c) {
         let w: [i8; 9] = core::array::from_fn(|t| k.filter[t * c + ch]);
-        // Behind a black box: LLVM otherwise rebuilt the table (nine
-        // bounds-checked weight loads, the packing) before every row's call.
-        let kernel = core::hint::black_box(Kernel3x3::new(&w, bias));
+        let kernel = Kernel3x3::new(&w, bias);
         let narrow = k.stage.narrow(ch, acc_bound(k.bias, ch, 9));
         for b in 0..ow.n {
             // Input row `iy` of channel `ch` into slot `s`.
