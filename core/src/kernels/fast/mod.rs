@@ -177,6 +177,34 @@ mod tests {
             )
     }
 
+    type Depthwise = fn(&Geometry, usize, &Weighted, &[i32], &[i8], Window, &mut [i8], Window, Rect);
+
+    /// Every NHWC depthwise form (the target's, the boards' without the
+    /// SIMD ones, and the dilated kernel the operator calls for dilated
+    /// windows off the boards) on output `region`, from the whole input and
+    /// from the window `ir` a patch would hold, against the reference.
+    fn depthwise_forms_equal_the_reference(p: &Problem, g: &Geometry, region: Rect, ir: Rect) -> Result<(), TestCaseError> {
+        let filter = &p.filter[..p.k * p.k * p.c];
+        let k = p.weighted(p.c, filter);
+        let sums: Vec<i32> = super::depthwise::folded_bias(filter, p.c, k.bias, k.stage.input_offset).collect();
+        let forms: [Depthwise; 3] = [
+            super::depthwise::depthwise_conv2d,
+            super::depthwise::depthwise_conv2d_portable,
+            super::depthwise::dilated,
+        ];
+        for (iwin, input) in [(Window::full(p.n, p.h, p.w, p.c), p.input.clone()), (Window::new(p.n, ir, p.c), p.crop(ir))] {
+            let owin = Window::new(p.n, region, p.c);
+            let (mut want, mut got) = (alloc::vec![0i8; owin.len()], alloc::vec![1i8; owin.len()]);
+            crate::kernels::depthwise::depthwise_conv2d(g, 1, &k, &input, iwin, &mut want, owin, region);
+            for form in forms {
+                got.fill(1);
+                form(g, 1, &k, &sums, &input, iwin, &mut got, owin, region);
+                prop_assert_eq!(&got, &want);
+            }
+        }
+        Ok(())
+    }
+
     /// In place (one image): the buffer holds the input, then the output from offset 0.
     fn inplace_equals_the_reference(p: &Problem) -> Result<(), TestCaseError> {
         let (g, oh, ow) = p.geometry();
@@ -371,24 +399,8 @@ mod tests {
         fn depthwise_equals_the_reference(p in problem(37)) {
             let (g, oh, ow) = p.geometry();
             prop_assume!(oh > 0 && ow > 0);
-            let filter = &p.filter[..p.k * p.k * p.c];
-            let k = p.weighted(p.c, filter);
-            let sums: Vec<i32> = super::depthwise::folded_bias(filter, p.c, k.bias, k.stage.input_offset).collect();
             let (region, ir) = p.window(oh, ow);
-            for (iwin, input) in [(Window::full(p.n, p.h, p.w, p.c), p.input.clone()), (Window::new(p.n, ir, p.c), p.crop(ir))] {
-                let owin = Window::new(p.n, region, p.c);
-                let (mut want, mut got) = (alloc::vec![0i8; owin.len()], alloc::vec![1i8; owin.len()]);
-                crate::kernels::depthwise::depthwise_conv2d(&g, 1, &k, &input, iwin, &mut want, owin, region);
-                super::depthwise::depthwise_conv2d(&g, 1, &k, &sums, &input, iwin, &mut got, owin, region);
-                prop_assert_eq!(&got, &want);
-                got.fill(1);
-                super::depthwise::depthwise_conv2d_portable(&g, 1, &k, &sums, &input, iwin, &mut got, owin, region);
-                prop_assert_eq!(&got, &want);
-                // The dilated kernel (the operator's for dilated windows off the boards) on any window.
-                got.fill(1);
-                super::depthwise::dilated(&g, 1, &k, &sums, &input, iwin, &mut got, owin, region);
-                prop_assert_eq!(&got, &want);
-            }
+            depthwise_forms_equal_the_reference(&p, &g, region, ir)?;
             inplace_equals_the_reference(&p)?;
         }
     }
