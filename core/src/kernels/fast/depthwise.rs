@@ -876,14 +876,7 @@ mod dsp {
     /// The weights as the loop loads them: each row's outer pair, the
     /// middle ones of rows 0 and 1, row 2's middle one, then `folded`.
     pub fn table(w: &[i8; 9], folded: i32) -> [u32; 6] {
-        [
-            halves(w[0], w[2]),
-            halves(w[3], w[5]),
-            halves(w[6], w[8]),
-            halves(w[1], w[4]),
-            halves(w[7], 0),
-            folded as u32,
-        ]
+        [halves(w[0], w[2]), halves(w[3], w[5]), halves(w[6], w[8]), halves(w[1], w[4]), halves(w[7], 0), folded as u32]
     }
 
     // Not inlined: its registers are its own.

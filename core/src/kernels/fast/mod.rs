@@ -183,7 +183,12 @@ mod tests {
     /// SIMD ones, and the dilated kernel the operator calls for dilated
     /// windows off the boards) on output `region`, from the whole input and
     /// from the window `ir` a patch would hold, against the reference.
-    fn depthwise_forms_equal_the_reference(p: &Problem, g: &Geometry, region: Rect, ir: Rect) -> Result<(), TestCaseError> {
+    fn depthwise_forms_equal_the_reference(
+        p: &Problem,
+        g: &Geometry,
+        region: Rect,
+        ir: Rect,
+    ) -> Result<(), TestCaseError> {
         let filter = &p.filter[..p.k * p.k * p.c];
         let k = p.weighted(p.c, filter);
         let sums: Vec<i32> = super::depthwise::folded_bias(filter, p.c, k.bias, k.stage.input_offset).collect();
@@ -192,7 +197,9 @@ mod tests {
             super::depthwise::depthwise_conv2d_portable,
             super::depthwise::dilated,
         ];
-        for (iwin, input) in [(Window::full(p.n, p.h, p.w, p.c), p.input.clone()), (Window::new(p.n, ir, p.c), p.crop(ir))] {
+        for (iwin, input) in
+            [(Window::full(p.n, p.h, p.w, p.c), p.input.clone()), (Window::new(p.n, ir, p.c), p.crop(ir))]
+        {
             let owin = Window::new(p.n, region, p.c);
             let (mut want, mut got) = (alloc::vec![0i8; owin.len()], alloc::vec![1i8; owin.len()]);
             crate::kernels::depthwise::depthwise_conv2d(g, 1, &k, &input, iwin, &mut want, owin, region);
