@@ -512,13 +512,6 @@ fn gather(plane: &mut [i8], buffer: &[i8], ch: usize, c: usize, n: usize) {
 /// The widest ring row [`nhwc_3x3`] keeps on the stack (three of them).
 const STACK_RING: usize = 130;
 
-/// Pixels of a 3×3 channel row accumulated before they are requantized
-/// ([`nhwc_3x3`], [`padded_3x3`]): a run costs a call to the `asm!` loop
-/// and one to [`store_strided`] with their set-up, so rows of up to 64
-/// pixels go in one (a patch's 41-pixel rows took two runs of
-/// [`RUN`], the second odd, so it ended on a pixel summed tap by tap).
-const ROW_RUN: usize = 64;
-
 /// `region` of a 3×3 NHWC depthwise channel by channel as the in-place
 /// kernel runs it ([`padded_3x3`]: every pixel over zero-point padded rows,
 /// runs through [`accumulate_3x3`], requantized by [`store_strided`]), the
@@ -546,7 +539,7 @@ fn nhwc_3x3(
     let lo = ((-x0).max(0) as usize).min(width);
     let hi = ((g.in_w as isize - x0).max(0) as usize).min(width).max(lo);
     let mut ring = [zp; 3 * STACK_RING];
-    let mut acc = [0i32; ROW_RUN];
+    let mut acc = [0i32; RUN];
     // Stride 1 (the caller's condition): each output row reads one input
     // row the row before it did not, so the ring's slots rotate instead of
     // being looked up (on a patch's short rows the lookups were a tenth of
@@ -578,7 +571,7 @@ fn nhwc_3x3(
                 let rows: [&[i8]; 3] = order.map(|s| &ring[s * STACK_RING..][..width]);
                 let mut done = 0;
                 while done < region.w {
-                    let n = (region.w - done).min(ROW_RUN);
+                    let n = (region.w - done).min(RUN);
                     let ox = region.x + done;
                     let x = (g.origin_x(ox) - x0) as usize;
                     accumulate_3x3(rows, x, g.stride_w, &kernel, &mut acc[..n]);
@@ -661,7 +654,7 @@ fn padded_3x3<R: Requantize>(
     let zp = ring.zp;
     // The first window's first column in a padded row (its zero point is column −1).
     let x0 = (g.origin_x(0) + 1) as usize;
-    let mut acc = [0i32; ROW_RUN];
+    let mut acc = [0i32; RUN];
     let kernel = Kernel3x3::new(w, folded);
     for oy in 0..out_h {
         let y0 = g.origin_y(oy);
@@ -670,7 +663,7 @@ fn padded_3x3<R: Requantize>(
         let rows: [&[i8]; 3] = slots.map(|s| &ring.rows[s * pitch..][..in_w + 2]);
         let mut done = 0;
         while done < out_w {
-            let n = (out_w - done).min(ROW_RUN);
+            let n = (out_w - done).min(RUN);
             accumulate_3x3(rows, x0 + done * sw, sw, &kernel, &mut acc[..n]);
             let o = ow.offset(0, oy, done) + ch;
             store_strided(&r, &acc[..n], &mut buffer[o..o + (n - 1) * c + 1], c);

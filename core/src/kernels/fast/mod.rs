@@ -369,37 +369,30 @@ mod tests {
             inplace_equals_the_reference(&p)?;
         }
 
-        /// The boards' NHWC 3×3 depthwise at stride 1 on rows of 8 pixels
-        /// or more (`nhwc_3x3`: layers whose input a residual still needs,
-        /// and patch stages), rows longer than one run included: whole
-        /// tensors and windows of them.
+        /// Rows longer than one run of [`RUN`](super::requant::RUN)
+        /// pixels: half the cases the boards' NHWC 3×3 depthwise at stride 1
+        /// (`nhwc_3x3`, on rows of 8 pixels or more: layers whose input a
+        /// residual still needs, and patch stages), the others any window
+        /// and stride (channel blocks across pixels); whole tensors and
+        /// windows of them; up to 40 channels, so that the host's
+        /// 16-channel blocks run too.
         #[test]
-        fn wide_nhwc_depthwise_equals_the_reference(
-            mut p in problem_sized(9, 80),
+        fn wide_depthwise_equals_the_reference(
+            mut p in problem_sized(40, 160),
             (x, slack, y, h) in (0usize..8, 0usize..8, 0usize..4, 1usize..12),
+            three in any::<bool>(),
         ) {
-            (p.k, p.stride, p.dil) = (3, 1, 1);
-            let f = p.filter.clone();
-            p.filter = (0..9 * p.c).map(|i| f[i % f.len()]).collect();
+            if three {
+                (p.k, p.stride, p.dil) = (3, 1, 1);
+                let f = p.filter.clone();
+                p.filter = (0..9 * p.c).map(|i| f[i % f.len()]).collect();
+            }
             let (g, oh, ow) = p.geometry();
             prop_assume!(oh > 0 && ow >= 8);
             let x = x.min(ow - 8);
             let w = ow - x - slack.min(ow - x - 8);
             let region = Rect::new(y % oh, x, h.min(oh - y % oh), w);
-            let ir = p.input_for(region, oh, ow);
-            let filter = &p.filter[..9 * p.c];
-            let k = p.weighted(p.c, filter);
-            let sums: Vec<i32> = super::depthwise::folded_bias(filter, p.c, k.bias, k.stage.input_offset).collect();
-            for (iwin, input) in [(Window::full(p.n, p.h, p.w, p.c), p.input.clone()), (Window::new(p.n, ir, p.c), p.crop(ir))] {
-                let owin = Window::new(p.n, region, p.c);
-                let (mut want, mut got) = (alloc::vec![0i8; owin.len()], alloc::vec![1i8; owin.len()]);
-                crate::kernels::depthwise::depthwise_conv2d(&g, 1, &k, &input, iwin, &mut want, owin, region);
-                super::depthwise::depthwise_conv2d_portable(&g, 1, &k, &sums, &input, iwin, &mut got, owin, region);
-                prop_assert_eq!(&got, &want);
-                got.fill(1);
-                super::depthwise::depthwise_conv2d(&g, 1, &k, &sums, &input, iwin, &mut got, owin, region);
-                prop_assert_eq!(&got, &want);
-            }
+            depthwise_forms_equal_the_reference(&p, &g, region, p.input_for(region, oh, ow))?;
         }
 
         #[test]
