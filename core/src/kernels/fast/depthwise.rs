@@ -147,9 +147,10 @@ fn nhwc(
 /// them off the boards (a second kernel call there moved the undilated
 /// kernel's Cortex-M7 code; boards keep the reference): the interior of
 /// the windows' extent in blocks of [`LANES`] channels, a tap each
-/// [`mac_lanes`]; the pixels whose windows reach into the padding, and the
-/// channels past the last whole block, by the reference (a dilated window's
-/// valid taps are not one range).
+/// [`mac_lanes`] (a last partial block overlapping the one before it, as in
+/// [`depthwise_conv2d`]); the pixels whose windows reach into the padding
+/// (a dilated window's valid taps are not one range), and layers of fewer
+/// channels than a block, by the reference.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 pub fn dilated(
@@ -173,11 +174,13 @@ pub fn dilated(
     for band in border(region, inner) {
         reference(g, 1, k, input, iw, output, ow, band);
     }
-    let blocks = c / LANES * LANES;
-    if blocks < c {
-        // The reference over every channel of the interior: the blocks below overwrite theirs.
-        reference(g, 1, k, input, iw, output, ow, inner);
+    if c < LANES {
+        return reference(g, 1, k, input, iw, output, ow, inner);
     }
+    // The last partial block overlaps the one before it (its channels
+    // computed twice, to the same bytes), rather than the reference
+    // recomputing every channel of the interior.
+    let tail = (c % LANES != 0).then(|| c - LANES);
     let f_row = g.kw * c;
     for b in 0..ow.n {
         for oy in inner.y..inner.y_end() {
@@ -185,7 +188,7 @@ pub fn dilated(
             for ox in inner.x..inner.x_end() {
                 let x0 = g.origin_x(ox) as usize;
                 let o = ow.offset(b, oy, ox);
-                for ch in (0..blocks).step_by(LANES) {
+                for ch in (0..c / LANES).map(|i| i * LANES).chain(tail) {
                     let mut acc: [i32; LANES] = core::array::from_fn(|l| folded[ch + l]);
                     for ky in 0..g.kh {
                         let (at, w) = (iw.offset(b, y0 + ky * g.dil_h, x0) + ch, ky * f_row + ch);
