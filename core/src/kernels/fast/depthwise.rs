@@ -2,11 +2,11 @@
 //! [`crate::kernels::depthwise`] byte for byte.
 //!
 //! Depth multiplier 1 and dilation 1 (the MobileNet/BlazeFace case; dilated
-//! windows have [`dilated`]): inside the input, each pixel accumulates blocks of [`LANES`] channels tap by tap
-//! through [`mac_lanes`] (channels are contiguous in NHWC and in the
-//! `[1, kh, kw, c]` filter), starting from `bias + input_offset·Σw`
-//! (prepared once, [`folded_bias`]). Pixels whose window reaches into the
-//! padding run the reference kernel.
+//! windows have [`dilated`]): inside the input, each pixel accumulates
+//! blocks of [`LANES`] channels tap by tap through [`mac_lanes`] (channels
+//! are contiguous in NHWC and in the `[1, kh, kw, c]` filter), starting from
+//! `bias + input_offset·Σw` (prepared once, [`folded_bias`]). Pixels whose
+//! window reaches into the padding sum their valid taps (`border_band`).
 //!
 //! The 3×3 kernel (MobileNet's, BlazeFace's, YOLO's) has faster forms that
 //! read the padding as the input zero point: on boards a channel at a time
