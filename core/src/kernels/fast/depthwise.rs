@@ -91,20 +91,32 @@ fn nhwc(
             return;
         }
     }
-    // At stride 1 and on rows of at least 8 pixels: a channel's row costs a
-    // gather and two calls whatever its width, and at stride 2 each output
-    // row gathers two input rows; there channel blocks across pixels cost
-    // less. (The bound was 16 until the row's set-up got cheaper; at 8
+    // At stride 1 and on rows of at least `wide` pixels: a channel's row
+    // costs a gather and two calls whatever its width, and at stride 2 each
+    // output row gathers two input rows; there channel blocks across pixels
+    // cost less. (The bound was 16 until the row's set-up got cheaper; at 8
     // YOLO-FPN takes 1.9 % and BlazeFace 1.5 % fewer instructions, at 4
-    // their fine patch grids take more.)
+    // their fine patch grids take more.) On Armv7E-M the blocks have their
+    // own loop (`dsp_lanes`), border pixels included, and win up to 48
+    // pixels: YOLO-FPN's 2×3 patches take 0.7 % fewer instructions than at
+    // 16, its layer by layer 0.2 % more (0.5 % more with no ring at all).
+    let wide = if cfg!(all(feature = "dsp", target_arch = "arm")) { 48 } else { 8 };
     let ring_fits =
-        g.stride_h == 1 && g.stride_w == 1 && region.w >= 8 && (-128..=127).contains(&-k.stage.input_offset);
+        g.stride_h == 1 && g.stride_w == 1 && region.w >= wide && (-128..=127).contains(&-k.stage.input_offset);
     if let Some(cols) = ring::columns(g, iw, region, STACK_RING).filter(|_| ring_fits) {
         return nhwc_3x3(g, k, folded, input, iw, output, ow, region, cols);
     }
     let inner = interior(g, region);
-    for band in border(region, inner) {
-        border_band(g, k, input, iw, output, ow, band);
+    // On boards a 3×3 block's border pixels run through the block's own
+    // loop over zero-point padded strips (`Lanes::border_runs`).
+    let padded = cfg!(all(feature = "dsp", target_arch = "arm"))
+        && (g.kh, g.kw) == (3, 3)
+        && c >= LANES
+        && (-128..=127).contains(&-k.stage.input_offset);
+    if !padded {
+        for band in border(region, inner) {
+            border_band(g, k, input, iw, output, ow, band);
+        }
     }
     let f_row = g.kw * c;
     // A 3×3 window's nine taps, from its origin, in the input and the filter.
@@ -119,7 +131,8 @@ fn nhwc(
     let tail = (c % LANES != 0 && c > LANES).then(|| c - LANES);
     for ch in (0..c / LANES).map(|i| i * LANES).chain(tail) {
         let f: [i32; LANES] = core::array::from_fn(|l| folded[ch + l]);
-        Lanes { g, k, input, iw, ow, inner, ch, f, xt: &xt, wt: &wt }.run(output);
+        let border = if padded { region } else { inner };
+        Lanes { g, k, input, iw, ow, inner, border, ch, f, xt: &xt, wt: &wt }.run(output);
     }
     for b in 0..ow.n {
         for oy in inner.y..inner.y_end() {
@@ -218,6 +231,10 @@ struct Lanes<'a> {
     iw: Window,
     ow: Window,
     inner: Rect,
+    /// The region whose pixels outside `inner` the block computes too
+    /// (`inner` itself where `border_band` does).
+    #[cfg_attr(not(all(feature = "dsp", target_arch = "arm")), allow(dead_code))]
+    border: Rect,
     ch: usize,
     f: [i32; LANES],
     xt: &'a Taps<9>,
@@ -280,13 +297,25 @@ impl Lanes<'_> {
         let (g, c, ch) = (self.g, self.ow.c, self.ch);
         let f_row = g.kw * c;
         let mut acc_run = [[0i32; RUN]; LANES];
+        #[cfg(all(feature = "dsp", target_arch = "arm"))]
+        let mut dsp = ((g.kh, g.kw) == (3, 3)).then(|| dsp_lanes::Block::new(self.k.filter, c, ch, self.f));
         for b in 0..self.ow.n {
             for oy in self.inner.y..self.inner.y_end() {
                 let y0 = g.origin_y(oy) as usize;
                 let mut done = 0;
                 while done < self.inner.w {
                     let n = (self.inner.w - done).min(RUN);
-                    for i in 0..n {
+                    #[cfg(all(feature = "dsp", target_arch = "arm"))]
+                    if let Some(block) = dsp.as_mut() {
+                        let at = self.iw.offset(b, y0, g.origin_x(self.inner.x + done) as usize) + ch;
+                        let (row, step) = (self.iw.rect.w * c, g.stride_w * c);
+                        dsp_lanes::run(block, self.input, at, (c, row, step), &mut acc_run, n);
+                    }
+                    #[cfg(all(feature = "dsp", target_arch = "arm"))]
+                    let n_pixels = if dsp.is_some() { 0 } else { n };
+                    #[cfg(not(all(feature = "dsp", target_arch = "arm")))]
+                    let n_pixels = n;
+                    for i in 0..n_pixels {
                         let acc = self.pixel(b, y0, g.origin_x(self.inner.x + done + i) as usize, f_row);
                         for (run, a) in acc_run.iter_mut().zip(acc) {
                             run[i] = a;
@@ -297,6 +326,76 @@ impl Lanes<'_> {
                         store_strided(&r, &run[..n], &mut output[o + l..o + l + (n - 1) * c + 1], c);
                     }
                     done += n;
+                }
+            }
+        }
+        #[cfg(all(feature = "dsp", target_arch = "arm"))]
+        if let Some(block) = dsp.as_mut() {
+            self.border_runs(block, output, &r, &mut acc_run);
+        }
+    }
+
+    /// The pixels of `border` outside `inner`, 3×3 on a board: runs of them
+    /// along a row (the bands above and below the interior) or down a
+    /// column (left and right of it) have their windows copied into a strip
+    /// of three rows or three columns, the taps outside the input as the
+    /// input zero point (`(zp + off)·w = 0`: the folded bias cancels them,
+    /// as the reference skips them), and go through the interior's loop.
+    /// Tap by tap (`border_band`) a border pixel took about 70 instructions
+    /// a tap, spilling.
+    #[cfg(all(feature = "dsp", target_arch = "arm"))]
+    fn border_runs<R: Requantize>(
+        &self,
+        block: &mut dsp_lanes::Block,
+        output: &mut [i8],
+        r: &[R; LANES],
+        acc_run: &mut [[i32; RUN]; LANES],
+    ) {
+        // Pixels a strip holds, and its longer side.
+        const STRIP: usize = 16;
+        const SPAN: usize = 2 * (STRIP - 1) + 3;
+        let (g, c, ch) = (self.g, self.ow.c, self.ch);
+        let zp = [(-self.k.stage.input_offset) as i8; LANES];
+        let mut strip = [0i8; 3 * SPAN * LANES];
+        let (in_h, in_w) = (g.in_h as isize, g.in_w as isize);
+        for band in border(self.border, self.inner) {
+            // Along the band's longer side: (pixel step in the output, stride).
+            let across = band.w >= band.h;
+            let (len, lines, stride) = if across { (band.w, band.h, g.stride_w) } else { (band.h, band.w, g.stride_h) };
+            let most = ((SPAN - 3) / stride.max(1) + 1).min(STRIP);
+            for b in 0..self.ow.n {
+                for line in 0..lines {
+                    let mut done = 0;
+                    while done < len {
+                        let n = (len - done).min(most);
+                        let (oy, ox) =
+                            if across { (band.y + line, band.x + done) } else { (band.y + done, band.x + line) };
+                        let span = (n - 1) * stride + 3;
+                        let (rows, cols) = if across { (3, span) } else { (span, 3) };
+                        let (y0, x0) = (g.origin_y(oy), g.origin_x(ox));
+                        for ty in 0..rows {
+                            let y = y0 + ty as isize;
+                            for tx in 0..cols {
+                                let x = x0 + tx as isize;
+                                let word = &mut strip[(ty * cols + tx) * LANES..][..LANES];
+                                if (0..in_h).contains(&y) && (0..in_w).contains(&x) {
+                                    let at = self.iw.offset(b, y as usize, x as usize) + ch;
+                                    word.copy_from_slice(&self.input[at..at + LANES]);
+                                } else {
+                                    word.copy_from_slice(&zp);
+                                }
+                            }
+                        }
+                        let row = cols * LANES;
+                        let step = if across { stride * LANES } else { stride * row };
+                        dsp_lanes::run(block, &strip, 0, (LANES, row, step), acc_run, n);
+                        let o = self.ow.offset(b, oy, ox) + ch;
+                        let pitch = if across { c } else { self.ow.rect.w * c };
+                        for (l, (run, r)) in acc_run.iter().zip(r).enumerate() {
+                            store_strided(r, &run[..n], &mut output[o + l..o + l + (n - 1) * pitch + 1], pitch);
+                        }
+                        done += n;
+                    }
                 }
             }
         }
@@ -1001,6 +1100,153 @@ mod dsp {
             acc[i] = folded.wrapping_add(s);
         }
     }
+}
+
+/// Armv7E-M: a 3×3 NHWC depthwise over one block of four channels (the
+/// [`LANES`] of a board), a run of pixels of one output row per call. A
+/// tap's word holds the four channels; `SXTB16` splits it into channels
+/// (0, 2) and (1, 3), each multiplied by the tap's weights widened the same
+/// way once per block (`SMLABB`/`SMLATT`): 8 instructions per tap, 86 a
+/// pixel with the stores, where the same window through [`mac_taps`] took
+/// 162 (the weights' addresses reloaded from the stack and a bounds check
+/// each pixel).
+#[cfg(all(feature = "dsp", target_arch = "arm"))]
+mod dsp_lanes {
+    #![allow(unsafe_code)]
+    use super::{LANES, RUN};
+    use core::arch::asm;
+
+    /// What the loop reads and updates: the widened weights (two words a
+    /// tap), the block's folded biases, then the output pointer, the pixel
+    /// count and the step back from the third window row to the next pixel.
+    #[repr(C, align(8))]
+    pub struct Block {
+        w: [u32; 18],
+        folded: [i32; LANES],
+        out: *mut i32,
+        count: usize,
+        back: usize,
+    }
+
+    fn halves(lo: i8, hi: i8) -> u32 {
+        (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16)
+    }
+
+    impl Block {
+        /// Channels `ch..ch + 4` of the `[1, 3, 3, c]` filter.
+        pub fn new(filter: &[i8], c: usize, ch: usize, folded: [i32; LANES]) -> Self {
+            let mut w = [0u32; 18];
+            for t in 0..9 {
+                let f = &filter[t * c + ch..][..LANES];
+                (w[2 * t], w[2 * t + 1]) = (halves(f[0], f[2]), halves(f[1], f[3]));
+            }
+            Block { w, folded, out: core::ptr::null_mut(), count: 0, back: 0 }
+        }
+    }
+
+    /// `acc[l][i]` = folded bias `l` + the window of pixel `i` (of `n`)
+    /// over channel `ch + l`, the windows' origins `at + i·step` in `input`
+    /// (rows `row` bytes apart, channels `c` apart: NHWC).
+    // Not inlined: its registers are its own.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn run(
+        block: &mut Block,
+        input: &[i8],
+        at: usize,
+        (c, row, step): (usize, usize, usize),
+        acc: &mut [[i32; RUN]; LANES],
+        n: usize,
+    ) {
+        // The last window's last word: every read is inside `input`.
+        let end = (n.wrapping_sub(1))
+            .checked_mul(step)
+            .and_then(|e| e.checked_add(at))
+            .and_then(|e| e.checked_add(row.checked_mul(2)?))
+            .and_then(|e| e.checked_add(c.checked_mul(2)?))
+            .and_then(|e| e.checked_add(LANES));
+        assert!(n > 0 && n <= RUN && end.is_some_and(|e| e <= input.len()));
+        block.out = acc.as_mut_ptr().cast();
+        block.count = n;
+        block.back = step.wrapping_sub(2 * row);
+        // One tap: its word, split into channels (0, 2) and (1, 3), against
+        // the tap's two weight words.
+        macro_rules! tap {
+            ($addr:literal, $t:literal) => {
+                concat!(
+                    "ldr {x}, ",
+                    $addr,
+                    "\n",
+                    "ldrd {we}, {wo}, [{k}, #",
+                    $t,
+                    "]\n",
+                    "sxtb16 {xe}, {x}\n",
+                    "sxtb16 {x}, {x}, ror #8\n",
+                    "smlabb {a0}, {xe}, {we}, {a0}\n",
+                    "smlatt {a2}, {xe}, {we}, {a2}\n",
+                    "smlabb {a1}, {x}, {wo}, {a1}\n",
+                    "smlatt {a3}, {x}, {wo}, {a3}\n",
+                )
+            };
+        }
+        // SAFETY: pixel i reads the words at `at + i·step + r·row + t·c`
+        // (r, t < 3), each ending by `end ≤ input.len()` (the assert; LDR may
+        // be unaligned on Armv7-M); it writes `acc[l][i]` (`out` steps four
+        // bytes a pixel, lane l at l·RUN words) for i < n ≤ RUN. `block` is
+        // word-aligned (LDRD) and read and written only at its own fields.
+        unsafe {
+            asm!(
+                "2:",
+                "ldrd {a0}, {a1}, [{k}, #72]",
+                "ldrd {a2}, {a3}, [{k}, #80]",
+                tap!("[{p}]", "0"),
+                tap!("[{p}, {c}]", "8"),
+                tap!("[{p}, {c}, lsl #1]", "16"),
+                "add {p}, {p}, {row}",
+                tap!("[{p}]", "24"),
+                tap!("[{p}, {c}]", "32"),
+                tap!("[{p}, {c}, lsl #1]", "40"),
+                "add {p}, {p}, {row}",
+                tap!("[{p}]", "48"),
+                tap!("[{p}, {c}]", "56"),
+                tap!("[{p}, {c}, lsl #1]", "64"),
+                "ldr {x}, [{k}, #88]",
+                "str {a1}, [{x}, #256]",
+                "str {a2}, [{x}, #512]",
+                "str {a3}, [{x}, #768]",
+                "str {a0}, [{x}], #4",
+                "str {x}, [{k}, #88]",
+                "ldr {x}, [{k}, #96]",
+                "add {p}, {p}, {x}",
+                "ldr {x}, [{k}, #92]",
+                "subs {x}, {x}, #1",
+                "str {x}, [{k}, #92]",
+                "bne 2b",
+                p = inout(reg) input.as_ptr().wrapping_add(at) => _,
+                c = in(reg) c,
+                row = in(reg) row,
+                k = in(reg) (block as *mut Block),
+                a0 = out(reg) _,
+                a1 = out(reg) _,
+                a2 = out(reg) _,
+                a3 = out(reg) _,
+                x = out(reg) _,
+                xe = out(reg) _,
+                we = out(reg) _,
+                wo = out(reg) _,
+                options(nostack),
+            )
+        }
+    }
+
+    // The offsets the loop's text uses.
+    const _: () = {
+        assert!(core::mem::offset_of!(Block, folded) == 72);
+        assert!(core::mem::offset_of!(Block, out) == 88);
+        assert!(core::mem::offset_of!(Block, count) == 92);
+        assert!(core::mem::offset_of!(Block, back) == 96);
+        assert!(RUN * 4 == 256 && LANES == 4);
+    };
 }
 
 /// wasm32 `simd128`: the in-place 3×3 interior eight pixels of a row at a
