@@ -160,6 +160,19 @@ fn smallest_arena_streamed_patches_in_qemu() {
     run_and_check(&g, &request(&g, name, board, smallest, InputMode::Streamed));
 }
 
+/// MobileNetV3's 5×5 depthwise layers on the board (its best schedule runs
+/// them with channels in blocks, borders over padded strips: the one
+/// shipped model with a 5×5 window), equal to the host byte for byte.
+#[test]
+#[ignore = "needs qemu-system-arm and the thumb targets: run tools/firmware-test"]
+fn five_by_five_depthwise_in_qemu() {
+    let board = qemu_board();
+    let name = "mbv3se-int8";
+    let g = common::load(name);
+    let best = best_schedule(&g, board, InputMode::InArena).expect("a schedule fits");
+    run_and_check(&g, &request(&g, name, board, best.schedule, InputMode::InArena));
+}
+
 /// The 128×160 detector with a patch stage that branches (its stride-8
 /// features are kept whole for the pyramid) on a non-square grid, in QEMU.
 #[test]

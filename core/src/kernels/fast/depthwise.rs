@@ -110,7 +110,7 @@ fn nhwc(
     // On boards a 3×3 block's border pixels run through the block's own
     // loop over zero-point padded strips (`Lanes::border_runs`).
     let padded = cfg!(all(feature = "dsp", target_arch = "arm"))
-        && (g.kh, g.kw) == (3, 3)
+        && matches!((g.kh, g.kw), (3, 3) | (5, 5))
         && c >= LANES
         && (-128..=127).contains(&-k.stage.input_offset);
     if !padded {
@@ -294,28 +294,32 @@ impl Lanes<'_> {
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     #[inline(always)]
     fn runs<R: Requantize>(&self, output: &mut [i8], r: [R; LANES]) {
+        #[cfg(all(feature = "dsp", target_arch = "arm"))]
+        if let Some(w) = dsp_lanes::Window::new(self.k.filter, (self.g.kh, self.g.kw), self.ow.c, self.ch, self.f) {
+            return self.runs_with(output, r, Some(w));
+        }
+        self.runs_with(output, r, None::<()>)
+    }
+
+    /// [`runs`](Self::runs) with the board's loop for the window, if it has one.
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    #[inline(always)]
+    fn runs_with<R: Requantize, P: Pixels>(&self, output: &mut [i8], r: [R; LANES], mut dsp: Option<P>) {
         let (g, c, ch) = (self.g, self.ow.c, self.ch);
         let f_row = g.kw * c;
         let mut acc_run = [[0i32; RUN]; LANES];
-        #[cfg(all(feature = "dsp", target_arch = "arm"))]
-        let mut dsp = ((g.kh, g.kw) == (3, 3)).then(|| dsp_lanes::Block::new(self.k.filter, c, ch, self.f));
         for b in 0..self.ow.n {
             for oy in self.inner.y..self.inner.y_end() {
                 let y0 = g.origin_y(oy) as usize;
                 let mut done = 0;
                 while done < self.inner.w {
                     let n = (self.inner.w - done).min(RUN);
-                    #[cfg(all(feature = "dsp", target_arch = "arm"))]
                     if let Some(block) = dsp.as_mut() {
                         let at = self.iw.offset(b, y0, g.origin_x(self.inner.x + done) as usize) + ch;
                         let (row, step) = (self.iw.rect.w * c, g.stride_w * c);
-                        dsp_lanes::run(block, self.input, at, (c, row, step), &mut acc_run, n);
+                        block.run(self.input, at, (c, row, step), &mut acc_run, n);
                     }
-                    #[cfg(all(feature = "dsp", target_arch = "arm"))]
-                    let n_pixels = if dsp.is_some() { 0 } else { n };
-                    #[cfg(not(all(feature = "dsp", target_arch = "arm")))]
-                    let n_pixels = n;
-                    for i in 0..n_pixels {
+                    for i in 0..if dsp.is_some() { 0 } else { n } {
                         let acc = self.pixel(b, y0, g.origin_x(self.inner.x + done + i) as usize, f_row);
                         for (run, a) in acc_run.iter_mut().zip(acc) {
                             run[i] = a;
@@ -329,40 +333,41 @@ impl Lanes<'_> {
                 }
             }
         }
-        #[cfg(all(feature = "dsp", target_arch = "arm"))]
         if let Some(block) = dsp.as_mut() {
             self.border_runs(block, output, &r, &mut acc_run);
         }
     }
 
-    /// The pixels of `border` outside `inner`, 3×3 on a board: runs of them
-    /// along a row (the bands above and below the interior) or down a
-    /// column (left and right of it) have their windows copied into a strip
-    /// of three rows or three columns, the taps outside the input as the
+    /// The pixels of `border` outside `inner`, 3×3 or 5×5 on a board: runs
+    /// of them along a row (the bands above and below the interior) or down
+    /// a column (left and right of it) have their windows copied into a
+    /// strip of `k` rows or `k` columns, the taps outside the input as the
     /// input zero point (`(zp + off)·w = 0`: the folded bias cancels them,
     /// as the reference skips them), and go through the interior's loop.
     /// Tap by tap (`border_band`) a border pixel took about 70 instructions
     /// a tap, spilling.
-    #[cfg(all(feature = "dsp", target_arch = "arm"))]
-    fn border_runs<R: Requantize>(
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    fn border_runs<R: Requantize, P: Pixels>(
         &self,
-        block: &mut dsp_lanes::Block,
+        block: &mut P,
         output: &mut [i8],
         r: &[R; LANES],
         acc_run: &mut [[i32; RUN]; LANES],
     ) {
-        // Pixels a strip holds, and its longer side.
-        const STRIP: usize = 16;
-        const SPAN: usize = 2 * (STRIP - 1) + 3;
-        let (g, c, ch) = (self.g, self.ow.c, self.ch);
+        // A strip's bytes: 8 3×3 windows at stride 2 (4 of 5×5), on the
+        // stack (twice that took the deepest firmware's stack 130 B deeper).
+        const BYTES: usize = 3 * 17 * LANES;
+        let (g, c, ch, k) = (self.g, self.ow.c, self.ch, block.k());
+        // The strip's longer side, in taps.
+        let span_max = BYTES / LANES / k;
         let zp = [(-self.k.stage.input_offset) as i8; LANES];
-        let mut strip = [0i8; 3 * SPAN * LANES];
+        let mut strip = [0i8; BYTES];
         let (in_h, in_w) = (g.in_h as isize, g.in_w as isize);
         for band in border(self.border, self.inner) {
             // Along the band's longer side: (pixel step in the output, stride).
             let across = band.w >= band.h;
             let (len, lines, stride) = if across { (band.w, band.h, g.stride_w) } else { (band.h, band.w, g.stride_h) };
-            let most = ((SPAN - 3) / stride.max(1) + 1).min(STRIP);
+            let most = ((span_max - k) / stride.max(1) + 1).min(RUN);
             for b in 0..self.ow.n {
                 for line in 0..lines {
                     let mut done = 0;
@@ -370,8 +375,8 @@ impl Lanes<'_> {
                         let n = (len - done).min(most);
                         let (oy, ox) =
                             if across { (band.y + line, band.x + done) } else { (band.y + done, band.x + line) };
-                        let span = (n - 1) * stride + 3;
-                        let (rows, cols) = if across { (3, span) } else { (span, 3) };
+                        let span = (n - 1) * stride + k;
+                        let (rows, cols) = if across { (k, span) } else { (span, k) };
                         let (y0, x0) = (g.origin_y(oy), g.origin_x(ox));
                         for ty in 0..rows {
                             let y = y0 + ty as isize;
@@ -388,7 +393,7 @@ impl Lanes<'_> {
                         }
                         let row = cols * LANES;
                         let step = if across { stride * LANES } else { stride * row };
-                        dsp_lanes::run(block, &strip, 0, (LANES, row, step), acc_run, n);
+                        block.run(&strip, 0, (LANES, row, step), acc_run, n);
                         let o = self.ow.offset(b, oy, ox) + ch;
                         let pitch = if across { c } else { self.ow.rect.w * c };
                         for (l, (run, r)) in acc_run.iter().zip(r).enumerate() {
@@ -400,6 +405,23 @@ impl Lanes<'_> {
             }
         }
     }
+}
+
+/// A board's loop over a run of `k × k` windows of one block of channels
+/// ([`dsp_lanes`] on Armv7E-M); `()` where there is none (never called).
+trait Pixels {
+    fn k(&self) -> usize;
+    /// `acc[l][i]` = the block's folded bias `l` + the window of pixel `i`
+    /// (of `n`) over its channel `l`, the windows' origins `at + i·step` in
+    /// `input` (rows `row` bytes apart, channels `c` apart).
+    fn run(&mut self, input: &[i8], at: usize, cs: (usize, usize, usize), acc: &mut [[i32; RUN]; LANES], n: usize);
+}
+
+impl Pixels for () {
+    fn k(&self) -> usize {
+        0
+    }
+    fn run(&mut self, _: &[i8], _: usize, _: (usize, usize, usize), _: &mut [[i32; RUN]; LANES], _: usize) {}
 }
 
 /// Pixels whose window reaches into the padding (depth multiplier 1): the
@@ -1102,26 +1124,27 @@ mod dsp {
     }
 }
 
-/// Armv7E-M: a 3×3 NHWC depthwise over one block of four channels (the
-/// [`LANES`] of a board), a run of pixels of one output row per call. A
-/// tap's word holds the four channels; `SXTB16` splits it into channels
+/// Armv7E-M: a 3×3 or 5×5 NHWC depthwise over one block of four channels
+/// (the [`LANES`] of a board), a run of pixels of one output row per call.
+/// A tap's word holds the four channels; `SXTB16` splits it into channels
 /// (0, 2) and (1, 3), each multiplied by the tap's weights widened the same
 /// way once per block (`SMLABB`/`SMLATT`): 8 instructions per tap, 86 a
-/// pixel with the stores, where the same window through [`mac_taps`] took
-/// 162 (the weights' addresses reloaded from the stack and a bounds check
-/// each pixel).
+/// 3×3 pixel with the stores, where the same window through [`mac_taps`]
+/// took 162 (the weights' addresses reloaded from the stack and a bounds
+/// check each pixel).
 #[cfg(all(feature = "dsp", target_arch = "arm"))]
 mod dsp_lanes {
     #![allow(unsafe_code)]
     use super::{LANES, RUN};
     use core::arch::asm;
 
-    /// What the loop reads and updates: the widened weights (two words a
-    /// tap), the block's folded biases, then the output pointer, the pixel
-    /// count and the step back from the third window row to the next pixel.
+    /// What the loop reads and updates: the widened weights of the `T`
+    /// taps (two words a tap), the block's folded biases, then the output
+    /// pointer, the pixel count and the step back from the window's last
+    /// row to the next pixel's first.
     #[repr(C, align(8))]
-    pub struct Block {
-        w: [u32; 18],
+    pub struct Block<const T: usize> {
+        w: [[u32; 2]; T],
         folded: [i32; LANES],
         out: *mut i32,
         count: usize,
@@ -1132,100 +1155,111 @@ mod dsp_lanes {
         (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16)
     }
 
-    impl Block {
-        /// Channels `ch..ch + 4` of the `[1, 3, 3, c]` filter.
+    impl<const T: usize> Block<T> {
+        /// Channels `ch..ch + 4` of the `[1, k, k, c]` filter (`T = k²`).
+        // Inlined: built in its caller's frame, not copied there.
+        #[inline(always)]
         pub fn new(filter: &[i8], c: usize, ch: usize, folded: [i32; LANES]) -> Self {
-            let mut w = [0u32; 18];
-            for t in 0..9 {
+            let w = core::array::from_fn(|t| {
                 let f = &filter[t * c + ch..][..LANES];
-                (w[2 * t], w[2 * t + 1]) = (halves(f[0], f[2]), halves(f[1], f[3]));
-            }
+                [halves(f[0], f[2]), halves(f[1], f[3])]
+            });
             Block { w, folded, out: core::ptr::null_mut(), count: 0, back: 0 }
+        }
+
+        /// The checks and state before the loop (pointer to the block).
+        #[inline(always)]
+        fn start(
+            &mut self,
+            k: usize,
+            input: &[i8],
+            at: usize,
+            (c, row, step): (usize, usize, usize),
+            acc: &mut [[i32; RUN]; LANES],
+            n: usize,
+        ) -> *mut Self {
+            // The last window's last word: every read is inside `input`.
+            let end = (n.wrapping_sub(1))
+                .checked_mul(step)
+                .and_then(|e| e.checked_add(at))
+                .and_then(|e| e.checked_add(row.checked_mul(k - 1)?))
+                .and_then(|e| e.checked_add(c.checked_mul(k - 1)?))
+                .and_then(|e| e.checked_add(LANES));
+            assert!(n > 0 && n <= RUN && end.is_some_and(|e| e <= input.len()));
+            self.out = acc.as_mut_ptr().cast();
+            self.count = n;
+            self
         }
     }
 
-    /// `acc[l][i]` = folded bias `l` + the window of pixel `i` (of `n`)
-    /// over channel `ch + l`, the windows' origins `at + i·step` in `input`
-    /// (rows `row` bytes apart, channels `c` apart: NHWC).
-    // Not inlined: its registers are its own.
-    #[inline(never)]
-    #[allow(clippy::too_many_arguments)]
-    pub fn run(
-        block: &mut Block,
-        input: &[i8],
-        at: usize,
-        (c, row, step): (usize, usize, usize),
-        acc: &mut [[i32; RUN]; LANES],
-        n: usize,
-    ) {
-        // The last window's last word: every read is inside `input`.
-        let end = (n.wrapping_sub(1))
-            .checked_mul(step)
-            .and_then(|e| e.checked_add(at))
-            .and_then(|e| e.checked_add(row.checked_mul(2)?))
-            .and_then(|e| e.checked_add(c.checked_mul(2)?))
-            .and_then(|e| e.checked_add(LANES));
-        assert!(n > 0 && n <= RUN && end.is_some_and(|e| e <= input.len()));
-        block.out = acc.as_mut_ptr().cast();
-        block.count = n;
-        block.back = step.wrapping_sub(2 * row);
-        // One tap: its word, split into channels (0, 2) and (1, 3), against
-        // the tap's two weight words.
-        macro_rules! tap {
-            ($addr:literal, $t:literal) => {
-                concat!(
-                    "ldr {x}, ",
-                    $addr,
-                    "\n",
-                    "ldrd {we}, {wo}, [{k}, #",
-                    $t,
-                    "]\n",
-                    "sxtb16 {xe}, {x}\n",
-                    "sxtb16 {x}, {x}, ror #8\n",
-                    "smlabb {a0}, {xe}, {we}, {a0}\n",
-                    "smlatt {a2}, {xe}, {we}, {a2}\n",
-                    "smlabb {a1}, {x}, {wo}, {a1}\n",
-                    "smlatt {a3}, {x}, {wo}, {a3}\n",
-                )
-            };
-        }
-        // SAFETY: pixel i reads the words at `at + i·step + r·row + t·c`
-        // (r, t < 3), each ending by `end ≤ input.len()` (the assert; LDR may
-        // be unaligned on Armv7-M); it writes `acc[l][i]` (`out` steps four
-        // bytes a pixel, lane l at l·RUN words) for i < n ≤ RUN. `block` is
-        // word-aligned (LDRD) and read and written only at its own fields.
-        unsafe {
+    /// One tap: its word, split into channels (0, 2) and (1, 3), against
+    /// the tap's two weight words (at byte `$t` of the block).
+    macro_rules! tap {
+        ($addr:literal, $t:literal) => {
+            concat!(
+                "ldr {x}, ",
+                $addr,
+                "\n",
+                "ldrd {we}, {wo}, [{k}, #",
+                $t,
+                "]\n",
+                "sxtb16 {xe}, {x}\n",
+                "sxtb16 {x}, {x}, ror #8\n",
+                "smlabb {a0}, {xe}, {we}, {a0}\n",
+                "smlatt {a2}, {xe}, {we}, {a2}\n",
+                "smlabb {a1}, {x}, {wo}, {a1}\n",
+                "smlatt {a3}, {x}, {wo}, {a3}\n",
+            )
+        };
+    }
+
+    /// A window row of three taps.
+    macro_rules! row3 {
+        ($t0:literal, $t1:literal, $t2:literal) => {
+            concat!(tap!("[{p}]", $t0), tap!("[{p}, {c}]", $t1), tap!("[{p}, {c}, lsl #1]", $t2))
+        };
+    }
+
+    /// A window row of five taps: the pointer moves two taps on halfway
+    /// (and `{row}`, between rows, is the row's bytes less two taps').
+    macro_rules! row5 {
+        ($t0:literal, $t1:literal, $t2:literal, $t3:literal, $t4:literal) => {
+            concat!(
+                tap!("[{p}]", $t0),
+                tap!("[{p}, {c}]", $t1),
+                tap!("[{p}, {c}, lsl #1]", $t2),
+                "add {p}, {p}, {c}, lsl #1\n",
+                tap!("[{p}, {c}]", $t3),
+                tap!("[{p}, {c}, lsl #1]", $t4),
+            )
+        };
+    }
+
+    /// A pixel loop: the accumulators from the folded biases, the window
+    /// (`$rows`, `{row}` on between them), the four stores, then the next pixel.
+    macro_rules! pixels {
+        ($p:expr, $c:expr, $row:expr, $block:expr, [$f0:literal, $f2:literal, $out:literal, $count:literal, $back:literal], $($rows:expr),*) => {
             asm!(
                 "2:",
-                "ldrd {a0}, {a1}, [{k}, #72]",
-                "ldrd {a2}, {a3}, [{k}, #80]",
-                tap!("[{p}]", "0"),
-                tap!("[{p}, {c}]", "8"),
-                tap!("[{p}, {c}, lsl #1]", "16"),
-                "add {p}, {p}, {row}",
-                tap!("[{p}]", "24"),
-                tap!("[{p}, {c}]", "32"),
-                tap!("[{p}, {c}, lsl #1]", "40"),
-                "add {p}, {p}, {row}",
-                tap!("[{p}]", "48"),
-                tap!("[{p}, {c}]", "56"),
-                tap!("[{p}, {c}, lsl #1]", "64"),
-                "ldr {x}, [{k}, #88]",
+                concat!("ldrd {a0}, {a1}, [{k}, #", $f0, "]"),
+                concat!("ldrd {a2}, {a3}, [{k}, #", $f2, "]"),
+                $($rows,)*
+                concat!("ldr {x}, [{k}, #", $out, "]"),
                 "str {a1}, [{x}, #256]",
                 "str {a2}, [{x}, #512]",
                 "str {a3}, [{x}, #768]",
                 "str {a0}, [{x}], #4",
-                "str {x}, [{k}, #88]",
-                "ldr {x}, [{k}, #96]",
+                concat!("str {x}, [{k}, #", $out, "]"),
+                concat!("ldr {x}, [{k}, #", $back, "]"),
                 "add {p}, {p}, {x}",
-                "ldr {x}, [{k}, #92]",
+                concat!("ldr {x}, [{k}, #", $count, "]"),
                 "subs {x}, {x}, #1",
-                "str {x}, [{k}, #92]",
+                concat!("str {x}, [{k}, #", $count, "]"),
                 "bne 2b",
-                p = inout(reg) input.as_ptr().wrapping_add(at) => _,
-                c = in(reg) c,
-                row = in(reg) row,
-                k = in(reg) (block as *mut Block),
+                p = inout(reg) $p => _,
+                c = in(reg) $c,
+                row = in(reg) $row,
+                k = in(reg) $block,
                 a0 = out(reg) _,
                 a1 = out(reg) _,
                 a2 = out(reg) _,
@@ -1236,15 +1270,116 @@ mod dsp_lanes {
                 wo = out(reg) _,
                 options(nostack),
             )
+        };
+    }
+
+    // SAFETY (both loops): pixel i reads the words at `at + i·step + r·row
+    // + t·c` (r, t < k), each ending by `end ≤ input.len()` (`start`'s
+    // assert; LDR may be unaligned on Armv7-M); it writes `acc[l][i]`
+    // (`out` steps four bytes a pixel, lane l at l·RUN words) for i < n ≤
+    // RUN. The block is word-aligned (LDRD) and read and written only at
+    // its own fields; the pointer's wrapping steps are undone before its
+    // next read.
+    impl Block<9> {
+        // Not inlined: its registers are its own.
+        #[inline(never)]
+        fn run(&mut self, input: &[i8], at: usize, cs: (usize, usize, usize), acc: &mut [[i32; RUN]; LANES], n: usize) {
+            let (c, row, step) = cs;
+            let k = self.start(3, input, at, cs, acc, n);
+            // The window's last row leaves the pointer two rows on.
+            self.back = step.wrapping_sub(2 * row);
+            let p = input.as_ptr().wrapping_add(at);
+            unsafe {
+                pixels!(
+                    p,
+                    c,
+                    row,
+                    k,
+                    ["72", "80", "88", "92", "96"],
+                    row3!("0", "8", "16"),
+                    "add {p}, {p}, {row}",
+                    row3!("24", "32", "40"),
+                    "add {p}, {p}, {row}",
+                    row3!("48", "56", "64")
+                )
+            }
         }
     }
 
-    // The offsets the loop's text uses.
+    impl Block<25> {
+        #[inline(never)]
+        fn run(&mut self, input: &[i8], at: usize, cs: (usize, usize, usize), acc: &mut [[i32; RUN]; LANES], n: usize) {
+            let (c, row, step) = cs;
+            let k = self.start(5, input, at, cs, acc, n);
+            // The window's last row leaves the pointer four rows and two taps on.
+            self.back = step.wrapping_sub(4 * row).wrapping_sub(2 * c);
+            let p = input.as_ptr().wrapping_add(at);
+            unsafe {
+                pixels!(
+                    p,
+                    c,
+                    row.wrapping_sub(2 * c),
+                    k,
+                    ["200", "208", "216", "220", "224"],
+                    row5!("0", "8", "16", "24", "32"),
+                    "add {p}, {p}, {row}",
+                    row5!("40", "48", "56", "64", "72"),
+                    "add {p}, {p}, {row}",
+                    row5!("80", "88", "96", "104", "112"),
+                    "add {p}, {p}, {row}",
+                    row5!("120", "128", "136", "144", "152"),
+                    "add {p}, {p}, {row}",
+                    row5!("160", "168", "176", "184", "192")
+                )
+            }
+        }
+    }
+
+    /// The window's block, by size.
+    pub enum Window {
+        K3(Block<9>),
+        K5(Block<25>),
+    }
+
+    impl Window {
+        /// Channels `ch..ch + 4` of a `[1, kh, kw, c]` filter, if the loop has a form for the window.
+        #[inline(always)]
+        pub fn new(filter: &[i8], (kh, kw): (usize, usize), c: usize, ch: usize, folded: [i32; LANES]) -> Option<Self> {
+            match (kh, kw) {
+                (3, 3) => Some(Window::K3(Block::new(filter, c, ch, folded))),
+                (5, 5) => Some(Window::K5(Block::new(filter, c, ch, folded))),
+                _ => None,
+            }
+        }
+    }
+
+    impl super::Pixels for Window {
+        fn k(&self) -> usize {
+            match self {
+                Window::K3(_) => 3,
+                Window::K5(_) => 5,
+            }
+        }
+
+        #[inline(always)]
+        fn run(&mut self, input: &[i8], at: usize, cs: (usize, usize, usize), acc: &mut [[i32; RUN]; LANES], n: usize) {
+            match self {
+                Window::K3(b) => b.run(input, at, cs, acc, n),
+                Window::K5(b) => b.run(input, at, cs, acc, n),
+            }
+        }
+    }
+
+    // The offsets the loops' text uses.
     const _: () = {
-        assert!(core::mem::offset_of!(Block, folded) == 72);
-        assert!(core::mem::offset_of!(Block, out) == 88);
-        assert!(core::mem::offset_of!(Block, count) == 92);
-        assert!(core::mem::offset_of!(Block, back) == 96);
+        assert!(core::mem::offset_of!(Block<9>, folded) == 72);
+        assert!(core::mem::offset_of!(Block<9>, out) == 88);
+        assert!(core::mem::offset_of!(Block<9>, count) == 92);
+        assert!(core::mem::offset_of!(Block<9>, back) == 96);
+        assert!(core::mem::offset_of!(Block<25>, folded) == 200);
+        assert!(core::mem::offset_of!(Block<25>, out) == 216);
+        assert!(core::mem::offset_of!(Block<25>, count) == 220);
+        assert!(core::mem::offset_of!(Block<25>, back) == 224);
         assert!(RUN * 4 == 256 && LANES == 4);
     };
 }
