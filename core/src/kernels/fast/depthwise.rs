@@ -347,6 +347,8 @@ impl Lanes<'_> {
     /// Tap by tap (`border_band`) a border pixel took about 70 instructions
     /// a tap, spilling.
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    // Not inlined: its strip is on the stack only while it runs.
+    #[inline(never)]
     fn border_runs<R: Requantize, P: Pixels>(
         &self,
         block: &mut P,
@@ -354,9 +356,10 @@ impl Lanes<'_> {
         r: &[R; LANES],
         acc_run: &mut [[i32; RUN]; LANES],
     ) {
-        // A strip's bytes: 8 3×3 windows at stride 2 (4 of 5×5), on the
-        // stack (twice that took the deepest firmware's stack 130 B deeper).
-        const BYTES: usize = 3 * 17 * LANES;
+        // A strip's bytes: 16 3×3 windows at stride 2 (8 of 5×5), on the
+        // stack while this runs (the deepest firmware's stack went from 7,812
+        // to 7,840 B; strips half as long cost BlazeFace 0.2 M instructions).
+        const BYTES: usize = 3 * 33 * LANES;
         let (g, c, ch, k) = (self.g, self.ow.c, self.ch, block.k());
         // The strip's longer side, in taps.
         let span_max = BYTES / LANES / k;
@@ -378,16 +381,23 @@ impl Lanes<'_> {
                         let span = (n - 1) * stride + k;
                         let (rows, cols) = if across { (k, span) } else { (span, k) };
                         let (y0, x0) = (g.origin_y(oy), g.origin_x(ox));
+                        // Each strip row: zero points, the input's columns `lo..hi`, zero points.
+                        let (lo, hi) =
+                            ((-x0).clamp(0, cols as isize) as usize, (in_w - x0).clamp(0, cols as isize) as usize);
                         for ty in 0..rows {
                             let y = y0 + ty as isize;
-                            for tx in 0..cols {
-                                let x = x0 + tx as isize;
-                                let word = &mut strip[(ty * cols + tx) * LANES..][..LANES];
-                                if (0..in_h).contains(&y) && (0..in_w).contains(&x) {
-                                    let at = self.iw.offset(b, y as usize, x as usize) + ch;
-                                    word.copy_from_slice(&self.input[at..at + LANES]);
-                                } else {
-                                    word.copy_from_slice(&zp);
+                            let dst = &mut strip[ty * cols * LANES..][..cols * LANES];
+                            let (lo, hi) = if (0..in_h).contains(&y) && lo < hi { (lo, hi) } else { (cols, cols) };
+                            let (left, rest) = dst.split_at_mut(lo * LANES);
+                            let (mid, right) = rest.split_at_mut((hi - lo) * LANES);
+                            for word in left.chunks_exact_mut(LANES).chain(right.chunks_exact_mut(LANES)) {
+                                word.copy_from_slice(&zp);
+                            }
+                            if lo < hi {
+                                let at = self.iw.offset(b, y as usize, (x0 + lo as isize) as usize) + ch;
+                                let src = &self.input[at..at + (hi - lo - 1) * c + LANES];
+                                for (j, word) in mid.chunks_exact_mut(LANES).enumerate() {
+                                    word.copy_from_slice(&src[j * c..j * c + LANES]);
                                 }
                             }
                         }
