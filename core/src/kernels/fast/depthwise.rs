@@ -16,7 +16,7 @@
 
 use super::conv::{border, interior};
 use super::dot::{dot, mac_lanes, mac_taps, Taps, LANES};
-use super::requant::{store_strided, RUN};
+use super::requant::{store_lanes, store_strided, RUN};
 use crate::kernels::conv::{acc_bound, with_bias, Geometry, NarrowStage, Requantize, Weighted};
 use crate::kernels::depthwise::{depthwise_conv2d as reference, depthwise_conv2d_inplace as reference_inplace};
 use crate::region::{Rect, Window};
@@ -326,9 +326,7 @@ impl Lanes<'_> {
                         }
                     }
                     let o = self.ow.offset(b, oy, self.inner.x + done) + ch;
-                    for (l, (run, r)) in acc_run.iter().zip(r).enumerate() {
-                        store_strided(&r, &run[..n], &mut output[o + l..o + l + (n - 1) * c + 1], c);
-                    }
+                    store_lanes(&r, &acc_run, n, &mut output[o..o + (n - 1) * c + LANES], c);
                     done += n;
                 }
             }
@@ -406,9 +404,7 @@ impl Lanes<'_> {
                         block.run(&strip, 0, (LANES, row, step), acc_run, n);
                         let o = self.ow.offset(b, oy, ox) + ch;
                         let pitch = if across { c } else { self.ow.rect.w * c };
-                        for (l, (run, r)) in acc_run.iter().zip(r).enumerate() {
-                            store_strided(r, &run[..n], &mut output[o + l..o + l + (n - 1) * pitch + 1], pitch);
-                        }
+                        store_lanes(r, acc_run, n, &mut output[o..o + (n - 1) * pitch + LANES], pitch);
                         done += n;
                     }
                 }
