@@ -16,7 +16,9 @@
 
 use super::conv::{border, interior};
 use super::dot::{dot, mac_lanes, mac_taps, Taps, LANES};
-use super::requant::{store_lanes, store_strided, RUN};
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+use super::requant::store_lanes;
+use super::requant::{store_strided, RUN};
 use crate::kernels::conv::{acc_bound, with_bias, Geometry, NarrowStage, Requantize, Weighted};
 use crate::kernels::depthwise::{depthwise_conv2d as reference, depthwise_conv2d_inplace as reference_inplace};
 use crate::region::{Rect, Window};
@@ -129,10 +131,17 @@ fn nhwc(
     // A last partial block overlaps the one before it (its channels are
     // computed twice, to the same bytes): cheaper than a scalar tail.
     let tail = (c % LANES != 0 && c > LANES).then(|| c - LANES);
+    // The blocks' run accumulators, zeroed once a call rather than once a block.
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let mut acc_run = [[0i32; RUN]; LANES];
     for ch in (0..c / LANES).map(|i| i * LANES).chain(tail) {
         let f: [i32; LANES] = core::array::from_fn(|l| folded[ch + l]);
         let border = if padded { region } else { inner };
-        Lanes { g, k, input, iw, ow, inner, border, ch, f, xt: &xt, wt: &wt }.run(output);
+        let lanes = Lanes { g, k, input, iw, ow, inner, border, ch, f, xt: &xt, wt: &wt };
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        lanes.run(output);
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+        lanes.run(output, &mut acc_run);
     }
     for b in 0..ow.n {
         for oy in inner.y..inner.y_end() {
@@ -280,34 +289,39 @@ impl Lanes<'_> {
     }
 
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    fn run(&self, output: &mut [i8]) {
+    fn run(&self, output: &mut [i8], acc_run: &mut [[i32; RUN]; LANES]) {
         let taps = self.g.kh * self.g.kw;
         let narrow: [Option<NarrowStage>; LANES] =
             core::array::from_fn(|l| self.k.stage.narrow(self.ch + l, acc_bound(self.k.bias, self.ch + l, taps)));
         if narrow.iter().all(Option::is_some) {
-            self.runs(output, narrow.map(Option::unwrap_or_default));
+            self.runs(output, narrow.map(Option::unwrap_or_default), acc_run);
         } else {
-            self.runs(output, core::array::from_fn(|l| self.k.stage.channel(self.ch + l)));
+            self.runs(output, core::array::from_fn(|l| self.k.stage.channel(self.ch + l)), acc_run);
         }
     }
 
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     #[inline(always)]
-    fn runs<R: Requantize>(&self, output: &mut [i8], r: [R; LANES]) {
+    fn runs<R: Requantize>(&self, output: &mut [i8], r: [R; LANES], acc_run: &mut [[i32; RUN]; LANES]) {
         #[cfg(all(feature = "dsp", target_arch = "arm"))]
         if let Some(w) = dsp_lanes::Window::new(self.k.filter, (self.g.kh, self.g.kw), self.ow.c, self.ch, self.f) {
-            return self.runs_with(output, r, Some(w));
+            return self.runs_with(output, r, Some(w), acc_run);
         }
-        self.runs_with(output, r, None::<()>)
+        self.runs_with(output, r, None::<()>, acc_run)
     }
 
     /// [`runs`](Self::runs) with the board's loop for the window, if it has one.
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     #[inline(always)]
-    fn runs_with<R: Requantize, P: Pixels>(&self, output: &mut [i8], r: [R; LANES], mut dsp: Option<P>) {
+    fn runs_with<R: Requantize, P: Pixels>(
+        &self,
+        output: &mut [i8],
+        r: [R; LANES],
+        mut dsp: Option<P>,
+        acc_run: &mut [[i32; RUN]; LANES],
+    ) {
         let (g, c, ch) = (self.g, self.ow.c, self.ch);
         let f_row = g.kw * c;
-        let mut acc_run = [[0i32; RUN]; LANES];
         for b in 0..self.ow.n {
             for oy in self.inner.y..self.inner.y_end() {
                 let y0 = g.origin_y(oy) as usize;
@@ -317,7 +331,7 @@ impl Lanes<'_> {
                     if let Some(block) = dsp.as_mut() {
                         let at = self.iw.offset(b, y0, g.origin_x(self.inner.x + done) as usize) + ch;
                         let (row, step) = (self.iw.rect.w * c, g.stride_w * c);
-                        block.run(self.input, at, (c, row, step), &mut acc_run, n);
+                        block.run(self.input, at, (c, row, step), acc_run, n);
                     }
                     for i in 0..if dsp.is_some() { 0 } else { n } {
                         let acc = self.pixel(b, y0, g.origin_x(self.inner.x + done + i) as usize, f_row);
@@ -326,13 +340,13 @@ impl Lanes<'_> {
                         }
                     }
                     let o = self.ow.offset(b, oy, self.inner.x + done) + ch;
-                    store_lanes(&r, &acc_run, n, &mut output[o..o + (n - 1) * c + LANES], c);
+                    store_lanes(&r, acc_run, n, &mut output[o..o + (n - 1) * c + LANES], c);
                     done += n;
                 }
             }
         }
         if let Some(block) = dsp.as_mut() {
-            self.border_runs(block, output, &r, &mut acc_run);
+            self.border_runs(block, output, &r, acc_run);
         }
     }
 
@@ -415,6 +429,7 @@ impl Lanes<'_> {
 
 /// A board's loop over a run of `k × k` windows of one block of channels
 /// ([`dsp_lanes`] on Armv7E-M); `()` where there is none (never called).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 trait Pixels {
     fn k(&self) -> usize;
     /// `acc[l][i]` = the block's folded bias `l` + the window of pixel `i`
@@ -423,6 +438,7 @@ trait Pixels {
     fn run(&mut self, input: &[i8], at: usize, cs: (usize, usize, usize), acc: &mut [[i32; RUN]; LANES], n: usize);
 }
 
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 impl Pixels for () {
     fn k(&self) -> usize {
         0
