@@ -9,10 +9,12 @@
 //! window reaches into the padding sum their valid taps (`border_band`).
 //!
 //! The 3×3 kernel (MobileNet's, BlazeFace's, YOLO's) has faster forms that
-//! read the padding as the input zero point: on boards a channel at a time
-//! over a ring of three zero-padded rows (in place `padded_3x3`, NHWC
-//! `nhwc_3x3`), on x86-64 AVX2 and wasm with channels in the lanes
-//! (`lanes_3x3`, the shared `ring` driver).
+//! read the padding as the input zero point: on boards in place a channel
+//! at a time over a ring of three zero-padded rows (`padded_3x3`; NHWC on
+//! wide rows `nhwc_3x3`), on x86-64 AVX2 and wasm with channels in the
+//! lanes (`lanes_3x3`, the shared `ring` driver). On boards the NHWC 3×3
+//! and 5×5 run blocks of four channels through one loop (`dsp_lanes`),
+//! border pixels over zero-point padded strips (`Lanes::border_runs`).
 
 use super::conv::{border, interior};
 use super::dot::{dot, mac_lanes, mac_taps, Taps, LANES};
