@@ -1227,7 +1227,8 @@ mod dsp_lanes {
             Block { w, folded, out: core::ptr::null_mut(), count: 0, back: 0 }
         }
 
-        /// The checks and state before the loop (pointer to the block).
+        /// The checks and state before the loop for a `k × k` window: the
+        /// first window's address and the block's.
         #[inline(always)]
         fn start(
             &mut self,
@@ -1237,7 +1238,7 @@ mod dsp_lanes {
             (c, row, step): (usize, usize, usize),
             acc: &mut [[i32; RUN]; LANES],
             (first, n): (usize, usize),
-        ) -> *mut Self {
+        ) -> (*const i8, *mut Self) {
             // The last window's last word: every read is inside `input`.
             let end = (n.wrapping_sub(1))
                 .checked_mul(step)
@@ -1248,7 +1249,11 @@ mod dsp_lanes {
             assert!(n > 0 && first <= RUN && n <= RUN - first && end.is_some_and(|e| e <= input.len()));
             self.out = acc.as_mut_ptr().cast::<i32>().wrapping_add(first);
             self.count = n;
-            self
+            // The window's last row leaves the pointer `k − 1` rows on (and
+            // two taps, 5×5: its rows step halfway).
+            let last = if k == 5 { 2 * c } else { 0 };
+            self.back = step.wrapping_sub((k - 1) * row).wrapping_sub(last);
+            (input.as_ptr().wrapping_add(at), self)
         }
     }
 
@@ -1351,11 +1356,8 @@ mod dsp_lanes {
             acc: &mut [[i32; RUN]; LANES],
             run: (usize, usize),
         ) {
-            let (c, row, step) = cs;
-            let k = self.start(3, input, at, cs, acc, run);
-            // The window's last row leaves the pointer two rows on.
-            self.back = step.wrapping_sub(2 * row);
-            let p = input.as_ptr().wrapping_add(at);
+            let (c, row, _) = cs;
+            let (p, k) = self.start(3, input, at, cs, acc, run);
             unsafe {
                 pixels!(
                     p,
@@ -1383,11 +1385,8 @@ mod dsp_lanes {
             acc: &mut [[i32; RUN]; LANES],
             run: (usize, usize),
         ) {
-            let (c, row, step) = cs;
-            let k = self.start(5, input, at, cs, acc, run);
-            // The window's last row leaves the pointer four rows and two taps on.
-            self.back = step.wrapping_sub(4 * row).wrapping_sub(2 * c);
-            let p = input.as_ptr().wrapping_add(at);
+            let (c, row, _) = cs;
+            let (p, k) = self.start(5, input, at, cs, acc, run);
             unsafe {
                 pixels!(
                     p,
