@@ -111,8 +111,8 @@ fn nhwc(
         return nhwc_3x3(g, k, folded, input, iw, output, ow, region, cols);
     }
     let inner = interior(g, region);
-    // On boards a 3×3 block's border pixels run through the block's own
-    // loop over zero-point padded strips (`Lanes::border_runs`).
+    // On boards a 3×3 or 5×5 block's border pixels run through the block's
+    // own loop over zero-point padded strips (`Lanes::border_runs`).
     let padded = cfg!(all(feature = "dsp", target_arch = "arm"))
         && matches!((g.kh, g.kw), (3, 3) | (5, 5))
         && c >= LANES
@@ -350,8 +350,8 @@ impl Lanes<'_> {
     /// patch's, mostly): they are one run of pixels in the output, so the
     /// board's loop takes them a row at a time into one buffer, requantized
     /// together (a row a run, short rows paid `store_lanes`'s set-up each).
-    // Not inlined: in the kernel's frame it took the deepest firmware
-    // stack 184 B deeper.
+    // Not inlined: one call a block, its loop state out of the kernel's
+    // frame (the deepest on the firmware's stack).
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     #[inline(never)]
     fn whole_rows<R: Requantize, P: Pixels>(
@@ -463,16 +463,17 @@ impl Lanes<'_> {
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 trait Pixels {
     fn k(&self) -> usize;
-    /// `acc[l][i]` = the block's folded bias `l` + the window of pixel `i`
-    /// (of `n`) over its channel `l`, the windows' origins `at + i·step` in
-    /// `input` (rows `row` bytes apart, channels `c` apart).
+    /// `acc[l][first + i]` = the block's folded bias `l` + the window of
+    /// pixel `i` (of `n`) over its channel `l`, the windows' origins
+    /// `at + i·step` in `input` (`cs` = `(c, row, step)`: channels `c` and
+    /// rows `row` bytes apart).
     fn run(
         &mut self,
         input: &[i8],
         at: usize,
         cs: (usize, usize, usize),
         acc: &mut [[i32; RUN]; LANES],
-        at_n: (usize, usize),
+        first_n: (usize, usize),
     );
 }
 
