@@ -111,12 +111,15 @@ fn nhwc(
         return nhwc_3x3(g, k, folded, input, iw, output, ow, region, cols);
     }
     let inner = interior(g, region);
-    // On boards a 3×3 or 5×5 block's border pixels run through the block's
-    // own loop over zero-point padded strips (`Lanes::border_runs`).
-    let padded = cfg!(all(feature = "dsp", target_arch = "arm"))
-        && matches!((g.kh, g.kw), (3, 3) | (5, 5))
-        && c >= LANES
-        && (-128..=127).contains(&-k.stage.input_offset);
+    // On boards a block's border pixels run through the block's own loop
+    // over zero-point padded strips (`Lanes::border_runs`), for the windows
+    // that loop has a form for (asked of it: skipped here, they would be
+    // computed nowhere).
+    #[cfg(all(feature = "dsp", target_arch = "arm"))]
+    let board_form = dsp_lanes::Window::has_form(g.kh, g.kw);
+    #[cfg(not(all(feature = "dsp", target_arch = "arm")))]
+    let board_form = false;
+    let padded = board_form && c >= LANES && (-128..=127).contains(&-k.stage.input_offset);
     if !padded {
         for band in border(region, inner) {
             border_band(g, k, input, iw, output, ow, band);
@@ -1424,6 +1427,11 @@ mod dsp_lanes {
                 (5, 5) => Some(Window::K5(Block::new(filter, c, ch, folded))),
                 _ => None,
             }
+        }
+
+        /// [`new`](Self::new) has a form for a `kh × kw` window.
+        pub fn has_form(kh: usize, kw: usize) -> bool {
+            matches!((kh, kw), (3, 3) | (5, 5))
         }
     }
 
