@@ -1783,6 +1783,24 @@ mod ring {
         /// # Safety
         /// As `block`; `out..out + lanes` is writable.
         unsafe fn pixel(b: &Self::Block, taps: [&[i16; CB]; 10], out: *mut i8, lanes: usize);
+        /// [`pixel`](Self::pixel) for each output column `ox` of `xs`, from
+        /// `taps(ox)` to `out(ox)`: where a kernel picks its block's form
+        /// once a row.
+        ///
+        /// # Safety
+        /// As `pixel`, for every column.
+        #[inline(always)]
+        unsafe fn row<'a>(
+            b: &Self::Block,
+            xs: core::ops::Range<usize>,
+            taps: impl Fn(usize) -> [&'a [i16; CB]; 10],
+            out: impl Fn(usize) -> *mut i8,
+            lanes: usize,
+        ) {
+            for ox in xs {
+                Self::pixel(b, taps(ox), out(ox), lanes);
+            }
+        }
     }
 
     /// `region` of the output (image by image, every channel) from the
@@ -1838,18 +1856,18 @@ mod ring {
                         }
                         *at = slot * MAX_W;
                     }
-                    for ox in region.x..region.x_end() {
+                    let r = ring.as_ptr();
+                    let taps = |ox: usize| {
                         let x = (g.origin_x(ox) - x0) as usize;
                         // Unchecked: the nine bounds checks were a tenth of
                         // the browser's pixel. `x + 2 < width ≤ MAX_W` (the
                         // columns are the windows' own), and a row starts at
                         // `slot · MAX_W` with `slot < 3`.
                         debug_assert!(x + 2 < width && width <= MAX_W);
-                        let r = ring.as_ptr();
-                        let taps =
-                            core::array::from_fn(|t| if t < 9 { &*r.add(rows[t / 3] + x + t % 3) } else { &zeros });
-                        K::pixel(&block, taps, io.dst.add(ow.offset(b, oy, ox) + c0), lanes);
-                    }
+                        core::array::from_fn(|t| if t < 9 { &*r.add(rows[t / 3] + x + t % 3) } else { &zeros })
+                    };
+                    let out = |ox: usize| io.dst.add(ow.offset(b, oy, ox) + c0);
+                    K::row(&block, region.x..region.x_end(), taps, out, lanes);
                 }
             }
         }
@@ -1885,7 +1903,7 @@ mod ring {
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod lanes {
     #![allow(unsafe_code)]
-    use super::super::requant::Block;
+    use super::super::requant::{Block, Octet, Variant};
     use super::ring::{drive, Io, Lanes, PAIRS};
     use crate::kernels::conv::{Geometry, Weighted};
     use crate::region::Rect;
@@ -1920,11 +1938,49 @@ mod lanes {
     struct Simd;
 
     /// A block of eight channels: the paired taps' interleaved weights
-    /// (channels 0–3, 4–7), the folded biases and the requantization.
+    /// (channels 0–3, 4–7), the folded biases and the requantization (an
+    /// [`Octet`] wherever converter output allows).
     struct Prepared {
         w: [[v128; 5]; 2],
         bias: [v128; 2],
-        rq: Block,
+        rq: Result<Octet, Block>,
+    }
+
+    /// One pixel's two accumulators from its taps.
+    #[inline(always)]
+    unsafe fn accumulate(w: &[[v128; 5]; 2], bias: [v128; 2], taps: [&[i16; 8]; 10]) -> [v128; 2] {
+        let [mut lo, mut hi] = bias;
+        for (p, &(i, j)) in PAIRS.iter().enumerate() {
+            let (va, vb) = (v128_load(taps[i].as_ptr().cast()), v128_load(taps[j].as_ptr().cast()));
+            lo = i32x4_add(lo, i32x4_dot_i16x8(interleave_low(va, vb), w[0][p]));
+            hi = i32x4_add(hi, i32x4_dot_i16x8(interleave_high(va, vb), w[1][p]));
+        }
+        [lo, hi]
+    }
+
+    /// [`Lanes::row`] for a block requantized by octet `q` of variant `(SCALED, SIGNED)`.
+    #[inline(always)]
+    unsafe fn row_with<'a, const SCALED: bool, const SIGNED: bool>(
+        b: &Prepared,
+        q: &Octet,
+        xs: core::ops::Range<usize>,
+        taps: impl Fn(usize) -> [&'a [i16; 8]; 10],
+        out: impl Fn(usize) -> *mut i8,
+        lanes: usize,
+    ) {
+        // In locals: the stores below cannot make LLVM reload them.
+        let (w, bias, q) = (b.w, b.bias, *q);
+        for ox in xs {
+            let bytes = q.bytes::<SCALED, SIGNED>(accumulate(&w, bias, taps(ox)));
+            let out = out(ox);
+            if lanes == 8 {
+                v128_store64_lane::<0>(bytes, out.cast());
+            } else {
+                let mut tmp = [0i8; 16];
+                v128_store(tmp.as_mut_ptr().cast(), bytes);
+                core::ptr::copy_nonoverlapping(tmp.as_ptr(), out, lanes);
+            }
+        }
     }
 
     impl Lanes<8> for Simd {
@@ -1944,7 +2000,10 @@ mod lanes {
                     PAIRS.map(|(a, b)| interleave_high(taps[a], taps[b])),
                 ],
                 bias: [v128_load(bias.as_ptr().cast()), v128_load(bias.as_ptr().add(4).cast())],
-                rq: Block::bounded(&k.stage, c0, lanes, super::super::requant::block_bound(k.bias, c0, lanes, 9)),
+                rq: {
+                    let bound = super::super::requant::block_bound(k.bias, c0, lanes, 9);
+                    Octet::new(&k.stage, c0, lanes, bound).ok_or_else(|| Block::bounded(&k.stage, c0, lanes, bound))
+                },
             }
         }
 
@@ -1955,13 +2014,48 @@ mod lanes {
 
         #[inline(always)]
         unsafe fn pixel(b: &Prepared, taps: [&[i16; 8]; 10], out: *mut i8, lanes: usize) {
-            let (mut lo, mut hi) = (b.bias[0], b.bias[1]);
-            for (p, &(i, j)) in PAIRS.iter().enumerate() {
-                let (va, vb) = (v128_load(taps[i].as_ptr().cast()), v128_load(taps[j].as_ptr().cast()));
-                lo = i32x4_add(lo, i32x4_dot_i16x8(interleave_low(va, vb), b.w[0][p]));
-                hi = i32x4_add(hi, i32x4_dot_i16x8(interleave_high(va, vb), b.w[1][p]));
+            let acc = accumulate(&b.w, b.bias, taps);
+            let out = core::slice::from_raw_parts_mut(out, lanes);
+            match &b.rq {
+                Ok(q) => match q.variant() {
+                    Variant::Plain => store(q.bytes::<false, false>(acc), out),
+                    Variant::Scaled => store(q.bytes::<true, false>(acc), out),
+                    Variant::Signed => store(q.bytes::<false, true>(acc), out),
+                    Variant::ScaledSigned => store(q.bytes::<true, true>(acc), out),
+                },
+                Err(block) => block.store_vectors(&acc, out),
             }
-            b.rq.store_vectors(&[lo, hi], core::slice::from_raw_parts_mut(out, lanes));
         }
+
+        #[inline(always)]
+        unsafe fn row<'a>(
+            b: &Prepared,
+            xs: core::ops::Range<usize>,
+            taps: impl Fn(usize) -> [&'a [i16; 8]; 10],
+            out: impl Fn(usize) -> *mut i8,
+            lanes: usize,
+        ) {
+            let Ok(q) = &b.rq else {
+                for ox in xs {
+                    Self::pixel(b, taps(ox), out(ox), lanes);
+                }
+                return;
+            };
+            match q.variant() {
+                Variant::Plain => row_with::<false, false>(b, q, xs, taps, out, lanes),
+                Variant::Scaled => row_with::<true, false>(b, q, xs, taps, out, lanes),
+                Variant::Signed => row_with::<false, true>(b, q, xs, taps, out, lanes),
+                Variant::ScaledSigned => row_with::<true, true>(b, q, xs, taps, out, lanes),
+            }
+        }
+    }
+
+    /// The low `out.len()` (≤ 8) bytes of `bytes` to `out`.
+    #[inline(always)]
+    fn store(bytes: v128, out: &mut [i8]) {
+        let mut tmp = [0i8; 16];
+        // SAFETY: 16 bytes into a 16-byte array.
+        unsafe { v128_store(tmp.as_mut_ptr().cast(), bytes) };
+        out.copy_from_slice(&tmp[..out.len()]);
     }
 }

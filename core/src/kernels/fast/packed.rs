@@ -434,6 +434,7 @@ mod imp {
 /// `i16` pairs, and `i32x4.dot_i16x8_s` adds both products per lane.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod imp {
+    use super::super::requant::{Octet, Variant};
     use super::tiles::{pixels_outer, Tiles};
     use super::WINDOW;
     use super::{Block, Interior, Micro, OutputStage, Row, Shape, OCB};
@@ -464,16 +465,18 @@ mod imp {
     /// the widened window.
     impl Tiles for Lanes {
         const WIDTH: usize = 1;
-        type Unit = (Block, [v128; 2]);
+        type Unit = (Rq, [v128; 2]);
         #[inline(always)]
         fn unit(j: &Interior, bi: usize) -> Self::Unit {
             let oc = bi * OCB;
             let lanes = OCB.min(j.shape.out_c - oc);
             let b: [i32; OCB] = core::array::from_fn(|l| if l < lanes { j.call.folded[oc + l] } else { 0 });
-            (
-                Block::bounded(&j.call.k.stage, oc, lanes, j.bound(oc, lanes)),
-                [i32x4(b[0], b[1], b[2], b[3]), i32x4(b[4], b[5], b[6], b[7])],
-            )
+            let (stage, bound) = (&j.call.k.stage, j.bound(oc, lanes));
+            let rq = match Octet::new(stage, oc, lanes, bound) {
+                Some(q) => Rq::Octet(q),
+                None => Rq::Block(Block::bounded(stage, oc, lanes, bound)),
+            };
+            (rq, [i32x4(b[0], b[1], b[2], b[3]), i32x4(b[4], b[5], b[6], b[7])])
         }
         #[inline(always)]
         fn run<const P: usize>(j: &Interior, units: &[Self::Unit], u0: usize, output: &mut [i8], at: usize, o: usize) {
@@ -523,7 +526,7 @@ mod imp {
     #[inline(always)]
     unsafe fn compute<const P: usize>(
         j: &Interior,
-        units: &[(Block, [v128; 2])],
+        units: &[(Rq, [v128; 2])],
         u0: usize,
         output: &mut [i8],
         o: usize,
@@ -551,9 +554,56 @@ mod imp {
                     }
                 }
                 let lanes = OCB.min(s.out_c - bi * OCB);
-                for (p, acc) in acc.iter().enumerate() {
-                    rq.store_vectors(acc, &mut output[o + p * s.out_c + bi * OCB..][..lanes]);
+                let out = &mut output[o + bi * OCB..][..(P - 1) * s.out_c + lanes];
+                match rq {
+                    Rq::Octet(q) => match q.variant() {
+                        Variant::Plain => store::<P, false, false>(q, &acc, out, s.out_c, lanes),
+                        Variant::Scaled => store::<P, true, false>(q, &acc, out, s.out_c, lanes),
+                        Variant::Signed => store::<P, false, true>(q, &acc, out, s.out_c, lanes),
+                        Variant::ScaledSigned => store::<P, true, true>(q, &acc, out, s.out_c, lanes),
+                    },
+                    Rq::Block(b) => {
+                        for (p, acc) in acc.iter().enumerate() {
+                            b.store_vectors(acc, &mut out[p * s.out_c..][..lanes]);
+                        }
+                    }
                 }
+            }
+        }
+    }
+
+    /// A unit's requantization: an [`Octet`] where converter output allows
+    /// (always, for the shipped models), a [`Block`] otherwise. (The
+    /// variants' sizes differ; the units live in a group's stack slots.)
+    #[allow(clippy::large_enum_variant)]
+    pub enum Rq {
+        Octet(Octet),
+        Block(Block),
+    }
+
+    /// `P` pixels' accumulators of one unit requantized by `q` (of variant
+    /// `(SCALED, SIGNED)`), pixel `p`'s `lanes` bytes to `out[p·stride..]`.
+    #[inline(always)]
+    fn store<const P: usize, const SCALED: bool, const SIGNED: bool>(
+        q: &Octet,
+        acc: &[[v128; 2]; P],
+        out: &mut [i8],
+        stride: usize,
+        lanes: usize,
+    ) {
+        // In locals: the stores below cannot make LLVM reload them.
+        let q = *q;
+        for (p, acc) in acc.iter().enumerate() {
+            let bytes = q.bytes::<SCALED, SIGNED>(*acc);
+            let out = &mut out[p * stride..][..lanes];
+            if lanes == OCB {
+                // SAFETY: `out` holds 8 bytes.
+                unsafe { v128_store64_lane::<0>(bytes, out.as_mut_ptr().cast()) };
+            } else {
+                let mut tmp = [0i8; 16];
+                // SAFETY: 16 bytes into a 16-byte array.
+                unsafe { v128_store(tmp.as_mut_ptr().cast(), bytes) };
+                out.copy_from_slice(&tmp[..lanes]);
             }
         }
     }

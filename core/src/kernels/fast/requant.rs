@@ -23,6 +23,8 @@ fn multipliers(stage: &OutputStage, ch: usize, lanes: usize) -> [QuantizedMultip
 }
 
 pub use imp::Block;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub use imp::{Octet, Variant};
 
 /// Most `|acc|` of channels `ch..ch + lanes` of a weighted kernel with
 /// `taps` products per accumulator ([`acc_bound`] of each), for
@@ -281,6 +283,109 @@ mod imp {
             let k1 = v128_bitselect(self.neg[1], self.pos[1], i32x4_shuffle::<2, 2, 3, 3>(sign, sign));
             let high = i32x4_shuffle::<1, 3, 5, 7>(i64x2_add(lo, k0), i64x2_add(hi, k1));
             i32x4_shr(high, self.right - 1)
+        }
+
+        /// [`multiply`](Self::multiply) of a quad that shifts right
+        /// (`right ≥ 1`), its options as constants.
+        #[inline(always)]
+        fn multiply_right<const SCALED: bool, const SIGNED: bool>(&self, x: v128) -> v128 {
+            let x = if SCALED { i32x4_mul(x, self.pre) } else { x };
+            // Read where it is used: a multiplier LLVM sees as loop-invariant
+            // gets its sign extension hoisted, and the widening multiplies
+            // become `i64x2.mul`, which V8 expands to three `PMULUDQ`s.
+            // SAFETY: a read of a field.
+            let m = unsafe { core::ptr::read_volatile(&self.m) };
+            let (lo, hi) = (i64x2_extmul_low_i32x4(x, m), i64x2_extmul_high_i32x4(x, m));
+            let (k0, k1) = if SIGNED {
+                let sign = i32x4_shr(x, 31);
+                (
+                    v128_bitselect(self.neg[0], self.pos[0], i32x4_shuffle::<0, 0, 1, 1>(sign, sign)),
+                    v128_bitselect(self.neg[1], self.pos[1], i32x4_shuffle::<2, 2, 3, 3>(sign, sign)),
+                )
+            } else {
+                (self.pos[0], self.pos[1])
+            };
+            let high = i32x4_shuffle::<1, 3, 5, 7>(i64x2_add(lo, k0), i64x2_add(hi, k1));
+            i32x4_shr(high, self.right - 1)
+        }
+    }
+
+    /// Eight channels in the form converter output takes ([`Fused`] quads
+    /// that shift right, the offset and clamp int8), their constants as
+    /// plain vectors: a kernel copies them into locals once per block and
+    /// picks the form's variant once ([`Octet::variant`]), where a [`Block`]
+    /// in memory is read, and its options tested, for every pixel (LLVM
+    /// reloads them after each output store, which may alias it).
+    #[derive(Clone, Copy)]
+    pub struct Octet {
+        q: [Fused; 2],
+        out: v128,
+        lo: v128,
+        hi: v128,
+        scaled: bool,
+        signed: bool,
+    }
+
+    /// Which arithmetic an [`Octet`] needs: some lane pre-scales, and
+    /// negative accumulators can give results the clamp keeps.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Variant {
+        Plain,
+        Scaled,
+        Signed,
+        ScaledSigned,
+    }
+
+    impl Octet {
+        /// Channels `ch..ch + lanes` (`lanes ≤ 8`) for accumulators of
+        /// magnitude at most `bound`; `None` where the form does not hold
+        /// (the kernel then takes a [`Block`]).
+        pub fn new(stage: &OutputStage, ch: usize, lanes: usize, bound: u64) -> Option<Self> {
+            let lanes = lanes.clamp(1, 8);
+            let mut ms = [QuantizedMultiplier { multiplier: 0, shift: 0 }; 8];
+            for (l, m) in ms.iter_mut().enumerate() {
+                // Lanes past the block repeat its last channel (their accumulators are 0).
+                let c = ch + l.min(lanes - 1);
+                *m = *stage.multipliers.get(if stage.multipliers.len() == 1 { 0 } else { c })?;
+            }
+            let vector = ms.iter().all(|m| m.multiplier != i32::MIN && (-31..=30).contains(&m.shift));
+            let bytes = [stage.output_offset, stage.act_min, stage.act_max].iter().all(|v| (-128..=127).contains(v));
+            if !vector || !bytes {
+                return None;
+            }
+            let q = [Fused::new(&ms[..4], bound)?, Fused::new(&ms[4..], bound)?];
+            if q.iter().any(|q| q.right == 0) {
+                return None;
+            }
+            let one = i32x4_splat(1);
+            Some(Octet {
+                q,
+                out: i16x8_splat(stage.output_offset as i16),
+                lo: i8x16_splat(stage.act_min as i8),
+                hi: i8x16_splat(stage.act_max as i8),
+                scaled: q.iter().any(|q| !i32x4_all_true(i32x4_eq(q.pre, one))),
+                signed: stage.act_min < stage.output_offset,
+            })
+        }
+
+        pub fn variant(&self) -> Variant {
+            match (self.scaled, self.signed) {
+                (false, false) => Variant::Plain,
+                (true, false) => Variant::Scaled,
+                (false, true) => Variant::Signed,
+                (true, true) => Variant::ScaledSigned,
+            }
+        }
+
+        /// The eight channels' outputs in the low eight bytes, for an
+        /// octet of variant `(SCALED, SIGNED)` (what [`variant`](Self::variant) says).
+        #[inline(always)]
+        pub fn bytes<const SCALED: bool, const SIGNED: bool>(&self, acc: [v128; 2]) -> v128 {
+            let v0 = self.q[0].multiply_right::<SCALED, SIGNED>(acc[0]);
+            let v1 = self.q[1].multiply_right::<SCALED, SIGNED>(acc[1]);
+            // As in `Block::store_vectors`: the offset on the saturated words is exact.
+            let w = i16x8_add_sat(i16x8_narrow_i32x4(v0, v1), self.out);
+            i8x16_min(i8x16_max(i8x16_narrow_i16x8(w, w), self.lo), self.hi)
         }
     }
 
@@ -563,6 +668,25 @@ mod tests {
             let mut got = alloc::vec![0i8; lanes];
             b.store(&acc, &mut got);
             prop_assert_eq!(&got, &want);
+            // The eight-channel form, where it holds, in the variant it names.
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            for ch in [0, 8] {
+                let n = lanes.saturating_sub(ch).min(8);
+                let Some(q) = (n > 0).then(|| Octet::new(&stage, ch, n, bound)).flatten() else { continue };
+                use core::arch::wasm32::*;
+                let a = |k: usize| i32x4(acc[k], acc[k + 1], acc[k + 2], acc[k + 3]);
+                let acc = [a(ch), a(ch + 4)];
+                let bytes = match q.variant() {
+                    Variant::Plain => q.bytes::<false, false>(acc),
+                    Variant::Scaled => q.bytes::<true, false>(acc),
+                    Variant::Signed => q.bytes::<false, true>(acc),
+                    Variant::ScaledSigned => q.bytes::<true, true>(acc),
+                };
+                let mut out = [0i8; 16];
+                // SAFETY: 16 bytes into a 16-byte array.
+                unsafe { v128_store(out.as_mut_ptr().cast(), bytes) };
+                prop_assert_eq!(&out[..n], &want[ch..ch + n]);
+            }
         }
     }
 
@@ -609,5 +733,15 @@ mod tests {
         assert!(!Block::new(&stage, 0, 8).is_fused());
         let even: Vec<QuantizedMultiplier> = ms.iter().map(|m| QuantizedMultiplier { shift: -6, ..*m }).collect();
         assert!(Block::new(&OutputStage { multipliers: &even, ..stage }, 0, 8).is_fused());
+        // The eight-channel form too, in each variant; short blocks as well.
+        let octet = |stage: &OutputStage, lanes| Octet::new(stage, 0, lanes, 1 << 22).map(|q| q.variant());
+        assert_eq!(octet(&stage, 8), Some(Variant::ScaledSigned));
+        assert_eq!(octet(&stage, 3), Some(Variant::ScaledSigned));
+        let relu = OutputStage { act_min: -3, ..stage };
+        assert_eq!(octet(&relu, 8), Some(Variant::Scaled));
+        assert_eq!(octet(&OutputStage { multipliers: &even, ..relu }, 8), Some(Variant::Plain));
+        assert_eq!(octet(&OutputStage { multipliers: &even, ..stage }, 8), Some(Variant::Signed));
+        // Not where an offset is not int8.
+        assert_eq!(octet(&OutputStage { output_offset: 200, ..stage }, 8), None);
     }
 }

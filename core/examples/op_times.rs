@@ -1,0 +1,71 @@
+//! Where an inference's time goes, operator by operator: each model layer by
+//! layer, N runs, the median time of every node (the clock read between
+//! nodes through `Program::run_observed`).
+//!
+//! On the host (x86-64 kernels) and as wasm32 with simd128 under Node's V8
+//! (the browser's kernels, without a browser):
+//!
+//!   cargo run -q --release -p patchwise-core --example op_times -- models/mbv2-w0.35-r144-int8.tflite
+//!   cargo run -q --release -p patchwise-core --example op_times --target wasm32-wasip1 -- models/….tflite
+//!
+//! Timings move between runs on a shared machine: compare within one run.
+
+use patchwise_core::exec::Executor;
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runs: usize = std::env::var("RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(51);
+    for path in &args {
+        let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let g = patchwise_core::loader::load(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let ex = Executor::new(&g).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let p = ex.program();
+        let mut arena = vec![0u8; ex.arena_size()];
+        let n = g.nodes.len();
+        // times[node][run]; the last slot of a run ends at run's return.
+        let mut times = vec![Vec::with_capacity(runs); n];
+        let mut totals = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let mut last: Option<(usize, Instant)> = None;
+            let t0 = Instant::now();
+            p.run_observed(&mut arena, None, |s, _| {
+                let now = Instant::now();
+                if let Some((i, t)) = last {
+                    times[i].push((now - t).as_secs_f64());
+                }
+                last = Some((s.node, Instant::now()));
+            })
+            .unwrap();
+            let end = Instant::now();
+            if let Some((i, t)) = last {
+                times[i].push((end - t).as_secs_f64());
+            }
+            totals.push((end - t0).as_secs_f64());
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            if v.is_empty() {
+                0.0
+            } else {
+                v[v.len() / 2]
+            }
+        };
+        println!("{path}: {runs} runs, median {:.3} ms", median(&mut totals) * 1e3);
+        let mut by_kind: Vec<(&str, f64)> = Vec::new();
+        for (i, t) in times.iter_mut().enumerate() {
+            let m = median(t);
+            let node = &g.nodes[i];
+            let shape = node.outputs.first().map(|&o| format!("{:?}", g.tensor(o).shape)).unwrap_or_default();
+            println!("  {i:3} {:<22} {shape:<18} {:8.1} µs", node.op.name(), m * 1e6);
+            match by_kind.iter_mut().find(|(k, _)| *k == node.op.name()) {
+                Some((_, s)) => *s += m,
+                None => by_kind.push((node.op.name(), m)),
+            }
+        }
+        by_kind.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (k, s) in by_kind {
+            println!("  {k:<22} {:8.1} µs", s * 1e6);
+        }
+    }
+}
