@@ -53,6 +53,7 @@ pub struct Tables {
 }
 
 impl Tables {
+    #[inline(never)]
     pub fn new(p: &RescaledParams) -> Self {
         let side = |m: crate::fixedpoint::QuantizedMultiplier, off: i32| -> [i32; 256] {
             core::array::from_fn(|i| {

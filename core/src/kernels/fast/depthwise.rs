@@ -1969,7 +1969,7 @@ mod lanes {
         lanes: usize,
     ) {
         // In locals: the stores below cannot make LLVM reload them.
-        let (w, bias, q) = (b.w, b.bias, *q);
+        let (w, bias, q) = (b.w, b.bias, q.ready());
         for ox in xs {
             let bytes = q.bytes::<SCALED, SIGNED>(accumulate(&w, bias, taps(ox)));
             let out = out(ox);
@@ -2018,10 +2018,10 @@ mod lanes {
             let out = core::slice::from_raw_parts_mut(out, lanes);
             match &b.rq {
                 Ok(q) => match q.variant() {
-                    Variant::Plain => store(q.bytes::<false, false>(acc), out),
-                    Variant::Scaled => store(q.bytes::<true, false>(acc), out),
-                    Variant::Signed => store(q.bytes::<false, true>(acc), out),
-                    Variant::ScaledSigned => store(q.bytes::<true, true>(acc), out),
+                    Variant::Plain => store(q.ready().bytes::<false, false>(acc), out),
+                    Variant::Scaled => store(q.ready().bytes::<true, false>(acc), out),
+                    Variant::Signed => store(q.ready().bytes::<false, true>(acc), out),
+                    Variant::ScaledSigned => store(q.ready().bytes::<true, true>(acc), out),
                 },
                 Err(block) => block.store_vectors(&acc, out),
             }

@@ -465,18 +465,14 @@ mod imp {
     /// the widened window.
     impl Tiles for Lanes {
         const WIDTH: usize = 1;
-        type Unit = (Rq, [v128; 2]);
+        type Unit = (Octet, [v128; 2]);
         #[inline(always)]
-        fn unit(j: &Interior, bi: usize) -> Self::Unit {
+        fn unit(j: &Interior, bi: usize) -> Option<Self::Unit> {
             let oc = bi * OCB;
             let lanes = OCB.min(j.shape.out_c - oc);
             let b: [i32; OCB] = core::array::from_fn(|l| if l < lanes { j.call.folded[oc + l] } else { 0 });
-            let (stage, bound) = (&j.call.k.stage, j.bound(oc, lanes));
-            let rq = match Octet::new(stage, oc, lanes, bound) {
-                Some(q) => Rq::Octet(q),
-                None => Rq::Block(Block::bounded(stage, oc, lanes, bound)),
-            };
-            (rq, [i32x4(b[0], b[1], b[2], b[3]), i32x4(b[4], b[5], b[6], b[7])])
+            let q = Octet::new(&j.call.k.stage, oc, lanes, j.bound(oc, lanes))?;
+            Some((q, [i32x4(b[0], b[1], b[2], b[3]), i32x4(b[4], b[5], b[6], b[7])]))
         }
         #[inline(always)]
         fn run<const P: usize>(j: &Interior, units: &[Self::Unit], u0: usize, output: &mut [i8], at: usize, o: usize) {
@@ -526,7 +522,7 @@ mod imp {
     #[inline(always)]
     unsafe fn compute<const P: usize>(
         j: &Interior,
-        units: &[(Rq, [v128; 2])],
+        units: &[(Octet, [v128; 2])],
         u0: usize,
         output: &mut [i8],
         o: usize,
@@ -534,7 +530,7 @@ mod imp {
     ) {
         let s = &j.shape;
         let taps = s.kh * s.f_row.div_ceil(2);
-        for (i, (rq, bias)) in units.iter().enumerate() {
+        for (i, (q, bias)) in units.iter().enumerate() {
             let bi = u0 + i;
             // SAFETY: the block holds `taps` pairs of 16 bytes; the widened windows `2·taps` i16s.
             unsafe {
@@ -555,30 +551,14 @@ mod imp {
                 }
                 let lanes = OCB.min(s.out_c - bi * OCB);
                 let out = &mut output[o + bi * OCB..][..(P - 1) * s.out_c + lanes];
-                match rq {
-                    Rq::Octet(q) => match q.variant() {
-                        Variant::Plain => store::<P, false, false>(q, &acc, out, s.out_c, lanes),
-                        Variant::Scaled => store::<P, true, false>(q, &acc, out, s.out_c, lanes),
-                        Variant::Signed => store::<P, false, true>(q, &acc, out, s.out_c, lanes),
-                        Variant::ScaledSigned => store::<P, true, true>(q, &acc, out, s.out_c, lanes),
-                    },
-                    Rq::Block(b) => {
-                        for (p, acc) in acc.iter().enumerate() {
-                            b.store_vectors(acc, &mut out[p * s.out_c..][..lanes]);
-                        }
-                    }
+                match q.variant() {
+                    Variant::Plain => store::<P, false, false>(q, &acc, out, s.out_c, lanes),
+                    Variant::Scaled => store::<P, true, false>(q, &acc, out, s.out_c, lanes),
+                    Variant::Signed => store::<P, false, true>(q, &acc, out, s.out_c, lanes),
+                    Variant::ScaledSigned => store::<P, true, true>(q, &acc, out, s.out_c, lanes),
                 }
             }
         }
-    }
-
-    /// A unit's requantization: an [`Octet`] where converter output allows
-    /// (always, for the shipped models), a [`Block`] otherwise. (The
-    /// variants' sizes differ; the units live in a group's stack slots.)
-    #[allow(clippy::large_enum_variant)]
-    pub enum Rq {
-        Octet(Octet),
-        Block(Block),
     }
 
     /// `P` pixels' accumulators of one unit requantized by `q` (of variant
@@ -592,7 +572,7 @@ mod imp {
         lanes: usize,
     ) {
         // In locals: the stores below cannot make LLVM reload them.
-        let q = *q;
+        let q = q.ready();
         for (p, acc) in acc.iter().enumerate() {
             let bytes = q.bytes::<SCALED, SIGNED>(*acc);
             let out = &mut out[p * stride..][..lanes];
@@ -736,14 +716,14 @@ mod avx2 {
         const WIDTH: usize = 1;
         type Unit = (Requant8, __m256i);
         #[inline(always)]
-        fn unit(j: &Interior, bi: usize) -> Self::Unit {
+        fn unit(j: &Interior, bi: usize) -> Option<Self::Unit> {
             let s = &j.shape;
             let oc = bi * OCB;
             let lanes = OCB.min(s.out_c - oc);
             let mut bias = [0i32; OCB];
             bias[..lanes].copy_from_slice(&j.call.folded[oc..oc + lanes]);
             // SAFETY: reached only from `conv2d` (the CPU has AVX2).
-            unsafe { (Requant8::new(&j.call.k.stage, oc, lanes), _mm256_loadu_si256(bias.as_ptr().cast())) }
+            unsafe { Some((Requant8::new(&j.call.k.stage, oc, lanes), _mm256_loadu_si256(bias.as_ptr().cast()))) }
         }
         #[inline(always)]
         fn run<const P: usize>(j: &Interior, units: &[Self::Unit], u0: usize, output: &mut [i8], at: usize, o: usize) {
@@ -932,7 +912,9 @@ mod tiles {
         const WIDTH: usize;
         /// A unit's requantization and folded bias.
         type Unit;
-        fn unit(j: &Interior, unit: usize) -> Self::Unit;
+        /// `None` where the target's form cannot requantize the unit's
+        /// channels: the call then runs the boards' kernel.
+        fn unit(j: &Interior, unit: usize) -> Option<Self::Unit>;
         /// `P` pixels (input at `at`, output at `o`) × `units`, the first
         /// of which is unit `u0`.
         fn run<const P: usize>(j: &Interior, units: &[Self::Unit], u0: usize, output: &mut [i8], at: usize, o: usize);
@@ -964,7 +946,14 @@ mod tiles {
             // building every slot cost a tenth of a small layer's time.
             let mut slots = [const { MaybeUninit::<T::Unit>::uninit() }; GROUP_CHANNELS / OCB];
             for (i, slot) in slots.iter_mut().enumerate().take(n) {
-                slot.write(T::unit(j, u0 + i));
+                let Some(unit) = T::unit(j, u0 + i) else {
+                    // Never for converter output; the whole call again (earlier groups too).
+                    let c = &j.call;
+                    return crate::kernels::fast::conv::conv2d(
+                        c.g, c.k, c.folded, c.input, c.iw, output, c.ow, c.region,
+                    );
+                };
+                slot.write(unit);
             }
             // SAFETY: slots `..n` are initialized just above (`n ≤ GROUP_CHANNELS / OCB`);
             // the units are plain data (nothing to drop).
@@ -1085,14 +1074,14 @@ mod avx512 {
         const WIDTH: usize = 2;
         type Unit = (Requant16, __m512i);
         #[inline(always)]
-        fn unit(j: &Interior, unit: usize) -> Self::Unit {
+        fn unit(j: &Interior, unit: usize) -> Option<Self::Unit> {
             let s = &j.shape;
             let oc = unit * 2 * OCB;
             let lanes = (2 * OCB).min(s.out_c - oc);
             let mut bias = [0i32; 2 * OCB];
             bias[..lanes].copy_from_slice(&j.call.folded[oc..oc + lanes]);
             // SAFETY: reached only from `conv2d` (the CPU has AVX-512).
-            unsafe { (Requant16::new(&j.call.k.stage, oc, lanes), _mm512_loadu_si512(bias.as_ptr().cast())) }
+            unsafe { Some((Requant16::new(&j.call.k.stage, oc, lanes), _mm512_loadu_si512(bias.as_ptr().cast()))) }
         }
         #[inline(always)]
         fn run<const P: usize>(j: &Interior, units: &[Self::Unit], u0: usize, output: &mut [i8], at: usize, o: usize) {

@@ -24,7 +24,7 @@ fn multipliers(stage: &OutputStage, ch: usize, lanes: usize) -> [QuantizedMultip
 
 pub use imp::Block;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub use imp::{Octet, Variant};
+pub use imp::{Octet, Ready, Variant};
 
 /// Most `|acc|` of channels `ch..ch + lanes` of a weighted kernel with
 /// `taps` products per accumulator ([`acc_bound`] of each), for
@@ -284,41 +284,32 @@ mod imp {
             let high = i32x4_shuffle::<1, 3, 5, 7>(i64x2_add(lo, k0), i64x2_add(hi, k1));
             i32x4_shr(high, self.right - 1)
         }
-
-        /// [`multiply`](Self::multiply) of a quad that shifts right
-        /// (`right ≥ 1`), its options as constants.
-        #[inline(always)]
-        fn multiply_right<const SCALED: bool, const SIGNED: bool>(&self, x: v128) -> v128 {
-            let x = if SCALED { i32x4_mul(x, self.pre) } else { x };
-            // Read where it is used: a multiplier LLVM sees as loop-invariant
-            // gets its sign extension hoisted, and the widening multiplies
-            // become `i64x2.mul`, which V8 expands to three `PMULUDQ`s.
-            // SAFETY: a read of a field.
-            let m = unsafe { core::ptr::read_volatile(&self.m) };
-            let (lo, hi) = (i64x2_extmul_low_i32x4(x, m), i64x2_extmul_high_i32x4(x, m));
-            let (k0, k1) = if SIGNED {
-                let sign = i32x4_shr(x, 31);
-                (
-                    v128_bitselect(self.neg[0], self.pos[0], i32x4_shuffle::<0, 0, 1, 1>(sign, sign)),
-                    v128_bitselect(self.neg[1], self.pos[1], i32x4_shuffle::<2, 2, 3, 3>(sign, sign)),
-                )
-            } else {
-                (self.pos[0], self.pos[1])
-            };
-            let high = i32x4_shuffle::<1, 3, 5, 7>(i64x2_add(lo, k0), i64x2_add(hi, k1));
-            i32x4_shr(high, self.right - 1)
-        }
     }
 
     /// Eight channels in the form converter output takes ([`Fused`] quads
-    /// that shift right, the offset and clamp int8), their constants as
-    /// plain vectors: a kernel copies them into locals once per block and
-    /// picks the form's variant once ([`Octet::variant`]), where a [`Block`]
-    /// in memory is read, and its options tested, for every pixel (LLVM
-    /// reloads them after each output store, which may alias it).
+    /// that shift right, the offset and clamp int8). A kernel takes it
+    /// [`ready`](Octet::ready) once per block: the constants as plain
+    /// values LLVM keeps in locals, the form's variant picked once
+    /// ([`Octet::variant`]). A [`Block`] in memory is read, and its
+    /// options tested, for every pixel (LLVM reloads it after each output
+    /// store, which may alias it).
     #[derive(Clone, Copy)]
     pub struct Octet {
-        q: [Fused; 2],
+        /// The multipliers, read from here at each use (see [`Ready::bytes`]).
+        m: [v128; 2],
+        c: Constants,
+    }
+
+    /// An [`Octet`]'s constants but the multipliers.
+    #[derive(Clone, Copy)]
+    struct Constants {
+        /// `2^e` per lane (see [`Fused`]).
+        pre: [v128; 2],
+        /// `k` per quad, lanes 0–1 and 2–3 (`i64`), for `x ≥ 0` and `x < 0`.
+        pos: [[v128; 2]; 2],
+        neg: [[v128; 2]; 2],
+        /// The quads' `r − 1`.
+        shift: [u32; 2],
         out: v128,
         lo: v128,
         hi: v128,
@@ -336,40 +327,88 @@ mod imp {
         ScaledSigned,
     }
 
+    /// An [`Octet`] taken for a block's pixels.
+    pub struct Ready<'a> {
+        m: &'a [v128; 2],
+        c: Constants,
+    }
+
     impl Octet {
         /// Channels `ch..ch + lanes` (`lanes ≤ 8`) for accumulators of
-        /// magnitude at most `bound`; `None` where the form does not hold
-        /// (the kernel then takes a [`Block`]).
+        /// magnitude at most `bound`; `None` where the form does not hold.
+        /// Inlined, so that the octet is built where the kernel keeps it
+        /// (returned, it was copied there by `memory.copy`, a call into
+        /// V8's runtime).
+        #[inline(always)]
         pub fn new(stage: &OutputStage, ch: usize, lanes: usize, bound: u64) -> Option<Self> {
+            // What `Fused::new` works out, for both quads in one pass
+            // without its closures and `Option`s: this runs for every block
+            // of every call (two `Fused::new` were 4 % of mbv2's time in V8).
             let lanes = lanes.clamp(1, 8);
-            let mut ms = [QuantizedMultiplier { multiplier: 0, shift: 0 }; 8];
-            for (l, m) in ms.iter_mut().enumerate() {
+            let all = stage.multipliers;
+            let per_channel = all.len() != 1;
+            if per_channel && all.len() < ch + lanes {
+                return None;
+            }
+            if [stage.output_offset, stage.act_min, stage.act_max].iter().any(|v| !(-128..=127).contains(v)) {
+                return None;
+            }
+            let (mut pre, mut m, mut pos, mut neg, mut shift) = ([0i32; 8], [0i32; 8], [0i64; 8], [0i64; 8], [0u32; 2]);
+            for k in 0..2 {
                 // Lanes past the block repeat its last channel (their accumulators are 0).
-                let c = ch + l.min(lanes - 1);
-                *m = *stage.multipliers.get(if stage.multipliers.len() == 1 { 0 } else { c })?;
+                let q: [QuantizedMultiplier; 4] =
+                    core::array::from_fn(|l| all[if per_channel { ch + (4 * k + l).min(lanes - 1) } else { 0 }]);
+                let mut r = 0;
+                for q in &q {
+                    let canonical = q.multiplier == 0 || q.multiplier >= 1 << 30;
+                    if !canonical || !(-31..=30).contains(&q.shift) {
+                        return None;
+                    }
+                    r = r.max((-q.shift).max(0) as u32);
+                }
+                if r == 0 {
+                    return None;
+                }
+                for (l, q) in q.iter().enumerate() {
+                    let (left, s) = (q.shift.max(0) as u32, (-q.shift).max(0) as u32);
+                    let (e, d) = (left + r - s, r - s);
+                    // A pre-scale past the reference's own (wrapping) left shift must not wrap.
+                    if e > 30 || (d != 0 && bound >= (1u64 << 31) >> e) {
+                        return None;
+                    }
+                    let at = 4 * k + l;
+                    pre[at] = 1 << e;
+                    m[at] = q.multiplier;
+                    (pos[at], neg[at]) = match s {
+                        0 => (1 << (30 + r), 1 << (30 + r)),
+                        _ => {
+                            let p = (1i64 << (30 + d)) + (1i64 << (30 + r));
+                            (p, p - (1i64 << (31 + d)))
+                        }
+                    };
+                }
+                shift[k] = r - 1;
             }
-            let vector = ms.iter().all(|m| m.multiplier != i32::MIN && (-31..=30).contains(&m.shift));
-            let bytes = [stage.output_offset, stage.act_min, stage.act_max].iter().all(|v| (-128..=127).contains(v));
-            if !vector || !bytes {
-                return None;
-            }
-            let q = [Fused::new(&ms[..4], bound)?, Fused::new(&ms[4..], bound)?];
-            if q.iter().any(|q| q.right == 0) {
-                return None;
-            }
-            let one = i32x4_splat(1);
+            let v = |a: &[i32]| i32x4(a[0], a[1], a[2], a[3]);
+            let w = |a: &[i64]| [i64x2(a[0], a[1]), i64x2(a[2], a[3])];
             Some(Octet {
-                q,
-                out: i16x8_splat(stage.output_offset as i16),
-                lo: i8x16_splat(stage.act_min as i8),
-                hi: i8x16_splat(stage.act_max as i8),
-                scaled: q.iter().any(|q| !i32x4_all_true(i32x4_eq(q.pre, one))),
-                signed: stage.act_min < stage.output_offset,
+                m: [v(&m[..4]), v(&m[4..])],
+                c: Constants {
+                    pre: [v(&pre[..4]), v(&pre[4..])],
+                    pos: [w(&pos[..4]), w(&pos[4..])],
+                    neg: [w(&neg[..4]), w(&neg[4..])],
+                    shift,
+                    out: i16x8_splat(stage.output_offset as i16),
+                    lo: i8x16_splat(stage.act_min as i8),
+                    hi: i8x16_splat(stage.act_max as i8),
+                    scaled: pre.iter().any(|&p| p != 1),
+                    signed: stage.act_min < stage.output_offset,
+                },
             })
         }
 
         pub fn variant(&self) -> Variant {
-            match (self.scaled, self.signed) {
+            match (self.c.scaled, self.c.signed) {
                 (false, false) => Variant::Plain,
                 (true, false) => Variant::Scaled,
                 (false, true) => Variant::Signed,
@@ -377,15 +416,45 @@ mod imp {
             }
         }
 
+        /// The octet for a block's pixels. (Copying the whole octet into a
+        /// local instead made LLVM copy it with `memory.copy` every time.)
+        #[inline(always)]
+        pub fn ready(&self) -> Ready<'_> {
+            Ready { m: &self.m, c: self.c }
+        }
+    }
+
+    impl Ready<'_> {
         /// The eight channels' outputs in the low eight bytes, for an
-        /// octet of variant `(SCALED, SIGNED)` (what [`variant`](Self::variant) says).
+        /// octet of variant `(SCALED, SIGNED)` (what [`Octet::variant`] says):
+        /// [`Fused::multiply`] of each quad, then as `Block::store_vectors`
+        /// (the offset on the saturated words is exact).
         #[inline(always)]
         pub fn bytes<const SCALED: bool, const SIGNED: bool>(&self, acc: [v128; 2]) -> v128 {
-            let v0 = self.q[0].multiply_right::<SCALED, SIGNED>(acc[0]);
-            let v1 = self.q[1].multiply_right::<SCALED, SIGNED>(acc[1]);
-            // As in `Block::store_vectors`: the offset on the saturated words is exact.
-            let w = i16x8_add_sat(i16x8_narrow_i32x4(v0, v1), self.out);
-            i8x16_min(i8x16_max(i8x16_narrow_i16x8(w, w), self.lo), self.hi)
+            let c = &self.c;
+            let quad = |k: usize| {
+                let x = if SCALED { i32x4_mul(acc[k], c.pre[k]) } else { acc[k] };
+                // Read where it is used: a multiplier LLVM sees as
+                // loop-invariant gets its sign extension hoisted, and the
+                // widening multiplies become `i64x2.mul`, which V8 expands
+                // to three `PMULUDQ`s.
+                // SAFETY: a read of a field.
+                let m = unsafe { core::ptr::read_volatile(&self.m[k]) };
+                let (lo, hi) = (i64x2_extmul_low_i32x4(x, m), i64x2_extmul_high_i32x4(x, m));
+                let (k0, k1) = if SIGNED {
+                    let sign = i32x4_shr(x, 31);
+                    (
+                        v128_bitselect(c.neg[k][0], c.pos[k][0], i32x4_shuffle::<0, 0, 1, 1>(sign, sign)),
+                        v128_bitselect(c.neg[k][1], c.pos[k][1], i32x4_shuffle::<2, 2, 3, 3>(sign, sign)),
+                    )
+                } else {
+                    (c.pos[k][0], c.pos[k][1])
+                };
+                let high = i32x4_shuffle::<1, 3, 5, 7>(i64x2_add(lo, k0), i64x2_add(hi, k1));
+                i32x4_shr(high, c.shift[k])
+            };
+            let w = i16x8_add_sat(i16x8_narrow_i32x4(quad(0), quad(1)), c.out);
+            i8x16_min(i8x16_max(i8x16_narrow_i16x8(w, w), c.lo), c.hi)
         }
     }
 
@@ -677,10 +746,10 @@ mod tests {
                 let a = |k: usize| i32x4(acc[k], acc[k + 1], acc[k + 2], acc[k + 3]);
                 let acc = [a(ch), a(ch + 4)];
                 let bytes = match q.variant() {
-                    Variant::Plain => q.bytes::<false, false>(acc),
-                    Variant::Scaled => q.bytes::<true, false>(acc),
-                    Variant::Signed => q.bytes::<false, true>(acc),
-                    Variant::ScaledSigned => q.bytes::<true, true>(acc),
+                    Variant::Plain => q.ready().bytes::<false, false>(acc),
+                    Variant::Scaled => q.ready().bytes::<true, false>(acc),
+                    Variant::Signed => q.ready().bytes::<false, true>(acc),
+                    Variant::ScaledSigned => q.ready().bytes::<true, true>(acc),
                 };
                 let mut out = [0i8; 16];
                 // SAFETY: 16 bytes into a 16-byte array.
