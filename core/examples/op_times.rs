@@ -9,6 +9,7 @@
 //!   cargo run -q --release -p patchwise-core --example op_times --target wasm32-wasip1 -- models/….tflite
 //!
 //! Timings move between runs on a shared machine: compare within one run.
+//! A model path of `-` reads the model from stdin.
 
 use patchwise_core::exec::Executor;
 use std::time::Instant;
@@ -17,7 +18,14 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let runs: usize = std::env::var("RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(51);
     for path in &args {
-        let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        // `-`: the model on stdin (a browser's WASI shim need not open files).
+        let bytes = if path == "-" {
+            let mut b = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map(|_| b)
+        } else {
+            std::fs::read(path)
+        }
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
         let g = patchwise_core::loader::load(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
         let ex = Executor::new(&g).unwrap_or_else(|e| panic!("{path}: {e}"));
         let p = ex.program();
@@ -51,7 +59,8 @@ fn main() {
                 v[v.len() / 2]
             }
         };
-        println!("{path}: {runs} runs, median {:.3} ms", median(&mut totals) * 1e3);
+        let mean = totals.iter().sum::<f64>() / runs.max(1) as f64;
+        println!("{path}: {runs} runs, median {:.3} ms, mean {:.3} ms", median(&mut totals) * 1e3, mean * 1e3);
         let mut by_kind: Vec<(&str, f64)> = Vec::new();
         for (i, t) in times.iter_mut().enumerate() {
             let m = median(t);
