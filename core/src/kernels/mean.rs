@@ -49,13 +49,24 @@ impl MeanParams {
         let [n, h, w, c] = shape;
         if axes == 0b0110 && h * w * c > 0 && input.len() >= n * h * w * c && output.len() >= n * c {
             // Over height and width (global average pooling, every
-            // classifier's head): the same sums, each channel read with a
-            // stride instead of through `reduce`'s iterator chain.
+            // classifier's head): the same (wrapping, so order-free) sums,
+            // a block of channels at a time pixel by pixel, contiguous
+            // reads the compiler vectorizes (a strided read per channel was
+            // 1 % of mbv2's browser inference).
+            const BLOCK: usize = 256;
             let hw = h * w;
             for (img, out) in input.chunks_exact(hw * c).zip(output.chunks_exact_mut(c)).take(n) {
-                for (ch, o) in out.iter_mut().enumerate() {
-                    let sum = img[ch..].iter().step_by(c).fold(0i32, |s, &v| s.wrapping_add(v as i32));
-                    *o = self.finish(sum);
+                for (c0, out) in (0..c).step_by(BLOCK).zip(out.chunks_mut(BLOCK)) {
+                    let mut sums = [0i32; BLOCK];
+                    let sums = &mut sums[..out.len()];
+                    for px in img.chunks_exact(c) {
+                        for (s, &v) in sums.iter_mut().zip(&px[c0..c0 + out.len()]) {
+                            *s = s.wrapping_add(v as i32);
+                        }
+                    }
+                    for (o, &s) in out.iter_mut().zip(sums.iter()) {
+                        *o = self.finish(s);
+                    }
                 }
             }
             return;
@@ -130,14 +141,16 @@ mod tests {
             }
         }
 
-        /// The spatial fast path gives `reduce`'s bytes exactly.
+        /// The spatial fast path gives `reduce`'s bytes exactly (channels
+        /// past one 256-channel block too).
         #[test]
         fn spatial_mean_is_the_general_walk(
-            shape in [1usize..=2, 1usize..=6, 1usize..=6, 1usize..=9],
+            (n, h, w) in (1usize..=2, 1usize..=6, 1usize..=6),
+            c in prop_oneof![1usize..=9, 250usize..=530],
             (si, zi, so, zo) in (0.001f32..0.2, -128i32..=127, 0.001f32..0.2, -128i32..=127),
-            input in prop::collection::vec(any::<i8>(), 2 * 6 * 6 * 9),
+            input in prop::collection::vec(any::<i8>(), 2 * 6 * 6 * 530),
         ) {
-            let [n, h, w, c] = shape;
+            let shape = [n, h, w, c];
             let input = &input[..n * h * w * c];
             let p = MeanParams::prepare(si, zi, so, zo, h * w);
             let (mut fast, mut general) = (alloc::vec![0i8; n * c], alloc::vec![0i8; n * c]);
