@@ -8,10 +8,13 @@
 //!   cargo run -q --release -p patchwise-core --example op_times -- models/mbv2-w0.35-r144-int8.tflite
 //!   cargo run -q --release -p patchwise-core --example op_times --target wasm32-wasip1 -- models/….tflite
 //!
-//! Timings move between runs on a shared machine: compare within one run.
+//! `SPLIT=15 GRID=1x2` runs patch-based (ops 0..=15 in 1×2 patches), each
+//! node's patches summed. Timings move between runs on a shared machine:
+//! compare within one run.
 //! A model path of `-` reads the model from stdin.
 
 use patchwise_core::exec::Executor;
+use patchwise_core::patch::{InputMode, PatchExecutor};
 use std::time::Instant;
 
 fn main() {
@@ -27,27 +30,46 @@ fn main() {
         }
         .unwrap_or_else(|e| panic!("{path}: {e}"));
         let g = patchwise_core::loader::load(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let ex = Executor::new(&g).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let p = ex.program();
-        let mut arena = vec![0u8; ex.arena_size()];
+        // SPLIT=N GRID=RxC: patch-based, ops 0..=N in R×C patches.
+        let split: Option<usize> = std::env::var("SPLIT").ok().and_then(|s| s.parse().ok());
+        let grid = std::env::var("GRID").ok().and_then(|s| {
+            let (r, c) = s.split_once('x')?;
+            Some((r.parse().ok()?, c.parse().ok()?))
+        });
+        let (ex, px);
+        let (p, size) = match (split, grid) {
+            (Some(split), Some(grid)) => {
+                px = PatchExecutor::new(&g, split, grid, InputMode::InArena).unwrap_or_else(|e| panic!("{path}: {e}"));
+                (px.program(), px.arena_size())
+            }
+            _ => {
+                ex = Executor::new(&g).unwrap_or_else(|e| panic!("{path}: {e}"));
+                (ex.program(), ex.arena_size())
+            }
+        };
+        let mut arena = vec![0u8; size];
         let n = g.nodes.len();
-        // times[node][run]; the last slot of a run ends at run's return.
+        // times[node][run]: a node's time in a run, its patches summed.
         let mut times = vec![Vec::with_capacity(runs); n];
         let mut totals = Vec::with_capacity(runs);
         for _ in 0..runs {
+            let mut run = vec![0.0f64; n];
             let mut last: Option<(usize, Instant)> = None;
             let t0 = Instant::now();
             p.run_observed(&mut arena, None, |s, _| {
                 let now = Instant::now();
                 if let Some((i, t)) = last {
-                    times[i].push((now - t).as_secs_f64());
+                    run[i] += (now - t).as_secs_f64();
                 }
                 last = Some((s.node, Instant::now()));
             })
             .unwrap();
             let end = Instant::now();
             if let Some((i, t)) = last {
-                times[i].push((end - t).as_secs_f64());
+                run[i] += (end - t).as_secs_f64();
+            }
+            for (t, r) in times.iter_mut().zip(run) {
+                t.push(r);
             }
             totals.push((end - t0).as_secs_f64());
         }

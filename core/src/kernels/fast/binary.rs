@@ -53,9 +53,6 @@ pub struct Tables {
 }
 
 impl Tables {
-    // Out of line in the browser: inlined into the operator step, ADD took
-    // 20 µs more of mbv2's inference in V8 (the boards' code is unchanged).
-    #[cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), inline(never))]
     pub fn new(p: &RescaledParams) -> Self {
         let side = |m: crate::fixedpoint::QuantizedMultiplier, off: i32| -> [i32; 256] {
             core::array::from_fn(|i| {
