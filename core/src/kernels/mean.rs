@@ -48,30 +48,35 @@ impl MeanParams {
     pub fn eval(&self, input: &[i8], shape: [usize; 4], axes: u32, output: &mut [i8]) {
         let [n, h, w, c] = shape;
         if axes == 0b0110 && h * w * c > 0 && input.len() >= n * h * w * c && output.len() >= n * c {
-            // Over height and width (global average pooling, every
-            // classifier's head): the same (wrapping, so order-free) sums,
-            // a block of channels at a time pixel by pixel, contiguous
-            // reads the compiler vectorizes (a strided read per channel was
-            // 1 % of mbv2's browser inference).
-            const BLOCK: usize = 256;
-            let hw = h * w;
-            for (img, out) in input.chunks_exact(hw * c).zip(output.chunks_exact_mut(c)).take(n) {
-                for (c0, out) in (0..c).step_by(BLOCK).zip(out.chunks_mut(BLOCK)) {
-                    let mut sums = [0i32; BLOCK];
-                    let sums = &mut sums[..out.len()];
-                    for px in img.chunks_exact(c) {
-                        for (s, &v) in sums.iter_mut().zip(&px[c0..c0 + out.len()]) {
-                            *s = s.wrapping_add(v as i32);
-                        }
-                    }
-                    for (o, &s) in out.iter_mut().zip(sums.iter()) {
-                        *o = self.finish(s);
-                    }
-                }
-            }
-            return;
+            return self.spatial(input, shape, output);
         }
         reduce(input, shape, axes, output, |values| self.finish(values.fold(0i32, |s, v| s.wrapping_add(v as i32))))
+    }
+
+    /// Over height and width (global average pooling, every classifier's
+    /// head): the same (wrapping, so order-free) sums, a block of channels
+    /// at a time pixel by pixel, contiguous reads the compiler vectorizes
+    /// (a strided read per channel was 1 % of mbv2's browser inference).
+    /// Out of line: its sums are on the stack only while it runs (inlined,
+    /// they deepened every operator's frame on the boards).
+    #[inline(never)]
+    fn spatial(&self, input: &[i8], [n, h, w, c]: [usize; 4], output: &mut [i8]) {
+        const BLOCK: usize = 256;
+        let hw = h * w;
+        for (img, out) in input.chunks_exact(hw * c).zip(output.chunks_exact_mut(c)).take(n) {
+            for (c0, out) in (0..c).step_by(BLOCK).zip(out.chunks_mut(BLOCK)) {
+                let mut sums = [0i32; BLOCK];
+                let sums = &mut sums[..out.len()];
+                for px in img.chunks_exact(c) {
+                    for (s, &v) in sums.iter_mut().zip(&px[c0..c0 + out.len()]) {
+                        *s = s.wrapping_add(v as i32);
+                    }
+                }
+                for (o, &s) in out.iter_mut().zip(sums.iter()) {
+                    *o = self.finish(s);
+                }
+            }
+        }
     }
 
     /// The output of one reduced sum.
