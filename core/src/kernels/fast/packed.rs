@@ -562,14 +562,7 @@ mod imp {
                         acc[1] = i32x4_add(acc[1], i32x4_dot_i16x8(w1, v));
                     }
                 }
-                let lanes = OCB.min(s.out_c - bi * OCB);
-                let out = &mut output[o + bi * OCB..][..(P - 1) * s.out_c + lanes];
-                match q.variant() {
-                    Variant::Plain => store::<P, false, false>(q, &acc, out, s.out_c, lanes),
-                    Variant::Scaled => store::<P, true, false>(q, &acc, out, s.out_c, lanes),
-                    Variant::Signed => store::<P, false, true>(q, &acc, out, s.out_c, lanes),
-                    Variant::ScaledSigned => store::<P, true, true>(q, &acc, out, s.out_c, lanes),
-                }
+                requantize::<P>(q, &acc, output, o + bi * OCB, s.out_c - bi * OCB, s.out_c);
             }
         }
     }
@@ -620,14 +613,7 @@ mod imp {
                     step(&mut acc, w, x);
                     (w, x) = (w.add(1), x.add(1));
                 }
-                let lanes = OCB.min(s.out_c - bi * OCB);
-                let out = &mut output[o + bi * OCB..][..3 * s.out_c + lanes];
-                match q.variant() {
-                    Variant::Plain => store::<4, false, false>(q, &acc, out, s.out_c, lanes),
-                    Variant::Scaled => store::<4, true, false>(q, &acc, out, s.out_c, lanes),
-                    Variant::Signed => store::<4, false, true>(q, &acc, out, s.out_c, lanes),
-                    Variant::ScaledSigned => store::<4, true, true>(q, &acc, out, s.out_c, lanes),
-                }
+                requantize::<4>(q, &acc, output, o + bi * OCB, s.out_c - bi * OCB, s.out_c);
             }
         }
     }
@@ -667,6 +653,28 @@ mod imp {
                     *dst.add(8 * (n / 2) + 2 * p + 1) = 0;
                 }
             }
+        }
+    }
+
+    /// `P` pixels' accumulators of one unit (its first channel at
+    /// `output[o]`, `left` channels from there to the pixel's end, pixels
+    /// `stride` apart) requantized by `q`, in the variant it names.
+    #[inline(always)]
+    fn requantize<const P: usize>(
+        q: &Octet,
+        acc: &[[v128; 2]; P],
+        output: &mut [i8],
+        o: usize,
+        left: usize,
+        stride: usize,
+    ) {
+        let lanes = OCB.min(left);
+        let out = &mut output[o..][..(P - 1) * stride + lanes];
+        match q.variant() {
+            Variant::Plain => store::<P, false, false>(q, acc, out, stride, lanes),
+            Variant::Scaled => store::<P, true, false>(q, acc, out, stride, lanes),
+            Variant::Signed => store::<P, false, true>(q, acc, out, stride, lanes),
+            Variant::ScaledSigned => store::<P, true, true>(q, acc, out, stride, lanes),
         }
     }
 
