@@ -2012,19 +2012,11 @@ mod lanes {
             v128_store(px.as_mut_ptr().cast(), i16x8_load_extend_i8x8(from.cast()));
         }
 
+        /// One column of [`row`](Lanes::row) (the ring drives rows; this is
+        /// the trait's per-pixel entry).
         #[inline(always)]
         unsafe fn pixel(b: &Prepared, taps: [&[i16; 8]; 10], out: *mut i8, lanes: usize) {
-            let acc = accumulate(&b.w, b.bias, taps);
-            let out = core::slice::from_raw_parts_mut(out, lanes);
-            match &b.rq {
-                Ok(q) => match q.variant() {
-                    Variant::Plain => store(q.ready().bytes::<false, false>(acc), out),
-                    Variant::Scaled => store(q.ready().bytes::<true, false>(acc), out),
-                    Variant::Signed => store(q.ready().bytes::<false, true>(acc), out),
-                    Variant::ScaledSigned => store(q.ready().bytes::<true, true>(acc), out),
-                },
-                Err(block) => block.store_vectors(&acc, out),
-            }
+            Self::row(b, 0..1, |_| taps, |_| out, lanes)
         }
 
         #[inline(always)]
@@ -2035,11 +2027,15 @@ mod lanes {
             out: impl Fn(usize) -> *mut i8,
             lanes: usize,
         ) {
-            let Ok(q) = &b.rq else {
-                for ox in xs {
-                    Self::pixel(b, taps(ox), out(ox), lanes);
+            let q = match &b.rq {
+                Ok(q) => q,
+                Err(block) => {
+                    for ox in xs {
+                        let acc = accumulate(&b.w, b.bias, taps(ox));
+                        block.store_vectors(&acc, core::slice::from_raw_parts_mut(out(ox), lanes));
+                    }
+                    return;
                 }
-                return;
             };
             match q.variant() {
                 Variant::Plain => row_with::<false, false>(b, q, xs, taps, out, lanes),
@@ -2048,14 +2044,5 @@ mod lanes {
                 Variant::ScaledSigned => row_with::<true, true>(b, q, xs, taps, out, lanes),
             }
         }
-    }
-
-    /// The low `out.len()` (≤ 8) bytes of `bytes` to `out`.
-    #[inline(always)]
-    fn store(bytes: v128, out: &mut [i8]) {
-        let mut tmp = [0i8; 16];
-        // SAFETY: 16 bytes into a 16-byte array.
-        unsafe { v128_store(tmp.as_mut_ptr().cast(), bytes) };
-        out.copy_from_slice(&tmp[..out.len()]);
     }
 }
