@@ -1,17 +1,19 @@
-//! Where an inference's time goes, operator by operator: each model layer by
-//! layer, N runs, the median time of every node (the clock read between
-//! nodes through `Program::run_observed`).
+//! Where an inference's time goes, operator by operator: each model, `RUNS`
+//! runs (default 51), the median time of every node (the clock read between
+//! nodes through `Program::run_observed`), layer by layer or, with
+//! `SPLIT=15 GRID=1x2`, patch-based (ops 0..=15 in 1×2 patches, each node's
+//! patches summed). A model path of `-` reads the model from stdin.
 //!
 //! On the host (x86-64 kernels) and as wasm32 with simd128 under Node's V8
-//! (the browser's kernels, without a browser):
+//! (the browser's kernels, without a browser; that runner,
+//! `tools/wasi-run.mjs`, passes no environment: the defaults apply):
 //!
 //!   cargo run -q --release -p patchwise-core --example op_times -- models/mbv2-w0.35-r144-int8.tflite
 //!   cargo run -q --release -p patchwise-core --example op_times --target wasm32-wasip1 -- models/….tflite
 //!
-//! `SPLIT=15 GRID=1x2` runs patch-based (ops 0..=15 in 1×2 patches), each
-//! node's patches summed. Timings move between runs on a shared machine:
-//! compare within one run.
-//! A model path of `-` reads the model from stdin.
+//! In a Chromium worker, built as the browser's worker is: `tools/bench-web
+//! ops [RUNS] [MODEL...]` (`EXTRA="SPLIT=15 GRID=1x2"`). Timings move
+//! between runs on a shared machine: compare within one run.
 
 use patchwise_core::exec::Executor;
 use patchwise_core::patch::{InputMode, PatchExecutor};
