@@ -63,13 +63,16 @@ fn push<T: Copy>(pool: &mut Vec<T>, items: impl IntoIterator<Item = T>) -> Resul
 pub struct Packing {
     /// CONV_2D filters in the blocks of [`crate::kernels::fast::packed`].
     pub conv: bool,
+    /// ADD, SUB, SQUARED_DIFFERENCE and MUL as the 64 KiB table of every
+    /// operand pair's result ([`crate::ops::binary::Pairs`]).
+    pub pairs: bool,
 }
 
 impl Packing {
     /// The model's constants only (boards: the firmware export, flash estimates).
-    pub const NONE: Packing = Packing { conv: false };
+    pub const NONE: Packing = Packing { conv: false, pairs: false };
     /// Everything the host's and the browser's kernels read faster packed.
-    pub const HOST: Packing = Packing { conv: true };
+    pub const HOST: Packing = Packing { conv: true, pairs: true };
 }
 
 /// What an op's `prepare` sees: node `op_index` of the graph, and the pools.

@@ -591,7 +591,9 @@ impl<'a> Program<'a> {
                 };
                 match kernel {
                     // ADD/SUB build their rescale tables once, not in every row's call.
-                    Kernel::Rescaled(p) if ot.full().len() >= TABLES_FROM => with_tables(&p, rows),
+                    Kernel::Rescaled(k) if k.pairs.len == 0 && ot.full().len() >= TABLES_FROM => {
+                        with_tables(&k.params, rows)
+                    }
                     _ => rows(&mut |ops, o, r| kernel.eval(&self.consts, ops, o, r)),
                 }
             }

@@ -3,13 +3,13 @@
 //! excitation gate — broadcasts over every patch, so they can sit in a patch
 //! stage).
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kernels::binary::{binary, MulParams, PreluParams, Rescale, RescaledParams};
-use crate::kernels::fast::binary::{rescaled, rescaled_run, Tables, TABLES_FROM};
+use crate::kernels::fast::binary::{pair, paired, rescaled, rescaled_run, Tables, PAIRS, TABLES_FROM};
 use crate::literal_struct;
 use crate::op::Activation;
 use crate::ops::{elementwise, Eval, In, Out};
-use crate::program::Consts;
+use crate::program::{Consts, Span};
 use crate::region::Rect;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -45,6 +45,25 @@ literal_struct!(RescaledParams {
     act_min,
     act_max
 });
+/// ADD, SUB and SQUARED_DIFFERENCE as lowered: the parameters, and (host
+/// and browser programs) every operand pair's result
+/// ([`pair_table`](crate::kernels::fast::binary::pair_table); empty in a
+/// board's program, where 64 KiB of flash an operator is too dear).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RescaledKernel {
+    pub params: RescaledParams,
+    pub pairs: Span,
+}
+literal_struct!(RescaledKernel { params, pairs });
+
+/// MUL as lowered (see [`RescaledKernel`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MulKernel {
+    pub params: MulParams,
+    pub pairs: Span,
+}
+literal_struct!(MulKernel { params, pairs });
+
 literal_struct!(
     enum Rescale {
         Add,
@@ -77,19 +96,58 @@ impl Binary {
         let (a, b, o) = (p.input(0)?, p.input(1)?, p.output());
         let ((s1, z1), (s2, z2), (so, zo)) = (p.quant(a)?, p.quant(b)?, p.quant(o)?);
         let act = |a: Activation| crate::kernels::activation_range(a, so, zo);
+        let mut rescaled = |kind, act| -> Result<Kernel> {
+            let params = RescaledParams::prepare(kind, s1, z1, s2, z2, so, zo, act);
+            let pairs = pair_table(p, |a, b| rescaled(&params, a, b))?;
+            Ok(Kernel::Rescaled(RescaledKernel { params, pairs }))
+        };
         Ok(match *self {
-            Binary::Mul(a) => Kernel::Mul(MulParams::prepare(s1, z1, s2, z2, so, zo, act(a))),
-            Binary::Add(a) => Kernel::Rescaled(RescaledParams::prepare(Rescale::Add, s1, z1, s2, z2, so, zo, act(a))),
-            Binary::Sub(a) => Kernel::Rescaled(RescaledParams::prepare(Rescale::Sub, s1, z1, s2, z2, so, zo, act(a))),
-            Binary::SquaredDifference => {
-                let full = (i8::MIN as i32, i8::MAX as i32);
-                Kernel::Rescaled(RescaledParams::prepare(Rescale::SquaredDifference, s1, z1, s2, z2, so, zo, full))
+            Binary::Add(a) => rescaled(Rescale::Add, act(a))?,
+            Binary::Sub(a) => rescaled(Rescale::Sub, act(a))?,
+            Binary::SquaredDifference => rescaled(Rescale::SquaredDifference, (i8::MIN as i32, i8::MAX as i32))?,
+            Binary::Mul(a) => {
+                let params = MulParams::prepare(s1, z1, s2, z2, so, zo, act(a));
+                let pairs = pair_table(p, |a, b| crate::kernels::fast::binary::mul(&params, a, b))?;
+                Kernel::Mul(MulKernel { params, pairs })
             }
             Binary::Maximum => Kernel::Extremum(Extremum { max: true }),
             Binary::Minimum => Kernel::Extremum(Extremum { max: false }),
             Binary::Prelu => Kernel::Prelu(PreluParams::prepare(s1, z1, s2, z2, so, zo)),
         })
     }
+}
+
+/// `f`'s pair table where the program packs one ([`crate::lower::Packing::pairs`]).
+#[cfg(feature = "alloc")]
+fn pair_table(p: &mut crate::lower::Prepare, f: impl Fn(i8, i8) -> i8) -> Result<Span> {
+    match p.packing.pairs {
+        true => p.i8s(crate::kernels::fast::binary::pair_table(f)),
+        false => Ok(Span::default()),
+    }
+}
+
+/// The pair table at `s`, `None` where the program has none.
+fn pairs<'a>(c: &Consts<'a>, s: Span) -> Result<Option<&'a [u8; PAIRS]>> {
+    if s.len == 0 {
+        return Ok(None);
+    }
+    let t = c.bytes(s)?.try_into().map_err(|_| Error::Program("a pair table is not 256 × 256 bytes"))?;
+    Ok(Some(t))
+}
+
+/// A binary by its pair table `t`: runs of equal-shaped operands in one
+/// loop, broadcasts element by element.
+fn eval_pairs(t: &[u8; PAIRS], inputs: &[In], out: Out, region: Rect) -> Result<()> {
+    elementwise(inputs, out, region, |ins, o, so| {
+        let [x, y] = ins else { return Err(Error::Program("a binary operator needs two operands")) };
+        let (xa, ya, o) = (crate::arena::as_i8(x.data), crate::arena::as_i8(y.data), crate::arena::as_i8_mut(o));
+        if x.shape == so && y.shape == so {
+            paired(t, xa, ya, o);
+        } else {
+            binary(xa, x.shape, ya, y.shape, o, so, |a, b| pair(t, a, b));
+        }
+        Ok(())
+    })
 }
 
 #[cfg(feature = "alloc")]
@@ -118,7 +176,7 @@ pub(crate) fn validate(c: &crate::validate::Ctx) -> Result<()> {
 /// Runs `op` element-wise over two int8 operands (see `ops::elementwise`).
 fn eval_binary(inputs: &[In], out: Out, region: Rect, op: impl Fn(i8, i8) -> i8) -> Result<()> {
     elementwise(inputs, out, region, |ins, o, so| {
-        let [x, y] = ins else { return Err(crate::Error::Program("a binary operator needs two operands")) };
+        let [x, y] = ins else { return Err(Error::Program("a binary operator needs two operands")) };
         let (xa, ya) = (crate::arena::as_i8(x.data), crate::arena::as_i8(y.data));
         binary(xa, x.shape, ya, y.shape, crate::arena::as_i8_mut(o), so, &op);
         Ok(())
@@ -149,15 +207,18 @@ macro_rules! binary_eval {
 binary_eval!(Extremum, PreluParams);
 
 // The optimized element functions (the reference `apply`s stay their oracle).
-impl Eval for RescaledParams {
+impl Eval for RescaledKernel {
     // Not inlined into the kernel dispatch: its tables (2 KiB of stack) are
     // then in its own frame, not under every other operator's.
     #[inline(never)]
-    fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
+    fn eval(&self, c: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
+        if let Some(t) = pairs(c, self.pairs)? {
+            return eval_pairs(t, inputs, out, region);
+        }
         // One set of tables for the whole region: a patch's rows are short.
         let elements = out.win.n * region.area() * out.win.c;
-        let tables = (elements >= TABLES_FROM).then(|| Tables::new(self));
-        self.eval_with(tables.as_ref(), inputs, out, region)
+        let tables = (elements >= TABLES_FROM).then(|| Tables::new(&self.params));
+        self.params.eval_with(tables.as_ref(), inputs, out, region)
     }
 }
 
@@ -168,7 +229,7 @@ impl RescaledParams {
     /// to pay for them.
     pub(crate) fn eval_with(&self, tables: Option<&Tables>, inputs: &[In], out: Out, region: Rect) -> Result<()> {
         elementwise(inputs, out, region, |ins, o, so| {
-            let [x, y] = ins else { return Err(crate::Error::Program("a binary operator needs two operands")) };
+            let [x, y] = ins else { return Err(Error::Program("a binary operator needs two operands")) };
             let (xa, ya, o) = (crate::arena::as_i8(x.data), crate::arena::as_i8(y.data), crate::arena::as_i8_mut(o));
             if x.shape == so && y.shape == so {
                 match tables {
@@ -183,8 +244,11 @@ impl RescaledParams {
     }
 }
 
-impl Eval for MulParams {
-    fn eval(&self, _: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
-        eval_binary(inputs, out, region, |a, b| crate::kernels::fast::binary::mul(self, a, b))
+impl Eval for MulKernel {
+    fn eval(&self, c: &Consts, inputs: &[In], out: Out, region: Rect) -> Result<()> {
+        if let Some(t) = pairs(c, self.pairs)? {
+            return eval_pairs(t, inputs, out, region);
+        }
+        eval_binary(inputs, out, region, |a, b| crate::kernels::fast::binary::mul(&self.params, a, b))
     }
 }

@@ -46,7 +46,7 @@ pub use crate::kernels::transpose_conv::Upsampling;
 pub use crate::program::Span;
 pub use activation::Table;
 pub use arg::ArgKernel;
-pub use binary::{Binary, Extremum};
+pub use binary::{Binary, Extremum, MulKernel, RescaledKernel};
 pub use concat::Concat;
 pub use conv::{ConvKernel, Weights};
 pub use depthwise::DepthwiseKernel;
@@ -129,8 +129,8 @@ kernels! {
     Depthwise(DepthwiseKernel),
     FullyConnected(FcKernel),
     /// ADD, SUB and SQUARED_DIFFERENCE.
-    Rescaled(RescaledParams),
-    Mul(MulParams),
+    Rescaled(RescaledKernel),
+    Mul(MulKernel),
     /// MAXIMUM and MINIMUM.
     Extremum(Extremum),
     Prelu(PreluParams),
@@ -291,6 +291,7 @@ mod tests {
         w: usize,
         c: usize,
         broadcast: bool,
+        pairs: bool,
         outer: Area,
         inner: Area,
         seed: u64,
@@ -300,8 +301,14 @@ mod tests {
         let a: Vec<u8> = (0..h * w * c).map(byte).collect();
         let b: Vec<u8> = (0..if broadcast { c } else { h * w * c }).map(|i| byte(i + 7919)).collect();
         let (sa, sb) = ([1, h, w, c], if broadcast { [1, 1, 1, c] } else { [1, h, w, c] });
-        let kernel = Kernel::Rescaled(RescaledParams::prepare(Rescale::Add, 0.05, 3, 0.11, -9, 0.13, 2, (-128, 127)));
-        let consts = Consts::default();
+        let params = RescaledParams::prepare(Rescale::Add, 0.05, 3, 0.11, -9, 0.13, 2, (-128, 127));
+        // With `pairs`, as the host's programs run it (the pair table), else as a board's.
+        let table: Vec<u8> = match pairs {
+            true => crate::kernels::fast::binary::pair_table(|a, b| params.apply(a, b)).map(|v| v as u8).collect(),
+            false => Vec::new(),
+        };
+        let kernel = Kernel::Rescaled(RescaledKernel { params, pairs: Span { start: 0, len: table.len() as u32 } });
+        let consts = Consts { bytes: &table, ..Consts::default() };
         let full_w = full(sa);
         let mut whole = alloc::vec![0u8; h * w * c];
         let ins = [view(&a, sa, full_w), view(&b, sb, full(sb))];
@@ -326,7 +333,7 @@ mod tests {
     /// path with whole-tensor shapes and indexed past the patch.
     #[test]
     fn regression_one_pixel_patch_with_a_broadcast_operand() {
-        let (got, want) = add_on_windows(3, 1, 1, true, (3, 0, 1, 1), (0, 0, 1, 1), 0);
+        let (got, want) = add_on_windows(3, 1, 1, true, false, (3, 0, 1, 1), (0, 0, 1, 1), 0);
         assert_eq!(got, want);
     }
 
@@ -335,11 +342,12 @@ mod tests {
         fn add_on_windows_equals_whole(
             (h, w, c) in (1usize..=6, 1usize..=6, 1usize..=3),
             broadcast in any::<bool>(),
+            pairs in any::<bool>(),
             outer in (0usize..6, 0usize..6, 1usize..7, 1usize..7),
             inner in (0usize..6, 0usize..6, 1usize..7, 1usize..7),
             seed in any::<u64>(),
         ) {
-            let (got, want) = add_on_windows(h, w, c, broadcast, outer, inner, seed);
+            let (got, want) = add_on_windows(h, w, c, broadcast, pairs, outer, inner, seed);
             prop_assert_eq!(got, want);
         }
     }

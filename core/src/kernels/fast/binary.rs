@@ -3,7 +3,9 @@
 //! rescale through [`QuantizedMultiplier::apply_fast`] (proved equal to the
 //! reference rounding for every input), so the same bytes in about half the
 //! instructions — on BlazeFace a quarter of a Cortex-M7 inference was ADD;
-//! long runs of equal-shaped operands tabulate each input's rescale.
+//! long runs of equal-shaped operands tabulate each input's rescale. The
+//! host's and the browser's programs tabulate every operand pair instead
+//! ([`pair_table`]).
 
 use crate::kernels::binary::{MulParams, Rescale, RescaledParams};
 use crate::kernels::clamp_i8;
@@ -151,6 +153,40 @@ fn tabulated<R: Requantize>(
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd {
     #![allow(unsafe_code)]
+    /// [`super::paired`]'s first elements, sixteen at a time (returns how
+    /// many): the indices as `u16`s from two byte shuffles, each entry a
+    /// scalar load and store. (Left to LLVM, the loop gathered the entries
+    /// into a vector with sixteen dependent `pinsrb`s in V8.)
+    pub fn paired(t: &[u8; super::PAIRS], a: &[i8], b: &[i8], out: &mut [i8]) -> usize {
+        let n = out.len().min(a.len()).min(b.len()) / 16 * 16;
+        let (a, b, out) = (&a[..n], &b[..n], &mut out[..n]);
+        for ((x, y), o) in a.chunks_exact(16).zip(b.chunks_exact(16)).zip(out.chunks_exact_mut(16)) {
+            // SAFETY: each chunk holds sixteen bytes.
+            let (x, y) = unsafe { (v128_load(x.as_ptr().cast()), v128_load(y.as_ptr().cast())) };
+            // Little-endian `u16`s `a << 8 | b`: `b`'s byte, then `a`'s.
+            let lo = i8x16_shuffle::<16, 0, 17, 1, 18, 2, 19, 3, 20, 4, 21, 5, 22, 6, 23, 7>(x, y);
+            let hi = i8x16_shuffle::<24, 8, 25, 9, 26, 10, 27, 11, 28, 12, 29, 13, 30, 14, 31, 15>(x, y);
+            let at = |i: u16| t[i as usize] as i8;
+            o[0] = at(u16x8_extract_lane::<0>(lo));
+            o[1] = at(u16x8_extract_lane::<1>(lo));
+            o[2] = at(u16x8_extract_lane::<2>(lo));
+            o[3] = at(u16x8_extract_lane::<3>(lo));
+            o[4] = at(u16x8_extract_lane::<4>(lo));
+            o[5] = at(u16x8_extract_lane::<5>(lo));
+            o[6] = at(u16x8_extract_lane::<6>(lo));
+            o[7] = at(u16x8_extract_lane::<7>(lo));
+            o[8] = at(u16x8_extract_lane::<0>(hi));
+            o[9] = at(u16x8_extract_lane::<1>(hi));
+            o[10] = at(u16x8_extract_lane::<2>(hi));
+            o[11] = at(u16x8_extract_lane::<3>(hi));
+            o[12] = at(u16x8_extract_lane::<4>(hi));
+            o[13] = at(u16x8_extract_lane::<5>(hi));
+            o[14] = at(u16x8_extract_lane::<6>(hi));
+            o[15] = at(u16x8_extract_lane::<7>(hi));
+        }
+        n
+    }
+
     use super::super::requant::Block;
     use crate::kernels::binary::{Rescale, RescaledParams};
     use core::arch::wasm32::*;
@@ -213,6 +249,39 @@ mod simd {
     }
 }
 
+/// Entries of a binary's [`pair table`](pair_table): one per int8 operand pair.
+pub const PAIRS: usize = 256 * 256;
+
+/// An element function's result for every int8 operand pair, row `a as u8`,
+/// column `b as u8`: what the host's and the browser's programs keep per
+/// ADD, SUB, SQUARED_DIFFERENCE or MUL (`ops::binary`), so that an element
+/// costs one load where the arithmetic (two rescales, the combine and an
+/// exact output rescale, or a product and its rescale) cost about eight
+/// cycles in V8 — a twentieth of mbv2's browser time. Built with the
+/// optimized element functions, each proptested on every pair.
+pub fn pair_table(f: impl Fn(i8, i8) -> i8) -> impl Iterator<Item = i8> {
+    (0..PAIRS).map(move |i| f((i >> 8) as u8 as i8, i as u8 as i8))
+}
+
+/// `out[i] = t[(a[i], b[i])]` over equal-length runs.
+#[inline(never)]
+pub fn paired(t: &[u8; PAIRS], a: &[i8], b: &[i8], out: &mut [i8]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let (a, b, out) = {
+        let done = simd::paired(t, a, b, out);
+        (&a[done..], &b[done..], &mut out[done..])
+    };
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = pair(t, x, y);
+    }
+}
+
+/// One pair's entry of table `t`.
+#[inline(always)]
+pub fn pair(t: &[u8; PAIRS], a: i8, b: i8) -> i8 {
+    t[(a as u8 as usize) << 8 | b as u8 as usize] as i8
+}
+
 /// [`MulParams::apply`].
 #[inline(always)]
 pub fn mul(p: &MulParams, a: i8, b: i8) -> i8 {
@@ -265,6 +334,30 @@ mod tests {
             let mut row = alloc::vec![0i8; n];
             Tables::new(&p).run(&p, &a[..n], &b[..n], &mut row);
             prop_assert_eq!(row, want);
+        }
+
+        #[test]
+        fn a_pair_table_run_equals_the_reference(
+            kind in prop::sample::select(alloc::vec![Rescale::Add, Rescale::Sub, Rescale::SquaredDifference]),
+            (s1, s2, so) in (scale(), scale(), scale()),
+            (z1, z2, zo) in (-128i32..=127, -128i32..=127, -128i32..=127),
+            (a, b) in (prop::collection::vec(any::<i8>(), 700), prop::collection::vec(any::<i8>(), 700)),
+            act in prop::sample::select(alloc::vec![(-128, 127), (-20, 100), (0, 127)]),
+        ) {
+            let p = RescaledParams::prepare(kind, s1, z1, s2, z2, so, zo, act);
+            let q = MulParams::prepare(s1, z1, s2, z2, so, zo, act);
+            let table = |f: &dyn Fn(i8, i8) -> i8| -> alloc::boxed::Box<[u8; PAIRS]> {
+                let t: alloc::vec::Vec<u8> = pair_table(f).map(|v| v as u8).collect();
+                t.into_boxed_slice().try_into().unwrap()
+            };
+            let (tr, tm) = (table(&|x, y| rescaled(&p, x, y)), table(&|x, y| mul(&q, x, y)));
+            let (mut got_r, mut got_m) = (alloc::vec![0i8; a.len()], alloc::vec![0i8; a.len()]);
+            paired(&tr, &a, &b, &mut got_r);
+            paired(&tm, &a, &b, &mut got_m);
+            for (i, (&x, &y)) in a.iter().zip(&b).enumerate() {
+                prop_assert_eq!(got_r[i], p.apply(x, y), "{:?} {} {}", p, x, y);
+                prop_assert_eq!(got_m[i], q.apply(x, y), "{:?} {} {}", q, x, y);
+            }
         }
 
         #[test]
