@@ -156,6 +156,16 @@ impl<'a> Prepare<'a> {
         }
     }
     /// Prepared int32 constants (folded biases).
+    /// A copy of the multipliers placed at `s`.
+    pub fn multipliers_of(&self, s: Span) -> Result<Vec<QuantizedMultiplier>> {
+        Ok(crate::program::Consts { multipliers: &self.pools.multipliers, ..Default::default() }
+            .multipliers(s)?
+            .to_vec())
+    }
+    /// A copy of the `i32`s placed at `s`.
+    pub fn i32s_of(&self, s: Span) -> Result<Vec<i32>> {
+        Ok(crate::program::Consts { i32s: &self.pools.i32s, ..Default::default() }.i32(s)?.to_vec())
+    }
     pub fn i32s(&mut self, v: impl IntoIterator<Item = i32>) -> Result<Span> {
         push(&mut self.pools.i32s, v)
     }

@@ -77,8 +77,11 @@ pub struct ConvKernel {
     /// The filter [`pack`](crate::kernels::fast::packed::pack)ed for the
     /// host's and the browser's kernel; empty on boards ([`crate::lower::Packing`]).
     pub packed: Span,
+    /// Its blocks' requantization where the target's packed kernel keeps
+    /// it ([`packed::units`]: the browser's); else empty.
+    pub units: Span,
 }
-literal_struct!(ConvKernel { geom, weights, folded, packed });
+literal_struct!(ConvKernel { geom, weights, folded, packed, units });
 literal_struct!(Geometry { in_h, in_w, kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left });
 
 /// Geometry of a sliding window over operand 0 producing the output.
@@ -140,13 +143,24 @@ impl Conv2d {
         let oc = p.shape(p.output())[3];
         let (filter, bias) = (p.weight_data(1)?, p.bias_data(2)?);
         let folded = p.i32s(crate::kernels::fast::conv::folded_bias(filter, oc, bias, weights.input_offset))?;
-        let packed = match p.packing.conv {
+        let f_row = geom.kw * p.shape(p.input(0)?)[3];
+        let (packed, units) = match p.packing.conv {
             true => {
-                p.i8s(crate::kernels::fast::packed::pack(filter, oc, geom.kh, geom.kw * p.shape(p.input(0)?)[3]))?
+                let packed = p.i8s(packed::pack(filter, oc, geom.kh, f_row))?;
+                let stage = OutputStage {
+                    input_offset: weights.input_offset,
+                    output_offset: weights.output_offset,
+                    act_min: weights.act.0,
+                    act_max: weights.act.1,
+                    multipliers: &p.multipliers_of(weights.multipliers)?,
+                };
+                let folded = p.i32s_of(folded)?;
+                let units = packed::units(&stage, bias, &folded, oc, geom.kh * f_row).unwrap_or_default();
+                (packed, p.i32s(units)?)
             }
-            false => Span::default(),
+            false => (Span::default(), Span::default()),
         };
-        Ok(ConvKernel { geom, weights, folded, packed })
+        Ok(ConvKernel { geom, weights, folded, packed, units })
     }
 }
 
@@ -160,7 +174,8 @@ impl Eval for ConvKernel {
         if cfg!(target_arch = "arm") || self.packed.len == 0 {
             conv2d(&self.geom, &k, folded, xd, x.win, od, out.win, region)
         } else {
-            packed::conv2d(&self.geom, &k, folded, c.i8(self.packed)?, xd, x.win, od, out.win, region)
+            let packed = (c.i8(self.packed)?, c.i32(self.units)?);
+            packed::conv2d(&self.geom, &k, folded, packed, xd, x.win, od, out.win, region)
         }
         Ok(())
     }

@@ -239,6 +239,16 @@ mod tests {
     /// the CPU has it), and its AVX2 and portable forms too.
     const PACKED: [Form; 3] = [Form::Best, Form::Avx2, Form::Portable];
 
+    /// Each form of [`PACKED`], and the target's best with the blocks'
+    /// requantization kept as a program keeps it ([`super::packed::units`]).
+    fn forms(k: &Weighted, folded: &[i32], oc: usize, taps: usize) -> Vec<(Form, Vec<i32>)> {
+        let mut forms: Vec<(Form, Vec<i32>)> = PACKED.iter().map(|&f| (f, Vec::new())).collect();
+        if let Some(units) = super::packed::units(&k.stage, k.bias, folded, oc, taps) {
+            forms.push((Form::Best, units));
+        }
+        forms
+    }
+
     type Inplace = fn(&Geometry, &Weighted, &[i32], &mut [i8], usize, (usize, usize), &mut [i8]);
 
     /// The in-place depthwise as the target runs it, and on x86-64 without AVX2 too.
@@ -279,9 +289,9 @@ mod tests {
                 let owin = Window::new(p.n, region, p.oc);
                 let (mut want, mut got) = (alloc::vec![0i8; owin.len()], alloc::vec![1i8; owin.len()]);
                 crate::kernels::conv::conv2d(&g, &k, &input, iwin, &mut want, owin, region);
-                for packed_conv in PACKED {
+                for (packed_conv, units) in forms(&k, &sums, p.oc, p.k * p.k * p.c) {
                     got.fill(1);
-                    super::packed::conv2d_in(packed_conv, &g, &k, &sums, &packed, &input, iwin, &mut got, owin, region);
+                    super::packed::conv2d_in(packed_conv, &g, &k, &sums, (&packed, &units), &input, iwin, &mut got, owin, region);
                     prop_assert_eq!(&got, &want);
                 }
             }
@@ -316,9 +326,9 @@ mod tests {
             let owin = Window::new(p.n, region, oc);
             let (mut want, mut got) = (alloc::vec![0i8; owin.len()], alloc::vec![1i8; owin.len()]);
             crate::kernels::conv::conv2d(&g, &k, &input, iwin, &mut want, owin, region);
-            for packed_conv in PACKED {
+            for (packed_conv, units) in forms(&k, &sums, oc, p.k * p.k * c) {
                 got.fill(1);
-                super::packed::conv2d_in(packed_conv, &g, &k, &sums, &packed, &input, iwin, &mut got, owin, region);
+                super::packed::conv2d_in(packed_conv, &g, &k, &sums, (&packed, &units), &input, iwin, &mut got, owin, region);
                 prop_assert_eq!(&got, &want);
             }
         }
@@ -352,9 +362,9 @@ mod tests {
             let region = Rect::full(oh, ow);
             let (mut want, mut got) = (alloc::vec![0i8; owin.len()], alloc::vec![1i8; owin.len()]);
             crate::kernels::conv::conv2d(&g, &k, &input, iwin, &mut want, owin, region);
-            for packed_conv in PACKED {
+            for (packed_conv, units) in forms(&k, &sums, oc, c) {
                 got.fill(1);
-                super::packed::conv2d_in(packed_conv, &g, &k, &sums, &packed, &input, iwin, &mut got, owin, region);
+                super::packed::conv2d_in(packed_conv, &g, &k, &sums, (&packed, &units), &input, iwin, &mut got, owin, region);
                 prop_assert_eq!(&got, &want);
             }
         }

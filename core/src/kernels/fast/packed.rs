@@ -66,14 +66,49 @@ pub fn conv2d(
     g: &Geometry,
     k: &Weighted,
     folded: &[i32],
-    packed: &[i8],
+    (packed, units): (&[i8], &[i32]),
     input: &[i8],
     iw: Window,
     output: &mut [i8],
     ow: Window,
     region: Rect,
 ) {
-    Call { g, k, folded, packed, input, iw, ow, region }.run(Form::Best, output)
+    Call { g, k, folded, packed, units, input, iw, ow, region }.run(Form::Best, output)
+}
+
+/// `i32`s [`units`] keeps per block of [`OCB`] channels.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub const UNIT_WORDS: usize = super::requant::Octet::WORDS + OCB;
+
+/// Each block's requantization (an [`Octet`](super::requant::Octet)) and
+/// folded bias as the wasm tiles use them, worked out once when a program
+/// is lowered: built in every call they were 3 % of mbv2's time in V8
+/// (its in-place 1×1 convolutions run row by row, a call a row). `None`
+/// where the target keeps none (its kernels build theirs per call) or a
+/// block has no octet; the kernel then builds them itself. `taps` is
+/// `kh · kw · in_c`.
+#[cfg(feature = "alloc")]
+#[allow(unused_variables)]
+pub fn units(
+    stage: &OutputStage,
+    bias: Option<&[i32]>,
+    folded: &[i32],
+    out_c: usize,
+    taps: usize,
+) -> Option<alloc::vec::Vec<i32>> {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        let mut words = alloc::vec::Vec::with_capacity(out_c.div_ceil(OCB) * UNIT_WORDS);
+        for oc in (0..out_c).step_by(OCB) {
+            let lanes = OCB.min(out_c - oc);
+            let bound = super::requant::block_bound(bias, oc, lanes, taps);
+            words.extend(super::requant::Octet::new(stage, oc, lanes, bound)?.to_words());
+            words.extend((0..OCB).map(|l| if l < lanes { folded.get(oc + l).copied().unwrap_or(0) } else { 0 }));
+        }
+        return Some(words);
+    }
+    #[allow(unreachable_code)]
+    None
 }
 
 /// A kernel form: the target's best, or (for the tests, on a CPU that has
@@ -95,14 +130,14 @@ pub(crate) fn conv2d_in(
     g: &Geometry,
     k: &Weighted,
     folded: &[i32],
-    packed: &[i8],
+    (packed, units): (&[i8], &[i32]),
     input: &[i8],
     iw: Window,
     output: &mut [i8],
     ow: Window,
     region: Rect,
 ) {
-    Call { g, k, folded, packed, input, iw, ow, region }.run(form, output)
+    Call { g, k, folded, packed, units, input, iw, ow, region }.run(form, output)
 }
 
 /// One call's operands but the output.
@@ -112,6 +147,9 @@ struct Call<'a> {
     k: &'a Weighted<'a>,
     folded: &'a [i32],
     packed: &'a [i8],
+    /// [`units`], or empty.
+    #[cfg_attr(not(all(target_arch = "wasm32", target_feature = "simd128")), allow(dead_code))]
+    units: &'a [i32],
     input: &'a [i8],
     iw: Window,
     ow: Window,
@@ -249,7 +287,7 @@ impl Interior<'_> {
 
 #[inline(always)]
 fn conv2d_with<M: Micro>(call: &Call, output: &mut [i8]) {
-    let Call { g, k, folded, packed, input, iw, ow, region } = *call;
+    let Call { g, k, folded, packed, input, iw, ow, region, .. } = *call;
     let (out_c, in_c) = (ow.c, iw.c);
     let f_row = g.kw * in_c;
     let fits = folded.len() == out_c
@@ -436,8 +474,8 @@ mod imp {
 mod imp {
     use super::super::requant::{Octet, Variant};
     use super::tiles::{pixels_outer, Tiles};
-    use super::WINDOW;
     use super::{Block, Interior, Micro, OutputStage, Row, Shape, OCB};
+    use super::{UNIT_WORDS, WINDOW};
     use core::arch::wasm32::*;
     use core::mem::MaybeUninit;
 
@@ -468,6 +506,13 @@ mod imp {
         type Unit = (Octet, [v128; 2]);
         #[inline(always)]
         fn unit(j: &Interior, bi: usize) -> Option<Self::Unit> {
+            let kept = j.call.units;
+            if kept.len() == j.shape.out_c.div_ceil(OCB) * UNIT_WORDS {
+                let w = kept.get(bi * UNIT_WORDS..(bi + 1) * UNIT_WORDS)?;
+                let (q, b) = w.split_at(Octet::WORDS);
+                let q = Octet::from_words(q.try_into().ok()?);
+                return Some((q, [i32x4(b[0], b[1], b[2], b[3]), i32x4(b[4], b[5], b[6], b[7])]));
+            }
             let oc = bi * OCB;
             let lanes = OCB.min(j.shape.out_c - oc);
             let b: [i32; OCB] = core::array::from_fn(|l| if l < lanes { j.call.folded[oc + l] } else { 0 });
