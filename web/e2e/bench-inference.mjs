@@ -24,6 +24,16 @@ const context = await chromium.launchPersistentContext(process.env.USER_DATA_DIR
     args: ["--no-sandbox"],
 });
 
+// Both pages are cross-origin isolated, so that performance.now() (in the
+// page, and in patchwise's worker) steps by 5 µs: elsewhere Chromium coarsens
+// it to 100 µs, and a 1.8 ms inference's median moved in 0.1 ms steps, the
+// ratio in 5 % steps.
+const ISOLATED = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
+await context.route(`${process.env.BASE_URL}**`, async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, headers: { ...response.headers(), ...ISOLATED } });
+});
+
 // tfjs-tflite and the models are served under BASE_URL/bench/ by the test itself (no server change).
 const files = {
     "bench/tf-core.js": join(TFJS, "@tensorflow/tfjs-core/dist/tf-core.js"),
@@ -38,15 +48,27 @@ const type = (p) => (p.endsWith(".wasm") ? "application/wasm" : p.endsWith(".js"
 await context.route(`${process.env.BASE_URL}bench/**`, (route) => {
     const path = new URL(route.request().url()).pathname.replace(/^\//, "");
     if (path === "bench/tfjs.html") {
+        // In an isolated page tfjs-tflite would load its multi-threaded build
+        // (it probes SharedArrayBuffer): without it, the single-threaded SIMD
+        // build it runs in any other page.
         return route.fulfill({
             contentType: "text/html",
+            headers: ISOLATED,
             body: `<!doctype html><meta charset="utf-8"><title>tfjs-tflite</title>
+<script>delete self.SharedArrayBuffer;</script>
 <script src="tf-core.js"></script><script src="tf-backend-cpu.js"></script><script src="tf-tflite.js"></script>`,
         });
     }
     const file = files[path];
     if (!file) return route.fulfill({ status: 404, body: "not found" });
-    return route.fulfill({ contentType: type(path), body: readFileSync(file) });
+    return route.fulfill({ contentType: type(path), headers: ISOLATED, body: readFileSync(file) });
+});
+
+// Which tfjs-tflite build the page loads (printed with the table).
+const builds = new Set();
+context.on("request", (r) => {
+    const m = r.url().match(/bench\/wasm\/(tflite_web_api_[a-z_]+\.wasm)/);
+    if (m) builds.add(m[1]);
 });
 
 const app = context.pages()[0] ?? (await context.newPage());
@@ -65,7 +87,8 @@ const median = (xs) => {
 const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(2)} ms` : "—");
 
 const env = await tfjs.evaluate(() => ({ simd: WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11])), cores: navigator.hardwareConcurrency }));
-console.log(`chromium: wasm SIMD ${env.simd ? "yes" : "no"}, hardwareConcurrency ${env.cores}; ${ROUNDS} rounds × ${PER_ROUND} runs of each`);
+const isolated = (await app.evaluate(() => self.crossOriginIsolated)) && (await tfjs.evaluate(() => self.crossOriginIsolated));
+console.log(`chromium: wasm SIMD ${env.simd ? "yes" : "no"}, hardwareConcurrency ${env.cores}; ${ROUNDS} rounds × ${PER_ROUND} runs of each; clock ${isolated ? "5 µs (cross-origin isolated)" : "100 µs (NOT cross-origin isolated)"}`);
 console.log("");
 console.log("| model | patchwise layer by layer | patchwise under the board schedule | schedule | tfjs-tflite (XNNPACK, 1 thread) | patchwise / tfjs-tflite |");
 console.log("|---|---:|---:|---|---:|---:|");
@@ -150,4 +173,6 @@ for (const model of MODELS) {
     const ratio = ours.refused ? `patchwise: ${ours.refused}` : loaded === "ok" ? `${(l / t).toFixed(2)}×` : `tfjs-tflite: ${loaded}`;
     console.log(`| ${name} | ${ms(l)} | ${split ? ms(s) : "(same)"} | ${schedule} | ${loaded === "ok" ? ms(t) : "—"} | ${ratio} |`);
 }
+console.log("");
+console.log(`tfjs-tflite build: ${[...builds].join(", ") || "none loaded"}`);
 await context.close();
