@@ -850,7 +850,9 @@ pub fn stages_layout(
     planner: &dyn Planner,
     options: LayoutOptions,
 ) -> ArenaLayout {
-    stages_layout_on(g, stages, mode, planner, &stages_skeleton(g, stages, mode, options))
+    let (zero, keep, frozen) = stages_lifetimes(stages, mode);
+    let sizing = Sizing { bytes: &zero, frozen: &frozen, keep: &keep };
+    ArenaLayout::settled(g, planner, options, &sizing, &stages_sizes(g, stages, mode), &stages_caches(g, stages, mode))
 }
 
 /// [`stages_layout`] on a skeleton already built for these stages' ops and
@@ -863,6 +865,11 @@ pub(crate) fn stages_layout_on(
     planner: &dyn Planner,
     skeleton: &Skeleton,
 ) -> ArenaLayout {
+    skeleton.build_with(planner, &stages_sizes(g, stages, mode), &stages_caches(g, stages, mode))
+}
+
+/// The halo cache buffers of `stages`: `(tensor, row cache, column cache)`.
+fn stages_caches(g: &Graph, stages: &[PatchSchedule], mode: InputMode) -> Vec<(TensorId, Buffer, Buffer)> {
     let mut caches = Vec::new();
     for s in stages {
         for (t, c) in cache_dims(g, s, mode) {
@@ -872,7 +879,7 @@ pub(crate) fn stages_layout_on(
             caches.push((t, buffer(c.row_bytes(n, ch, elem)), buffer(c.col_bytes(n, ch, elem))));
         }
     }
-    skeleton.build_with(planner, &stages_sizes(g, stages, mode), &caches)
+    caches
 }
 
 /// Checks that `stages` can run one after the other in one program: in
@@ -962,14 +969,26 @@ pub(crate) fn stage_skeleton(g: &Graph, s: &PatchSchedule, mode: InputMode, opti
 /// whole lives across all of it, and no operator in a stage runs in place
 /// (its windows move from patch to patch).
 fn stages_skeleton(g: &Graph, stages: &[PatchSchedule], mode: InputMode, options: LayoutOptions) -> Skeleton {
+    let (zero, keep, frozen) = stages_lifetimes(stages, mode);
+    Skeleton::new(g, options, &Sizing { bytes: &zero, frozen: &frozen, keep: &keep })
+}
+
+/// What [`Sizing`] says of `stages`' lifetimes: no sizes (the skeleton's
+/// buffers are sized later), the span a tensor a stage holds whole must
+/// live across, and the stages' steps (no operator in a stage runs in place).
+#[allow(clippy::type_complexity)]
+fn stages_lifetimes<'a>(
+    stages: &'a [PatchSchedule],
+    mode: InputMode,
+) -> (impl Fn(TensorId) -> usize, impl Fn(TensorId) -> Option<(usize, usize)> + 'a, impl Fn(usize) -> bool + 'a) {
     let zero = |_: TensorId| 0;
-    let keep = |t: TensorId| {
+    let keep = move |t: TensorId| {
         let mut spans = stages.iter().filter(|s| s.holds_whole(t, mode)).map(|s| (s.first, s.split));
         let first = spans.next()?;
         Some(spans.fold(first, |(a, b), (c, d)| (a.min(c), b.max(d))))
     };
-    let frozen = |i: usize| stages.iter().any(|s| s.ops().contains(&i));
-    Skeleton::new(g, options, &Sizing { bytes: &zero, frozen: &frozen, keep: &keep })
+    let frozen = move |i: usize| stages.iter().any(|s| s.ops().contains(&i));
+    (zero, keep, frozen)
 }
 
 /// Each tensor's bytes in a patch stage's layout, where the stage decides

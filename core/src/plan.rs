@@ -233,6 +233,11 @@ pub fn layer_layout(g: &Graph) -> ArenaLayout {
     ArenaLayout::layer_by_layer(g, &GreedyBySize, LayoutOptions::default())
 }
 
+/// [`layer_layout`]'s arena size (without settling it: the same size, sooner).
+pub fn layer_arena(g: &Graph) -> usize {
+    ArenaLayout::layer_by_layer_arena(g, &GreedyBySize, LayoutOptions::default())
+}
+
 /// The arena layout of `schedule` and its patch stages (none: layer by layer).
 pub fn layout(g: &Graph, schedule: Schedule, mode: InputMode) -> Result<(Vec<PatchSchedule>, ArenaLayout)> {
     let stages = patch_schedules(g, schedule)?;
@@ -442,7 +447,7 @@ pub struct SearchRun {
 impl SearchRun {
     /// Plans layer by layer (the first candidate); no split evaluated yet.
     pub fn new(g: &Graph, mode: InputMode) -> Self {
-        let layer_peak_bytes = layer_layout(g).arena_size();
+        let layer_peak_bytes = layer_arena(g);
         let base_macs = analysis::total_macs(g);
         let first = Candidate { schedule: Schedule::LAYER_BY_LAYER, peak_bytes: layer_peak_bytes, macs: base_macs };
         SearchRun { mode, walk: Walk::new(g), layer_peak_bytes, base_macs, candidates: alloc::vec![first] }
@@ -572,7 +577,7 @@ pub struct Within {
 
 /// [`Within`] for `budget` bytes.
 pub fn search_within(g: &Graph, mode: InputMode, budget: usize) -> Within {
-    let base = layer_layout(g).arena_size();
+    let base = layer_arena(g);
     let base_macs = analysis::total_macs(g);
     let layer = Candidate { schedule: Schedule::LAYER_BY_LAYER, peak_bytes: base, macs: base_macs };
     let mut best = (base <= budget).then_some(layer);
