@@ -12,6 +12,22 @@ pub enum PoolKind {
     Average,
 }
 
+/// Whether the average divides in `f32` (vector lanes: wasm's and x86's
+/// integer division is one scalar `idiv` an output, three fifths of
+/// opsnet's average pool in V8). Boards divide integers (`SDIV`; the
+/// Cortex-M0+ has no FPU).
+const FLOAT_DIVISION: bool = !cfg!(target_arch = "arm");
+
+/// Largest tap count the `f32` division is exact for. With `n = sum ±
+/// count/2`, `|n| ≤ 128·count + count/2 < 2^24` and `count` are exact in
+/// `f32`, and `n / count` is correctly rounded: where the quotient is an
+/// integer that integer comes out; otherwise it lies at least `1/count`
+/// from every integer, and the rounding moves it at most `2^-24·|n/count|
+/// ≤ 2^-24·129`, less than `1/count` while `count < 2^24/129`, so truncating
+/// gives the integer division's quotient (checked exhaustively below for
+/// small counts).
+const MAX_FLOAT_COUNT: i32 = 1 << 16;
+
 #[allow(clippy::too_many_arguments)]
 pub fn pool2d(
     kind: PoolKind,
@@ -42,7 +58,16 @@ pub fn pool2d(
                     *s += v as i32;
                 }
             }
-            for (o, &sum) in output[px.o + c0..px.o + c0 + n].iter_mut().zip(&sum) {
+            let out = &mut output[px.o + c0..px.o + c0 + n];
+            if FLOAT_DIVISION && (1..=MAX_FLOAT_COUNT).contains(&count) {
+                let (half, d) = (count / 2, count as f32);
+                for (o, &sum) in out.iter_mut().zip(&sum) {
+                    let n = if sum > 0 { sum + half } else { sum - half };
+                    *o = clamp_i8((n as f32 / d) as i32, act_min, act_max);
+                }
+                continue;
+            }
+            for (o, &sum) in out.iter_mut().zip(&sum) {
                 // The reference's rounding: half away from zero.
                 let v = match count {
                     0 => 0,
@@ -176,6 +201,20 @@ mod tests {
                 act: (lo, hi),
                 input,
             })
+    }
+
+    /// The `f32` division of the average against the integer one, on every
+    /// numerator an average of `count` int8 taps can have.
+    #[test]
+    fn float_division_is_the_integer_division() {
+        for count in (1..=300).chain([1000, 4095, 65535, MAX_FLOAT_COUNT]) {
+            let (half, d) = (count / 2, count as f32);
+            let step = if count > 300 { 97 } else { 1 };
+            for sum in (-128 * count..=127 * count).step_by(step).chain([-128 * count, 127 * count]) {
+                let n = if sum > 0 { sum + half } else { sum - half };
+                assert_eq!((n as f32 / d) as i32, n / count, "{sum} / {count}");
+            }
+        }
     }
 
     /// The 2×2 average of `[-3, -2, -2, -2]`: -9/4 rounds to -2, not -3 (away from zero only on halves).
