@@ -234,14 +234,14 @@ impl ArenaLayout {
         Self::settled(g, planner, options, sizing, &sizes, &[])
     }
 
-    /// The layout [`Skeleton::build_with`] gives, then each operator it
-    /// runs in place row by row ([`InPlaceKind::Rows`]) run out of place
-    /// wherever that leaves the arena's size as it is: a row at a time, an
-    /// operator is called once per row and its output copied back from the
-    /// row scratch (in V8 mbv2's 1×1 convolutions and ADDs took about 3 %
-    /// longer in place), which only pays where it lowers the peak. The
-    /// schedule searches size candidates without this (it never changes
-    /// their arenas).
+    /// The layout [`Skeleton::build_with`] gives, then each 1×1 convolution
+    /// it runs in place row by row ([`InPlaceKind::Rows`]) run out of place
+    /// wherever that leaves the arena's size as it is: in place, it is
+    /// called once per row and each row copied back from the row scratch
+    /// (mbv2's 1×1 convolutions took about 4 % longer in V8, its Cortex-M7
+    /// inference 5 % more instructions), which only pays where it lowers
+    /// the peak. The schedule searches size candidates without this (it
+    /// never changes their arenas).
     pub(crate) fn settled(
         g: &Graph,
         planner: &dyn Planner,
@@ -259,7 +259,11 @@ impl ArenaLayout {
         let mut best = build(&apart);
         let arena = best.arena_size();
         for i in 0..g.nodes.len() {
-            if !matches!(best.inplace[i], Some(InPlace { kind: InPlaceKind::Rows { .. }, .. })) {
+            // ADD stays in place: out of place, a board's ADD (its 2 KiB of
+            // rescale tables) under the interpreter's operand views took
+            // BlazeFace's cached 5×6 firmware to 8,188 B of its 8 KiB stack.
+            let rows = matches!(best.inplace[i], Some(InPlace { kind: InPlaceKind::Rows { .. }, .. }));
+            if !rows || matches!(g.nodes[i].op, Op::Add(_)) {
                 continue;
             }
             apart[i] = true;
