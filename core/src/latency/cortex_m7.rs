@@ -1,6 +1,6 @@
 //! Cortex-M7 instruction costs per operator class, fitted on per-step
 //! instruction counts of the exported firmware under QEMU (mps2-an500):
-//! written by `tools/bench-m7/run --costs at bb3b451`; do not edit.
+//! written by `tools/bench-m7/run --costs at 8f163a8`; do not edit.
 //!
 //! Fitted on every shipped model under its board schedule and a second
 //! (layer by layer, or the smallest peak); the estimate next to what was
@@ -8,25 +8,25 @@
 //!
 //! | model | schedule | measured | estimated | error |
 //! |---|---|---:|---:|---:|
-//! | blazeface-short-int8 | ops 0..=15, 1×2 patches | 79,275,014 | 78,632,755 | -0.8 % |
-//! | blazeface-short-int8 | ops 0..=31, 8×8 patches | 303,127,167 | 306,545,611 | +1.1 % |
-//! | mbv2-w0.35-r144-int8 | layer by layer | 66,485,226 | 64,609,022 | -2.8 % |
-//! | mbv3se-int8 | ops 0..=1, 8×8 patches | 44,884,823 | 42,613,209 | -5.1 % |
-//! | mbv3se-int8 | ops 0..=2, 2×3 patches | 61,121,423 | 58,713,358 | -3.9 % |
-//! | opsnet-int8 | ops 0..=2, 5×7 patches | 14,525,286 | 13,490,899 | -7.1 % |
-//! | opsnet-int8 | ops 0..=12, 7×8 patches | 50,032,385 | 43,656,197 | -12.7 % |
-//! | torchconv-int8 | layer by layer | 13,102,087 | 12,400,764 | -5.4 % |
-//! | yolofpn-int8 | layer by layer | 32,545,657 | 32,320,489 | -0.7 % |
+//! | blazeface-short-int8 | ops 0..=15, 1×2 patches | 79,275,014 | 78,658,994 | -0.8 % |
+//! | blazeface-short-int8 | ops 0..=31, 8×8 patches | 303,127,167 | 306,668,735 | +1.2 % |
+//! | mbv2-w0.35-r144-int8 | layer by layer | 66,620,678 | 64,611,863 | -3.0 % |
+//! | mbv3se-int8 | ops 0..=1, 8×8 patches | 44,884,823 | 42,614,621 | -5.1 % |
+//! | mbv3se-int8 | ops 0..=2, 2×3 patches | 61,173,552 | 58,714,771 | -4.0 % |
+//! | opsnet-int8 | ops 0..=2, 5×7 patches | 14,525,286 | 13,491,342 | -7.1 % |
+//! | opsnet-int8 | ops 0..=12, 7×8 patches | 50,032,385 | 43,662,720 | -12.7 % |
+//! | torchconv-int8 | layer by layer | 13,102,087 | 12,401,294 | -5.3 % |
+//! | yolofpn-int8 | layer by layer | 32,545,657 | 32,320,860 | -0.7 % |
 
 use super::{CostModel, OpCost};
 
 #[rustfmt::skip]
 pub const CORTEX_M7: CostModel = CostModel {
     name: "Cortex-M7 (thumbv7em-none-eabihf, dsp), QEMU instruction counts",
-    source: "tools/bench-m7/run --costs at bb3b451",
+    source: "tools/bench-m7/run --costs at 8f163a8",
     per_inference: 155.3,
     ops: &[
-        OpCost { op: "ADD", form: "", per_step: 17872.7, per_mac: 0.0000, per_element: 19.0287, samples: 494 },
+        OpCost { op: "ADD", form: "", per_step: 17977.5, per_mac: 0.0000, per_element: 19.0806, samples: 494 },
         OpCost { op: "AVERAGE_POOL_2D", form: "", per_step: 2929.8, per_mac: 0.0000, per_element: 95.6794, samples: 58 },
         OpCost { op: "CONCATENATION", form: "", per_step: 2198.6, per_mac: 0.0000, per_element: 1.5653, samples: 63 },
         OpCost { op: "CONV_2D", form: "1x1", per_step: 19310.1, per_mac: 1.2349, per_element: 12.9990, samples: 667 },
@@ -54,5 +54,5 @@ pub const CORTEX_M7: CostModel = CostModel {
         OpCost { op: "SOFTMAX", form: "", per_step: 890.1, per_mac: 0.0000, per_element: 381.9632, samples: 5 },
         OpCost { op: "TRANSPOSE", form: "", per_step: 0.0, per_mac: 0.0000, per_element: 28.2432, samples: 2 },
     ],
-    fallback: OpCost { op: "*", form: "", per_step: 4341.4, per_mac: 1.8714, per_element: 1.3010, samples: 3564 },
+    fallback: OpCost { op: "*", form: "", per_step: 4341.8, per_mac: 1.8714, per_element: 1.3011, samples: 3564 },
 };
