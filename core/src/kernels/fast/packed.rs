@@ -30,29 +30,39 @@ pub const OCB: usize = 8;
 /// `i16`s of the widened window the pixel tiles keep per pixel.
 const WINDOW: usize = 1024;
 
+/// Bytes a packed weight takes: wasm keeps them widened to little-endian
+/// `i16` (a depth pair's two vectors are then plain loads: sign-extending
+/// them as loaded cost mbv2's convolutions about 5 % in V8), the others
+/// the model's bytes.
+pub const WEIGHT_BYTES: usize = if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) { 2 } else { 1 };
+
 /// Bytes of the packed form of a `[out_c, kh, f_row]` filter (`f_row` =
 /// `kw·in_c`, one kernel row of taps).
 pub const fn packed_len(out_c: usize, kh: usize, f_row: usize) -> usize {
-    out_c.div_ceil(OCB) * kh * f_row.div_ceil(2) * 2 * OCB
+    out_c.div_ceil(OCB) * kh * f_row.div_ceil(2) * 2 * OCB * WEIGHT_BYTES
 }
 
 /// The packed form of a `[out_c, kh, f_row]` filter: for each block of
 /// [`OCB`] output channels, each kernel row `ky`, each depth pair `q` of the
-/// row, `2·OCB` bytes: channel `oc`'s weights at depths `2q` and `2q + 1`,
+/// row, `2·OCB` weights: channel `oc`'s weights at depths `2q` and `2q + 1`,
 /// in channel order; zero past the row's end and past the last channel.
+/// Each weight is [`WEIGHT_BYTES`] bytes.
 pub fn pack(filter: &[i8], out_c: usize, kh: usize, f_row: usize) -> impl Iterator<Item = i8> + '_ {
     let pairs = f_row.div_ceil(2);
     let f_ch = kh * f_row;
     (0..packed_len(out_c, kh, f_row)).map(move |i| {
+        let (i, high) = (i / WEIGHT_BYTES, i % WEIGHT_BYTES == 1);
         let (pair_i, byte) = (i / (2 * OCB), i % (2 * OCB));
         let (lane, second) = (byte / 2, byte % 2);
         let (block, rest) = (pair_i / (kh * pairs), pair_i % (kh * pairs));
         let (ky, q) = (rest / pairs, rest % pairs);
         let (oc, d) = (block * OCB + lane, 2 * q + second);
-        if oc < out_c && d < f_row {
-            filter.get(oc * f_ch + ky * f_row + d).copied().unwrap_or(0)
+        let v = if oc < out_c && d < f_row { filter.get(oc * f_ch + ky * f_row + d).copied().unwrap_or(0) } else { 0 };
+        // A widened weight's second byte is its sign.
+        if high {
+            v >> 7
         } else {
-            0
+            v
         }
     })
 }
@@ -342,7 +352,7 @@ fn conv2d_with<M: Micro>(call: &Call, output: &mut [i8]) {
 #[inline(always)]
 fn blocks_outer<M: Micro>(j: &Interior, output: &mut [i8]) {
     let s = &j.shape;
-    let block_bytes = s.kh * s.f_row.div_ceil(2) * 2 * OCB;
+    let block_bytes = s.kh * s.f_row.div_ceil(2) * 2 * OCB * WEIGHT_BYTES;
     for (bi, w) in j.call.packed.chunks_exact(block_bytes).enumerate() {
         let oc = bi * OCB;
         let lanes = OCB.min(s.out_c - oc);
@@ -475,7 +485,7 @@ mod imp {
     use super::super::requant::{Octet, Variant};
     use super::tiles::{pixels_outer, Tiles};
     use super::{Block, Interior, Micro, OutputStage, Row, Shape, OCB};
-    use super::{UNIT_WORDS, WINDOW};
+    use super::{UNIT_WORDS, WEIGHT_BYTES, WINDOW};
     use core::arch::wasm32::*;
     use core::mem::MaybeUninit;
 
@@ -590,17 +600,17 @@ mod imp {
         let taps = s.kh * s.f_row.div_ceil(2);
         for (i, (q, bias)) in units.iter().enumerate() {
             let bi = u0 + i;
-            // SAFETY: the block holds `taps` pairs of 16 bytes; the widened windows `2·taps` i16s.
+            // SAFETY: the block holds `taps` pairs of 32 bytes (`i16`s); the widened windows `2·taps` i16s.
             unsafe {
-                let mut w = j.call.packed.as_ptr().add(bi * taps * 2 * OCB);
+                let mut w = j.call.packed.as_ptr().add(bi * taps * 2 * OCB * WEIGHT_BYTES).cast::<v128>();
                 // Whole-vector loads: a copy of `*bias` is lowered to 64-bit
                 // moves, and the loop's 128-bit reloads of them then stall
                 // (no store forwarding; a twelfth of the kernel's time).
                 let b = [v128_load(bias.as_ptr().cast()), v128_load(bias.as_ptr().add(1).cast())];
                 let mut acc = [b; P];
                 for q in 0..taps {
-                    let (w0, w1) = (i16x8_load_extend_i8x8(w.cast()), i16x8_load_extend_i8x8(w.add(8).cast()));
-                    w = w.add(2 * OCB);
+                    let (w0, w1) = (v128_load(w), v128_load(w.add(1)));
+                    w = w.add(2);
                     for (p, acc) in acc.iter_mut().enumerate() {
                         let v = v128_load32_splat(wide.add(p * WINDOW + 2 * q).cast());
                         acc[0] = i32x4_add(acc[0], i32x4_dot_i16x8(w0, v));
@@ -638,15 +648,14 @@ mod imp {
         let taps = s.kh * s.f_row.div_ceil(2);
         for (i, (q, bias)) in units.iter().enumerate() {
             let bi = u0 + i;
-            // SAFETY: the block holds `taps` pairs of 16 bytes; the window `taps` vectors.
+            // SAFETY: the block holds `taps` pairs of 32 bytes (`i16`s); the window `taps` vectors.
             unsafe {
-                let mut w = j.call.packed.as_ptr().add(bi * taps * 2 * OCB).cast::<v128>();
+                let mut w = j.call.packed.as_ptr().add(bi * taps * 2 * OCB * WEIGHT_BYTES).cast::<v128>();
                 let mut x = wide.cast::<v128>();
                 let b = [v128_load(bias.as_ptr().cast()), v128_load(bias.as_ptr().add(1).cast())];
                 let mut acc = [b; 4];
                 let step = |acc: &mut [[v128; 2]; 4], w: *const v128, x: *const v128| {
-                    let (w0, w1) =
-                        (i16x8_load_extend_i8x8(w.cast()), i16x8_load_extend_i8x8(w.cast::<u8>().add(8).cast()));
+                    let (w0, w1) = (v128_load(w), v128_load(w.add(1)));
                     let x = x.cast::<u32>();
                     let splat = [0, 1, 2, 3].map(|p| v128_load32_splat(x.add(p)));
                     for (acc, v) in acc.iter_mut().zip(splat) {
@@ -656,7 +665,7 @@ mod imp {
                 };
                 for _ in 0..taps {
                     step(&mut acc, w, x);
-                    (w, x) = (w.add(1), x.add(1));
+                    (w, x) = (w.add(2), x.add(1));
                 }
                 requantize::<4>(q, &acc, output, o + bi * OCB, s.out_c - bi * OCB, s.out_c);
             }
@@ -784,11 +793,10 @@ mod imp {
             for q in 0..pairs {
                 // SAFETY: the caller checked that every pixel's window rows
                 // (`f_row` bytes from `base + p·step`) lie inside `input`, and
-                // the block holds `kh · ceil(f_row / 2)` pairs of 16 bytes.
+                // the block holds `kh · ceil(f_row / 2)` pairs of 32 bytes (`i16`s).
                 unsafe {
-                    let (w0, w1) =
-                        (i16x8_load_extend_i8x8(w as *const _), i16x8_load_extend_i8x8(w.add(8) as *const _));
-                    w = w.add(2 * OCB);
+                    let (w0, w1) = (v128_load(w.cast()), v128_load(w.add(16).cast()));
+                    w = w.add(2 * OCB * WEIGHT_BYTES);
                     for (p, acc) in acc.iter_mut().enumerate() {
                         let v = v128_load16_splat(x.add(base + p * s.step + 2 * q) as *const u16);
                         let v = i16x8_extend_low_i8x16(v);
@@ -801,9 +809,8 @@ mod imp {
                 // The row's last depth, paired with a zero weight: any second byte will do.
                 // SAFETY: as above, one byte at `f_row - 1`.
                 unsafe {
-                    let (w0, w1) =
-                        (i16x8_load_extend_i8x8(w as *const _), i16x8_load_extend_i8x8(w.add(8) as *const _));
-                    w = w.add(2 * OCB);
+                    let (w0, w1) = (v128_load(w.cast()), v128_load(w.add(16).cast()));
+                    w = w.add(2 * OCB * WEIGHT_BYTES);
                     for (p, acc) in acc.iter_mut().enumerate() {
                         let v = v128_load8_splat(x.add(base + p * s.step + s.f_row - 1) as *const u8);
                         let v = i16x8_extend_low_i8x16(v);
