@@ -1,6 +1,6 @@
 //! Cortex-M7 instruction costs per operator class, fitted on per-step
 //! instruction counts of the exported firmware under QEMU (mps2-an500):
-//! written by `tools/bench-m7/run --costs at 8f163a8`; do not edit.
+//! written by `tools/bench-m7/run --costs at d296389`; do not edit.
 //!
 //! Fitted on every shipped model under its board schedule and a second
 //! (layer by layer, or the smallest peak); the estimate next to what was
