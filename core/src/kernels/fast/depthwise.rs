@@ -1958,9 +1958,9 @@ mod lanes {
         [lo, hi]
     }
 
-    /// [`Lanes::row`] for a block requantized by octet `q` of variant `(SCALED, SIGNED)`.
+    /// [`Lanes::row`] for a block requantized by octet `q` of variant `(SCALED, SIGNED)`, merged or not (`MERGED`).
     #[inline(always)]
-    unsafe fn row_with<'a, const SCALED: bool, const SIGNED: bool>(
+    unsafe fn row_with<'a, const SCALED: bool, const SIGNED: bool, const MERGED: bool>(
         b: &Prepared,
         q: &Octet,
         xs: core::ops::Range<usize>,
@@ -1971,7 +1971,7 @@ mod lanes {
         // In locals: the stores below cannot make LLVM reload them.
         let (w, bias, q) = (b.w, b.bias, q.ready());
         for ox in xs {
-            let bytes = q.bytes::<SCALED, SIGNED>(accumulate(&w, bias, taps(ox)));
+            let bytes = q.bytes::<SCALED, SIGNED, MERGED>(accumulate(&w, bias, taps(ox)));
             let out = out(ox);
             if lanes == 8 {
                 v128_store64_lane::<0>(bytes, out.cast());
@@ -2037,11 +2037,15 @@ mod lanes {
                     return;
                 }
             };
-            match q.variant() {
-                Variant::Plain => row_with::<false, false>(b, q, xs, taps, out, lanes),
-                Variant::Scaled => row_with::<true, false>(b, q, xs, taps, out, lanes),
-                Variant::Signed => row_with::<false, true>(b, q, xs, taps, out, lanes),
-                Variant::ScaledSigned => row_with::<true, true>(b, q, xs, taps, out, lanes),
+            match (q.variant(), q.merged()) {
+                (Variant::Plain, false) => row_with::<false, false, false>(b, q, xs, taps, out, lanes),
+                (Variant::Scaled, false) => row_with::<true, false, false>(b, q, xs, taps, out, lanes),
+                (Variant::Signed, false) => row_with::<false, true, false>(b, q, xs, taps, out, lanes),
+                (Variant::ScaledSigned, false) => row_with::<true, true, false>(b, q, xs, taps, out, lanes),
+                (Variant::Plain, true) => row_with::<false, false, true>(b, q, xs, taps, out, lanes),
+                (Variant::Scaled, true) => row_with::<true, false, true>(b, q, xs, taps, out, lanes),
+                (Variant::Signed, true) => row_with::<false, true, true>(b, q, xs, taps, out, lanes),
+                (Variant::ScaledSigned, true) => row_with::<true, true, true>(b, q, xs, taps, out, lanes),
             }
         }
     }

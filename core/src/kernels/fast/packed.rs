@@ -724,18 +724,22 @@ mod imp {
     ) {
         let lanes = OCB.min(left);
         let out = &mut output[o..][..(P - 1) * stride + lanes];
-        match q.variant() {
-            Variant::Plain => store::<P, false, false>(q, acc, out, stride, lanes),
-            Variant::Scaled => store::<P, true, false>(q, acc, out, stride, lanes),
-            Variant::Signed => store::<P, false, true>(q, acc, out, stride, lanes),
-            Variant::ScaledSigned => store::<P, true, true>(q, acc, out, stride, lanes),
+        match (q.variant(), q.merged()) {
+            (Variant::Plain, false) => store::<P, false, false, false>(q, acc, out, stride, lanes),
+            (Variant::Scaled, false) => store::<P, true, false, false>(q, acc, out, stride, lanes),
+            (Variant::Signed, false) => store::<P, false, true, false>(q, acc, out, stride, lanes),
+            (Variant::ScaledSigned, false) => store::<P, true, true, false>(q, acc, out, stride, lanes),
+            (Variant::Plain, true) => store::<P, false, false, true>(q, acc, out, stride, lanes),
+            (Variant::Scaled, true) => store::<P, true, false, true>(q, acc, out, stride, lanes),
+            (Variant::Signed, true) => store::<P, false, true, true>(q, acc, out, stride, lanes),
+            (Variant::ScaledSigned, true) => store::<P, true, true, true>(q, acc, out, stride, lanes),
         }
     }
 
     /// `P` pixels' accumulators of one unit requantized by `q` (of variant
-    /// `(SCALED, SIGNED)`), pixel `p`'s `lanes` bytes to `out[p·stride..]`.
+    /// `(SCALED, SIGNED)`, merged or not), pixel `p`'s `lanes` bytes to `out[p·stride..]`.
     #[inline(always)]
-    fn store<const P: usize, const SCALED: bool, const SIGNED: bool>(
+    fn store<const P: usize, const SCALED: bool, const SIGNED: bool, const MERGED: bool>(
         q: &Octet,
         acc: &[[v128; 2]; P],
         out: &mut [i8],
@@ -745,7 +749,7 @@ mod imp {
         // In locals: the stores below cannot make LLVM reload them.
         let q = q.ready();
         for (p, acc) in acc.iter().enumerate() {
-            let bytes = q.bytes::<SCALED, SIGNED>(*acc);
+            let bytes = q.bytes::<SCALED, SIGNED, MERGED>(*acc);
             let out = &mut out[p * stride..][..lanes];
             if lanes == OCB {
                 // SAFETY: `out` holds 8 bytes.

@@ -332,6 +332,10 @@ mod imp {
         [i32x4_extract_lane::<0>(v), i32x4_extract_lane::<1>(v), i32x4_extract_lane::<2>(v), i32x4_extract_lane::<3>(v)]
     }
 
+    /// Largest shift the merged form takes (`2^15 >> 7 = 256`: a saturated
+    /// `i16` still saturates the int8 output).
+    const MERGED_SHIFT: u32 = 7;
+
     /// An [`Octet`] taken for a block's pixels.
     pub struct Ready<'a> {
         m: &'a [v128; 2],
@@ -453,6 +457,12 @@ mod imp {
             }
         }
 
+        /// Whether both quads shift right by one amount of at most 7 (see
+        /// [`Ready::bytes`]'s `MERGED`).
+        pub fn merged(&self) -> bool {
+            self.c.shift[0] == self.c.shift[1] && self.c.shift[0] <= MERGED_SHIFT
+        }
+
         pub fn variant(&self) -> Variant {
             match (self.c.scaled, self.c.signed) {
                 (false, false) => Variant::Plain,
@@ -474,9 +484,15 @@ mod imp {
         /// The eight channels' outputs in the low eight bytes, for an
         /// octet of variant `(SCALED, SIGNED)` (what [`Octet::variant`] says):
         /// [`Fused::multiply`] of each quad, then as `Block::store_vectors`
-        /// (the offset on the saturated words is exact).
+        /// (the offset on the saturated words is exact). `MERGED` (what
+        /// [`Octet::merged`] says): the quads' one shift `s ≤ 7` after
+        /// narrowing to `i16`, one shift for eight lanes (in V8 a shift by a
+        /// variable amount is four instructions). Exact: where the unshifted
+        /// value fits `i16` the floor is the same; where it saturates,
+        /// `±2^15 >> s` is at least 255 in magnitude, as is the true result,
+        /// and both saturate the int8 output the same way after the offset.
         #[inline(always)]
-        pub fn bytes<const SCALED: bool, const SIGNED: bool>(&self, acc: [v128; 2]) -> v128 {
+        pub fn bytes<const SCALED: bool, const SIGNED: bool, const MERGED: bool>(&self, acc: [v128; 2]) -> v128 {
             let c = &self.c;
             let quad = |k: usize| {
                 let x = if SCALED { i32x4_mul(acc[k], c.pre[k]) } else { acc[k] };
@@ -496,10 +512,14 @@ mod imp {
                 } else {
                     (c.pos[k][0], c.pos[k][1])
                 };
-                let high = i32x4_shuffle::<1, 3, 5, 7>(i64x2_add(lo, k0), i64x2_add(hi, k1));
-                i32x4_shr(high, c.shift[k])
+                i32x4_shuffle::<1, 3, 5, 7>(i64x2_add(lo, k0), i64x2_add(hi, k1))
             };
-            let w = i16x8_add_sat(i16x8_narrow_i32x4(quad(0), quad(1)), c.out);
+            let w = if MERGED {
+                i16x8_shr(i16x8_narrow_i32x4(quad(0), quad(1)), c.shift[0])
+            } else {
+                i16x8_narrow_i32x4(i32x4_shr(quad(0), c.shift[0]), i32x4_shr(quad(1), c.shift[1]))
+            };
+            let w = i16x8_add_sat(w, c.out);
             i8x16_min(i8x16_max(i8x16_narrow_i16x8(w, w), c.lo), c.hi)
         }
     }
@@ -793,11 +813,15 @@ mod tests {
                 use core::arch::wasm32::*;
                 let a = |k: usize| i32x4(acc[k], acc[k + 1], acc[k + 2], acc[k + 3]);
                 let acc = [a(ch), a(ch + 4)];
-                let bytes = match q.variant() {
-                    Variant::Plain => q.ready().bytes::<false, false>(acc),
-                    Variant::Scaled => q.ready().bytes::<true, false>(acc),
-                    Variant::Signed => q.ready().bytes::<false, true>(acc),
-                    Variant::ScaledSigned => q.ready().bytes::<true, true>(acc),
+                let bytes = match (q.variant(), q.merged()) {
+                    (Variant::Plain, false) => q.ready().bytes::<false, false, false>(acc),
+                    (Variant::Scaled, false) => q.ready().bytes::<true, false, false>(acc),
+                    (Variant::Signed, false) => q.ready().bytes::<false, true, false>(acc),
+                    (Variant::ScaledSigned, false) => q.ready().bytes::<true, true, false>(acc),
+                    (Variant::Plain, true) => q.ready().bytes::<false, false, true>(acc),
+                    (Variant::Scaled, true) => q.ready().bytes::<true, false, true>(acc),
+                    (Variant::Signed, true) => q.ready().bytes::<false, true, true>(acc),
+                    (Variant::ScaledSigned, true) => q.ready().bytes::<true, true, true>(acc),
                 };
                 let mut out = [0i8; 16];
                 // SAFETY: 16 bytes into a 16-byte array.
