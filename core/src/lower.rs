@@ -64,7 +64,7 @@ pub struct Packing {
     /// CONV_2D filters in the blocks of [`crate::kernels::fast::packed`].
     pub conv: bool,
     /// ADD, SUB, SQUARED_DIFFERENCE and MUL as the 64 KiB table of every
-    /// operand pair's result ([`crate::ops::binary::Pairs`]).
+    /// operand pair's result ([`crate::ops::binary::RescaledKernel`]).
     pub pairs: bool,
 }
 
@@ -155,7 +155,6 @@ impl<'a> Prepare<'a> {
             }
         }
     }
-    /// Prepared int32 constants (folded biases).
     /// A copy of the multipliers placed at `s`.
     pub fn multipliers_of(&self, s: Span) -> Result<Vec<QuantizedMultiplier>> {
         Ok(crate::program::Consts { multipliers: &self.pools.multipliers, ..Default::default() }
@@ -166,6 +165,7 @@ impl<'a> Prepare<'a> {
     pub fn i32s_of(&self, s: Span) -> Result<Vec<i32>> {
         Ok(crate::program::Consts { i32s: &self.pools.i32s, ..Default::default() }.i32(s)?.to_vec())
     }
+    /// Prepared int32 constants (folded biases, kept requantization words).
     pub fn i32s(&mut self, v: impl IntoIterator<Item = i32>) -> Result<Span> {
         push(&mut self.pools.i32s, v)
     }
