@@ -155,15 +155,11 @@ impl<'a> Prepare<'a> {
             }
         }
     }
-    /// A copy of the multipliers placed at `s`.
-    pub fn multipliers_of(&self, s: Span) -> Result<Vec<QuantizedMultiplier>> {
-        Ok(crate::program::Consts { multipliers: &self.pools.multipliers, ..Default::default() }
-            .multipliers(s)?
-            .to_vec())
-    }
-    /// A copy of the `i32`s placed at `s`.
-    pub fn i32s_of(&self, s: Span) -> Result<Vec<i32>> {
-        Ok(crate::program::Consts { i32s: &self.pools.i32s, ..Default::default() }.i32(s)?.to_vec())
+    /// The pools so far, as the program will read them (a prepare that
+    /// derives one constant from others it placed).
+    pub fn consts(&self) -> Consts<'_> {
+        let p = &self.pools;
+        Consts { bytes: &p.bytes, i32s: &p.i32s, multipliers: &p.multipliers, f64s: &p.f64s }
     }
     /// Prepared int32 constants (folded biases, kept requantization words).
     pub fn i32s(&mut self, v: impl IntoIterator<Item = i32>) -> Result<Span> {

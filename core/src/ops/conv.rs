@@ -147,15 +147,12 @@ impl Conv2d {
         let (packed, units) = match p.packing.conv {
             true => {
                 let packed = p.i8s(packed::pack(filter, oc, geom.kh, f_row))?;
-                let stage = OutputStage {
-                    input_offset: weights.input_offset,
-                    output_offset: weights.output_offset,
-                    act_min: weights.act.0,
-                    act_max: weights.act.1,
-                    multipliers: &p.multipliers_of(weights.multipliers)?,
+                // The stage and folded bias as the kernel will resolve them.
+                let units = {
+                    let c = p.consts();
+                    let k = weights.resolve(&c)?;
+                    packed::units(&k.stage, k.bias, c.i32(folded)?, oc, geom.kh * f_row).unwrap_or_default()
                 };
-                let folded = p.i32s_of(folded)?;
-                let units = packed::units(&stage, bias, &folded, oc, geom.kh * f_row).unwrap_or_default();
                 (packed, p.i32s(units)?)
             }
             false => (Span::default(), Span::default()),
