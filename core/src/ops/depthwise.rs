@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::kernels::conv::Geometry;
-use crate::kernels::fast::depthwise::{depthwise_conv2d, dilated};
+use crate::kernels::fast::depthwise::{depthwise_conv2d_in, dilated, Runs};
 use crate::literal_struct;
 use crate::op::{window_rect, Activation, Axis, Padding};
 use crate::ops::conv::Weights;
@@ -78,7 +78,7 @@ impl Eval for DepthwiseKernel {
         if cfg!(not(target_arch = "arm")) && (g.dil_h != 1 || g.dil_w != 1) {
             dilated(g, self.multiplier, &k, folded, xd, x.win, od, out.win, region);
         } else {
-            depthwise_conv2d(g, self.multiplier, &k, folded, xd, x.win, od, out.win, region);
+            depthwise_conv2d_in(g, self.multiplier, &k, folded, xd, x.win, od, out.win, region, &mut Runs::new());
         }
         Ok(())
     }

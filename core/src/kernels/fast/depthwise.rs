@@ -19,7 +19,7 @@
 use super::conv::{border, interior};
 use super::dot::{dot, mac_lanes, mac_taps, Taps, LANES};
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-use super::requant::store_lanes;
+use super::requant::{store_lanes, store_lanes_rows};
 use super::requant::{store_strided, RUN};
 use crate::kernels::conv::{acc_bound, with_bias, Geometry, NarrowStage, Requantize, Weighted};
 use crate::kernels::depthwise::{depthwise_conv2d as reference, depthwise_conv2d_inplace as reference_inplace};
@@ -28,8 +28,6 @@ use crate::region::{Rect, Window};
 /// Computes `region` of the output into `output` (window `ow`), like the
 /// reference; `folded[c]` is `bias[c] + input_offset·Σ_taps filter[tap][c]`.
 #[allow(clippy::too_many_arguments)]
-// Not inlined: one call per node, and profiles see the kernel by name.
-#[inline(never)]
 pub fn depthwise_conv2d(
     g: &Geometry,
     depth_multiplier: usize,
@@ -41,7 +39,54 @@ pub fn depthwise_conv2d(
     ow: Window,
     region: Rect,
 ) {
-    nhwc(g, depth_multiplier, k, folded, input, iw, output, ow, region, true)
+    depthwise_conv2d_in(g, depth_multiplier, k, folded, input, iw, output, ow, region, &mut Runs::new())
+}
+
+/// The accumulators of a run of pixels, a row per channel of a block (on
+/// wasm, where a block requantizes as vectors, nothing): scratch for
+/// [`depthwise_conv2d_in`] on its caller's stack. One for all of a call's
+/// blocks: cleared per block (1 KiB on a board) it cost a fine patch grid
+/// more than the blocks' set-up; in the kernel's own frame it deepened the
+/// deepest firmware's stack by 204 B (the operator dispatch, where
+/// [`crate::ops`] puts it, has a larger frame for another family anyway).
+pub struct Runs {
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    acc: [[i32; RUN]; LANES],
+}
+
+impl Runs {
+    #[inline(always)]
+    pub fn new() -> Self {
+        Runs {
+            #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+            acc: [[0; RUN]; LANES],
+        }
+    }
+}
+
+impl Default for Runs {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// [`depthwise_conv2d`] with its run buffer from the caller.
+#[allow(clippy::too_many_arguments)]
+// Not inlined: one call per node, and profiles see the kernel by name.
+#[inline(never)]
+pub fn depthwise_conv2d_in(
+    g: &Geometry,
+    depth_multiplier: usize,
+    k: &Weighted,
+    folded: &[i32],
+    input: &[i8],
+    iw: Window,
+    output: &mut [i8],
+    ow: Window,
+    region: Rect,
+    runs: &mut Runs,
+) {
+    nhwc(g, depth_multiplier, k, folded, input, iw, output, ow, region, true, runs)
 }
 
 /// [`depthwise_conv2d`] without the SIMD kernels with channels in the
@@ -59,7 +104,7 @@ pub(crate) fn depthwise_conv2d_portable(
     ow: Window,
     region: Rect,
 ) {
-    nhwc(g, depth_multiplier, k, folded, input, iw, output, ow, region, false)
+    nhwc(g, depth_multiplier, k, folded, input, iw, output, ow, region, false, &mut Runs::new())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -75,6 +120,7 @@ fn nhwc(
     ow: Window,
     region: Rect,
     #[allow(unused)] lanes: bool,
+    runs: &mut Runs,
 ) {
     let c = ow.c;
     let fits = k.filter.len() >= g.kh * g.kw * c && folded.len() == c && iw.c == c;
@@ -139,7 +185,7 @@ fn nhwc(
     for ch in (0..c / LANES).map(|i| i * LANES).chain(tail) {
         let f: [i32; LANES] = core::array::from_fn(|l| folded[ch + l]);
         let border = if padded { region } else { inner };
-        Lanes { g, k, input, iw, ow, inner, border, ch, f, xt: &xt, wt: &wt }.run(output);
+        Lanes { g, k, input, iw, ow, inner, border, ch, f, xt: &xt, wt: &wt }.run(output, runs);
     }
     for b in 0..ow.n {
         for oy in inner.y..inner.y_end() {
@@ -251,7 +297,7 @@ struct Lanes<'a> {
 impl Lanes<'_> {
     /// On wasm: each pixel's block requantized as vectors.
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    fn run(&self, output: &mut [i8]) {
+    fn run(&self, output: &mut [i8], _: &mut Runs) {
         let (g, c, ch) = (self.g, self.ow.c, self.ch);
         let f_row = g.kw * c;
         let bound = super::requant::block_bound(self.k.bias, ch, LANES, g.kh * g.kw);
@@ -287,38 +333,43 @@ impl Lanes<'_> {
     }
 
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    fn run(&self, output: &mut [i8]) {
+    fn run(&self, output: &mut [i8], runs: &mut Runs) {
+        let acc_run = &mut runs.acc;
         let taps = self.g.kh * self.g.kw;
         let narrow: [Option<NarrowStage>; LANES] =
             core::array::from_fn(|l| self.k.stage.narrow(self.ch + l, acc_bound(self.k.bias, self.ch + l, taps)));
         if narrow.iter().all(Option::is_some) {
-            self.runs(output, narrow.map(Option::unwrap_or_default));
+            self.runs(output, narrow.map(Option::unwrap_or_default), acc_run);
         } else {
-            self.runs(output, core::array::from_fn(|l| self.k.stage.channel(self.ch + l)));
+            self.runs(output, core::array::from_fn(|l| self.k.stage.channel(self.ch + l)), acc_run);
         }
     }
 
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     #[inline(always)]
-    fn runs<R: Requantize>(&self, output: &mut [i8], r: [R; LANES]) {
+    fn runs<R: Requantize>(&self, output: &mut [i8], r: [R; LANES], acc_run: &mut [[i32; RUN]; LANES]) {
         #[cfg(all(feature = "dsp", target_arch = "arm"))]
         if let Some(w) = dsp_lanes::Window::new(self.k.filter, (self.g.kh, self.g.kw), self.ow.c, self.ch, self.f) {
-            return self.runs_with(output, r, Some(w));
+            return self.runs_with(output, r, Some(w), acc_run);
         }
-        self.runs_with(output, r, None::<()>)
+        self.runs_with(output, r, None::<()>, acc_run)
     }
 
     /// [`runs`](Self::runs) with the board's loop for the window, if it has one.
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     #[inline(always)]
-    fn runs_with<R: Requantize, P: Pixels>(&self, output: &mut [i8], r: [R; LANES], mut dsp: Option<P>) {
+    fn runs_with<R: Requantize, P: Pixels>(
+        &self,
+        output: &mut [i8],
+        r: [R; LANES],
+        mut dsp: Option<P>,
+        acc_run: &mut [[i32; RUN]; LANES],
+    ) {
         let (g, c, ch) = (self.g, self.ow.c, self.ch);
         let f_row = g.kw * c;
-        let acc_run = &mut [[0i32; RUN]; LANES];
         let w = self.inner.w;
-        let whole = self.inner.x == self.ow.rect.x && w == self.ow.rect.w && w > 0 && w <= RUN / 2;
-        if let Some(block) = dsp.as_mut().filter(|_| whole) {
-            self.whole_rows(block, output, &r, acc_run);
+        if let Some(block) = dsp.as_mut().filter(|_| w > 0 && w <= RUN / 2) {
+            self.short_rows(block, output, &r, acc_run);
             return self.border_runs(block, output, &r, acc_run);
         }
         for b in 0..self.ow.n {
@@ -349,15 +400,18 @@ impl Lanes<'_> {
         }
     }
 
-    /// The interior when its rows are as wide as the output window (a
-    /// patch's, mostly): they are one run of pixels in the output, so the
-    /// board's loop takes them a row at a time into one buffer, requantized
-    /// together (a row a run, short rows paid `store_lanes`'s set-up each).
+    /// The interior when its rows are at most half a run (a patch's,
+    /// mostly): the board's loop takes as many as fit one buffer a row at a
+    /// time, requantized together (a row a run, short rows paid
+    /// `store_lanes`'s set-up each; on YOLO-FPN's 2×3 patches, whose edge
+    /// patches' rows stop short of the window's, 0.5 points of its patch
+    /// overhead). Rows as wide as the output window are one run of pixels
+    /// in it.
     // Not inlined: one call a block, its loop state out of the kernel's
     // frame (the deepest on the firmware's stack).
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     #[inline(never)]
-    fn whole_rows<R: Requantize, P: Pixels>(
+    fn short_rows<R: Requantize, P: Pixels>(
         &self,
         block: &mut P,
         output: &mut [i8],
@@ -366,6 +420,8 @@ impl Lanes<'_> {
     ) {
         let (g, c, ch, w) = (self.g, self.ow.c, self.ch, self.inner.w);
         let (row, step) = (self.iw.rect.w * c, g.stride_w * c);
+        let whole = self.inner.x == self.ow.rect.x && w == self.ow.rect.w;
+        let pitch = self.ow.rect.w * c;
         for b in 0..self.ow.n {
             let mut oy = self.inner.y;
             while oy < self.inner.y_end() {
@@ -378,7 +434,12 @@ impl Lanes<'_> {
                 // sees every other caller's: store_lanes then kept a `min`
                 // and took 4 % more instructions.)
                 let (o, n) = (self.ow.offset(b, oy, self.inner.x) + ch, (rows * w).min(RUN));
-                store_lanes(r, acc_run, n, &mut output[o..o + (n - 1) * c + LANES], c);
+                if whole {
+                    store_lanes(r, acc_run, n, &mut output[o..o + (n - 1) * c + LANES], c);
+                } else {
+                    let span = (rows - 1) * pitch + (w - 1) * c + LANES;
+                    store_lanes_rows(r, acc_run, (n, w), &mut output[o..o + span], (c, pitch));
+                }
                 oy += rows;
             }
         }
@@ -406,6 +467,10 @@ impl Lanes<'_> {
         // stack while this runs (the deepest firmware's stack went from 7,812
         // to 7,840 B; strips half as long cost BlazeFace 0.2 M instructions).
         const BYTES: usize = 3 * 33 * LANES;
+        // Most of a patch grid's patches touch no padding: no strip to clear.
+        if border(self.border, self.inner).next().is_none() {
+            return;
+        }
         let (g, c, ch, k) = (self.g, self.ow.c, self.ch, block.k());
         // The strip's longer side, in taps.
         let span_max = BYTES / LANES / k;

@@ -42,7 +42,7 @@ pub struct FilterPair<'a> {
     kh: usize,
     f_row: usize,
     #[cfg(all(feature = "dsp", target_arch = "arm"))]
-    wide: Option<[u32; PAIR_WORDS]>,
+    wide: imp::Widened,
 }
 
 impl<'a> FilterPair<'a> {
@@ -53,7 +53,7 @@ impl<'a> FilterPair<'a> {
             kh: 0,
             f_row: 0,
             #[cfg(all(feature = "dsp", target_arch = "arm"))]
-            wide: None,
+            wide: imp::Widened::new(),
         }
     }
 
@@ -100,7 +100,8 @@ impl<'a> FilterPair<'a> {
             return;
         }
         #[cfg(all(feature = "dsp", target_arch = "arm"))]
-        if let Some(wide) = &self.wide {
+        if self.wide.written() > 0 {
+            let wide = &self.wide;
             // The last window's last byte: every other window ends before it.
             // (read as whole groups of four taps)
             let end = (n - 1)
@@ -386,34 +387,75 @@ mod imp {
         [a0.wrapping_add(t[0]), a1.wrapping_add(t[1]), a2.wrapping_add(t[2]), a3.wrapping_add(t[3])]
     }
 
+    /// A pair's widened filters: the first `len` words written by
+    /// [`widen`], the rest never read — and never cleared (clearing the
+    /// 1.5 KiB cost every kernel call about 1,100 instructions, paid once
+    /// per patch). Read only through [`as_ptr`](Self::as_ptr), within `len`.
+    pub struct Widened {
+        words: core::mem::MaybeUninit<[u32; super::PAIR_WORDS]>,
+        len: usize,
+    }
+
+    impl Widened {
+        pub const fn new() -> Self {
+            Widened { words: core::mem::MaybeUninit::uninit(), len: 0 }
+        }
+
+        /// Words written; 0 when the filters did not fit.
+        pub fn written(&self) -> usize {
+            self.len
+        }
+
+        pub fn as_ptr(&self) -> *const u32 {
+            self.words.as_ptr().cast()
+        }
+
+        /// Writes group `n` (words `4n..4n + 4`).
+        ///
+        /// # Safety
+        /// `n < PAIR_WORDS / 4`.
+        #[inline(always)]
+        unsafe fn set(&mut self, n: usize, group: [u32; 4]) {
+            debug_assert!(n < super::PAIR_WORDS / 4);
+            // SAFETY: the caller's contract keeps the group inside the
+            // array; writing a `MaybeUninit`'s bytes initializes them.
+            unsafe { self.words.as_mut_ptr().cast::<[u32; 4]>().add(n).write(group) };
+        }
+    }
+
     /// Fills the pair's widened copy, or leaves it empty when the filters
     /// do not fit (the pair then reads them as bytes).
     pub fn widen(p: &mut super::FilterPair) {
         let groups = p.f_row.div_ceil(4);
         if p.kh * groups * 4 > super::PAIR_WORDS || groups == 0 {
-            p.wide = None;
+            p.wide.len = 0;
             return;
         }
-        let wide = p.wide.get_or_insert([0; super::PAIR_WORDS]);
         let main = p.f_row & !3;
-        let mut at = 0;
+        // Each word's two halfword pairs are what `SXTB16` makes of it.
+        let group = |u: u32, v: u32| [even(u), odd(u), even(v), odd(v)];
+        // `load` cut both filters to `kh` rows: `kh·groups` groups in all,
+        // at most `PAIR_WORDS / 4` (checked above).
+        let mut n = 0;
         for (u, v) in p.w0.chunks_exact(p.f_row).zip(p.w1.chunks_exact(p.f_row)) {
-            // Each word's two halfword pairs are what `SXTB16` makes of it.
             for (u, v) in u[..main].chunks_exact(4).zip(v[..main].chunks_exact(4)) {
-                let (u, v) = (word(u), word(v));
-                wide[at..at + 4].copy_from_slice(&[even(u), odd(u), even(v), odd(v)]);
-                at += 4;
+                // SAFETY: n < kh·groups ≤ PAIR_WORDS / 4 (above).
+                unsafe { p.wide.set(n, group(word(u), word(v))) };
+                n += 1;
             }
             if main < p.f_row {
-                // The row's last taps, padded with zero weights to a group.
+                // The row's last taps, padded with zero weights to a group
+                // (byte by byte: `copy_from_slice` called memcpy for 1–3 bytes).
                 let (mut u4, mut v4) = ([0i8; 4], [0i8; 4]);
-                u4[..p.f_row - main].copy_from_slice(&u[main..]);
-                v4[..p.f_row - main].copy_from_slice(&v[main..]);
-                let (u, v) = (word(&u4), word(&v4));
-                wide[at..at + 4].copy_from_slice(&[even(u), odd(u), even(v), odd(v)]);
-                at += 4;
+                for k in 0..p.f_row - main {
+                    (u4[k], v4[k]) = (u[main + k], v[main + k]);
+                }
+                // SAFETY: as above.
+                unsafe { p.wide.set(n, group(word(&u4), word(&v4))) };
+                n += 1;
             }
         }
+        p.wide.len = 4 * n;
     }
 
     /// [`super::FilterPair::run`] once every window's rows, read as whole
@@ -427,7 +469,7 @@ mod imp {
     #[inline(never)]
     pub fn run_wide(
         p: &super::FilterPair,
-        wide: &[u32; super::PAIR_WORDS],
+        wide: &Widened,
         input: &[i8],
         x: usize,
         step: usize,
@@ -438,7 +480,7 @@ mod imp {
     ) {
         let n = a0.len().min(a1.len());
         let groups = p.f_row.div_ceil(4);
-        debug_assert!(p.kh * groups * 4 <= super::PAIR_WORDS && n > 0);
+        debug_assert!(p.kh * groups * 4 <= wide.written() && n > 0);
         debug_assert!(x + (n - 1) * step + (p.kh - 1) * row_step + 4 * groups <= input.len());
         if p.kh == 1 {
             return run_rows1(wide, groups, input, x, step, (f0, f1), a0, a1);
@@ -459,27 +501,32 @@ mod imp {
         let done = if adjacent { 2 * pairs } else { 0 };
         let (a0, a1) = (&mut a0[done..], &mut a1[done..]);
         for (o0, o1) in a0.chunks_mut(2).zip(a1.chunks_mut(2)) {
-            // The second pixel of the pair, or the first again for a last odd one.
-            let off = if o0.len() == 2 { step } else { 0 };
             let (mut c0, mut c1, mut c2, mut c3) = (f0, f1, f0, f1);
             let mut wp = wide.as_ptr();
+            // A pair, or a last odd pixel on its own (as a pair with itself
+            // it cost twice its MACs, on a patch's odd rows once per row).
+            let pair = o0.len() == 2;
             for ky in 0..p.kh {
                 // SAFETY: the caller checked that the last window's last row,
                 // read as whole groups, ends inside `input`; rows of windows
-                // `i` and `i + 1` (at `row` and `row + off`) come before it.
+                // `i` and `i + 1` (at `row` and `row + step`) come before it.
                 // `wp` walks the `kh·groups·4` words `widen` wrote
                 // (≤ PAIR_WORDS). LDR may be unaligned on Armv7-M; the rest
                 // is register arithmetic.
                 unsafe {
                     let mut xp = input.as_ptr().add(at + ky * row_step);
                     for _ in 0..groups {
-                        group(&mut xp, &mut wp, off, [&mut c0, &mut c1, &mut c2, &mut c3]);
+                        if pair {
+                            group(&mut xp, &mut wp, step, [&mut c0, &mut c1, &mut c2, &mut c3]);
+                        } else {
+                            group1(&mut xp, &mut wp, [&mut c0, &mut c1]);
+                        }
                     }
                 }
             }
             o0[0] = c0;
             o1[0] = c1;
-            if off != 0 {
+            if pair {
                 o0[1] = c2;
                 o1[1] = c3;
             }
@@ -501,7 +548,7 @@ mod imp {
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     unsafe fn rows_pairs(
-        wide: &[u32; super::PAIR_WORDS],
+        wide: &Widened,
         groups: usize,
         kh: usize,
         x: *const i8,
@@ -615,6 +662,39 @@ mod imp {
         }
     }
 
+    /// [`group`] for one pixel: four taps at `*xp` against both filters'
+    /// widened words at `*wp`, both pointers stepped past them.
+    ///
+    /// # Safety
+    /// Four bytes at `*xp` and four words at `*wp` must be readable.
+    #[inline(always)]
+    unsafe fn group1(xp: &mut *const i8, wp: &mut *const u32, c: [&mut i32; 2]) {
+        let [c0, c1] = c;
+        // SAFETY: the caller's contract; the rest is register arithmetic.
+        unsafe {
+            asm!(
+                "ldr {a}, [{x}], #4",
+                "ldrd {w}, {v}, [{wp}], #8",
+                "sxtb16 {ae}, {a}",
+                "sxtb16 {a}, {a}, ror #8",
+                "smlad {c0}, {ae}, {w}, {c0}",
+                "smlad {c0}, {a}, {v}, {c0}",
+                "ldrd {w}, {v}, [{wp}], #8",
+                "smlad {c1}, {ae}, {w}, {c1}",
+                "smlad {c1}, {a}, {v}, {c1}",
+                x = inout(reg) *xp,
+                wp = inout(reg) *wp,
+                a = out(reg) _,
+                ae = out(reg) _,
+                w = out(reg) _,
+                v = out(reg) _,
+                c0 = inout(reg) *c0,
+                c1 = inout(reg) *c1,
+                options(readonly, nostack),
+            );
+        }
+    }
+
     /// Where filter 1's accumulators lie after filter 0's in a kernel's run
     /// (`[[i32; RUN]; 2]`, see `conv`): the pair loop stores both with one
     /// pointer.
@@ -636,7 +716,7 @@ mod imp {
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn run_rows1(
-        wide: &[u32; super::PAIR_WORDS],
+        wide: &Widened,
         groups: usize,
         input: &[i8],
         x: usize,
@@ -718,10 +798,10 @@ mod imp {
                 }
             }
             if n % 2 == 1 {
-                let (mut c0, mut c1, mut c2, mut c3) = (f0, f1, f0, f1);
+                let (mut c0, mut c1) = (f0, f1);
                 let (mut xp, mut wp) = (at, wide.as_ptr());
                 for _ in 0..groups {
-                    group(&mut xp, &mut wp, 0, [&mut c0, &mut c1, &mut c2, &mut c3]);
+                    group1(&mut xp, &mut wp, [&mut c0, &mut c1]);
                 }
                 (*o0, *o1) = (c0, c1);
             }

@@ -46,7 +46,7 @@ pub fn block_bound(bias: Option<&[i32]>, ch: usize, lanes: usize, taps: usize) -
 /// did not move (the deepest frames are elsewhere).
 pub const RUN: usize = 64;
 
-// The loop of [`store_strided`] and [`store_lanes`], as text: the same
+// The loop of [`store_strided`], as text: the same
 // body called through a shared inlined function changed `store_strided`'s
 // register allocation (mbv2 +0.5 M Cortex-M7 instructions, spills in its
 // set-up).
@@ -84,11 +84,52 @@ pub fn store_strided<R: Requantize>(r: &R, acc: &[i32], out: &mut [i8], stride: 
     strided!(r, acc, out, stride)
 }
 
-/// [`store_strided`] for each channel of a block in one call: channel `l`'s
-/// run `acc[l][..n]` to `out[l + i·stride]`. (A call per channel cost a
-/// depthwise run about 35 instructions of set-up per channel on the
-/// Cortex-M7, paid once per row of a patch.)
+/// [`store_lanes`] over rows of `w` pixels (`n` a multiple of it): channel
+/// `l`'s pixel `i` of row `k` to `out[l + k·pitch + i·stride]`. A patch's
+/// rows are short, and a call per row paid the block's set-up per row.
 #[inline(never)]
+pub fn store_lanes_rows<R: Requantize, const L: usize>(
+    r: &[R; L],
+    acc: &[[i32; RUN]; L],
+    (n, w): (usize, usize),
+    out: &mut [i8],
+    (stride, pitch): (usize, usize),
+) {
+    let n = n.min(RUN);
+    if n == 0 || w == 0 {
+        return;
+    }
+    let rows = n / w;
+    // The last lane's last write: every other comes before it.
+    let last =
+        (rows - 1).checked_mul(pitch).and_then(|e| e.checked_add((w - 1).checked_mul(stride)?)).map(|e| e + L - 1);
+    assert!(rows * w == n && last.is_some_and(|e| e < out.len()));
+    for (l, (r, acc)) in r.iter().zip(acc).enumerate() {
+        // The channel's constants in locals, for every row.
+        let r = *r;
+        let base = out.as_mut_ptr().wrapping_add(l);
+        let full = r.full_range();
+        for (k, row) in acc[..n].chunks_exact(w).enumerate() {
+            let mut o = base.wrapping_add(k * pitch);
+            for &a in row {
+                let v = if full { r.unclamped(a).clamp(-128, 127) as i8 } else { r.requantize(a) };
+                // SAFETY: lane `l`'s write `i` of row `k` is at `l + k·pitch
+                // + i·stride ≤ (rows − 1)·pitch + (w − 1)·stride + L − 1 <
+                // out.len()` (the assert); the pointer steps past a row's
+                // end only after its last write, with `wrapping_add`.
+                unsafe { *o = v };
+                o = o.wrapping_add(stride);
+            }
+        }
+    }
+}
+
+/// [`store_strided`] for each channel of a block in one call: channel
+/// `l`'s run `acc[l][..n]` to `out[l + i·stride]` ([`store_lanes_rows`]
+/// with one row; a function of its own per channel cost a depthwise run
+/// about 35 instructions of set-up per channel on the Cortex-M7, paid once
+/// per row of a patch).
+#[inline(always)]
 pub fn store_lanes<R: Requantize, const L: usize>(
     r: &[R; L],
     acc: &[[i32; RUN]; L],
@@ -96,16 +137,7 @@ pub fn store_lanes<R: Requantize, const L: usize>(
     out: &mut [i8],
     stride: usize,
 ) {
-    for (l, (r, acc)) in r.iter().zip(acc).enumerate() {
-        lane(r, &acc[..n.min(RUN)], out.get_mut(l..).unwrap_or_default(), stride);
-    }
-}
-
-/// One channel of [`store_lanes`]. (Its loop as a closure in `store_lanes`
-/// took YOLO-FPN's 2×3 patches 0.12 M instructions more.)
-#[inline(always)]
-fn lane<R: Requantize>(r: &R, acc: &[i32], out: &mut [i8], stride: usize) {
-    strided!(r, acc, out, stride)
+    store_lanes_rows(r, acc, (n, n), out, (stride, 0))
 }
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
