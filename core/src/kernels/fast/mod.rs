@@ -20,8 +20,10 @@
 //!   portable form LLVM vectorizes elsewhere (x86-64 SSE2, thumbv6m scalar).
 //!
 //! The reference kernels stay the oracle: every kernel here is tested
-//! against its reference on random problems (`tests` in each file), and the
-//! golden tests run these through the program interpreter.
+//! against its reference on random problems (`tests` in each file) — on the
+//! host, as wasm32 `simd128` under Node, and as 32-bit Arm in Thumb-2 with
+//! the `dsp` kernels under qemu-arm (`tools/test`) — and the golden tests
+//! run these through the program interpreter.
 
 pub mod binary;
 pub mod conv;
@@ -197,14 +199,19 @@ mod tests {
             super::depthwise::depthwise_conv2d_portable,
             super::depthwise::dilated,
         ];
-        for (iwin, input) in
-            [(Window::full(p.n, p.h, p.w, p.c), p.input.clone()), (Window::new(p.n, ir, p.c), p.crop(ir))]
-        {
-            let owin = Window::new(p.n, region, p.c);
-            let (mut want, mut got) = (alloc::vec![0i8; owin.len()], alloc::vec![1i8; owin.len()]);
+        let (_, oh, ow) = p.geometry();
+        // The output as the region's own window (a patch's tensor) and as
+        // the whole output (a stage's output, held whole: rows stop short
+        // of the window's).
+        for (iwin, input, owin) in [
+            (Window::full(p.n, p.h, p.w, p.c), p.input.clone(), Window::new(p.n, region, p.c)),
+            (Window::new(p.n, ir, p.c), p.crop(ir), Window::new(p.n, region, p.c)),
+            (Window::new(p.n, ir, p.c), p.crop(ir), Window::full(p.n, oh, ow, p.c)),
+        ] {
+            let (mut want, mut got) = (alloc::vec![7i8; owin.len()], alloc::vec![7i8; owin.len()]);
             crate::kernels::depthwise::depthwise_conv2d(g, 1, &k, &input, iwin, &mut want, owin, region);
             for form in forms {
-                got.fill(1);
+                got.fill(7);
                 form(g, 1, &k, &sums, &input, iwin, &mut got, owin, region);
                 prop_assert_eq!(&got, &want);
             }
@@ -267,9 +274,14 @@ mod tests {
             let k = p.weighted(p.oc, filter);
             let sums: Vec<i32> = super::conv::folded_bias(filter, p.oc, k.bias, k.stage.input_offset).collect();
             let (region, ir) = p.window(oh, ow);
-            for (iwin, input) in [(Window::full(p.n, p.h, p.w, p.c), p.input.clone()), (Window::new(p.n, ir, p.c), p.crop(ir))] {
-                let owin = Window::new(p.n, region, p.oc);
-                let (mut want, mut got) = (alloc::vec![0i8; owin.len()], alloc::vec![1i8; owin.len()]);
+            // As in `depthwise_forms_equal_the_reference`: the output as the
+            // region's window and as the whole output.
+            for (iwin, input, owin) in [
+                (Window::full(p.n, p.h, p.w, p.c), p.input.clone(), Window::new(p.n, region, p.oc)),
+                (Window::new(p.n, ir, p.c), p.crop(ir), Window::new(p.n, region, p.oc)),
+                (Window::new(p.n, ir, p.c), p.crop(ir), Window::full(p.n, oh, ow, p.oc)),
+            ] {
+                let (mut want, mut got) = (alloc::vec![7i8; owin.len()], alloc::vec![7i8; owin.len()]);
                 crate::kernels::conv::conv2d(&g, &k, &input, iwin, &mut want, owin, region);
                 super::conv::conv2d(&g, &k, &sums, &input, iwin, &mut got, owin, region);
                 prop_assert_eq!(got, want);
