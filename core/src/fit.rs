@@ -14,7 +14,7 @@ use crate::graph::Graph;
 /// Flash an exported firmware needs besides its constant pools: its code and
 /// structural tables. Measured by `tools/code-size` on every shipped model
 /// (2026-12-08, session 1, after the depthwise's short rows):
-/// 142.3–168.9 kB on Armv7E-M, 132.0–155.1 kB on Armv6-M; the estimate is
+/// 142.3–168.8 kB on Armv7E-M, 132.0–155.1 kB on Armv6-M; the estimate is
 /// the largest with a little room, 168 KiB and 152 KiB.
 pub fn code_bytes(board: &Board) -> usize {
     if board.has_dsp() {

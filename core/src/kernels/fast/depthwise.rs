@@ -405,8 +405,7 @@ impl Lanes<'_> {
     /// time, requantized together (a row a run, short rows paid
     /// `store_lanes`'s set-up each; on YOLO-FPN's 2×3 patches, whose edge
     /// patches' rows stop short of the window's, 0.5 points of its patch
-    /// overhead). Rows as wide as the output window are one run of pixels
-    /// in it.
+    /// overhead).
     // Not inlined: one call a block, its loop state out of the kernel's
     // frame (the deepest on the firmware's stack).
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
@@ -420,8 +419,9 @@ impl Lanes<'_> {
     ) {
         let (g, c, ch, w) = (self.g, self.ow.c, self.ch, self.inner.w);
         let (row, step) = (self.iw.rect.w * c, g.stride_w * c);
+        // Rows as wide as the output window are one run of pixels in it:
+        // stored as one row.
         let whole = self.inner.x == self.ow.rect.x && w == self.ow.rect.w;
-        let pitch = self.ow.rect.w * c;
         for b in 0..self.ow.n {
             let mut oy = self.inner.y;
             while oy < self.inner.y_end() {
@@ -434,12 +434,9 @@ impl Lanes<'_> {
                 // sees every other caller's: store_lanes then kept a `min`
                 // and took 4 % more instructions.)
                 let (o, n) = (self.ow.offset(b, oy, self.inner.x) + ch, (rows * w).min(RUN));
-                if whole {
-                    store_lanes(r, acc_run, n, &mut output[o..o + (n - 1) * c + LANES], c);
-                } else {
-                    let span = (rows - 1) * pitch + (w - 1) * c + LANES;
-                    store_lanes_rows(r, acc_run, (n, w), &mut output[o..o + span], (c, pitch));
-                }
+                let (run_w, pitch) = if whole { (n, 0) } else { (w, self.ow.rect.w * c) };
+                let span = (n / run_w - 1) * pitch + (run_w - 1) * c + LANES;
+                store_lanes_rows(r, acc_run, (n, run_w), &mut output[o..o + span], (c, pitch));
                 oy += rows;
             }
         }

@@ -101,8 +101,10 @@ pub fn store_lanes_rows<R: Requantize, const L: usize>(
     }
     let rows = n / w;
     // The last lane's last write: every other comes before it.
-    let last =
-        (rows - 1).checked_mul(pitch).and_then(|e| e.checked_add((w - 1).checked_mul(stride)?)).map(|e| e + L - 1);
+    let last = (rows.checked_sub(1))
+        .and_then(|r| r.checked_mul(pitch))
+        .and_then(|e| e.checked_add((w - 1).checked_mul(stride)?))
+        .map(|e| e + L - 1);
     assert!(rows * w == n && last.is_some_and(|e| e < out.len()));
     for (l, (r, acc)) in r.iter().zip(acc).enumerate() {
         // The channel's constants in locals, for every row.
